@@ -1,0 +1,1 @@
+"""crosscheck: build the identical network in TensorFlow/Keras and compare quantity by quantity."""

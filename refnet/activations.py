@@ -1,0 +1,292 @@
+"""Activation functions f(z) and their derivatives f'(z), side by side.
+
+Every entry of the registry is one :class:`Activation`: its forward ``f(z)`` and its
+derivative ``df(z, a)`` where ``a = f(z)`` is the cached output. Derivatives that
+TensorFlow computes from the output (sigmoid, tanh, elu) are computed from ``a`` here
+too, so both sides round the same way. Where f has a kink, the docstring states the
+value used there; refnet follows TensorFlow everywhere.
+
+The backward step of an activation is the vector-Jacobian product
+
+    dL/dz = vjp(g, z, a)    with g = dL/da                             (BP2)
+
+which for an elementwise f is ``g * f'(z)``. Softmax is not elementwise: its Jacobian
+is diag(a) - a a^T per row, and its vjp is ``a * (g - sum(g * a))`` (SM1).
+
+All functions keep the dtype of ``z``: float32 in, float32 out, and give finite
+results without NumPy warnings for |z| up to the float's range (sigmoid(-1000) = 0).
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+Array = NDArray[np.floating]
+
+
+@dataclass(frozen=True)
+class Activation:
+    """One registry entry: ``f(z)`` and ``df(z, a)`` with ``a = f(z)``.
+
+    ``smooth`` is False for functions with a kink (relu, leaky_relu): finite
+    differences across the kink are meaningless and ``gradcheck`` skips them.
+    ``elementwise`` is False only for softmax, whose backward pass is ``jvp``.
+    """
+
+    name: str
+    f: Callable[[Array], Array]
+    df: Callable[[Array, Array], Array] | None
+    smooth: bool = True
+    jvp: Callable[[Array, Array], Array] | None = None
+
+    @property
+    def elementwise(self) -> bool:
+        return self.jvp is None
+
+    def vjp(self, g: Array, z: Array, a: Array) -> Array:
+        """dL/dz from g = dL/da: ``g * f'(z)``, or softmax's Jacobian product (BP2, SM1)."""
+        if self.jvp is not None:
+            return self.jvp(g, a)
+        if self.name == "linear":  # f'(z) = 1: skip the multiply, return g itself
+            return g
+        return g * self.df(z, a)
+
+
+def _const(z: Array, value: float) -> Array:
+    """A scalar in z's dtype (np.where with Python floats would give float64)."""
+    return z.dtype.type(value)
+
+
+# ---------------------------------------------------------------------------------
+# The table: each f sits directly above its derivative.
+# ---------------------------------------------------------------------------------
+
+
+def linear(z: Array) -> Array:
+    """f(z) = z."""
+    return z
+
+
+def linear_prime(z: Array, a: Array | None = None) -> Array:
+    """f'(z) = 1."""
+    return np.ones_like(z)
+
+
+def sigmoid(z: Array) -> Array:
+    """f(z) = 1 / (1 + exp(-z)), evaluated without overflow.
+
+    For z >= 0 this is 1 / (1 + exp(-z)); for z < 0 the algebraically equal
+    exp(z) / (1 + exp(z)), so exp never sees a large positive argument.
+    """
+    e = np.exp(-np.abs(z))  # in (0, 1]: never overflows
+    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def sigmoid_prime(z: Array, a: Array | None = None) -> Array:
+    """f'(z) = a (1 - a) with a = sigmoid(z), from the output as TensorFlow does."""
+    a = sigmoid(z) if a is None else a
+    return a * (1 - a)
+
+
+def tanh(z: Array) -> Array:
+    """f(z) = tanh(z) = 2 sigmoid(2z) - 1."""
+    return np.tanh(z)
+
+
+def tanh_prime(z: Array, a: Array | None = None) -> Array:
+    """f'(z) = 1 - a^2 with a = tanh(z), from the output as TensorFlow does."""
+    a = np.tanh(z) if a is None else a
+    return 1 - a * a
+
+
+def relu(z: Array) -> Array:
+    """f(z) = max(0, z)."""
+    return np.maximum(z, _const(z, 0))
+
+
+def relu_prime(z: Array, a: Array | None = None) -> Array:
+    """f'(z) = 1 if z > 0 else 0. At the kink f'(0) = 0, as TensorFlow (and JAX)."""
+    return (z > 0).astype(z.dtype)
+
+
+LEAKY_RELU_SLOPE = 0.2  # keras.activations.leaky_relu's default negative_slope
+
+
+def leaky_relu(z: Array) -> Array:
+    """f(z) = z if z > 0 else 0.2 z (slope 0.2, the Keras 3 default)."""
+    return np.where(z > 0, z, z * _const(z, LEAKY_RELU_SLOPE))
+
+
+def leaky_relu_prime(z: Array, a: Array | None = None) -> Array:
+    """f'(z) = 1 if z > 0 else 0.2. At the kink f'(0) = 0.2, as TensorFlow."""
+    return np.where(z > 0, _const(z, 1), _const(z, LEAKY_RELU_SLOPE))
+
+
+def elu(z: Array) -> Array:
+    """f(z) = z if z > 0 else exp(z) - 1 (alpha = 1, the Keras default)."""
+    return np.where(z > 0, z, np.expm1(np.minimum(z, _const(z, 0))))
+
+
+def elu_prime(z: Array, a: Array | None = None) -> Array:
+    """f'(z) = 1 if z > 0 else a + 1 = exp(z), from the output as TensorFlow; f'(0) = 1."""
+    a = elu(z) if a is None else a
+    return np.where(a < 0, a + 1, _const(z, 1))
+
+
+def softplus(z: Array) -> Array:
+    """f(z) = log(1 + exp(z)) = max(z, 0) + log1p(exp(-|z|)), stable for any z."""
+    return np.maximum(z, _const(z, 0)) + np.log1p(np.exp(-np.abs(z)))
+
+
+def softplus_prime(z: Array, a: Array | None = None) -> Array:
+    """f'(z) = sigmoid(z)."""
+    return sigmoid(z)
+
+
+def softsign(z: Array) -> Array:
+    """f(z) = z / (1 + |z|)."""
+    return z / (1 + np.abs(z))
+
+
+def softsign_prime(z: Array, a: Array | None = None) -> Array:
+    """f'(z) = 1 / (1 + |z|)^2."""
+    d = 1 + np.abs(z)
+    return 1 / (d * d)
+
+
+def silu(z: Array) -> Array:
+    """f(z) = z sigmoid(z) (also called swish)."""
+    return z * sigmoid(z)
+
+
+def silu_prime(z: Array, a: Array | None = None) -> Array:
+    """f'(z) = s (1 + z (1 - s)) with s = sigmoid(z), TensorFlow's form."""
+    s = sigmoid(z)
+    return s * (1 + z * (1 - s))
+
+
+_erfc = np.vectorize(math.erfc, otypes=[np.float64])
+_SQRT_HALF = math.sqrt(0.5)
+_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
+
+
+def _std_normal_cdf(z: Array) -> Array:
+    """Phi(z) = erfc(-z / sqrt(2)) / 2 (erfc keeps precision in the far left tail)."""
+    return (0.5 * _erfc(-z * _SQRT_HALF)).astype(z.dtype)
+
+
+def gelu(z: Array) -> Array:
+    """f(z) = z Phi(z) = z erfc(-z / sqrt(2)) / 2: the exact form, Keras 3's default."""
+    return z * _std_normal_cdf(z)
+
+
+def gelu_prime(z: Array, a: Array | None = None) -> Array:
+    """f'(z) = Phi(z) + z phi(z) with phi(z) = exp(-z^2 / 2) / sqrt(2 pi)."""
+    phi = np.exp(-0.5 * z * z) * _const(z, _INV_SQRT_2PI)
+    return _std_normal_cdf(z) + z * phi
+
+
+_GELU_C = math.sqrt(2 / math.pi)
+
+
+def gelu_tanh(z: Array) -> Array:
+    """f(z) = z (1 + tanh(u)) / 2 with u = sqrt(2/pi) (z + 0.044715 z^3): the tanh approximation."""
+    u = _const(z, _GELU_C) * (z + _const(z, 0.044715) * z * z * z)
+    return 0.5 * z * (1 + np.tanh(u))
+
+
+def gelu_tanh_prime(z: Array, a: Array | None = None) -> Array:
+    """f'(z) = (1 + t) / 2 + z (1 - t^2) u'(z) / 2 with t = tanh(u), u' = sqrt(2/pi)(1 + 3 * 0.044715 z^2)."""
+    u = _const(z, _GELU_C) * (z + _const(z, 0.044715) * z * z * z)
+    t = np.tanh(u)
+    du = _const(z, _GELU_C) * (1 + _const(z, 3 * 0.044715) * z * z)
+    return 0.5 * (1 + t) + 0.5 * z * (1 - t * t) * du
+
+
+def softmax(z: Array) -> Array:
+    """f(z)_j = exp(z_j - max z) / sum_k exp(z_k - max z), along the last axis."""
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def softmax_jvp(g: Array, a: Array) -> Array:
+    """dL/dz = a * (g - sum(g * a)) per row, with a = softmax(z), g = dL/da (SM1).
+
+    The Jacobian of softmax is da_i/dz_j = a_i (delta_ij - a_j); contracted with g
+    it never needs to be formed.
+    """
+    return a * (g - (g * a).sum(axis=-1, keepdims=True))
+
+
+# ---------------------------------------------------------------------------------
+# The registry
+# ---------------------------------------------------------------------------------
+
+_REGISTRY: dict[str, Activation] = {}
+
+
+def register(
+    name: str, f: Callable, df: Callable, *, smooth: bool = True
+) -> Activation:
+    """Add an elementwise activation ``name`` with forward ``f(z)`` and derivative ``df``.
+
+    ``df`` takes ``z`` alone or ``(z, a)`` with ``a = f(z)`` the cached output. Returns the
+    new :class:`Activation`. Registering an existing name replaces it.
+    """
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"name: expected a non-empty str, got {name!r}")
+    if not callable(f) or not callable(df):
+        raise TypeError(
+            f"f and df: expected callables, got {type(f).__name__} and {type(df).__name__}"
+        )
+    if len(inspect.signature(df).parameters) == 1:
+        one_arg = df
+        df = lambda z, a=None: one_arg(z)  # noqa: E731
+    _REGISTRY[name] = Activation(name, f, df, smooth=smooth)
+    return _REGISTRY[name]
+
+
+for _name, _f, _df, _smooth in [
+    ("linear", linear, linear_prime, True),
+    ("sigmoid", sigmoid, sigmoid_prime, True),
+    ("tanh", tanh, tanh_prime, True),
+    ("relu", relu, relu_prime, False),
+    ("leaky_relu", leaky_relu, leaky_relu_prime, False),
+    ("elu", elu, elu_prime, True),
+    ("softplus", softplus, softplus_prime, True),
+    ("softsign", softsign, softsign_prime, True),
+    ("silu", silu, silu_prime, True),
+    ("gelu", gelu, gelu_prime, True),
+    ("gelu_tanh", gelu_tanh, gelu_tanh_prime, True),
+]:
+    register(_name, _f, _df, smooth=_smooth)
+_REGISTRY["swish"] = Activation("swish", silu, silu_prime)  # Keras' alias of silu
+_REGISTRY["softmax"] = Activation("softmax", softmax, None, jvp=softmax_jvp)
+
+
+def names() -> list[str]:
+    """The registered activation names, sorted."""
+    return sorted(_REGISTRY)
+
+
+def get(name: str | Activation) -> Activation:
+    """Look up an activation by name; an :class:`Activation` passes through.
+
+    Raises ValueError naming the valid choices for an unknown name.
+    """
+    if isinstance(name, Activation):
+        return name
+    if not isinstance(name, str):
+        raise TypeError(f"activation: expected a name (str), got {type(name).__name__}")
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise ValueError(
+            f"activation: unknown name {name!r}; expected one of {names()}"
+        ) from None

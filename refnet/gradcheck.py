@@ -1,0 +1,187 @@
+"""Gradient checking by central differences in float64.
+
+For every parameter entry theta (every W, b) and every pre-activation entry z:
+
+    dL/dtheta ~ (L(theta + h) - L(theta - h)) / (2 h),   h = step * max(1, |theta|)    (FD1)
+
+with an error O(h^2) from truncation and O(eps / h) from rounding, so step = 1e-5 in
+float64 leaves about 1e-10 of either. The network's own ``gradients`` (a subclass's
+override included) supplies the analytic side, computed on a float64 copy.
+
+A finite difference across a kink (relu, leaky_relu at z = 0) measures neither one-sided
+derivative, so any entry whose +h or -h evaluation flips the sign of some z in a layer
+with a kink is skipped and counted, not compared.
+
+Rows are named with the docs' 1-based layer numbers: ``dW1`` is ``res.dW[0]``.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import losses
+from .network import Network
+from .validation import check_input
+
+
+@dataclass
+class CheckRow:
+    """One tensor's comparison: analytic against numeric gradient."""
+
+    name: str
+    shape: tuple
+    checked: int
+    skipped: int
+    max_abs_err: float
+    max_rel_err: float  # |num - ana| / max(|num|, max|num| of the tensor): error relative to scale
+    where: tuple | None  # index of the worst entry
+    ok: bool
+
+
+@dataclass
+class GradcheckReport:
+    rows: list[CheckRow]
+    rtol: float
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.rows)
+
+    def __str__(self) -> str:
+        head = f"{'tensor':<9}{'shape':<14}{'checked':>8}{'skipped':>8}{'max abs err':>13}{'rel err':>11}  where        ok"
+        lines = [head, "-" * len(head)]
+        for r in self.rows:
+            lines.append(
+                f"{r.name:<9}{str(r.shape):<14}{r.checked:>8}{r.skipped:>8}"
+                f"{r.max_abs_err:>13.2e}{r.max_rel_err:>11.2e}  {str(r.where):<12} {'ok' if r.ok else 'FAIL'}"
+            )
+        lines.append(f"{'PASS' if self.ok else 'FAIL'} (rtol {self.rtol:g})")
+        return "\n".join(lines)
+
+
+def _float64_copy(net: Network) -> Network:
+    clone = copy.deepcopy(
+        net
+    )  # keeps the class, so a subclass's gradients() is checked
+    for layer in clone.layers:
+        layer.W, layer.b = layer.W.astype(np.float64), layer.b.astype(np.float64)
+    return clone
+
+
+def _loss_from(net: Network, start: int, a, z, y, loss) -> tuple[float, list]:
+    """L for the forward pass that resumes at layer ``start`` with pre-activation z.
+
+    Also returns the kink masks (z > 0) of the non-smooth layers, to spot a crossing.
+    """
+    masks = []
+    for l in range(start, len(net.layers)):
+        layer = net.layers[l]
+        if l > start or z is None:
+            z = a @ layer.W + layer.b  # (n, n_l)    FP1
+        if not layer.activation.smooth:
+            masks.append(z > 0)
+        a = layer.activation.f(z)  # FP2
+    return loss.value(a, y), masks
+
+
+def gradcheck(
+    net: Network,
+    X,
+    Y,
+    loss="mse",
+    *,
+    step: float = 1e-5,
+    rtol: float = 1e-6,
+    max_entries: int | None = None,
+    seed: int = 0,
+) -> GradcheckReport:
+    """Compare ``net.gradients`` with central differences (FD1) for every dW, db and delta.
+
+    Parameters
+    ----------
+    net : Network
+        Checked on a float64 copy; ``net`` itself is not modified.
+    X, Y, loss
+        As for ``Network.gradients``.
+    step : float
+        Relative finite-difference step h.
+    rtol : float
+        An entry passes when |num - ana| <= rtol * max(|num|, max|num| over the tensor)
+        + an absolute floor of 100 eps |L| / h for the rounding of L itself.
+    max_entries : int, optional
+        Check at most this many randomly chosen entries per tensor (all by default).
+    seed : int
+        Chooses the sampled entries.
+    """
+    if not isinstance(net, Network):
+        raise TypeError(f"net: expected a refnet.Network, got {type(net).__name__}")
+    loss = losses.get(loss)
+    net64 = _float64_copy(net)
+    X = check_input(X, net64.sizes[0], np.dtype(np.float64))
+    res = net64.gradients(X, Y, loss)
+    y = loss.prepare(Y, res.a[-1])
+    rng = np.random.default_rng(seed)
+    floor = 100 * np.finfo(np.float64).eps * max(abs(res.loss), 1.0) / step
+    _, base_masks = _loss_from(net64, 0, X, None, y, loss)
+
+    def numeric(target, start, z_of) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Central differences of L with respect to each chosen entry of ``target``."""
+        flat = np.arange(target.size)
+        if max_entries is not None and target.size > max_entries:
+            flat = np.sort(rng.choice(target.size, max_entries, replace=False))
+        num = np.empty(flat.size)
+        usable = np.ones(flat.size, dtype=bool)
+        for k, i in enumerate(flat):
+            idx = np.unravel_index(i, target.shape)
+            saved = target[idx]
+            h = step * max(1.0, abs(saved))
+            values = []
+            for sign in (1, -1):
+                target[idx] = saved + sign * h
+                value, masks = _loss_from(net64, start, res.a[start], z_of(), y, loss)
+                values.append(value)
+                kept = base_masks[len(base_masks) - len(masks) :]
+                usable[k] &= all(np.array_equal(m, b) for m, b in zip(masks, kept))
+            target[idx] = saved
+            num[k] = (values[0] - values[1]) / (2 * h)
+        return flat, num, usable
+
+    rows = []
+    for l, layer in enumerate(net64.layers):
+        z_l = res.z[l].copy()
+        checks = [
+            (f"dW{l + 1}", layer.W, res.dW[l], lambda: None),
+            (f"db{l + 1}", layer.b, res.db[l], lambda: None),
+            (f"delta{l + 1}", z_l, res.delta[l], lambda z=z_l: z),
+        ]
+        for name, target, analytic, z_of in checks:
+            flat, num, usable = numeric(target, l, z_of)
+            ana = np.asarray(analytic, dtype=np.float64).ravel()[flat]
+            rows.append(_row(name, target.shape, flat, num, ana, usable, rtol, floor))
+    return GradcheckReport(rows, rtol)
+
+
+def _row(name, shape, flat, num, ana, usable, rtol, floor) -> CheckRow:
+    num, ana, flat = num[usable], ana[usable], flat[usable]
+    skipped = int((~usable).sum())
+    if num.size == 0:
+        return CheckRow(name, shape, 0, skipped, 0.0, 0.0, None, True)
+    err = np.abs(num - ana)
+    scale = np.maximum(np.abs(num), np.abs(num).max())
+    rel = err / np.where(scale > 0, scale, 1.0)
+    worst = int(np.argmax(rel))
+    ok = bool((err <= rtol * scale + floor).all())
+    where = tuple(int(i) for i in np.unravel_index(flat[worst], shape))
+    return CheckRow(
+        name,
+        shape,
+        int(num.size),
+        skipped,
+        float(err.max()),
+        float(rel.max()),
+        where,
+        ok,
+    )

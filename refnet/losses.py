@@ -1,0 +1,238 @@
+"""Losses L(a, y) and their gradients dL/da, with Keras 3's default reductions.
+
+Each :class:`Loss` holds ``value(a, y)`` (a Python float) and ``grad(a, y)`` (dL/da, the
+shape of ``a``), next to each other. The output layer's delta is then
+
+    delta[L] = vjp_L(dL/da[L], z[L], a[L])                                      (BP1)
+
+For the from-logits losses with a linear output layer this *is* the fused delta:
+softmax cross-entropy gives delta[L] = (softmax(z) - y) / n exactly (LS2).
+
+Reductions are Keras 3's "sum_over_batch_size": per-sample losses are averaged over the
+batch; MSE and binary cross-entropy first average over the outputs. The textbook
+L = 1/2 sum (y - a)^2 differs from Keras' MSE by the constant factor n * k / 2 and its
+delta by the inverse of that factor (docs/losses.md).
+
+``prepare(Y, a)`` validates targets against the output ``a`` and brings them to the
+shape of ``a`` in ``a``'s dtype (int class ids become one-hot rows).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .activations import sigmoid, softmax
+
+Array = NDArray[np.floating]
+
+CLIP_EPSILON = (
+    1e-7  # keras.config.epsilon(), the clip used by categorical_cross_entropy
+)
+
+
+@dataclass(frozen=True)
+class Loss:
+    """One registry entry: the loss value and its gradient dL/da, side by side."""
+
+    name: str
+    value: Callable[[Array, Array], float]
+    grad: Callable[[Array, Array], Array]
+    prepare: Callable[[NDArray, Array], Array]
+
+
+# ---------------------------------------------------------------------------------
+# Target validation (shared by every loss)
+# ---------------------------------------------------------------------------------
+
+
+def _real_targets(Y, a: Array) -> Array:
+    """Y as a finite float array of a's shape: (n, k), or (n,) when k == 1."""
+    n, k = a.shape
+    Y = np.asarray(Y)
+    if Y.dtype.kind not in "biuf":
+        raise TypeError(f"Y: expected a numeric array, got dtype {Y.dtype}")
+    if Y.ndim == 1 and k == 1:
+        Y = Y[:, None]  # (n,) against (n, 1): a column, never broadcast to (n, n)
+    if Y.shape != (n, k):
+        raise ValueError(
+            f"Y: expected shape ({n}, {k}) to match the output, got {Y.shape}"
+        )
+    if not np.isfinite(Y).all():
+        raise ValueError("Y: expected finite values, got NaN or inf")
+    return Y.astype(a.dtype, copy=False)
+
+
+def _class_targets(Y, a: Array) -> Array:
+    """Int class ids (n,) -> one-hot rows; probability rows (n, k) checked to sum to 1."""
+    n, k = a.shape
+    Y = np.asarray(Y)
+    if Y.dtype.kind not in "biuf":
+        raise TypeError(
+            f"Y: expected int class ids or probability rows, got dtype {Y.dtype}"
+        )
+    if Y.ndim == 1:
+        if Y.shape[0] != n:
+            raise ValueError(
+                f"Y: expected {n} class ids to match X's rows, got {Y.shape[0]}"
+            )
+        if Y.dtype.kind == "f" and not (
+            np.isfinite(Y).all() and (Y == np.round(Y)).all()
+        ):
+            raise ValueError("Y: 1-D targets are class ids and must be whole numbers")
+        if n and (Y.min() < 0 or Y.max() >= k):
+            raise ValueError(
+                f"Y: class ids must lie in [0, {k - 1}] for {k} outputs, "
+                f"got values in [{Y.min()}, {Y.max()}]"
+            )
+        onehot = np.zeros((n, k), dtype=a.dtype)
+        onehot[np.arange(n), Y.astype(np.intp)] = 1
+        return onehot
+    Y = _real_targets(Y, a)
+    if k > 1:
+        tol = np.sqrt(np.finfo(a.dtype).eps) * k
+        if (Y < 0).any() or not np.allclose(Y.sum(axis=1), 1, rtol=0, atol=tol):
+            raise ValueError(
+                "Y: expected one-hot or probability rows (>= 0, each summing to 1)"
+            )
+    return Y
+
+
+def _binary_targets(Y, a: Array) -> Array:
+    Y = _real_targets(Y, a)
+    if (Y < 0).any() or (Y > 1).any():
+        raise ValueError(
+            f"Y: expected binary targets in [0, 1], got values in [{Y.min()}, {Y.max()}]"
+        )
+    return Y
+
+
+# ---------------------------------------------------------------------------------
+# The table: each value sits directly above its gradient.
+# ---------------------------------------------------------------------------------
+
+
+def mse(a: Array, y: Array) -> float:
+    """L = 1/n sum_i 1/k sum_j (a_ij - y_ij)^2: mean over outputs, then over the batch (LS1)."""
+    r = a - y
+    return float(np.mean(r * r))
+
+
+def mse_grad(a: Array, y: Array) -> Array:
+    """dL/da = 2 (a - y) / (n k) (LS1)."""
+    return (a - y) * a.dtype.type(2 / a.size)
+
+
+def _logsumexp(z: Array) -> Array:
+    """log sum_j exp(z_j) per row, shifted by the row max so exp never overflows."""
+    m = z.max(axis=-1, keepdims=True)
+    return (m + np.log(np.exp(z - m).sum(axis=-1, keepdims=True)))[:, 0]
+
+
+def softmax_cross_entropy(z: Array, y: Array) -> float:
+    """L = 1/n sum_i (logsumexp(z_i) sum_j y_ij - sum_j y_ij z_ij), from logits (LS2).
+
+    This is -1/n sum_i sum_j y_ij log softmax(z_i)_j, computed without forming the
+    softmax, so logits of +-1e4 stay finite (log-sum-exp, docs/losses.md).
+    """
+    per_sample = _logsumexp(z) * y.sum(axis=1) - (y * z).sum(axis=1)
+    return float(per_sample.mean())
+
+
+def softmax_cross_entropy_grad(z: Array, y: Array) -> Array:
+    """dL/dz = (softmax(z) - y) / n, the fused delta (LS2); rows of y sum to 1 (prepare checks)."""
+    p = softmax(z)
+    return (p - y) * z.dtype.type(1 / z.shape[0])
+
+
+def _normalised_clipped(a: Array) -> tuple[Array, Array, Array]:
+    """p = a / sum(a) clipped to [eps, 1 - eps], as Keras' from_logits=False path."""
+    s = a.sum(axis=-1, keepdims=True)
+    p = a / s
+    eps = a.dtype.type(CLIP_EPSILON)
+    inside = (p >= eps) & (p <= 1 - eps)  # where the clip passes the gradient
+    return np.clip(p, eps, 1 - eps), inside, s
+
+
+def categorical_cross_entropy(a: Array, y: Array) -> float:
+    """L = -1/n sum_i sum_j y_ij log(clip(a_ij / sum_k a_ik)), from probabilities (LS3)."""
+    p, _, _ = _normalised_clipped(a)
+    return float(-(y * np.log(p)).sum(axis=1).mean())
+
+
+def categorical_cross_entropy_grad(a: Array, y: Array) -> Array:
+    """dL/da_j = (g_j - sum_k g_k p_k) / s with g = -y / (n p) inside the clip, 0 outside (LS3).
+
+    p = a / s is the renormalised output, s = sum_k a_k; the clip's gradient is zero where
+    it is active, as tf.clip_by_value's.
+    """
+    p, inside, s = _normalised_clipped(a)
+    g = np.where(inside, -y / (p * a.shape[0]), a.dtype.type(0))
+    a_over_s = a / s
+    return (g - (g * a_over_s).sum(axis=-1, keepdims=True)) / s
+
+
+def binary_cross_entropy(z: Array, y: Array) -> float:
+    """L = mean_ij max(z, 0) - z y + log1p(exp(-|z|)), from logits, stable for large |z| (LS4).
+
+    Equals -mean(y log sigmoid(z) + (1 - y) log(1 - sigmoid(z))).
+    """
+    per_entry = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
+    return float(per_entry.mean())
+
+
+def binary_cross_entropy_grad(z: Array, y: Array) -> Array:
+    """dL/dz = (sigmoid(z) - y) / (n k) (LS4)."""
+    return (sigmoid(z) - y) * z.dtype.type(1 / z.size)
+
+
+# ---------------------------------------------------------------------------------
+# The registry
+# ---------------------------------------------------------------------------------
+
+_REGISTRY: dict[str, Loss] = {
+    "mse": Loss("mse", mse, mse_grad, _real_targets),
+    "softmax_cross_entropy": Loss(
+        "softmax_cross_entropy",
+        softmax_cross_entropy,
+        softmax_cross_entropy_grad,
+        _class_targets,
+    ),
+    "categorical_cross_entropy": Loss(
+        "categorical_cross_entropy",
+        categorical_cross_entropy,
+        categorical_cross_entropy_grad,
+        _class_targets,
+    ),
+    "binary_cross_entropy": Loss(
+        "binary_cross_entropy",
+        binary_cross_entropy,
+        binary_cross_entropy_grad,
+        _binary_targets,
+    ),
+}
+
+
+def names() -> list[str]:
+    """The registered loss names, sorted."""
+    return sorted(_REGISTRY)
+
+
+def get(name: str | Loss) -> Loss:
+    """Look up a loss by name; a :class:`Loss` passes through.
+
+    Raises ValueError naming the valid choices for an unknown name.
+    """
+    if isinstance(name, Loss):
+        return name
+    if not isinstance(name, str):
+        raise TypeError(f"loss: expected a name (str), got {type(name).__name__}")
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise ValueError(
+            f"loss: unknown name {name!r}; expected one of {names()}"
+        ) from None

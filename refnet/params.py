@@ -1,0 +1,52 @@
+"""Parameter counting and the Keras-like summary table.
+
+A dense layer from n_{l-1} to n_l units holds n_{l-1} n_l weights and n_l biases, so
+
+    params = sum over l = 1..L of (n_{l-1} n_l + n_l)                          (PC1)
+
+3-5-2: (3*5 + 5*2) + (5 + 2) = 32.
+"""
+
+from __future__ import annotations
+
+from .validation import check_sizes
+
+
+def count_params(sizes) -> int:
+    """Number of weights and biases of layout ``sizes`` = [n_0, ..., n_L] or "3-5-2" (PC1).
+
+    >>> count_params([3, 5, 2])
+    32
+    """
+    sizes = check_sizes(sizes)
+    return sum(n_in * n_out + n_out for n_in, n_out in zip(sizes, sizes[1:]))
+
+
+def format_summary(sizes, activations, dtype: str = "float64") -> str:
+    """The table printed by ``Network.summary()`` and ``refnet summary``."""
+    sizes = check_sizes(sizes)
+    rows = [("Layer (type)", "Output Shape", "Activation", "Param #")]
+    for i, (n_in, n_out, act) in enumerate(zip(sizes, sizes[1:], activations)):
+        name = "dense" if i == 0 else f"dense_{i}"
+        rows.append(
+            (f"{name} (Dense)", f"(None, {n_out})", act, f"{n_in * n_out + n_out:,}")
+        )
+    widths = [max(len(r[c]) for r in rows) + 2 for c in range(4)]
+
+    def line(r):
+        return "".join(c.ljust(w) for c, w in zip(r[:3], widths)) + r[3].rjust(
+            widths[3]
+        )
+
+    rule = "-" * sum(widths)
+    body = [line(rows[0]), "=" * sum(widths)] + [line(r) for r in rows[1:]]
+    return "\n".join(
+        [
+            f'Model: "{"-".join(map(str, sizes))}" ({dtype})',
+            rule,
+            *body,
+            "=" * sum(widths),
+            f"Total params: {count_params(sizes):,}",
+            f"Input shape: (None, {sizes[0]})",
+        ]
+    )

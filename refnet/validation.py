@@ -1,0 +1,96 @@
+"""Argument checks shared by the public entry points.
+
+Every failure names the argument, what was expected and what was received. The checks
+are cheap (one pass over the data at most) so they can stay on the hot path.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from numpy.typing import NDArray
+
+FLOAT_DTYPES = (np.dtype("float32"), np.dtype("float64"))
+
+
+def check_dtype(dtype) -> np.dtype:
+    """float32 or float64, given as a name or a numpy dtype."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(
+            f"dtype: expected 'float32' or 'float64', got {dtype!r}"
+        ) from None
+    if dt not in FLOAT_DTYPES:
+        raise TypeError(f"dtype: expected 'float32' or 'float64', got {dt.name!r}")
+    return dt
+
+
+def check_size(value, name: str) -> int:
+    """A positive int (numpy ints accepted, bools not)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(
+            f"{name}: expected a positive int, got {type(value).__name__} {value!r}"
+        )
+    if value < 1:
+        raise ValueError(f"{name}: expected a positive int, got {value}")
+    return int(value)
+
+
+def check_sizes(sizes, name: str = "sizes") -> list[int]:
+    """A layout [n_0, n_1, ..., n_L] of at least two positive ints."""
+    if isinstance(sizes, str):
+        sizes = sizes.split("-")
+        try:
+            sizes = [int(s) for s in sizes]
+        except ValueError:
+            raise ValueError(
+                f"{name}: expected a layout like '3-5-2', got {'-'.join(sizes)!r}"
+            ) from None
+    try:
+        sizes = list(sizes)
+    except TypeError:
+        raise TypeError(
+            f"{name}: expected a sequence of ints like [3, 5, 2], got {sizes!r}"
+        ) from None
+    if len(sizes) < 2:
+        raise ValueError(
+            f"{name}: expected at least two sizes (input and output), got {sizes}"
+        )
+    return [check_size(s, f"{name}[{i}]") for i, s in enumerate(sizes)]
+
+
+def check_input(X, n_in: int, dtype: np.dtype, name: str = "X") -> NDArray:
+    """X as an (n, n_in) array of ``dtype`` (a view when it already is one; never mutated).
+
+    Inputs of another numeric dtype are cast to the network's dtype, as Keras casts
+    inputs to a layer's dtype. Rejects non-numeric dtypes, wrong rank or width, an
+    empty batch and NaN/inf.
+    """
+    X = np.asarray(X)
+    if X.dtype.kind not in "biuf":
+        raise TypeError(f"{name}: expected a real numeric array, got dtype {X.dtype}")
+    if X.ndim != 2:
+        raise ValueError(
+            f"{name}: expected a 2-D array of shape (n, {n_in}), got shape {X.shape}"
+        )
+    if X.shape[1] != n_in:
+        raise ValueError(
+            f"{name}: expected {n_in} features per row, got shape {X.shape}"
+        )
+    if X.shape[0] == 0:
+        raise ValueError(
+            f"{name}: expected at least one row, got an empty batch of shape {X.shape}"
+        )
+    X = X.astype(dtype, copy=False)
+    if not np.isfinite(X).all():
+        raise ValueError(f"{name}: expected finite values, got NaN or inf")
+    return X
+
+
+def check_rows(Y, n: int, name: str = "Y") -> None:
+    """Y has the same number of rows as X."""
+    shape = np.shape(Y)
+    if len(shape) == 0 or shape[0] != n:
+        raise ValueError(f"{name}: expected {n} rows to match X, got shape {shape}")
