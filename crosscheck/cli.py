@@ -1,8 +1,250 @@
-"""Placeholder until the crosscheck issue lands."""
+"""``python -m crosscheck`` / ``crosscheck``: the project's main job.
 
+Runs the built-in matrix (crosscheck.matrix, plus the training rows of
+crosscheck.training when that module exists), shows a progress bar, prints one summary
+line per case (rows checked, worst normwise error, worst error relative to tolerance)
+and the full table of every failing case; exits 1 on any mismatch, 0 otherwise.
+
+    python -m crosscheck                                   # the built-in matrix
+    python -m crosscheck --dtype float64 --loss mse        # a slice of it
+    python -m crosscheck --layout 784-256-128-10 --activations relu,relu,linear \\
+        --loss softmax_cross_entropy --dtype float32 --batch 64
+    python -m crosscheck --keras model.keras --loss softmax_cross_entropy
+    python -m crosscheck --json results.json
+
+oneDNN (on by default in TensorFlow on x86) reorders float32 sums; the tolerance covers
+it. Set TF_ENABLE_ONEDNN_OPTS=0 to compare against TensorFlow's plain Eigen kernels.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
 import sys
+import time
+
+import refnet
+
+from .matrix import DTYPES, LOSSES, Case, builtin_matrix, make_data, run_case
+from .report import Report
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="crosscheck",
+        description="Compare refnet's loss, output, every delta, dW and db with "
+        "TensorFlow's, over the built-in matrix or one given network.",
+    )
+    p.add_argument(
+        "--layout", help="one network instead of the matrix, e.g. 784-256-128-10"
+    )
+    p.add_argument(
+        "--activations",
+        help="comma-separated, one per layer (or one for all); without --layout: "
+        "keep the matrix cases that use these activations",
+    )
+    p.add_argument(
+        "--loss", choices=LOSSES, help="the loss (filters the matrix without --layout)"
+    )
+    p.add_argument("--dtype", choices=DTYPES, help="float32 or float64 (default: both)")
+    p.add_argument(
+        "--batch", type=int, help="batch size (default: the matrix's, 32 for --layout)"
+    )
+    p.add_argument(
+        "--seed", type=int, default=0, help="seed for weights and data (default 0)"
+    )
+    p.add_argument(
+        "--keras",
+        metavar="PATH",
+        help="crosscheck a saved .keras model of Dense layers",
+    )
+    p.add_argument("--json", metavar="PATH", help="also write every report as JSON")
+    p.add_argument("--no-training", action="store_true", help="skip the training rows")
+    p.add_argument(
+        "-v", "--verbose", action="store_true", help="print every case's table"
+    )
+    return p
+
+
+def _progress(items: list, desc: str):
+    """tqdm on stderr when installed, else a plain counter line."""
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        tqdm = None
+    if tqdm is not None:
+        yield from tqdm(items, desc=desc, unit="case", file=sys.stderr, leave=False)
+        return
+    for i, item in enumerate(items, start=1):
+        print(f"\r{desc}: {i}/{len(items)}", end="", file=sys.stderr, flush=True)
+        yield item
+    print(file=sys.stderr)
+
+
+def _custom_cases(args) -> list[Case]:
+    sizes = refnet.validation.check_sizes(args.layout, "--layout")
+    depth = len(sizes) - 1
+    loss = args.loss or "softmax_cross_entropy"
+    if args.activations:
+        acts = args.activations.split(",")
+        acts = acts * depth if len(acts) == 1 else acts
+    else:
+        out = "softmax" if loss == "categorical_cross_entropy" else "linear"
+        acts = ["relu"] * (depth - 1) + [out]
+    if len(acts) != depth:
+        raise ValueError(
+            f"--activations: expected {depth} names (one per layer), got {len(acts)}"
+        )
+    for name in acts:
+        refnet.activations.get(name)  # ValueError naming the valid ones
+    dtypes = [args.dtype] if args.dtype else DTYPES
+    batch = args.batch or 32
+    return [
+        Case(tuple(sizes), tuple(acts), loss, dt, batch, args.seed) for dt in dtypes
+    ]
+
+
+def _matrix_cases(args) -> list[Case]:
+    cases = builtin_matrix(args.seed)
+    if args.loss:
+        cases = [c for c in cases if c.loss == args.loss]
+    if args.dtype:
+        cases = [c for c in cases if c.dtype == args.dtype]
+    if args.activations:
+        wanted = set(args.activations.split(","))
+        for name in wanted:
+            refnet.activations.get(name)
+        cases = [c for c in cases if wanted & set(c.activations)]
+    if args.batch:
+        cases = [
+            Case(c.layout, c.activations, c.loss, c.dtype, args.batch, c.seed)
+            for c in cases
+        ]
+    return cases
+
+
+def _keras_jobs(args) -> list:
+    """One job: the saved model against the refnet network with its weights."""
+    from .compare import compare
+    from .keras_bridge import from_keras, tf_and_keras
+
+    _, keras = tf_and_keras()
+    model = keras.saving.load_model(args.keras, compile=False)
+    net = from_keras(model)
+    loss = args.loss or (
+        "categorical_cross_entropy"
+        if net.activations[-1] == "softmax"
+        else "softmax_cross_entropy"
+    )
+    case = Case(
+        tuple(net.sizes),
+        tuple(net.activations),
+        loss,
+        net.dtype.name,
+        args.batch or 32,
+        args.seed,
+    )
+    X, Y = make_data(case)
+    return [
+        (f"{args.keras}: {case.label}", lambda: compare(net, X, Y, loss, model=model))
+    ]
+
+
+def _training_jobs() -> list:
+    """The training rows from crosscheck.training.training_matrix(), when it exists."""
+    try:
+        from . import training
+    except ImportError:
+        return []
+    matrix = getattr(training, "training_matrix", None)
+    if matrix is None:
+        return []
+    jobs = []
+    for item in matrix():
+        if isinstance(item, Report):
+            jobs.append((item.title, lambda r=item: r))
+        elif isinstance(item, tuple) and len(item) == 2:
+            label, thing = item
+            jobs.append((str(label), thing if callable(thing) else (lambda r=thing: r)))
+        elif callable(item):
+            jobs.append((getattr(item, "__name__", "training"), item))
+        else:
+            raise TypeError(
+                f"training_matrix(): expected Reports or (label, Report) pairs, got {item!r}"
+            )
+    return jobs
+
+
+def _fmt_ratio(x: float) -> str:
+    return "inf" if math.isinf(x) else f"{x:.3f}"
 
 
 def main(argv=None) -> int:
-    print("crosscheck: not built yet", file=sys.stderr)
-    return 1
+    args = _parser().parse_args(argv)
+    start = time.perf_counter()
+    try:
+        if args.keras:
+            jobs = _keras_jobs(args)
+        else:
+            cases = _custom_cases(args) if args.layout else _matrix_cases(args)
+            jobs = [(c.label, lambda c=c: run_case(c)) for c in cases]
+            if not args.layout and not args.no_training:
+                jobs += _training_jobs()
+    except (ValueError, TypeError, OSError) as exc:
+        print(f"crosscheck: {exc}", file=sys.stderr)
+        return 2
+    if not jobs:
+        print("crosscheck: no case matches the options", file=sys.stderr)
+        return 2
+
+    results: list[tuple[str, Report]] = []
+    for label, job in _progress(jobs, "crosscheck"):
+        results.append((label, job()))
+
+    width = max(len(label) for label, _ in results)
+    head = f"{'case':<{width}}  {'rows':>4}  {'worst norm err':>14}  {'err/tol':>7}  result"
+    lines = [head, "-" * len(head)]
+    for label, rep in results:
+        worst_norm = max((r.norm_err for r in rep.rows), default=0.0)
+        status = "ok" if rep.ok else f"FAIL at {rep.first_failure.name}"
+        lines.append(
+            f"{label:<{width}}  {len(rep.rows):>4}  {worst_norm:>14.2e}  "
+            f"{_fmt_ratio(rep.worst_ratio):>7}  {status}"
+        )
+    failed = [(label, rep) for label, rep in results if not rep.ok]
+    single = bool(args.layout or args.keras)  # one network: show its tables
+    for label, rep in results if (args.verbose or single) else failed:
+        lines += ["", str(rep)]
+    n_rows = sum(len(rep.rows) for _, rep in results)
+    by_dtype = {}
+    for _, rep in results:
+        for dt in DTYPES:
+            if dt in rep.title:
+                by_dtype[dt] = max(
+                    [by_dtype.get(dt, 0.0)]
+                    + [r.norm_err for r in rep.rows if not r.note]
+                )
+    lines.append("")
+    lines.append(
+        f"{len(results)} cases, {n_rows} rows, {len(failed)} failing; worst err/tol "
+        f"{_fmt_ratio(max(rep.worst_ratio for _, rep in results))}; "
+        + ", ".join(
+            f"worst {dt} normwise error {v:.1e}" for dt, v in sorted(by_dtype.items())
+        )
+        + f" (quirk rows excluded); {time.perf_counter() - start:.1f} s"
+    )
+    lines.append("FAIL" if failed else "PASS: refnet matches TensorFlow")
+    print("\n".join(lines))
+    if args.json:
+        payload = {
+            "ok": not failed,
+            "cases": [dict(rep.to_dict(), case=label) for label, rep in results],
+        }
+        with open(args.json, "w") as fh:
+            json.dump(payload, fh, indent=1)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -6,7 +6,7 @@
 32
 """
 
-from . import activations, losses
+from . import activations, datasets, losses, optimizers
 from .gradcheck import gradcheck
 from .layers import Dense
 from .network import Gradients, Network
@@ -18,7 +18,9 @@ __all__ = [
     "Network",
     "activations",
     "count_params",
+    "datasets",
     "gradcheck",
     "losses",
+    "optimizers",
 ]
 __version__ = "0.1.0"

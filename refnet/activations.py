@@ -14,7 +14,10 @@ which for an elementwise f is ``g * f'(z)``. Softmax is not elementwise: its Jac
 is diag(a) - a a^T per row, and its vjp is ``a * (g - sum(g * a))`` (SM1).
 
 All functions keep the dtype of ``z``: float32 in, float32 out, and give finite
-results without NumPy warnings for |z| up to the float's range (sigmoid(-1000) = 0).
+results without NumPy warnings for |z| up to 1e4 and far beyond (sigmoid(-1000) = 0);
+only the z^2 and z^3 terms of gelu, gelu_tanh and softsign' overflow, once |z| nears
+the square or cube root of the float's range (~1e12 in float32), where underflow to 0 is
+the one floating-point event, as in TensorFlow.
 """
 
 from __future__ import annotations
@@ -49,13 +52,17 @@ class Activation:
     def elementwise(self) -> bool:
         return self.jvp is None
 
-    def vjp(self, g: Array, z: Array, a: Array) -> Array:
-        """dL/dz from g = dL/da: ``g * f'(z)``, or softmax's Jacobian product (BP2, SM1)."""
+    def vjp(self, g: Array, z: Array, a: Array, out: Array | None = None) -> Array:
+        """dL/dz from g = dL/da: ``g * f'(z)``, or softmax's Jacobian product (BP2, SM1).
+
+        ``out=g`` writes an elementwise f's product over g, saving an (n, n_l) array;
+        only for a g that nothing else holds (the network passes its own).
+        """
         if self.jvp is not None:
             return self.jvp(g, a)
         if self.name == "linear":  # f'(z) = 1: skip the multiply, return g itself
             return g
-        return g * self.df(z, a)
+        return np.multiply(g, self.df(z, a), out=out)
 
 
 def _const(z: Array, value: float) -> Array:
@@ -69,49 +76,51 @@ def _const(z: Array, value: float) -> Array:
 
 
 def linear(z: Array) -> Array:
-    """f(z) = z."""
+    """f(z) = z (AF1)."""
     return z
 
 
 def linear_prime(z: Array, a: Array | None = None) -> Array:
-    """f'(z) = 1."""
+    """f'(z) = 1 (AF1)."""
     return np.ones_like(z)
 
 
 def sigmoid(z: Array) -> Array:
-    """f(z) = 1 / (1 + exp(-z)), evaluated without overflow.
+    """f(z) = 1 / (1 + exp(-z)), evaluated without overflow (AF2).
 
     For z >= 0 this is 1 / (1 + exp(-z)); for z < 0 the algebraically equal
-    exp(z) / (1 + exp(z)), so exp never sees a large positive argument.
+    exp(z) / (1 + exp(z)), so exp never sees a large positive argument. Both cases at
+    once: exp(min(z, 0)) / (1 + exp(-|z|)) (no np.where, whose random branches cost
+    more than a second exp).
     """
     e = np.exp(-np.abs(z))  # in (0, 1]: never overflows
-    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+    return np.exp(np.minimum(z, _const(z, 0))) / (1 + e)
 
 
 def sigmoid_prime(z: Array, a: Array | None = None) -> Array:
-    """f'(z) = a (1 - a) with a = sigmoid(z), from the output as TensorFlow does."""
+    """f'(z) = a (1 - a) with a = sigmoid(z), from the output as TensorFlow does (AF2)."""
     a = sigmoid(z) if a is None else a
     return a * (1 - a)
 
 
 def tanh(z: Array) -> Array:
-    """f(z) = tanh(z) = 2 sigmoid(2z) - 1."""
+    """f(z) = tanh(z) = 2 sigmoid(2z) - 1 (AF3)."""
     return np.tanh(z)
 
 
 def tanh_prime(z: Array, a: Array | None = None) -> Array:
-    """f'(z) = 1 - a^2 with a = tanh(z), from the output as TensorFlow does."""
+    """f'(z) = 1 - a^2 with a = tanh(z), from the output as TensorFlow does (AF3)."""
     a = np.tanh(z) if a is None else a
     return 1 - a * a
 
 
 def relu(z: Array) -> Array:
-    """f(z) = max(0, z)."""
+    """f(z) = max(0, z) (AF4)."""
     return np.maximum(z, _const(z, 0))
 
 
 def relu_prime(z: Array, a: Array | None = None) -> Array:
-    """f'(z) = 1 if z > 0 else 0. At the kink f'(0) = 0, as TensorFlow (and JAX)."""
+    """f'(z) = 1 if z > 0 else 0. At the kink f'(0) = 0, as TensorFlow (and JAX) (AF4)."""
     return (z > 0).astype(z.dtype)
 
 
@@ -119,54 +128,54 @@ LEAKY_RELU_SLOPE = 0.2  # keras.activations.leaky_relu's default negative_slope
 
 
 def leaky_relu(z: Array) -> Array:
-    """f(z) = z if z > 0 else 0.2 z (slope 0.2, the Keras 3 default)."""
-    return np.where(z > 0, z, z * _const(z, LEAKY_RELU_SLOPE))
+    """f(z) = z if z > 0 else 0.2 z (slope 0.2, the Keras 3 default) (AF5)."""
+    return np.maximum(z, z * _const(z, LEAKY_RELU_SLOPE))  # slope < 1: 0.2 z > z iff z < 0
 
 
 def leaky_relu_prime(z: Array, a: Array | None = None) -> Array:
-    """f'(z) = 1 if z > 0 else 0.2. At the kink f'(0) = 0.2, as TensorFlow."""
-    return np.where(z > 0, _const(z, 1), _const(z, LEAKY_RELU_SLOPE))
+    """f'(z) = 1 if z > 0 else 0.2. At the kink f'(0) = 0.2, as TensorFlow (AF5)."""
+    return np.maximum(z > 0, _const(z, LEAKY_RELU_SLOPE))  # max(1, 0.2) or max(0, 0.2)
 
 
 def elu(z: Array) -> Array:
-    """f(z) = z if z > 0 else exp(z) - 1 (alpha = 1, the Keras default)."""
-    return np.where(z > 0, z, np.expm1(np.minimum(z, _const(z, 0))))
+    """f(z) = z if z > 0 else exp(z) - 1 (alpha = 1, the Keras default) (AF6)."""
+    return np.maximum(z, np.expm1(np.minimum(z, _const(z, 0))))  # exp(z) - 1 >= z
 
 
 def elu_prime(z: Array, a: Array | None = None) -> Array:
-    """f'(z) = 1 if z > 0 else a + 1 = exp(z), from the output as TensorFlow; f'(0) = 1."""
+    """f'(z) = 1 if z > 0 else a + 1 = exp(z), from the output as TensorFlow; f'(0) = 1 (AF6)."""
     a = elu(z) if a is None else a
-    return np.where(a < 0, a + 1, _const(z, 1))
+    return np.fmin(a + 1, _const(z, 1))  # a + 1 < 1 iff z < 0; fmin: NaN a gives 1, as TF
 
 
 def softplus(z: Array) -> Array:
-    """f(z) = log(1 + exp(z)) = max(z, 0) + log1p(exp(-|z|)), stable for any z."""
+    """f(z) = log(1 + exp(z)) = max(z, 0) + log1p(exp(-|z|)), stable for any z (AF7)."""
     return np.maximum(z, _const(z, 0)) + np.log1p(np.exp(-np.abs(z)))
 
 
 def softplus_prime(z: Array, a: Array | None = None) -> Array:
-    """f'(z) = sigmoid(z)."""
+    """f'(z) = sigmoid(z) (AF7)."""
     return sigmoid(z)
 
 
 def softsign(z: Array) -> Array:
-    """f(z) = z / (1 + |z|)."""
+    """f(z) = z / (1 + |z|) (AF8)."""
     return z / (1 + np.abs(z))
 
 
 def softsign_prime(z: Array, a: Array | None = None) -> Array:
-    """f'(z) = 1 / (1 + |z|)^2."""
+    """f'(z) = 1 / (1 + |z|)^2 (AF8)."""
     d = 1 + np.abs(z)
     return 1 / (d * d)
 
 
 def silu(z: Array) -> Array:
-    """f(z) = z sigmoid(z) (also called swish)."""
+    """f(z) = z sigmoid(z) (also called swish) (AF9)."""
     return z * sigmoid(z)
 
 
 def silu_prime(z: Array, a: Array | None = None) -> Array:
-    """f'(z) = s (1 + z (1 - s)) with s = sigmoid(z), TensorFlow's form."""
+    """f'(z) = s (1 + z (1 - s)) with s = sigmoid(z), TensorFlow's form (AF9)."""
     s = sigmoid(z)
     return s * (1 + z * (1 - s))
 
@@ -182,12 +191,12 @@ def _std_normal_cdf(z: Array) -> Array:
 
 
 def gelu(z: Array) -> Array:
-    """f(z) = z Phi(z) = z erfc(-z / sqrt(2)) / 2: the exact form, Keras 3's default."""
+    """f(z) = z Phi(z) = z erfc(-z / sqrt(2)) / 2: the exact form, Keras 3's default (AF10)."""
     return z * _std_normal_cdf(z)
 
 
 def gelu_prime(z: Array, a: Array | None = None) -> Array:
-    """f'(z) = Phi(z) + z phi(z) with phi(z) = exp(-z^2 / 2) / sqrt(2 pi)."""
+    """f'(z) = Phi(z) + z phi(z) with phi(z) = exp(-z^2 / 2) / sqrt(2 pi) (AF10)."""
     phi = np.exp(-0.5 * z * z) * _const(z, _INV_SQRT_2PI)
     return _std_normal_cdf(z) + z * phi
 
@@ -196,13 +205,13 @@ _GELU_C = math.sqrt(2 / math.pi)
 
 
 def gelu_tanh(z: Array) -> Array:
-    """f(z) = z (1 + tanh(u)) / 2 with u = sqrt(2/pi) (z + 0.044715 z^3): the tanh approximation."""
+    """f(z) = z (1 + tanh(u)) / 2 with u = sqrt(2/pi) (z + 0.044715 z^3): the tanh approximation (AF11)."""
     u = _const(z, _GELU_C) * (z + _const(z, 0.044715) * z * z * z)
     return 0.5 * z * (1 + np.tanh(u))
 
 
 def gelu_tanh_prime(z: Array, a: Array | None = None) -> Array:
-    """f'(z) = (1 + t) / 2 + z (1 - t^2) u'(z) / 2 with t = tanh(u), u' = sqrt(2/pi)(1 + 3 * 0.044715 z^2)."""
+    """f'(z) = (1 + t) / 2 + z (1 - t^2) u'(z) / 2 with t = tanh(u), u' = sqrt(2/pi)(1 + 3 * 0.044715 z^2) (AF11)."""
     u = _const(z, _GELU_C) * (z + _const(z, 0.044715) * z * z * z)
     t = np.tanh(u)
     du = _const(z, _GELU_C) * (1 + _const(z, 3 * 0.044715) * z * z)
@@ -210,7 +219,7 @@ def gelu_tanh_prime(z: Array, a: Array | None = None) -> Array:
 
 
 def softmax(z: Array) -> Array:
-    """f(z)_j = exp(z_j - max z) / sum_k exp(z_k - max z), along the last axis."""
+    """f(z)_j = exp(z_j - max z) / sum_k exp(z_k - max z), along the last axis (AF12)."""
     e = np.exp(z - z.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
 

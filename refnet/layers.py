@@ -2,7 +2,7 @@
 
 A :class:`Dense` layer maps a batch a of shape (n, n_in) to f(a @ W + b), with W of shape
 (n_in, n_out) and b of shape (n_out,): Keras' layout, so weights move between refnet and
-Keras unchanged (FP1, FP2 in docs/notation.md).
+Keras unchanged (FP1, FP2 in docs/01-notation.md).
 """
 
 from __future__ import annotations

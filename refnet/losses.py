@@ -11,7 +11,7 @@ softmax cross-entropy gives delta[L] = (softmax(z) - y) / n exactly (LS2).
 Reductions are Keras 3's "sum_over_batch_size": per-sample losses are averaged over the
 batch; MSE and binary cross-entropy first average over the outputs. The textbook
 L = 1/2 sum (y - a)^2 differs from Keras' MSE by the constant factor n * k / 2 and its
-delta by the inverse of that factor (docs/losses.md).
+delta by the inverse of that factor (docs/05-losses.md).
 
 ``prepare(Y, a)`` validates targets against the output ``a`` and brings them to the
 shape of ``a`` in ``a``'s dtype (int class ids become one-hot rows).
@@ -61,9 +61,15 @@ def _real_targets(Y, a: Array) -> Array:
         raise ValueError(
             f"Y: expected shape ({n}, {k}) to match the output, got {Y.shape}"
         )
+    # A value beyond float32's range casts to inf (no warning) and is caught below.
+    with np.errstate(over="ignore"):
+        Y = Y.astype(a.dtype, copy=False)
     if not np.isfinite(Y).all():
-        raise ValueError("Y: expected finite values, got NaN or inf")
-    return Y.astype(a.dtype, copy=False)
+        raise ValueError(
+            "Y: expected finite values, got NaN, inf or a value beyond "
+            f"{a.dtype.name}'s range"
+        )
+    return Y
 
 
 def _class_targets(Y, a: Array) -> Array:
@@ -79,9 +85,9 @@ def _class_targets(Y, a: Array) -> Array:
             raise ValueError(
                 f"Y: expected {n} class ids to match X's rows, got {Y.shape[0]}"
             )
-        if Y.dtype.kind == "f" and not (
-            np.isfinite(Y).all() and (Y == np.round(Y)).all()
-        ):
+        if not np.isfinite(Y).all():
+            raise ValueError("Y: expected finite class ids, got NaN or inf")
+        if Y.dtype.kind == "f" and not (Y == np.round(Y)).all():
             raise ValueError("Y: 1-D targets are class ids and must be whole numbers")
         if n and (Y.min() < 0 or Y.max() >= k):
             raise ValueError(
@@ -94,9 +100,12 @@ def _class_targets(Y, a: Array) -> Array:
     Y = _real_targets(Y, a)
     if k > 1:
         tol = np.sqrt(np.finfo(a.dtype).eps) * k
-        if (Y < 0).any() or not np.allclose(Y.sum(axis=1), 1, rtol=0, atol=tol):
+        sums = Y.sum(axis=1)
+        if (Y < 0).any() or not np.allclose(sums, 1, rtol=0, atol=tol):
             raise ValueError(
-                "Y: expected one-hot or probability rows (>= 0, each summing to 1)"
+                "Y: expected one-hot or probability rows (>= 0, each summing to 1), "
+                f"got entries in [{Y.min():g}, {Y.max():g}] and row sums in "
+                f"[{sums.min():g}, {sums.max():g}]"
             )
     return Y
 
@@ -136,7 +145,7 @@ def softmax_cross_entropy(z: Array, y: Array) -> float:
     """L = 1/n sum_i (logsumexp(z_i) sum_j y_ij - sum_j y_ij z_ij), from logits (LS2).
 
     This is -1/n sum_i sum_j y_ij log softmax(z_i)_j, computed without forming the
-    softmax, so logits of +-1e4 stay finite (log-sum-exp, docs/losses.md).
+    softmax, so logits of +-1e4 stay finite (log-sum-exp, docs/05-losses.md).
     """
     per_sample = _logsumexp(z) * y.sum(axis=1) - (y * z).sum(axis=1)
     return float(per_sample.mean())

@@ -16,15 +16,19 @@ Python lists are 0-based: ``res.dW[0]`` is dW[1], the first layer's, and so are
 
 from __future__ import annotations
 
+import os
+import sys
+import zipfile
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
 from . import losses
+from . import optimizers as _optimizers
 from .layers import Dense
 from .params import format_summary
-from .validation import check_dtype, check_input, check_rows, check_sizes
+from .validation import check_dtype, check_input, check_rows, check_size, check_sizes
 
 Array = NDArray[np.floating]
 
@@ -166,13 +170,19 @@ class Network:
                 raise ValueError(
                     f"weights[{i}]: expected shape {ref.shape}, got {w.shape}"
                 )
-            if w.dtype.kind not in "biuf" or not np.isfinite(w).all():
-                raise ValueError(
-                    f"weights[{i}]: expected finite real numbers, got dtype {w.dtype}"
+            if w.dtype.kind not in "biuf":
+                raise TypeError(
+                    f"weights[{i}]: expected real numbers, got dtype {w.dtype}"
                 )
-            checked.append(
-                w.astype(self.dtype)
-            )  # astype copies: the caller's array stays theirs
+            # A value beyond float32's range casts to inf (no warning), caught below.
+            with np.errstate(over="ignore"):
+                w = w.astype(self.dtype)  # a copy: the caller's array stays theirs
+            if not np.isfinite(w).all():
+                raise ValueError(
+                    f"weights[{i}]: expected finite values, got NaN, inf or a value "
+                    f"beyond {self.dtype.name}'s range"
+                )
+            checked.append(w)
         for layer, W, b in zip(self.layers, checked[::2], checked[1::2]):
             layer.W, layer.b = W, b
 
@@ -202,7 +212,7 @@ class Network:
         Notes
         -----
         FP1-FP2 forward, then BP1 (output delta), BP2 (delta recursion), BP3 (db) and
-        BP4 (dW), docs/backprop.md. This is the one place backprop happens: override it
+        BP4 (dW), docs/06-backprop.md. This is the one place backprop happens: override it
         in a subclass and ``crosscheck`` checks your version.
         """
         loss = losses.get(loss)
@@ -226,10 +236,304 @@ class Network:
         g = loss.grad(a, y)  # dL/da[L], (n, n_L)
         for l in reversed(range(L)):  # list index l is layer l+1 in the docs
             layer = self.layers[l]
-            delta = layer.activation.vjp(g, zs[l], activations[l + 1])  # BP1, BP2
+            own = g if l < L - 1 else None  # g = delta @ W.T below: ours to overwrite
+            delta = layer.activation.vjp(g, zs[l], activations[l + 1], out=own)  # BP1, BP2
             deltas[l] = delta  # (n, n_l)
             db[l] = delta.sum(axis=0)  # (n_l,)                        BP3
             dW[l] = activations[l].T @ delta  # (n_{l-1}, n_l)         BP4
             if l > 0:
                 g = delta @ layer.W.T  # dL/da[l-1], (n, n_{l-1})      BP2
         return Gradients(value, zs, activations, deltas, dW, db)
+
+    # --- training, prediction, persistence ----------------------------------------
+
+    def fit(
+        self,
+        X,
+        Y,
+        loss,
+        optimizer,
+        epochs: int = 1,
+        batch_size: int = 32,
+        seed=None,
+        validation_data=None,
+        progress: bool = True,
+        shuffle: bool = True,
+    ) -> dict[str, list[float]]:
+        """Train by mini-batch steps w' = update(w, dL/dw) over ``epochs`` passes of (X, Y).
+
+        Each epoch visits the rows in a fresh random order (``seed`` makes it
+        reproducible) in batches of ``batch_size``; the last batch is smaller when
+        ``batch_size`` does not divide n, and its loss is averaged over its own rows, as
+        Keras does. Every batch is one ``self.gradients`` call and one
+        ``optimizer.apply`` step (GD1, OPT1-OPT3).
+
+        Parameters
+        ----------
+        X : array (n, n_0)
+        Y : array (n, n_L), or (n,) of int class ids
+        loss : str or Loss
+        optimizer : refnet optimizer or name ("sgd", "rmsprop", "adam" with defaults)
+            Its state carries over between calls, so ``fit`` can be resumed.
+        epochs, batch_size : int
+        seed : int, numpy Generator or None
+            Shuffling randomness; the same seed gives the same batches.
+        validation_data : (X_val, Y_val) or None
+            Evaluated after every epoch.
+        progress : bool
+            Show a tqdm bar per epoch (loss, accuracy) when stderr is a terminal and tqdm
+            is installed (the ``examples`` extra); False never shows one.
+        shuffle : bool
+            False visits the rows in order, every epoch.
+
+        Returns
+        -------
+        dict of str -> list of float
+            Per epoch: ``loss`` (the batch losses averaged with batch-size weights, as
+            Keras reports it), ``accuracy`` for the classification losses, and
+            ``val_loss``, ``val_accuracy`` with validation data.
+        """
+        loss = losses.get(loss)
+        optimizer = _optimizers.get(optimizer)
+        epochs = check_size(epochs, "epochs")
+        batch_size = check_size(batch_size, "batch_size")
+        X, Y = self._check_data(X, Y, loss)
+        if validation_data is not None:
+            if (
+                not isinstance(validation_data, (tuple, list))
+                or len(validation_data) != 2
+            ):
+                raise ValueError(
+                    "validation_data: expected a pair (X_val, Y_val), "
+                    f"got {type(validation_data).__name__}"
+                )
+            X_val, Y_val = self._check_data(*validation_data, loss, "X_val", "Y_val")
+        try:
+            rng = np.random.default_rng(seed)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"seed: expected an int, a numpy Generator or None, got {seed!r}"
+            ) from None
+
+        n = X.shape[0]
+        classify = loss.name in _CLASSIFICATION
+        history: dict[str, list[float]] = {"loss": []}
+        if classify:
+            history["accuracy"] = []
+        show = bool(progress) and sys.stderr.isatty()
+        for epoch in range(epochs):
+            order = rng.permutation(n) if shuffle else None
+            total, correct = 0.0, 0.0
+            bar = _progress_bar(
+                show, -(-n // batch_size), f"epoch {epoch + 1}/{epochs}"
+            )
+            for start in range(0, n, batch_size):
+                rows = (
+                    slice(start, start + batch_size)
+                    if order is None
+                    else order[start : start + batch_size]
+                )
+                xb, yb = X[rows], Y[rows]
+                res = self.gradients(xb, yb, loss)
+                optimizer.apply(self, res)
+                m = xb.shape[0]
+                total += res.loss * m
+                seen = min(start + batch_size, n)
+                logs = {"loss": total / seen}
+                if classify:
+                    correct += _accuracy(res.a[-1], yb, loss.name) * m
+                    logs["accuracy"] = correct / seen
+                if bar is not None:
+                    bar.set_postfix(
+                        {k: f"{v:.4f}" for k, v in logs.items()}, refresh=False
+                    )
+                    bar.update()
+            for key, value in logs.items():
+                history[key].append(value)
+            if validation_data is not None:
+                for key, value in self.evaluate(X_val, Y_val, loss).items():
+                    history.setdefault(f"val_{key}", []).append(value)
+                    logs[f"val_{key}"] = value
+            if bar is not None:
+                bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()})
+                bar.close()
+        return history
+
+    def predict(self, X, batch_size: int | None = None) -> Array:
+        """a[L] for X, in batches of ``batch_size`` rows (all at once if None); (n, n_L)."""
+        if batch_size is None:
+            return self.forward(X)
+        batch_size = check_size(batch_size, "batch_size")
+        X = check_input(X, self.layers[0].n_in, self.dtype)
+        return np.concatenate(
+            [
+                self.forward(X[i : i + batch_size])
+                for i in range(0, X.shape[0], batch_size)
+            ]
+        )
+
+    def evaluate(self, X, Y, loss) -> dict[str, float]:
+        """L(a[L], Y) over the whole of (X, Y), and the accuracy for classification losses.
+
+        Returns
+        -------
+        dict
+            ``{"loss": L}``, plus ``"accuracy"`` (fraction correct: argmax of the output
+            against the class, or z > 0 against y > 0.5 for binary_cross_entropy).
+        """
+        loss = losses.get(loss)
+        X, Y = self._check_data(X, Y, loss)
+        a = self.forward(X)
+        out = {"loss": loss.value(a, loss.prepare(Y, a))}
+        if loss.name in _CLASSIFICATION:
+            out["accuracy"] = _accuracy(a, Y, loss.name)
+        return out
+
+    def _check_data(self, X, Y, loss, x_name: str = "X", y_name: str = "Y"):
+        """X as (n, n_0) of the net's dtype and Y validated against the loss, once."""
+        X = check_input(X, self.layers[0].n_in, self.dtype, x_name)
+        check_rows(Y, X.shape[0], y_name)
+        Y = np.asarray(Y)
+        try:
+            loss.prepare(Y, np.zeros((X.shape[0], self.sizes[-1]), self.dtype))
+        except (TypeError, ValueError) as err:
+            message = str(err)
+            if y_name != "Y" and message.startswith("Y:"):
+                message = y_name + message[1:]
+            raise type(err)(message) from None
+        return X, Y
+
+    def save(self, path) -> None:
+        """Write layout, activations, dtype and weights to one ``.npz`` file at ``path``.
+
+        The file holds ``refnet_format`` (the format version), ``sizes``,
+        ``activations``, ``dtype`` and ``W1, b1, W2, b2, ...`` in the net's dtype; no
+        pickled objects. ``path`` is used as given (no suffix is added).
+        """
+        arrays = {
+            "refnet_format": np.array(FORMAT_VERSION),
+            "sizes": np.array(self.sizes, dtype=np.int64),
+            "activations": np.array(self.activations, dtype=str),
+            "dtype": np.array(self.dtype.name),
+        }
+        for l, layer in enumerate(self.layers, start=1):
+            arrays[f"W{l}"] = layer.W
+            arrays[f"b{l}"] = layer.b
+        with open(path, "wb") as fh:
+            np.savez(fh, **arrays)
+
+    @classmethod
+    def load(cls, path) -> Network:
+        """The network saved at ``path`` by :meth:`save`, weights bit for bit.
+
+        Raises
+        ------
+        FileNotFoundError
+            If ``path`` does not exist.
+        ValueError
+            If the file is not a refnet ``.npz`` or its contents disagree with each other.
+        """
+        path = os.fspath(path)
+        if not os.path.isfile(path):
+            raise FileNotFoundError(
+                f"path: no such file {path!r} (expected a .npz written by Network.save)"
+            )
+        try:
+            data = np.load(path, allow_pickle=False)
+            if not isinstance(data, np.lib.npyio.NpzFile):
+                raise ValueError("a single .npy array, not an .npz archive")
+            with data:
+                contents = {key: data[key] for key in data.files}
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
+            raise ValueError(
+                f"path: {path!r} is not a refnet .npz written by Network.save ({err})"
+            ) from None
+        return cls._from_arrays(contents, path)
+
+    @classmethod
+    def _from_arrays(cls, contents: dict, path: str) -> Network:
+        def bad(what: str) -> ValueError:
+            return ValueError(
+                f"path: {path!r} is not a valid refnet model file: {what}"
+            )
+
+        missing = [
+            k
+            for k in ("refnet_format", "sizes", "activations", "dtype")
+            if k not in contents
+        ]
+        if missing:
+            raise bad(f"missing {missing}; found keys {sorted(contents)}")
+        version = contents["refnet_format"]
+        if (
+            version.shape != ()
+            or version.dtype.kind not in "iu"
+            or int(version) != FORMAT_VERSION
+        ):
+            raise bad(f"expected refnet_format {FORMAT_VERSION}, got {version!r}")
+        sizes = contents["sizes"]
+        if (
+            sizes.ndim != 1
+            or sizes.dtype.kind not in "iu"
+            or sizes.size < 2
+            or (sizes < 1).any()
+        ):
+            raise bad(f"expected sizes [n_0, ..., n_L] of positive ints, got {sizes!r}")
+        sizes = [int(s) for s in sizes]
+        n_layers = len(sizes) - 1
+        names = contents["activations"]
+        if names.dtype.kind != "U" or names.shape != (n_layers,):
+            raise bad(f"expected {n_layers} activation names, got {names!r}")
+        dtype_name = contents["dtype"]
+        if dtype_name.dtype.kind != "U" or str(dtype_name) not in (
+            "float32",
+            "float64",
+        ):
+            raise bad(f"expected dtype 'float32' or 'float64', got {dtype_name!r}")
+        dtype = np.dtype(str(dtype_name))
+        weights = []
+        for l, (n_in, n_out) in enumerate(zip(sizes, sizes[1:]), start=1):
+            for key, shape in ((f"W{l}", (n_in, n_out)), (f"b{l}", (n_out,))):
+                if key not in contents:
+                    raise bad(f"missing {key} for layout {sizes}")
+                w = contents[key]
+                if w.shape != shape or w.dtype != dtype:
+                    raise bad(
+                        f"{key}: expected shape {shape} and dtype {dtype.name}, "
+                        f"got {w.shape} and {w.dtype}"
+                    )
+                weights.append(w)
+        net = cls.build(sizes, [str(a) for a in names], init="zeros", dtype=dtype)
+        net.set_weights(weights)
+        return net
+
+
+FORMAT_VERSION = 1  # of the .npz written by Network.save
+
+_CLASSIFICATION = (
+    "softmax_cross_entropy",
+    "categorical_cross_entropy",
+    "binary_cross_entropy",
+)
+
+
+def _accuracy(a: Array, Y, loss_name: str) -> float:
+    """Fraction correct: argmax(a) against the class (ids or rows), or for
+    binary_cross_entropy the logit sign against y > 0.5, averaged over all entries."""
+    Y = np.asarray(Y)
+    if loss_name == "binary_cross_entropy":
+        y = Y.reshape(a.shape)
+        return float(np.mean((a > 0) == (y > 0.5)))
+    labels = Y if Y.ndim == 1 else Y.argmax(axis=1)
+    return float(np.mean(a.argmax(axis=1) == labels))
+
+
+def _progress_bar(show: bool, total: int, desc: str):
+    """A tqdm bar on stderr, or None when not shown or tqdm is not installed."""
+    if not show:
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, desc=desc, unit="batch", file=sys.stderr, leave=True)

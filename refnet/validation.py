@@ -15,8 +15,10 @@ FLOAT_DTYPES = (np.dtype("float32"), np.dtype("float64"))
 
 
 def check_dtype(dtype) -> np.dtype:
-    """float32 or float64, given as a name or a numpy dtype."""
+    """float32 or float64, given as a name or a numpy dtype (None is not a default)."""
     try:
+        if dtype is None:
+            raise TypeError
         dt = np.dtype(dtype)
     except TypeError:
         raise TypeError(
@@ -68,7 +70,12 @@ def check_input(X, n_in: int, dtype: np.dtype, name: str = "X") -> NDArray:
     inputs to a layer's dtype. Rejects non-numeric dtypes, wrong rank or width, an
     empty batch and NaN/inf.
     """
-    X = np.asarray(X)
+    try:
+        X = np.asarray(X)
+    except ValueError as err:  # ragged nested lists
+        raise ValueError(
+            f"{name}: expected a 2-D array of shape (n, {n_in}), got {err}"
+        ) from None
     if X.dtype.kind not in "biuf":
         raise TypeError(f"{name}: expected a real numeric array, got dtype {X.dtype}")
     if X.ndim != 2:
@@ -83,14 +90,22 @@ def check_input(X, n_in: int, dtype: np.dtype, name: str = "X") -> NDArray:
         raise ValueError(
             f"{name}: expected at least one row, got an empty batch of shape {X.shape}"
         )
-    X = X.astype(dtype, copy=False)
+    # A value beyond float32's range casts to inf (no warning) and is caught below.
+    with np.errstate(over="ignore"):
+        X = X.astype(dtype, copy=False)
     if not np.isfinite(X).all():
-        raise ValueError(f"{name}: expected finite values, got NaN or inf")
+        raise ValueError(
+            f"{name}: expected finite values, got NaN, inf or a value beyond "
+            f"{dtype.name}'s range"
+        )
     return X
 
 
 def check_rows(Y, n: int, name: str = "Y") -> None:
     """Y has the same number of rows as X."""
-    shape = np.shape(Y)
+    try:
+        shape = np.shape(Y)
+    except ValueError as err:  # ragged nested lists
+        raise ValueError(f"{name}: expected {n} rows to match X, got {err}") from None
     if len(shape) == 0 or shape[0] != n:
         raise ValueError(f"{name}: expected {n} rows to match X, got shape {shape}")

@@ -1,0 +1,266 @@
+"""python -m bench: one training step of refnet against TensorFlow and the GEMM floor.
+
+For every case (layout, batch, dtype) each backend is checked against refnet once, warmed
+up, then timed in interleaved rounds (refnet, TF eager, tf.function, XLA, floor, refnet,
+...) so that load from other processes hits every backend alike; each backend's time is
+the median over rounds. Only the ratios within one run mean anything on a shared machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import math
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from . import cases as bc
+
+LABELS = {
+    "refnet": "refnet",
+    "tf_eager": "TF eager",
+    "tf_function": "tf.function",
+    "tf_xla": "tf.function XLA",
+    "floor": "GEMM floor",
+}
+
+
+# OpenBLAS' idle threads busy-wait for about 0.1 s after a call (its default thread
+# timeout) and slow TensorFlow's thread pool down by up to 2x on two cores; TF's
+# threads do the same to OpenBLAS. Before a backend of the other library is timed,
+# the runner waits this long, then runs the step once untimed (which also wakes the
+# library's sleeping threads: the first call after an idle spell can take 30 ms more).
+SWITCH_PAUSE_S = 0.15
+
+
+def _library(name: str) -> str:
+    return "tf" if name in bc.TF_BACKENDS else "numpy"
+
+
+def measure(steps: dict, rounds: int, sample_s: float, budget_s: float) -> dict[str, list[float]]:
+    """Seconds per call of each step, one sample per round: {backend: [sample, ...]}.
+
+    Rounds are interleaved, alternating direction (floor, refnet, TF eager, tf.function,
+    XLA, then back), so load from other processes hits every backend alike and refnet
+    always sits next to the floor and to a TF variant. Each sample runs the step k times
+    back to back after one untimed call, k chosen so a sample lasts about ``sample_s``;
+    the number of rounds shrinks (to 3 at least) when one round would take more than
+    ``budget_s / rounds``.
+    """
+    order = [name for name in ("floor", "refnet", *bc.TF_BACKENDS) if name in steps]
+    single = {}
+    for name in order:  # warm-up, and a first estimate of the cost
+        steps[name].run()
+        t0 = time.perf_counter()
+        steps[name].run()
+        single[name] = time.perf_counter() - t0
+    k = {name: max(1, math.ceil(sample_s / max(t, 1e-7))) for name, t in single.items()}
+    per_round = sum((k[name] + 1) * single[name] for name in steps) + SWITCH_PAUSE_S
+    rounds = max(3, min(rounds, int(budget_s / per_round)))
+    samples = {name: [] for name in order}
+    gc.collect()
+    previous = None
+    for r in range(rounds):
+        for name in order if r % 2 == 0 else reversed(order):
+            run, n = steps[name].run, k[name]
+            if previous is not None and _library(name) != _library(previous):
+                time.sleep(SWITCH_PAUSE_S)
+            previous = name
+            run()
+            gc.disable()
+            t0 = time.perf_counter()
+            for _ in range(n):
+                run()
+            t = time.perf_counter() - t0
+            gc.enable()
+            samples[name].append(t / n)
+    return samples
+
+
+def evaluate(case: bc.Case, samples: dict[str, list[float]]) -> dict:
+    """Median times, and each ratio as the median over rounds of the per-round ratio.
+
+    A per-round ratio compares samples taken seconds apart, so a burst of load from
+    other processes that inflates both cancels. Returns the row's times, ratios and the
+    targets that apply: {target: {ratio, limit, pass}}.
+    """
+    times = {name: statistics.median(s) for name, s in samples.items()}
+    row = {"times": times, "min_times": {n: min(s) for n, s in samples.items()},
+           "rounds": len(samples["refnet"]), "ratios": {}, "targets": {}}
+
+    def ratio(other: str) -> float:
+        return statistics.median(r / o for r, o in zip(samples["refnet"], samples[other]))
+
+    tf_times = {n: times[n] for n in bc.TF_BACKENDS if n in times}
+    if "floor" in times:
+        row["ratios"]["refnet/floor"] = ratio("floor")
+    if tf_times:
+        row["best_tf"] = min(tf_times, key=tf_times.get)
+        row["ratios"]["refnet/best_tf"] = ratio(row["best_tf"])
+    if "tf_function" in times:
+        row["ratios"]["refnet/tf_function"] = ratio("tf_function")
+    r = row["ratios"]
+    if case.wide and "refnet/floor" in r:
+        row["targets"]["floor"] = _target(r["refnet/floor"], bc.FLOOR_TARGET)
+    if "refnet/best_tf" in r:
+        row["targets"]["best_tf"] = _target(r["refnet/best_tf"], bc.TF_TARGET[case.dtype])
+    if case.small and "refnet/tf_function" in r:
+        row["targets"]["small"] = _target(r["refnet/tf_function"], bc.SMALL_TARGET)
+    return row
+
+
+def _target(ratio: float, limit: float) -> dict:
+    return {"ratio": ratio, "limit": limit, "pass": ratio <= limit}
+
+
+def fmt_time(t: float | None) -> str:
+    if t is None:
+        return "-"
+    if t < 1e-3:
+        return f"{t * 1e6:.0f} us"
+    if t < 1:
+        return f"{t * 1e3:.2f} ms"
+    return f"{t:.2f} s"
+
+
+def fmt_ratio(row: dict, ratio_key: str, target_key: str) -> str:
+    r = row["ratios"].get(ratio_key)
+    if r is None:
+        return "-"
+    t = row["targets"].get(target_key)
+    if t is None:
+        return f"{r:.2f}"
+    return f"{r:.2f} {'pass' if t['pass'] else 'FAIL'} (<= {t['limit']:g})"
+
+
+def table(rows: list[dict]) -> str:
+    head = ["layout", "batch", "dtype", *[LABELS[b] for b in bc.BACKENDS],
+            "refnet/floor", "refnet/best TF", "refnet/tf.function"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in rows:
+        cells = [row["layout"], str(row["batch"]), row["dtype"]]
+        cells += [fmt_time(row["times"].get(b)) for b in bc.BACKENDS]
+        cells += [
+            fmt_ratio(row, "refnet/floor", "floor"),
+            fmt_ratio(row, "refnet/best_tf", "best_tf"),
+            fmt_ratio(row, "refnet/tf_function", "small"),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def plot(rows: list[dict], path: Path) -> None:
+    """Time per step relative to the GEMM floor, one panel per dtype, log scale."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    dtypes = [d for d in bc.DTYPES if any(r["dtype"] == d for r in rows)]
+    fig, axes = plt.subplots(1, len(dtypes), figsize=(6 * len(dtypes), 4), squeeze=False)
+    backends = [b for b in bc.BACKENDS if b != "floor"]
+    for ax, dtype in zip(axes[0], dtypes):
+        sub = [r for r in rows if r["dtype"] == dtype and "floor" in r["times"]]
+        width = 0.8 / len(backends)
+        for i, b in enumerate(backends):
+            xs = [j + (i - (len(backends) - 1) / 2) * width for j in range(len(sub))]
+            ys = [r["times"].get(b, math.nan) / r["times"]["floor"] for r in sub]
+            ax.bar(xs, ys, width, label=LABELS[b])
+        ax.axhline(1, color="k", lw=0.8)
+        ax.axhline(bc.FLOOR_TARGET, color="k", lw=0.8, ls="--")
+        ax.set_yscale("log")
+        ax.set_xticks(range(len(sub)))
+        ax.set_xticklabels([f"{r['layout']}\nbatch {r['batch']}" for r in sub], fontsize=7)
+        ax.set_title(f"{dtype}: time per step / GEMM floor (dashed: {bc.FLOOR_TARGET})")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Time one forward + backward step (relu hidden layers, linear output, "
+        "softmax cross-entropy) in refnet, TensorFlow (eager, tf.function, XLA) and the "
+        "bare GEMM floor; print ratios and pass/fail per target.",
+    )
+    p.add_argument("--quick", action="store_true", help="fewer rounds, skip 4096-4096-10 (< 1 min)")
+    p.add_argument("--dtype", choices=bc.DTYPES, action="append", help="only this dtype (repeatable)")
+    p.add_argument("--layout", action="append", help="only this layout, e.g. 784-256-128-10 (repeatable)")
+    p.add_argument("--no-tf", action="store_true", help="refnet and the GEMM floor only")
+    p.add_argument("--rounds", type=int, help="timing rounds per case (default 5 quick, 15 full)")
+    p.add_argument("--json", default="bench/results.json", help="write results here (default %(default)s; '' for none)")
+    p.add_argument("--plot", help="write a PNG plot here")
+    args = p.parse_args(argv)
+
+    rounds = args.rounds or (5 if args.quick else 15)
+    sample_s, budget_s = (0.02, 1.5) if args.quick else (0.05, 8.0)
+    selected = [
+        c for c in bc.cases(args.quick, args.dtype or bc.DTYPES)
+        if not args.layout or c.layout in args.layout
+    ]
+    env = bc.environment(with_tf=not args.no_tf)
+    print(f"numpy {env['numpy']}, {bc.describe_blas(env)}; {env['cpu_count']} CPUs")
+    if "tensorflow" in env:
+        print(
+            f"tensorflow {env['tensorflow']}, oneDNN enabled: {env.get('tf_onednn_enabled')} "
+            f"(TF_ENABLE_ONEDNN_OPTS={env.get('TF_ENABLE_ONEDNN_OPTS')})"
+        )
+    print(f"step = forward + backward, relu hidden layers, linear output, loss {bc.LOSS}; "
+          f"median of interleaved rounds (up to {rounds})")
+
+    rows, skipped_all = [], {}
+    for case in selected:
+        t0 = time.perf_counter()
+        steps, skipped = bc.all_steps(case, with_tf=not args.no_tf)
+        skipped.update(bc.check(case, steps))
+        samples = measure(steps, rounds, sample_s, budget_s)
+        row = {"layout": case.layout, "batch": case.batch, "dtype": case.dtype,
+               "skipped": skipped, **evaluate(case, samples)}
+        row["floor_gflops"] = case.flops / row["times"]["floor"] / 1e9
+        rows.append(row)
+        for name, why in skipped.items():
+            skipped_all.setdefault(f"{name}: {why}", []).append(case.id)
+        print(f"  {case.id}: checked, timed in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+
+    print()
+    print(table(rows))
+    for why, ids in skipped_all.items():
+        print(f"skipped {why} ({', '.join(ids)})")
+
+    memory = []
+    if not args.layout or bc.MEMORY_CASE[0] in args.layout:
+        for dtype in args.dtype or bc.DTYPES:
+            case = bc.Case(*bc.MEMORY_CASE, dtype)
+            peak, held = bc.memory(case)
+            t = _target(peak / held, bc.MEMORY_TARGET)
+            memory.append({"case": case.id, "peak_bytes": peak, "held_bytes": held, **t})
+            print(
+                f"memory {case.id}: peak {peak / 2**20:.2f} MiB during one step, result holds "
+                f"{held / 2**20:.2f} MiB: ratio {t['ratio']:.2f} "
+                f"{'pass' if t['pass'] else 'FAIL'} (<= {bc.MEMORY_TARGET})"
+            )
+
+    verdicts = [t["pass"] for r in rows for t in r["targets"].values()]
+    verdicts += [m["pass"] for m in memory]
+    print(f"targets: {sum(verdicts)} of {len(verdicts)} pass")
+
+    if args.json:
+        out = {"command": "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:]),
+               "environment": env, "rows": rows, "memory": memory,
+               "targets": {"floor": bc.FLOOR_TARGET, "best_tf": bc.TF_TARGET,
+                           "small": bc.SMALL_TARGET, "memory": bc.MEMORY_TARGET}}
+        Path(args.json).write_text(json.dumps(out, indent=1) + "\n")
+        print(f"wrote {args.json}")
+    if args.plot:
+        plot(rows, Path(args.plot))
+        print(f"wrote {args.plot}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,240 @@
+"""compare(net, X, Y, loss): refnet's backprop against TensorFlow's, tensor by tensor.
+
+TensorFlow's side runs the Keras model's own layers under a tf.GradientTape, one layer
+at a time, so every pre-activation is a tensor the tape can differentiate against:
+
+    z[l] = a[l-1] @ W[l] + b[l]     layer.kernel, layer.bias          (FP1)
+    a[l] = layer.activation(z[l])                                      (FP2)
+    L    = keras loss object (dtype = the network's dtype)
+    delta[l] = tape.gradient(L, z[l]),  dW[l], db[l] = tape.gradient(L, kernel, bias)
+
+and the Keras model's own ``model(X)`` must reproduce the layer-by-layer output (row
+``model(X)``), so the network compared really is the Keras model. refnet's side is
+``net.gradients(X, Y, loss)``: a subclass that overrides it is checked as is.
+
+Pitfalls handled here (each pinned by a test in tests/test_crosscheck_pitfalls.py):
+
+- Keras 3 losses compute in floatx (float32) unless given ``dtype``: every loss object
+  is created with ``dtype=net.dtype`` (otherwise float64 agrees only to ~1e-7).
+- A Dense layer built as float32 silently downcasts float64 input: ``to_keras`` builds
+  every layer with the network's dtype; a given model of another dtype is refused.
+- Keras' softmax and sigmoid outputs carry ``_keras_logits``, so Keras' cross-entropies
+  silently use the logits instead of the (clipped) probabilities: the attribute is
+  dropped (``tf.identity``) so the loss sees what refnet's loss sees.
+- MSE targets of shape (n,) against outputs (n, 1) are reshaped to (n, 1) explicitly,
+  never broadcast to (n, n).
+- int class ids go to SparseCategoricalCrossentropy(from_logits=True) for the softmax
+  cross-entropy, and become one-hot rows for the cross-entropy from probabilities.
+- relu'(0) = 0 and sigmoid/tanh derivatives from the output: refnet follows TF; the
+  crosscheck compares against TF's own gradients, so nothing to mirror.
+- TF's float64 leaky_relu and gelu use float32 constants: their own stated tolerance
+  (``tolerance.QUIRKS``), only for networks that use them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import refnet
+from refnet.validation import check_input
+
+from .keras_bridge import tf_and_keras, to_keras
+from .report import Report
+from .tolerance import C, compare_tensor, magnitudes, policy_rtol, quirk_rtol
+
+
+def _keras_loss(name: str, Y, k: int, dtype: str):
+    """(keras loss object, targets as TF expects them) for a refnet loss name and Y."""
+    _, keras = tf_and_keras()
+    Y = np.asarray(Y)
+    if name in ("mse", "binary_cross_entropy"):
+        if Y.ndim == 1:
+            Y = Y.reshape(
+                -1, 1
+            )  # (n,) -> (n, 1): never broadcast against (n, 1) to (n, n)
+        Y = Y.astype(dtype)
+        if name == "mse":
+            return keras.losses.MeanSquaredError(dtype=dtype), Y
+        return keras.losses.BinaryCrossentropy(from_logits=True, dtype=dtype), Y
+    if name == "softmax_cross_entropy":
+        if Y.ndim == 1:
+            return (
+                keras.losses.SparseCategoricalCrossentropy(
+                    from_logits=True, dtype=dtype
+                ),
+                Y.astype(np.int64),
+            )
+        return keras.losses.CategoricalCrossentropy(
+            from_logits=True, dtype=dtype
+        ), Y.astype(dtype)
+    if name == "categorical_cross_entropy":
+        if Y.ndim == 1:
+            Y = np.eye(k, dtype=dtype)[Y.astype(np.int64)]  # class ids -> one-hot rows
+        return keras.losses.CategoricalCrossentropy(
+            from_logits=False, dtype=dtype
+        ), Y.astype(dtype)
+    raise ValueError(
+        f"loss: no Keras counterpart for {name!r}; expected one of {refnet.losses.names()}"
+    )
+
+
+def tf_backprop(model, X, Y, loss: str) -> dict:
+    """Loss, output, every delta, dW and db of the Keras ``model`` by tf.GradientTape.
+
+    Parameters
+    ----------
+    model : keras.Sequential of Dense layers
+        Usually ``to_keras(net)``.
+    X : array (n, n_0)
+        In the model's dtype.
+    Y : array
+        Targets as refnet takes them.
+    loss : str
+        A refnet loss name.
+
+    Returns
+    -------
+    dict with ``loss`` (float), ``output``, ``model_output`` (``model(X)``), and lists
+    ``z``, ``a`` (without a[0]), ``delta``, ``dW``, ``db`` (numpy arrays, 0-based lists
+    like refnet's), and ``y``, the targets as rows.
+    """
+    tf, _ = tf_and_keras()
+    dtype = model.layers[0].kernel.dtype
+    k = model.layers[-1].kernel.shape[1]
+    loss_fn, y = _keras_loss(loss, Y, k, np.dtype(dtype).name)
+    x = tf.constant(X)
+    zs, acts, params = [], [], []
+    with tf.GradientTape() as tape:
+        a = x
+        for layer in model.layers:
+            z = tf.matmul(a, layer.kernel) + layer.bias  # (n, n_l)          FP1
+            tape.watch(z)
+            a = layer.activation(z)  # (n, n_l)                            FP2
+            if hasattr(a, "_keras_logits"):
+                a = tf.identity(a)  # drop Keras' logits shortcut: the loss sees a
+            zs.append(z)
+            acts.append(a)
+            params += [layer.kernel, layer.bias]
+        value = loss_fn(tf.constant(y), a)
+    grads = tape.gradient(value, zs + params)
+    n_layers = len(zs)
+
+    def arr(t, like):  # a gradient the tape left as None is a zero gradient
+        return np.zeros(tuple(like.shape), np.dtype(dtype)) if t is None else t.numpy()
+
+    return {
+        "loss": float(value.numpy()),
+        "output": a.numpy(),
+        "model_output": model(x).numpy(),
+        "z": [z.numpy() for z in zs],
+        "a": [t.numpy() for t in acts],
+        "y": np.eye(k)[y]
+        if y.ndim == 1
+        else y,  # targets as rows, one-hot for class ids
+        "delta": [arr(g, z) for g, z in zip(grads[:n_layers], zs)],
+        "dW": [arr(g, p) for g, p in zip(grads[n_layers::2], params[::2])],
+        "db": [arr(g, p) for g, p in zip(grads[n_layers + 1 :: 2], params[1::2])],
+    }
+
+
+def _check_model(net: refnet.Network, model) -> None:
+    """The Keras model must have net's dtype, layout and exactly its weights."""
+    dtype = np.dtype(model.layers[0].kernel.dtype)
+    if dtype != net.dtype:
+        raise TypeError(
+            f"model: expected dtype {net.dtype.name} like net (a {dtype.name} Dense layer "
+            f"silently casts {net.dtype.name} input to {dtype.name}), got {dtype.name}"
+        )
+    weights = model.get_weights()
+    ours = net.get_weights()
+    if len(weights) != len(ours) or any(
+        w.shape != o.shape or not np.array_equal(w, o) for w, o in zip(weights, ours)
+    ):
+        raise ValueError(
+            "model: expected exactly net's weights (use crosscheck.to_keras(net))"
+        )
+
+
+def compare(
+    net: refnet.Network, X, Y, loss="mse", *, model=None, c: float = C
+) -> Report:
+    """Rows loss, output, model(X), then delta{l}, dW{l}, db{l} for l = L..1 (TOL1).
+
+    Parameters
+    ----------
+    net : refnet.Network
+        Its ``gradients`` method (a subclass's override included) is what is checked.
+    X : array (n, n_0)
+        Inputs, cast to net's dtype.
+    Y : array
+        Targets as ``net.gradients`` takes them.
+    loss : str
+        A name from ``refnet.losses.names()``.
+    model : keras.Sequential, optional
+        The Keras model to compare against; by default ``to_keras(net)``. It must have
+        net's dtype and exactly net's weights.
+    c : float
+        The tolerance policy's safety factor C.
+
+    Returns
+    -------
+    Report
+        ``report.ok``; ``report.first_failure`` names where a mismatch first shows
+        (rows follow backprop's order: output layer first).
+    """
+    if not isinstance(net, refnet.Network):
+        raise TypeError(f"net: expected refnet.Network, got {type(net).__name__}")
+    loss_name = refnet.losses.get(loss).name
+    res = net.gradients(X, Y, loss)  # the user's backprop, validated there
+    x = check_input(X, net.sizes[0], net.dtype)
+    if model is None:
+        model = to_keras(net)
+    else:
+        _check_model(net, model)
+    tf_res = tf_backprop(model, x, Y, loss_name)
+
+    L = len(net.layers)
+    n = max(max(net.sizes), x.shape[0])
+    rtol = policy_rtol(net.dtype, n, L, c)
+    floor, notes = quirk_rtol(net.dtype, net.activations)
+    note = ""
+    if floor > rtol:
+        rtol, note = floor, "quirk rtol"
+    layers = [(layer.W, layer.b, layer.activation) for layer in net.layers]
+    M = magnitudes(layers, x, tf_res["z"], tf_res["a"], tf_res["y"], loss_name)
+
+    def row(name, got, ref):
+        return compare_tensor(name, got, ref, rtol, note, M[name])
+
+    rows = [
+        row("loss", np.float64(res.loss), np.float64(tf_res["loss"])),
+        row("output", res.a[-1], tf_res["output"]),
+        compare_tensor(
+            "model(X)",
+            tf_res["model_output"],
+            tf_res["output"],
+            rtol,
+            note,
+            M["output"],
+        ),
+    ]
+    for l in range(L, 0, -1):
+        i = l - 1
+        rows.append(row(f"delta{l}", res.delta[i], tf_res["delta"][i]))
+        rows.append(row(f"dW{l}", res.dW[i], tf_res["dW"][i]))
+        rows.append(row(f"db{l}", res.db[i], tf_res["db"][i]))
+    sizes = "-".join(map(str, net.sizes))
+    title = (
+        f"{type(net).__name__} {sizes} [{','.join(net.activations)}] {loss_name} "
+        f"{net.dtype.name} batch {x.shape[0]}: rtol = {c:g} * eps * sqrt({n})"
+        + (f" * {L}/4" if L > 4 else "")
+    )
+    return Report(title, rows, notes)
+
+
+def assert_match(net: refnet.Network, X, Y, loss="mse", **kwargs) -> Report:
+    """compare(...), raising AssertionError with the report's table on any mismatch."""
+    report = compare(net, X, Y, loss, **kwargs)
+    if not report.ok:
+        raise AssertionError("refnet and TensorFlow disagree\n" + str(report))
+    return report

@@ -1,0 +1,187 @@
+"""Exact weight transfer between refnet and Keras: ``to_keras`` and ``from_keras``.
+
+TensorFlow and Keras are imported lazily, once per process (:func:`tf_and_keras`), so
+``import crosscheck`` stays cheap and works without TensorFlow installed.
+
+Every refnet activation maps to one Keras activation function:
+
+    refnet        Keras
+    linear        keras.activations.linear
+    sigmoid       keras.activations.sigmoid
+    tanh          keras.activations.tanh
+    relu          keras.activations.relu          (tf.nn.relu: f'(0) = 0)
+    leaky_relu    keras.activations.leaky_relu    (negative_slope 0.2)
+    elu           keras.activations.elu           (alpha 1)
+    softplus      keras.activations.softplus
+    softsign      keras.activations.softsign
+    silu, swish   keras.activations.silu          (swish is Keras' alias)
+    gelu          keras.activations.gelu          (approximate=False: exact erf form)
+    gelu_tanh     crosscheck>gelu_tanh            (keras gelu with approximate=True)
+    softmax       keras.activations.softmax       (along the last axis)
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+import refnet
+
+_MODULES: dict = {}
+
+# The refnet activations with a Keras counterpart (the table above).
+ACTIVATIONS = (
+    "linear", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus",
+    "softsign", "silu", "swish", "gelu", "gelu_tanh", "softmax",
+)  # fmt: skip
+
+
+def tf_and_keras():
+    """(tensorflow, keras), imported on first use with TF's C++ logging quietened."""
+    if not _MODULES:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        import keras
+        import tensorflow as tf
+
+        _MODULES["tf"], _MODULES["keras"] = tf, keras
+        _register_gelu_tanh(keras)
+    return _MODULES["tf"], _MODULES["keras"]
+
+
+def _register_gelu_tanh(keras) -> None:
+    """A named, serializable Keras activation for gelu's tanh approximation."""
+
+    @keras.saving.register_keras_serializable(package="crosscheck", name="gelu_tanh")
+    def gelu_tanh(x):
+        """f(z) = z (1 + tanh(sqrt(2/pi) (z + 0.044715 z^3))) / 2: keras gelu, approximate=True."""
+        return keras.activations.gelu(x, approximate=True)
+
+    _MODULES["gelu_tanh"] = gelu_tanh
+
+
+def keras_activation(name: str):
+    """The Keras activation function for a refnet activation name."""
+    _, keras = tf_and_keras()
+    if name not in ACTIVATIONS:
+        raise ValueError(
+            f"activation: expected one of {list(ACTIVATIONS)}, got {name!r}"
+        )
+    if name == "gelu_tanh":
+        return _MODULES["gelu_tanh"]
+    if name == "swish":
+        name = "silu"
+    return keras.activations.get(name)
+
+
+def _refnet_name(activation) -> str | None:
+    """The refnet name of a Keras activation function, or None when refnet lacks it."""
+    for name in ACTIVATIONS:
+        if name != "swish" and activation is keras_activation(
+            name
+        ):  # swish: silu's alias
+            return name
+    return None
+
+
+def to_keras(net: refnet.Network):
+    """A keras.Sequential with net's layout, activations, weights and dtype.
+
+    Every Dense layer is built with ``dtype=net.dtype`` behind an explicit
+    ``keras.Input(dtype=net.dtype)``: a layer built as float32 would silently downcast
+    float64 input. The kernels' dtype and values are asserted after the transfer.
+
+    Raises
+    ------
+    TypeError
+        If ``net`` is not a refnet.Network.
+    ValueError
+        If an activation has no Keras counterpart (a user-registered one).
+    """
+    if not isinstance(net, refnet.Network):
+        raise TypeError(f"net: expected refnet.Network, got {type(net).__name__}")
+    _, keras = tf_and_keras()
+    dtype = net.dtype.name
+    layers = [keras.Input(shape=(net.sizes[0],), dtype=dtype)]
+    for l, layer in enumerate(net.layers, start=1):
+        name = layer.activation.name
+        try:
+            act = keras_activation(name)
+        except ValueError:
+            raise ValueError(
+                f"net.layers[{l - 1}]: activation {name!r} has no Keras counterpart; "
+                f"expected one of {list(ACTIVATIONS)}"
+            ) from None
+        layers.append(
+            keras.layers.Dense(
+                layer.n_out, activation=act, dtype=dtype, name=f"dense{l}"
+            )
+        )
+    model = keras.Sequential(layers)
+    model.set_weights(net.get_weights())
+    for l, (layer, klayer) in enumerate(zip(net.layers, model.layers), start=1):
+        kernel, bias = klayer.kernel.numpy(), klayer.bias.numpy()
+        assert kernel.dtype == net.dtype and bias.dtype == net.dtype, (
+            f"layer {l}: Keras kernel dtype {kernel.dtype}, expected {net.dtype}"
+        )
+        assert np.array_equal(kernel, layer.W) and np.array_equal(bias, layer.b), (
+            f"layer {l}: weights changed in transfer"
+        )
+    return model
+
+
+def from_keras(model) -> refnet.Network:
+    """A refnet.Network with model's layout, activations, weights and dtype.
+
+    ``model`` must be a keras.Sequential of Dense layers with a bias, 2-D kernels, one
+    float dtype (float32 or float64) and activations refnet knows (see the table above).
+
+    Raises
+    ------
+    TypeError
+        Not a Sequential, a layer that is not Dense, or a non-float dtype.
+    ValueError
+        An unbuilt model, a Dense layer without bias, or an unknown activation.
+    """
+    _, keras = tf_and_keras()
+    if not isinstance(model, keras.Sequential):
+        raise TypeError(
+            f"model: expected a keras.Sequential, got {type(model).__name__}"
+        )
+    if not model.layers:
+        raise ValueError("model: expected at least one Dense layer, got none")
+    if not model.built:
+        raise ValueError(
+            "model: expected a built model (give it a keras.Input), got an unbuilt one"
+        )
+    layers = []
+    for i, klayer in enumerate(model.layers):
+        if type(klayer) is not keras.layers.Dense:
+            raise TypeError(
+                f"model.layers[{i}]: expected keras.layers.Dense, got {type(klayer).__name__}"
+            )
+        if not klayer.use_bias:
+            raise ValueError(
+                f"model.layers[{i}]: expected a Dense layer with a bias, got use_bias=False"
+            )
+        kernel, bias = klayer.kernel.numpy(), klayer.bias.numpy()
+        if kernel.ndim != 2:
+            raise ValueError(
+                f"model.layers[{i}]: expected a 2-D kernel, got shape {kernel.shape}"
+            )
+        if kernel.dtype not in (np.float32, np.float64):
+            raise TypeError(
+                f"model.layers[{i}]: expected dtype float32 or float64, got {kernel.dtype}"
+            )
+        name = _refnet_name(klayer.activation)
+        if name is None:
+            raise ValueError(
+                f"model.layers[{i}]: activation {klayer.activation!r} is not one refnet knows; "
+                f"expected one of {list(ACTIVATIONS)} (Keras' default arguments)"
+            )
+        dense = refnet.Dense(
+            kernel.shape[0], kernel.shape[1], name, init="zeros", dtype=kernel.dtype
+        )
+        dense.W, dense.b = kernel.copy(), bias.copy()
+        layers.append(dense)
+    return refnet.Network(layers)  # raises on mismatched widths or mixed dtypes

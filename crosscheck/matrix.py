@@ -1,0 +1,135 @@
+"""The built-in crosscheck matrix: architectures x activations x losses x dtypes x batches.
+
+Each :class:`Case` is one network, one batch and one loss; :func:`run_case` builds the
+network with refnet, draws the data from the case's seed and returns compare's Report.
+The matrix holds the seed examples (3-5-2, 784-256-128-10, 784-512-10 with a softmax
+output and categorical cross-entropy), every activation as a hidden layer in float32 and
+float64, every loss at depths 1 to 6, and batch sizes 1 and larger.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+import refnet
+
+from .compare import compare
+from .keras_bridge import ACTIVATIONS
+from .report import Report
+
+LOSSES = [
+    "mse",
+    "softmax_cross_entropy",
+    "categorical_cross_entropy",
+    "binary_cross_entropy",
+]
+DTYPES = ["float32", "float64"]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One crosscheck: a layout, one activation per layer, a loss, a dtype, a batch size."""
+
+    layout: tuple[int, ...]
+    activations: tuple[str, ...]
+    loss: str
+    dtype: str
+    batch: int
+    seed: int = 0
+
+    @property
+    def label(self) -> str:
+        return (
+            f"{'-'.join(map(str, self.layout))} {','.join(self.activations)} "
+            f"{self.loss} {self.dtype} n={self.batch}"
+        )
+
+
+def output_activation(loss: str) -> str:
+    """The output layer a loss expects: softmax for the cross-entropy from probabilities."""
+    return "softmax" if loss == "categorical_cross_entropy" else "linear"
+
+
+def make_data(case: Case) -> tuple[np.ndarray, np.ndarray]:
+    """(X, Y) for the case, drawn from its seed; Y in the form the loss takes.
+
+    Inputs of width 784 are uniform in [0, 1] like MNIST pixels, others standard normal.
+    Class labels alternate between int ids and probability rows with the seed's parity;
+    a single MSE output gets targets of shape (n,) (the (n,) vs (n, 1) pitfall).
+    """
+    rng = np.random.default_rng(case.seed)
+    n, n0, k = case.batch, case.layout[0], case.layout[-1]
+    X = rng.uniform(size=(n, n0)) if n0 == 784 else rng.normal(size=(n, n0))
+    if case.loss == "mse":
+        Y = rng.normal(size=(n,)) if k == 1 else rng.normal(size=(n, k))
+    elif case.loss == "binary_cross_entropy":
+        Y = rng.uniform(size=(n, k))
+    elif case.seed % 2 == 0 or k == 1:
+        Y = rng.integers(0, k, size=n)
+    else:
+        Y = rng.dirichlet(np.ones(k), size=n)
+    return X, Y
+
+
+def build_net(case: Case) -> refnet.Network:
+    return refnet.Network.build(
+        list(case.layout), list(case.activations), seed=case.seed, dtype=case.dtype
+    )
+
+
+def run_case(case: Case) -> Report:
+    """compare() on the case's network and data."""
+    net = build_net(case)
+    X, Y = make_data(case)
+    return compare(net, X, Y, case.loss)
+
+
+def builtin_matrix(seed: int = 0) -> list[Case]:
+    """The built-in matrix (about 90 small cases; the 784-wide ones dominate the time)."""
+    cases = []
+    for dtype in DTYPES:  # the seed examples
+        cases += [
+            Case((3, 5, 2), ("relu", "linear"), "softmax_cross_entropy", dtype, 4, seed),
+            Case((3, 5, 2), ("relu", "linear"), "mse", dtype, 1, seed + 1),
+            Case((784, 256, 128, 10), ("relu", "relu", "linear"), "softmax_cross_entropy", dtype, 32, seed),
+            Case((784, 512, 10), ("relu", "softmax"), "categorical_cross_entropy", dtype, 32, seed),
+        ]  # fmt: skip
+    hidden = [name for name in ACTIVATIONS if name != "softmax"]
+    for i, act in enumerate(hidden):  # every activation, both dtypes, batch 1 and 16
+        for dtype in DTYPES:
+            loss = LOSSES[i % len(LOSSES)]
+            batch = 1 if (i + (dtype == "float64")) % 2 else 16
+            cases.append(
+                Case(
+                    (6, 8, 8, 3),
+                    (act, act, output_activation(loss)),
+                    loss,
+                    dtype,
+                    batch,
+                    seed + i,
+                )
+            )
+    for dtype in DTYPES:  # softmax as a hidden layer (its Jacobian inside the network)
+        cases.append(Case((5, 7, 4), ("softmax", "linear"), "mse", dtype, 9, seed))
+    rng = np.random.default_rng(seed)
+    for depth in range(1, 7):  # depths 1-6, every loss, both dtypes, mixed activations
+        for j, loss in enumerate(LOSSES):
+            for dtype in DTYPES:
+                widths = [int(w) for w in rng.integers(1, 24, size=depth)]
+                k = 1 if loss == "mse" and depth % 3 == 0 else max(2, widths[-1] % 6)
+                layout = (int(rng.integers(1, 12)), *widths[:-1], k)
+                acts = tuple(str(a) for a in rng.choice(hidden, size=depth - 1))
+                batch = [1, 7, 32][(depth + j) % 3]
+                cases.append(
+                    Case(
+                        layout,
+                        (*acts, output_activation(loss)),
+                        loss,
+                        dtype,
+                        batch,
+                        seed + 10 * depth + j,
+                    )
+                )
+    return cases

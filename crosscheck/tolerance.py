@@ -1,0 +1,299 @@
+"""The crosscheck tolerance policy (TOL1), implemented once.
+
+A tensor ``got`` (refnet) passes against ``ref`` (TensorFlow) when both hold:
+
+    |got - ref| <= atol + rtol * |ref|     elementwise, with atol = rtol * max|ref|
+    ||got - ref|| / ||ref|| <= rtol         normwise (Frobenius norms)
+
+    rtol = C * eps * sqrt(n)                                                   (TOL1)
+
+eps is the dtype's machine epsilon (2.2e-16 for float64, 1.2e-7 for float32), n the
+longest reduction feeding the tensor (the largest of fan-in, batch size and number of
+classes) and C = 10, scaled by depth / 4 beyond four layers (rounding errors add up
+layer by layer). The atol term is what makes near-zero entries comparable: an entry of
+1e-17 next to entries of 1 carries an absolute rounding error of ~1e-16 from the sums
+that produced it, so a plain ``rtol`` with ``atol = 0`` calls it a 100 % error and fails
+honest results (tests/test_tolerance.py shows this). The normwise test keeps the atol
+from hiding a tensor that is wrong everywhere by a little.
+
+Measured on random MLPs (``python -m crosscheck``): float64 agrees to ~1e-15 relative to
+scale, float32 to ~1e-6. Two TensorFlow quirks are larger than that in float64 and get
+their own stated tolerance, :data:`QUIRKS`, only for networks that use them (every other
+row keeps TOL1). oneDNN (on by default in TF on x86) reorders float32 sums: that is
+rounding, covered by TOL1; ``TF_ENABLE_ONEDNN_OPTS=0`` turns it off.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import numpy as np
+
+from .report import Row
+
+C = 10.0  # safety factor of TOL1
+
+# Float64 TensorFlow ops whose constants pass through float32 (measured sizes, see
+# tests/test_crosscheck_pitfalls.py). Value: the rtol floor for every row of a float64
+# network that uses the activation.
+QUIRKS: dict[str, tuple[float, str]] = {
+    "leaky_relu": (
+        1e-7,
+        "TF keeps LeakyRelu's slope as a float32 attribute: 0.2 -> 0.20000000298 "
+        "(relative 1.5e-8) even in float64",
+    ),
+    "gelu": (
+        1e-7,
+        "TF's float64 gelu casts 1/sqrt(2) through float32 (0.70710677, relative 1.7e-8; "
+        "outputs differ by ~5e-9)",
+    ),
+    "gelu_tanh": (
+        1e-7,
+        "TF's float64 gelu(approximate=True) casts 0.044715 through float32 "
+        "(relative 3.5e-8; outputs differ by ~1e-9)",
+    ),
+}
+
+
+def policy_rtol(dtype, n: int, depth: int = 1, c: float = C) -> float:
+    """rtol = C * eps * sqrt(n), C scaled by depth / 4 beyond four layers (TOL1).
+
+    Parameters
+    ----------
+    dtype : numpy dtype or name
+        float32 or float64; its machine epsilon is eps.
+    n : int
+        The longest reduction feeding the tensor (fan-in, batch or classes).
+    depth : int
+        Number of layers of the network.
+    c : float
+        The safety factor C (10 by default).
+    """
+    eps = float(np.finfo(np.dtype(dtype)).eps)
+    return c * max(1.0, depth / 4) * eps * math.sqrt(max(int(n), 1))
+
+
+def quirk_rtol(dtype, activation_names: Iterable[str]) -> tuple[float, list[str]]:
+    """The rtol floor for a network with these activations, and the quirks' notes.
+
+    Only float64 networks are affected (in float32 the quirks are below rounding).
+    """
+    if np.dtype(dtype) != np.float64:
+        return 0.0, []
+    floor, notes = 0.0, []
+    for name in dict.fromkeys(activation_names):  # each activation once, in order
+        if name in QUIRKS:
+            rtol, note = QUIRKS[name]
+            floor = max(floor, rtol)
+            notes.append(f"{name}: rtol {rtol:g} because {note}")
+    return floor, notes
+
+
+def _index(flat: int, shape: tuple) -> tuple:
+    return tuple(int(i) for i in np.unravel_index(flat, shape)) if shape else ()
+
+
+def compare_tensor(
+    name: str, got, ref, rtol: float, note: str = "", magnitude=None
+) -> Row:
+    """One report row: ``got`` against ``ref`` under TOL1 with this ``rtol``.
+
+    ``magnitude`` (optional, ref's shape) is M of :func:`magnitudes`: the size of the
+    terms summed into each entry. TOL1 is applied with |ref| replaced by max(|ref|, M):
+
+        |got - ref| <= rtol * max(M) + rtol * M   and   ||got - ref|| <= rtol * ||M||
+
+    so without ``magnitude`` this is exactly DESIGN's TOL1 (atol = rtol * max|ref|).
+
+    A shape or dtype mismatch (``got`` of another dtype than ``ref``: a silent upcast or
+    downcast) fails the row outright. ``where`` is the index of the element with the
+    largest error relative to its bound; ``ratio`` is the worst of that elementwise ratio
+    and the normwise error / rtol, so a row passes when ratio <= 1.
+    """
+    got_arr, ref_arr = np.asarray(got), np.asarray(ref)
+    shape = tuple(ref_arr.shape)
+    if got_arr.shape != ref_arr.shape:
+        return Row(
+            name, shape, math.inf, math.inf, rtol, math.nan, False, None, math.inf,
+            f"shape {got_arr.shape}, expected {shape}",
+        )  # fmt: skip
+    dtype_ok = got_arr.dtype == ref_arr.dtype
+    if not dtype_ok:
+        note = f"dtype {got_arr.dtype}, expected {ref_arr.dtype}"
+    g = got_arr.astype(np.float64)
+    r = ref_arr.astype(np.float64)
+    if not (np.isfinite(g).all() and np.isfinite(r).all()):
+        same = bool(np.array_equal(g, r, equal_nan=True))
+        bad = 0.0 if same else math.inf
+        return Row(
+            name, shape, bad, bad, rtol, math.nan, same and dtype_ok, None, bad,
+            note or "non-finite values",
+        )  # fmt: skip
+    m = np.abs(r)
+    if magnitude is not None:
+        m = np.maximum(
+            m, np.broadcast_to(np.asarray(magnitude, dtype=np.float64), shape)
+        )
+    diff = g - r
+    err = np.abs(diff)
+    atol = rtol * (float(m.max()) if m.size else 0.0)
+    bound = atol + rtol * m
+    with np.errstate(divide="ignore", invalid="ignore"):
+        elem = np.where(
+            err == 0, 0.0, err / bound
+        )  # inf where the bound is 0 and err is not
+    norm_m, norm_err = float(np.linalg.norm(m)), float(np.linalg.norm(diff))
+    norm_ref = float(np.linalg.norm(r))
+    normwise = (
+        norm_err / norm_ref if norm_ref > 0 else (0.0 if norm_err == 0 else math.inf)
+    )
+    if norm_err == 0:
+        norm_ratio = 0.0
+    elif rtol > 0 and norm_m > 0:
+        norm_ratio = norm_err / (rtol * norm_m)
+    else:
+        norm_ratio = math.inf
+    worst = int(np.argmax(elem)) if elem.size else 0
+    ratio = max(float(elem.max()) if elem.size else 0.0, norm_ratio)
+    return Row(
+        name, shape, float(err.max()) if err.size else 0.0, normwise, rtol, atol,
+        bool(dtype_ok and ratio <= 1.0), _index(worst, shape), ratio, note,
+    )  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------
+# Magnitudes: the size of the terms summed into every entry (the scale of rounding)
+# ---------------------------------------------------------------------------------
+
+
+def _df_abs(act, z: np.ndarray, a: np.ndarray, z_mag: np.ndarray) -> np.ndarray:
+    """|f'(z)| + |f''(z)| zbar + 1: the magnitude of f'(z) and of its rounding.
+
+    A smooth non-linear f' is evaluated from O(1) terms (a (1 - a), 1 - a^2, ...), so its
+    absolute rounding error is O(eps) however small f' is (saturated sigmoid), and an
+    error of eps * zbar in z moves it by |f''| eps zbar (f'' by central differences).
+    linear, relu and leaky_relu have exact derivatives away from the kink.
+    """
+    d = np.abs(act.df(z, a))
+    if act.name == "linear" or not act.smooth:
+        return d
+    h = 1e-5 * (1 + np.abs(z))
+    f2 = (act.df(z + h, None) - act.df(z - h, None)) / (2 * h)
+    return d + np.abs(f2) * z_mag + 1
+
+
+def _softmax_abs(a: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """|softmax Jacobian| applied to a magnitude v: a (v + sum(a v)) (SM1 with |.|)."""
+    return a * (v + (a * v).sum(axis=-1, keepdims=True))
+
+
+def _loss_abs(loss: str, a, a_mag, y) -> tuple[float, np.ndarray]:
+    """(magnitude of L, magnitude of dL/da) for output a with magnitude a_mag.
+
+    Each is the size of the terms that are subtracted: a - y (mse), p - y and
+    logsumexp(z) - z_y (softmax cross-entropy), sigmoid(z) - y (binary), and the
+    relative error of the renormalised probabilities (categorical from probabilities).
+    """
+    n, k = a.shape
+    if loss == "mse":
+        r = np.abs(a - y)
+        big = a_mag + np.abs(y)
+        return float(np.mean(r * r) + np.mean(2 * r * big)), 2 * big / (n * k)
+    if loss == "softmax_cross_entropy":
+        m = a.max(axis=1, keepdims=True)
+        e = np.exp(a - m)
+        p = e / e.sum(axis=1, keepdims=True)
+        lse = m + np.log(e.sum(axis=1, keepdims=True))
+        p_mag = p * (1 + a_mag + (p * a_mag).sum(axis=1, keepdims=True))
+        value = np.mean(
+            (np.abs(y) * (np.abs(lse) + np.abs(a)) + (p + np.abs(y)) * a_mag).sum(
+                axis=1
+            )
+        )
+        return float(value), (p_mag + np.abs(y)) / n
+    if loss == "binary_cross_entropy":
+        s = 0.5 * (1 + np.tanh(0.5 * a))  # sigmoid without overflow
+        value = np.mean(
+            np.abs(a) * (1 + np.abs(y))
+            + np.log1p(np.exp(-np.abs(a)))
+            + (s + np.abs(y)) * a_mag
+        )
+        return float(value), (s + s * (1 - s) * a_mag + np.abs(y)) / (n * k)
+    if loss == "categorical_cross_entropy":
+        s = a.sum(axis=1, keepdims=True)
+        inside = (a / s >= 1e-7) & (
+            a / s <= 1 - 1e-7
+        )  # the clip's gradient is 0 outside
+        p = np.clip(a / s, 1e-7, 1 - 1e-7)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rel = np.where(a > 0, a_mag / a, 0.0)  # relative error of each a_j
+        rel = 1 + rel + rel.max(axis=1, keepdims=True)  # ... and of p_j = a_j / sum a
+        g = np.where(inside, np.abs(y) / (n * p), 0.0)
+        value = np.mean((np.abs(y) * (np.abs(np.log(p)) + rel)).sum(axis=1))
+        return float(value), (g * rel + (g * p * rel).sum(axis=1, keepdims=True)) / s
+    raise ValueError(
+        f"loss: expected one of {sorted(['mse', 'softmax_cross_entropy', 'binary_cross_entropy', 'categorical_cross_entropy'])}, got {loss!r}"
+    )
+
+
+def magnitudes(layers, X, z, a, y, loss: str) -> dict[str, np.ndarray]:
+    """M per reported tensor: the magnitude of the terms rounding errors scale with.
+
+    A running error analysis in which rounding errors are independent, so a sum's error
+    grows like the root of the sum of its terms' squares (the sqrt(n) of TOL1's rtol
+    covers the count of terms; the worst-case bound n eps |x| . |y| would be orders of
+    magnitude too loose for deep networks). With x^2 and sqrt elementwise:
+
+        zbar[l] = sqrt(abar[l-1]^2 @ W[l]^2 + b[l]^2)    abar[0] = |X|
+        abar[l] = |a[l]| + |f'(z[l])| zbar[l]            (softmax: its Jacobian with |.|)
+        gbar[L] = |dL/da| with every subtraction's terms added (see _loss_abs)
+        dbar[l] = gbar[l] * (|f'| + |f''| zbar + 1)
+        gbar[l-1] = sqrt(dbar[l]^2 @ W[l]^2.T)
+        dW: sqrt(abar[l-1]^2.T @ dbar[l]^2)            db: sqrt(sum over rows of dbar[l]^2)
+
+    Where nothing cancels, M is within a small factor of |ref| and TOL1 reads as in
+    DESIGN; where a sum cancels (an output of 1e-3 from terms of size 1, a confident
+    softmax whose p - y is 1e-9) M keeps the tolerance at the size of the actual rounding.
+
+    Parameters
+    ----------
+    layers : list of (W, b, Activation)
+        The network's weights and refnet activation entries.
+    X : array (n, n_0)
+    z, a : lists of (n, n_l) arrays
+        The reference (TensorFlow) pre-activations and activations, a without a[0].
+    y : array (n, n_L)
+        Targets as rows (one-hot for class ids).
+    loss : str
+        A refnet loss name.
+    """
+    f64 = np.float64
+    a_mag = np.abs(np.asarray(X, f64))
+    zs = [np.asarray(t, f64) for t in z]
+    acts = [np.asarray(t, f64) for t in a]
+    z_mags, a_mags = [], [a_mag]
+    for (W, b, act), zl, al in zip(layers, zs, acts):
+        W2, b2 = np.square(np.asarray(W, f64)), np.square(np.asarray(b, f64))
+        z_mag = np.sqrt(np.square(a_mag) @ W2 + b2)  # (n, n_l)
+        if act.elementwise:
+            a_mag = np.abs(al) + np.abs(act.df(zl, al)) * z_mag
+        else:
+            a_mag = np.abs(al) + _softmax_abs(al, z_mag)
+        z_mags.append(z_mag)
+        a_mags.append(a_mag)
+    out = {"output": a_mag}
+    out["loss"], g_mag = _loss_abs(loss, acts[-1], a_mag, np.asarray(y, f64))
+    for l in range(len(layers), 0, -1):
+        W, _, act = layers[l - 1]
+        zl, al, z_mag = zs[l - 1], acts[l - 1], z_mags[l - 1]
+        if act.elementwise:
+            d_mag = g_mag * _df_abs(act, zl, al, z_mag)
+        else:
+            d_mag = _softmax_abs(a_mags[l], g_mag)
+        out[f"delta{l}"] = d_mag
+        d2 = np.square(d_mag)
+        out[f"dW{l}"] = np.sqrt(np.square(a_mags[l - 1]).T @ d2)  # (n_{l-1}, n_l)
+        out[f"db{l}"] = np.sqrt(d2.sum(axis=0))
+        g_mag = np.sqrt(d2 @ np.square(np.asarray(W, f64)).T)  # (n, n_{l-1})
+    return out

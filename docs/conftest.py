@@ -1,0 +1,41 @@
+"""Collection rules for the docs' doctests.
+
+Every ``*.md`` file in docs/ is a doctest (pyproject: ``--doctest-glob='*.md'``).
+Examples that need TensorFlow live in companion files named ``*.tf.md``; a file whose
+optional dependencies (TensorFlow, or scikit-learn for the digits data) are not installed
+is not collected, so the other chapters still run. ``plot_activations.py`` is a script,
+not a test module.
+"""
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+# Optional packages a docs file needs beyond refnet's own (numpy).
+NEEDS = {"08-training.md": ["sklearn"], "08-training.tf.md": ["sklearn"]}
+
+
+def _missing(name: str) -> list[str]:
+    needs = list(NEEDS.get(name, []))
+    if name.endswith(".tf.md"):
+        needs.append("tensorflow")
+    return [pkg for pkg in needs if importlib.util.find_spec(pkg) is None]
+
+
+def pytest_ignore_collect(collection_path: Path, config):
+    name = collection_path.name
+    if name == "plot_activations.py":
+        return True
+    if name.endswith(".md") and _missing(name):
+        return True
+    return None
+
+
+@pytest.fixture(autouse=True)
+def _restore_numpy_printoptions():
+    """Chapters call np.set_printoptions; restore NumPy's options after each file."""
+    saved = np.get_printoptions()
+    yield
+    np.set_printoptions(**saved)

@@ -1,0 +1,475 @@
+"""Optimizers: turn one backward pass into one weight update, as Keras 3 does.
+
+One step is ``opt.apply(net, res)`` with ``res = net.gradients(X, Y, loss)``: every weight
+w in [W1, b1, W2, b2, ...] is updated in place from its gradient g = dL/dw. The plain step
+
+    w' = w - lr g                                                              (GD1)
+
+is SGD without momentum. Argument names, defaults and update equations are Keras 3's
+(``keras/src/optimizers/{sgd,rmsprop,adam}.py``), so N steps in refnet and in Keras end on
+the same weights (``crosscheck.training`` proves it, step by step).
+
+State is inspectable: ``opt.iterations`` counts the steps taken, ``opt.state`` maps each
+slot name (``"momentum"``, ``"velocity"``, ...) to one array per weight, in the order of
+``Network.get_weights()``. Slots are created as zeros on the first ``apply``.
+
+Precision. The update runs in the network's dtype (float32 weights are updated in float32,
+no upcasts); scalar coefficients such as lr sqrt(1 - beta_2^t) / (1 - beta_1^t) are formed
+from the exact Python-float hyper-parameters and rounded once to that dtype. Keras instead
+keeps ``learning_rate`` in a float32 variable and casts some Python floats through float32
+(SGD's momentum, Adam's betas inside the bias-correction powers) even for float64 weights.
+refnet does not copy that rounding; the comparison in ``crosscheck.training`` mirrors it.
+
+The learning rate is a positive float or a schedule: any callable step -> rate, evaluated
+at ``opt.iterations`` (0 for the first step, as Keras), e.g. :class:`ExponentialDecay`.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+Array = NDArray[np.floating]
+
+
+# ---------------------------------------------------------------------------------
+# Learning-rate schedules
+# ---------------------------------------------------------------------------------
+
+
+class ExponentialDecay:
+    """lr(step) = initial_learning_rate * decay_rate ^ (step / decay_steps) (LR1).
+
+    With ``staircase=True`` the exponent is floor(step / decay_steps), so the rate drops
+    once every ``decay_steps`` steps. Keras 3's ``keras.optimizers.schedules.ExponentialDecay``
+    with the same arguments (which computes in float32; refnet in float64).
+
+    >>> ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5)(20)
+    0.025
+    """
+
+    def __init__(
+        self,
+        initial_learning_rate: float,
+        decay_steps: int,
+        decay_rate: float,
+        staircase: bool = False,
+    ):
+        self.initial_learning_rate = _check_positive(
+            initial_learning_rate, "initial_learning_rate"
+        )
+        if isinstance(decay_steps, bool) or not isinstance(decay_steps, numbers.Real):
+            raise TypeError(
+                f"decay_steps: expected a positive number, got {type(decay_steps).__name__}"
+            )
+        if not decay_steps > 0:
+            raise ValueError(
+                f"decay_steps: expected a positive number, got {decay_steps}"
+            )
+        self.decay_steps = decay_steps
+        self.decay_rate = _check_positive(decay_rate, "decay_rate")
+        self.staircase = _check_bool(staircase, "staircase")
+
+    def __call__(self, step: int) -> float:
+        p = step / self.decay_steps
+        if self.staircase:
+            p = math.floor(p)
+        return self.initial_learning_rate * self.decay_rate**p
+
+    def __repr__(self) -> str:
+        return (
+            f"ExponentialDecay({self.initial_learning_rate}, decay_steps={self.decay_steps}, "
+            f"decay_rate={self.decay_rate}, staircase={self.staircase})"
+        )
+
+
+# ---------------------------------------------------------------------------------
+# Argument checks
+# ---------------------------------------------------------------------------------
+
+
+def _check_real(value, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            f"{name}: expected a float, got {type(value).__name__} {value!r}"
+        )
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name}: expected a finite float, got {value}")
+    return value
+
+
+def _check_positive(value, name: str) -> float:
+    value = _check_real(value, name)
+    if value <= 0:
+        raise ValueError(f"{name}: expected a float > 0, got {value}")
+    return value
+
+
+def _check_unit(value, name: str, closed: bool) -> float:
+    """A float in [0, 1] (closed) or [0, 1)."""
+    value = _check_real(value, name)
+    if value < 0 or value > 1 or (value == 1 and not closed):
+        interval = "[0, 1]" if closed else "[0, 1)"
+        raise ValueError(f"{name}: expected a float in {interval}, got {value}")
+    return value
+
+
+def _check_bool(value, name: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}: expected True or False, got {value!r}")
+    return bool(value)
+
+
+def _check_learning_rate(value) -> float | Callable[[int], float]:
+    if callable(value):
+        return value
+    return _check_positive(value, "learning_rate")
+
+
+# ---------------------------------------------------------------------------------
+# The shared loop: one update per weight
+# ---------------------------------------------------------------------------------
+
+
+class Optimizer:
+    """The loop shared by every optimizer; subclasses define ``slots`` and ``update``.
+
+    Attributes
+    ----------
+    learning_rate : float or callable
+        A constant rate or a schedule step -> rate.
+    iterations : int
+        Steps taken so far (Keras' ``optimizer.iterations``).
+    state : dict of str -> list of arrays
+        Per-weight slots, each list in the order [W1, b1, W2, b2, ...].
+    """
+
+    def __init__(self, learning_rate):
+        self.learning_rate = _check_learning_rate(learning_rate)
+        self.iterations = 0
+        self.state: dict[str, list[Array]] = {}
+
+    def slots(self) -> list[str]:
+        """Names of the per-weight state arrays this configuration keeps."""
+        return []
+
+    def current_learning_rate(self) -> float:
+        """lr for the next step: the constant, or the schedule at ``iterations``."""
+        if callable(self.learning_rate):
+            lr = self.learning_rate(self.iterations)
+            return _check_positive(lr, "learning_rate(step)")
+        return self.learning_rate
+
+    def apply(self, net, res) -> None:
+        """Update ``net``'s weights in place from ``res`` and count one step.
+
+        Parameters
+        ----------
+        net : Network
+            The network whose weights [W1, b1, ...] are updated.
+        res : Gradients or sequence of arrays
+            ``net.gradients(...)``'s result, or the gradients [dW1, db1, dW2, db2, ...]
+            in the order of ``net.get_weights()``; cast to the weights' dtype.
+        """
+        weights = [p for layer in net.layers for p in (layer.W, layer.b)]
+        grads = _check_grads(res, weights)
+        self._build(weights)
+        lr = self.current_learning_rate()
+        for i, (w, g) in enumerate(zip(weights, grads)):
+            slots = {name: arrays[i] for name, arrays in self.state.items()}
+            self.update(w, g, lr, **slots)
+        self.iterations += 1
+
+    def _build(self, weights: list[Array]) -> None:
+        """Zero slots on the first step; afterwards the net must keep its shapes."""
+        if not self.state:
+            self.state = {
+                name: [np.zeros_like(w) for w in weights] for name in self.slots()
+            }
+            return
+        held = next(iter(self.state.values()))
+        shapes = [s.shape for s in held]
+        if shapes != [w.shape for w in weights] or held[0].dtype != weights[0].dtype:
+            raise ValueError(
+                f"net: this optimizer holds state for weights of shapes {shapes} "
+                f"({held[0].dtype}); got {[w.shape for w in weights]} ({weights[0].dtype}). "
+                "Use a new optimizer for a different network"
+            )
+
+    def update(self, w: Array, g: Array, lr: float, **slots: Array) -> None:
+        raise NotImplementedError
+
+    def get_config(self) -> dict:
+        """The constructor arguments, as Keras' ``get_config()`` names them."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+def _check_grads(res, weights: list[Array]) -> list[Array]:
+    grads = res.grads() if hasattr(res, "grads") else res
+    if not isinstance(grads, Sequence):
+        raise TypeError(
+            f"res: expected net.gradients(...)'s result or a list of arrays, "
+            f"got {type(res).__name__}"
+        )
+    if len(grads) != len(weights):
+        raise ValueError(
+            f"res: expected {len(weights)} gradients [dW1, db1, ...], got {len(grads)}"
+        )
+    checked = []
+    for i, (g, w) in enumerate(zip(grads, weights)):
+        name = f"{'Wb'[i % 2]}{i // 2 + 1}"
+        g = np.asarray(g)
+        if g.shape != w.shape:
+            raise ValueError(f"res: expected d{name} of shape {w.shape}, got {g.shape}")
+        if g.dtype.kind not in "biuf":
+            raise TypeError(f"res: expected d{name} to be real numbers, got {g.dtype}")
+        g = g.astype(w.dtype, copy=False)
+        if not np.isfinite(g).all():
+            raise ValueError(
+                f"res: d{name} contains NaN or inf (the training diverged; "
+                "try a smaller learning_rate)"
+            )
+        checked.append(g)
+    return checked
+
+
+# ---------------------------------------------------------------------------------
+# The three optimizers
+# ---------------------------------------------------------------------------------
+
+
+class SGD(Optimizer):
+    """w' = w - lr g, with optional momentum m' = momentum m - lr g (GD1, OPT1).
+
+    Keras 3's update, for each weight w with gradient g:
+
+        no momentum:   w' = w - lr g                                          (GD1)
+        momentum:      m' = momentum m - lr g                                 (OPT1)
+                       w' = w + m'
+        nesterov:      m' = momentum m - lr g
+                       w' = w + momentum m' - lr g
+
+    Parameters
+    ----------
+    learning_rate : float or schedule, default 0.01
+    momentum : float in [0, 1], default 0.0
+    nesterov : bool, default False
+
+    Notes
+    -----
+    Slot ``momentum`` (m, zeros at the start) exists only when momentum != 0. Keras casts
+    ``momentum`` through float32; refnet uses it as given (module docstring).
+    """
+
+    def __init__(
+        self, learning_rate=0.01, momentum: float = 0.0, nesterov: bool = False
+    ):
+        super().__init__(learning_rate)
+        self.momentum = _check_unit(momentum, "momentum", closed=True)
+        self.nesterov = _check_bool(nesterov, "nesterov")
+
+    def slots(self) -> list[str]:
+        return ["momentum"] if self.momentum != 0 else []
+
+    def update(self, w, g, lr, momentum=None) -> None:
+        t = w.dtype.type
+        if momentum is None:
+            w -= t(lr) * g  # GD1
+            return
+        m = momentum
+        m *= t(self.momentum)  # m' = momentum m - lr g                     OPT1
+        m -= t(lr) * g
+        if self.nesterov:
+            w += t(self.momentum) * m - t(lr) * g  # w' = w + momentum m' - lr g
+        else:
+            w += m  # w' = w + m'
+
+    def get_config(self) -> dict:
+        return {
+            "learning_rate": self.learning_rate,
+            "momentum": self.momentum,
+            "nesterov": self.nesterov,
+        }
+
+
+class RMSprop(Optimizer):
+    """w' = w - lr g / sqrt(v' + epsilon), v' = rho v + (1 - rho) g^2 (OPT2).
+
+    Keras 3's update, for each weight w with gradient g:
+
+        v' = rho v + (1 - rho) g^2                                            (OPT2)
+        centered:  mg' = rho mg + (1 - rho) g;   D = v' - mg'^2 + epsilon
+        else:      D = v' + epsilon
+        inc = lr g / sqrt(D)
+        momentum > 0:  s' = momentum s + inc;   w' = w - s'
+        else:          w' = w - inc
+
+    epsilon sits inside the square root (Keras 3; Adam adds it outside).
+
+    Parameters
+    ----------
+    learning_rate : float or schedule, default 0.001
+    rho : float in [0, 1), default 0.9
+    momentum : float in [0, 1], default 0.0
+    epsilon : float > 0, default 1e-7
+    centered : bool, default False
+
+    Notes
+    -----
+    Slots: ``velocity`` (v), plus ``momentum`` (s) when momentum > 0 and
+    ``average_gradient`` (mg) when centered, all zeros at the start.
+    """
+
+    def __init__(
+        self,
+        learning_rate=0.001,
+        rho: float = 0.9,
+        momentum: float = 0.0,
+        epsilon: float = 1e-7,
+        centered: bool = False,
+    ):
+        super().__init__(learning_rate)
+        self.rho = _check_unit(rho, "rho", closed=False)
+        self.momentum = _check_unit(momentum, "momentum", closed=True)
+        self.epsilon = _check_positive(epsilon, "epsilon")
+        self.centered = _check_bool(centered, "centered")
+
+    def slots(self) -> list[str]:
+        names = ["velocity"]
+        if self.momentum > 0:
+            names.append("momentum")
+        if self.centered:
+            names.append("average_gradient")
+        return names
+
+    def update(self, w, g, lr, velocity, momentum=None, average_gradient=None) -> None:
+        t = w.dtype.type
+        rho = t(self.rho)
+        v = velocity
+        v *= rho  # v' = rho v + (1 - rho) g^2                             OPT2
+        v += t(1 - self.rho) * (g * g)
+        if average_gradient is not None:
+            mg = average_gradient
+            mg *= rho  # mg' = rho mg + (1 - rho) g
+            mg += t(1 - self.rho) * g
+            D = v - mg * mg + t(self.epsilon)
+        else:
+            D = v + t(self.epsilon)
+        inc = t(lr) * g / np.sqrt(D)
+        if momentum is not None:
+            s = momentum
+            s *= t(self.momentum)  # s' = momentum s + inc
+            s += inc
+            w -= s
+        else:
+            w -= inc
+
+    def get_config(self) -> dict:
+        return {
+            "learning_rate": self.learning_rate,
+            "rho": self.rho,
+            "momentum": self.momentum,
+            "epsilon": self.epsilon,
+            "centered": self.centered,
+        }
+
+
+class Adam(Optimizer):
+    """w' = w - alpha_t m' / (sqrt(v') + epsilon), alpha_t = lr sqrt(1 - beta_2^t) / (1 - beta_1^t) (OPT3).
+
+    Keras 3's update at step t = iterations + 1, for each weight w with gradient g:
+
+        m' = beta_1 m + (1 - beta_1) g       (computed as m + (g - m)(1 - beta_1))  (OPT3)
+        v' = beta_2 v + (1 - beta_2) g^2     (computed as v + (g^2 - v)(1 - beta_2))
+        amsgrad:  vhat' = max(vhat, v'), and vhat' replaces v' below
+        alpha_t = lr sqrt(1 - beta_2^t) / (1 - beta_1^t)
+        w' = w - alpha_t m' / (sqrt(v') + epsilon)
+
+    The bias corrections sit in alpha_t, so epsilon is added to sqrt(v') rather than to
+    sqrt(v' / (1 - beta_2^t)) as in the paper's Algorithm 1.
+
+    Parameters
+    ----------
+    learning_rate : float or schedule, default 0.001
+    beta_1, beta_2 : floats in [0, 1), defaults 0.9 and 0.999
+    epsilon : float > 0, default 1e-7
+    amsgrad : bool, default False
+
+    Notes
+    -----
+    Slots: ``momentum`` (m), ``velocity`` (v), plus ``velocity_hat`` when amsgrad.
+    """
+
+    def __init__(
+        self,
+        learning_rate=0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-7,
+        amsgrad: bool = False,
+    ):
+        super().__init__(learning_rate)
+        self.beta_1 = _check_unit(beta_1, "beta_1", closed=False)
+        self.beta_2 = _check_unit(beta_2, "beta_2", closed=False)
+        self.epsilon = _check_positive(epsilon, "epsilon")
+        self.amsgrad = _check_bool(amsgrad, "amsgrad")
+
+    def slots(self) -> list[str]:
+        return ["momentum", "velocity"] + (["velocity_hat"] if self.amsgrad else [])
+
+    def step_size(self, lr: float, t: int) -> float:
+        """alpha_t = lr sqrt(1 - beta_2^t) / (1 - beta_1^t), the bias-corrected rate (OPT3)."""
+        return lr * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
+
+    def update(self, w, g, lr, momentum, velocity, velocity_hat=None) -> None:
+        t = w.dtype.type
+        alpha = t(self.step_size(lr, self.iterations + 1))
+        m, v = momentum, velocity
+        m += (g - m) * t(1 - self.beta_1)  # m' = beta_1 m + (1 - beta_1) g   OPT3
+        v += (g * g - v) * t(1 - self.beta_2)  # v' = beta_2 v + (1 - beta_2) g^2
+        if velocity_hat is not None:
+            np.maximum(velocity_hat, v, out=velocity_hat)  # vhat' = max(vhat, v')
+            v = velocity_hat
+        w -= m * alpha / (np.sqrt(v) + t(self.epsilon))
+
+    def get_config(self) -> dict:
+        return {
+            "learning_rate": self.learning_rate,
+            "beta_1": self.beta_1,
+            "beta_2": self.beta_2,
+            "epsilon": self.epsilon,
+            "amsgrad": self.amsgrad,
+        }
+
+
+_REGISTRY: dict[str, type[Optimizer]] = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam}
+
+
+def names() -> list[str]:
+    """The optimizer names ``get`` accepts."""
+    return sorted(_REGISTRY)
+
+
+def get(name: str | Optimizer, **kwargs) -> Optimizer:
+    """An optimizer by name ("sgd", "rmsprop", "adam") with keyword arguments; an
+    :class:`Optimizer` passes through. ValueError naming the choices for an unknown name."""
+    if isinstance(name, Optimizer):
+        return name
+    if not isinstance(name, str):
+        raise TypeError(f"optimizer: expected a name (str), got {type(name).__name__}")
+    try:
+        cls = _REGISTRY[name.lower()]
+    except KeyError:
+        raise ValueError(
+            f"optimizer: unknown name {name!r}; expected one of {names()}"
+        ) from None
+    return cls(**kwargs)

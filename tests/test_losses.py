@@ -1,0 +1,273 @@
+"""Losses: gradients against central differences (FD1), the fused softmax-CE delta (LS2),
+Keras 3 reductions by hand (LS1-LS4), label forms, and extreme logits.
+
+Parametrized over ``refnet.losses.names()``: a newly registered loss is tested
+automatically (add its targets to ``targets_for`` if it needs special ones).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from refnet import losses
+from tests.conftest import (
+    EXACT_RTOL,
+    FD_RTOL,
+    FD_STEP,
+    FLOAT32_RTOL,
+    assert_close,
+    strict_numerics,
+)
+
+ALL = losses.names()
+
+
+# --- helpers --------------------------------------------------------------------------
+
+
+def outputs_for(
+    name: str, rng: np.random.Generator, n: int = 4, k: int = 3
+) -> np.ndarray:
+    """A valid network output for the loss: probability rows for categorical CE, else any."""
+    if name == "categorical_cross_entropy":
+        e = np.exp(rng.normal(size=(n, k)))
+        return e / e.sum(axis=1, keepdims=True)
+    return rng.normal(scale=2.0, size=(n, k))
+
+
+def targets_for(
+    name: str, rng: np.random.Generator, n: int = 4, k: int = 3
+) -> np.ndarray:
+    """Valid targets of shape (n, k): real for mse, in [0, 1] for binary CE, else rows of
+    probabilities (soft labels, so every entry of the gradient is exercised)."""
+    if name == "mse":
+        return rng.normal(size=(n, k))
+    if name == "binary_cross_entropy":
+        return rng.uniform(size=(n, k))
+    p = rng.uniform(0.1, 1.0, size=(n, k))
+    return p / p.sum(axis=1, keepdims=True)
+
+
+def numeric_grad(value, a: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """dL/da by central differences, one entry at a time (FD1)."""
+    out = np.empty_like(a)
+    for idx in np.ndindex(a.shape):
+        h = FD_STEP * max(1.0, abs(a[idx]))
+        ap, am = a.copy(), a.copy()
+        ap[idx] += h
+        am[idx] -= h
+        out[idx] = (value(ap, y) - value(am, y)) / (2 * h)
+    return out
+
+
+def softmax_by_hand(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def sigmoid_by_hand(x: float) -> float:
+    return 1 / (1 + math.exp(-x))
+
+
+def loss_and_grad(name: str, a, Y):
+    """(value, dL/da) of loss ``name`` with Y validated and shaped by the loss's prepare."""
+    loss = losses.get(name)
+    a = np.asarray(a)
+    y = loss.prepare(Y, a)
+    return loss.value(a, y), loss.grad(a, y)
+
+
+# --- gradients against finite differences ---------------------------------------------
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_gradient_matches_central_differences(name, rng):
+    loss = losses.get(name)
+    a = outputs_for(name, rng)
+    y = loss.prepare(targets_for(name, rng), a)
+    with strict_numerics():
+        got = loss.grad(a, y)
+    assert_close(got, numeric_grad(loss.value, a, y), FD_RTOL, f"{name}: dL/da")
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_value_is_a_python_float_and_grad_keeps_dtype(name, rng):
+    for dtype in (np.float32, np.float64):
+        a = outputs_for(name, rng).astype(dtype)
+        value, grad = loss_and_grad(name, a, targets_for(name, rng))
+        assert type(value) is float, f"{name}: value is {type(value).__name__}"
+        assert grad.dtype == dtype, (
+            f"{name}: grad is {grad.dtype} for {np.dtype(dtype)} a"
+        )
+        assert grad.shape == a.shape
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_does_not_mutate_outputs_or_targets(name, rng):
+    a = outputs_for(name, rng)
+    Y = targets_for(name, rng)
+    a0, Y0 = a.copy(), Y.copy()
+    loss_and_grad(name, a, Y)
+    np.testing.assert_array_equal(a, a0)
+    np.testing.assert_array_equal(Y, Y0)
+
+
+# --- softmax cross-entropy: the fused delta (LS2) --------------------------------------
+
+
+def test_softmax_cross_entropy_delta_is_softmax_minus_y_over_n(rng):
+    z = rng.normal(scale=3.0, size=(5, 4))
+    Y = np.eye(4)[rng.integers(0, 4, size=5)]
+    _, delta = loss_and_grad("softmax_cross_entropy", z, Y)
+    assert_close(delta, (softmax_by_hand(z) - Y) / 5, EXACT_RTOL, "LS2 delta")
+
+
+@pytest.mark.parametrize("name", ["softmax_cross_entropy", "categorical_cross_entropy"])
+def test_int_labels_equal_one_hot_labels(name, rng):
+    a = outputs_for(name, rng, n=6, k=4)
+    labels = rng.integers(0, 4, size=6)
+    v_int, g_int = loss_and_grad(name, a, labels)
+    v_hot, g_hot = loss_and_grad(name, a, np.eye(4)[labels])
+    assert v_int == v_hot
+    np.testing.assert_array_equal(g_int, g_hot)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_softmax_cross_entropy_extreme_logits_by_hand(dtype):
+    """Logits [1e4, 0]: softmax = [1, exp(-1e4)] = [1, 0] in floating point, so
+    label 0 gives L = -log 1 = 0 and delta = (p - y) / 1 = [0, 0];
+    label 1 gives L = logsumexp - z_1 = 1e4 - 0 = 1e4 and delta = [1, -1]."""
+    z = np.array([[1e4, 0.0]], dtype=dtype)
+    with strict_numerics():
+        v0, d0 = loss_and_grad("softmax_cross_entropy", z, np.array([0]))
+        v1, d1 = loss_and_grad("softmax_cross_entropy", z, np.array([1]))
+    assert v0 == 0.0 and v1 == 1e4
+    np.testing.assert_array_equal(d0, [[0.0, 0.0]])
+    np.testing.assert_array_equal(d1, [[1.0, -1.0]])
+
+
+def test_softmax_cross_entropy_extreme_logits_batch(rng):
+    """+-1e4 logits in every position: finite value and delta, no warning; the value is
+    -log softmax written out in plain Python: m + log(sum_j exp(z_j - m)) - z_label."""
+    z = rng.choice([-1e4, 1e4], size=(6, 3)) + rng.normal(size=(6, 3))
+    labels = rng.integers(0, 3, size=6)
+    with strict_numerics():
+        value, delta = loss_and_grad("softmax_cross_entropy", z, labels)
+    assert np.isfinite(delta).all()
+    per_sample = []
+    for row, label in zip(z.tolist(), labels.tolist()):
+        m = max(row)
+        per_sample.append(m + math.log(sum(math.exp(v - m) for v in row)) - row[label])
+    assert value == pytest.approx(sum(per_sample) / 6, rel=EXACT_RTOL)
+    assert_close(
+        delta, (softmax_by_hand(z) - np.eye(3)[labels]) / 6, EXACT_RTOL, "delta"
+    )
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_binary_cross_entropy_extreme_logits_by_hand(dtype):
+    """From logits: L = max(z, 0) - z y + log1p(exp(-|z|)); at z = 1e4 the log1p term is 0,
+    so y = 1 gives 0 and y = 0 gives 1e4; z = -1e4, y = 0 gives 0. dL/dz = sigmoid(z) - y."""
+    z = np.array([[1e4], [1e4], [-1e4]], dtype=dtype)
+    Y = np.array([[1.0], [0.0], [0.0]])
+    with strict_numerics():
+        value, grad = loss_and_grad("binary_cross_entropy", z, Y)
+    assert value == pytest.approx(1e4 / 3, rel=FLOAT32_RTOL)
+    np.testing.assert_array_equal(grad, np.array([[0.0], [1 / 3], [0.0]], dtype=dtype))
+
+
+def test_categorical_cross_entropy_saturated_probabilities():
+    """From probabilities: p = 1 for the wrong class is clipped to 1 - 1e-7 and p = 0 for
+    the true class to 1e-7 (Keras' epsilon), so L = -log(1e-7) = 16.118..., finite."""
+    a = np.array([[1.0, 0.0, 0.0]])
+    with strict_numerics():
+        value, grad = loss_and_grad("categorical_cross_entropy", a, np.array([1]))
+    assert value == pytest.approx(-math.log(1e-7), rel=EXACT_RTOL)
+    assert np.isfinite(grad).all()
+
+
+# --- Keras 3 reductions by hand ---------------------------------------------------------
+
+
+def test_mse_reduction_by_hand():
+    """LS1: mean over the k outputs, then over the n samples (Keras 'sum_over_batch_size')."""
+    a = [[1.0, 2.0], [3.0, 5.0], [0.0, -1.0]]
+    Y = [[0.0, 0.0], [3.0, 3.0], [1.0, 1.0]]
+    per_sample = [((1 - 0) ** 2 + (2 - 0) ** 2) / 2, (0 + 2**2) / 2, (1 + 2**2) / 2]
+    value, grad = loss_and_grad("mse", a, Y)
+    assert value == pytest.approx(sum(per_sample) / 3, rel=EXACT_RTOL)
+    # dL/da = 2 (a - y) / (n k) with n k = 6
+    want = [[2 * (1 - 0) / 6, 2 * 2 / 6], [0.0, 2 * 2 / 6], [2 * -1 / 6, 2 * -2 / 6]]
+    assert_close(grad, want, EXACT_RTOL, "mse grad")
+
+
+def test_mse_column_targets_do_not_broadcast():
+    """y of shape (n,) against an output (n, 1) is a column, not an (n, n) broadcast."""
+    a = np.array([[1.0], [2.0], [4.0]])
+    y = np.array([0.0, 2.0, 1.0])
+    value, grad = loss_and_grad("mse", a, y)
+    assert value == pytest.approx((1.0 + 0.0 + 9.0) / 3, rel=EXACT_RTOL)
+    assert grad.shape == (3, 1)
+    assert_close(grad, [[2 / 3], [0.0], [6 / 3]], EXACT_RTOL, "mse grad, (n,) targets")
+
+
+def test_softmax_cross_entropy_reduction_by_hand():
+    """LS2: -1/n sum_i log softmax(z_i)[label_i]."""
+    z = [[1.0, 2.0, 3.0], [0.5, 0.5, -1.0]]
+    labels = [2, 0]
+    per_sample = [
+        -math.log(math.exp(r[c]) / sum(math.exp(v) for v in r))
+        for r, c in zip(z, labels)
+    ]
+    value, _ = loss_and_grad("softmax_cross_entropy", z, np.array(labels))
+    assert value == pytest.approx(sum(per_sample) / 2, rel=EXACT_RTOL)
+
+
+def test_categorical_cross_entropy_reduction_by_hand():
+    """LS3: rows renormalised (Keras from_logits=False), then -1/n sum_i sum_j y log p.
+
+    Row [2, 1, 1] renormalises to [0.5, 0.25, 0.25]. SEED-NOTES: true (1, 0, 0) against
+    (0.5, 0.4, 0.1) costs -log 0.5, more than a closer prediction (0.8, 0.1, 0.1)."""
+    a = [[2.0, 1.0, 1.0], [0.5, 0.4, 0.1], [0.8, 0.1, 0.1]]
+    labels = np.array([1, 0, 0])
+    value, _ = loss_and_grad("categorical_cross_entropy", a, labels)
+    assert value == pytest.approx(-(math.log(0.25) + math.log(0.5) + math.log(0.8)) / 3)
+    far, _ = loss_and_grad("categorical_cross_entropy", [a[1]], labels[1:2])
+    close, _ = loss_and_grad("categorical_cross_entropy", [a[2]], labels[2:3])
+    assert close < far
+
+
+def test_binary_cross_entropy_reduction_by_hand():
+    """LS4: mean over outputs and batch of -(y log s + (1 - y) log(1 - s)), s = sigmoid(z)."""
+    z = [[0.5, -1.0], [2.0, 0.0]]
+    Y = [[1.0, 0.0], [0.25, 1.0]]
+    total = 0.0
+    for zr, yr in zip(z, Y):
+        for zi, yi in zip(zr, yr):
+            s = sigmoid_by_hand(zi)
+            total += -(yi * math.log(s) + (1 - yi) * math.log(1 - s))
+    value, grad = loss_and_grad("binary_cross_entropy", z, Y)
+    assert value == pytest.approx(total / 4, rel=EXACT_RTOL)
+    want = [
+        [(sigmoid_by_hand(zi) - yi) / 4 for zi, yi in zip(zr, yr)]
+        for zr, yr in zip(z, Y)
+    ]
+    assert_close(grad, want, EXACT_RTOL, "binary CE grad")
+
+
+# --- the registry ---------------------------------------------------------------------
+
+
+def test_registry_holds_the_design_losses():
+    assert {"mse", "softmax_cross_entropy", "categorical_cross_entropy"} <= set(ALL)
+    assert "binary_cross_entropy" in ALL
+
+
+def test_unknown_loss_lists_the_choices():
+    with pytest.raises(ValueError, match="loss: unknown name 'hinge'") as info:
+        losses.get("hinge")
+    for name in ALL:
+        assert repr(name) in str(info.value)

@@ -1,0 +1,379 @@
+"""Optimizers (GD1, OPT1 SGD, OPT2 RMSprop, OPT3 Adam, LR1 ExponentialDecay).
+
+Expected values come from the update equations evaluated with plain Python floats in
+the test (written from Keras 3's sources, keras/src/optimizers/*.py), and from Keras
+itself: ``crosscheck.training.compare_training`` runs the same steps through
+``keras.optimizers.X.apply_gradients``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import refnet
+from refnet.optimizers import SGD, Adam, ExponentialDecay, RMSprop
+
+# Gradients fed to a 2-1 network for three steps: [dW1 (2, 1), db1 (1,)] per step.
+GRADS = [
+    ([0.5, -1.5], 0.25),
+    ([-0.2, 2.0], -1.0),
+    ([1.0, 0.0], 0.5),
+]
+W0, B0 = [0.3, -0.7], 0.1
+
+
+def _net(dtype="float64"):
+    net = refnet.Network.build([2, 1], ["linear"], dtype=dtype)
+    net.set_weights([np.array([[W0[0]], [W0[1]]]), np.array([B0])])
+    return net
+
+
+def _run(opt, dtype="float64"):
+    """Apply the three GRADS steps; return the weights [w_a, w_b, b] after each."""
+    net = _net(dtype)
+    out = []
+    for gw, gb in GRADS:
+        opt.apply(
+            net, [np.array(gw, dtype=dtype)[:, None], np.array([gb], dtype=dtype)]
+        )
+        W, b = net.get_weights()
+        out.append([W[0, 0], W[1, 0], b[0]])
+    return out
+
+
+def _by_hand(step):
+    """Run ``step(i, p, g, state)`` (scalar Python floats) over GRADS for each parameter."""
+    params = [W0[0], W0[1], B0]
+    states = [{} for _ in params]
+    out = []
+    for t, (gw, gb) in enumerate(GRADS, start=1):
+        grads = [gw[0], gw[1], gb]
+        params = [step(t, p, g, s) for p, g, s in zip(params, grads, states)]
+        out.append(list(params))
+    return out
+
+
+def _assert_steps(got, want, rtol=1e-15):
+    for t, (g_row, w_row) in enumerate(zip(got, want), start=1):
+        for g, w in zip(g_row, w_row):
+            assert abs(g - w) <= rtol * max(abs(w), 1.0), (
+                f"step {t}: got {g_row}, expected {w_row}"
+            )
+
+
+# --- hand-derived steps --------------------------------------------------------------
+
+
+def test_gd1_plain_step_is_w_minus_lr_g():
+    """GD1: w' = w - lr g."""
+    want = _by_hand(lambda t, p, g, s: p - 0.1 * g)
+    _assert_steps(_run(SGD(learning_rate=0.1)), want)
+
+
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_opt1_sgd_momentum_by_hand(nesterov):
+    """OPT1: m' = mu m - lr g; w' = w + m' (nesterov: w' = w + mu m' - lr g)."""
+    lr, mu = 0.05, 0.9
+
+    def step(t, p, g, s):
+        s["m"] = mu * s.get("m", 0.0) - lr * g
+        return p + (mu * s["m"] - lr * g if nesterov else s["m"])
+
+    _assert_steps(_run(SGD(lr, momentum=mu, nesterov=nesterov)), _by_hand(step))
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"momentum": 0.5},
+        {"centered": True},
+        {"rho": 0.7, "momentum": 0.3, "centered": True},
+    ],
+)
+def test_opt2_rmsprop_by_hand(kwargs):
+    """OPT2: v' = rho v + (1 - rho) g^2; w' = w - lr g / sqrt(v' [- mg'^2] + eps) (+ momentum)."""
+    lr, eps = 0.01, 1e-7
+    rho = kwargs.get("rho", 0.9)
+    mu = kwargs.get("momentum", 0.0)
+    centered = kwargs.get("centered", False)
+
+    def step(t, p, g, s):
+        s["v"] = rho * s.get("v", 0.0) + (1 - rho) * g * g
+        D = s["v"] + eps
+        if centered:
+            s["mg"] = rho * s.get("mg", 0.0) + (1 - rho) * g
+            D = s["v"] - s["mg"] ** 2 + eps
+        inc = lr * g / math.sqrt(D)
+        if mu > 0:
+            s["s"] = mu * s.get("s", 0.0) + inc
+            return p - s["s"]
+        return p - inc
+
+    _assert_steps(_run(RMSprop(lr, **kwargs)), _by_hand(step), rtol=1e-14)
+
+
+@pytest.mark.parametrize("amsgrad", [False, True])
+def test_opt3_adam_by_hand(amsgrad):
+    """OPT3: m' = b1 m + (1-b1) g; v' = b2 v + (1-b2) g^2; w' = w - lr sqrt(1-b2^t)/(1-b1^t) m'/(sqrt(v')+eps)."""
+    lr, b1, b2, eps = 0.01, 0.9, 0.999, 1e-7
+
+    def step(t, p, g, s):
+        s["m"] = b1 * s.get("m", 0.0) + (1 - b1) * g
+        s["v"] = b2 * s.get("v", 0.0) + (1 - b2) * g * g
+        v = s["v"]
+        if amsgrad:
+            s["vhat"] = max(s.get("vhat", 0.0), s["v"])
+            v = s["vhat"]
+        alpha = lr * math.sqrt(1 - b2**t) / (1 - b1**t)
+        return p - alpha * s["m"] / (math.sqrt(v) + eps)
+
+    _assert_steps(_run(Adam(lr, amsgrad=amsgrad)), _by_hand(step), rtol=1e-14)
+
+
+def test_adam_first_step_moves_each_weight_by_lr():
+    """OPT3 at t = 1: alpha m'/sqrt(v') = lr sign(g), so |w' - w| = lr (eps shifts it by ~eps / (0.03 |g|))."""
+    got = _run(Adam(0.01))[0]
+    for p0, p1, g in zip([W0[0], W0[1], B0], got, [*GRADS[0][0], GRADS[0][1]]):
+        assert p1 - p0 == pytest.approx(-0.01 * math.copysign(1, g), rel=1e-4)
+
+
+# --- learning-rate schedules ----------------------------------------------------------
+
+
+def test_lr1_exponential_decay_values():
+    """LR1: lr(step) = lr0 * rate^(step / decay_steps); staircase floors the exponent."""
+    smooth = ExponentialDecay(0.1, decay_steps=4, decay_rate=0.5)
+    stairs = ExponentialDecay(0.1, decay_steps=4, decay_rate=0.5, staircase=True)
+    assert smooth(0) == 0.1
+    assert smooth(2) == pytest.approx(0.1 * 0.5**0.5, rel=1e-15)
+    assert smooth(8) == pytest.approx(0.025, rel=1e-15)
+    assert [stairs(s) for s in (0, 3, 4, 7, 8)] == pytest.approx(
+        [0.1, 0.1, 0.05, 0.05, 0.025]
+    )
+
+
+def test_lr1_schedule_is_evaluated_at_iterations():
+    """The k-th step (k = 0, 1, ...) uses lr(k), as Keras' optimizer.iterations."""
+    schedule = ExponentialDecay(0.1, decay_steps=1, decay_rate=0.5)
+    want = _by_hand(lambda t, p, g, s: p - 0.1 * 0.5 ** (t - 1) * g)
+    opt = SGD(schedule)
+    _assert_steps(_run(opt), want)
+    assert opt.iterations == 3
+    assert opt.current_learning_rate() == pytest.approx(0.0125)
+
+
+def test_lr1_matches_keras_schedule():
+    """LR1 against keras.optimizers.schedules.ExponentialDecay (float32 there)."""
+    pytest.importorskip("tensorflow")
+    import keras
+
+    for staircase in (False, True):
+        ours = ExponentialDecay(0.02, 3, 0.7, staircase=staircase)
+        theirs = keras.optimizers.schedules.ExponentialDecay(
+            0.02, 3, 0.7, staircase=staircase
+        )
+        for step in range(12):
+            assert ours(step) == pytest.approx(float(theirs(step)), rel=3e-7)
+
+
+# --- state and dtype -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "opt, slots",
+    [
+        (SGD(), []),
+        (SGD(momentum=0.9), ["momentum"]),
+        (RMSprop(), ["velocity"]),
+        (
+            RMSprop(momentum=0.5, centered=True),
+            ["velocity", "momentum", "average_gradient"],
+        ),
+        (Adam(), ["momentum", "velocity"]),
+        (Adam(amsgrad=True), ["momentum", "velocity", "velocity_hat"]),
+    ],
+)
+def test_state_is_inspectable(opt, slots):
+    """Slots as Keras names them, one array per weight [W1, b1, ...], zero before step 1."""
+    net = refnet.Network.build([3, 4, 2], seed=0)
+    assert opt.iterations == 0
+    opt.apply(net, net.gradients(np.ones((2, 3)), [0, 1], "softmax_cross_entropy"))
+    assert opt.iterations == 1
+    assert list(opt.state) == slots
+    for name in slots:
+        assert [a.shape for a in opt.state[name]] == [
+            w.shape for w in net.get_weights()
+        ]
+
+
+def test_adam_state_after_one_step_by_hand():
+    """After step 1: m = (1 - beta_1) g, v = (1 - beta_2) g^2."""
+    opt = Adam()
+    _run_one = _net()
+    g = [np.array([[0.5], [-1.5]]), np.array([0.25])]
+    opt.apply(_run_one, g)
+    np.testing.assert_allclose(opt.state["momentum"][0], 0.1 * g[0], rtol=1e-15)
+    np.testing.assert_allclose(opt.state["velocity"][1], 0.001 * g[1] ** 2, rtol=1e-15)
+
+
+@pytest.mark.parametrize("make", [SGD, lambda: SGD(momentum=0.9, nesterov=True), RMSprop,
+                                  lambda: RMSprop(momentum=0.5, centered=True), Adam,
+                                  lambda: Adam(amsgrad=True)])  # fmt: skip
+def test_float32_weights_stay_float32(make):
+    """No upcasts: weights and slots keep the net's float32 dtype, in place."""
+    net = refnet.Network.build([3, 4, 2], seed=0, dtype="float32")
+    W = net.layers[0].W
+    opt = make()
+    X = np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32)
+    for _ in range(3):
+        opt.apply(net, net.gradients(X, [0, 1, 1, 0, 1], "softmax_cross_entropy"))
+    assert net.layers[0].W is W  # updated in place
+    assert all(w.dtype == np.float32 for w in net.get_weights())
+    assert all(a.dtype == np.float32 for arrays in opt.state.values() for a in arrays)
+
+
+def test_float32_step_close_to_float64_step():
+    """The same steps in float32 track float64 to float32 rounding."""
+    for opt32, opt64 in [
+        (Adam(0.01), Adam(0.01)),
+        (RMSprop(0.01, centered=True), RMSprop(0.01, centered=True)),
+    ]:
+        got = np.array(_run(opt32, "float32"), dtype=np.float64)
+        want = np.array(_run(opt64, "float64"))
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
+
+
+# --- bad input ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "make, name",
+    [
+        (lambda: SGD(learning_rate=0), "learning_rate"),
+        (lambda: SGD(learning_rate=-0.1), "learning_rate"),
+        (lambda: SGD(learning_rate=float("nan")), "learning_rate"),
+        (lambda: SGD(learning_rate="0.1"), "learning_rate"),
+        (lambda: SGD(momentum=1.5), "momentum"),
+        (lambda: SGD(momentum=-0.1), "momentum"),
+        (lambda: SGD(nesterov="yes"), "nesterov"),
+        (lambda: RMSprop(rho=1.0), "rho"),
+        (lambda: RMSprop(epsilon=0), "epsilon"),
+        (lambda: RMSprop(centered=1), "centered"),
+        (lambda: Adam(beta_1=1.0), "beta_1"),
+        (lambda: Adam(beta_2=-0.5), "beta_2"),
+        (lambda: Adam(epsilon=-1e-7), "epsilon"),
+        (lambda: Adam(amsgrad=None), "amsgrad"),
+        (lambda: ExponentialDecay(0.1, 0, 0.5), "decay_steps"),
+        (lambda: ExponentialDecay(0.1, 10, 0.0), "decay_rate"),
+        (lambda: ExponentialDecay(-1, 10, 0.5), "initial_learning_rate"),
+        (lambda: refnet.optimizers.get("adagrad"), "optimizer"),
+    ],
+)
+def test_bad_hyper_parameters_name_the_argument(make, name):
+    with pytest.raises((ValueError, TypeError), match=name):
+        make()
+
+
+def test_apply_rejects_wrong_gradients():
+    net = refnet.Network.build([3, 4, 2], seed=0)
+    opt = SGD()
+    with pytest.raises(ValueError, match=r"res: expected 4 gradients"):
+        opt.apply(net, [np.zeros((3, 4))])
+    with pytest.raises(ValueError, match=r"dW2 of shape \(4, 2\)"):
+        opt.apply(net, [np.zeros((3, 4)), np.zeros(4), np.zeros((2, 4)), np.zeros(2)])
+    bad = [np.zeros((3, 4)), np.zeros(4), np.zeros((4, 2)), np.array([np.nan, 0.0])]
+    with pytest.raises(ValueError, match="db2 contains NaN"):
+        opt.apply(net, bad)
+    with pytest.raises(TypeError, match="res"):
+        opt.apply(net, 3.0)
+    assert opt.iterations == 0  # nothing was applied
+
+
+def test_optimizer_state_is_tied_to_shapes():
+    """An optimizer with state refuses a network of different shapes."""
+    opt = Adam()
+    net = refnet.Network.build([3, 4, 2], seed=0)
+    opt.apply(net, net.gradients(np.ones((1, 3)), [1], "softmax_cross_entropy"))
+    other = refnet.Network.build([3, 5, 2], seed=0)
+    with pytest.raises(ValueError, match="net: this optimizer holds state"):
+        opt.apply(other, other.gradients(np.ones((1, 3)), [1], "softmax_cross_entropy"))
+
+
+# --- against Keras ----------------------------------------------------------------------------
+
+KERAS_CASES = [
+    ("SGD", lambda: SGD(0.1)),
+    ("SGD momentum", lambda: SGD(0.05, momentum=0.9)),
+    ("SGD nesterov", lambda: SGD(0.05, momentum=0.8, nesterov=True)),
+    ("RMSprop", lambda: RMSprop(0.01)),
+    ("RMSprop momentum", lambda: RMSprop(0.005, rho=0.8, momentum=0.5)),
+    ("RMSprop centered momentum", lambda: RMSprop(0.01, momentum=0.9, centered=True)),
+    ("Adam", lambda: Adam(0.01)),
+    ("Adam betas", lambda: Adam(0.003, beta_1=0.8, beta_2=0.95, epsilon=1e-5)),
+    ("Adam amsgrad", lambda: Adam(0.01, amsgrad=True)),
+    ("Adam ExponentialDecay", lambda: Adam(ExponentialDecay(0.02, 5, 0.5))),
+    ("SGD ExponentialDecay staircase", lambda: SGD(ExponentialDecay(0.1, 3, 0.7, True), momentum=0.5)),
+]  # fmt: skip
+
+
+def _keras_data():
+    rng = np.random.default_rng(7)
+    return rng.normal(size=(16, 5)), rng.integers(0, 3, size=16)
+
+
+@pytest.mark.parametrize("name, make", KERAS_CASES, ids=[c[0] for c in KERAS_CASES])
+def test_20_steps_float64_match_keras(name, make):
+    """OPT1-OPT3, LR1: 20 steps in float64 end on Keras' weights to <= 1e-12 relative.
+
+    Relative here is to the distance the weights moved (max|got - ref| / max|ref - W0|),
+    the sharp measure; Keras' float32 hyper-parameters are mirrored (crosscheck.training).
+    Both gradient sources: refnet's gradients fed to Keras' apply_gradients ("update"),
+    and Keras' own GradientTape gradients ("tape").
+    """
+    pytest.importorskip("tensorflow")
+    from crosscheck.training import compare_training
+
+    X, y = _keras_data()
+    net = refnet.Network.build([5, 7, 3], ["tanh", "linear"], seed=3)
+    report = compare_training(
+        net, X, y, "softmax_cross_entropy", make(), steps=20, batch_size=8
+    )
+    assert report.ok, str(report)
+    assert report.worst_moved("update") <= 1e-12, str(report)
+    assert report.worst_moved("tape") <= 1e-12, str(report)
+
+
+@pytest.mark.parametrize(
+    "name, make", KERAS_CASES[::2], ids=[c[0] for c in KERAS_CASES[::2]]
+)
+def test_20_steps_float32_match_keras(name, make):
+    """float32: within the DESIGN tolerance (TOL1, grown by sqrt(steps))."""
+    pytest.importorskip("tensorflow")
+    from crosscheck.training import compare_training
+
+    X, y = _keras_data()
+    net = refnet.Network.build([5, 7, 3], ["tanh", "linear"], seed=3, dtype="float32")
+    report = compare_training(
+        net, X, y, "softmax_cross_entropy", make(), steps=20, batch_size=8
+    )
+    assert report.ok, str(report)
+
+
+@pytest.mark.parametrize("make", [lambda: SGD(0.05, momentum=0.9), lambda: Adam(0.01)])
+def test_keras_float32_hyper_parameters_are_visible_without_the_mirror(make):
+    """Keras rounds lr / momentum / betas through float32 even for float64 weights: without
+    the mirror the float64 weights differ by far more than rounding (the check can fail)."""
+    pytest.importorskip("tensorflow")
+    from crosscheck.training import compare_training
+
+    X, y = _keras_data()
+    net = refnet.Network.build([5, 7, 3], ["tanh", "linear"], seed=3)
+    report = compare_training(
+        net, X, y, "softmax_cross_entropy", make(), steps=20, batch_size=8,
+        gradients="update", mirror=False,
+    )  # fmt: skip
+    assert report.worst_moved("update") > 1e-10

@@ -1,0 +1,210 @@
+"""Bad input: every public entry point raises ValueError/TypeError naming the argument,
+with what was expected and what was received (DESIGN.md, "Bad input").
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import refnet
+from refnet import activations, losses
+
+
+def net_3_4_2(dtype="float64"):
+    return refnet.Network.build([3, 4, 2], ["relu", "linear"], seed=0, dtype=dtype)
+
+
+X_OK = np.ones((2, 3))
+Y_OK = np.zeros((2, 2))
+
+
+def good_weights():
+    return net_3_4_2().get_weights()
+
+
+# (id, call, error type, regex the message must match: the argument name, expected, got)
+# fmt: off
+CASES = [
+    # --- X ---
+    ("X feature count", lambda n: n.gradients(np.ones((2, 4)), Y_OK), ValueError,
+     r"X: expected 3 features per row, got shape \(2, 4\)"),
+    ("X feature count, forward", lambda n: n.forward(np.ones((2, 4))), ValueError,
+     r"X: expected 3 features"),
+    ("X 1-D", lambda n: n.forward(np.ones(3)), ValueError,
+     r"X: expected a 2-D array of shape \(n, 3\), got shape \(3,\)"),
+    ("X ragged", lambda n: n.forward([[1, 2, 3], [1, 2]]), ValueError, r"X: expected a 2-D"),
+    ("X empty batch", lambda n: n.gradients(np.ones((0, 3)), np.zeros((0, 2))), ValueError,
+     r"X: expected at least one row, got an empty batch of shape \(0, 3\)"),
+    ("X empty batch, forward", lambda n: n.forward(np.ones((0, 3))), ValueError,
+     r"X: expected at least one row"),
+    ("X NaN", lambda n: n.gradients([[1, np.nan, 1], [1, 1, 1]], Y_OK), ValueError,
+     r"X: expected finite values, got NaN, inf or a value beyond float64's range"),
+    ("X inf", lambda n: n.forward([[1, -np.inf, 1]]), ValueError, r"X: expected finite"),
+    ("X beyond float32", lambda n: net_3_4_2("float32").forward([[1e300, 0, 0]]), ValueError,
+     r"X: expected finite values, got NaN, inf or a value beyond float32's range"),
+    ("X strings", lambda n: n.forward(np.array([["a", "b", "c"]])), TypeError,
+     r"X: expected a real numeric array, got dtype <U1"),
+    ("X object", lambda n: n.forward(np.array([[1, 2, 3]], dtype=object)), TypeError,
+     r"X: expected a real numeric array, got dtype object"),
+    ("X complex", lambda n: n.gradients(np.ones((2, 3), complex), Y_OK), TypeError,
+     r"X: expected a real numeric array, got dtype complex128"),
+    # --- Y ---
+    ("Y rows != X rows", lambda n: n.gradients(X_OK, np.zeros((3, 2))), ValueError,
+     r"Y: expected 2 rows to match X, got shape \(3, 2\)"),
+    ("Y class ids count", lambda n: n.gradients(X_OK, [0, 1, 1], "softmax_cross_entropy"),
+     ValueError, r"Y: expected 2 rows to match X"),
+    ("Y class id too large", lambda n: n.gradients(X_OK, [0, 2], "softmax_cross_entropy"),
+     ValueError, r"Y: class ids must lie in \[0, 1\] for 2 outputs, got values in \[0, 2\]"),
+    ("Y class id negative",
+     lambda n: n.gradients(X_OK, [-1, 0], "categorical_cross_entropy"), ValueError,
+     r"Y: class ids must lie in \[0, 1\].*got values in \[-1, 0\]"),
+    ("Y fractional class id",
+     lambda n: n.gradients(X_OK, [0.0, 0.5], "softmax_cross_entropy"), ValueError,
+     r"Y: 1-D targets are class ids and must be whole numbers"),
+    ("Y one-hot width", lambda n: n.gradients(X_OK, np.eye(3)[:2], "softmax_cross_entropy"),
+     ValueError, r"Y: expected shape \(2, 2\) to match the output, got \(2, 3\)"),
+    ("Y rows not summing to 1",
+     lambda n: n.gradients(X_OK, [[0.5, 0.4], [1, 0]], "softmax_cross_entropy"), ValueError,
+     r"Y: expected one-hot or probability rows.*row sums in \[0\.9, 1\]"),
+    ("Y negative probabilities",
+     lambda n: n.gradients(X_OK, [[1.5, -0.5], [1, 0]], "categorical_cross_entropy"),
+     ValueError, r"Y: expected one-hot or probability rows.*entries in \[-0\.5, 1\.5\]"),
+    ("Y mse width", lambda n: n.gradients(X_OK, np.zeros(2)), ValueError,
+     r"Y: expected shape \(2, 2\) to match the output, got \(2,\)"),
+    ("Y NaN", lambda n: n.gradients(X_OK, [[1, np.nan], [1, 1]]), ValueError,
+     r"Y: expected finite values, got NaN, inf"),
+    ("Y inf", lambda n: n.gradients(X_OK, [[1, np.inf], [0, 1]], "binary_cross_entropy"),
+     ValueError, r"Y: expected finite values"),
+    ("Y NaN class id", lambda n: n.gradients(X_OK, [0, np.nan], "softmax_cross_entropy"),
+     ValueError, r"Y: expected finite class ids, got NaN or inf"),
+    ("Y binary out of [0, 1]",
+     lambda n: n.gradients(X_OK, [[1, 2], [0, 1]], "binary_cross_entropy"), ValueError,
+     r"Y: expected binary targets in \[0, 1\], got values in \[0(\.0)?, 2(\.0)?\]"),
+    ("Y strings", lambda n: n.gradients(X_OK, np.array([["a", "b"], ["c", "d"]])), TypeError,
+     r"Y: expected a numeric array, got dtype <U1"),
+    ("Y complex", lambda n: n.gradients(X_OK, np.ones((2, 2), complex)), TypeError,
+     r"Y: expected a numeric array, got dtype complex128"),
+    ("Y object class ids",
+     lambda n: n.gradients(X_OK, np.array([0, 1], dtype=object), "softmax_cross_entropy"),
+     TypeError, r"Y: expected int class ids or probability rows, got dtype object"),
+    ("Y beyond float32",
+     lambda n: net_3_4_2("float32").gradients(X_OK, [[1e300, 0], [0, 0]]), ValueError,
+     r"Y: expected finite values, got NaN, inf or a value beyond float32's range"),
+    ("Y ragged", lambda n: n.gradients(X_OK, [[1, 2], [3]]), ValueError,
+     r"Y: expected 2 rows to match X"),
+    ("Y scalar", lambda n: n.gradients(X_OK, 1.0), ValueError,
+     r"Y: expected 2 rows to match X, got shape \(\)"),
+    # --- names ---
+    ("unknown loss", lambda n: n.gradients(X_OK, Y_OK, "hinge"), ValueError,
+     r"loss: unknown name 'hinge'; expected one of \[.*'mse'.*\]"),
+    ("unknown loss in gradcheck", lambda n: refnet.gradcheck(n, X_OK, Y_OK, "hinge"),
+     ValueError, r"loss: unknown name 'hinge'"),
+    ("unknown activation", lambda n: refnet.Network.build([3, 2], ["swoosh"]), ValueError,
+     r"activation: unknown name 'swoosh'; expected one of \[.*'relu'.*\]"),
+    ("unknown activation, Dense", lambda n: refnet.Dense(3, 2, "swoosh"), ValueError,
+     r"activation: unknown name 'swoosh'"),
+    ("unknown init", lambda n: refnet.Network.build([3, 2], init="orthogonal"), ValueError,
+     r"init: unknown name 'orthogonal'; expected one of \[.*'glorot_uniform'.*\]"),
+    # --- set_weights ---
+    ("set_weights count", lambda n: n.set_weights(good_weights()[:3]), ValueError,
+     r"weights: expected 4 arrays \[W1, b1, \.\.\.\], got 3"),
+    ("set_weights shape",
+     lambda n: n.set_weights([np.ones((4, 3))] + good_weights()[1:]), ValueError,
+     r"weights\[0\]: expected shape \(3, 4\), got \(4, 3\)"),
+    ("set_weights bias shape",
+     lambda n: n.set_weights(good_weights()[:3] + [np.ones(3)]), ValueError,
+     r"weights\[3\]: expected shape \(2,\), got \(3,\)"),
+    ("set_weights NaN",
+     lambda n: n.set_weights([np.full((3, 4), np.nan)] + good_weights()[1:]), ValueError,
+     r"weights\[0\]: expected finite values, got NaN, inf"),
+    ("set_weights beyond float32",
+     lambda n: net_3_4_2("float32").set_weights([np.full((3, 4), 1e300)] + good_weights()[1:]),
+     ValueError, r"weights\[0\]: expected finite values.*beyond float32's range"),
+    ("set_weights strings",
+     lambda n: n.set_weights([np.full((3, 4), "w")] + good_weights()[1:]), TypeError,
+     r"weights\[0\]: expected real numbers, got dtype <U1"),
+    # --- sizes ---
+    ("sizes zero", lambda n: refnet.Network.build([3, 0, 2]), ValueError,
+     r"sizes\[1\]: expected a positive int, got 0"),
+    ("sizes negative", lambda n: refnet.count_params([3, -4, 2]), ValueError,
+     r"sizes\[1\]: expected a positive int, got -4"),
+    ("sizes too few", lambda n: refnet.count_params([3]), ValueError,
+     r"sizes: expected at least two sizes \(input and output\), got \[3\]"),
+    ("sizes bad layout string", lambda n: refnet.count_params("3-x-2"), ValueError,
+     r"sizes: expected a layout like '3-5-2', got '3-x-2'"),
+    ("sizes float", lambda n: refnet.count_params([3, 2.5]), TypeError,
+     r"sizes\[1\]: expected a positive int, got float 2.5"),
+    ("sizes bool", lambda n: refnet.Network.build([3, True]), TypeError,
+     r"sizes\[1\]: expected a positive int, got bool True"),
+    ("sizes not a sequence", lambda n: refnet.count_params(5), TypeError,
+     r"sizes: expected a sequence of ints like \[3, 5, 2\], got 5"),
+    ("activations count", lambda n: refnet.Network.build([3, 4, 2], ["relu"]), ValueError,
+     r"activations: expected 2 \(one per layer of \[3, 4, 2\]\), got 1"),
+    ("Dense n_in", lambda n: refnet.Dense(0, 3), ValueError,
+     r"n_in: expected a positive int, got 0"),
+    ("Dense n_out", lambda n: refnet.Dense(3, "4"), TypeError,
+     r"n_out: expected a positive int, got str '4'"),
+    # --- dtypes ---
+    ("dtype float16", lambda n: refnet.Network.build([3, 2], dtype="float16"), TypeError,
+     r"dtype: expected 'float32' or 'float64', got 'float16'"),
+    ("dtype int32", lambda n: refnet.Dense(3, 2, dtype="int32"), TypeError,
+     r"dtype: expected 'float32' or 'float64', got 'int32'"),
+    ("dtype nonsense", lambda n: refnet.Network.build([3, 2], dtype="float65"), TypeError,
+     r"dtype: expected 'float32' or 'float64', got 'float65'"),
+    ("dtype None", lambda n: refnet.Network.build([3, 2], dtype=None), TypeError,
+     r"dtype: expected 'float32' or 'float64', got None"),
+    # --- Network of mismatched layers ---
+    ("layers widths", lambda n: refnet.Network([refnet.Dense(3, 5), refnet.Dense(4, 2)]),
+     ValueError, r"layers\[1\]: expected n_in = 5 to match layers\[0\].n_out, got 4"),
+    ("layers dtypes",
+     lambda n: refnet.Network([refnet.Dense(3, 5), refnet.Dense(5, 2, dtype="float32")]),
+     TypeError, r"layers\[1\]: expected dtype float64 like layers\[0\], got float32"),
+    ("layers empty", lambda n: refnet.Network([]), ValueError,
+     r"layers: expected at least one Dense layer, got none"),
+    ("layers not Dense", lambda n: refnet.Network([refnet.Dense(3, 5), "dense"]), TypeError,
+     r"layers\[1\]: expected refnet.Dense, got str"),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize(
+    "call, error, message", [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
+def test_bad_input_raises_a_named_error(call, error, message):
+    """The right error and message, and nothing else on the way: no warning first."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(error, match=message):
+            call(net_3_4_2())
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_a_failed_call_leaves_the_network_unchanged(dtype):
+    net = net_3_4_2(dtype)
+    before = net.get_weights()
+    with pytest.raises(ValueError):
+        net.set_weights(before[:3] + [np.full(2, np.nan)])
+    for w, w0 in zip(net.get_weights(), before):
+        np.testing.assert_array_equal(w, w0)
+
+
+def test_unknown_names_list_every_registered_choice():
+    with pytest.raises(ValueError) as act_info:
+        activations.get("nope")
+    with pytest.raises(ValueError) as loss_info:
+        losses.get("nope")
+    assert all(repr(n) in str(act_info.value) for n in activations.names())
+    assert all(repr(n) in str(loss_info.value) for n in losses.names())
+
+
+def test_valid_edge_inputs_are_accepted():
+    """The boundary cases of the checks above are valid: one row, int and bool inputs,
+    float class ids that are whole numbers, probability rows off by rounding."""
+    net = net_3_4_2()
+    assert net.forward([[1, 2, 3]]).shape == (1, 2)
+    net.gradients(np.array([[True, False, True]]), [[0.0, 1.0]])
+    net.gradients(X_OK, np.array([1.0, 0.0]), "softmax_cross_entropy")
+    net.gradients(X_OK, [[0.1 + 0.2, 0.7], [0.3, 0.7]], "categorical_cross_entropy")
