@@ -1,9 +1,10 @@
 """python -m bench: one training step of refnet against TensorFlow and the GEMM floor.
 
 For every case (layout, batch, dtype) each backend is checked against refnet once, warmed
-up, then timed in interleaved rounds (refnet, TF eager, tf.function, XLA, floor, refnet,
-...) so that load from other processes hits every backend alike; each backend's time is
-the median over rounds. Only the ratios within one run mean anything on a shared machine.
+up, then timed in interleaved rounds (floor, refnet, TF eager, tf.function, XLA, and back)
+so that load from other processes hits every backend alike. A backend's time is the
+median over rounds; a ratio is the median over rounds of the per-round ratio. Only the
+ratios within one run mean anything on a shared machine.
 """
 
 from __future__ import annotations
@@ -40,7 +41,9 @@ def _library(name: str) -> str:
     return "tf" if name in bc.TF_BACKENDS else "numpy"
 
 
-def measure(steps: dict, rounds: int, sample_s: float, budget_s: float) -> dict[str, list[float]]:
+def measure(
+    steps: dict, rounds: int, sample_s: float, budget_s: float
+) -> dict[str, list[float]]:
     """Seconds per call of each step, one sample per round: {backend: [sample, ...]}.
 
     Rounds are interleaved, alternating direction (floor, refnet, TF eager, tf.function,
@@ -88,11 +91,18 @@ def evaluate(case: bc.Case, samples: dict[str, list[float]]) -> dict:
     targets that apply: {target: {ratio, limit, pass}}.
     """
     times = {name: statistics.median(s) for name, s in samples.items()}
-    row = {"times": times, "min_times": {n: min(s) for n, s in samples.items()},
-           "rounds": len(samples["refnet"]), "ratios": {}, "targets": {}}
+    row = {
+        "times": times,
+        "min_times": {n: min(s) for n, s in samples.items()},
+        "rounds": len(samples["refnet"]),
+        "ratios": {},
+        "targets": {},
+    }
 
     def ratio(other: str) -> float:
-        return statistics.median(r / o for r, o in zip(samples["refnet"], samples[other]))
+        return statistics.median(
+            r / o for r, o in zip(samples["refnet"], samples[other])
+        )
 
     tf_times = {n: times[n] for n in bc.TF_BACKENDS if n in times}
     if "floor" in times:
@@ -106,7 +116,9 @@ def evaluate(case: bc.Case, samples: dict[str, list[float]]) -> dict:
     if case.wide and "refnet/floor" in r:
         row["targets"]["floor"] = _target(r["refnet/floor"], bc.FLOOR_TARGET)
     if "refnet/best_tf" in r:
-        row["targets"]["best_tf"] = _target(r["refnet/best_tf"], bc.TF_TARGET[case.dtype])
+        row["targets"]["best_tf"] = _target(
+            r["refnet/best_tf"], bc.TF_TARGET[case.dtype]
+        )
     if case.small and "refnet/tf_function" in r:
         row["targets"]["small"] = _target(r["refnet/tf_function"], bc.SMALL_TARGET)
     return row
@@ -137,8 +149,15 @@ def fmt_ratio(row: dict, ratio_key: str, target_key: str) -> str:
 
 
 def table(rows: list[dict]) -> str:
-    head = ["layout", "batch", "dtype", *[LABELS[b] for b in bc.BACKENDS],
-            "refnet/floor", "refnet/best TF", "refnet/tf.function"]
+    head = [
+        "layout",
+        "batch",
+        "dtype",
+        *[LABELS[b] for b in bc.BACKENDS],
+        "refnet/floor",
+        "refnet/best TF",
+        "refnet/tf.function",
+    ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in rows:
         cells = [row["layout"], str(row["batch"]), row["dtype"]]
@@ -153,32 +172,57 @@ def table(rows: list[dict]) -> str:
 
 
 def plot(rows: list[dict], path: Path) -> None:
-    """Time per step relative to the GEMM floor, one panel per dtype, log scale."""
+    """Median time per step of every backend, one panel per dtype, log scale."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     dtypes = [d for d in bc.DTYPES if any(r["dtype"] == d for r in rows)]
-    fig, axes = plt.subplots(1, len(dtypes), figsize=(6 * len(dtypes), 4), squeeze=False)
-    backends = [b for b in bc.BACKENDS if b != "floor"]
+    fig, axes = plt.subplots(
+        1, len(dtypes), figsize=(6 * len(dtypes), 4), squeeze=False
+    )
+    colors = {"floor": "0.6"}
     for ax, dtype in zip(axes[0], dtypes):
-        sub = [r for r in rows if r["dtype"] == dtype and "floor" in r["times"]]
-        width = 0.8 / len(backends)
-        for i, b in enumerate(backends):
-            xs = [j + (i - (len(backends) - 1) / 2) * width for j in range(len(sub))]
-            ys = [r["times"].get(b, math.nan) / r["times"]["floor"] for r in sub]
-            ax.bar(xs, ys, width, label=LABELS[b])
-        ax.axhline(1, color="k", lw=0.8)
-        ax.axhline(bc.FLOOR_TARGET, color="k", lw=0.8, ls="--")
+        sub = [r for r in rows if r["dtype"] == dtype]
+        width = 0.8 / len(bc.BACKENDS)
+        for i, b in enumerate(bc.BACKENDS):
+            xs = [j + (i - (len(bc.BACKENDS) - 1) / 2) * width for j in range(len(sub))]
+            ys = [r["times"].get(b, math.nan) * 1e3 for r in sub]
+            ax.bar(xs, ys, width, label=LABELS[b], color=colors.get(b))
         ax.set_yscale("log")
+        ax.set_ylabel("ms per step (median)")
         ax.set_xticks(range(len(sub)))
-        ax.set_xticklabels([f"{r['layout']}\nbatch {r['batch']}" for r in sub], fontsize=7)
-        ax.set_title(f"{dtype}: time per step / GEMM floor (dashed: {bc.FLOOR_TARGET})")
+        ax.set_xticklabels(
+            [f"{r['layout']}\nbatch {r['batch']}" for r in sub], fontsize=7
+        )
+        ax.set_title(f"{dtype}: one forward + backward step", fontsize=10)
         ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=80)
     plt.close(fig)
+
+
+def report(rows: list[dict], memory: list[dict]) -> None:
+    """Print the table, the skipped backends, the memory check and the target count."""
+    print(table(rows))
+    skipped = {}
+    for row in rows:
+        for name, why in row["skipped"].items():
+            skipped.setdefault(f"{name}: {why}", []).append(
+                f"{row['layout']} batch {row['batch']} {row['dtype']}"
+            )
+    for why, ids in skipped.items():
+        print(f"skipped {why} ({', '.join(ids)})")
+    for m in memory:
+        print(
+            f"memory {m['case']}: peak {m['peak_bytes'] / 2**20:.2f} MiB during one step, "
+            f"result holds {m['held_bytes'] / 2**20:.2f} MiB: ratio {m['ratio']:.2f} "
+            f"{'pass' if m['pass'] else 'FAIL'} (<= {bc.MEMORY_TARGET})"
+        )
+    verdicts = [t["pass"] for r in rows for t in r["targets"].values()]
+    verdicts += [m["pass"] for m in memory]
+    print(f"targets: {sum(verdicts)} of {len(verdicts)} pass")
 
 
 def main(argv=None) -> int:
@@ -188,49 +232,76 @@ def main(argv=None) -> int:
         "softmax cross-entropy) in refnet, TensorFlow (eager, tf.function, XLA) and the "
         "bare GEMM floor; print ratios and pass/fail per target.",
     )
-    p.add_argument("--quick", action="store_true", help="fewer rounds, skip 4096-4096-10 (< 1 min)")
-    p.add_argument("--dtype", choices=bc.DTYPES, action="append", help="only this dtype (repeatable)")
-    p.add_argument("--layout", action="append", help="only this layout, e.g. 784-256-128-10 (repeatable)")
-    p.add_argument("--no-tf", action="store_true", help="refnet and the GEMM floor only")
-    p.add_argument("--rounds", type=int, help="timing rounds per case (default 5 quick, 15 full)")
-    p.add_argument("--json", default="bench/results.json", help="write results here (default %(default)s; '' for none)")
+    p.add_argument(
+        "--quick", action="store_true", help="fewer rounds, skip 4096-4096-10 (< 1 min)"
+    )
+    p.add_argument(
+        "--dtype",
+        choices=bc.DTYPES,
+        action="append",
+        help="only this dtype (repeatable)",
+    )
+    p.add_argument(
+        "--layout",
+        action="append",
+        help="only this layout, e.g. 784-256-128-10 (repeatable)",
+    )
+    p.add_argument(
+        "--no-tf", action="store_true", help="refnet and the GEMM floor only"
+    )
+    p.add_argument(
+        "--rounds", type=int, help="timing rounds per case (default 5 quick, 15 full)"
+    )
+    p.add_argument(
+        "--threads",
+        type=int,
+        help="threads for BLAS and for TF's pools (default: theirs)",
+    )
+    p.add_argument(
+        "--json",
+        default=str(Path(__file__).parent / "results.json"),
+        help="write results here (default bench/results.json; '' for none)",
+    )
     p.add_argument("--plot", help="write a PNG plot here")
+    p.add_argument(
+        "--from-json",
+        metavar="PATH",
+        help="print the table (and --plot) of an earlier run's JSON; time nothing",
+    )
     args = p.parse_args(argv)
+    if args.from_json:
+        return replay(Path(args.from_json), args.plot)
 
     rounds = args.rounds or (5 if args.quick else 15)
     sample_s, budget_s = (0.02, 1.5) if args.quick else (0.05, 8.0)
     selected = [
-        c for c in bc.cases(args.quick, args.dtype or bc.DTYPES)
+        c
+        for c in bc.cases(args.quick, args.dtype or bc.DTYPES)
         if not args.layout or c.layout in args.layout
     ]
+    bc.set_threads(args.threads)
     env = bc.environment(with_tf=not args.no_tf)
-    print(f"numpy {env['numpy']}, {bc.describe_blas(env)}; {env['cpu_count']} CPUs")
-    if "tensorflow" in env:
-        print(
-            f"tensorflow {env['tensorflow']}, oneDNN enabled: {env.get('tf_onednn_enabled')} "
-            f"(TF_ENABLE_ONEDNN_OPTS={env.get('TF_ENABLE_ONEDNN_OPTS')})"
-        )
-    print(f"step = forward + backward, relu hidden layers, linear output, loss {bc.LOSS}; "
-          f"median of interleaved rounds (up to {rounds})")
+    header(env, rounds)
 
-    rows, skipped_all = [], {}
+    rows = []
     for case in selected:
         t0 = time.perf_counter()
         steps, skipped = bc.all_steps(case, with_tf=not args.no_tf)
         skipped.update(bc.check(case, steps))
         samples = measure(steps, rounds, sample_s, budget_s)
-        row = {"layout": case.layout, "batch": case.batch, "dtype": case.dtype,
-               "skipped": skipped, **evaluate(case, samples)}
+        row = {
+            "layout": case.layout,
+            "batch": case.batch,
+            "dtype": case.dtype,
+            "skipped": skipped,
+            **evaluate(case, samples),
+        }
         row["floor_gflops"] = case.flops / row["times"]["floor"] / 1e9
         rows.append(row)
-        for name, why in skipped.items():
-            skipped_all.setdefault(f"{name}: {why}", []).append(case.id)
-        print(f"  {case.id}: checked, timed in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
-
-    print()
-    print(table(rows))
-    for why, ids in skipped_all.items():
-        print(f"skipped {why} ({', '.join(ids)})")
+        print(
+            f"  {case.id}: checked, timed in {time.perf_counter() - t0:.1f} s",
+            file=sys.stderr,
+        )
 
     memory = []
     if not args.layout or bc.MEMORY_CASE[0] in args.layout:
@@ -238,27 +309,57 @@ def main(argv=None) -> int:
             case = bc.Case(*bc.MEMORY_CASE, dtype)
             peak, held = bc.memory(case)
             t = _target(peak / held, bc.MEMORY_TARGET)
-            memory.append({"case": case.id, "peak_bytes": peak, "held_bytes": held, **t})
-            print(
-                f"memory {case.id}: peak {peak / 2**20:.2f} MiB during one step, result holds "
-                f"{held / 2**20:.2f} MiB: ratio {t['ratio']:.2f} "
-                f"{'pass' if t['pass'] else 'FAIL'} (<= {bc.MEMORY_TARGET})"
+            memory.append(
+                {"case": case.id, "peak_bytes": peak, "held_bytes": held, **t}
             )
-
-    verdicts = [t["pass"] for r in rows for t in r["targets"].values()]
-    verdicts += [m["pass"] for m in memory]
-    print(f"targets: {sum(verdicts)} of {len(verdicts)} pass")
+    print()
+    report(rows, memory)
 
     if args.json:
-        out = {"command": "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:]),
-               "environment": env, "rows": rows, "memory": memory,
-               "targets": {"floor": bc.FLOOR_TARGET, "best_tf": bc.TF_TARGET,
-                           "small": bc.SMALL_TARGET, "memory": bc.MEMORY_TARGET}}
+        out = {
+            "command": "python -m bench "
+            + " ".join(argv if argv is not None else sys.argv[1:]),
+            "environment": env,
+            "rows": rows,
+            "memory": memory,
+            "targets": {
+                "floor": bc.FLOOR_TARGET,
+                "best_tf": bc.TF_TARGET,
+                "small": bc.SMALL_TARGET,
+                "memory": bc.MEMORY_TARGET,
+            },
+        }
         Path(args.json).write_text(json.dumps(out, indent=1) + "\n")
         print(f"wrote {args.json}")
     if args.plot:
         plot(rows, Path(args.plot))
         print(f"wrote {args.plot}")
+    return 0
+
+
+def header(env: dict, rounds: int) -> None:
+    print(f"numpy {env['numpy']}, {bc.describe_blas(env)}; {env['cpu_count']} CPUs")
+    if isinstance(env.get("tensorflow"), str) and "tf_onednn_enabled" in env:
+        print(
+            f"tensorflow {env['tensorflow']}, oneDNN enabled: {env['tf_onednn_enabled']} "
+            f"(TF_ENABLE_ONEDNN_OPTS={env['TF_ENABLE_ONEDNN_OPTS']})"
+        )
+    print(
+        f"step = forward + backward, relu hidden layers, linear output, loss {bc.LOSS}; "
+        f"median of interleaved rounds (up to {rounds})"
+    )
+
+
+def replay(path: Path, plot_path: str | None) -> int:
+    """The table of an earlier run, from its JSON."""
+    data = json.loads(path.read_text())
+    print(f"from {path}: {data['command']}")
+    header(data["environment"], max(r["rounds"] for r in data["rows"]))
+    print()
+    report(data["rows"], data["memory"])
+    if plot_path:
+        plot(data["rows"], Path(plot_path))
+        print(f"wrote {plot_path}")
     return 0
 
 

@@ -79,7 +79,9 @@ class Case:
         s, n = self.sizes, self.batch
         fwd = sum(2 * n * i * o for i, o in zip(s, s[1:]))
         dx = sum(2 * n * i * o for i, o in zip(s[1:-1], s[2:]))
-        return 2 * fwd + dx  # a @ W and a.T @ delta per layer, delta @ W.T but the first
+        return (
+            2 * fwd + dx
+        )  # a @ W and a.T @ delta per layer, delta @ W.T but the first
 
 
 def cases(quick: bool = False, dtypes=DTYPES) -> list[Case]:
@@ -96,7 +98,9 @@ def make_problem(case: Case, seed: int = 0):
     sizes = case.sizes
     net = refnet.Network.build(sizes, seed=seed, dtype=case.dtype)
     rng = np.random.default_rng(seed + 1)
-    for layer in net.layers:  # nonzero biases, so db is not trivially sum(delta) of zeros
+    for (
+        layer
+    ) in net.layers:  # nonzero biases, so db is not trivially sum(delta) of zeros
         layer.b = rng.normal(0, 0.1, layer.n_out).astype(case.dtype)
     X = rng.random((case.batch, sizes[0])).astype(case.dtype)
     y = rng.integers(0, sizes[-1], size=case.batch)
@@ -165,6 +169,23 @@ def floor_step(net, X, y) -> Step:
 
 
 _TF = None
+_THREADS: int | None = None  # None: each library's default
+_BLAS_LIMIT = None
+
+
+def set_threads(n: int | None) -> None:
+    """Give BLAS and TensorFlow's thread pools ``n`` threads each (None: their defaults).
+
+    Call before TensorFlow is first used. On a machine whose cores are busy with other
+    work, OpenBLAS' static split of a GEMM between threads waits for the slowest one,
+    while TF's work-stealing pool does not; ``n = 1`` compares the two core for core.
+    """
+    global _THREADS, _BLAS_LIMIT
+    _THREADS = n
+    if n is not None:
+        from threadpoolctl import threadpool_limits
+
+        _BLAS_LIMIT = threadpool_limits(limits=n, user_api="blas")
 
 
 def _tf():
@@ -174,7 +195,12 @@ def _tf():
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         import tensorflow as tf
 
-        tf.get_logger().setLevel("ERROR")  # one tf.function per case: retracing is expected
+        tf.get_logger().setLevel(
+            "ERROR"
+        )  # one tf.function per case: retracing is expected
+        if _THREADS is not None:
+            tf.config.threading.set_intra_op_parallelism_threads(_THREADS)
+            tf.config.threading.set_inter_op_parallelism_threads(_THREADS)
         _TF = tf
     return _TF
 
@@ -220,7 +246,9 @@ def tf_steps(net, X, y) -> dict[str, Step]:
     return {name: Step(name, fn, as_numpy(fn)) for name, fn in fns.items()}
 
 
-def all_steps(case: Case, with_tf: bool = True) -> tuple[dict[str, Step], dict[str, str]]:
+def all_steps(
+    case: Case, with_tf: bool = True
+) -> tuple[dict[str, Step], dict[str, str]]:
     """Every backend's Step for the case, and {backend: reason} for those unavailable."""
     net, X, y = make_problem(case)
     steps = {"refnet": refnet_step(net, X, y)}
@@ -229,7 +257,9 @@ def all_steps(case: Case, with_tf: bool = True) -> tuple[dict[str, Step], dict[s
         try:
             steps.update(tf_steps(net, X, y))
         except ImportError as e:
-            skipped.update(dict.fromkeys(TF_BACKENDS, f"TensorFlow not importable: {e}"))
+            skipped.update(
+                dict.fromkeys(TF_BACKENDS, f"TensorFlow not importable: {e}")
+            )
     else:
         skipped.update(dict.fromkeys(TF_BACKENDS, "TensorFlow disabled (--no-tf)"))
     steps["floor"] = floor_step(net, X, y)
@@ -265,7 +295,9 @@ def compare(case: Case, results: dict[str, tuple]) -> list[str]:
             pairs.append(("loss", np.asarray(loss), np.asarray(ref_loss)))
         for label, got, ref in (("dW", dW, ref_dW), ("db", db, ref_db)):
             if got is not None:
-                pairs += [(f"{label}{l + 1}", g, r) for l, (g, r) in enumerate(zip(got, ref))]
+                pairs += [
+                    (f"{label}{l + 1}", g, r) for l, (g, r) in enumerate(zip(got, ref))
+                ]
         for label, got, ref in pairs:
             got = np.asarray(got, dtype=np.float64)
             ref = np.asarray(ref, dtype=np.float64)
@@ -352,7 +384,17 @@ def environment(with_tf: bool = True) -> dict:
         from threadpoolctl import threadpool_info
 
         env["blas"] = [
-            {k: info.get(k) for k in ("internal_api", "version", "num_threads", "architecture", "threading_layer", "filepath")}
+            {
+                k: info.get(k)
+                for k in (
+                    "internal_api",
+                    "version",
+                    "num_threads",
+                    "architecture",
+                    "threading_layer",
+                    "filepath",
+                )
+            }
             for info in threadpool_info()
         ]
     except ImportError:
@@ -364,8 +406,12 @@ def environment(with_tf: bool = True) -> dict:
             env["tensorflow"] = f"not importable: {e}"
         else:
             env["tensorflow"] = tf.__version__
-            env["tf_intra_op_threads"] = tf.config.threading.get_intra_op_parallelism_threads()
-            env["tf_inter_op_threads"] = tf.config.threading.get_inter_op_parallelism_threads()
+            env["tf_intra_op_threads"] = (
+                tf.config.threading.get_intra_op_parallelism_threads()
+            )
+            env["tf_inter_op_threads"] = (
+                tf.config.threading.get_inter_op_parallelism_threads()
+            )
             env["TF_ENABLE_ONEDNN_OPTS"] = os.environ.get(
                 "TF_ENABLE_ONEDNN_OPTS", "unset (TF's default: on for x86 CPUs)"
             )

@@ -15,19 +15,26 @@ from __future__ import annotations
 
 import functools
 import os
+import time
 
 import pytest
 
 from bench import cases as bc
+from bench.__main__ import SWITCH_PAUSE_S
 
 CASES = bc.cases(quick=bool(os.environ.get("BENCH_QUICK")))
 
 
-@functools.lru_cache(maxsize=1)  # one case's steps alive at a time (4096-wide weights are big)
+@functools.lru_cache(
+    maxsize=1
+)  # one case's steps alive at a time (4096-wide weights are big)
 def checked_steps(case: bc.Case):
     """Every backend's Step for the case, checked against refnet; and the skip reasons."""
     steps, skipped = bc.all_steps(case, with_tf=_tf_available())
     skipped.update(bc.check(case, steps))
+    _last_library[0] = (
+        "tf"  # the check just ran TF: pause before the next numpy backend
+    )
     return steps, skipped
 
 
@@ -56,4 +63,31 @@ def test_step(benchmark, case, backend):
         pytest.skip(f"{backend}: {skipped[backend]}")
     benchmark.group = case.group
     benchmark.extra_info.update(layout=case.layout, batch=case.batch, dtype=case.dtype)
-    benchmark.pedantic(steps[backend].run, rounds=_rounds(case), warmup_rounds=1)
+    _switch_library(backend)
+    benchmark.pedantic(steps[backend].run, rounds=_rounds(case), warmup_rounds=2)
+
+
+_last_library = [None]
+
+
+def _switch_library(backend: str) -> None:
+    """Let the other library's idle threads stop spinning first (see bench.__main__)."""
+    library = "tf" if backend in bc.TF_BACKENDS else "numpy"
+    if _last_library[0] != library:
+        time.sleep(SWITCH_PAUSE_S)
+    _last_library[0] = library
+
+
+def test_compare_catches_a_wrong_gradient():
+    """The check before timing can fail: a floor dW off by one rounding-scale step passes,
+    one off by 1e-3 relative does not (not a benchmark: run without --benchmark-only)."""
+    case = bc.Case("64-32-10", 32, "float32")
+    net, X, y = bc.make_problem(case)
+    ref = bc.refnet_step(net, X, y).result()
+    good = [w.copy() for w in ref[1]]
+    good[0] += bc.tolerance(case) / 10 * abs(good[0]).max()
+    assert bc.compare(case, {"refnet": ref, "floor": (None, good, None)}) == []
+    bad = [w.copy() for w in ref[1]]
+    bad[1][0, 0] += 1e-3 * abs(bad[1]).max()
+    problems = bc.compare(case, {"refnet": ref, "floor": (None, bad, None)})
+    assert len(problems) == 1 and "floor dW2" in problems[0], problems

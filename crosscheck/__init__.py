@@ -1,5 +1,10 @@
 """crosscheck: build the identical network in TensorFlow/Keras and compare quantity by quantity.
 
+Modules: ``check`` (compare, assert_match: refnet's backprop against tf.GradientTape),
+``keras_bridge`` (to_keras, from_keras), ``tolerance`` (TOL1 and the TF quirks),
+``report`` (Report, Row), ``matrix`` (the built-in cases), ``bugs`` (the seeded-bug
+catalog), ``training`` (compare_training), ``cli`` (``python -m crosscheck``).
+
 >>> import crosscheck
 >>> crosscheck.policy_rtol("float64", n=100) < 1e-13
 True
@@ -8,7 +13,7 @@ TensorFlow is imported on first use (``to_keras``, ``compare``, ``compare_traini
 never at import time: ``import crosscheck`` works without TensorFlow installed.
 """
 
-from .compare import assert_match, compare, tf_backprop
+from .check import assert_match, compare, tf_backprop
 from .keras_bridge import from_keras, to_keras
 from .report import Report, Row
 from .tolerance import compare_tensor, policy_rtol

@@ -15,7 +15,7 @@ import numpy as np
 
 import refnet
 
-from .compare import compare
+from .check import compare
 from .keras_bridge import ACTIVATIONS
 from .report import Report
 

@@ -41,6 +41,8 @@ class Row:
         Worst error relative to the tolerance: the row passes when ratio <= 1.
     note : str
         Why the row failed outright (shape, dtype) or which quirk tolerance applies.
+    scale : float
+        max |ref|: ``max_abs_err / scale`` is the error relative to the tensor's scale.
     """
 
     name: str
@@ -53,6 +55,14 @@ class Row:
     where: tuple | None
     ratio: float
     note: str = ""
+    scale: float = math.nan
+
+    @property
+    def scaled_err(self) -> float:
+        """max |got - ref| / max |ref| (0 when both are 0)."""
+        if self.max_abs_err == 0:
+            return 0.0
+        return self.max_abs_err / self.scale if self.scale > 0 else math.inf
 
 
 def _fmt(x: float) -> str:

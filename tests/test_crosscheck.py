@@ -17,6 +17,11 @@ from crosscheck.bugs import BiasGradMean  # noqa: E402
 
 ALL_ACTIVATIONS = list(crosscheck.keras_bridge.ACTIVATIONS)
 
+# Keras' .keras saving calls np.array(x, copy=False) on NumPy 2: its warning, not ours.
+KERAS_SAVE_WARNING = pytest.mark.filterwarnings(
+    "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning"
+)
+
 
 # --- to_keras / from_keras -------------------------------------------------------------
 
@@ -262,6 +267,7 @@ def test_cli_exits_1_on_mismatch(capsys, monkeypatch):
     assert "FAIL at db2" in text and "first mismatch at db2" in text
 
 
+@KERAS_SAVE_WARNING
 def test_cli_keras_model(tmp_path, capsys):
     net = refnet.Network.build([6, 8, 3], ["gelu_tanh", "softmax"], seed=0)
     path = tmp_path / "m.keras"
@@ -280,3 +286,40 @@ def test_cli_bad_options(capsys):
     assert "--layout" in err and "nope" in err and "--activations" in err
     with pytest.raises(SystemExit):
         cli.main(["--loss", "hinge"])
+
+
+def test_python_dash_m_crosscheck(tmp_path):
+    """The module entry point: exit 0 and the table on a passing network."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    proc = subprocess.run(
+        [sys.executable, "-m", "crosscheck", "--layout", "3-5-2", "--dtype", "float64", "--batch", "3"],
+        cwd=Path(__file__).resolve().parents[1], env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "delta1" in proc.stdout and "PASS" in proc.stdout
+
+
+def test_cli_plain_progress_without_tqdm(capsys, monkeypatch):
+    """Without tqdm the progress is a plain counter on stderr."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # import tqdm -> ImportError
+    assert cli.main(["--layout", "2-3-2", "--batch", "2"]) == 0
+    assert "crosscheck: 2/2" in capsys.readouterr().err
+
+
+@KERAS_SAVE_WARNING
+def test_cli_keras_bad_files(tmp_path, capsys):
+    assert cli.main(["--keras", str(tmp_path / "missing.keras")]) == 2
+    dropout = keras.Sequential(
+        [keras.Input(shape=(4,)), keras.layers.Dense(3), keras.layers.Dropout(0.1)]
+    )
+    path = tmp_path / "dropout.keras"
+    dropout.save(path)
+    assert cli.main(["--keras", str(path)]) == 2
+    assert "Dropout" in capsys.readouterr().err

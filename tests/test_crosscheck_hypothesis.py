@@ -14,6 +14,15 @@ from hypothesis import strategies as st
 
 tf = pytest.importorskip("tensorflow")
 
+# A drawn softmax output of width 1 is valid (p = 1, zero gradients, both sides agree);
+# Keras warns about it, and that warning is not a finding.
+pytestmark = [
+    pytest.mark.filterwarnings(
+        "ignore:You are using a softmax over axis -1:UserWarning"
+    ),
+    pytest.mark.filterwarnings("ignore:In loss categorical_crossentropy:SyntaxWarning"),
+]
+
 import crosscheck  # noqa: E402
 import refnet  # noqa: E402
 from crosscheck.keras_bridge import ACTIVATIONS  # noqa: E402

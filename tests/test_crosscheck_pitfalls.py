@@ -2,7 +2,7 @@
 
 Each test shows the pitfall is real (the naive TensorFlow computation differs) and that
 compare() avoids it (so the test fails if the handling is removed). Sizes measured here
-are quoted in crosscheck/tolerance.py and crosscheck/compare.py.
+are quoted in crosscheck/tolerance.py and crosscheck/check.py.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ keras = pytest.importorskip("keras")
 
 import crosscheck  # noqa: E402
 import refnet  # noqa: E402
-from crosscheck.compare import _keras_loss  # noqa: E402
+from crosscheck.check import _keras_loss  # noqa: E402
 from crosscheck.tolerance import QUIRKS, policy_rtol  # noqa: E402
 
 
@@ -255,3 +255,20 @@ def test_quirk_rows_use_their_own_tolerance(act, rng):
     )
     assert plain.rows[0].rtol == policy_rtol("float64", 16, 2)  # others keep TOL1
     assert not plain.notes
+
+
+# --- oneDNN (or Eigen) sums float32 in another order than NumPy's BLAS ------------------
+
+
+def test_float32_sums_differ_in_order_and_tol1_covers_it(rng):
+    """TF's float32 matmul (oneDNN unless TF_ENABLE_ONEDNN_OPTS=0) is not bitwise NumPy's;
+    the differences are rounding, and the 784-256-128-10 float32 crosscheck passes."""
+    X = rng.uniform(size=(64, 784)).astype(np.float32)
+    W = rng.normal(size=(784, 256)).astype(np.float32)
+    assert not np.array_equal(tf.matmul(X, W).numpy(), X @ W)
+    net = refnet.Network.build([784, 256, 128, 10], seed=0, dtype="float32")
+    report = crosscheck.compare(
+        net, X, rng.integers(0, 10, 64), "softmax_cross_entropy"
+    )
+    assert report.ok, str(report)
+    assert max(row.scaled_err for row in report.rows) < 1e-5

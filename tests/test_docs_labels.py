@@ -229,3 +229,23 @@ def test_readme_links_the_chapters_in_reading_order():
     )
     linked = re.findall(r"\(docs/(\d\d-[\w-]+\.md)\)", readme)
     assert list(dict.fromkeys(linked)) == chapters  # first mentions, in reading order
+
+
+def test_docs_index_points_to_code_that_cites_the_label():
+    """Each fully qualified name in the label table's code column cites that row's label.
+
+    ``refnet.network.Network.gradients`` must be a function whose docstring cites the
+    label; a module name (``crosscheck.tolerance``) must hold one that does.
+    """
+    index = (DOCS / "README.md").read_text(encoding="utf-8")
+    cites = code_citations()
+    checked = 0
+    for label, code in re.findall(r"^\| (\w+) \| .*\| (.*) \|$", index, flags=re.M):
+        for name in re.findall(r"`((?:refnet|crosscheck)\.[\w.]+)`", code):
+            citing = cites.get(label, set())
+            assert any(c == name or c.startswith(name + ".") for c in citing), (
+                f"{label}: the index names {name}, whose docstring does not cite {label}; "
+                f"citing: {sorted(citing)}"
+            )
+            checked += 1
+    assert checked >= 10  # the table was parsed

@@ -7,6 +7,9 @@ No TensorFlow needed: the "reference" here is the same computation in higher pre
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,6 +18,7 @@ import refnet
 from crosscheck import tolerance
 from crosscheck.tolerance import compare_tensor, magnitudes, policy_rtol, quirk_rtol
 
+ROOT = Path(__file__).resolve().parents[1]
 EPS64 = float(np.finfo(np.float64).eps)
 EPS32 = float(np.finfo(np.float32).eps)
 
@@ -152,3 +156,12 @@ def test_quirk_rtol_only_float64_and_only_its_activations():
     assert floor == tolerance.QUIRKS["leaky_relu"][0] and len(notes) == 2
     # the floor is far below a 1e-6 perturbation: the quirk tolerance still has teeth
     assert floor <= 1e-7
+
+
+def test_import_crosscheck_does_not_import_tensorflow():
+    """crosscheck imports TF lazily: importing it (and using TOL1) works without TF."""
+    code = (
+        "import sys, crosscheck, crosscheck.bugs, crosscheck.matrix, crosscheck.cli; "
+        "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'TF imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)

@@ -12,23 +12,38 @@ and the Keras model's own ``model(X)`` must reproduce the layer-by-layer output 
 ``model(X)``), so the network compared really is the Keras model. refnet's side is
 ``net.gradients(X, Y, loss)``: a subclass that overrides it is checked as is.
 
-Pitfalls handled here (each pinned by a test in tests/test_crosscheck_pitfalls.py):
+Pitfalls handled here, with their measured size (each pinned by a test in
+tests/test_crosscheck_pitfalls.py):
 
-- Keras 3 losses compute in floatx (float32) unless given ``dtype``: every loss object
-  is created with ``dtype=net.dtype`` (otherwise float64 agrees only to ~1e-7).
-- A Dense layer built as float32 silently downcasts float64 input: ``to_keras`` builds
-  every layer with the network's dtype; a given model of another dtype is refused.
-- Keras' softmax and sigmoid outputs carry ``_keras_logits``, so Keras' cross-entropies
-  silently use the logits instead of the (clipped) probabilities: the attribute is
-  dropped (``tf.identity``) so the loss sees what refnet's loss sees.
+- Keras 3 losses compute in floatx (float32) unless given ``dtype``: ``Loss.__call__``
+  converts y_pred to the loss's dtype, so a float64 output is silently downcast and the
+  loss is ~3e-8 off. Every loss object is created with ``dtype=net.dtype``.
+- A Dense layer built as float32 silently downcasts float64 input (float64 in, float32
+  out, no error): ``to_keras`` builds every layer with the network's dtype behind an
+  explicit ``keras.Input``; a given model of another dtype is refused (TypeError).
+- Keras' softmax *and sigmoid* outputs carry ``_keras_logits``, so Keras'
+  cross-entropies silently use the logits instead of the (clipped) probabilities: with a
+  true-class probability of 4e-18 the loss is 20.0 instead of refnet's clipped 8.06. The
+  attribute is dropped (``tf.identity``) so the loss sees what refnet's loss sees.
 - MSE targets of shape (n,) against outputs (n, 1) are reshaped to (n, 1) explicitly,
-  never broadcast to (n, n).
+  never broadcast to (n, n) (a naive ``reduce_mean((y - a)**2)`` is off by O(1)).
 - int class ids go to SparseCategoricalCrossentropy(from_logits=True) for the softmax
-  cross-entropy, and become one-hot rows for the cross-entropy from probabilities.
-- relu'(0) = 0 and sigmoid/tanh derivatives from the output: refnet follows TF; the
-  crosscheck compares against TF's own gradients, so nothing to mirror.
-- TF's float64 leaky_relu and gelu use float32 constants: their own stated tolerance
-  (``tolerance.QUIRKS``), only for networks that use them.
+  cross-entropy and become one-hot rows for the cross-entropy from probabilities.
+- relu'(0) = 0, and TF's SigmoidGrad/TanhGrad work from the output y: y (1 - y) is 8e-4
+  relative off the exact derivative at sigmoid(12) in float32, and exactly 0 at
+  sigmoid(20). refnet does the same, bit for bit; compare checks against TF's gradients.
+- TF's float64 leaky_relu keeps its slope as a float32 attribute (0.20000000298, 1.5e-8
+  relative); TF's float64 gelu casts its constant through float32, 1/sqrt(2) for the exact
+  form (values ~4e-9 off; it is this constant, not erfc's accuracy) and 0.044715 for the
+  tanh form (~1e-9 off). Networks using them get their own stated rtol
+  (``tolerance.QUIRKS``, 1e-7) and a note in the report; every other network keeps TOL1.
+- oneDNN (on by default on x86) reorders float32 sums: rounding, inside TOL1;
+  ``TF_ENABLE_ONEDNN_OPTS=0`` switches it off.
+- Cancellation: an entry much smaller than the terms summed into it (a linear output of
+  1e-3 from terms of size 1, p - y of a confident softmax) carries the terms' rounding;
+  TOL1 is measured against that magnitude (``tolerance.magnitudes``).
+- Out of scope: subnormal inputs (TF flushes them to zero) and a relu/leaky_relu mask
+  flipping where |z| is within rounding of 0 (an O(1) difference in that entry's delta).
 """
 
 from __future__ import annotations
@@ -38,7 +53,7 @@ import numpy as np
 import refnet
 from refnet.validation import check_input
 
-from .keras_bridge import tf_and_keras, to_keras
+from .keras_bridge import from_keras, tf_and_keras, to_keras
 from .report import Report
 from .tolerance import C, compare_tensor, magnitudes, policy_rtol, quirk_rtol
 
@@ -48,10 +63,8 @@ def _keras_loss(name: str, Y, k: int, dtype: str):
     _, keras = tf_and_keras()
     Y = np.asarray(Y)
     if name in ("mse", "binary_cross_entropy"):
-        if Y.ndim == 1:
-            Y = Y.reshape(
-                -1, 1
-            )  # (n,) -> (n, 1): never broadcast against (n, 1) to (n, n)
+        if Y.ndim == 1:  # (n,) -> (n, 1): never broadcast against (n, 1) to (n, n)
+            Y = Y.reshape(-1, 1)
         Y = Y.astype(dtype)
         if name == "mse":
             return keras.losses.MeanSquaredError(dtype=dtype), Y
@@ -138,8 +151,10 @@ def tf_backprop(model, X, Y, loss: str) -> dict:
 
 
 def _check_model(net: refnet.Network, model) -> None:
-    """The Keras model must have net's dtype, layout and exactly its weights."""
-    dtype = np.dtype(model.layers[0].kernel.dtype)
+    """The Keras model must be Dense layers with net's dtype, layout and exact weights."""
+    from_keras(model)  # TypeError/ValueError for anything but a Sequential of Dense
+    dtypes = {np.dtype(layer.kernel.dtype) for layer in model.layers}
+    dtype = next(iter(dtypes - {net.dtype}), net.dtype)
     if dtype != net.dtype:
         raise TypeError(
             f"model: expected dtype {net.dtype.name} like net (a {dtype.name} Dense layer "
