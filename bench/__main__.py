@@ -104,6 +104,7 @@ def evaluate(case: bc.Case, samples: dict[str, list[float]]) -> dict:
             r / o for r, o in zip(samples["refnet"], samples[other])
         )
 
+    row["vs_refnet"] = {n: 1 / ratio(n) for n in samples if n != "refnet"}
     tf_times = {n: times[n] for n in bc.TF_BACKENDS if n in times}
     if "floor" in times:
         row["ratios"]["refnet/floor"] = ratio("floor")
@@ -172,7 +173,11 @@ def table(rows: list[dict]) -> str:
 
 
 def plot(rows: list[dict], path: Path) -> None:
-    """Median time per step of every backend, one panel per dtype, log scale."""
+    """Each backend's time per step over refnet's, one panel per dtype, log scale.
+
+    Bars above 1 are slower than refnet. The ratios are medians of per-round ratios,
+    as in the table.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -180,27 +185,38 @@ def plot(rows: list[dict], path: Path) -> None:
 
     dtypes = [d for d in bc.DTYPES if any(r["dtype"] == d for r in rows)]
     fig, axes = plt.subplots(
-        1, len(dtypes), figsize=(6 * len(dtypes), 4), squeeze=False
+        len(dtypes), 1, figsize=(9, 3.2 * len(dtypes)), squeeze=False
     )
+    others = [b for b in bc.BACKENDS if b != "refnet"]
     colors = {"floor": "0.6"}
-    for ax, dtype in zip(axes[0], dtypes):
+    for ax, dtype in zip(axes[:, 0], dtypes):
         sub = [r for r in rows if r["dtype"] == dtype]
-        width = 0.8 / len(bc.BACKENDS)
-        for i, b in enumerate(bc.BACKENDS):
-            xs = [j + (i - (len(bc.BACKENDS) - 1) / 2) * width for j in range(len(sub))]
-            ys = [r["times"].get(b, math.nan) * 1e3 for r in sub]
+        width = 0.8 / len(others)
+        for i, b in enumerate(others):
+            xs = [j + (i - (len(others) - 1) / 2) * width for j in range(len(sub))]
+            ys = [_vs_refnet(r, b) for r in sub]
             ax.bar(xs, ys, width, label=LABELS[b], color=colors.get(b))
+        ax.axhline(1, color="k", lw=1)
         ax.set_yscale("log")
-        ax.set_ylabel("ms per step (median)")
+        ax.set_ylabel("time / refnet's time")
         ax.set_xticks(range(len(sub)))
         ax.set_xticklabels(
             [f"{r['layout']}\nbatch {r['batch']}" for r in sub], fontsize=7
         )
-        ax.set_title(f"{dtype}: one forward + backward step", fontsize=10)
-        ax.legend(fontsize=7)
+        ax.set_title(
+            f"{dtype}: one forward + backward step (above 1: slower than refnet)",
+            fontsize=9,
+        )
+        ax.legend(fontsize=7, ncol=len(others))
     fig.tight_layout()
     fig.savefig(path, dpi=80)
     plt.close(fig)
+
+
+def _vs_refnet(row: dict, backend: str) -> float:
+    if backend in row.get("vs_refnet", {}):
+        return row["vs_refnet"][backend]
+    return row["times"].get(backend, math.nan) / row["times"]["refnet"]
 
 
 def report(rows: list[dict], memory: list[dict]) -> None:

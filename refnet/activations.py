@@ -129,7 +129,8 @@ LEAKY_RELU_SLOPE = 0.2  # keras.activations.leaky_relu's default negative_slope
 
 def leaky_relu(z: Array) -> Array:
     """f(z) = z if z > 0 else 0.2 z (slope 0.2, the Keras 3 default) (AF5)."""
-    return np.maximum(z, z * _const(z, LEAKY_RELU_SLOPE))  # slope < 1: 0.2 z > z iff z < 0
+    # slope < 1, so 0.2 z > z exactly when z < 0
+    return np.maximum(z, z * _const(z, LEAKY_RELU_SLOPE))
 
 
 def leaky_relu_prime(z: Array, a: Array | None = None) -> Array:
@@ -145,7 +146,8 @@ def elu(z: Array) -> Array:
 def elu_prime(z: Array, a: Array | None = None) -> Array:
     """f'(z) = 1 if z > 0 else a + 1 = exp(z), from the output as TensorFlow; f'(0) = 1 (AF6)."""
     a = elu(z) if a is None else a
-    return np.fmin(a + 1, _const(z, 1))  # a + 1 < 1 iff z < 0; fmin: NaN a gives 1, as TF
+    # a + 1 < 1 exactly when z < 0; fmin ignores a NaN a and gives 1, as TF's where
+    return np.fmin(a + 1, _const(z, 1))
 
 
 def softplus(z: Array) -> Array:

@@ -236,8 +236,8 @@ class Network:
         g = loss.grad(a, y)  # dL/da[L], (n, n_L)
         for l in reversed(range(L)):  # list index l is layer l+1 in the docs
             layer = self.layers[l]
-            own = g if l < L - 1 else None  # g = delta @ W.T below: ours to overwrite
-            delta = layer.activation.vjp(g, zs[l], activations[l + 1], out=own)  # BP1, BP2
+            out = g if l < L - 1 else None  # g = delta @ W.T below: ours to overwrite
+            delta = layer.activation.vjp(g, zs[l], activations[l + 1], out)  # BP1, BP2
             deltas[l] = delta  # (n, n_l)
             db[l] = delta.sum(axis=0)  # (n_l,)                        BP3
             dW[l] = activations[l].T @ delta  # (n_{l-1}, n_l)         BP4
