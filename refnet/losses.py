@@ -42,6 +42,13 @@ class Loss:
     value: Callable[[Array, Array], float]
     grad: Callable[[Array, Array], Array]
     prepare: Callable[[NDArray, Array], Array]
+    fused: Callable[[Array, Array], tuple[float, Array]] | None = None
+
+    def value_and_grad(self, a: Array, y: Array) -> tuple[float, Array]:
+        """(L, dL/da) in one call: ``fused`` when the two share work, else both in turn."""
+        if self.fused is not None:
+            return self.fused(a, y)
+        return self.value(a, y), self.grad(a, y)
 
 
 # ---------------------------------------------------------------------------------
@@ -85,10 +92,13 @@ def _class_targets(Y, a: Array) -> Array:
             raise ValueError(
                 f"Y: expected {n} class ids to match X's rows, got {Y.shape[0]}"
             )
-        if not np.isfinite(Y).all():
-            raise ValueError("Y: expected finite class ids, got NaN or inf")
-        if Y.dtype.kind == "f" and not (Y == np.round(Y)).all():
-            raise ValueError("Y: 1-D targets are class ids and must be whole numbers")
+        if Y.dtype.kind == "f":
+            if not np.isfinite(Y).all():
+                raise ValueError("Y: expected finite class ids, got NaN or inf")
+            if not (Y == np.round(Y)).all():
+                raise ValueError(
+                    "Y: 1-D targets are class ids and must be whole numbers"
+                )
         if n and (Y.min() < 0 or Y.max() >= k):
             raise ValueError(
                 f"Y: class ids must lie in [0, {k - 1}] for {k} outputs, "
@@ -157,6 +167,25 @@ def softmax_cross_entropy_grad(z: Array, y: Array) -> Array:
     return (p - y) * z.dtype.type(1 / z.shape[0])
 
 
+def softmax_cross_entropy_value_and_grad(z: Array, y: Array) -> tuple[float, Array]:
+    """L and dL/dz = (softmax(z) - y) / n sharing one softmax, as the training step needs (LS2).
+
+    With s = z - max(z) per row: log softmax(z) = s - log(sum exp(s)) (finite, since
+    sum exp(s) >= 1) and softmax(z) = exp(s) / sum exp(s), so L = -1/n sum_ij y_ij
+    log softmax(z)_ij, the form TensorFlow's softmax_cross_entropy_with_logits evaluates.
+    """
+    n = z.shape[0]
+    shifted = z - z.max(axis=1, keepdims=True)
+    e = np.exp(shifted)
+    total = e.sum(axis=1, keepdims=True)
+    log_p = shifted - np.log(total)  # log softmax(z)
+    value = -float((y * log_p).sum()) / n
+    delta = np.divide(e, total, out=e)  # softmax(z)
+    delta -= y
+    delta *= z.dtype.type(1 / n)
+    return value, delta
+
+
 def _normalised_clipped(a: Array) -> tuple[Array, Array, Array]:
     """p = a / sum(a) clipped to [eps, 1 - eps], as Keras' from_logits=False path."""
     s = a.sum(axis=-1, keepdims=True)
@@ -209,6 +238,7 @@ _REGISTRY: dict[str, Loss] = {
         softmax_cross_entropy,
         softmax_cross_entropy_grad,
         _class_targets,
+        softmax_cross_entropy_value_and_grad,
     ),
     "categorical_cross_entropy": Loss(
         "categorical_cross_entropy",

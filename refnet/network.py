@@ -228,12 +228,11 @@ class Network:
             activations.append(a)
 
         y = loss.prepare(Y, a)
-        value = loss.value(a, y)
+        value, g = loss.value_and_grad(a, y)  # L and dL/da[L], (n, n_L)
         L = len(self.layers)
         deltas: list = [None] * L
         dW: list = [None] * L
         db: list = [None] * L
-        g = loss.grad(a, y)  # dL/da[L], (n, n_L)
         for l in reversed(range(L)):  # list index l is layer l+1 in the docs
             layer = self.layers[l]
             out = g if l < L - 1 else None  # g = delta @ W.T below: ours to overwrite

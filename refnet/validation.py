@@ -90,9 +90,10 @@ def check_input(X, n_in: int, dtype: np.dtype, name: str = "X") -> NDArray:
         raise ValueError(
             f"{name}: expected at least one row, got an empty batch of shape {X.shape}"
         )
-    # A value beyond float32's range casts to inf (no warning) and is caught below.
-    with np.errstate(over="ignore"):
-        X = X.astype(dtype, copy=False)
+    if X.dtype != dtype:
+        # A value beyond float32's range casts to inf (no warning) and is caught below.
+        with np.errstate(over="ignore"):
+            X = X.astype(dtype)
     if not np.isfinite(X).all():
         raise ValueError(
             f"{name}: expected finite values, got NaN, inf or a value beyond "

@@ -73,11 +73,20 @@ def sigmoid_by_hand(x: float) -> float:
 
 
 def loss_and_grad(name: str, a, Y):
-    """(value, dL/da) of loss ``name`` with Y validated and shaped by the loss's prepare."""
+    """(value, dL/da) of loss ``name`` with Y validated and shaped by the loss's prepare.
+
+    Computed the way the network does (``value_and_grad``, fused for softmax CE) and
+    checked against ``value`` and ``grad`` called one by one, so every test below holds
+    both routes (for softmax CE two different formulas: log softmax against log-sum-exp).
+    """
     loss = losses.get(name)
     a = np.asarray(a)
     y = loss.prepare(Y, a)
-    return loss.value(a, y), loss.grad(a, y)
+    value, grad = loss.value_and_grad(a, y)
+    rtol = EXACT_RTOL if a.dtype == np.float64 else FLOAT32_RTOL
+    assert_close(value, loss.value(a, y), rtol, f"{name}: value_and_grad's L")
+    assert_close(grad, loss.grad(a, y), rtol, f"{name}: value_and_grad's dL/da")
+    return value, grad
 
 
 # --- gradients against finite differences ---------------------------------------------
