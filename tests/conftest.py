@@ -44,6 +44,26 @@ KINK_FD_RTOL = 1e-4
 # (glorot vs he, or a missing truncation correction, are 10 % or more apart).
 SAMPLE_STD_RTOL = 0.03
 
+# --- finite differences ------------------------------------------------------------
+
+
+def central_difference(fn, x: np.ndarray) -> np.ndarray:
+    """d fn() / dx entry by entry: (fn(x + h e_i) - fn(x - h e_i)) / 2h, h = FD_STEP
+    max(1, |x_i|) (FD1). ``fn`` takes no arguments and reads ``x``, which is perturbed in
+    place (so it may be a network's own weights) and restored entry by entry."""
+    out = np.empty_like(x)
+    for idx in np.ndindex(x.shape):
+        saved = x[idx]
+        h = FD_STEP * max(1.0, abs(saved))
+        x[idx] = saved + h
+        up = fn()
+        x[idx] = saved - h
+        down = fn()
+        x[idx] = saved
+        out[idx] = (up - down) / (2 * h)
+    return out
+
+
 # --- floating-point strictness ---------------------------------------------------------
 
 

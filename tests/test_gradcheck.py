@@ -15,10 +15,10 @@ from refnet import activations, losses
 from tests.conftest import (
     EXACT_RTOL,
     FD_RTOL,
-    FD_STEP,
     KINK_FD_RTOL,
     NET_FD_RTOL,
     assert_close,
+    central_difference,
 )
 
 ACTIVATIONS = activations.names()
@@ -81,21 +81,6 @@ def forward_from(net, l: int, z: np.ndarray) -> np.ndarray:
     for layer in net.layers[l + 1 :]:
         a = layer.activation.f(a @ layer.W + layer.b)  # (n, n_out)
     return a
-
-
-def central_difference(fn, x: np.ndarray) -> np.ndarray:
-    """dfn/dx entry by entry, perturbing x in place and restoring it (FD1)."""
-    out = np.empty_like(x)
-    for idx in np.ndindex(x.shape):
-        saved = x[idx]
-        h = FD_STEP * max(1.0, abs(saved))
-        x[idx] = saved + h
-        up = fn()
-        x[idx] = saved - h
-        down = fn()
-        x[idx] = saved
-        out[idx] = (up - down) / (2 * h)
-    return out
 
 
 # --- every activation x every loss, deterministic ------------------------------------------
