@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import time
 
@@ -130,6 +131,10 @@ def _keras_jobs(args) -> list:
     from .check import compare
     from .keras_bridge import from_keras, tf_and_keras
 
+    if not os.path.isfile(args.keras):
+        raise ValueError(
+            f"--keras: expected a saved .keras file, got {args.keras!r}: no such file"
+        )
     _, keras = tf_and_keras()
     model = keras.saving.load_model(args.keras, compile=False)
     net = from_keras(model)
@@ -153,28 +158,10 @@ def _keras_jobs(args) -> list:
 
 
 def _training_jobs() -> list:
-    """The training rows from crosscheck.training.training_matrix(), when it exists."""
-    try:
-        from . import training
-    except ImportError:
-        return []
-    matrix = getattr(training, "training_matrix", None)
-    if matrix is None:
-        return []
-    jobs = []
-    for item in matrix():
-        if isinstance(item, Report):
-            jobs.append((item.title, lambda r=item: r))
-        elif isinstance(item, tuple) and len(item) == 2:
-            label, thing = item
-            jobs.append((str(label), thing if callable(thing) else (lambda r=thing: r)))
-        elif callable(item):
-            jobs.append((getattr(item, "__name__", "training"), item))
-        else:
-            raise TypeError(
-                f"training_matrix(): expected Reports or (label, Report) pairs, got {item!r}"
-            )
-    return jobs
+    """The training rows: optimizer steps in refnet and Keras, weights compared per step."""
+    from .training import training_matrix
+
+    return training_matrix()
 
 
 def _worst_scaled(rows) -> float:
@@ -190,6 +177,12 @@ def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     start = time.perf_counter()
     try:
+        if args.batch is not None:
+            refnet.validation.check_size(args.batch, "--batch")
+        if args.json:
+            folder = os.path.dirname(os.path.abspath(args.json))
+            if not os.path.isdir(folder):  # fail now, not after the whole run
+                raise ValueError(f"--json: expected an existing folder, got {folder!r}")
         if args.keras:
             jobs = _keras_jobs(args)
         else:

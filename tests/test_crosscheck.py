@@ -282,8 +282,12 @@ def test_cli_bad_options(capsys):
     assert cli.main(["--layout", "3-x-2"]) == 2
     assert cli.main(["--layout", "3-5-2", "--activations", "relu,nope"]) == 2
     assert cli.main(["--layout", "3-5-2", "--activations", "relu,relu,relu"]) == 2
+    assert cli.main(["--layout", "3-5-2", "--batch", "0"]) == 2
+    assert cli.main(["--layout", "3-5-2", "--json", "/nonexistent-dir/out.json"]) == 2
     err = capsys.readouterr().err
     assert "--layout" in err and "nope" in err and "--activations" in err
+    assert "--batch: expected a positive int, got 0" in err
+    assert "--json: expected an existing folder" in err
     with pytest.raises(SystemExit):
         cli.main(["--loss", "hinge"])
 
@@ -316,6 +320,7 @@ def test_cli_plain_progress_without_tqdm(capsys, monkeypatch):
 @KERAS_SAVE_WARNING
 def test_cli_keras_bad_files(tmp_path, capsys):
     assert cli.main(["--keras", str(tmp_path / "missing.keras")]) == 2
+    assert "--keras: expected a saved .keras file" in capsys.readouterr().err
     dropout = keras.Sequential(
         [keras.Input(shape=(4,)), keras.layers.Dense(3), keras.layers.Dropout(0.1)]
     )
