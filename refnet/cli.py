@@ -7,14 +7,32 @@ refnet train digits --layout 64-64-10 --activations relu,linear --optimizer adam
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from .network import Network
+from .validation import check_size
+
+
+def _activations(arg: str | None) -> list[str] | str | None:
+    """--activations: one name per layer, comma-separated, or one name for every layer."""
+    if arg is None or "," not in arg:
+        return arg
+    return arg.split(",")
+
+
+def _output_path(path: str | None, option: str) -> None:
+    """Fail before training, not after it, when PATH's folder does not exist."""
+    if path is not None:
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            raise ValueError(f"{option}: expected an existing folder, got {folder!r}")
 
 
 def _summary(args: argparse.Namespace) -> int:
-    activations = args.activations.split(",") if args.activations else None
-    net = Network.build(args.layout, activations, seed=0, dtype=args.dtype)
+    net = Network.build(
+        args.layout, _activations(args.activations), seed=0, dtype=args.dtype
+    )
     print(net.summary())
     return 0
 
@@ -25,6 +43,10 @@ def _train(args: argparse.Namespace) -> int:
 
     from . import datasets, optimizers
 
+    if args.epochs is not None:
+        check_size(args.epochs, "--epochs")
+    _output_path(args.plot, "--plot")
+    _output_path(args.save, "--save")
     if args.dataset == "digits":
         if args.data is not None:
             raise ValueError("--data: only for mnist; digits ship with scikit-learn")
@@ -44,8 +66,9 @@ def _train(args: argparse.Namespace) -> int:
             raise ValueError(f"--data: {err}") from None
         layout, epochs = args.layout or "784-256-128-10", args.epochs or 5
     X_train, y_train, X_test, y_test = data
-    activations = args.activations.split(",") if args.activations else None
-    net = Network.build(layout, activations, seed=args.seed, dtype=args.dtype)
+    net = Network.build(
+        layout, _activations(args.activations), seed=args.seed, dtype=args.dtype
+    )
     if net.sizes[0] != X_train.shape[1]:
         raise ValueError(
             f"--layout: expected {X_train.shape[1]} inputs for {args.dataset}, got {layout}"

@@ -117,3 +117,10 @@ def test_summary_default_activations(capsys):
     assert "relu" in rows[0] and rows[0].rstrip().endswith("20")  # 3*5 + 5
     assert "linear" in rows[1] and rows[1].rstrip().endswith("12")  # 5*2 + 2
     assert "Total params: 32" in out
+
+
+def test_summary_one_activation_for_every_layer(capsys):
+    """--activations tanh on 3-5-2 means tanh for both layers, as Network.build("tanh")."""
+    assert cli.main(["summary", "3-5-2", "--activations", "tanh"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if "(Dense)" in line]
+    assert len(rows) == 2 and all("tanh" in row for row in rows)

@@ -60,6 +60,14 @@ def test_train_mnist_from_local_files(capsys, tmp_path):
         (["train", "digits", "--learning-rate", "-1"], "learning_rate"),
         (["train", "digits", "--loss", "hinge"], "loss: unknown name"),
         (["train", "digits", "--data", "x"], "--data: only for mnist"),
+        (
+            ["train", "digits", "--plot", "/nonexistent/loss.png"],
+            "--plot: expected an existing folder",
+        ),
+        (
+            ["train", "digits", "--save", "/nonexistent/m.npz"],
+            "--save: expected an existing folder",
+        ),
     ],
 )
 def test_train_bad_arguments_exit_2_with_a_message(argv, message, capsys):
@@ -68,3 +76,11 @@ def test_train_bad_arguments_exit_2_with_a_message(argv, message, capsys):
         main(argv + ["--epochs", "1", "--quiet"])
     assert exc.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_train_zero_epochs_is_an_error_not_the_default(capsys):
+    """--epochs 0 must not fall back to the default of 30."""
+    with pytest.raises(SystemExit) as exc:
+        main(["train", "digits", "--epochs", "0", "--quiet"])
+    assert exc.value.code == 2
+    assert "--epochs: expected a positive int, got 0" in capsys.readouterr().err
