@@ -18,6 +18,8 @@ import sys
 import time
 from pathlib import Path
 
+import refnet.validation
+
 from . import cases as bc
 
 LABELS = {
@@ -285,6 +287,14 @@ def main(argv=None) -> int:
         help="print the table (and --plot) of an earlier run's JSON; time nothing",
     )
     args = p.parse_args(argv)
+    try:  # a bad path fails now, not after minutes of timing
+        for value, name in [(args.rounds, "--rounds"), (args.threads, "--threads")]:
+            if value is not None:
+                refnet.validation.check_size(value, name)
+        refnet.validation.check_output_folder(args.json or None, "--json")
+        refnet.validation.check_output_folder(args.plot, "--plot")
+    except (TypeError, ValueError) as err:
+        p.error(str(err))
     if args.from_json:
         return replay(Path(args.from_json), args.plot)
 

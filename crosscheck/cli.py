@@ -179,10 +179,7 @@ def main(argv=None) -> int:
     try:
         if args.batch is not None:
             refnet.validation.check_size(args.batch, "--batch")
-        if args.json:
-            folder = os.path.dirname(os.path.abspath(args.json))
-            if not os.path.isdir(folder):  # fail now, not after the whole run
-                raise ValueError(f"--json: expected an existing folder, got {folder!r}")
+        refnet.validation.check_output_folder(args.json, "--json")
         if args.keras:
             jobs = _keras_jobs(args)
         else:

@@ -7,11 +7,10 @@ refnet train digits --layout 64-64-10 --activations relu,linear --optimizer adam
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from .network import Network
-from .validation import check_size
+from .validation import check_output_folder, check_size
 
 
 def _activations(arg: str | None) -> list[str] | str | None:
@@ -19,14 +18,6 @@ def _activations(arg: str | None) -> list[str] | str | None:
     if arg is None or "," not in arg:
         return arg
     return arg.split(",")
-
-
-def _output_path(path: str | None, option: str) -> None:
-    """Fail before training, not after it, when PATH's folder does not exist."""
-    if path is not None:
-        folder = os.path.dirname(os.path.abspath(path))
-        if not os.path.isdir(folder):
-            raise ValueError(f"{option}: expected an existing folder, got {folder!r}")
 
 
 def _summary(args: argparse.Namespace) -> int:
@@ -45,8 +36,8 @@ def _train(args: argparse.Namespace) -> int:
 
     if args.epochs is not None:
         check_size(args.epochs, "--epochs")
-    _output_path(args.plot, "--plot")
-    _output_path(args.save, "--save")
+    check_output_folder(args.plot, "--plot")
+    check_output_folder(args.save, "--save")
     if args.dataset == "digits":
         if args.data is not None:
             raise ValueError("--data: only for mnist; digits ship with scikit-learn")

@@ -180,10 +180,10 @@ def softmax_cross_entropy_value_and_grad(z: Array, y: Array) -> tuple[float, Arr
     total = e.sum(axis=1, keepdims=True)
     log_p = shifted - np.log(total)  # log softmax(z)
     value = -float((y * log_p).sum()) / n
-    delta = np.divide(e, total, out=e)  # softmax(z)
-    delta -= y
-    delta *= z.dtype.type(1 / n)
-    return value, delta
+    grad = np.divide(e, total, out=e)  # softmax(z)
+    grad -= y
+    grad *= z.dtype.type(1 / n)
+    return value, grad
 
 
 def _normalised_clipped(a: Array) -> tuple[Array, Array, Array]:

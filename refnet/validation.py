@@ -7,6 +7,7 @@ are cheap (one pass over the data at most) so they can stay on the hot path.
 from __future__ import annotations
 
 import numbers
+import os
 
 import numpy as np
 from numpy.typing import NDArray
@@ -110,3 +111,11 @@ def check_rows(Y, n: int, name: str = "Y") -> None:
         raise ValueError(f"{name}: expected {n} rows to match X, got {err}") from None
     if len(shape) == 0 or shape[0] != n:
         raise ValueError(f"{name}: expected {n} rows to match X, got shape {shape}")
+
+
+def check_output_folder(path: str | None, name: str) -> None:
+    """The folder a file will be written to exists (checked before a long run, not after)."""
+    if path is not None:
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            raise ValueError(f"{name}: expected an existing folder, got {folder!r}")

@@ -124,3 +124,21 @@ def test_summary_one_activation_for_every_layer(capsys):
     assert cli.main(["summary", "3-5-2", "--activations", "tanh"]) == 0
     rows = [line for line in capsys.readouterr().out.splitlines() if "(Dense)" in line]
     assert len(rows) == 2 and all("tanh" in row for row in rows)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--rounds", "0"], "--rounds: expected a positive int, got 0"),
+        (["--plot", "/nonexistent/bench.png"], "--plot: expected an existing folder"),
+        (["--json", "/nonexistent/r.json"], "--json: expected an existing folder"),
+    ],
+)
+def test_bench_rejects_bad_options_before_timing(argv, message, capsys):
+    """python -m bench fails at once on a bad option, not after minutes of timing."""
+    from bench.__main__ import main as bench_main
+
+    with pytest.raises(SystemExit) as info:
+        bench_main(argv)
+    assert info.value.code == 2
+    assert message in capsys.readouterr().err
