@@ -14,11 +14,12 @@ from __future__ import annotations
 import gzip
 import math
 import os
-import zipfile
+import zlib
 
 import numpy as np
 from numpy.typing import NDArray
 
+from .files import MAX_RATIO, RATIO_FREE_BYTES, NpzReader, check_memory, check_path
 from .validation import check_dtype
 
 MNIST_NPZ = "mnist.npz"
@@ -100,7 +101,7 @@ def load_mnist(path, dtype="float64"):
         For a malformed file, naming it and what was expected.
     """
     dtype = check_dtype(dtype)
-    path = os.fspath(path)
+    path = check_path(path)
     if os.path.isfile(path):
         raw = _read_npz(path)
     elif os.path.isdir(path):
@@ -128,38 +129,38 @@ def load_mnist(path, dtype="float64"):
                 f"{where.get(f'y_{split}', path)}: expected labels 0..9, "
                 f"got values in [{y.min()}, {y.max()}]"
             )
+        check_memory(2 * x.size * dtype.itemsize, f"x_{split} as {dtype.name}", "dtype")
         X = x.reshape(x.shape[0], -1).astype(dtype) / dtype.type(255)
         out += [X, y.astype(np.int64)]
     return tuple(out)
 
 
 def _read_npz(path: str) -> dict:
-    """x_train, y_train, x_test, y_test from Keras' mnist.npz, as uint8 / int arrays."""
+    """x_train, y_train, x_test, y_test from Keras' mnist.npz, as uint8 / int arrays.
+
+    Each member's header is checked (rank, dtype) before its data is read, and no more
+    than the header declares is decompressed (:class:`refnet.files.NpzReader`)."""
     try:
-        data = np.load(path, allow_pickle=False)
-        if not isinstance(data, np.lib.npyio.NpzFile):
-            raise ValueError("a single .npy array, not an .npz archive")
-        with data:
-            missing = [k for k in MNIST_IDX if k not in data.files]
-            if missing:
-                raise ValueError(
-                    f"missing keys {missing}; expected x_train, y_train, x_test, y_test, "
-                    f"found {sorted(data.files)}"
-                )
-            raw = {k: data[k] for k in MNIST_IDX}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
-        raise ValueError(f"{path}: not a valid MNIST .npz ({err}). {_WHERE}.") from None
-    for key in ("x_train", "x_test"):
-        if raw[key].dtype != np.uint8:
-            raise ValueError(
-                f"{path}: expected {key} of dtype uint8 (pixels 0..255), got {raw[key].dtype}"
-            )
-    for key in ("y_train", "y_test"):
-        if raw[key].dtype.kind not in "iu":
-            raise ValueError(
-                f"{path}: expected {key} of int labels, got {raw[key].dtype}"
-            )
+        raw = _read_npz_members(path)
+    except ValueError as err:
+        raise ValueError(f"{err}. {_WHERE}.") from None
     raw["_files"] = dict.fromkeys(MNIST_IDX, path)
+    return raw
+
+
+def _read_npz_members(path: str) -> dict:
+    with NpzReader(path, "valid MNIST .npz") as npz:
+        missing = [k for k in MNIST_IDX if k not in npz.keys]
+        if missing:
+            raise npz.error(
+                f"missing keys {missing}; expected x_train, y_train, x_test, y_test, "
+                f"found {sorted(npz.keys)}"
+            )
+        raw = {}
+        for split in ("train", "test"):
+            raw[f"x_{split}"] = npz.read(f"x_{split}", (None, None, None), ["uint8"])
+            n = raw[f"x_{split}"].shape[0]
+            raw[f"y_{split}"] = npz.read(f"y_{split}", (n,), "iu")
     return raw
 
 
@@ -178,35 +179,50 @@ _IDX_TYPES = {0x08: np.uint8}
 
 
 def _read_idx(path: str) -> NDArray:
-    """One IDX file: magic 0x0000 <type> <ndim>, ndim big-endian uint32 dims, then data."""
+    """One IDX file: magic 0x0000 <type> <ndim>, ndim big-endian uint32 dims, then data.
+
+    The header is read first; then at most the declared size plus one byte, so a
+    compressed file never inflates beyond what its header claims."""
     opener = gzip.open if path.endswith(".gz") else open
-    try:
-        with opener(path, "rb") as fh:
-            blob = fh.read()
-    except (OSError, EOFError) as err:
-        raise ValueError(f"{path}: cannot read ({err})") from None
     expected_ndim = 3 if "idx3" in os.path.basename(path) else 1
     what = "images (n, rows, cols)" if expected_ndim == 3 else "labels (n,)"
-    if len(blob) < 4 or blob[0] != 0 or blob[1] != 0 or blob[2] not in _IDX_TYPES:
-        raise ValueError(
-            f"{path}: not an IDX file of unsigned bytes (expected magic 0x0000 0x08 "
-            f"0x0{expected_ndim}, got {blob[:4].hex()!r})"
-        )
-    ndim = blob[3]
-    if ndim != expected_ndim:
-        raise ValueError(
-            f"{path}: expected IDX {what} with {expected_ndim} dims, got {ndim}"
-        )
-    header = 4 + 4 * ndim
-    if len(blob) < header:
-        raise ValueError(f"{path}: truncated IDX header ({len(blob)} bytes)")
-    shape = tuple(
-        int(d) for d in np.frombuffer(blob, dtype=">u4", count=ndim, offset=4)
-    )
-    size = math.prod(shape)
-    if len(blob) - header != size:
+    try:
+        with opener(path, "rb") as fh:
+            magic = fh.read(4)
+            if (
+                len(magic) < 4
+                or magic[0] != 0
+                or magic[1] != 0
+                or magic[2] not in _IDX_TYPES
+            ):
+                raise ValueError(
+                    f"{path}: not an IDX file of unsigned bytes (expected magic 0x0000 "
+                    f"0x08 0x0{expected_ndim}, got {magic.hex()!r})"
+                )
+            ndim = magic[3]
+            if ndim != expected_ndim:
+                raise ValueError(
+                    f"{path}: expected IDX {what} with {expected_ndim} dims, got {ndim}"
+                )
+            dims = fh.read(4 * ndim)
+            if len(dims) < 4 * ndim:
+                raise ValueError(f"{path}: truncated IDX header ({4 + len(dims)} bytes)")
+            shape = tuple(int(d) for d in np.frombuffer(dims, dtype=">u4"))
+            size = math.prod(shape)
+            packed = os.path.getsize(path)
+            if size > RATIO_FREE_BYTES and size > MAX_RATIO * packed:
+                raise ValueError(
+                    f"{path}: its header declares shape {shape} ({size} bytes) in a "
+                    f"{packed}-byte file, a ratio over {MAX_RATIO} that real images "
+                    "do not reach (a zip bomb?)"
+                )
+            check_memory(size, f"the IDX data of shape {shape}", path)
+            blob = fh.read(size + 1)  # one byte more tells trailing garbage
+    except (OSError, EOFError, zlib.error) as err:
+        raise ValueError(f"{path}: cannot read ({err})") from None
+    if len(blob) != size:
         raise ValueError(
             f"{path}: IDX header says shape {shape} ({size} bytes of data), "
-            f"got {len(blob) - header} bytes"
+            f"got {len(blob) if len(blob) < size else 'more'} bytes"
         )
-    return np.frombuffer(blob, dtype=np.uint8, offset=header).reshape(shape)
+    return np.frombuffer(blob, dtype=np.uint8).reshape(shape)

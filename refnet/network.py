@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import sys
-import zipfile
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,8 +25,9 @@ from numpy.typing import NDArray
 
 from . import losses
 from . import optimizers as _optimizers
+from .files import NpzReader, atomic_write, check_memory, check_path
 from .layers import Dense
-from .params import format_summary
+from .params import count_params, format_summary
 from .validation import check_dtype, check_input, check_rows, check_size, check_sizes
 
 Array = NDArray[np.floating]
@@ -407,8 +407,11 @@ class Network:
 
         The file holds ``refnet_format`` (the format version), ``sizes``,
         ``activations``, ``dtype`` and ``W1, b1, W2, b2, ...`` in the net's dtype; no
-        pickled objects. ``path`` is used as given (no suffix is added).
+        pickled objects. ``path`` (a str or path-like) is used as given (no suffix is
+        added). The write is atomic: a temporary file in the same folder is renamed over
+        ``path`` once complete, so a failed save leaves an existing file as it was.
         """
+        path = check_path(path)
         arrays = {
             "refnet_format": np.array(FORMAT_VERSION),
             "sizes": np.array(self.sizes, dtype=np.int64),
@@ -416,14 +419,23 @@ class Network:
             "dtype": np.array(self.dtype.name),
         }
         for l, layer in enumerate(self.layers, start=1):
+            if not (np.isfinite(layer.W).all() and np.isfinite(layer.b).all()):
+                raise ValueError(
+                    f"self: layer {l}'s weights hold NaN or inf; refusing to save a "
+                    "model that Network.load would reject"
+                )
             arrays[f"W{l}"] = layer.W
             arrays[f"b{l}"] = layer.b
-        with open(path, "wb") as fh:
-            np.savez(fh, **arrays)
+        atomic_write(path, lambda fh: np.savez(fh, **arrays))
 
     @classmethod
     def load(cls, path) -> Network:
         """The network saved at ``path`` by :meth:`save`, weights bit for bit.
+
+        The file is untrusted: its keys are checked first, then every ``.npy`` header
+        (shape, dtype) against the layout it declares, before any data is read, so
+        memory stays bounded by the weights the file claims (and those must fit in free
+        memory).
 
         Raises
         ------
@@ -432,78 +444,73 @@ class Network:
         ValueError
             If the file is not a refnet ``.npz`` or its contents disagree with each other.
         """
-        path = os.fspath(path)
+        path = check_path(path)
         if not os.path.isfile(path):
             raise FileNotFoundError(
                 f"path: no such file {path!r} (expected a .npz written by Network.save)"
             )
-        try:
-            data = np.load(path, allow_pickle=False)
-            if not isinstance(data, np.lib.npyio.NpzFile):
-                raise ValueError("a single .npy array, not an .npz archive")
-            with data:
-                contents = {key: data[key] for key in data.files}
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
-            raise ValueError(
-                f"path: {path!r} is not a refnet .npz written by Network.save ({err})"
-            ) from None
-        return cls._from_arrays(contents, path)
+        with NpzReader(path, "refnet .npz written by Network.save") as npz:
+            return cls._from_npz(npz)
 
     @classmethod
-    def _from_arrays(cls, contents: dict, path: str) -> Network:
-        def bad(what: str) -> ValueError:
-            return ValueError(
-                f"path: {path!r} is not a valid refnet model file: {what}"
-            )
-
-        missing = [
-            k
-            for k in ("refnet_format", "sizes", "activations", "dtype")
-            if k not in contents
-        ]
+    def _from_npz(cls, npz: NpzReader) -> Network:
+        header = ("refnet_format", "sizes", "activations", "dtype")
+        missing = [k for k in header if k not in npz.keys]
         if missing:
-            raise bad(f"missing {missing}; found keys {sorted(contents)}")
-        version = contents["refnet_format"]
-        if (
-            version.shape != ()
-            or version.dtype.kind not in "iu"
-            or int(version) != FORMAT_VERSION
-        ):
-            raise bad(f"expected refnet_format {FORMAT_VERSION}, got {version!r}")
-        sizes = contents["sizes"]
-        if (
-            sizes.ndim != 1
-            or sizes.dtype.kind not in "iu"
-            or sizes.size < 2
-            or (sizes < 1).any()
-        ):
-            raise bad(f"expected sizes [n_0, ..., n_L] of positive ints, got {sizes!r}")
+            raise npz.error(f"missing {missing}; found keys {sorted(npz.keys)}")
+        small = 1 << 16  # the header members are a few bytes; anything more is hostile
+        version = npz.read("refnet_format", shape=(), dtypes="iu", max_bytes=small)
+        if int(version) != FORMAT_VERSION:
+            raise npz.error(f"expected refnet_format {FORMAT_VERSION}, got {version!r}")
+        sizes = npz.read("sizes", shape=(None,), dtypes="iu", max_bytes=small)
+        if sizes.size < 2 or (sizes < 1).any():
+            raise npz.error(f"expected sizes [n_0, ..., n_L] of positive ints, got {sizes!r}")
         sizes = [int(s) for s in sizes]
         n_layers = len(sizes) - 1
-        names = contents["activations"]
-        if names.dtype.kind != "U" or names.shape != (n_layers,):
-            raise bad(f"expected {n_layers} activation names, got {names!r}")
-        dtype_name = contents["dtype"]
-        if dtype_name.dtype.kind != "U" or str(dtype_name) not in (
-            "float32",
-            "float64",
-        ):
-            raise bad(f"expected dtype 'float32' or 'float64', got {dtype_name!r}")
+        if npz.header("activations")[0] != (n_layers,):
+            raise npz.error(
+                f"expected {n_layers} activation names, got shape "
+                f"{npz.header('activations')[0]}"
+            )
+        names = npz.read("activations", dtypes="U", max_bytes=small)
+        dtype_name = npz.read("dtype", shape=(), dtypes="U", max_bytes=small)
+        if str(dtype_name) not in ("float32", "float64"):
+            raise npz.error(f"expected dtype 'float32' or 'float64', got {dtype_name!r}")
         dtype = np.dtype(str(dtype_name))
+        expected = {
+            f"{p}{l}": shape
+            for l, (n_in, n_out) in enumerate(zip(sizes, sizes[1:]), start=1)
+            for p, shape in (("W", (n_in, n_out)), ("b", (n_out,)))
+        }
+        unexpected = npz.keys - set(header) - set(expected)
+        if unexpected:
+            raise npz.error(
+                f"unexpected keys {sorted(unexpected)[:10]} for layout {sizes}"
+            )
+        check_memory(
+            3 * count_params(sizes) * dtype.itemsize,  # file arrays, net, set_weights' copies
+            f"the layout {sizes} in {dtype.name}",
+            repr(npz.path),
+        )
         weights = []
-        for l, (n_in, n_out) in enumerate(zip(sizes, sizes[1:]), start=1):
-            for key, shape in ((f"W{l}", (n_in, n_out)), (f"b{l}", (n_out,))):
-                if key not in contents:
-                    raise bad(f"missing {key} for layout {sizes}")
-                w = contents[key]
-                if w.shape != shape or w.dtype != dtype:
-                    raise bad(
-                        f"{key}: expected shape {shape} and dtype {dtype.name}, "
-                        f"got {w.shape} and {w.dtype}"
-                    )
-                weights.append(w)
-        net = cls.build(sizes, [str(a) for a in names], init="zeros", dtype=dtype)
-        net.set_weights(weights)
+        for key, shape in expected.items():
+            if key not in npz.keys:
+                raise npz.error(f"missing {key} for layout {sizes}")
+            got_shape, got_dtype = npz.header(key)
+            if got_shape != shape or got_dtype.newbyteorder("=") != dtype:
+                raise npz.error(
+                    f"{key}: expected shape {shape} and dtype {dtype.name}, "
+                    f"got {got_shape} and {got_dtype}"
+                )
+            weights.append(npz.read(key, shape=shape, dtypes=[dtype.name]))
+        try:
+            net = cls.build(sizes, [str(a) for a in names], init="zeros", dtype=dtype)
+        except (TypeError, ValueError) as err:
+            raise npz.error(str(err)) from None
+        try:
+            net.set_weights(weights)
+        except (TypeError, ValueError) as err:
+            raise npz.error(str(err)) from None
         return net
 
 

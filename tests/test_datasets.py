@@ -183,7 +183,10 @@ def test_load_mnist_malformed_npz_names_the_file(tmp_path, rng):
     ):
         datasets.load_mnist(path)
     np.savez(path, **(raw | {"x_train": raw["x_train"].astype(np.float32)}))
-    with pytest.raises(ValueError, match="mnist.npz: expected x_train of dtype uint8"):
+    with pytest.raises(
+        ValueError,
+        match=r"mnist.npz: not a valid MNIST .npz \(x_train: expected dtype uint8, got float32",
+    ):
         datasets.load_mnist(path)
     path.write_bytes(b"garbage")
     with pytest.raises(ValueError, match="mnist.npz: not a valid MNIST"):

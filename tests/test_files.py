@@ -1,0 +1,272 @@
+"""Files the user owns: atomic saves, and bounded reads of untrusted files.
+
+Reliability review findings S1 (a failed save destroyed the previous model), S2 (load and
+load_mnist decompressed everything before checking anything), S3 (save(1) closed stdout)
+and C2 (zlib.error escaped load_mnist). Memory is measured in a fresh subprocess as the
+growth of its peak RSS (ru_maxrss) over the baseline after the imports.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import re
+import subprocess
+import sys
+import textwrap
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import refnet
+from refnet import datasets
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_python(code: str, cwd) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def npy_bytes(array) -> bytes:
+    buf = io.BytesIO()
+    np.lib.format.write_array(buf, np.asarray(array), allow_pickle=False)
+    return buf.getvalue()
+
+
+def npy_header(shape, dtype) -> bytes:
+    """A .npy header alone, declaring ``shape`` (its data is written separately)."""
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        buf, {"descr": np.dtype(dtype).str, "fortran_order": False, "shape": shape}
+    )
+    return buf.getvalue()
+
+
+def write_zip(path, members: dict[str, bytes | tuple[bytes, int]]) -> None:
+    """An .npz by hand: name -> .npy bytes, or (header, n_zero_bytes) for a bomb."""
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, body in members.items():
+            with zf.open(name + ".npy", "w", force_zip64=True) as fh:
+                if isinstance(body, tuple):
+                    header, zeros = body
+                    fh.write(header)
+                    chunk = bytes(1 << 20)
+                    for _ in range(zeros >> 20):
+                        fh.write(chunk)
+                else:
+                    fh.write(body)
+
+
+def model_members(sizes=(3, 4, 2)) -> dict[str, bytes]:
+    net = refnet.Network.build(list(sizes), seed=0)
+    members = {
+        "refnet_format": npy_bytes(np.array(1)),
+        "sizes": npy_bytes(np.array(sizes, dtype=np.int64)),
+        "activations": npy_bytes(np.array(net.activations)),
+        "dtype": npy_bytes(np.array("float64")),
+    }
+    for l, layer in enumerate(net.layers, start=1):
+        members[f"W{l}"] = npy_bytes(layer.W)
+        members[f"b{l}"] = npy_bytes(layer.b)
+    return members
+
+
+# --- atomic writes (S1, S3) ---------------------------------------------------------------
+
+
+def test_a_save_that_fills_the_disk_keeps_the_previous_model(tmp_path):
+    # RLIMIT_FSIZE makes the disk "full" at 100 kB in the middle of the second save.
+    proc = run_python(
+        """
+        import os, resource, signal
+        import numpy as np, refnet
+        good = refnet.Network.build([3, 4, 2], seed=0)
+        good.save("model.npz")
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))
+        try:
+            refnet.Network.build([200, 200, 10], seed=1).save("model.npz")
+        except OSError as err:
+            print("save failed:", err.errno)
+        back = refnet.Network.load("model.npz")
+        same = all(np.array_equal(a, b) for a, b in zip(good.get_weights(), back.get_weights()))
+        print("previous model intact:", same)
+        print("files:", sorted(os.listdir(".")))
+        """,
+        tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "save failed: 27" in proc.stdout  # EFBIG: the write really failed
+    assert "previous model intact: True" in proc.stdout
+    assert "files: ['model.npz']" in proc.stdout  # no temporary file left behind
+
+
+def test_save_keeps_permissions_and_replaces_a_symlink_instead_of_following_it(tmp_path):
+    net = refnet.Network.build([3, 4, 2], seed=0)
+    victim = tmp_path / "victim.cfg"
+    victim.write_text("precious")
+    (tmp_path / "link.npz").symlink_to(victim)
+    net.save(tmp_path / "link.npz")
+    assert victim.read_text() == "precious"
+    assert not (tmp_path / "link.npz").is_symlink()
+    os.chmod(tmp_path / "link.npz", 0o640)
+    net.save(tmp_path / "link.npz")
+    assert (os.stat(tmp_path / "link.npz").st_mode & 0o777) == 0o640
+    refnet.Network.load(tmp_path / "link.npz")
+
+
+@pytest.mark.parametrize("path", [1, None, 2.5, True])
+def test_save_and_load_refuse_what_is_not_a_path(path):
+    net = refnet.Network.build([3, 4, 2], seed=0)
+    with pytest.raises(TypeError, match="path: expected a file path"):
+        net.save(path)
+    with pytest.raises(TypeError, match="path: expected a file path"):
+        refnet.Network.load(path)
+    with pytest.raises(TypeError, match="path: expected a file path"):
+        datasets.load_mnist(path)
+
+
+def test_save_refuses_a_directory_and_non_finite_weights(tmp_path):
+    net = refnet.Network.build([3, 4, 2], seed=0)
+    with pytest.raises(IsADirectoryError, match="is a directory"):
+        net.save(tmp_path)
+    net.layers[1].W[0, 0] = np.inf
+    with pytest.raises(ValueError, match="NaN or inf"):
+        net.save(tmp_path / "m.npz")
+    assert not (tmp_path / "m.npz").exists()
+
+
+# --- bounded reads (S2, C2) ---------------------------------------------------------------
+
+
+BOMB_MB = 1000  # ~1 MB on disk once deflated
+
+
+@pytest.mark.parametrize(
+    "bomb, match",
+    [
+        ("extra", "unexpected keys"),  # a member the format never uses
+        ("W1", r"W1: expected shape \(3, 4\)"),  # a header inconsistent with the layout
+        ("sizes", "allowed"),  # a 'small' member declaring 1 GB
+        ("layout", "more than the"),  # a layout whose weights exceed free memory
+    ],
+)
+def test_load_rejects_a_zip_bomb_with_bounded_memory(tmp_path, bomb, match):
+    members = model_members()
+    if bomb == "extra":
+        members["junk"] = (npy_header((BOMB_MB << 20,), "u1"), BOMB_MB << 20)
+    elif bomb == "W1":
+        members["W1"] = (npy_header((BOMB_MB << 17,), "<f8"), BOMB_MB << 20)
+    elif bomb == "sizes":
+        members["sizes"] = (npy_header((BOMB_MB << 17,), "<i8"), BOMB_MB << 20)
+    else:
+        members["sizes"] = npy_bytes(np.array([10**6, 10**6, 2], dtype=np.int64))
+    path = tmp_path / "bomb.npz"
+    write_zip(path, members)
+    assert path.stat().st_size < 1.5e6
+    proc = run_python(
+        f"""
+        import resource, refnet
+        base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        try:
+            refnet.Network.load({str(path)!r})
+        except ValueError as err:
+            print("ValueError:", err)
+        grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base
+        print("peak growth MB:", grown / 1024)
+        """,
+        tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "ValueError:" in proc.stdout and "bomb.npz" in proc.stdout, proc.stdout
+    assert re.search(match, proc.stdout), proc.stdout
+    grown = float(proc.stdout.rsplit("peak growth MB:", 1)[1])
+    assert grown < 100, proc.stdout
+
+
+def _mnist_npz_bomb(path):
+    members = {
+        "x_train": (npy_header((1_300_000, 28, 28), "u1"), BOMB_MB << 20),
+        "y_train": npy_bytes(np.zeros(1_300_000, np.uint8)),
+        "x_test": npy_bytes(np.zeros((2, 28, 28), np.uint8)),
+        "y_test": npy_bytes(np.zeros(2, np.uint8)),
+    }
+    write_zip(path, members)
+
+
+def test_load_mnist_rejects_a_zip_bomb_with_bounded_memory(tmp_path):
+    npz = tmp_path / "mnist.npz"
+    _mnist_npz_bomb(npz)
+    idx = tmp_path / "idx"
+    idx.mkdir()
+    header = bytes([0, 0, 8, 3]) + np.array([1_300_000, 28, 28], ">u4").tobytes()
+    with gzip.open(idx / "train-images-idx3-ubyte.gz", "wb") as fh:
+        fh.write(header)
+        for _ in range(BOMB_MB):
+            fh.write(bytes(1 << 20))
+    for name in ("train-labels-idx1-ubyte", "t10k-labels-idx1-ubyte"):
+        (idx / name).write_bytes(bytes([0, 0, 8, 1]) + np.array([2], ">u4").tobytes() + bytes(2))
+    (idx / "t10k-images-idx3-ubyte").write_bytes(
+        bytes([0, 0, 8, 3]) + np.array([2, 28, 28], ">u4").tobytes() + bytes(2 * 784)
+    )
+    for path, file in ((npz, "mnist.npz"), (idx, "train-images-idx3-ubyte.gz")):
+        proc = run_python(
+            f"""
+            import resource, refnet
+            base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            try:
+                refnet.datasets.load_mnist({str(path)!r})
+            except ValueError as err:
+                print("ValueError:", err)
+            grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base
+            print("peak growth MB:", grown / 1024)
+            """,
+            tmp_path,
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert "ValueError:" in proc.stdout and file in proc.stdout, proc.stdout
+        assert "zip bomb" in proc.stdout, proc.stdout
+        assert float(proc.stdout.rsplit("peak growth MB:", 1)[1]) < 100, proc.stdout
+
+
+def test_load_reads_no_more_than_the_header_declares(tmp_path):
+    # W1's data is followed by extra bytes inside its member: refused, not read on.
+    members = model_members()
+    members["W1"] = members["W1"] + bytes(1 << 20)
+    write_zip(tmp_path / "long.npz", members)
+    with pytest.raises(ValueError, match=r"long.npz.*W1: its header declares 96 bytes"):
+        refnet.Network.load(tmp_path / "long.npz")
+
+
+def test_load_accepts_big_endian_weights(tmp_path):
+    members = model_members()
+    net = refnet.Network.build([3, 4, 2], seed=0)
+    members["W1"] = npy_bytes(net.layers[0].W.astype(">f8"))
+    write_zip(tmp_path / "be.npz", members)
+    back = refnet.Network.load(tmp_path / "be.npz")
+    np.testing.assert_array_equal(back.layers[0].W, net.layers[0].W)
+
+
+def test_a_corrupt_gzip_stream_is_a_value_error_naming_the_file(tmp_path):
+    # A stored (uncompressed) deflate block with a broken length field: zlib.error (C2).
+    header = bytes([0, 0, 8, 1]) + np.array([4], ">u4").tobytes()
+    raw = gzip.compress(header + bytes(4), mtime=0)
+    body = bytearray(raw)
+    body[10] = 0x00  # BFINAL=0, BTYPE=00 (stored): then LEN/NLEN must complement
+    body[11:15] = b"\x05\x00\x00\x00"  # LEN = 5, NLEN = 0: invalid stored block lengths
+    bad = tmp_path / "train-labels-idx1-ubyte.gz"
+    bad.write_bytes(bytes(body))
+    with pytest.raises(ValueError, match=r"train-labels-idx1-ubyte.gz: cannot read"):
+        datasets._read_idx(str(bad))
