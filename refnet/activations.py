@@ -247,20 +247,68 @@ def register(
 ) -> Activation:
     """Add an elementwise activation ``name`` with forward ``f(z)`` and derivative ``df``.
 
-    ``df`` takes ``z`` alone or ``(z, a)`` with ``a = f(z)`` the cached output. Returns the
-    new :class:`Activation`. Registering an existing name replaces it.
+    ``df`` takes ``z`` alone, or ``(z, a)`` with ``a = f(z)`` the cached output when it
+    is a Python function of exactly two positional parameters. Anything else (a NumPy
+    ufunc such as ``np.cos``, whose second argument would be ``out=``) is called as
+    ``df(z)``, so the cached ``a`` is never written into. ``f`` and ``df`` are tried on
+    a small float32 and float64 array: each must keep the shape and dtype of ``z``.
+    Returns the new :class:`Activation`. Registering a user name again replaces it;
+    the built-in names cannot be replaced (crosscheck maps them to Keras' own).
     """
     if not isinstance(name, str) or not name:
         raise TypeError(f"name: expected a non-empty str, got {name!r}")
+    if name in _BUILTIN:
+        raise ValueError(
+            f"name: {name!r} is a built-in activation and cannot be replaced; "
+            "register yours under another name"
+        )
     if not callable(f) or not callable(df):
         raise TypeError(
             f"f and df: expected callables, got {type(f).__name__} and {type(df).__name__}"
         )
-    if len(inspect.signature(df).parameters) == 1:
+    if not _takes_cached_output(df):
         one_arg = df
         df = lambda z, a=None: one_arg(z)  # noqa: E731
-    _REGISTRY[name] = Activation(name, f, df, smooth=smooth)
-    return _REGISTRY[name]
+    entry = Activation(name, f, df, smooth=smooth)
+    if _BUILTIN:  # the built-ins below are tested in tests/test_activations.py
+        _probe(entry)
+    _REGISTRY[name] = entry
+    return entry
+
+
+def _takes_cached_output(df: Callable) -> bool:
+    """True for a Python function ``df(z, a)``: exactly two positional parameters."""
+    if not (inspect.isfunction(df) or inspect.ismethod(df)):
+        return False
+    params = inspect.signature(df).parameters.values()
+    positional = [
+        p
+        for p in params
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
+    return len(positional) == 2 and not any(p.kind is p.VAR_POSITIONAL for p in params)
+
+
+def _probe(act: Activation) -> None:
+    """f and df keep z's shape and dtype, for both float dtypes (checked once, here)."""
+    for dtype in (np.float32, np.float64):
+        z = np.linspace(-2, 2, 6, dtype=dtype).reshape(2, 3)
+        for what, fn in (("f", lambda: act.f(z)), ("df", lambda: act.df(z, act.f(z)))):
+            try:
+                out = np.asarray(fn())
+            except Exception as err:
+                raise TypeError(
+                    f"{what}: calling it on a {dtype.__name__} array of shape (2, 3) "
+                    f"raised {type(err).__name__}: {err}"
+                ) from None
+            if out.shape != z.shape or out.dtype != z.dtype:
+                raise TypeError(
+                    f"{what}: expected an array of the input's shape (2, 3) and dtype "
+                    f"{np.dtype(dtype).name}, got shape {out.shape} and dtype {out.dtype}"
+                )
+
+
+_BUILTIN: frozenset[str] = frozenset()
 
 
 for _name, _f, _df, _smooth in [
@@ -279,6 +327,7 @@ for _name, _f, _df, _smooth in [
     register(_name, _f, _df, smooth=_smooth)
 _REGISTRY["swish"] = Activation("swish", silu, silu_prime)  # Keras' alias of silu
 _REGISTRY["softmax"] = Activation("softmax", softmax, None, jvp=softmax_jvp)
+_BUILTIN = frozenset(_REGISTRY)
 
 
 def names() -> list[str]:

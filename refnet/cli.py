@@ -10,6 +10,7 @@ import argparse
 import sys
 
 from .network import Network
+from .params import summary
 from .validation import check_output_folder, check_size
 
 
@@ -21,10 +22,9 @@ def _activations(arg: str | None) -> list[str] | str | None:
 
 
 def _summary(args: argparse.Namespace) -> int:
-    net = Network.build(
-        args.layout, _activations(args.activations), seed=0, dtype=args.dtype
-    )
-    print(net.summary())
+    # Prints the table from the layout alone: nothing is allocated, so a layout too large
+    # to build can still be described.
+    print(summary(args.layout, _activations(args.activations), args.dtype))
     return 0
 
 

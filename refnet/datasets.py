@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .files import MAX_RATIO, RATIO_FREE_BYTES, NpzReader, check_memory, check_path
-from .validation import check_dtype
+from .validation import check_dtype, rng_from
 
 MNIST_NPZ = "mnist.npz"
 MNIST_IDX = {
@@ -71,7 +71,7 @@ def digits(test_size: float = 0.25, seed=0, dtype="float64"):
     y = data.target.astype(np.int64)
     n = X.shape[0]
     n_test = math.ceil(test_size * n)
-    order = np.random.default_rng(seed).permutation(n)
+    order = rng_from(seed).permutation(n)
     test, train = order[:n_test], order[n_test:]
     return X[train], y[train], X[test], y[test]
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from . import losses
 from .network import Network
-from .validation import check_input
+from .validation import check_float, check_input, check_size, rng_from
 
 
 @dataclass
@@ -119,11 +119,15 @@ def gradcheck(
     if not isinstance(net, Network):
         raise TypeError(f"net: expected a refnet.Network, got {type(net).__name__}")
     loss = losses.get(loss)
+    step = check_float(step, "step", minimum=0.0, strict=True)
+    rtol = check_float(rtol, "rtol", minimum=0.0)
+    if max_entries is not None:
+        max_entries = check_size(max_entries, "max_entries")
+    rng = rng_from(seed)
     net64 = _float64_copy(net)
     X = check_input(X, net64.sizes[0], np.dtype(np.float64))
     res = net64.gradients(X, Y, loss)
     y = loss.prepare(Y, res.a[-1])
-    rng = np.random.default_rng(seed)
     floor = 100 * np.finfo(np.float64).eps * max(abs(res.loss), 1.0) / step
     _, base_masks = _loss_from(net64, 0, X, None, y, loss)
 

@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import activations
-from .validation import check_dtype, check_size
+from .validation import check_dtype, check_size, rng_from
 
 # ---------------------------------------------------------------------------------
 # Initializers: (rng, fan_in, fan_out) -> W of shape (fan_in, fan_out), float64
@@ -117,7 +117,7 @@ class Dense:
         self.n_out = check_size(n_out, "n_out")
         self.activation = activations.get(activation)
         dtype = check_dtype(dtype)
-        rng = np.random.default_rng(seed)
+        rng = rng_from(seed)
         self.W = get_initializer(init)(rng, self.n_in, self.n_out).astype(
             dtype
         )  # (n_in, n_out)

@@ -27,8 +27,15 @@ from . import losses
 from . import optimizers as _optimizers
 from .files import NpzReader, atomic_write, check_memory, check_path
 from .layers import Dense
-from .params import count_params, format_summary
-from .validation import check_dtype, check_input, check_rows, check_size, check_sizes
+from .params import count_params, format_summary, layer_activations
+from .validation import (
+    check_dtype,
+    check_input,
+    check_rows,
+    check_size,
+    check_sizes,
+    rng_from,
+)
 
 Array = NDArray[np.floating]
 
@@ -106,19 +113,14 @@ class Network:
         weights in order.
         """
         sizes = check_sizes(sizes)
-        n_layers = len(sizes) - 1
-        if activations is None:
-            activations = ["relu"] * (n_layers - 1) + ["linear"]
-        elif isinstance(activations, str):
-            activations = [activations] * n_layers
-        activations = list(activations)
-        if len(activations) != n_layers:
-            raise ValueError(
-                f"activations: expected {n_layers} (one per layer of {sizes}), "
-                f"got {len(activations)}: {activations}"
-            )
+        activations = layer_activations(sizes, activations)
         dtype = check_dtype(dtype)
-        rng = np.random.default_rng(seed)
+        rng = rng_from(seed)
+        check_memory(  # the initializer draws float64, then casts: both live at once
+            count_params(sizes) * (8 + dtype.itemsize),
+            f"the weights of layout {sizes} in {dtype.name}",
+            "sizes",
+        )
         return cls(
             Dense(n_in, n_out, act, init=init, seed=rng, dtype=dtype)
             for n_in, n_out, act in zip(sizes, sizes[1:], activations)

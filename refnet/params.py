@@ -9,7 +9,8 @@ A dense layer from n_{l-1} to n_l units holds n_{l-1} n_l weights and n_l biases
 
 from __future__ import annotations
 
-from .validation import check_sizes
+from . import activations as _activations
+from .validation import check_dtype, check_sizes
 
 
 def count_params(sizes) -> int:
@@ -20,6 +21,41 @@ def count_params(sizes) -> int:
     """
     sizes = check_sizes(sizes)
     return sum(n_in * n_out + n_out for n_in, n_out in zip(sizes, sizes[1:]))
+
+
+def layer_activations(sizes, activations=None) -> list[str]:
+    """One activation name per layer of ``sizes``: ``None`` gives relu for the hidden
+    layers and linear for the output; one name applies to every layer. Names are checked
+    against the registry."""
+    n_layers = len(sizes) - 1
+    if activations is None:
+        activations = ["relu"] * (n_layers - 1) + ["linear"]
+    elif isinstance(activations, str):
+        activations = [activations] * n_layers
+    try:
+        activations = list(activations)
+    except TypeError:
+        raise TypeError(
+            f"activations: expected a name or one name per layer, got {activations!r}"
+        ) from None
+    if len(activations) != n_layers:
+        raise ValueError(
+            f"activations: expected {n_layers} (one per layer of {sizes}), "
+            f"got {len(activations)}: {activations}"
+        )
+    return [_activations.get(a).name for a in activations]
+
+
+def summary(sizes, activations=None, dtype="float64") -> str:
+    """The summary table of a layout without building it (no weights are allocated).
+
+    >>> print(summary("3-5-2").splitlines()[-2])
+    Total params: 32
+    """
+    sizes = check_sizes(sizes)
+    return format_summary(
+        sizes, layer_activations(sizes, activations), check_dtype(dtype).name
+    )
 
 
 def format_summary(sizes, activations, dtype: str = "float64") -> str:

@@ -41,6 +41,36 @@ def check_size(value, name: str) -> int:
     return int(value)
 
 
+def check_float(value, name: str, minimum: float | None = None, strict: bool = False) -> float:
+    """A finite real number (numpy scalars accepted, bools not), >= or > ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name}: expected a float, got {type(value).__name__} {value!r}")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name}: expected a finite float, got {value}")
+    if minimum is not None and (value < minimum or (strict and value == minimum)):
+        raise ValueError(
+            f"{name}: expected a float {'>' if strict else '>='} {minimum}, got {value}"
+        )
+    return value
+
+
+def rng_from(seed, name: str = "seed") -> np.random.Generator:
+    """``np.random.default_rng(seed)`` for an int >= 0, a Generator or None, with an error
+    that names the argument (NumPy's own does not)."""
+    if isinstance(seed, bool) or not (
+        seed is None
+        or isinstance(seed, (numbers.Integral, np.random.Generator, np.random.SeedSequence))
+    ):
+        raise TypeError(
+            f"{name}: expected an int >= 0, a numpy Generator or None, got "
+            f"{type(seed).__name__} {seed!r}"
+        )
+    if isinstance(seed, numbers.Integral) and seed < 0:
+        raise ValueError(f"{name}: expected an int >= 0, got {seed}")
+    return np.random.default_rng(seed)
+
+
 def check_sizes(sizes, name: str = "sizes") -> list[int]:
     """A layout [n_0, n_1, ..., n_L] of at least two positive ints."""
     if isinstance(sizes, str):

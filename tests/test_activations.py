@@ -283,3 +283,39 @@ def test_register_rejects_non_callables(private_registry):
         activations.register("bad", np.tanh, "not a function")
     with pytest.raises(TypeError, match="name"):
         activations.register("", np.tanh, lambda z: 1 - np.tanh(z) ** 2)
+
+
+def test_register_with_ufunc_derivatives_never_writes_into_the_cached_output(
+    private_registry, rng
+):
+    """np.cos as df(z, a) would be cos(z, out=a): a = sin(z) must stay sin(z) (W4)."""
+    activations.register("sine", np.sin, np.cos)
+    activations.register("absval", np.abs, np.sign)
+    activations.register("expo", np.exp, np.ones_like)  # f' = 1 here, a wrong but valid df
+    X = rng.normal(size=(5, 3))
+    for name, f, df in (
+        ("sine", np.sin, np.cos),
+        ("absval", np.abs, np.sign),
+        ("expo", np.exp, np.ones_like),
+    ):
+        net = refnet.Network.build([3, 2], [name], seed=0)
+        W, b = net.layers[0].W, net.layers[0].b
+        z = X @ W + b  # computed here, independently of the network
+        res = net.gradients(X, np.zeros((5, 2)), "mse")
+        assert_close(res.a[-1], f(z), EXACT_RTOL, f"{name}: a = f(z)")
+        delta = 2 * (f(z) - 0) / z.size * df(z)  # BP1 for mse, by hand
+        assert_close(res.delta[-1], delta, EXACT_RTOL, f"{name}: delta")
+
+
+def test_register_refuses_builtins_and_functions_that_change_shape_or_dtype(
+    private_registry,
+):
+    with pytest.raises(ValueError, match="name: 'relu' is a built-in"):
+        activations.register("relu", np.tanh, lambda z: 1 - np.tanh(z) ** 2)
+    with pytest.raises(TypeError, match="f: expected .* dtype float32, got .* float64"):
+        activations.register("up", lambda z: z.astype(np.float64), lambda z: z)
+    with pytest.raises(TypeError, match=r"df: expected .* shape \(2, 3\) .*, got shape \(\)"):
+        activations.register("scalar", np.tanh, lambda z: 1.0)
+    with pytest.raises(TypeError, match="df: calling it .* raised ZeroDivisionError"):
+        activations.register("boom", np.tanh, lambda z: 1 / 0)
+    assert activations.get("relu").f is not np.tanh

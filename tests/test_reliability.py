@@ -1,0 +1,136 @@
+"""Findings of the reliability review that are about arguments, not files.
+
+W5 (gradcheck arguments that made it meaningless), C1 (a summary allocated the weights,
+a huge layout died in a MemoryError traceback), C3 (seeds were never validated). Each
+test failed on the tree the review audited.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import refnet
+from refnet import datasets
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# --- W5: gradcheck -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"max_entries": 0}, ValueError, "max_entries: expected a positive int, got 0"),
+        ({"max_entries": -1}, ValueError, "max_entries: expected a positive int"),
+        ({"max_entries": 2.5}, TypeError, "max_entries: expected a positive int"),
+        ({"step": 0}, ValueError, "step: expected a float > 0"),
+        ({"step": float("nan")}, ValueError, "step: expected a finite float"),
+        ({"rtol": -1}, ValueError, "rtol: expected a float >= 0"),
+        ({"rtol": float("nan")}, ValueError, "rtol: expected a finite float"),
+        ({"seed": -1}, ValueError, "seed: expected an int >= 0, got -1"),
+    ],
+)
+def test_gradcheck_refuses_arguments_that_make_it_meaningless(kwargs, error, match):
+    net = refnet.Network.build([3, 4, 2], ["tanh", "linear"], seed=0)
+    X = np.random.default_rng(0).normal(size=(5, 3))
+    with pytest.raises(error, match=match):
+        refnet.gradcheck(net, X, np.zeros((5, 2)), "mse", **kwargs)
+
+
+def test_gradcheck_with_one_entry_per_tensor_still_catches_a_wrong_gradient():
+    """The review's case: dW1 three times too large passed with max_entries=0."""
+
+    class Wrong(refnet.Network):
+        def gradients(self, X, Y, loss="mse"):
+            res = super().gradients(X, Y, loss)
+            res.dW[0] = 3 * res.dW[0]
+            return res
+
+    net = refnet.Network.build([3, 4, 2], ["tanh", "linear"], seed=0)
+    wrong = Wrong(net.layers)
+    X = np.random.default_rng(0).normal(size=(5, 3))
+    Y = np.random.default_rng(1).normal(size=(5, 2))
+    assert refnet.gradcheck(net, X, Y, "mse", max_entries=1).ok
+    assert not refnet.gradcheck(wrong, X, Y, "mse", max_entries=1).ok
+
+
+# --- C3: seeds ---------------------------------------------------------------------------
+
+
+def _digits(seed):
+    pytest.importorskip("sklearn")
+    return datasets.digits(seed=seed)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda seed: refnet.Network.build([3, 2], seed=seed),
+        lambda seed: refnet.Dense(3, 2, seed=seed),
+        _digits,
+    ],
+    ids=["build", "Dense", "digits"],
+)
+@pytest.mark.parametrize(
+    "seed, error, match",
+    [
+        (-1, ValueError, r"seed: expected an int >= 0, got -1"),
+        ("abc", TypeError, r"seed: expected an int >= 0, a numpy Generator or None, got str"),
+        (1.5, TypeError, r"seed: expected .* got float 1.5"),
+        (True, TypeError, r"seed: expected .* got bool"),
+    ],
+)
+def test_bad_seeds_are_named(call, seed, error, match):
+    with pytest.raises(error, match=match):
+        call(seed)
+
+
+def test_seeds_that_numpy_accepts_still_work():
+    a = refnet.Network.build([3, 2], seed=np.int64(7)).get_weights()
+    b = refnet.Network.build([3, 2], seed=np.random.default_rng(7)).get_weights()
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
+
+
+# --- C1: memory before allocating ---------------------------------------------------------
+
+
+def test_a_layout_beyond_free_memory_is_refused_before_allocating():
+    with pytest.raises(ValueError, match=r"sizes: the weights of layout .* needs .* GiB") as info:
+        refnet.Network.build([100_000, 100_000, 10])
+    assert "memory available" in str(info.value)
+
+
+def test_summary_of_a_huge_layout_allocates_nothing():
+    """74.5 GiB of weights would be needed to build it; the table needs none. Run under
+    a 4 GiB address-space limit: any attempt to allocate the weights would fail."""
+    code = (
+        "import resource, sys\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))\n"
+        "from refnet.cli import main\n"
+        "sys.exit(main(['summary', '100000-100000-10']))\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    # PC1 by hand: 100000*100000 + 100000 + 100000*10 + 10
+    assert f"Total params: {100000 * 100000 + 100000 + 100000 * 10 + 10:,}" in proc.stdout
+
+
+def test_summary_function_matches_the_built_network():
+    net = refnet.Network.build([3, 5, 2], ["tanh", "softmax"], dtype="float32")
+    assert refnet.params.summary("3-5-2", ["tanh", "softmax"], "float32") == net.summary()
+    with pytest.raises(ValueError, match="activation: unknown name 'nope'"):
+        refnet.params.summary("3-5-2", "nope")
+    with pytest.raises(ValueError, match="activations: expected 2"):
+        refnet.params.summary("3-5-2", ["relu"])
