@@ -43,6 +43,9 @@ class Row:
         Why the row failed outright (shape, dtype) or which quirk tolerance applies.
     scale : float
         max |ref|: ``max_abs_err / scale`` is the error relative to the tensor's scale.
+    verdict : str
+        "ok", "FAIL", or "NONFINITE" when both sides hold NaN or inf at the same entries:
+        they "agree" on garbage, which checks nothing, so the row does not pass.
     """
 
     name: str
@@ -56,6 +59,11 @@ class Row:
     ratio: float
     note: str = ""
     scale: float = math.nan
+    verdict: str = ""
+
+    def __post_init__(self):
+        if not self.verdict:
+            self.verdict = "ok" if self.ok else "FAIL"
 
     @property
     def scaled_err(self) -> float:
@@ -114,11 +122,16 @@ class Report:
             lines.append(
                 f"{r.name:<10}{str(r.shape):<13}{_fmt(r.max_abs_err):>12}"
                 f"{_fmt(r.norm_err):>10}{r.rtol:>10.1e}{r.ratio:>9.2g}  {where:<12}"
-                f"{'ok' if r.ok else 'FAIL'}{'  ' + r.note if r.note else ''}"
+                f"{r.verdict}{'  ' + r.note if r.note else ''}"
             )
         first = self.first_failure
         if first is None:
             lines.append(f"PASS: {len(self.rows)} quantities agree")
+        elif first.verdict == "NONFINITE":
+            lines.append(
+                f"NONFINITE: both sides hold NaN or inf from {first.name} on; nothing "
+                "was compared there (overflow in the inputs or weights?)"
+            )
         else:
             lines.append(f"FAIL: first mismatch at {first.name}")
         lines.extend(f"note: {note}" for note in self.notes)

@@ -142,11 +142,14 @@ def compare_tensor(
     g = got_arr.astype(np.float64)
     r = ref_arr.astype(np.float64)
     if not (np.isfinite(g).all() and np.isfinite(r).all()):
+        # Never a pass: equal NaN/inf on both sides is agreement on garbage (NONFINITE);
+        # anything else is a mismatch.
         same = bool(np.array_equal(g, r, equal_nan=True))
-        bad = 0.0 if same else math.inf
+        where = _index(int(np.argmin(np.isfinite(r) & np.isfinite(g))), shape)
         return Row(
-            name, shape, bad, bad, rtol, math.nan, same and dtype_ok, None, bad,
-            note or "non-finite values",
+            name, shape, math.inf, math.inf, rtol, math.nan, False, where, math.inf,
+            note or ("NaN or inf on both sides" if same else "non-finite values"),
+            verdict="NONFINITE" if same else "FAIL",
         )  # fmt: skip
     m = np.abs(r)
     if magnitude is not None:

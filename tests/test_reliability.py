@@ -134,3 +134,34 @@ def test_summary_function_matches_the_built_network():
         refnet.params.summary("3-5-2", "nope")
     with pytest.raises(ValueError, match="activations: expected 2"):
         refnet.params.summary("3-5-2", ["relu"])
+
+
+# --- W1: crosscheck never passes garbage ---------------------------------------------------
+
+
+def test_compare_tensor_never_passes_nan_or_inf():
+    from crosscheck.tolerance import compare_tensor
+
+    both = compare_tensor("dW1", np.array([1.0, np.nan]), np.array([1.0, np.nan]), 1e-6)
+    assert not both.ok and both.verdict == "NONFINITE" and both.where == (1,)
+    one = compare_tensor("dW1", np.array([1.0, np.inf]), np.array([1.0, 2.0]), 1e-6)
+    assert not one.ok and one.verdict == "FAIL"
+    fine = compare_tensor("dW1", np.array([1.0, 2.0]), np.array([1.0, 2.0]), 1e-6)
+    assert fine.ok and fine.verdict == "ok"
+
+
+def test_crosscheck_reports_overflow_on_both_sides_as_nonfinite_not_pass():
+    """The review's reproducer: inputs of 1e308 overflow in both refnet and TF."""
+    pytest.importorskip("tensorflow")
+    import crosscheck
+
+    net = refnet.Network.build([3, 5, 2], ["linear", "linear"], seed=0)
+    W = net.get_weights()
+    W[0][:] = 1
+    W[2][:] = 1
+    net.set_weights(W)
+    with np.errstate(over="ignore", invalid="ignore"):
+        report = crosscheck.compare(net, np.full((4, 3), 1e308), np.zeros((4, 2)), "mse")
+    assert not report.ok
+    assert report.row("loss").verdict == "NONFINITE"
+    assert "NONFINITE: both sides hold NaN or inf" in str(report)
