@@ -165,3 +165,32 @@ def test_crosscheck_reports_overflow_on_both_sides_as_nonfinite_not_pass():
     assert not report.ok
     assert report.row("loss").verdict == "NONFINITE"
     assert "NONFINITE: both sides hold NaN or inf" in str(report)
+
+
+# --- portable installs -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "platform, machine, expected",
+    [
+        ("linux", "x86_64", "tensorflow-cpu"),
+        ("win32", "AMD64", "tensorflow-cpu"),
+        ("darwin", "arm64", "tensorflow"),  # no tensorflow-cpu wheel for Apple silicon
+        ("darwin", "x86_64", "tensorflow"),
+        ("linux", "aarch64", "tensorflow"),
+    ],
+)
+def test_the_tf_extra_picks_exactly_one_tensorflow_wheel_per_platform(
+    platform, machine, expected
+):
+    tomllib = pytest.importorskip("tomllib")  # Python >= 3.11
+    requirements = pytest.importorskip("packaging.requirements")
+    with open(ROOT / "pyproject.toml", "rb") as fh:
+        extra = tomllib.load(fh)["project"]["optional-dependencies"]["tf"]
+    env = {"sys_platform": platform, "platform_machine": machine}
+    chosen = [
+        r.name
+        for r in map(requirements.Requirement, extra)
+        if r.name.startswith("tensorflow") and (r.marker is None or r.marker.evaluate(env))
+    ]
+    assert chosen == [expected]
