@@ -4,7 +4,8 @@ Each :class:`Case` is one network, one batch and one loss; :func:`run_case` buil
 network with refnet, draws the data from the case's seed and returns compare's Report.
 The matrix holds the seed examples (3-5-2, 784-256-128-10, 784-512-10 with a softmax
 output and categorical cross-entropy), every activation as a hidden layer in float32 and
-float64, every loss at depths 1 to 6, and batch sizes 1 and larger.
+float64, categorical cross-entropy on sigmoid and softplus outputs (rows that do not sum
+to 1), every loss at depths 1 to 6, and batch sizes 1 and larger.
 """
 
 from __future__ import annotations
@@ -113,6 +114,11 @@ def builtin_matrix(seed: int = 0) -> list[Case]:
             )
     for dtype in DTYPES:  # softmax as a hidden layer (its Jacobian inside the network)
         cases.append(Case((5, 7, 4), ("softmax", "linear"), "mse", dtype, 9, seed))
+    for dtype in DTYPES:  # categorical CE on rows that do not sum to 1: LS3's 1/s term
+        cases += [
+            Case((6, 8, 4), ("tanh", "sigmoid"), "categorical_cross_entropy", dtype, 8, seed + 1),
+            Case((6, 8, 4), ("relu", "softplus"), "categorical_cross_entropy", dtype, 8, seed),
+        ]  # fmt: skip
     rng = np.random.default_rng(seed)
     for depth in range(1, 7):  # depths 1-6, every loss, both dtypes, mixed activations
         for j, loss in enumerate(LOSSES):

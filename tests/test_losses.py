@@ -274,3 +274,16 @@ def test_unknown_loss_lists_the_choices():
         losses.get("hinge")
     for name in ALL:
         assert repr(name) in str(info.value)
+
+
+def test_categorical_cross_entropy_gradient_on_rows_that_do_not_sum_to_one(rng):
+    """Keras renormalises a / sum(a) before the log (LS3), so dL/da carries a 1 / s term
+    that vanishes whenever the rows already sum to 1: feed sigmoid-like outputs in (0, 1)
+    whose rows sum to anything, and check against central differences."""
+    loss = losses.get("categorical_cross_entropy")
+    a = rng.uniform(0.05, 0.95, size=(5, 4))
+    a[:, 0] += 0.3  # moves the row sums away from 1 (checked below)
+    assert np.abs(a.sum(axis=1) - 1).min() > 0.05  # really not normalised
+    y = loss.prepare(targets_for("categorical_cross_entropy", rng, 5, 4), a)
+    value, grad = loss_and_grad("categorical_cross_entropy", a, y)
+    assert_close(grad, numeric_grad(loss.value, a, y), FD_RTOL, "dL/da, rows not summing to 1")

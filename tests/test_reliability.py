@@ -194,3 +194,41 @@ def test_the_tf_extra_picks_exactly_one_tensorflow_wheel_per_platform(
         if r.name.startswith("tensorflow") and (r.marker is None or r.marker.evaluate(env))
     ]
     assert chosen == [expected]
+
+
+# --- tests that kill the mutants the review found surviving ---------------------------------
+
+
+def test_the_builtin_matrix_covers_every_activation_and_loss():
+    """A matrix that silently dropped an activation or a loss would still pass."""
+    pytest.importorskip("tensorflow")
+    from crosscheck.matrix import builtin_matrix
+
+    cases = builtin_matrix()
+    assert {a for c in cases for a in c.activations} == set(refnet.activations.names())
+    assert {c.loss for c in cases} == set(refnet.losses.names())
+    hidden = {a for c in cases for a in c.activations[:-1]}
+    assert hidden == set(refnet.activations.names())  # each one inside a network too
+    unnormalised = [
+        c for c in cases
+        if c.loss == "categorical_cross_entropy" and c.activations[-1] != "softmax"
+    ]
+    assert {c.dtype for c in unnormalised} == {"float32", "float64"}
+
+
+def test_the_training_report_keeps_each_tensors_worst_step():
+    """A failing step must fail the row whichever step comes first (not the best step)."""
+    pytest.importorskip("tensorflow")
+    from crosscheck.training import _Tracker
+
+    w0 = [np.zeros((2, 2)), np.zeros(2)]
+    ref = [np.ones((2, 2)), np.ones(2)]
+    off = [np.ones((2, 2)) + 0.5, np.ones(2)]  # W1 wrong by 0.5: far beyond any rtol
+    for bad_step in (1, 2):
+        tracker = _Tracker("update", w0, rtol=1e-12)
+        for step in (1, 2):
+            tracker.add(step, off if step == bad_step else ref, ref)
+        rows = {r.name: r for r in tracker.rows()}
+        assert not rows["update/W1"].ok
+        assert rows["update/W1"].note.startswith(f"step {bad_step};")
+        assert rows["update/b1"].ok
