@@ -232,3 +232,39 @@ def test_the_training_report_keeps_each_tensors_worst_step():
         assert not rows["update/W1"].ok
         assert rows["update/W1"].note.startswith(f"step {bad_step};")
         assert rows["update/b1"].ok
+
+
+# --- no spurious FAIL at a kink --------------------------------------------------------------
+
+
+def test_a_relu_mask_flipped_by_rounding_is_not_a_fail():
+    """The review's reproducer: z3[54, 37] = 5.1e-9 lies within float32 rounding of relu's
+    kink, refnet's and TF's z land on opposite sides, and every row from delta3 down was
+    1e3 times over tolerance. Now both sides use one mask and the note names the entry."""
+    pytest.importorskip("tensorflow")
+    from crosscheck.matrix import Case, run_case
+
+    case = Case(
+        layout=(23, 13, 33, 64, 1, 1),
+        activations=("silu", "silu", "relu", "linear", "linear"),
+        loss="mse", dtype="float32", batch=55, seed=57727,
+    )  # fmt: skip
+    report = run_case(case)
+    assert report.ok, str(report)
+    assert any(n.startswith("kink: z3[54, 37]") for n in report.notes), report.notes
+
+
+def test_kink_entries_only_pins_differences_of_rounding():
+    pytest.importorskip("tensorflow")
+    from crosscheck.check import kink_entries
+
+    net = refnet.Network.build([2, 3], ["relu"], seed=0, dtype="float32")
+    X = np.ones((1, 2), np.float32)
+    res = net.gradients(X, np.zeros((1, 3)), "mse")
+    z = res.z[0].copy()
+    z[0] = [1e-9, 1e-3, -2e-9]
+    res.z[0] = z
+    tf_z = [np.array([[-1e-9, -1e-3, 1e-9]], np.float32)]
+    (pin,) = kink_entries(net, res, tf_z, rtol=1e-6)
+    # entries 0 and 2 straddle 0 by rounding; entry 1 differs by 2e-3: a real difference
+    assert pin[0].tolist() == [[True, False, True]]
