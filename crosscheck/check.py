@@ -255,6 +255,8 @@ def compare(
     if not isinstance(net, refnet.Network):
         raise TypeError(f"net: expected refnet.Network, got {type(net).__name__}")
     loss_name = refnet.losses.get(loss).name
+    if isinstance(c, bool) or not isinstance(c, (int, float)) or not 0 < c < 1e6:
+        raise ValueError(f"c: expected a safety factor in (0, 1e6), got {c!r}")
     res = net.gradients(X, Y, loss)  # the user's backprop, validated there
     x = check_input(X, net.sizes[0], net.dtype)
     if model is None:

@@ -45,7 +45,7 @@ import numpy as np
 
 import refnet
 from refnet import optimizers as ropt
-from refnet.validation import check_size
+from refnet.validation import check_input, check_rows, check_size
 
 from .keras_bridge import to_keras
 from .report import Report, Row
@@ -265,11 +265,15 @@ def compare_training(
         raise ValueError(
             f"gradients: expected 'update', 'tape' or 'both', got {gradients!r}"
         )
+    if not isinstance(net, refnet.Network):
+        raise TypeError(f"net: expected refnet.Network, got {type(net).__name__}")
+    optimizer = refnet.optimizers.get(optimizer)  # a name gives Keras' defaults
     steps = check_size(steps, "steps")
     dtype = net.dtype
-    X = np.asarray(X, dtype=dtype)
+    X = check_input(X, net.sizes[0], dtype)
     n = X.shape[0]
-    batch = n if batch_size is None else min(batch_size, n)
+    check_rows(Y, n)
+    batch = n if batch_size is None else min(check_size(batch_size, "batch_size"), n)
     w0 = [np.asarray(w, dtype=np.float64) for w in net.get_weights()]
     reduction = max(max(net.sizes), batch)
     rtol = training_rtol(dtype, reduction, len(net.layers), steps)

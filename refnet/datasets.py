@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gzip
 import math
+import numbers
 import os
 import zlib
 
@@ -61,8 +62,9 @@ def digits(test_size: float = 0.25, seed=0, dtype="float64"):
             "refnet.datasets.digits needs scikit-learn, which bundles the data: "
             "pip install scikit-learn (or refnet's extra: pip install 'refnet[examples]')"
         ) from None
-    if isinstance(test_size, bool) or not isinstance(test_size, (int, float)):
+    if isinstance(test_size, bool) or not isinstance(test_size, numbers.Real):
         raise TypeError(f"test_size: expected a float in (0, 1), got {test_size!r}")
+    test_size = float(test_size)
     if not 0 < test_size < 1:
         raise ValueError(f"test_size: expected a float in (0, 1), got {test_size}")
     dtype = check_dtype(dtype)
@@ -71,6 +73,11 @@ def digits(test_size: float = 0.25, seed=0, dtype="float64"):
     y = data.target.astype(np.int64)
     n = X.shape[0]
     n_test = math.ceil(test_size * n)
+    if n_test >= n:
+        raise ValueError(
+            f"test_size: {test_size} leaves no training rows of the {n} images "
+            f"(ceil({test_size} * {n}) = {n_test} test rows)"
+        )
     order = rng_from(seed).permutation(n)
     test, train = order[:n_test], order[n_test:]
     return X[train], y[train], X[test], y[test]
@@ -115,9 +122,21 @@ def load_mnist(path, dtype="float64"):
     else:
         raise FileNotFoundError(f"path: no such file or directory {path!r}. {_WHERE}.")
     out = []
+    where = raw.get("_files", {})
+    train_x, test_x = raw["x_train"], raw["x_test"]
+    if train_x.shape[1:] != test_x.shape[1:]:
+        files = {where.get("x_train", path), where.get("x_test", path)}
+        raise ValueError(
+            f"{' and '.join(sorted(files))}: expected train and test images of one "
+            f"size, got {train_x.shape[1:]} and {test_x.shape[1:]}"
+        )
     for split in ("train", "test"):
         x, y = raw[f"x_{split}"], raw[f"y_{split}"]
-        where = raw.get("_files", {})
+        if x.shape[0] == 0 or math.prod(x.shape[1:]) == 0:
+            raise ValueError(
+                f"{where.get(f'x_{split}', path)}: expected at least one image of at "
+                f"least one pixel in x_{split}, got shape {x.shape}"
+            )
         if x.ndim < 2 or x.shape[0] != y.shape[0] or y.ndim != 1:
             files = {where.get(f"x_{split}", path), where.get(f"y_{split}", path)}
             raise ValueError(

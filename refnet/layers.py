@@ -73,6 +73,11 @@ INITIALIZERS: dict[str, Callable[[np.random.Generator, int, int], NDArray]] = {
 
 def get_initializer(name: str) -> Callable[[np.random.Generator, int, int], NDArray]:
     """Look up an initializer; ValueError naming the choices for an unknown name."""
+    if not isinstance(name, str):
+        raise TypeError(
+            f"init: expected a name (str), one of {sorted(INITIALIZERS)}, got "
+            f"{type(name).__name__} {name!r}"
+        )
     if name not in INITIALIZERS:
         raise ValueError(
             f"init: unknown name {name!r}; expected one of {sorted(INITIALIZERS)}"

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -81,6 +82,11 @@ class Network:
     """
 
     def __init__(self, layers):
+        if isinstance(layers, Dense) or not isinstance(layers, Iterable):
+            raise TypeError(
+                "layers: expected a sequence of refnet.Dense layers, got "
+                f"{type(layers).__name__}"
+            )
         layers = list(layers)
         if not layers:
             raise ValueError("layers: expected at least one Dense layer, got none")
@@ -88,6 +94,13 @@ class Network:
             if not isinstance(layer, Dense):
                 raise TypeError(
                     f"layers[{i}]: expected refnet.Dense, got {type(layer).__name__}"
+                )
+        for i, layer in enumerate(layers):
+            first = next(j for j, other in enumerate(layers) if other is layer)
+            if first != i:  # one object twice would share W: set_weights, Adam and save
+                raise ValueError(  # would each see it differently
+                    f"layers[{i}]: the same Dense object as layers[{first}]; weight "
+                    "sharing is not supported (build a new Dense for each layer)"
                 )
         for i, (prev, nxt) in enumerate(zip(layers, layers[1:])):
             if prev.n_out != nxt.n_in:
@@ -160,6 +173,11 @@ class Network:
 
     def set_weights(self, weights) -> None:
         """Set [W1, b1, W2, b2, ...]; shapes must match exactly; values are copied and cast."""
+        if isinstance(weights, np.ndarray) or not isinstance(weights, Iterable):
+            raise TypeError(
+                "weights: expected a list of arrays [W1, b1, W2, b2, ...], got "
+                f"{type(weights).__name__}"
+            )
         weights = list(weights)
         if len(weights) != 2 * len(self.layers):
             raise ValueError(
@@ -167,7 +185,12 @@ class Network:
             )
         checked = []
         for i, (w, ref) in enumerate(zip(weights, self.get_weights())):
-            w = np.asarray(w)
+            try:
+                w = np.asarray(w)
+            except (ValueError, TypeError) as err:  # ragged nested lists
+                raise ValueError(
+                    f"weights[{i}]: expected an array of shape {ref.shape}, got {err}"
+                ) from None
             if w.shape != ref.shape:
                 raise ValueError(
                     f"weights[{i}]: expected shape {ref.shape}, got {w.shape}"

@@ -268,3 +268,83 @@ def test_kink_entries_only_pins_differences_of_rounding():
     (pin,) = kink_entries(net, res, tf_z, rtol=1e-6)
     # entries 0 and 2 straddle 0 by rounding; entry 1 differs by 2e-3: a real difference
     assert pin[0].tolist() == [[True, False, True]]
+
+
+# --- C6, C7, W6, W9: arguments named ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"batch_size": 2.5}, TypeError, "batch_size: expected a positive int"),
+        ({"batch_size": 0}, ValueError, "batch_size: expected a positive int"),
+        ({"optimizer": "adam"}, None, None),  # a name gives Keras' defaults
+        ({"optimizer": "nope"}, ValueError, "optimizer"),
+    ],
+)
+def test_compare_training_arguments_are_named(kwargs, error, match):
+    pytest.importorskip("tensorflow")
+    from crosscheck.training import compare_training
+
+    net = refnet.Network.build([3, 4, 2], seed=0)
+    X = np.random.default_rng(0).normal(size=(6, 3))
+    args = {"optimizer": refnet.optimizers.SGD(0.1), "steps": 2} | kwargs
+    if error is None:
+        assert compare_training(net, X, np.zeros((6, 2)), "mse", **args).ok
+    else:
+        with pytest.raises(error, match=match):
+            compare_training(net, X, np.zeros((6, 2)), "mse", **args)
+
+
+@pytest.mark.parametrize("c", [-1, float("nan"), 1e30, 0])
+def test_compare_refuses_a_meaningless_safety_factor(c):
+    pytest.importorskip("tensorflow")
+    import crosscheck
+
+    net = refnet.Network.build([3, 2], seed=0)
+    with pytest.raises(ValueError, match="c: expected a safety factor"):
+        crosscheck.compare(net, np.ones((2, 3)), np.zeros((2, 2)), "mse", c=c)
+
+
+def test_network_and_weights_arguments_are_named():
+    dense = refnet.Dense(3, 3)
+    with pytest.raises(TypeError, match="layers: expected a sequence of refnet.Dense"):
+        refnet.Network(None)
+    with pytest.raises(TypeError, match="layers: expected a sequence of refnet.Dense"):
+        refnet.Network(dense)
+    with pytest.raises(ValueError, match=r"layers\[1\]: the same Dense object as layers\[0\]"):
+        refnet.Network([dense, dense])
+    net = refnet.Network.build([3, 2], seed=0)
+    with pytest.raises(TypeError, match="weights: expected a list of arrays"):
+        net.set_weights(None)
+    with pytest.raises(ValueError, match=r"weights\[0\]: expected an array of shape \(3, 2\)"):
+        net.set_weights([[[1, 2], [3]], np.zeros(2)])
+    with pytest.raises(TypeError, match="activations: expected a name or one name per layer"):
+        refnet.Network.build([3, 2], activations=5)
+    with pytest.raises(TypeError, match="init: expected a name"):
+        refnet.Network.build([3, 2], init=["zeros"])
+
+
+def test_digits_split_arguments():
+    pytest.importorskip("sklearn")
+    a = datasets.digits(test_size=np.float32(0.25))
+    b = datasets.digits(test_size=0.25)
+    np.testing.assert_array_equal(a[3], b[3])
+    with pytest.raises(ValueError, match="test_size: 0.9999 leaves no training rows"):
+        datasets.digits(test_size=0.9999)
+
+
+def test_load_mnist_refuses_train_and_test_images_of_different_sizes(tmp_path):
+    rng = np.random.default_rng(0)
+    raw = {
+        "x_train": rng.integers(0, 256, (4, 28, 28), dtype=np.uint8),
+        "y_train": np.arange(4),
+        "x_test": rng.integers(0, 256, (2, 20, 20), dtype=np.uint8),
+        "y_test": np.arange(2),
+    }
+    np.savez(tmp_path / "mnist.npz", **raw)
+    with pytest.raises(ValueError, match=r"images of one size, got \(28, 28\) and \(20, 20\)"):
+        datasets.load_mnist(tmp_path / "mnist.npz")
+    np.savez(tmp_path / "mnist.npz", **(raw | {"x_test": np.zeros((0, 28, 28), np.uint8), "y_test": np.zeros(0, int)}))
+    with pytest.raises(ValueError, match=r"at least one image .* x_test, got shape \(0, 28, 28\)"):
+        datasets.load_mnist(tmp_path / "mnist.npz")
