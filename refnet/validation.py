@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numbers
 import os
+import tempfile
 
 import numpy as np
 from numpy.typing import NDArray
@@ -143,9 +144,43 @@ def check_rows(Y, n: int, name: str = "Y") -> None:
         raise ValueError(f"{name}: expected {n} rows to match X, got shape {shape}")
 
 
-def check_output_folder(path: str | None, name: str) -> None:
-    """The folder a file will be written to exists (checked before a long run, not after)."""
-    if path is not None:
-        folder = os.path.dirname(os.path.abspath(path))
-        if not os.path.isdir(folder):
-            raise ValueError(f"{name}: expected an existing folder, got {folder!r}")
+def check_output_folder(
+    path: str | None, name: str, inputs=(), overwrite: bool = True
+) -> None:
+    """A file can be written at ``path``: checked before a long run, not after it.
+
+    The folder exists and is writable (a temporary file is created and removed there,
+    which also catches read-only and immutable folders), ``path`` is not a directory or a
+    device (/dev/full), not one of the ``inputs`` (``{flag: path}`` or paths), and, with
+    ``overwrite=False``, does not exist yet. ``name`` is the flag or argument blamed.
+    """
+    if path is None:
+        return
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise ValueError(f"{name}: expected an existing folder, got {folder!r}")
+    if os.path.isdir(path):
+        raise ValueError(f"{name}: expected a file path, got the folder {path!r}")
+    if os.path.exists(path) and not os.path.isfile(path):
+        raise ValueError(f"{name}: expected a regular file path, got {path!r}")
+    if os.path.isfile(path) and not overwrite:
+        raise ValueError(
+            f"{name}: {path!r} exists; refusing to overwrite it (choose another path "
+            "or remove it first)"
+        )
+    items = inputs.items() if isinstance(inputs, dict) else ((None, p) for p in inputs)
+    for flag, other in items:
+        if other is not None and os.path.exists(other) and os.path.exists(path):
+            if os.path.samefile(path, other):
+                raise ValueError(
+                    f"{name}: {path!r} is the input{' ' + flag if flag else ''}; "
+                    "writing there would destroy it"
+                )
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as err:
+        raise ValueError(
+            f"{name}: cannot write in the folder {folder!r} ({err.strerror or err})"
+        ) from None

@@ -348,3 +348,29 @@ def test_load_mnist_refuses_train_and_test_images_of_different_sizes(tmp_path):
     np.savez(tmp_path / "mnist.npz", **(raw | {"x_test": np.zeros((0, 28, 28), np.uint8), "y_test": np.zeros(0, int)}))
     with pytest.raises(ValueError, match=r"at least one image .* x_test, got shape \(0, 28, 28\)"):
         datasets.load_mnist(tmp_path / "mnist.npz")
+
+
+# --- S5: output paths checked before the work ----------------------------------------------
+
+
+def test_output_paths_are_checked_before_any_work(tmp_path):
+    from refnet.validation import check_output_folder
+
+    data = tmp_path / "mnist.npz"
+    data.write_bytes(b"data")
+    cases = [
+        (tmp_path, "expected a file path, got the folder"),
+        ("/dev/full", "expected a regular file path"),
+        ("/proc/out.json", "cannot write in the folder '/proc'"),
+        (tmp_path / "absent" / "m.npz", "expected an existing folder"),
+    ]
+    for path, match in cases:
+        with pytest.raises(ValueError, match="^--save: ") as info:
+            check_output_folder(str(path), "--save")
+        assert match in str(info.value)
+    with pytest.raises(ValueError, match="--save: .* is the input --data"):
+        check_output_folder(str(data), "--save", inputs={"--data": str(data)})
+    with pytest.raises(ValueError, match="--save: .* exists; refusing to overwrite"):
+        check_output_folder(str(data), "--save", overwrite=False)
+    check_output_folder(str(tmp_path / "new.npz"), "--save", overwrite=False)  # fine
+    assert sorted(os.listdir(tmp_path)) == ["mnist.npz"]  # the probe left nothing
