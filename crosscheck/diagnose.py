@@ -56,7 +56,8 @@ class Reference:
     """refnet's quantities in refnet's layout, scaled to the user's cost (see mine.py).
 
     ``z``, ``delta``, ``dW``, ``db``, ``W``, ``acts`` have one entry per layer (0-based);
-    ``a`` starts with a[0] = X. ``g_out`` is dL/da[L] in the user's cost.
+    ``a`` starts with a[0] = X. ``g_out`` is dL/da[L] in the user's cost, as a hand
+derivation writes it; ``g_keras`` the same as refnet's loss computes it.
     """
 
     loss_name: str
@@ -70,6 +71,7 @@ class Reference:
     acts: list
     y: np.ndarray
     g_out: np.ndarray
+    g_keras: np.ndarray  # dL/da[L] as refnet's loss computes it (LS3 renormalises)
     c: float  # L_user = c * L_refnet(reduction) + l2_eff * sum W^2
     l2_eff: float
     conv: object  # crosscheck.conventions.Convention
@@ -142,9 +144,10 @@ def _delta_hypotheses(ref: Reference, i: int) -> list[Hypothesis]:
             out.append((f"the f_L'(z[L]) factor of BP1 is missing: delta{l} = dL/da[L] "
                         f"without the {act.name} derivative", lambda: g))  # fmt: skip
         if act.name == "softmax":
-            out.append(("softmax's Jacobian is taken as its diagonal, delta = g * a (1 - a); "
-                        "use the Jacobian product a * (g - sum(g * a)) (SM1)",
-                        lambda: g * a * (1 - a)))  # fmt: skip
+            for g_out in (g, ref.g_keras):  # the textbook dL/da, and Keras' renormalised one
+                out.append(("softmax's Jacobian is taken as its diagonal, delta = g * a (1 - a); "
+                            "use the Jacobian product a * (g - sum(g * a)) (SM1)",
+                            lambda g_out=g_out: g_out * a * (1 - a)))  # fmt: skip
         if ref.loss_name == "softmax_cross_entropy":
             scale = ref.c / (ref.n if ref.conv.reduction == "mean" else 1)
             out.append(("the softmax is missing from the cross-entropy's delta: you have "

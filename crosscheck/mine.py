@@ -401,12 +401,22 @@ def _reference(net, conv, X, Y, loss: str, prob) -> Reference:
         delta=[d * t for d in res.delta], dW=[d * t for d in res.dW],
         db=[d * t for d in res.db], W=[la.W for la in net.layers],
         acts=[la.activation for la in net.layers], y=y,
-        g_out=loss_obj.grad(res.a[-1], y) * t, c=c, l2_eff=conv.l2_eff, conv=conv,
+        g_out=_dL_da(loss_obj, res.a[-1], y, n, conv) * t,
+        g_keras=loss_obj.grad(res.a[-1], y) * t, c=c, l2_eff=conv.l2_eff, conv=conv,
         rtol=policy_rtol(net.dtype, max(max(net.sizes), n), len(net.layers), HYPOTHESIS_C),
     )  # fmt: skip
     ref.dX = res.dX * t
     ref.M, ref.row_rtol = M, rtol
     return ref
+
+
+def _dL_da(loss_obj, a, y, n: int, conv):
+    """dL/da[L] as a hand derivation writes it; for the cross-entropy from probabilities
+    the textbook -y / (n a), without Keras' renormalisation (whose gradient is a constant
+    per row that softmax's Jacobian removes)."""
+    if loss_obj.name == "categorical_cross_entropy":
+        return -y / a / (n if conv.reduction == "mean" else 1)
+    return loss_obj.grad(a, y)
 
 
 def _rows(got, ref, conv, sizes, n, dtype, X_rows):
