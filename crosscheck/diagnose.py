@@ -242,7 +242,11 @@ def diagnose_row(ref: Reference, name: str, got: np.ndarray) -> str:
     rtol = ref.rtol
     what = name
 
-    def say(text):
+    carried: dict[str, str] = {}  # hypothesis text -> the label where the mistake is
+
+    def say(text, key=None):
+        if key in carried:  # name where it shows, and the equation where it is made
+            return sentence(name, carried[key], f"{text} (BP4/BP3 carry it into {name})")
         return sentence(name, lab, text)
 
     if not np.all(np.isfinite(got)):
@@ -261,10 +265,13 @@ def diagnose_row(ref: Reference, name: str, got: np.ndarray) -> str:
     elif name != "loss":
         kind, l = _split(name)
         i = l - 1
+        delta_lab = label(f"delta{l}", ref.loss_name, ref.L)
         for text, delta in _delta_hypotheses(ref, i):
             if kind == "delta":
                 hyps.append((text, delta))
-            elif kind == "dW" and text == "stale":  # the change of dW per unit eta
+                continue
+            carried[text] = delta_lab  # the mistake is in delta, BP4/BP3 carry it
+            if kind == "dW" and text == "stale":  # the change of dW per unit eta
                 hyps.append((text, lambda d=delta: ref.a[i].T @ d()))
             elif kind == "dW":
                 hyps.append((text, lambda d=delta: ref.dW_from(i, d())))
@@ -296,12 +303,12 @@ def diagnose_row(ref: Reference, name: str, got: np.ndarray) -> str:
         if text == "stale":
             found = _stale(ref, got.astype(np.float64), R, cand, name)
             if found and _matches(name, got, found[1], rtol):
-                return say(found[0])
+                return say(found[0], text)
             continue
         if _matches(name, R, cand, rtol):
             continue  # indistinguishable from the reference on this data
         if _matches(name, got, cand, rtol):
-            return say(text)
+            return say(text, text)
     for factor, text in _factor_texts(ref, what):
         if _matches(name, got, factor * R, rtol):
             return say(text)

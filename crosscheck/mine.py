@@ -452,8 +452,8 @@ def _rows(got, ref, conv, sizes, n, dtype, X_rows):
             arr, message = _to_rows(value, name, conv, shape, ref_shape, n)
             if message:
                 messages[name] = message
-                rows.append(Row(name, ref_shape, math.inf, math.inf, ref.row_rtol, math.nan,
-                                False, None, math.inf, "shape or type"))  # fmt: skip
+                rows.append(Row(name, tuple(shape), math.inf, math.inf, ref.row_rtol,
+                                math.nan, False, None, math.inf, "shape or type"))  # fmt: skip
                 continue
         arrays[name] = arr
         m = ref.M.get(name)
@@ -462,7 +462,12 @@ def _rows(got, ref, conv, sizes, n, dtype, X_rows):
         if name != "loss" and not np.isfinite(arr).all():
             messages[name] = ("your values contain NaN or inf (an overflow: exp of a large "
                               "z, log(0), or a division by zero)")  # fmt: skip
-        rows.append(compare_tensor(name, arr, ref_value, ref.row_rtol, "", m))
+        row = compare_tensor(name, arr, ref_value, ref.row_rtol, "", m)
+        if name != "loss" and row.where is not None and tuple(shape) != row.shape:
+            # shape and worst index as the user's convention lays the array out
+            row.where = row.where[::-1] if len(shape) == len(row.shape) else (*row.where, 0)
+        row.shape = tuple(shape)
+        rows.append(row)
     got["_rows"] = arrays
     return rows, messages
 
