@@ -317,7 +317,8 @@ def check_backprop(
     saved = [w.copy() for w in w_user] + [np.array(X_user, copy=True), np.array(Y_user, copy=True)]
     what = (f"while checking fn(weights, X, Y) with weights shapes "
             f"{[tuple(w.shape) for w in w_user]}, X {tuple(np.shape(X_user))}, "
-            f"Y {tuple(np.shape(Y_user))} in the {conv_text} convention")  # fmt: skip
+            f"Y {tuple(np.shape(Y_user))} in the {conv_text} convention (if your code "
+            f"lays them out otherwise, pass convention= or the overrides)")  # fmt: skip
     try:
         out = fn(w_user, X_user, Y_user)
     except Exception as exc:  # the user's code: show their traceback, then ours
