@@ -26,7 +26,7 @@ Each sentence names the quantity, its equation label and the docs section.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -75,7 +75,10 @@ derivation writes it; ``g_keras`` the same as refnet's loss computes it.
     c: float  # L_user = c * L_refnet(reduction) + l2_eff * sum W^2
     l2_eff: float
     conv: object  # crosscheck.conventions.Convention
-    rtol: float
+    rtol: float  # for matching hypotheses (roomy: they are O(1) apart)
+    row_rtol: float = 0.0  # TOL1's rtol for the report's rows
+    dX: np.ndarray | None = None  # dL/dX (BP5)
+    M: dict = field(default_factory=dict)  # TOL1 magnitudes per row (tolerance.magnitudes)
 
     @property
     def n(self) -> int:

@@ -405,9 +405,8 @@ def _reference(net, conv, X, Y, loss: str, prob) -> Reference:
         g_out=_dL_da(loss_obj, res.a[-1], y, n, conv) * t,
         g_keras=loss_obj.grad(res.a[-1], y) * t, c=c, l2_eff=conv.l2_eff, conv=conv,
         rtol=policy_rtol(net.dtype, max(max(net.sizes), n), len(net.layers), HYPOTHESIS_C),
+        row_rtol=rtol, dX=res.dX * t, M=M,
     )  # fmt: skip
-    ref.dX = res.dX * t
-    ref.M, ref.row_rtol = M, rtol
     return ref
 
 

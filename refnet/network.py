@@ -50,8 +50,9 @@ class Gradients:
     dW, db : lists of arrays
         dL/dW and dL/db per layer, the shapes and dtypes of the weights.
     dX : (n, n_0) array
-        dL/dX = delta[1] @ W[1].T (BP5), computed on first access from this pass's
-        delta[1] and W[1]: read it before an optimizer updates W[1] in place.
+        dL/dX = delta[1] @ W[1].T (BP5), computed when read (one more matrix product,
+        which training never needs) from this pass's delta[1] and W[1]: read it before
+        an optimizer updates W[1] in place.
     """
 
     loss: float
@@ -60,16 +61,14 @@ class Gradients:
     delta: list[Array]
     dW: list[Array]
     db: list[Array]
-    W1: Array | None = field(default=None, repr=False)  # W[1], for dX
+    _W1: Array | None = field(default=None, repr=False)  # W[1], for dX
 
     @property
     def dX(self) -> Array:
         """dL/dX = delta[1] @ W[1].T, the shape of X: BP2 one step further (BP5)."""
-        if self.W1 is None:
+        if self._W1 is None:
             raise AttributeError("dX: this result holds no W[1] to compute it from")
-        if getattr(self, "_dX", None) is None:
-            self._dX = self.delta[0] @ self.W1.T  # (n, n_0)
-        return self._dX
+        return self.delta[0] @ self._W1.T  # (n, n_0)
 
     def grads(self) -> list[Array]:
         """[dW1, db1, dW2, db2, ...]: the order of ``Network.get_weights()``."""
