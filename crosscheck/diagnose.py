@@ -38,10 +38,9 @@ SECTIONS = {
     "BP2": "docs/06-backprop.md (BP2)",
     "BP3": "docs/06-backprop.md (BP3)",
     "BP4": "docs/06-backprop.md (BP4)",
-    "BP5": f"{DOCS}, 'What refnet adds'",
+    "BP5": f"{DOCS}, 'What refnet adds for it'",
     "FP1-FP2": "docs/01-notation.md",
     "LS": "docs/05-losses.md",
-    "conv": f"{DOCS}, 'Conventions'",
 }
 _LOSS_LABELS = {
     "mse": "LS1",
@@ -102,6 +101,8 @@ derivation writes it; ``g_keras`` the same as refnet's loss computes it.
             return np.float64(self.loss)
         if name == "output":
             return self.a[-1]
+        if name == "dX":
+            return self.dX
         kind, l = _split(name)
         return getattr(self, kind)[l - 1]
 
@@ -117,6 +118,8 @@ def label(name: str, loss_name: str, L: int) -> str:
         return _LOSS_LABELS.get(loss_name, "LS1")
     if name == "output":
         return "FP1-FP2"
+    if name == "dX":
+        return "BP5"
     kind, l = _split(name)
     if kind == "delta":
         return "BP1" if l == L else "BP2"
@@ -265,6 +268,10 @@ def diagnose_row(ref: Reference, name: str, got: np.ndarray) -> str:
         penalty = ref.l2_eff * sum(float(np.sum(W * W)) for W in ref.W)
         hyps.append(("your loss leaves out the L2 term l2 * sum(W^2) (LS6)",
                      lambda: R - penalty))  # fmt: skip
+    elif name == "dX":
+        if ref.W[0].shape[0] == ref.W[0].shape[1]:
+            hyps.append(("W1 is not transposed: dX = delta1 @ W1 where delta1 @ W1.T "
+                         "belongs", lambda: ref.delta[0] @ ref.W[0]))  # fmt: skip
     elif name != "loss":
         kind, l = _split(name)
         i = l - 1

@@ -350,7 +350,11 @@ def check_backprop(
             f"dtype (a float64 constant or array mixed into {dtype.name} work); keep "
             f"every array in {dtype.name}"))  # fmt: skip
     else:
-        report.diagnosis.append(diagnose_row(ref, first.name, got["_rows"][first.name]))
+        try:
+            report.diagnosis.append(diagnose_row(ref, first.name, got["_rows"][first.name]))
+        except Exception as exc:  # a diagnosis must never hide the table
+            report.diagnosis.append(sentence(first.name, label(first.name, loss, L),
+                f"differs from the reference (no diagnosis: {type(exc).__name__}: {exc})"))  # fmt: skip
     if first is not None and not all(r.ok for r in rows if r.name != first.name):
         later = [r.name for r in rows if not r.ok and r.name != first.name]
         report.diagnosis.append(f"rows after it also differ ({', '.join(later)}): "

@@ -39,7 +39,7 @@ def keras_matrix_mse(weights, X, Y):
     n, k = Y.shape
     d2 = 2 * (a2 - Y) / (n * k)
     d1 = (d2 @ W2.T) * a1 * (1 - a1)
-    return {"grads": [X.T @ d1, d1.sum(0), a1.T @ d2, d2.sum(0)],
+    return {"grads": [X.T @ d1, d1.sum(0), a1.T @ d2, d2.sum(0)], "dX": d1 @ W1.T,
             "loss": float(np.mean((a2 - Y) ** 2)), "deltas": [d1, d2], "output": a2}  # fmt: skip
 
 
@@ -524,6 +524,16 @@ def bug_dw_transposed(weights, X, Y):
     return out["grads"]
 
 
+def bug_wrong_layer_activation(weights, X, Y):
+    """dW2 = a2.T @ delta2: the layer's own output where its input a1 belongs (BP4)."""
+    W1, b1, W2, b2 = weights
+    a1 = np.tanh(X @ W1 + b1)
+    a2 = a1 @ W2 + b2
+    d2 = 2 * (a2 - Y) / Y.size
+    d1 = d2 @ W2.T * (1 - a1**2)
+    return [X.T @ d1, d1.sum(0), a2.T @ d2, d2.sum(0)]
+
+
 def bug_raises(weights, X, Y):
     """Mixes up the layout: multiplies W1 (n_in, n_out) from the left."""
     W1, b1, W2, b2 = weights
@@ -593,5 +603,6 @@ BUGGY = [
     (rows_sum_squared, [4, 6, 3], ["sigmoid", "linear"], "mse", {"mse_scale": "sum"}, "loss", "times n = 8: your cost sums over the batch; use reduction='sum'"),
     (rows_ng_half_mean, [4, 6, 3], ["tanh", "linear"], "mse", {}, "loss", "mse_scale='half_sum'"),
     (keras_matrix_mse, [4, 6, 3], ["sigmoid", "linear"], "mse", {"convention": "nielsen", "samples": "rows", "bias_shape": "flat", "weights_layout": "in_out", "reduction": "mean"}, "loss", "mse_scale='mean'"),
+    (bug_wrong_layer_activation, [4, 6, 6], ["tanh", "linear"], "mse", {}, "dW2", "BP4 uses the wrong layer's activation a[2] where a[1] belongs"),
     (bug_dw_transposed, [4, 6, 6], ["sigmoid", "linear"], "mse", {}, "dW2", "dW2 is transposed"),
 ]  # fmt: skip

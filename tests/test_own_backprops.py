@@ -24,6 +24,23 @@ def test_at_least_twenty_independent_implementations():
     assert len({entry[0] for entry in CORRECT}) >= 20
 
 
+def test_returned_dx_is_checked_bp5():
+    """BP5: a returned "dX" is a row (last), in the user's layout."""
+    fn, sizes, acts, loss, kw = CORRECT[0]
+    report = check_backprop(fn, sizes, acts, loss, tensorflow=False, **kw)
+    assert report.rows[-1].name == "dX" and report.rows[-1].ok
+
+    def wrong_dx(weights, X, Y):
+        out = fn(weights, X, Y)
+        out["dX"] = out["deltas"][0] @ weights[0]  # W1 (square here) not transposed
+        return out
+
+    bad = check_backprop(wrong_dx, [6, 6, 4], acts, loss, tensorflow=False, **kw)
+    assert bad.first_failure.name == "dX", str(bad)
+    assert bad.diagnosis[0].startswith("dX (BP5, docs/10-check-your-own.md")
+    assert "W1 is not transposed" in bad.diagnosis[0]
+
+
 @pytest.mark.parametrize("entry", CORRECT, ids=[_id(e) for e in CORRECT])
 def test_correct_implementation_passes(entry):
     fn, sizes, acts, loss, kw = entry
