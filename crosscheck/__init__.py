@@ -5,8 +5,8 @@ Modules: ``check`` (compare, assert_match: refnet's backprop against tf.Gradient
 ``report`` (Report, Row), ``matrix`` (the built-in cases), ``bugs`` (the seeded-bug
 catalog), ``training`` (compare_training), ``cli`` (``python -m crosscheck``), and for
 checking *your own* backprop: ``mine`` (check_backprop), ``conventions`` (keras,
-nielsen, cs231n), ``diagnose`` (what is wrong, in words), ``mine_cli`` (``crosscheck
-mine``).
+nielsen, cs231n), ``returned`` (reading what your function returns), ``diagnose``
+(what is wrong, in words), ``mine_cli`` (``crosscheck mine``).
 
 >>> import crosscheck
 >>> crosscheck.policy_rtol("float64", n=100) < 1e-13

@@ -171,7 +171,9 @@ def get(convention: str | Convention = "keras", **overrides) -> Convention:
                 f"{key}: not an override; expected some of {sorted([*CHOICES, 'l2'])}"
             )
         if value not in CHOICES[key]:
-            raise ValueError(f"{key}: expected one of {list(CHOICES[key])}, got {value!r}")
+            raise ValueError(
+                f"{key}: expected one of {list(CHOICES[key])}, got {value!r}"
+            )
     overrides = {k: (float(v) if k == "l2" else v) for k, v in overrides.items()}
     conv = replace(base, **overrides)
     if conv.samples == "rows" and conv.bias_shape == "column":

@@ -54,9 +54,9 @@ _LOSS_LABELS = {
 class Reference:
     """refnet's quantities in refnet's layout, scaled to the user's cost (see mine.py).
 
-    ``z``, ``delta``, ``dW``, ``db``, ``W``, ``acts`` have one entry per layer (0-based);
-    ``a`` starts with a[0] = X. ``g_out`` is dL/da[L] in the user's cost, as a hand
-derivation writes it; ``g_keras`` the same as refnet's loss computes it.
+        ``z``, ``delta``, ``dW``, ``db``, ``W``, ``acts`` have one entry per layer (0-based);
+        ``a`` starts with a[0] = X. ``g_out`` is dL/da[L] in the user's cost, as a hand
+    derivation writes it; ``g_keras`` the same as refnet's loss computes it.
     """
 
     loss_name: str
@@ -77,7 +77,9 @@ derivation writes it; ``g_keras`` the same as refnet's loss computes it.
     rtol: float  # for matching hypotheses (roomy: they are O(1) apart)
     row_rtol: float = 0.0  # TOL1's rtol for the report's rows
     dX: np.ndarray | None = None  # dL/dX (BP5)
-    M: dict = field(default_factory=dict)  # TOL1 magnitudes per row (tolerance.magnitudes)
+    M: dict = field(
+        default_factory=dict
+    )  # TOL1 magnitudes per row (tolerance.magnitudes)
 
     @property
     def n(self) -> int:
@@ -150,7 +152,10 @@ def _delta_hypotheses(ref: Reference, i: int) -> list[Hypothesis]:
             out.append((f"the f_L'(z[L]) factor of BP1 is missing: delta{l} = dL/da[L] "
                         f"without the {act.name} derivative", lambda: g))  # fmt: skip
         if act.name == "softmax":
-            for g_out in (g, ref.g_keras):  # the textbook dL/da, and Keras' renormalised one
+            for g_out in (
+                g,
+                ref.g_keras,
+            ):  # the textbook dL/da, and Keras' renormalised one
                 out.append(("softmax's Jacobian is taken as its diagonal, delta = g * a (1 - a); "
                             "use the Jacobian product a * (g - sum(g * a)) (SM1)",
                             lambda g_out=g_out: g_out * a * (1 - a)))  # fmt: skip
@@ -221,7 +226,9 @@ def _factor_texts(ref: Reference, what: str) -> list[tuple[float, str]]:
     for scale in CHOICES["mse_scale"]:
         if scale == conv.mse_scale:
             continue
-        alt = type(conv)(**{**conv.__dict__, "mse_scale": scale}).factor(ref.loss_name, k)
+        alt = type(conv)(**{**conv.__dict__, "mse_scale": scale}).factor(
+            ref.loss_name, k
+        )
         if alt != c:
             out.append((alt / c, f"your {what} equals the reference times {alt / c:g} "
                                  f"(k = {k} outputs): your per-example cost is the "
@@ -237,7 +244,10 @@ def _factor_texts(ref: Reference, what: str) -> list[tuple[float, str]]:
 
 def _matches(name, got, candidate, rtol) -> bool:
     cand = np.asarray(candidate)
-    return got.shape == cand.shape and compare_tensor(name, got, cand.astype(got.dtype), rtol).ok
+    return (
+        got.shape == cand.shape
+        and compare_tensor(name, got, cand.astype(got.dtype), rtol).ok
+    )
 
 
 def diagnose_row(ref: Reference, name: str, got: np.ndarray) -> str:
@@ -252,7 +262,9 @@ def diagnose_row(ref: Reference, name: str, got: np.ndarray) -> str:
 
     def say(text, key=None):
         if key in carried:  # name where it shows, and the equation where it is made
-            return sentence(name, carried[key], f"{text} (BP4/BP3 carry it into {name})")
+            return sentence(
+                name, carried[key], f"{text} (BP4/BP3 carry it into {name})"
+            )
         return sentence(name, lab, text)
 
     if not np.all(np.isfinite(got)):

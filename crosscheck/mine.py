@@ -40,13 +40,10 @@ from refnet.validation import check_dtype, check_size, check_sizes
 from . import conventions
 from .diagnose import Reference, diagnose_row, label, sentence
 from .report import Report, Row
+from .returned import BadOutput, read, to_rows
 from .tolerance import compare_tensor, magnitudes, policy_rtol
 
 HYPOTHESIS_C = 1000.0  # hypotheses are O(1) apart: match them with a roomy C
-
-
-class BadOutput(ValueError):
-    """What ``fn`` returned cannot be read as gradients (the message says why)."""
 
 
 @dataclass
@@ -87,7 +84,9 @@ class BackpropReport(Report):
 
 
 def _activations(activations, n_layers: int) -> list[str]:
-    acts = [activations] * n_layers if isinstance(activations, str) else list(activations)
+    acts = (
+        [activations] * n_layers if isinstance(activations, str) else list(activations)
+    )
     if len(acts) != n_layers:
         raise ValueError(
             f"activations: expected {n_layers} names (one per layer), got {len(acts)}: {acts}"
@@ -101,8 +100,14 @@ def _user_weights(weights, conv, sizes) -> list[np.ndarray]:
     """The user's [W1, b1, ...] checked against the convention's shapes, as arrays."""
     shapes = conv.weight_shapes(sizes)
     if not isinstance(weights, (list, tuple)) or len(weights) != len(shapes):
-        got = len(weights) if isinstance(weights, (list, tuple)) else type(weights).__name__
-        raise ValueError(f"weights: expected a list of {len(shapes)} arrays [W1, b1, ...], got {got}")
+        got = (
+            len(weights)
+            if isinstance(weights, (list, tuple))
+            else type(weights).__name__
+        )
+        raise ValueError(
+            f"weights: expected a list of {len(shapes)} arrays [W1, b1, ...], got {got}"
+        )
     out = []
     for i, (w, shape) in enumerate(zip(weights, shapes)):
         w = np.asarray(w)
@@ -126,7 +131,9 @@ def _batch(conv, sizes, X, Y, loss, batch, rng):
         X_user = np.asarray(X)
         if X_user.ndim != 2 or X_user.shape[conv.samples == "rows"] != n0:
             want = conv.batch_shape("n", n0)
-            raise ValueError(f"X: expected shape {want} in the {conv.name} convention, got {X_user.shape}")
+            raise ValueError(
+                f"X: expected shape {want} in the {conv.name} convention, got {X_user.shape}"
+            )
         X_rows = conv.batch_from_user(X_user)
     n = X_rows.shape[0]
     if Y is None:
@@ -138,90 +145,22 @@ def _batch(conv, sizes, X, Y, loss, batch, rng):
             Y_rows = np.eye(k)[rng.integers(0, k, size=n)]  # one-hot rows
         return X_rows, Y_rows, X_user, conv.batch_to_user(Y_rows)
     Y_user = np.asarray(Y)
-    if Y_user.ndim == 1 and loss in ("softmax_cross_entropy", "categorical_cross_entropy"):
-        return X_rows, Y_user, X_user, Y_user  # int class ids, the same in every convention
+    if Y_user.ndim == 1 and loss in (
+        "softmax_cross_entropy",
+        "categorical_cross_entropy",
+    ):
+        return (
+            X_rows,
+            Y_user,
+            X_user,
+            Y_user,
+        )  # int class ids, the same in every convention
     if Y_user.shape != conv.batch_shape(n, k):
         raise ValueError(
             f"Y: expected shape {conv.batch_shape(n, k)} in the {conv.name} convention, "
             f"got {Y_user.shape}"
         )
     return X_rows, conv.batch_from_user(Y_user), X_user, Y_user
-
-
-# ---------------------------------------------------------------------------------
-# Reading what fn returned
-# ---------------------------------------------------------------------------------
-
-
-def _grads_list(grads, L: int) -> list:
-    if isinstance(grads, dict):
-        for fmt in ("{}{}", "d{}{}"):
-            keys = [fmt.format(p, l) for l in range(1, L + 1) for p in "Wb"]
-            if all(key in grads for key in keys):
-                return [grads[key] for key in keys]
-        raise BadOutput(
-            f"grads: a dict needs the keys W1, b1, ... W{L}, b{L} (or dW1, db1, ...), "
-            f"got {sorted(grads)}"
-        )
-    if not isinstance(grads, (list, tuple)) or len(grads) != 2 * L:
-        got = f"{len(grads)} items" if isinstance(grads, (list, tuple)) else type(grads).__name__
-        raise BadOutput(f"expected {2 * L} gradients [dW1, db1, ..., dW{L}, db{L}], got {got}")
-    return list(grads)
-
-
-def _read(out, L: int) -> dict:
-    """{"grads": [...], "loss"?, "deltas"?, "output"?, "dX"?} from fn's return value."""
-    if isinstance(out, tuple) and len(out) == 2 and np.ndim(out[0]) == 0 and isinstance(out[1], (dict, list, tuple)):
-        out = {"loss": out[0], "grads": out[1]}  # CS231n's (loss, grads)
-    if isinstance(out, dict) and "grads" in out:
-        unknown = set(out) - {"grads", "loss", "deltas", "output", "dX"}
-        if unknown:
-            raise BadOutput(f"unknown keys {sorted(unknown)}; expected grads, loss, deltas, output, dX")
-        read = dict(out)
-        read["grads"] = _grads_list(out["grads"], L)
-        if "deltas" in read and (not isinstance(read["deltas"], (list, tuple)) or len(read["deltas"]) != L):
-            raise BadOutput(f"deltas: expected a list of {L} arrays (first layer first)")
-        return read
-    if isinstance(out, (list, tuple, dict)):
-        return {"grads": _grads_list(out, L)}
-    raise BadOutput(
-        f"expected a list [dW1, db1, ...] or a dict with 'grads', got {type(out).__name__}"
-    )
-
-
-def _to_rows(got, name: str, conv, expected: tuple, ref_shape: tuple, n: int):
-    """The user's array in refnet's layout, or (None, message) when its shape is wrong."""
-    try:
-        got = np.asarray(got)
-    except (TypeError, ValueError) as exc:
-        return None, f"your {name} is not an array ({exc})"
-    if got.dtype.kind not in "biuf":
-        return None, f"your {name} has dtype {got.dtype}, expected real numbers"
-    if got.shape != expected:
-        hint = ""
-        kind = name.rstrip("0123456789")
-        if kind == "db" and got.shape == conv.batch_shape(n, ref_shape[0]):
-            hint = ": one row per example, not summed over the batch (BP3 sums delta over it)"
-        elif kind == "dW" and got.shape == expected[::-1]:
-            other = "out_in" if conv.weights_layout == "in_out" else "in_out"
-            hint = (f": the transpose; dW = a[l-1].T @ delta[l] in rows (delta[l] @ "
-                    f"a[l-1].T in columns), or pass weights_layout='{other}' if W is "
-                    f"stored that way")
-        elif got.shape == expected[::-1]:
-            hint = ": the transpose (rows against columns? see the samples override)"
-        return None, (f"your {name} has shape {got.shape}; expected {expected} in the "
-                      f"{conv.name} convention{hint}")  # fmt: skip
-    if kind_of(name) == "dW":
-        return conv.W_from_user(got), None
-    if kind_of(name) == "db":
-        return got.reshape(-1), None
-    if kind_of(name) in ("delta", "output", "dX"):
-        return conv.batch_from_user(got), None
-    return got, None
-
-
-def kind_of(name: str) -> str:
-    return name.rstrip("0123456789")
 
 
 # ---------------------------------------------------------------------------------
@@ -280,7 +219,9 @@ def check_backprop(
         ``reference`` (refnet against TensorFlow, or None).
     """
     if not callable(fn):
-        raise TypeError(f"fn: expected a function fn(weights, X, Y), got {type(fn).__name__}")
+        raise TypeError(
+            f"fn: expected a function fn(weights, X, Y), got {type(fn).__name__}"
+        )
     conv = conventions.get(convention, **overrides)
     sizes = check_sizes(sizes, "sizes")
     L = len(sizes) - 1
@@ -291,7 +232,10 @@ def check_backprop(
 
     # A probability output fused into its cross-entropy: refnet computes from logits.
     ref_acts, prob = list(acts), None
-    if (loss, acts[-1]) in (("binary_cross_entropy", "sigmoid"), ("softmax_cross_entropy", "softmax")):
+    if (loss, acts[-1]) in (
+        ("binary_cross_entropy", "sigmoid"),
+        ("softmax_cross_entropy", "softmax"),
+    ):
         ref_acts[-1], prob = "linear", refnet.activations.get(acts[-1])
     net = refnet.Network.build(sizes, ref_acts, seed=seed, dtype=dtype)
     if weights is not None:
@@ -314,7 +258,10 @@ def check_backprop(
     w_user = [w.astype(dtype) for w in conv.weights_to_user(net.get_weights())]
     if weights is not None:
         w_user = [np.array(w, copy=True) for w in weights]
-    saved = [w.copy() for w in w_user] + [np.array(X_user, copy=True), np.array(Y_user, copy=True)]
+    saved = [w.copy() for w in w_user] + [
+        np.array(X_user, copy=True),
+        np.array(Y_user, copy=True),
+    ]
     what = (f"while checking fn(weights, X, Y) with weights shapes "
             f"{[tuple(w.shape) for w in w_user]}, X {tuple(np.shape(X_user))}, "
             f"Y {tuple(np.shape(Y_user))} in the {conv_text} convention (if your code "
@@ -328,7 +275,7 @@ def check_backprop(
         return BackpropReport(title, [], error=f"fn raised {type(exc).__name__}: {exc}",
                               diagnosis=[f"your function raised an exception:\n{text}", what])  # fmt: skip
     try:
-        got = _read(out, L)
+        got = read(out, L)
     except BadOutput as exc:
         return BackpropReport(title, [], error=f"fn returned something unreadable: {exc}",
                               diagnosis=[f"fn returned {type(out).__name__}: {exc}", what])  # fmt: skip
@@ -351,7 +298,9 @@ def check_backprop(
             f"every array in {dtype.name}"))  # fmt: skip
     else:
         try:
-            report.diagnosis.append(diagnose_row(ref, first.name, got["_rows"][first.name]))
+            report.diagnosis.append(
+                diagnose_row(ref, first.name, got["_rows"][first.name])
+            )
         except Exception as exc:  # a diagnosis must never hide the table
             report.diagnosis.append(sentence(first.name, label(first.name, loss, L),
                 f"differs from the reference (no diagnosis: {type(exc).__name__}: {exc})"))  # fmt: skip
@@ -361,8 +310,11 @@ def check_backprop(
                                 f"fix the first one and check again")  # fmt: skip
     for i, (before, now) in enumerate(zip(saved, w_user + [X_user, Y_user])):
         if not np.array_equal(before, np.asarray(now)):
-            which = ("X" if i == len(w_user) else "Y") if i >= len(w_user) else \
-                f"weights[{i}] ({'Wb'[i % 2]}{i // 2 + 1})"
+            which = (
+                ("X" if i == len(w_user) else "Y")
+                if i >= len(w_user)
+                else f"weights[{i}] ({'Wb'[i % 2]}{i // 2 + 1})"
+            )
             report.diagnosis.append(f"your function changed {which} in place: gradients "
                                     f"must be computed from the weights as given, all of "
                                     f"them before any update")  # fmt: skip
@@ -398,7 +350,9 @@ def _reference(net, conv, X, Y, loss: str, prob) -> Reference:
     M = {key: m * scale for key, m in M.items()}
     for l, layer in enumerate(net.layers, start=1):
         M[f"dW{l}"] = M[f"dW{l}"] + 2 * conv.l2_eff * np.abs(layer.W)
-    M["loss"] = M["loss"] + conv.l2_eff * sum(float(np.sum(la.W**2)) for la in net.layers)
+    M["loss"] = M["loss"] + conv.l2_eff * sum(
+        float(np.sum(la.W**2)) for la in net.layers
+    )
     M["output"] = M["output"] if prob is None else np.abs(a[-1]) + M["output"]
     rtol = policy_rtol(net.dtype, max(max(net.sizes), n), len(net.layers))
     ref = Reference(
@@ -426,7 +380,9 @@ def _dL_da(loss_obj, a, y, n: int, conv):
 def _rows(got, ref, conv, sizes, n, dtype, X_rows):
     """Rows in backprop order; messages for rows whose shape or type is wrong."""
     L = len(sizes) - 1
-    want: list[tuple[str, object, tuple]] = []  # (name, the user's value, expected shape)
+    want: list[
+        tuple[str, object, tuple]
+    ] = []  # (name, the user's value, expected shape)
     if "loss" in got:
         want.append(("loss", got["loss"], ()))
     if "output" in got:
@@ -434,7 +390,9 @@ def _rows(got, ref, conv, sizes, n, dtype, X_rows):
     grads = got["grads"]
     for l in range(L, 0, -1):
         if "deltas" in got:
-            want.append((f"delta{l}", got["deltas"][l - 1], conv.batch_shape(n, sizes[l])))
+            want.append(
+                (f"delta{l}", got["deltas"][l - 1], conv.batch_shape(n, sizes[l]))
+            )
         want.append((f"dW{l}", grads[2 * l - 2], conv.W_shape(sizes[l - 1], sizes[l])))
         want.append((f"db{l}", grads[2 * l - 1], conv.b_shape(sizes[l])))
     if "dX" in got:
@@ -445,7 +403,9 @@ def _rows(got, ref, conv, sizes, n, dtype, X_rows):
             try:
                 value = float(value)
             except (TypeError, ValueError):
-                messages[name] = f"your loss is {type(value).__name__}, expected a number"
+                messages[name] = (
+                    f"your loss is {type(value).__name__}, expected a number"
+                )
                 value = math.nan
             ref_value = np.float64(ref.loss)
             arr = np.float64(value)
@@ -453,7 +413,7 @@ def _rows(got, ref, conv, sizes, n, dtype, X_rows):
         else:
             ref_value = ref.dX if name == "dX" else ref.value(name)
             ref_shape = ref_value.shape
-            arr, message = _to_rows(value, name, conv, shape, ref_shape, n)
+            arr, message = to_rows(value, name, conv, shape, ref_shape, n)
             if message:
                 messages[name] = message
                 rows.append(Row(name, tuple(shape), math.inf, math.inf, ref.row_rtol,
@@ -469,7 +429,9 @@ def _rows(got, ref, conv, sizes, n, dtype, X_rows):
         row = compare_tensor(name, arr, ref_value, ref.row_rtol, "", m)
         if name != "loss" and row.where is not None and tuple(shape) != row.shape:
             # shape and worst index as the user's convention lays the array out
-            row.where = row.where[::-1] if len(shape) == len(row.shape) else (*row.where, 0)
+            row.where = (
+                row.where[::-1] if len(shape) == len(row.shape) else (*row.where, 0)
+            )
         row.shape = tuple(shape)
         rows.append(row)
     got["_rows"] = arrays
@@ -491,11 +453,18 @@ def network_fn(cls, activations, loss, l2: float = 0.0):
 
     def fn(weights, X, Y):
         sizes = [weights[0].shape[0]] + [W.shape[1] for W in weights[::2]]
-        base = refnet.Network.build(sizes, activations, init="zeros", dtype=weights[0].dtype)
+        base = refnet.Network.build(
+            sizes, activations, init="zeros", dtype=weights[0].dtype
+        )
         base.set_weights(weights)
         net = cls(base.layers)
         res = net.gradients(X, Y, loss, l2=l2) if l2 else net.gradients(X, Y, loss)
-        return {"grads": res.grads(), "loss": res.loss, "deltas": res.delta, "output": res.a[-1]}
+        return {
+            "grads": res.grads(),
+            "loss": res.loss,
+            "deltas": res.delta,
+            "output": res.a[-1],
+        }
 
     fn.__name__ = getattr(cls, "__name__", "network")
     return fn

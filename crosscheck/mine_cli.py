@@ -52,10 +52,14 @@ def _parser() -> argparse.ArgumentParser:
     for axis, values in CHOICES.items():
         p.add_argument(f"--{axis.replace('_', '-')}", choices=values, dest=axis,
                        help=f"override the convention's {axis}")  # fmt: skip
-    p.add_argument("--l2", type=float, help="weight decay factor on every W (default 0)")
+    p.add_argument(
+        "--l2", type=float, help="weight decay factor on every W (default 0)"
+    )
     p.add_argument("--dtype", default="float64", choices=DTYPES)
     p.add_argument("--batch", type=int, default=8, help="batch size (default 8)")
-    p.add_argument("--seed", type=int, default=0, help="seed for weights and batch (default 0)")
+    p.add_argument(
+        "--seed", type=int, default=0, help="seed for weights and batch (default 0)"
+    )
     p.add_argument("--json", metavar="PATH", help="also write every report as JSON")
     p.add_argument("--no-tensorflow", action="store_true",
                    help="skip checking refnet itself against TensorFlow")  # fmt: skip
@@ -87,15 +91,25 @@ def load_function(target: str):
     except Exception as exc:
         tb = traceback.TracebackException.from_exception(exc)
         tb.stack = traceback.StackSummary.from_list(
-            [f for f in tb.stack if os.path.abspath(f.filename) == os.path.abspath(path)]
+            [
+                f
+                for f in tb.stack
+                if os.path.abspath(f.filename) == os.path.abspath(path)
+            ]
         )
-        raise UsageError(f"{target}: importing {path} failed:\n" + "".join(tb.format()).rstrip()) from None
+        raise UsageError(
+            f"{target}: importing {path} failed:\n" + "".join(tb.format()).rstrip()
+        ) from None
     finally:
         sys.path.remove(folder)
     fn = getattr(module, name, None)
     if fn is None:
-        found = sorted(k for k, v in vars(module).items() if callable(v) and not k.startswith("_"))
-        raise UsageError(f"{target}: {path} defines no {name!r}; its functions: {found}")
+        found = sorted(
+            k for k, v in vars(module).items() if callable(v) and not k.startswith("_")
+        )
+        raise UsageError(
+            f"{target}: {path} defines no {name!r}; its functions: {found}"
+        )
     if not callable(fn):
         raise UsageError(f"{target}: {name} is a {type(fn).__name__}, not a function")
     return fn
@@ -129,15 +143,24 @@ def main(argv=None) -> int:
         kwargs = dict(convention=args.convention, dtype=args.dtype, batch=args.batch,
                       seed=args.seed, **overrides)  # fmt: skip
         # bad flags (an unknown activation, columns with a flat bias) fail here, once
-        check_backprop(lambda w, X, Y: None, sizes, acts, args.loss, tensorflow=False, **kwargs)
+        check_backprop(
+            lambda w, X, Y: None, sizes, acts, args.loss, tensorflow=False, **kwargs
+        )
     except (ValueError, TypeError) as exc:
         print(f"crosscheck mine: {exc}", file=sys.stderr)
         return 2
 
     reports = []
     for i, (target, fn) in enumerate(functions):
-        tf = False if args.no_tensorflow or i > 0 else None  # the same reference for all
-        reports.append((target, check_backprop(fn, sizes, acts, args.loss, tensorflow=tf, **kwargs)))
+        tf = (
+            False if args.no_tensorflow or i > 0 else None
+        )  # the same reference for all
+        reports.append(
+            (
+                target,
+                check_backprop(fn, sizes, acts, args.loss, tensorflow=tf, **kwargs),
+            )
+        )
     if len(reports) == 1:
         print(reports[0][1])
     else:

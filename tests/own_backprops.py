@@ -175,6 +175,18 @@ def keras_softmax_jacobian_loop(weights, X, Y):
     return {"grads": [X.T @ d1, d1.sum(0), a1.T @ d2, d2.sum(0)], "output": p}
 
 
+def keras_softmax_output(weights, X, Y):
+    """A softmax output layer with the softmax cross-entropy: probabilities out, the
+    fused delta (p - y) / n; returns the probabilities as the output."""
+    W1, b1, W2, b2 = weights
+    h = np.maximum(X @ W1 + b1, 0)
+    p = _softmax_rows(h @ W2 + b2)
+    d2 = (p - Y) / X.shape[0]
+    d1 = (d2 @ W2.T) * (h > 0)
+    return {"grads": [X.T @ d1, d1.sum(0), h.T @ d2, d2.sum(0)], "output": p,
+            "loss": -np.mean(np.sum(Y * np.log(p), axis=1))}  # fmt: skip
+
+
 def rows_torch_layout(weights, X, Y):
     """PyTorch's nn.Linear layout: rows, W (n_out, n_in), z = X W^T + b; tanh, mean MSE."""
     W1, b1, W2, b2 = weights
@@ -561,6 +573,7 @@ CORRECT = [
     (keras_float32_sigmoid, [4, 6, 3], ["sigmoid", "linear"], "mse", {"dtype": "float32"}),
     (keras_bce_logits, [4, 5, 3], ["softplus", "linear"], "binary_cross_entropy", {}),
     (keras_softmax_jacobian_loop, [4, 6, 3], ["elu", "softmax"], "categorical_cross_entropy", {}),
+    (keras_softmax_output, [5, 7, 4], ["relu", "softmax"], "softmax_cross_entropy", {}),
     (rows_torch_layout, [4, 6, 3], ["tanh", "linear"], "mse", {"weights_layout": "out_in"}),
     (rows_sum_squared, [4, 6, 3], ["sigmoid", "linear"], "mse", {"reduction": "sum", "mse_scale": "sum"}),
     (rows_ng_half_mean, [4, 6, 3], ["tanh", "linear"], "mse", {"mse_scale": "half_sum"}),

@@ -56,13 +56,17 @@ def test_catalog_bug_diagnosed_in_words(bug):
                           tensorflow=False).ok  # fmt: skip
 
 
-@pytest.mark.skipif(importlib.util.find_spec("tensorflow") is None, reason="needs TensorFlow")
+@pytest.mark.skipif(
+    importlib.util.find_spec("tensorflow") is None, reason="needs TensorFlow"
+)
 def test_reference_is_checked_against_tensorflow_in_the_same_report():
     from tests.own_backprops import cs231n_two_layer
 
     report = check_backprop(cs231n_two_layer, [6, 10, 4], ["relu", "linear"],
                             "softmax_cross_entropy", convention="cs231n", l2=0.05)  # fmt: skip
-    assert report.ok and report.reference is not None and report.reference.ok, str(report)
+    assert report.ok and report.reference is not None and report.reference.ok, str(
+        report
+    )
     assert report.reference.rows[-1].name == "dX"
     assert "refnet matches TensorFlow" in report.diagnosis[-1]
     assert "l2=0.05" in report.reference.title
@@ -102,7 +106,9 @@ def test_class_ids_accepted_as_targets(rng):
 
 
 def test_fn_raising_shows_the_users_traceback_then_what_was_checked():
-    report = check_backprop(bug_raises, [4, 6, 3], ["tanh", "linear"], "mse", tensorflow=False)
+    report = check_backprop(
+        bug_raises, [4, 6, 3], ["tanh", "linear"], "mse", tensorflow=False
+    )
     assert not report.ok and report.error.startswith("fn raised ValueError")
     text = str(report)
     assert "in bug_raises" in text and "z1 = W1 @ X" in text  # the user's own line
@@ -114,13 +120,18 @@ def test_fn_raising_shows_the_users_traceback_then_what_was_checked():
     "returned, message",
     [
         (None, "expected a list [dW1, db1, ...] or a dict with 'grads', got NoneType"),
-        ([np.zeros((4, 6))], "expected 4 gradients [dW1, db1, ..., dW2, db2], got 1 items"),
+        (
+            [np.zeros((4, 6))],
+            "expected 4 gradients [dW1, db1, ..., dW2, db2], got 1 items",
+        ),
         ({"grads": {"W1": 0}}, "grads: a dict needs the keys W1, b1, ... W2, b2"),
         ({"grads": [0] * 4, "delta": []}, "unknown keys ['delta']"),
     ],
 )
 def test_wrong_structure_is_named(returned, message):
-    report = check_backprop(lambda w, X, Y: returned, [4, 6, 3], "tanh", "mse", tensorflow=False)
+    report = check_backprop(
+        lambda w, X, Y: returned, [4, 6, 3], "tanh", "mse", tensorflow=False
+    )
     assert not report.ok and message in report.error
 
 
@@ -133,7 +144,10 @@ def test_wrong_shape_names_the_expected_shape_in_the_convention():
     report = check_backprop(wrong, [4, 6, 3], "sigmoid", "mse", convention="nielsen",
                             tensorflow=False)  # fmt: skip
     assert report.first_failure.name == "db1"
-    assert "your db1 has shape (6,); expected (6, 1) in the nielsen convention" in report.diagnosis[0]
+    assert (
+        "your db1 has shape (6,); expected (6, 1) in the nielsen convention"
+        in report.diagnosis[0]
+    )
 
 
 def test_non_finite_values_are_named():
@@ -142,7 +156,9 @@ def test_non_finite_values_are_named():
         grads[2] = grads[2] * np.nan
         return grads
 
-    report = check_backprop(nan, [4, 6, 3], ["sigmoid", "linear"], "mse", tensorflow=False)
+    report = check_backprop(
+        nan, [4, 6, 3], ["sigmoid", "linear"], "mse", tensorflow=False
+    )
     assert report.first_failure.name == "dW2" and "NaN or inf" in report.diagnosis[0]
 
 
@@ -155,7 +171,9 @@ def test_mutating_the_weights_is_reported():
 
 
 def test_wrong_convention_layout_raises_in_the_users_code_with_a_pointer():
-    report = check_backprop(nielsen_batch_matrix, [4, 6, 3], "sigmoid", "mse", tensorflow=False)
+    report = check_backprop(
+        nielsen_batch_matrix, [4, 6, 3], "sigmoid", "mse", tensorflow=False
+    )
     assert not report.ok and "keras: samples='rows'" in report.diagnosis[-1]
 
 
@@ -172,11 +190,17 @@ def test_bad_arguments_are_named():
         check_backprop(ok, [4, 6, 3], "tanh", "mse", weight_layout="out_in")
     with pytest.raises(ValueError, match="bias_shape: 'column'"):
         check_backprop(ok, [4, 6, 3], "tanh", "mse", bias_shape="column")
-    with pytest.raises(ValueError, match=r"weights\[2\] \(W2\): expected shape \(3, 6\)"):
+    with pytest.raises(
+        ValueError, match=r"weights\[2\] \(W2\): expected shape \(3, 6\)"
+    ):
         check_backprop(ok, [4, 6, 3], "tanh", "mse", convention="nielsen",
                        weights=[np.zeros((6, 4)), np.zeros((6, 1)), np.zeros((6, 3)), np.zeros((3, 1))])  # fmt: skip
-    with pytest.raises(ValueError, match=r"X: expected shape \(4, 'n'\) in the nielsen"):
-        check_backprop(ok, [4, 6, 3], "tanh", "mse", convention="nielsen", X=np.zeros((5, 4)))
+    with pytest.raises(
+        ValueError, match=r"X: expected shape \(4, 'n'\) in the nielsen"
+    ):
+        check_backprop(
+            ok, [4, 6, 3], "tanh", "mse", convention="nielsen", X=np.zeros((5, 4))
+        )
     with pytest.raises(TypeError, match="fn: expected a function"):
         check_backprop("mine.py", [4, 6, 3], "tanh", "mse")
     with pytest.raises(ValueError, match="activations: expected 2 names"):

@@ -34,9 +34,13 @@ def test_l2_float64_mirrors_keras_float32_cast():
     """Keras casts l2 through float32; compare mirrors it and says so in a note."""
     net = refnet.Network.build([3, 4, 2], ["tanh", "linear"], seed=0)
     X = np.random.default_rng(0).normal(size=(5, 3))
-    report = crosscheck.compare(net, X, [0, 1, 1, 0, 1], "softmax_cross_entropy", l2=0.01)
+    report = crosscheck.compare(
+        net, X, [0, 1, 1, 0, 1], "softmax_cross_entropy", l2=0.01
+    )
     assert report.ok and any("float32" in note for note in report.notes), str(report)
-    exact = crosscheck.compare(net, X, [0, 1, 1, 0, 1], "softmax_cross_entropy", l2=0.25)
+    exact = crosscheck.compare(
+        net, X, [0, 1, 1, 0, 1], "softmax_cross_entropy", l2=0.25
+    )
     assert exact.ok and not exact.notes
 
 
@@ -57,7 +61,10 @@ def test_missing_l2_is_caught():
 def _fit_both(dtype, compiled):
     _, keras = crosscheck.keras_bridge.tf_and_keras()
     rng = np.random.default_rng(2)
-    X, Y = rng.normal(size=(16, 4)).astype(dtype), rng.normal(size=(16, 2)).astype(dtype)
+    X, Y = (
+        rng.normal(size=(16, 4)).astype(dtype),
+        rng.normal(size=(16, 2)).astype(dtype),
+    )
     net = refnet.Network.build([4, 5, 2], ["tanh", "linear"], seed=2, dtype=dtype)
     model = crosscheck.to_keras(net, l2=0.015625)
     opt = keras.optimizers.SGD(0.0625)

@@ -45,7 +45,10 @@ def test_one_buggy_file_prints_the_diagnosis_and_exits_1(capsys):
     assert main(["mine", f"{EX / 'per_example.py'}:backprop_buggy", *args]) == 1
     out = capsys.readouterr().out
     assert "FAIL: first mismatch at dW2" in out
-    assert "dW2 (BP2, docs/06-backprop.md (BP2)): the f'(z[2]) factor of BP2 is missing" in out
+    assert (
+        "dW2 (BP2, docs/06-backprop.md (BP2)): the f'(z[2]) factor of BP2 is missing"
+        in out
+    )
 
 
 def test_several_files_one_line_each(capsys):
@@ -77,12 +80,24 @@ def test_overrides_and_json(tmp_path, capsys):
         ([f"{OWN}"], "expected FILE.py:FUNC"),
         ([f"{OWN}:nothing"], "defines no 'nothing'"),
         ([f"{OWN}:CORRECT"], "CORRECT is a list, not a function"),
-        ([f"{OWN}:keras_matrix_mse", "--activations", "tanh,tanh,tanh"], "--activations: expected 2 names"),
-        ([f"{OWN}:keras_matrix_mse", "--activations", "sigmoidd"], "unknown name 'sigmoidd'"),
+        (
+            [f"{OWN}:keras_matrix_mse", "--activations", "tanh,tanh,tanh"],
+            "--activations: expected 2 names",
+        ),
+        (
+            [f"{OWN}:keras_matrix_mse", "--activations", "sigmoidd"],
+            "unknown name 'sigmoidd'",
+        ),
         ([f"{OWN}:keras_matrix_mse", "--bias-shape", "column"], "bias_shape: 'column'"),
         ([f"{OWN}:keras_matrix_mse", "--batch", "0"], "--batch"),
-        ([f"{OWN}:keras_matrix_mse", "--l2", "-1"], "l2: expected a finite number >= 0"),
-        ([f"{OWN}:keras_matrix_mse", "--json", "/no/such/folder/r.json"], "--json: expected an existing folder"),
+        (
+            [f"{OWN}:keras_matrix_mse", "--l2", "-1"],
+            "l2: expected a finite number >= 0",
+        ),
+        (
+            [f"{OWN}:keras_matrix_mse", "--json", "/no/such/folder/r.json"],
+            "--json: expected an existing folder",
+        ),
     ],
 )
 def test_usage_errors_exit_2(argv, message, capsys):

@@ -33,7 +33,9 @@ def test_ls5_sum_reduction_is_n_times_the_mean(loss, rng):
     mean = net.gradients(X, Y, loss)
     total = net.gradients(X, Y, refnet.losses.get(loss, reduction="sum"))
     # the per-sample losses, one sample at a time, summed by hand
-    per_sample = [net.gradients(X[i : i + 1], Y[i : i + 1], loss).loss for i in range(5)]
+    per_sample = [
+        net.gradients(X[i : i + 1], Y[i : i + 1], loss).loss for i in range(5)
+    ]
     assert total.loss == pytest.approx(sum(per_sample), rel=EXACT_RTOL)
     for got, want in zip(total.grads(), mean.grads()):
         assert_close(got, 5 * want, EXACT_RTOL, "sum-reduction gradient")
