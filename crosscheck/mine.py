@@ -243,10 +243,11 @@ def check_backprop(
     rng = np.random.default_rng([seed, 1])
     X_rows, Y_rows, X_user, Y_user = _batch(conv, sizes, X, Y, loss, batch, rng)
     X_rows = refnet.validation.check_input(X_rows, sizes[0], dtype)
-    if X is None:
-        X_user = X_user.astype(dtype)
-    if Y is None:
-        Y_user = Y_user.astype(dtype)
+    X_user = np.array(
+        X_user, dtype=dtype
+    )  # a copy in the check's dtype (exact in float64)
+    if Y_user.dtype.kind == "f" or Y_user.ndim == 2:  # class ids (n,) stay ints
+        Y_user = np.array(Y_user, dtype=dtype)
     n = X_rows.shape[0]
     ref = _reference(net, conv, X_rows, Y_rows, loss, prob)
 
@@ -256,8 +257,8 @@ def check_backprop(
         f"[{','.join(acts)}] {loss} {dtype.name} batch {n}; convention {conv_text}"
     )
     w_user = [w.astype(dtype) for w in conv.weights_to_user(net.get_weights())]
-    if weights is not None:
-        w_user = [np.array(w, copy=True) for w in weights]
+    if weights is not None:  # the user's own arrays, copied, in the check's dtype
+        w_user = [np.array(w, dtype=dtype) for w in weights]
     saved = [w.copy() for w in w_user] + [
         np.array(X_user, copy=True),
         np.array(Y_user, copy=True),
@@ -280,7 +281,7 @@ def check_backprop(
         return BackpropReport(title, [], error=f"fn returned something unreadable: {exc}",
                               diagnosis=[f"fn returned {type(out).__name__}: {exc}", what])  # fmt: skip
 
-    rows, messages = _rows(got, ref, conv, sizes, n, dtype, X_rows)
+    rows, messages = _rows(got, ref, conv, sizes, n)
     report = BackpropReport(title, rows, [])
     first = report.first_failure
     if first is None:
@@ -377,7 +378,7 @@ def _dL_da(loss_obj, a, y, n: int, conv):
     return loss_obj.grad(a, y)
 
 
-def _rows(got, ref, conv, sizes, n, dtype, X_rows):
+def _rows(got, ref, conv, sizes, n):
     """Rows in backprop order; messages for rows whose shape or type is wrong."""
     L = len(sizes) - 1
     want: list[

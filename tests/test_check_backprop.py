@@ -214,3 +214,22 @@ def test_convention_factors_ls5():
     assert conventions.get("keras").factor("mse", 10) == 1
     assert nielsen.factor("binary_cross_entropy", 3) == 3
     assert conventions.get("cs231n", l2=0.1, l2_form="half_sum").l2_eff == 0.05
+
+
+def test_given_float64_data_reach_a_float32_check_as_float32(rng):
+    """dtype="float32": given weights and X are cast, so a float32 implementation sees
+    float32 and its float32 results pass."""
+    from tests.own_backprops import keras_float32_sigmoid
+
+    weights = [rng.normal(size=s) for s in [(4, 6), (6,), (6, 3), (3,)]]
+    seen = {}
+
+    def spy(w, X, Y):
+        seen["dtypes"] = {a.dtype.name for a in [*w, X, Y]}
+        return keras_float32_sigmoid(w, X, Y)
+
+    report = check_backprop(spy, [4, 6, 3], ["sigmoid", "linear"], "mse", dtype="float32",
+                            weights=weights, X=rng.normal(size=(5, 4)),
+                            Y=rng.normal(size=(5, 3)), tensorflow=False)  # fmt: skip
+    assert report.ok, str(report)
+    assert seen["dtypes"] == {"float32"}
