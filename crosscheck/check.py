@@ -63,41 +63,48 @@ from .report import Report
 from .tolerance import C, compare_tensor, magnitudes, policy_rtol, quirk_rtol
 
 
-def _keras_loss(name: str, Y, k: int, dtype: str):
-    """(keras loss object, targets as TF expects them) for a refnet loss name and Y."""
+def _keras_loss(name: str, Y, k: int, dtype: str, reduction="sum_over_batch_size"):
+    """(keras loss object, targets as TF expects them) for a refnet loss name and Y.
+
+    ``reduction`` is Keras' own argument ("sum_over_batch_size" or "sum", LS5).
+    """
     _, keras = tf_and_keras()
+    kw = {"dtype": dtype, "reduction": reduction}
     Y = np.asarray(Y)
     if name in ("mse", "binary_cross_entropy"):
         if Y.ndim == 1:  # (n,) -> (n, 1): never broadcast against (n, 1) to (n, n)
             Y = Y.reshape(-1, 1)
         Y = Y.astype(dtype)
         if name == "mse":
-            return keras.losses.MeanSquaredError(dtype=dtype), Y
-        return keras.losses.BinaryCrossentropy(from_logits=True, dtype=dtype), Y
+            return keras.losses.MeanSquaredError(**kw), Y
+        return keras.losses.BinaryCrossentropy(from_logits=True, **kw), Y
     if name == "softmax_cross_entropy":
         if Y.ndim == 1:
             return (
-                keras.losses.SparseCategoricalCrossentropy(
-                    from_logits=True, dtype=dtype
-                ),
+                keras.losses.SparseCategoricalCrossentropy(from_logits=True, **kw),
                 Y.astype(np.int64),
             )
-        return keras.losses.CategoricalCrossentropy(
-            from_logits=True, dtype=dtype
-        ), Y.astype(dtype)
+        return keras.losses.CategoricalCrossentropy(from_logits=True, **kw), Y.astype(
+            dtype
+        )
     if name == "categorical_cross_entropy":
         if Y.ndim == 1:
             Y = np.eye(k, dtype=dtype)[Y.astype(np.int64)]  # class ids -> one-hot rows
-        return keras.losses.CategoricalCrossentropy(
-            from_logits=False, dtype=dtype
-        ), Y.astype(dtype)
+        return keras.losses.CategoricalCrossentropy(from_logits=False, **kw), Y.astype(
+            dtype
+        )
     raise ValueError(
         f"loss: no Keras counterpart for {name!r}; expected one of {refnet.losses.names()}"
     )
 
 
-def tf_backprop(model, X, Y, loss: str, pins=None) -> dict:
-    """Loss, output, every delta, dW and db of the Keras ``model`` by tf.GradientTape.
+def tf_backprop(
+    model, X, Y, loss: str, reduction="sum_over_batch_size", pins=None
+) -> dict:
+    """Loss, output, every delta, dW and db (and dL/dX) of ``model`` by tf.GradientTape.
+
+    The loss is Keras' compiled total: the loss object's value plus ``sum(model.losses)``,
+    which holds every ``kernel_regularizer`` term (L2(l2): l2 * sum(W^2), LS6).
 
     Parameters
     ----------
@@ -109,6 +116,8 @@ def tf_backprop(model, X, Y, loss: str, pins=None) -> dict:
         Targets as refnet takes them.
     loss : str
         A refnet loss name.
+    reduction : str
+        Keras' reduction, "sum_over_batch_size" (default) or "sum" (LS5).
     pins : list of (mask, values) or None per layer, optional
         Kink entries (see :func:`kink_entries`): z[l] takes ``values`` where ``mask``
         holds, through ``z + stop_gradient(values - z)``, so the forward pass uses those
@@ -116,17 +125,18 @@ def tf_backprop(model, X, Y, loss: str, pins=None) -> dict:
 
     Returns
     -------
-    dict with ``loss`` (float), ``output``, ``model_output`` (``model(X)``), and lists
+    dict with ``loss`` (float), ``output``, ``model_output`` (``model(X)``), lists
     ``z``, ``a`` (without a[0]), ``delta``, ``dW``, ``db`` (numpy arrays, 0-based lists
-    like refnet's), and ``y``, the targets as rows.
+    like refnet's), ``dX`` (dL/dX, BP5) and ``y``, the targets as rows.
     """
     tf, _ = tf_and_keras()
     dtype = model.layers[0].kernel.dtype
     k = model.layers[-1].kernel.shape[1]
-    loss_fn, y = _keras_loss(loss, Y, k, np.dtype(dtype).name)
+    loss_fn, y = _keras_loss(loss, Y, k, np.dtype(dtype).name, reduction)
     x = tf.constant(X)
     zs, acts, params = [], [], []
     with tf.GradientTape() as tape:
+        tape.watch(x)
         a = x
         for l, layer in enumerate(model.layers):
             z = tf.matmul(a, layer.kernel) + layer.bias  # (n, n_l)          FP1
@@ -141,7 +151,9 @@ def tf_backprop(model, X, Y, loss: str, pins=None) -> dict:
             acts.append(a)
             params += [layer.kernel, layer.bias]
         value = loss_fn(tf.constant(y), a)
-    grads = tape.gradient(value, zs + params)
+        if model.losses:  # the kernel regularizers, as compiled training adds them
+            value = value + tf.add_n(model.losses)
+    grads = tape.gradient(value, zs + params + [x])
     n_layers = len(zs)
 
     def arr(t, like):  # a gradient the tape left as None is a zero gradient
@@ -157,8 +169,9 @@ def tf_backprop(model, X, Y, loss: str, pins=None) -> dict:
         if y.ndim == 1
         else y,  # targets as rows, one-hot for class ids
         "delta": [arr(g, z) for g, z in zip(grads[:n_layers], zs)],
-        "dW": [arr(g, p) for g, p in zip(grads[n_layers::2], params[::2])],
-        "db": [arr(g, p) for g, p in zip(grads[n_layers + 1 :: 2], params[1::2])],
+        "dW": [arr(g, p) for g, p in zip(grads[n_layers:-1:2], params[::2])],
+        "db": [arr(g, p) for g, p in zip(grads[n_layers + 1 : -1 : 2], params[1::2])],
+        "dX": arr(grads[-1], x),
     }
 
 
@@ -226,7 +239,15 @@ def _check_model(net: refnet.Network, model) -> None:
 
 
 def compare(
-    net: refnet.Network, X, Y, loss="mse", *, model=None, c: float = C
+    net: refnet.Network,
+    X,
+    Y,
+    loss="mse",
+    *,
+    model=None,
+    c: float = C,
+    l2: float = 0.0,
+    dX: bool = False,
 ) -> Report:
     """Rows loss, output, model(X), then delta{l}, dW{l}, db{l} for l = L..1 (TOL1).
 
@@ -238,13 +259,21 @@ def compare(
         Inputs, cast to net's dtype.
     Y : array
         Targets as ``net.gradients`` takes them.
-    loss : str
-        A name from ``refnet.losses.names()``.
+    loss : str or refnet Loss
+        A name from ``refnet.losses.names()``, or ``refnet.losses.get(name,
+        reduction="sum")`` (Keras' "sum", LS5).
     model : keras.Sequential, optional
-        The Keras model to compare against; by default ``to_keras(net)``. It must have
-        net's dtype and exactly net's weights.
+        The Keras model to compare against; by default ``to_keras(net, l2=l2)``. It must
+        have net's dtype and exactly net's weights.
     c : float
         The tolerance policy's safety factor C.
+    l2 : float
+        L2 weight decay: ``net.gradients(..., l2=l2)`` against Keras'
+        ``kernel_regularizer=L2(l2)`` on every layer (LS6). Keras casts l2 through
+        float32 even for float64 weights (``ops.cast(0.01, "float64")`` is
+        0.0099999997764825820); refnet is given that same value (mirrored, with a note).
+    dX : bool
+        Also compare ``res.dX`` with the tape's dL/dX (row ``dX``, BP5), last.
 
     Returns
     -------
@@ -254,21 +283,34 @@ def compare(
     """
     if not isinstance(net, refnet.Network):
         raise TypeError(f"net: expected refnet.Network, got {type(net).__name__}")
-    loss_name = refnet.losses.get(loss).name
     if isinstance(c, bool) or not isinstance(c, (int, float)) or not 0 < c < 1e6:
         raise ValueError(f"c: expected a safety factor in (0, 1e6), got {c!r}")
-    res = net.gradients(X, Y, loss)  # the user's backprop, validated there
+    loss_obj = refnet.losses.get(loss)
+    loss_name, reduction = loss_obj.name, loss_obj.reduction
+    notes = []
+    if l2:  # the user's backprop, validated there
+        l2 = refnet.network.check_l2(l2)
+        if float(np.float32(l2)) != l2:
+            notes.append(
+                f"l2 {l2!r} mirrored as Keras casts it, through float32: "
+                f"{float(np.float32(l2))!r}"
+            )
+            l2 = float(np.float32(l2))
+        res = net.gradients(X, Y, loss_obj, l2=l2)
+    else:  # (an override without the l2 argument is still checked)
+        res = net.gradients(X, Y, loss_obj)
     x = check_input(X, net.sizes[0], net.dtype)
     if model is None:
-        model = to_keras(net)
+        model = to_keras(net, l2=l2)
     else:
         _check_model(net, model)
-    tf_res = tf_backprop(model, x, Y, loss_name)
+    tf_res = tf_backprop(model, x, Y, loss_name, reduction)
 
     L = len(net.layers)
     n = max(max(net.sizes), x.shape[0])
     rtol = policy_rtol(net.dtype, n, L, c)
-    floor, notes = quirk_rtol(net.dtype, net.activations)
+    floor, quirk_notes = quirk_rtol(net.dtype, net.activations)
+    notes = quirk_notes + notes
     note = ""
     if floor > rtol:
         rtol, note = floor, "quirk rtol"
@@ -284,10 +326,16 @@ def compare(
             q if p is None else (p if q is None else (p[0] | q[0], p[1]))
             for p, q in zip(found, pins)
         ]
-        tf_res = tf_backprop(model, x, Y, loss_name, pins)
+        tf_res = tf_backprop(model, x, Y, loss_name, reduction, pins)
     notes = notes + _kink_notes(net, pins, tf_z, res)
     layers = [(layer.W, layer.b, layer.activation) for layer in net.layers]
     M = magnitudes(layers, x, tf_res["z"], tf_res["a"], tf_res["y"], loss_name)
+    if reduction == "sum":  # every quantity of the backward pass is n times larger
+        M = {key: m * x.shape[0] for key, m in M.items()}
+    if l2:  # L += l2 sum W^2, dW += 2 l2 W (LS6)
+        M["loss"] = M["loss"] + sum(l2 * float(np.sum(W**2)) for W, _, _ in layers)
+        for l, (W, _, _) in enumerate(layers, start=1):
+            M[f"dW{l}"] = M[f"dW{l}"] + 2 * l2 * np.abs(W)
 
     def row(name, got, ref):
         return compare_tensor(name, got, ref, rtol, note, M[name])
@@ -309,9 +357,16 @@ def compare(
         rows.append(row(f"delta{l}", res.delta[i], tf_res["delta"][i]))
         rows.append(row(f"dW{l}", res.dW[i], tf_res["dW"][i]))
         rows.append(row(f"db{l}", res.db[i], tf_res["db"][i]))
+    if dX:  # dL/dX = delta[1] @ W[1].T (BP5), magnitude as one more BP2 step
+        W1 = np.abs(np.asarray(net.layers[0].W, np.float64))
+        m_dX = np.sqrt(np.square(M["delta1"]) @ np.square(W1).T)
+        rows.append(compare_tensor("dX", res.dX, tf_res["dX"], rtol, note, m_dX))
     sizes = "-".join(map(str, net.sizes))
+    extras = (", reduction=sum" if reduction == "sum" else "") + (
+        f", l2={l2:g}" if l2 else ""
+    )
     title = (
-        f"{type(net).__name__} {sizes} [{','.join(net.activations)}] {loss_name} "
+        f"{type(net).__name__} {sizes} [{','.join(net.activations)}] {loss_name}{extras} "
         f"{net.dtype.name} batch {x.shape[0]}: rtol = {c:g} * eps * sqrt({n})"
         + (f" * {L}/4" if L > 4 else "")
     )

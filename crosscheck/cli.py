@@ -12,6 +12,8 @@ and the full table of every failing case; exits 1 on any mismatch, 0 otherwise.
         --loss softmax_cross_entropy --dtype float32 --batch 64
     python -m crosscheck --keras model.keras --loss softmax_cross_entropy
     python -m crosscheck --json results.json
+    python -m crosscheck mine mynet.py:backprop --layout 784-30-10 --activations sigmoid \\
+        --loss mse --convention nielsen                  # your own backprop (mine_cli.py)
 
 oneDNN (on by default in TensorFlow on x86) reorders float32 sums; the tolerance covers
 it. Set TF_ENABLE_ONEDNN_OPTS=0 to compare against TensorFlow's plain Eigen kernels.
@@ -37,6 +39,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="crosscheck",
         description="Compare refnet's loss, output, every delta, dW and db with "
         "TensorFlow's, over the built-in matrix or one given network.",
+        epilog="Check your own backprop function instead: crosscheck mine --help",
     )
     p.add_argument(
         "--layout", help="one network instead of the matrix, e.g. 784-256-128-10"
@@ -174,6 +177,11 @@ def _fmt_ratio(x: float) -> str:
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["mine"]:  # crosscheck mine FILE.py:FUNC ...: check your own backprop
+        from .mine_cli import main as mine_main
+
+        return mine_main(argv[1:])
     args = _parser().parse_args(argv)
     start = time.perf_counter()
     try:

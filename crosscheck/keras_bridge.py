@@ -84,8 +84,11 @@ def _refnet_name(activation) -> str | None:
     return None
 
 
-def to_keras(net: refnet.Network):
+def to_keras(net: refnet.Network, l2: float = 0.0):
     """A keras.Sequential with net's layout, activations, weights and dtype.
+
+    ``l2 > 0`` gives every Dense layer ``kernel_regularizer=keras.regularizers.L2(l2)``:
+    Keras then adds l2 * sum(W^2) per layer to the loss it trains on (LS6).
 
     Every Dense layer is built with ``dtype=net.dtype`` behind an explicit
     ``keras.Input(dtype=net.dtype)``: a layer built as float32 would silently downcast
@@ -112,9 +115,14 @@ def to_keras(net: refnet.Network):
                 f"net.layers[{l - 1}]: activation {name!r} has no Keras counterpart; "
                 f"expected one of {list(ACTIVATIONS)}"
             ) from None
+        reg = keras.regularizers.L2(l2) if l2 else None
         layers.append(
             keras.layers.Dense(
-                layer.n_out, activation=act, dtype=dtype, name=f"dense{l}"
+                layer.n_out,
+                activation=act,
+                dtype=dtype,
+                name=f"dense{l}",
+                kernel_regularizer=reg,
             )
         )
     model = keras.Sequential(layers)

@@ -5,7 +5,9 @@ network with refnet, draws the data from the case's seed and returns compare's R
 The matrix holds the seed examples (3-5-2, 784-256-128-10, 784-512-10 with a softmax
 output and categorical cross-entropy), every activation as a hidden layer in float32 and
 float64, categorical cross-entropy on sigmoid and softplus outputs (rows that do not sum
-to 1), every loss at depths 1 to 6, and batch sizes 1 and larger.
+to 1), every loss at depths 1 to 6, and batch sizes 1 and larger; and the features the
+convention checker needs: Keras' "sum" reduction (LS5), L2 weight decay (LS6) and dL/dX
+(BP5), in both dtypes.
 """
 
 from __future__ import annotations
@@ -39,12 +41,22 @@ class Case:
     dtype: str
     batch: int
     seed: int = 0
+    reduction: str = "sum_over_batch_size"
+    l2: float = 0.0
+    dX: bool = False
 
     @property
     def label(self) -> str:
+        extras = "".join(
+            [
+                " sum" if self.reduction == "sum" else "",
+                f" l2={self.l2:g}" if self.l2 else "",
+                " dX" if self.dX else "",
+            ]
+        )
         return (
             f"{'-'.join(map(str, self.layout))} {','.join(self.activations)} "
-            f"{self.loss} {self.dtype} n={self.batch}"
+            f"{self.loss}{extras} {self.dtype} n={self.batch}"
         )
 
 
@@ -84,7 +96,8 @@ def run_case(case: Case) -> Report:
     """compare() on the case's network and data."""
     net = build_net(case)
     X, Y = make_data(case)
-    return compare(net, X, Y, case.loss)
+    loss = refnet.losses.get(case.loss, reduction=case.reduction)
+    return compare(net, X, Y, loss, l2=case.l2, dX=case.dX)
 
 
 def builtin_matrix(seed: int = 0) -> list[Case]:
@@ -119,6 +132,14 @@ def builtin_matrix(seed: int = 0) -> list[Case]:
             Case((6, 8, 4), ("tanh", "sigmoid"), "categorical_cross_entropy", dtype, 8, seed + 1),
             Case((6, 8, 4), ("relu", "softplus"), "categorical_cross_entropy", dtype, 8, seed),
         ]  # fmt: skip
+    for dtype in DTYPES:  # reduction="sum" (LS5), L2 (LS6), dL/dX (BP5), every loss
+        for j, loss in enumerate(LOSSES):
+            acts = ("tanh", "sigmoid", output_activation(loss))
+            l2 = (0.0, 0.01, 0.25, 1e-3)[j]
+            red = "sum" if j % 2 == 0 else "sum_over_batch_size"
+            cases.append(
+                Case((5, 7, 6, 3), acts, loss, dtype, 8, seed + j, red, l2, True)
+            )
     rng = np.random.default_rng(seed)
     for depth in range(1, 7):  # depths 1-6, every loss, both dtypes, mixed activations
         for j, loss in enumerate(LOSSES):

@@ -8,8 +8,10 @@ shape of ``a``), next to each other. The output layer's delta is then
 For the from-logits losses with a linear output layer this *is* the fused delta:
 softmax cross-entropy gives delta[L] = (softmax(z) - y) / n exactly (LS2).
 
-Reductions are Keras 3's "sum_over_batch_size": per-sample losses are averaged over the
-batch; MSE and binary cross-entropy first average over the outputs. The textbook
+Reductions are Keras 3's "sum_over_batch_size" by default: per-sample losses are averaged
+over the batch; MSE and binary cross-entropy first average over the outputs.
+``get(name, reduction="sum")`` is Keras' "sum": the per-sample losses summed over the
+batch, so L and dL/da are n times the default's (LS5). The textbook
 L = 1/2 sum (y - a)^2 differs from Keras' MSE by the constant factor n * k / 2 and its
 delta by the inverse of that factor (docs/05-losses.md).
 
@@ -43,6 +45,7 @@ class Loss:
     grad: Callable[[Array, Array], Array]
     prepare: Callable[[NDArray, Array], Array]
     fused: Callable[[Array, Array], tuple[float, Array]] | None = None
+    reduction: str = "sum_over_batch_size"
 
     def value_and_grad(self, a: Array, y: Array) -> tuple[float, Array]:
         """(L, dL/da) in one call: ``fused`` when the two share work, else both in turn."""
@@ -260,17 +263,65 @@ def names() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def get(name: str | Loss) -> Loss:
+REDUCTIONS = ("sum_over_batch_size", "sum")  # Keras 3's names
+
+
+def _times_n(fn: Callable) -> Callable:
+    """fn(a, y) scaled by the batch size n = a.shape[0]: the "sum" reduction (LS5)."""
+
+    def summed(a: Array, y: Array):
+        n = a.shape[0]
+        out = fn(a, y)
+        if isinstance(out, tuple):  # a fused (value, grad)
+            value, grad = out
+            grad *= grad.dtype.type(n)
+            return value * n, grad
+        if isinstance(out, float):
+            return out * n
+        return out * out.dtype.type(n)
+
+    return summed
+
+
+def _summed(loss: Loss) -> Loss:
+    """The loss with Keras' "sum" reduction: L_sum = n L_mean, dL_sum/da = n dL_mean/da (LS5)."""
+    return Loss(
+        loss.name,
+        _times_n(loss.value),
+        _times_n(loss.grad),
+        loss.prepare,
+        None if loss.fused is None else _times_n(loss.fused),
+        reduction="sum",
+    )
+
+
+_SUMMED: dict[str, Loss] = {name: _summed(loss) for name, loss in _REGISTRY.items()}
+
+
+def get(name: str | Loss, reduction: str | None = None) -> Loss:
     """Look up a loss by name; a :class:`Loss` passes through.
 
-    Raises ValueError naming the valid choices for an unknown name.
+    ``reduction`` is Keras 3's: "sum_over_batch_size" (the default: the mean of the
+    per-sample losses) or "sum" (their sum, n times as large, LS5). None keeps a
+    :class:`Loss`'s own reduction and gives a name the default.
+
+    Raises ValueError naming the valid choices for an unknown name or reduction.
     """
+    if reduction is not None and reduction not in REDUCTIONS:
+        raise ValueError(
+            f"reduction: expected one of {list(REDUCTIONS)}, got {reduction!r}"
+        )
     if isinstance(name, Loss):
-        return name
+        if reduction is None or reduction == name.reduction:
+            return name
+        if reduction == "sum":
+            return _summed(name)
+        name = name.name
     if not isinstance(name, str):
         raise TypeError(f"loss: expected a name (str), got {type(name).__name__}")
+    table = _SUMMED if reduction == "sum" else _REGISTRY
     try:
-        return _REGISTRY[name]
+        return table[name]
     except KeyError:
         raise ValueError(
             f"loss: unknown name {name!r}; expected one of {names()}"

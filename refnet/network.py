@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -57,6 +57,10 @@ class Gradients:
         dL/dz per layer; ``delta[l-1]`` is delta[l].
     dW, db : lists of arrays
         dL/dW and dL/db per layer, the shapes and dtypes of the weights.
+    dX : (n, n_0) array
+        dL/dX = delta[1] @ W[1].T (BP5), computed when read (one more matrix product,
+        which training never needs) from this pass's delta[1] and W[1]: read it before
+        an optimizer updates W[1] in place.
     """
 
     loss: float
@@ -65,6 +69,14 @@ class Gradients:
     delta: list[Array]
     dW: list[Array]
     db: list[Array]
+    _W1: Array | None = field(default=None, repr=False)  # W[1], for dX
+
+    @property
+    def dX(self) -> Array:
+        """dL/dX = delta[1] @ W[1].T, the shape of X: BP2 one step further (BP5)."""
+        if self._W1 is None:
+            raise AttributeError("dX: this result holds no W[1] to compute it from")
+        return self.delta[0] @ self._W1.T  # (n, n_0)
 
     def grads(self) -> list[Array]:
         """[dW1, db1, dW2, db2, ...]: the order of ``Network.get_weights()``."""
@@ -222,7 +234,7 @@ class Network:
             a = layer.activation.f(z)  # (n, n_out)        FP2
         return a
 
-    def gradients(self, X, Y, loss="mse") -> Gradients:
+    def gradients(self, X, Y, loss="mse", l2: float = 0.0) -> Gradients:
         """Loss, every z, a, delta, dW and db for the batch (X, Y) by backpropagation.
 
         Parameters
@@ -232,15 +244,20 @@ class Network:
         Y : array (n, n_L), or (n,) of int class ids for the cross-entropies
             Targets; (n,) is also accepted for a single output.
         loss : str or Loss
-            A name from ``refnet.losses.names()``.
+            A name from ``refnet.losses.names()``, or ``refnet.losses.get(name,
+            reduction="sum")``.
+        l2 : float >= 0
+            Weight decay with Keras' ``kernel_regularizer=L2(l2)`` semantics on every W
+            (not b): L += l2 * sum(W^2), dW += 2 * l2 * W (LS6).
 
         Notes
         -----
         FP1-FP2 forward, then BP1 (output delta), BP2 (delta recursion), BP3 (db) and
-        BP4 (dW), docs/06-backprop.md. This is the one place backprop happens: override it
+        BP4 (dW), docs/06-backprop.md; ``res.dX`` is BP5, docs/10-check-your-own.md. This is the one place backprop happens: override it
         in a subclass and ``crosscheck`` checks your version.
         """
         loss = losses.get(loss)
+        l2 = check_l2(l2)
         a = check_input(X, self.layers[0].n_in, self.dtype)
         check_rows(Y, a.shape[0])
 
@@ -267,7 +284,12 @@ class Network:
             dW[l] = activations[l].T @ delta  # (n_{l-1}, n_l)         BP4
             if l > 0:
                 g = delta @ layer.W.T  # dL/da[l-1], (n, n_{l-1})      BP2
-        return Gradients(value, zs, activations, deltas, dW, db)
+        if l2:  # L += l2 sum W^2, dW += 2 l2 W (LS6)
+            for l, layer in enumerate(self.layers):
+                W = layer.W
+                value += float(W.dtype.type(l2) * np.sum(W * W))
+                dW[l] += W.dtype.type(2 * l2) * W
+        return Gradients(value, zs, activations, deltas, dW, db, self.layers[0].W)
 
     # --- training, prediction, persistence ----------------------------------------
 
@@ -283,6 +305,7 @@ class Network:
         validation_data=None,
         progress: bool = True,
         shuffle: bool = True,
+        l2: float = 0.0,
     ) -> dict[str, list[float]]:
         """Train by mini-batch steps w' = update(w, dL/dw) over ``epochs`` passes of (X, Y).
 
@@ -309,6 +332,9 @@ class Network:
             is installed (the ``examples`` extra); False never shows one.
         shuffle : bool
             False visits the rows in order, every epoch.
+        l2 : float >= 0
+            L2 weight decay as Keras' ``kernel_regularizer=L2(l2)`` on every layer (LS6):
+            each step's loss and dW include it, as in a compiled Keras model.
 
         Returns
         -------
@@ -318,6 +344,7 @@ class Network:
             ``val_loss``, ``val_accuracy`` with validation data.
         """
         loss = losses.get(loss)
+        l2 = check_l2(l2)
         optimizer = _optimizers.get(optimizer)
         epochs = check_size(epochs, "epochs")
         batch_size = check_size(batch_size, "batch_size")
@@ -358,7 +385,7 @@ class Network:
                     else order[start : start + batch_size]
                 )
                 xb, yb = X[rows], Y[rows]
-                res = self.gradients(xb, yb, loss)
+                res = self.gradients(xb, yb, loss, l2)
                 optimizer.apply(self, res)
                 m = xb.shape[0]
                 total += res.loss * m
@@ -540,6 +567,16 @@ class Network:
 
 
 FORMAT_VERSION = 1  # of the .npz written by Network.save
+
+
+def check_l2(l2) -> float:
+    """l2 as a finite float >= 0 (the L2 factor of LS6); TypeError/ValueError naming it."""
+    if isinstance(l2, bool) or not isinstance(l2, (int, float, np.integer, np.floating)):
+        raise TypeError(f"l2: expected a number >= 0, got {type(l2).__name__}")
+    l2 = float(l2)
+    if not (np.isfinite(l2) and l2 >= 0):
+        raise ValueError(f"l2: expected a finite number >= 0, got {l2!r}")
+    return l2
 
 _CLASSIFICATION = (
     "softmax_cross_entropy",

@@ -131,9 +131,10 @@ def test_label_parser_reads_ranges_and_ignores_lookalikes():
 
 
 def test_docs_define_the_labels_of_the_brief():
-    """FP1, FP2, BP1-BP4, SM1, LS1-LS4, PC1, FD1, TOL1, GD1, OPT1-OPT3, LR1 and AF1-AF12 are defined."""
+    """FP1, FP2, BP1-BP5, SM1, LS1-LS6, PC1, FD1, TOL1, GD1, OPT1-OPT3, LR1 and AF1-AF12 are
+    defined (BP5, LS5, LS6: dX, the "sum" reduction and L2 decay, chapter 10)."""
     expected = cited_labels(
-        "FP1-FP2 BP1-BP4 SM1 LS1-LS4 PC1 FD1 TOL1 GD1 OPT1-OPT3 LR1 AF1-AF12"
+        "FP1-FP2 BP1-BP5 SM1 LS1-LS6 PC1 FD1 TOL1 GD1 OPT1-OPT3 LR1 AF1-AF12"
     )
     assert set(defined_labels()) == expected
 

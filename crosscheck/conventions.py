@@ -1,0 +1,184 @@
+"""Conventions: how someone else's backprop lays out its arrays and defines its cost.
+
+refnet works in Keras' convention (rows of samples, W of shape (n_in, n_out), mean
+reductions). A correct implementation written from Nielsen's book or CS231n's notes differs
+from it by transposes and constant factors only; a :class:`Convention` names those
+differences, axis by axis, so :func:`crosscheck.check_backprop` can convert the user's
+arrays to refnet's layout and scale refnet's gradients to the user's cost, exactly.
+
+    axis            values                        meaning
+    samples         "rows" | "columns"            X is (n, n_0) | (n_0, n); Y, deltas, output alike
+    weights_layout  "in_out" | "out_in"           W[l] is (n_{l-1}, n_l) | (n_l, n_{l-1})
+    bias_shape      "flat" | "column"             b[l] is (n_l,) | (n_l, 1)
+    reduction       "mean" | "sum"                batch cost = mean | sum of per-example costs
+    mse_scale       "mean" | "half_sum" | "sum"   per-example MSE = mean_j | 1/2 sum_j | sum_j (a_j - y_j)^2
+    l2              float >= 0                    weight decay on every W (not b)
+    l2_form         "sum" | "half_sum"            l2 * sum(W^2) | l2/2 * sum(W^2)
+
+The per-example binary cross-entropy follows ``mse_scale`` over the outputs: averaged
+for "mean" (Keras), summed otherwise (Nielsen's network2.py sums). The softmax and
+categorical cross-entropies sum over the classes in every convention.
+
+The user's cost is then exactly a constant times refnet's (LS5, LS6):
+
+    L_user = c * L_refnet(reduction) + l2_eff * sum_l sum(W[l]^2)
+           = c * (L_refnet + (l2_eff / c) * sum_l sum(W[l]^2))
+
+with c = :meth:`Convention.factor` (1, k/2 or k for MSE; 1 or k for binary cross-entropy),
+so the reference is c times ``net.gradients(X, Y, loss, l2=l2_eff / c)``.
+
+>>> get("nielsen").weights_layout, get("nielsen", reduction="mean").reduction
+('out_in', 'mean')
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+
+import numpy as np
+
+CHOICES = {
+    "samples": ("rows", "columns"),
+    "weights_layout": ("in_out", "out_in"),
+    "bias_shape": ("flat", "column"),
+    "reduction": ("mean", "sum"),
+    "mse_scale": ("mean", "half_sum", "sum"),
+    "l2_form": ("sum", "half_sum"),
+}
+
+
+@dataclass(frozen=True)
+class Convention:
+    """One choice per axis (see the module docstring); ``name`` is the preset it came from."""
+
+    name: str = "keras"
+    samples: str = "rows"
+    weights_layout: str = "in_out"
+    bias_shape: str = "flat"
+    reduction: str = "mean"
+    mse_scale: str = "mean"
+    l2: float = 0.0
+    l2_form: str = "sum"
+
+    # --- the constant factor between the user's cost and refnet's ---------------------
+
+    def factor(self, loss: str, k: int) -> float:
+        """c with L_user = c * L_refnet (reduction apart): from mse_scale, k outputs."""
+        if loss == "mse":
+            return {"mean": 1.0, "half_sum": k / 2, "sum": float(k)}[self.mse_scale]
+        if loss == "binary_cross_entropy":
+            return 1.0 if self.mse_scale == "mean" else float(k)
+        return 1.0
+
+    @property
+    def keras_reduction(self) -> str:
+        """The Keras reduction refnet computes with: "sum_over_batch_size" or "sum" (LS5)."""
+        return "sum" if self.reduction == "sum" else "sum_over_batch_size"
+
+    @property
+    def l2_eff(self) -> float:
+        """The factor of sum(W^2) in the user's cost (LS6)."""
+        return self.l2 / 2 if self.l2_form == "half_sum" else self.l2
+
+    def describe(self) -> str:
+        """One line: every axis, for reports."""
+        axes = [f"{f.name}={getattr(self, f.name)!r}" for f in fields(self)[1:]]
+        return f"{self.name}: " + ", ".join(axes)
+
+    # --- shapes in this convention -------------------------------------------------------
+
+    def W_shape(self, n_in: int, n_out: int) -> tuple[int, int]:
+        return (n_in, n_out) if self.weights_layout == "in_out" else (n_out, n_in)
+
+    def b_shape(self, n_out: int) -> tuple[int, ...]:
+        return (n_out,) if self.bias_shape == "flat" else (n_out, 1)
+
+    def batch_shape(self, n: int, width: int) -> tuple[int, int]:
+        """Shape of X, Y, a delta or the output: (n, width) for rows, (width, n) for columns."""
+        return (n, width) if self.samples == "rows" else (width, n)
+
+    def weight_shapes(self, sizes) -> list[tuple[int, ...]]:
+        """[W1, b1, W2, b2, ...] shapes for the layout ``sizes``."""
+        out = []
+        for n_in, n_out in zip(sizes, sizes[1:]):
+            out += [self.W_shape(n_in, n_out), self.b_shape(n_out)]
+        return out
+
+    # --- conversion: refnet's layout <-> the user's ----------------------------------------
+
+    def weights_to_user(self, weights) -> list[np.ndarray]:
+        """refnet's [W1, b1, ...] in this convention (fresh arrays the user may keep)."""
+        out = []
+        for W, b in zip(weights[::2], weights[1::2]):
+            W = W.T if self.weights_layout == "out_in" else W
+            b = b[:, None] if self.bias_shape == "column" else b
+            out += [np.array(W, copy=True), np.array(b, copy=True)]
+        return out
+
+    def weights_from_user(self, weights) -> list[np.ndarray]:
+        """The user's [W1, b1, ...] (shapes already checked) in refnet's layout."""
+        out = []
+        for W, b in zip(weights[::2], weights[1::2]):
+            out += [self.W_from_user(W), np.reshape(b, -1)]
+        return out
+
+    def W_from_user(self, W: np.ndarray) -> np.ndarray:
+        return W.T if self.weights_layout == "out_in" else W
+
+    def batch_to_user(self, A: np.ndarray) -> np.ndarray:
+        return np.array(A.T if self.samples == "columns" else A, copy=True)
+
+    def batch_from_user(self, A: np.ndarray) -> np.ndarray:
+        return A.T if self.samples == "columns" else A
+
+
+PRESETS: dict[str, Convention] = {
+    # refnet's own: Keras layout and Keras 3's default reductions.
+    "keras": Convention("keras"),
+    # Nielsen, Neural Networks and Deep Learning, network.py / network2.py: column vectors,
+    # w of shape (n_out, n_in), b (n_out, 1), cost summed over the examples of a batch
+    # (the 1/m of the update lives in the learning rate), C = 1/2 ||a - y||^2.
+    "nielsen": Convention("nielsen", "columns", "out_in", "column", "sum", "half_sum"),
+    # CS231n's two-layer net (assignment 1): rows, W (n_in, n_out), b (n_out,), softmax
+    # loss averaged over the batch, plus reg * sum(W^2) when l2 = reg is given.
+    "cs231n": Convention("cs231n", "rows", "in_out", "flat", "mean", "mean"),
+}
+
+
+def get(convention: str | Convention = "keras", **overrides) -> Convention:
+    """A preset by name with ``overrides`` applied axis by axis; ValueError naming the choices.
+
+    >>> get("cs231n", l2=0.1).describe()
+    "cs231n: samples='rows', weights_layout='in_out', bias_shape='flat', reduction='mean', mse_scale='mean', l2=0.1, l2_form='sum'"
+    """
+    if isinstance(convention, Convention):
+        base = convention
+    elif convention in PRESETS:
+        base = PRESETS[convention]
+    else:
+        raise ValueError(
+            f"convention: expected one of {sorted(PRESETS)}, got {convention!r}"
+        )
+    for key, value in overrides.items():
+        if key == "l2":
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise TypeError(f"l2: expected a number >= 0, got {value!r}")
+            if not (np.isfinite(value) and value >= 0):
+                raise ValueError(f"l2: expected a finite number >= 0, got {value!r}")
+            continue
+        if key not in CHOICES:
+            raise TypeError(
+                f"{key}: not an override; expected some of {sorted([*CHOICES, 'l2'])}"
+            )
+        if value not in CHOICES[key]:
+            raise ValueError(
+                f"{key}: expected one of {list(CHOICES[key])}, got {value!r}"
+            )
+    overrides = {k: (float(v) if k == "l2" else v) for k, v in overrides.items()}
+    conv = replace(base, **overrides)
+    if conv.samples == "rows" and conv.bias_shape == "column":
+        raise ValueError(
+            "bias_shape: 'column' (n_out, 1) needs samples='columns'; with rows of "
+            "samples the bias must be flat (n_out,) to broadcast over z's rows"
+        )
+    return conv

@@ -1,0 +1,471 @@
+"""check_backprop: is *your* backprop right, and if not, where and why?
+
+``fn(weights, X, Y)`` is your code, in your convention (crosscheck/conventions.py):
+``weights`` is [W1, b1, W2, b2, ...], ``X`` and ``Y`` one batch. It returns the gradients
+in the same structure, or a dict with ``"grads"`` and optionally ``"loss"``, ``"deltas"``
+(one dL/dz per layer, first layer first), ``"output"`` (a[L]) and ``"dX"``; ``grads`` may
+also be a dict keyed ``W1``/``b1``... or ``dW1``/``db1``..., and CS231n's ``(loss,
+grads)`` pair is accepted as is.
+
+Everything returned is compared with refnet's own backprop (the reference, converted to
+your convention exactly: transposes and the constant factors of your cost), in backprop
+order: loss, output, then delta, dW, db from the last layer down, so the first failing
+row is where the bug is. The failing row is then explained by testing hypotheses
+(crosscheck/diagnose.py). When TensorFlow is installed, refnet itself is checked against
+TensorFlow on the same network and batch, in the same report.
+
+>>> import numpy as np
+>>> def mine(weights, X, Y):      # keras convention: rows, W (n_in, n_out), mean MSE
+...     W1, b1 = weights
+...     a = X @ W1 + b1
+...     delta = 2 * (a - Y) / a.size
+...     return [X.T @ delta, delta.sum(axis=0)]
+>>> report = check_backprop(mine, [3, 2], "linear", "mse", tensorflow=False)
+>>> report.ok
+True
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import traceback
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import refnet
+from refnet.validation import check_dtype, check_size, check_sizes
+
+from . import conventions
+from .diagnose import Reference, diagnose_row, label, sentence
+from .report import Report, Row
+from .returned import BadOutput, read, to_rows
+from .tolerance import compare_tensor, magnitudes, policy_rtol
+
+HYPOTHESIS_C = 1000.0  # hypotheses are O(1) apart: match them with a roomy C
+
+
+@dataclass
+class BackpropReport(Report):
+    """The rows of one check_backprop, the diagnosis, and refnet's own check against TF.
+
+    ``ok`` when every row matches, ``fn`` ran and returned readable gradients, and (when
+    TensorFlow was used) refnet matched TensorFlow.
+    """
+
+    diagnosis: list[str] = field(default_factory=list)
+    reference: Report | None = None  # refnet against TensorFlow, same network and batch
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        tf_ok = self.reference is None or self.reference.ok
+        return self.error is None and bool(self.rows) and super().ok and tf_ok
+
+    def __str__(self) -> str:
+        if self.error is not None:
+            body = [self.title, "ERROR: " + self.error]
+        else:
+            body = [super().__str__()]
+        body += ["", "diagnosis:"] + [f"- {s}" for s in self.diagnosis]
+        return "\n".join(body)
+
+    def to_dict(self) -> dict:
+        out = super().to_dict()
+        out.update(ok=self.ok, diagnosis=self.diagnosis, error=self.error)
+        out["reference"] = None if self.reference is None else self.reference.to_dict()
+        return out
+
+
+# ---------------------------------------------------------------------------------
+# Setting up the case: network, weights, batch, in refnet's layout and in the user's
+# ---------------------------------------------------------------------------------
+
+
+def _activations(activations, n_layers: int) -> list[str]:
+    acts = (
+        [activations] * n_layers if isinstance(activations, str) else list(activations)
+    )
+    if len(acts) != n_layers:
+        raise ValueError(
+            f"activations: expected {n_layers} names (one per layer), got {len(acts)}: {acts}"
+        )
+    for name in acts:
+        refnet.activations.get(name)  # ValueError naming the valid ones
+    return acts
+
+
+def _user_weights(weights, conv, sizes) -> list[np.ndarray]:
+    """The user's [W1, b1, ...] checked against the convention's shapes, as arrays."""
+    shapes = conv.weight_shapes(sizes)
+    if not isinstance(weights, (list, tuple)) or len(weights) != len(shapes):
+        got = (
+            len(weights)
+            if isinstance(weights, (list, tuple))
+            else type(weights).__name__
+        )
+        raise ValueError(
+            f"weights: expected a list of {len(shapes)} arrays [W1, b1, ...], got {got}"
+        )
+    out = []
+    for i, (w, shape) in enumerate(zip(weights, shapes)):
+        w = np.asarray(w)
+        name = f"{'Wb'[i % 2]}{i // 2 + 1}"
+        if w.shape != shape:
+            raise ValueError(
+                f"weights[{i}] ({name}): expected shape {shape} in the {conv.name} "
+                f"convention, got {w.shape}"
+            )
+        out.append(w)
+    return out
+
+
+def _batch(conv, sizes, X, Y, loss, batch, rng):
+    """(X_rows, Y_rows_for_refnet, X_user, Y_user): drawn from rng, or the user's converted."""
+    n0, k = sizes[0], sizes[-1]
+    if X is None:
+        X_rows = rng.normal(size=(batch, n0))
+        X_user = conv.batch_to_user(X_rows)
+    else:
+        X_user = np.asarray(X)
+        if X_user.ndim != 2 or X_user.shape[conv.samples == "rows"] != n0:
+            want = conv.batch_shape("n", n0)
+            raise ValueError(
+                f"X: expected shape {want} in the {conv.name} convention, got {X_user.shape}"
+            )
+        X_rows = conv.batch_from_user(X_user)
+    n = X_rows.shape[0]
+    if Y is None:
+        if loss == "mse":
+            Y_rows = rng.normal(size=(n, k))
+        elif loss == "binary_cross_entropy":
+            Y_rows = rng.uniform(size=(n, k))
+        else:
+            Y_rows = np.eye(k)[rng.integers(0, k, size=n)]  # one-hot rows
+        return X_rows, Y_rows, X_user, conv.batch_to_user(Y_rows)
+    Y_user = np.asarray(Y)
+    if Y_user.ndim == 1 and loss in (
+        "softmax_cross_entropy",
+        "categorical_cross_entropy",
+    ):
+        return (
+            X_rows,
+            Y_user,
+            X_user,
+            Y_user,
+        )  # int class ids, the same in every convention
+    if Y_user.shape != conv.batch_shape(n, k):
+        raise ValueError(
+            f"Y: expected shape {conv.batch_shape(n, k)} in the {conv.name} convention, "
+            f"got {Y_user.shape}"
+        )
+    return X_rows, conv.batch_from_user(Y_user), X_user, Y_user
+
+
+# ---------------------------------------------------------------------------------
+# check_backprop
+# ---------------------------------------------------------------------------------
+
+
+def check_backprop(
+    fn,
+    sizes,
+    activations,
+    loss,
+    *,
+    convention="keras",
+    weights=None,
+    X=None,
+    Y=None,
+    dtype="float64",
+    batch: int = 8,
+    seed: int = 0,
+    tensorflow: bool | None = None,
+    **overrides,
+) -> BackpropReport:
+    """Check ``fn(weights, X, Y)``'s gradients against refnet's, in ``fn``'s convention.
+
+    Parameters
+    ----------
+    fn : callable
+        Your backprop; see the module docstring for what it returns.
+    sizes : list of int or "784-30-10"
+        The layout [n_0, ..., n_L].
+    activations : str or list of str
+        One refnet activation name per layer, or one for all. A sigmoid (softmax) output
+        with binary (softmax) cross-entropy means probabilities out, as Nielsen writes it;
+        delta[L] = dL/dz[L] is the same either way.
+    loss : str
+        "mse", "softmax_cross_entropy", "categorical_cross_entropy" or
+        "binary_cross_entropy"; its exact form in your convention is in
+        crosscheck/conventions.py.
+    convention : "keras", "nielsen" or "cs231n"
+        The preset; ``overrides`` (samples, weights_layout, bias_shape, reduction,
+        mse_scale, l2, l2_form) change single axes.
+    weights, X, Y : arrays in your convention, optional
+        A specific case; by default drawn from ``seed`` (weights glorot-uniform).
+    dtype : "float64" or "float32"
+        Of the weights and batch given to ``fn``; its results must keep it.
+    batch, seed : int
+    tensorflow : bool or None
+        Also check refnet against TensorFlow (None: when TensorFlow is installed).
+
+    Returns
+    -------
+    BackpropReport
+        ``ok``, ``rows`` (loss, output, then delta, dW, db from layer L down),
+        ``diagnosis`` (sentences naming quantity, equation label and docs section),
+        ``reference`` (refnet against TensorFlow, or None).
+    """
+    if not callable(fn):
+        raise TypeError(
+            f"fn: expected a function fn(weights, X, Y), got {type(fn).__name__}"
+        )
+    conv = conventions.get(convention, **overrides)
+    sizes = check_sizes(sizes, "sizes")
+    L = len(sizes) - 1
+    acts = _activations(activations, L)
+    loss = refnet.losses.get(loss).name
+    dtype = check_dtype(dtype)
+    batch = check_size(batch, "batch")
+
+    # A probability output fused into its cross-entropy: refnet computes from logits.
+    ref_acts, prob = list(acts), None
+    if (loss, acts[-1]) in (
+        ("binary_cross_entropy", "sigmoid"),
+        ("softmax_cross_entropy", "softmax"),
+    ):
+        ref_acts[-1], prob = "linear", refnet.activations.get(acts[-1])
+    net = refnet.Network.build(sizes, ref_acts, seed=seed, dtype=dtype)
+    if weights is not None:
+        net.set_weights(conv.weights_from_user(_user_weights(weights, conv, sizes)))
+    rng = np.random.default_rng([seed, 1])
+    X_rows, Y_rows, X_user, Y_user = _batch(conv, sizes, X, Y, loss, batch, rng)
+    X_rows = refnet.validation.check_input(X_rows, sizes[0], dtype)
+    X_user = np.array(
+        X_user, dtype=dtype
+    )  # a copy in the check's dtype (exact in float64)
+    if Y_user.dtype.kind == "f" or Y_user.ndim == 2:  # class ids (n,) stay ints
+        Y_user = np.array(Y_user, dtype=dtype)
+    n = X_rows.shape[0]
+    ref = _reference(net, conv, X_rows, Y_rows, loss, prob)
+
+    conv_text = conv.describe()
+    title = (
+        f"check_backprop {getattr(fn, '__name__', 'fn')} {'-'.join(map(str, sizes))} "
+        f"[{','.join(acts)}] {loss} {dtype.name} batch {n}; convention {conv_text}"
+    )
+    w_user = [w.astype(dtype) for w in conv.weights_to_user(net.get_weights())]
+    if weights is not None:  # the user's own arrays, copied, in the check's dtype
+        w_user = [np.array(w, dtype=dtype) for w in weights]
+    saved = [w.copy() for w in w_user] + [
+        np.array(X_user, copy=True),
+        np.array(Y_user, copy=True),
+    ]
+    what = (f"while checking fn(weights, X, Y) with weights shapes "
+            f"{[tuple(w.shape) for w in w_user]}, X {tuple(np.shape(X_user))}, "
+            f"Y {tuple(np.shape(Y_user))} in the {conv_text} convention (if your code "
+            f"lays them out otherwise, pass convention= or the overrides)")  # fmt: skip
+    try:
+        out = fn(w_user, X_user, Y_user)
+    except Exception as exc:  # the user's code: show their traceback, then ours
+        tb = traceback.TracebackException.from_exception(exc)
+        tb.stack = traceback.StackSummary.from_list(tb.stack[1:])  # drop this frame
+        text = "".join(tb.format()).rstrip()
+        return BackpropReport(title, [], error=f"fn raised {type(exc).__name__}: {exc}",
+                              diagnosis=[f"your function raised an exception:\n{text}", what])  # fmt: skip
+    try:
+        got = read(out, L)
+    except BadOutput as exc:
+        return BackpropReport(title, [], error=f"fn returned something unreadable: {exc}",
+                              diagnosis=[f"fn returned {type(out).__name__}: {exc}", what])  # fmt: skip
+
+    rows, messages = _rows(got, ref, conv, sizes, n)
+    report = BackpropReport(title, rows, [])
+    first = report.first_failure
+    if first is None:
+        report.diagnosis.append(
+            f"every quantity you returned matches refnet's ({len(rows)} rows: "
+            f"{', '.join(r.name for r in rows)})"
+        )
+    elif first.name in messages:
+        lab = label(first.name, loss, L)
+        report.diagnosis.append(sentence(first.name, lab, messages[first.name]))
+    elif first.note.startswith("dtype"):
+        report.diagnosis.append(sentence(first.name, label(first.name, loss, L),
+            f"your {first.name} has {first.note}: something in your code changes the "
+            f"dtype (a float64 constant or array mixed into {dtype.name} work); keep "
+            f"every array in {dtype.name}"))  # fmt: skip
+    else:
+        try:
+            report.diagnosis.append(
+                diagnose_row(ref, first.name, got["_rows"][first.name])
+            )
+        except Exception as exc:  # a diagnosis must never hide the table
+            report.diagnosis.append(sentence(first.name, label(first.name, loss, L),
+                f"differs from the reference (no diagnosis: {type(exc).__name__}: {exc})"))  # fmt: skip
+    if first is not None and not all(r.ok for r in rows if r.name != first.name):
+        later = [r.name for r in rows if not r.ok and r.name != first.name]
+        report.diagnosis.append(f"rows after it also differ ({', '.join(later)}): "
+                                f"fix the first one and check again")  # fmt: skip
+    for i, (before, now) in enumerate(zip(saved, w_user + [X_user, Y_user])):
+        if not np.array_equal(before, np.asarray(now)):
+            which = (
+                ("X" if i == len(w_user) else "Y")
+                if i >= len(w_user)
+                else f"weights[{i}] ({'Wb'[i % 2]}{i // 2 + 1})"
+            )
+            report.diagnosis.append(f"your function changed {which} in place: gradients "
+                                    f"must be computed from the weights as given, all of "
+                                    f"them before any update")  # fmt: skip
+    if tensorflow is None:
+        tensorflow = importlib.util.find_spec("tensorflow") is not None
+    if tensorflow:
+        report.reference = _against_tensorflow(net, conv, X_rows, Y_rows, loss, ref)
+        r = report.reference
+        report.diagnosis.append(
+            f"the reference itself: refnet matches TensorFlow on this network and batch "
+            f"({len(r.rows)} quantities, worst err/tol {r.worst_ratio:.2g})" if r.ok else
+            f"the reference itself DISAGREES with TensorFlow (first at {r.first_failure.name}): "
+            f"do not trust this check; please report it\n{r}"
+        )  # fmt: skip
+    return report
+
+
+def _reference(net, conv, X, Y, loss: str, prob) -> Reference:
+    """refnet's backprop, scaled to the user's cost: c * gradients(l2 = l2_eff / c)."""
+    k = net.sizes[-1]
+    c = conv.factor(loss, k)
+    loss_obj = refnet.losses.get(loss, reduction=conv.keras_reduction)
+    res = net.gradients(X, Y, loss_obj, l2=conv.l2_eff / c)
+    t = net.dtype.type(c)
+    y = loss_obj.prepare(Y, res.a[-1])
+    a = list(res.a)
+    if prob is not None:  # the user's output is the probability f(z[L])
+        a[-1] = prob.f(res.z[-1])
+    n = X.shape[0]
+    M = magnitudes([(la.W, la.b, la.activation) for la in net.layers], X, res.z,
+                   res.a[1:], y, loss)  # fmt: skip
+    scale = c * (n if conv.reduction == "sum" else 1)
+    M = {key: m * scale for key, m in M.items()}
+    for l, layer in enumerate(net.layers, start=1):
+        M[f"dW{l}"] = M[f"dW{l}"] + 2 * conv.l2_eff * np.abs(layer.W)
+    M["loss"] = M["loss"] + conv.l2_eff * sum(
+        float(np.sum(la.W**2)) for la in net.layers
+    )
+    M["output"] = M["output"] if prob is None else np.abs(a[-1]) + M["output"]
+    rtol = policy_rtol(net.dtype, max(max(net.sizes), n), len(net.layers))
+    ref = Reference(
+        loss_name=loss, loss=res.loss * c, z=res.z, a=a,
+        delta=[d * t for d in res.delta], dW=[d * t for d in res.dW],
+        db=[d * t for d in res.db], W=[la.W for la in net.layers],
+        acts=[la.activation for la in net.layers], y=y,
+        g_out=_dL_da(loss_obj, res.a[-1], y, n, conv) * t,
+        g_keras=loss_obj.grad(res.a[-1], y) * t, c=c, l2_eff=conv.l2_eff, conv=conv,
+        rtol=policy_rtol(net.dtype, max(max(net.sizes), n), len(net.layers), HYPOTHESIS_C),
+        row_rtol=rtol, dX=res.dX * t, M=M,
+    )  # fmt: skip
+    return ref
+
+
+def _dL_da(loss_obj, a, y, n: int, conv):
+    """dL/da[L] as a hand derivation writes it; for the cross-entropy from probabilities
+    the textbook -y / (n a), without Keras' renormalisation (whose gradient is a constant
+    per row that softmax's Jacobian removes)."""
+    if loss_obj.name == "categorical_cross_entropy":
+        return -y / a / (n if conv.reduction == "mean" else 1)
+    return loss_obj.grad(a, y)
+
+
+def _rows(got, ref, conv, sizes, n):
+    """Rows in backprop order; messages for rows whose shape or type is wrong."""
+    L = len(sizes) - 1
+    want: list[
+        tuple[str, object, tuple]
+    ] = []  # (name, the user's value, expected shape)
+    if "loss" in got:
+        want.append(("loss", got["loss"], ()))
+    if "output" in got:
+        want.append(("output", got["output"], conv.batch_shape(n, sizes[-1])))
+    grads = got["grads"]
+    for l in range(L, 0, -1):
+        if "deltas" in got:
+            want.append(
+                (f"delta{l}", got["deltas"][l - 1], conv.batch_shape(n, sizes[l]))
+            )
+        want.append((f"dW{l}", grads[2 * l - 2], conv.W_shape(sizes[l - 1], sizes[l])))
+        want.append((f"db{l}", grads[2 * l - 1], conv.b_shape(sizes[l])))
+    if "dX" in got:
+        want.append(("dX", got["dX"], conv.batch_shape(n, sizes[0])))
+    rows, messages, arrays = [], {}, {}
+    for name, value, shape in want:
+        if name == "loss":
+            try:
+                value = float(value)
+            except (TypeError, ValueError):
+                messages[name] = (
+                    f"your loss is {type(value).__name__}, expected a number"
+                )
+                value = math.nan
+            ref_value = np.float64(ref.loss)
+            arr = np.float64(value)
+            ref_shape = ()
+        else:
+            ref_value = ref.dX if name == "dX" else ref.value(name)
+            ref_shape = ref_value.shape
+            arr, message = to_rows(value, name, conv, shape, ref_shape, n)
+            if message:
+                messages[name] = message
+                rows.append(Row(name, tuple(shape), math.inf, math.inf, ref.row_rtol,
+                                math.nan, False, None, math.inf, "shape or type"))  # fmt: skip
+                continue
+        arrays[name] = arr
+        m = ref.M.get(name)
+        if name == "dX":
+            m = np.sqrt(np.square(ref.M["delta1"]) @ np.square(ref.W[0]).T)
+        if name != "loss" and not np.isfinite(arr).all():
+            messages[name] = ("your values contain NaN or inf (an overflow: exp of a large "
+                              "z, log(0), or a division by zero)")  # fmt: skip
+        row = compare_tensor(name, arr, ref_value, ref.row_rtol, "", m)
+        if name != "loss" and row.where is not None and tuple(shape) != row.shape:
+            # shape and worst index as the user's convention lays the array out
+            row.where = (
+                row.where[::-1] if len(shape) == len(row.shape) else (*row.where, 0)
+            )
+        row.shape = tuple(shape)
+        rows.append(row)
+    got["_rows"] = arrays
+    return rows, messages
+
+
+def _against_tensorflow(net, conv, X, Y, loss, ref) -> Report:
+    """crosscheck.compare on the reference network: refnet's unscaled rows against TF's."""
+    from .check import compare
+
+    loss_obj = refnet.losses.get(loss, reduction=conv.keras_reduction)
+    return compare(net, X, Y, loss_obj, l2=conv.l2_eff / ref.c, dX=True)
+
+
+def network_fn(cls, activations, loss, l2: float = 0.0):
+    """fn(weights, X, Y) running ``cls(...).gradients`` (a refnet.Network subclass) in the
+    keras convention, returning grads, loss, deltas and output: a way to check a
+    subclass, or a bug of crosscheck.bugs, with check_backprop."""
+
+    def fn(weights, X, Y):
+        sizes = [weights[0].shape[0]] + [W.shape[1] for W in weights[::2]]
+        base = refnet.Network.build(
+            sizes, activations, init="zeros", dtype=weights[0].dtype
+        )
+        base.set_weights(weights)
+        net = cls(base.layers)
+        res = net.gradients(X, Y, loss, l2=l2) if l2 else net.gradients(X, Y, loss)
+        return {
+            "grads": res.grads(),
+            "loss": res.loss,
+            "deltas": res.delta,
+            "output": res.a[-1],
+        }
+
+    fn.__name__ = getattr(cls, "__name__", "network")
+    return fn

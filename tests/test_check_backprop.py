@@ -1,0 +1,235 @@
+"""check_backprop: the seeded-bug catalog in words, conventions, and bad user code.
+
+Every entry of crosscheck.bugs.CATALOG, run through check_backprop as a plain function,
+fails at its catalog row with its own diagnosis sentence (BP1-BP4, SM1, LS1, LS2, AF2,
+AF4). Bad user code gets a message, not a traceback from inside crosscheck.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pytest
+
+import refnet
+from crosscheck import check_backprop, conventions
+from crosscheck.bugs import CATALOG
+from crosscheck.mine import network_fn
+from tests.own_backprops import bug_raises, keras_matrix_mse, nielsen_batch_matrix
+
+SENTENCES = {
+    "derivative dropped": "delta1 (BP2, docs/06-backprop.md (BP2)): the f'(z[1]) factor of BP2 is missing",
+    "relu'(0) = 1": "delta1 (BP2, docs/06-backprop.md (BP2)): relu'(0) is taken as 1",
+    "W not transposed": "delta1 (BP2, docs/06-backprop.md (BP2)): W2 is not transposed",
+    "delta shifted by one layer": "delta1 (BP2, docs/06-backprop.md (BP2)): the derivative of the wrong layer is used",
+    "missing 1/n": "delta2 (BP1, docs/06-backprop.md (BP1)): your delta2 equals the reference times n = 8: your cost sums over the batch; use reduction='sum' or divide by n",
+    "softmax Jacobian diagonal": "delta2 (BP1, docs/06-backprop.md (BP1)): softmax's Jacobian is taken as its diagonal",
+    "bias gradient from the first row": "db2 (BP3, docs/06-backprop.md (BP3)): db2 is delta2 of the first example only",
+    "bias gradient mean, not sum": "db2 (BP3, docs/06-backprop.md (BP3)): db2 is the mean over the batch of delta2",
+    "MSE factor 2 missing": "delta2 (BP1, docs/06-backprop.md (BP1)): your delta2 is half the reference: the 2 from differentiating the square",
+    "float32 computed in float64": "output (FP1-FP2, docs/01-notation.md): your output has dtype float64, expected float32",
+    "dW 1e-6 relative off (float64)": "dW1 (BP4, docs/06-backprop.md (BP4)): your dW1 equals the reference times 1.000001",
+    "sigmoid' from z": "delta1 (BP2, docs/06-backprop.md (BP2)): sigmoid' is computed as z (1 - z)",
+    "dW transposed": "dW2 (BP4, docs/06-backprop.md (BP4)): your dW2 has shape (3, 6); expected (6, 3) in the keras convention: the transpose",
+    "cross-entropy without softmax": "delta2 (BP1, docs/06-backprop.md (BP1)): the softmax is missing from the cross-entropy's delta",
+}  # fmt: skip
+
+
+def test_every_catalog_bug_has_a_sentence():
+    assert set(SENTENCES) == {bug.name for bug in CATALOG}
+
+
+@pytest.mark.parametrize("bug", CATALOG, ids=[b.name for b in CATALOG])
+def test_catalog_bug_diagnosed_in_words(bug):
+    net, X, Y, loss = bug.build()
+    fn = network_fn(bug.cls, list(bug.activations), loss)
+    report = check_backprop(fn, list(bug.layout), list(bug.activations), loss,
+                            weights=net.get_weights(), X=X, Y=Y, dtype=bug.dtype,
+                            tensorflow=False)  # fmt: skip
+    assert not report.ok
+    assert report.first_failure.name == bug.first_failure, str(report)
+    assert report.diagnosis[0].startswith(SENTENCES[bug.name]), str(report)
+    honest = network_fn(refnet.Network, list(bug.activations), loss)
+    assert check_backprop(honest, list(bug.layout), list(bug.activations), loss,
+                          weights=net.get_weights(), X=X, Y=Y, dtype=bug.dtype,
+                          tensorflow=False).ok  # fmt: skip
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("tensorflow") is None, reason="needs TensorFlow"
+)
+def test_reference_is_checked_against_tensorflow_in_the_same_report():
+    from tests.own_backprops import cs231n_two_layer
+
+    report = check_backprop(cs231n_two_layer, [6, 10, 4], ["relu", "linear"],
+                            "softmax_cross_entropy", convention="cs231n", l2=0.05)  # fmt: skip
+    assert report.ok and report.reference is not None and report.reference.ok, str(
+        report
+    )
+    assert report.reference.rows[-1].name == "dX"
+    assert "refnet matches TensorFlow" in report.diagnosis[-1]
+    assert "l2=0.05" in report.reference.title
+
+
+def test_user_weights_and_batch_are_converted_exactly(rng):
+    """Given (nielsen-layout) weights, X and Y reach fn untouched and the check passes."""
+    W1, b1 = rng.normal(size=(6, 4)), rng.normal(size=(6, 1))
+    W2, b2 = rng.normal(size=(3, 6)), rng.normal(size=(3, 1))
+    X, Y = rng.normal(size=(4, 5)), rng.uniform(size=(3, 5))
+    seen = {}
+
+    def spy(weights, X_, Y_):
+        seen["w"], seen["X"], seen["Y"] = weights, X_, Y_
+        return nielsen_batch_matrix(weights, X_, Y_)
+
+    report = check_backprop(spy, [4, 6, 3], "sigmoid", "mse", convention="nielsen",
+                            weights=[W1, b1, W2, b2], X=X, Y=Y, tensorflow=False)  # fmt: skip
+    assert report.ok, str(report)
+    for got, want in zip(seen["w"] + [seen["X"], seen["Y"]], [W1, b1, W2, b2, X, Y]):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_class_ids_accepted_as_targets(rng):
+    from tests.own_backprops import cs231n_two_layer
+
+    y = rng.integers(0, 4, size=8)
+
+    def ids(weights, X, Y):
+        return cs231n_two_layer(weights, X, np.eye(4)[Y])
+
+    assert check_backprop(ids, [6, 10, 4], ["relu", "linear"], "softmax_cross_entropy",
+                          convention="cs231n", l2=0.05, Y=y, tensorflow=False).ok  # fmt: skip
+
+
+# --- bad user code ----------------------------------------------------------------------
+
+
+def test_fn_raising_shows_the_users_traceback_then_what_was_checked():
+    report = check_backprop(
+        bug_raises, [4, 6, 3], ["tanh", "linear"], "mse", tensorflow=False
+    )
+    assert not report.ok and report.error.startswith("fn raised ValueError")
+    text = str(report)
+    assert "in bug_raises" in text and "z1 = W1 @ X" in text  # the user's own line
+    assert "crosscheck/mine.py" not in report.diagnosis[0]
+    assert "while checking fn(weights, X, Y) with weights shapes [(4, 6), (6,)" in text
+
+
+@pytest.mark.parametrize(
+    "returned, message",
+    [
+        (None, "expected a list [dW1, db1, ...] or a dict with 'grads', got NoneType"),
+        (
+            [np.zeros((4, 6))],
+            "expected 4 gradients [dW1, db1, ..., dW2, db2], got 1 items",
+        ),
+        ({"grads": {"W1": 0}}, "grads: a dict needs the keys W1, b1, ... W2, b2"),
+        ({"grads": [0] * 4, "delta": []}, "unknown keys ['delta']"),
+    ],
+)
+def test_wrong_structure_is_named(returned, message):
+    report = check_backprop(
+        lambda w, X, Y: returned, [4, 6, 3], "tanh", "mse", tensorflow=False
+    )
+    assert not report.ok and message in report.error
+
+
+def test_wrong_shape_names_the_expected_shape_in_the_convention():
+    def wrong(weights, X, Y):
+        grads = nielsen_batch_matrix(weights, X, Y)
+        grads[1] = grads[1].ravel()  # b1 flat where nielsen has (n_out, 1)
+        return grads
+
+    report = check_backprop(wrong, [4, 6, 3], "sigmoid", "mse", convention="nielsen",
+                            tensorflow=False)  # fmt: skip
+    assert report.first_failure.name == "db1"
+    assert (
+        "your db1 has shape (6,); expected (6, 1) in the nielsen convention"
+        in report.diagnosis[0]
+    )
+
+
+def test_non_finite_values_are_named():
+    def nan(weights, X, Y):
+        grads = keras_matrix_mse(weights, X, Y)["grads"]
+        grads[2] = grads[2] * np.nan
+        return grads
+
+    report = check_backprop(
+        nan, [4, 6, 3], ["sigmoid", "linear"], "mse", tensorflow=False
+    )
+    assert report.first_failure.name == "dW2" and "NaN or inf" in report.diagnosis[0]
+
+
+def test_mutating_the_weights_is_reported():
+    from tests.own_backprops import bug_stale_weights
+
+    report = check_backprop(bug_stale_weights, [4, 6, 3], ["tanh", "linear"], "mse",
+                            tensorflow=False)  # fmt: skip
+    assert any("changed weights[2] (W2) in place" in s for s in report.diagnosis)
+
+
+def test_wrong_convention_layout_raises_in_the_users_code_with_a_pointer():
+    report = check_backprop(
+        nielsen_batch_matrix, [4, 6, 3], "sigmoid", "mse", tensorflow=False
+    )
+    assert not report.ok and "keras: samples='rows'" in report.diagnosis[-1]
+
+
+# --- bad arguments -----------------------------------------------------------------------
+
+
+def test_bad_arguments_are_named():
+    ok = keras_matrix_mse
+    with pytest.raises(ValueError, match="convention: expected one of"):
+        check_backprop(ok, [4, 6, 3], "tanh", "mse", convention="pytorch")
+    with pytest.raises(ValueError, match="mse_scale: expected one of"):
+        check_backprop(ok, [4, 6, 3], "tanh", "mse", mse_scale="half")
+    with pytest.raises(TypeError, match="weight_layout: not an override"):
+        check_backprop(ok, [4, 6, 3], "tanh", "mse", weight_layout="out_in")
+    with pytest.raises(ValueError, match="bias_shape: 'column'"):
+        check_backprop(ok, [4, 6, 3], "tanh", "mse", bias_shape="column")
+    with pytest.raises(
+        ValueError, match=r"weights\[2\] \(W2\): expected shape \(3, 6\)"
+    ):
+        check_backprop(ok, [4, 6, 3], "tanh", "mse", convention="nielsen",
+                       weights=[np.zeros((6, 4)), np.zeros((6, 1)), np.zeros((6, 3)), np.zeros((3, 1))])  # fmt: skip
+    with pytest.raises(
+        ValueError, match=r"X: expected shape \(4, 'n'\) in the nielsen"
+    ):
+        check_backprop(
+            ok, [4, 6, 3], "tanh", "mse", convention="nielsen", X=np.zeros((5, 4))
+        )
+    with pytest.raises(TypeError, match="fn: expected a function"):
+        check_backprop("mine.py", [4, 6, 3], "tanh", "mse")
+    with pytest.raises(ValueError, match="activations: expected 2 names"):
+        check_backprop(ok, [4, 6, 3], ["tanh"] * 3, "mse")
+
+
+def test_convention_factors_ls5():
+    """LS5/LS6: the constant factor between each convention's cost and refnet's."""
+    nielsen = conventions.get("nielsen")
+    assert nielsen.factor("mse", 10) == 5 and nielsen.keras_reduction == "sum"
+    assert conventions.get("keras").factor("mse", 10) == 1
+    assert nielsen.factor("binary_cross_entropy", 3) == 3
+    assert conventions.get("cs231n", l2=0.1, l2_form="half_sum").l2_eff == 0.05
+
+
+def test_given_float64_data_reach_a_float32_check_as_float32(rng):
+    """dtype="float32": given weights and X are cast, so a float32 implementation sees
+    float32 and its float32 results pass."""
+    from tests.own_backprops import keras_float32_sigmoid
+
+    weights = [rng.normal(size=s) for s in [(4, 6), (6,), (6, 3), (3,)]]
+    seen = {}
+
+    def spy(w, X, Y):
+        seen["dtypes"] = {a.dtype.name for a in [*w, X, Y]}
+        return keras_float32_sigmoid(w, X, Y)
+
+    report = check_backprop(spy, [4, 6, 3], ["sigmoid", "linear"], "mse", dtype="float32",
+                            weights=weights, X=rng.normal(size=(5, 4)),
+                            Y=rng.normal(size=(5, 3)), tensorflow=False)  # fmt: skip
+    assert report.ok, str(report)
+    assert seen["dtypes"] == {"float32"}
