@@ -287,3 +287,39 @@ def test_categorical_cross_entropy_gradient_on_rows_that_do_not_sum_to_one(rng):
     y = loss.prepare(targets_for("categorical_cross_entropy", rng, 5, 4), a)
     value, grad = loss_and_grad("categorical_cross_entropy", a, y)
     assert_close(grad, numeric_grad(loss.value, a, y), FD_RTOL, "dL/da, rows not summing to 1")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(
+    "logits, label, expected",
+    [
+        ([1e30, 1e30], 0, math.log(2)),  # two equal huge logits: ln 2, not 0
+        ([-1e30, -1e30], 1, math.log(2)),
+        ([4e4, 4e4], 0, math.log(2)),
+        ([3e38, -3e38], 0, 0.0),  # logits spanning more than float32's range: 0, not NaN
+    ],
+)
+def test_softmax_cross_entropy_value_at_the_float_range(dtype, logits, label, expected):
+    """evaluate() and val_loss use Loss.value; training uses value_and_grad. Both give the
+    exact value here (W3: value was 0.0 at logits of 1e30, value_and_grad NaN at +-3e38)."""
+    loss = losses.get("softmax_cross_entropy")
+    z = np.array([logits], dtype=dtype)
+    y = loss.prepare(np.array([label]), z)
+    with strict_numerics():
+        value = loss.value(z, y)
+        fused, grad = loss.value_and_grad(z, y)
+    assert value == pytest.approx(expected, rel=1e-6, abs=1e-12)
+    assert fused == pytest.approx(expected, rel=1e-6, abs=1e-12)
+    assert np.isfinite(grad).all()
+
+
+@pytest.mark.parametrize("name", ["softmax_cross_entropy", "categorical_cross_entropy"])
+def test_one_output_class_targets_must_be_probability_rows(name):
+    """With k = 1 the only probability row is [1]; -3 or 7 was accepted (W10)."""
+    loss = losses.get(name)
+    a = np.array([[0.5], [0.25]])
+    for bad in ([[-3.0], [1.0]], [[7.0], [1.0]]):
+        with pytest.raises(ValueError, match="Y: expected one-hot or probability rows"):
+            loss.prepare(np.array(bad), a)
+    loss.prepare(np.array([[1.0], [1.0]]), a)
+    loss.prepare(np.array([0, 0]), a)
