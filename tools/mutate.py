@@ -1,0 +1,187 @@
+"""Mutation testing: does the test suite catch plausible one-line bugs?
+
+Each mutant below is a (file, old, new, why) edit: ``old`` must occur exactly once in
+``file``. The driver copies the tracked tree to a temporary folder (the working tree is
+never touched), applies one mutant at a time there, and runs the test suite with ``-x``;
+the mutant is *killed* when a test fails, and *survives* when the whole suite passes. A
+survivor is a hole in the tests: add the test that kills it (and keep the mutant here).
+
+    python tools/mutate.py                 # every mutant, 2 at a time
+    python tools/mutate.py --list          # the mutants, numbered
+    python tools/mutate.py -k losses 7 12  # mutants whose file or id matches, or by number
+    python tools/mutate.py --jobs 1 --pytest-args "tests -q"
+
+Exit status 0 when every mutant selected is killed, 1 when one survives, 2 for a mutant
+whose ``old`` text no longer matches its file (the code moved on: update the mutant).
+A run of all of them takes about 10-15 minutes on 2 cores; it is not part of CI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Mutant:
+    file: str
+    old: str
+    new: str
+    why: str
+
+
+M = Mutant
+MUTANTS = [
+    # --- activations: f and f' --------------------------------------------------------
+    M("refnet/activations.py", "    return a * (1 - a)\n", "    return a * (1 + a)\n", "sigmoid' sign"),
+    M("refnet/activations.py", "    return 1 - a * a\n", "    return 1 - a\n", "tanh' = 1 - a"),
+    M("refnet/activations.py", "    return (z > 0).astype(z.dtype)", "    return (z >= 0).astype(z.dtype)", "relu'(0) = 1"),
+    M("refnet/activations.py", "LEAKY_RELU_SLOPE = 0.2 ", "LEAKY_RELU_SLOPE = 0.3 ", "Keras 2's slope"),
+    M("refnet/activations.py", "    return np.maximum(z > 0, _const(z, LEAKY_RELU_SLOPE))", "    return np.maximum(z >= 0, _const(z, LEAKY_RELU_SLOPE))", "leaky_relu'(0) = 1"),
+    M("refnet/activations.py", "    return np.fmin(a + 1, _const(z, 1))", "    return np.fmin(a, _const(z, 1))", "elu' = a"),
+    M("refnet/activations.py", "    return np.maximum(z, _const(z, 0)) + np.log1p(np.exp(-np.abs(z)))", "    return np.maximum(z, _const(z, 0)) + np.log1p(np.exp(-z))", "softplus overflow form"),
+    M("refnet/activations.py", "    return 1 / (d * d)", "    return 1 / d", "softsign' missing square"),
+    M("refnet/activations.py", "    return s * (1 + z * (1 - s))", "    return s * (1 + z * s)", "silu' wrong term"),
+    M("refnet/activations.py", "    return _std_normal_cdf(z) + z * phi", "    return _std_normal_cdf(z) + phi", "gelu' missing z"),
+    M("refnet/activations.py", "    du = _const(z, _GELU_C) * (1 + _const(z, 3 * 0.044715) * z * z)", "    du = _const(z, _GELU_C) * (1 + _const(z, 0.044715) * z * z)", "gelu_tanh' missing 3"),
+    M("refnet/activations.py", "    e = np.exp(z - z.max(axis=-1, keepdims=True))", "    e = np.exp(z)", "softmax without the max shift"),
+    M("refnet/activations.py", "    return a * (g - (g * a).sum(axis=-1, keepdims=True))", "    return a * (g - (g * a).sum(axis=0, keepdims=True))", "softmax JVP summed over the batch"),
+    M("refnet/activations.py", "    return a * (g - (g * a).sum(axis=-1, keepdims=True))", "    return a * g", "softmax JVP as if elementwise"),
+    M("refnet/activations.py", "        return g\n", "        return g.copy() * 2\n", "linear vjp doubled"),
+    M("refnet/activations.py", "    if not _takes_cached_output(df):", "    if False:", "register passes a to a ufunc (W4)"),
+    # --- losses -----------------------------------------------------------------------
+    M("refnet/losses.py", "    return (a - y) * a.dtype.type(2 / a.size)", "    return (a - y) * a.dtype.type(2 / a.shape[0])", "mse grad over n only"),
+    M("refnet/losses.py", "    return (a - y) * a.dtype.type(2 / a.size)", "    return (a - y) * a.dtype.type(1 / a.size)", "mse grad missing 2"),
+    M("refnet/losses.py", "    return float(np.mean(r * r))", "    return float(np.sum(r * r))", "mse summed"),
+    M("refnet/losses.py", "    return (p - y) * z.dtype.type(1 / z.shape[0])", "    return (p - y)", "softmax CE grad not averaged"),
+    M("refnet/losses.py", "    grad -= y\n", "    grad += y\n", "fused delta sign"),
+    M("refnet/losses.py", "    return _minus_y_log_p(y, log_p) / z.shape[0]", "    return _minus_y_log_p(y, log_p)", "softmax CE value summed"),
+    M("refnet/losses.py", "    return (g - (g * a_over_s).sum(axis=-1, keepdims=True)) / s", "    return g - (g * a_over_s).sum(axis=-1, keepdims=True)", "categorical CE grad missing 1/s"),
+    M("refnet/losses.py", "    inside = (p >= eps) & (p <= 1 - eps)", "    inside = p > 0", "clip gradient passed everywhere"),
+    M("refnet/losses.py", "    return (sigmoid(z) - y) * z.dtype.type(1 / z.size)", "    return (sigmoid(z) - y) * z.dtype.type(1 / z.shape[0])", "binary CE grad over n only"),
+    M("refnet/losses.py", "    per_entry = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))", "    per_entry = np.maximum(z, 0) - z * y + np.log1p(np.exp(-z))", "binary CE unstable form"),
+    M("refnet/losses.py", "            grad *= grad.dtype.type(n)\n", "", "sum reduction's grad not scaled"),
+    M("refnet/losses.py", "    if (Y < 0).any() or (Y > 1).any():", "    if (Y < 0).any():", "binary targets > 1 accepted"),
+    M("refnet/losses.py", "        if n and (Y.min() < 0 or Y.max() >= k):", "        if n and (Y.min() < 0 or Y.max() > k):", "class id k accepted"),
+    # --- layers, params, validation ----------------------------------------------------
+    M("refnet/layers.py", "    r = math.sqrt(6 / (fan_in + fan_out))", "    r = math.sqrt(6 / fan_in)", "glorot_uniform as he_uniform"),
+    M("refnet/layers.py", "    r = math.sqrt(6 / fan_in)\n", "    r = math.sqrt(3 / fan_in)\n", "he_uniform limit"),
+    M("refnet/params.py", "    return sum(n_in * n_out + n_out for n_in, n_out in zip(sizes, sizes[1:]))", "    return sum(n_in * n_out + n_in for n_in, n_out in zip(sizes, sizes[1:]))", "PC1 bias count"),
+    M("refnet/validation.py", "    if X.shape[0] == 0:", "    if False:", "empty batch accepted"),
+    M("refnet/validation.py", "    if not np.isfinite(X).all():", "    if np.isnan(X).all():", "NaN/inf inputs accepted"),
+    M("refnet/validation.py", "    if os.path.isdir(path):\n        raise ValueError(f\"{name}: expected a file path, got the folder", "    if False:\n        raise ValueError(f\"{name}: expected a file path, got the folder", "output folder accepted (S5)"),
+    M("refnet/validation.py", "    if isinstance(seed, numbers.Integral) and seed < 0:", "    if False:", "negative seed unnamed (C3)"),
+    # --- files: atomic writes and bounded reads ---------------------------------------------
+    M("refnet/network.py", "        atomic_write(path, lambda fh: np.savez(fh, **arrays))", "        np.savez(path, **arrays)", "non-atomic save (S1)"),
+    M("refnet/files.py", "            os.fsync(fh.fileno())\n", "", "no fsync"),
+    M("refnet/files.py", "            data = fh.read(n_bytes + 1)", "            data = fh.read()", "unbounded read (S2)"),
+    M("refnet/files.py", "            if n_bytes > RATIO_FREE_BYTES and n_bytes > MAX_RATIO * packed:", "            if False:", "no zip-bomb ratio cap (S2)"),
+    M("refnet/network.py", "        unexpected = npz.keys - set(header) - set(expected)", "        unexpected = set()", "extra members accepted (S2)"),
+    M("refnet/datasets.py", "            blob = fh.read(size + 1)", "            blob = fh.read()", "IDX read unbounded (S2)"),
+    M("refnet/datasets.py", "    except (OSError, EOFError, zlib.error) as err:", "    except (OSError, EOFError) as err:", "zlib.error escapes (C2)"),
+    M("refnet/datasets.py", "        X = x.reshape(x.shape[0], -1).astype(dtype) / dtype.type(255)", "        X = x.reshape(x.shape[0], -1).astype(dtype) / dtype.type(256)", "pixels / 256"),
+    # --- gradcheck ----------------------------------------------------------------------------
+    M("refnet/gradcheck.py", "            num[k] = (values[0] - values[1]) / (2 * h)", "            num[k] = (values[0] - values[1]) / h", "central difference over h"),
+    M("refnet/gradcheck.py", "        max_entries = check_size(max_entries, \"max_entries\")", "        pass", "max_entries=0 passes anything (W5)"),
+    # --- crosscheck ---------------------------------------------------------------------------
+    M("crosscheck/tolerance.py", "    bound = atol + rtol * m\n", "    bound = atol + 10 * rtol * m\n", "tolerance 10x loose"),
+    M("crosscheck/tolerance.py", "            verdict=\"NONFINITE\" if same else \"FAIL\",", "            verdict=\"ok\" if same else \"FAIL\",", "NaN on both sides passes (W1)"),
+    M("crosscheck/tolerance.py", "    ratio = max(float(elem.max()) if elem.size else 0.0, norm_ratio)", "    ratio = float(elem.max()) if elem.size else 0.0", "normwise test dropped"),
+    M("crosscheck/report.py", "        return all(row.ok for row in self.rows)", "        return any(row.ok for row in self.rows)", "report ok if any row passes"),
+    M("crosscheck/training.py", "            if name not in self.worst or row.ratio > self.worst[name][1].ratio:", "            if name not in self.worst or row.ratio < self.worst[name][1].ratio:", "training report keeps the best step"),
+    M("crosscheck/check.py", "        mask = ((z_ref > 0) != (z_tf > 0)) & (np.abs(z_ref - z_tf) <= bound)", "        mask = (z_ref > 0) != (z_tf > 0)", "kink pin not limited to rounding"),
+    M("crosscheck/check.py", "                a = tf.identity(a)  # drop Keras' logits shortcut: the loss sees a", "                pass", "Keras' logits shortcut kept"),
+    M("crosscheck/matrix.py", "    hidden = [name for name in ACTIVATIONS if name != \"softmax\"]", "    hidden = [name for name in ACTIVATIONS if name not in (\"softmax\", \"elu\")]", "matrix drops an activation"),
+]
+
+# Mutants of code that changes often (network.py's backprop, the optimizers) are listed
+# separately so a rewrite there shows up as "no longer matches" in one place.
+MUTANTS += [
+    M("refnet/network.py", "        net = cls.build(sizes, [str(a) for a in names], init=\"zeros\", dtype=dtype)", "        net = cls.build(sizes, [str(a) for a in names], dtype=dtype)", "load keeps random weights"),
+]
+
+
+def _copy_tree(dest: Path) -> None:
+    files = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
+    ).stdout.split(b"\0")
+    for name in filter(None, files):
+        src = ROOT / os.fsdecode(name)
+        if src.is_file():
+            target = dest / os.fsdecode(name)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, target)
+
+
+def run_one(index: int, mutant: Mutant, pytest_args: list[str]) -> tuple[int, str, float, str]:
+    """(index, "killed" | "SURVIVED" | "STALE", seconds, detail) for one mutant."""
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="refnet-mutant-") as tmp:
+        dest = Path(tmp)
+        _copy_tree(dest)
+        path = dest / mutant.file
+        text = path.read_text()
+        if text.count(mutant.old) != 1:
+            return index, "STALE", 0.0, f"{text.count(mutant.old)} matches of old text"
+        path.write_text(text.replace(mutant.old, mutant.new))
+        env = dict(os.environ, PYTHONPATH=str(dest), PYTHONDONTWRITEBYTECODE="1")
+        proc = subprocess.run(
+            [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
+             *pytest_args],
+            cwd=dest, env=env, capture_output=True, text=True,
+        )  # fmt: skip
+    seconds = time.perf_counter() - start
+    lines = proc.stdout.strip().splitlines()
+    failed = next((ln for ln in lines if ln.startswith("FAILED")), lines[-1] if lines else "")
+    if proc.returncode == 0:
+        return index, "SURVIVED", seconds, ""
+    return index, "killed", seconds, failed[:110]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("select", nargs="*", type=int, help="mutant numbers (see --list)")
+    parser.add_argument("-k", default="", help="only mutants whose file or reason contains this")
+    parser.add_argument("--list", action="store_true", help="print the mutants and exit")
+    parser.add_argument("--jobs", type=int, default=2, help="mutants run at once (default 2)")
+    parser.add_argument("--pytest-args", default="", help="passed to pytest (default: the project's testpaths)")
+    args = parser.parse_args(argv)
+    chosen = [
+        (i, m) for i, m in enumerate(MUTANTS, start=1)
+        if (not args.select or i in args.select) and (args.k in m.file or args.k in m.why)
+    ]  # fmt: skip
+    if args.list:  # with a check that each old text still matches exactly once
+        for i, m in chosen:
+            count = (ROOT / m.file).read_text().count(m.old)
+            stale = "" if count == 1 else f"  STALE: {count} matches"
+            print(f"{i:3d}  {m.file:<26} {m.why}{stale}")
+        return 0
+    results = []
+    with concurrent.futures.ThreadPoolExecutor(max(1, args.jobs)) as pool:
+        futures = [pool.submit(run_one, i, m, shlex.split(args.pytest_args)) for i, m in chosen]
+        for future in concurrent.futures.as_completed(futures):
+            i, status, seconds, detail = future.result()
+            m = MUTANTS[i - 1]
+            print(f"{i:3d} {status:<8} {seconds:5.0f} s  {m.file:<26} {m.why}  {detail}", flush=True)
+            results.append(status)
+    killed = results.count("killed")
+    print(f"{killed} of {len(results)} mutants killed", end="")
+    print(f"; {results.count('SURVIVED')} survived; {results.count('STALE')} stale")
+    if "STALE" in results:
+        return 2
+    return 0 if killed == len(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
