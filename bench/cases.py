@@ -192,9 +192,9 @@ def _tf():
     """TensorFlow, imported once per process (quietly)."""
     global _TF
     if _TF is None:
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        import tensorflow as tf
+        from crosscheck.keras_bridge import import_tensorflow_quietly
 
+        tf, _ = import_tensorflow_quietly()
         tf.get_logger().setLevel(
             "ERROR"
         )  # one tf.function per case: retracing is expected

@@ -86,7 +86,11 @@ def convert(md: str) -> nbformat.NotebookNode:
     for i, cell in enumerate(nb.cells):
         cell.id = f"cell-{i:03d}"  # stable ids, so regenerating changes nothing
     nb.metadata = {
-        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+        "kernelspec": {
+            "name": "python3",
+            "display_name": "Python 3",
+            "language": "python",
+        },
         "language_info": {"name": "python"},
     }
     return nb
@@ -116,7 +120,11 @@ def main(argv: list[str] | None = None) -> int:
             tmp.write_text(text, encoding="utf-8")
             tmp.replace(path)
     if args.check and stale:
-        print("stale notebooks (run python docs/make_notebooks.py):", *stale, file=sys.stderr)
+        print(
+            "stale notebooks (run python docs/make_notebooks.py):",
+            *stale,
+            file=sys.stderr,
+        )
         return 1
     for name in stale:
         print("wrote", OUT.name + "/" + name)

@@ -26,7 +26,9 @@ def _make_notebooks():
         if IN_CI:
             pytest.fail("CI must have nbformat (extra 'docs')")
         pytest.skip("nbformat not installed")
-    spec = importlib.util.spec_from_file_location("make_notebooks", DOCS / "make_notebooks.py")
+    spec = importlib.util.spec_from_file_location(
+        "make_notebooks", DOCS / "make_notebooks.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -53,7 +55,9 @@ def test_every_chapter_has_an_up_to_date_notebook():
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.name)
 def test_every_chapter_links_to_its_notebook(chapter):
     target = f"(notebooks/{chapter.name.removesuffix('.md')}.ipynb)"
-    assert target in chapter.read_text(encoding="utf-8"), f"{chapter.name}: no link {target}"
+    assert target in chapter.read_text(encoding="utf-8"), (
+        f"{chapter.name}: no link {target}"
+    )
 
 
 def test_converter_strips_prompts_and_keeps_expected_errors_running():
@@ -93,7 +97,10 @@ def test_notebook_executes(chapter):
     os.environ.update(env)
     try:
         client = nbclient.NotebookClient(
-            nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}
+            nb,
+            timeout=300,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(ROOT)}},
         )
         client.execute()  # raises CellExecutionError naming the failing cell
     finally:

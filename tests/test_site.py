@@ -70,7 +70,10 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def browser(site):
     _need(importlib.util.find_spec("selenium") is not None, "selenium (extra 'docs')")
-    _need(CHROMIUM is not None and CHROMEDRIVER is not None, "chromium and chromium-driver")
+    _need(
+        CHROMIUM is not None and CHROMEDRIVER is not None,
+        "chromium and chromium-driver",
+    )
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
