@@ -14,7 +14,11 @@ import numpy as np
 import pytest
 
 # Optional packages a docs file needs beyond refnet's own (numpy).
-NEEDS = {"08-training.md": ["sklearn"], "08-training.tf.md": ["sklearn"]}
+NEEDS = {
+    "08-training.md": ["sklearn"],
+    "08-training.tf.md": ["sklearn"],
+    "11-making-it-train.md": ["sklearn"],
+}
 
 
 def _missing(name: str) -> list[str]:

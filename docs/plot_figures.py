@@ -19,7 +19,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.patches import FancyBboxPatch  # noqa: E402
 
 IMG = Path(__file__).resolve().parent / "img"
-PNG = {"dpi": 110, "metadata": {"Software": None}}  # no version string: reproducible bytes
+PNG = {
+    "dpi": 110,
+    "metadata": {"Software": None},
+}  # no version string: reproducible bytes
 
 
 def network() -> None:
@@ -37,7 +40,13 @@ def network() -> None:
         for k in range(sizes[1]):
             (x0, y0), (x1, y1) = pos[0, j], pos[1, k]
             hi = (j, k) == (j_hi, k_hi)
-            ax.plot([x0, x1], [y0, y1], color="C3" if hi else "0.75", lw=2.5 if hi else 0.8, zorder=1)
+            ax.plot(
+                [x0, x1],
+                [y0, y1],
+                color="C3" if hi else "0.75",
+                lw=2.5 if hi else 0.8,
+                zorder=1,
+            )
     for j in range(sizes[1]):
         for k in range(sizes[2]):
             (x0, y0), (x1, y1) = pos[1, j], pos[2, k]
@@ -45,7 +54,9 @@ def network() -> None:
     names = ["a^{[0]} = x", "a^{[1]}", "a^{[2]}"]
     for (l, j), (x, y) in pos.items():
         hi = (l, j) in {(0, j_hi), (1, k_hi)}
-        ax.scatter([x], [y], s=620, color="C3" if hi else "white", edgecolor="k", zorder=2)
+        ax.scatter(
+            [x], [y], s=620, color="C3" if hi else "white", edgecolor="k", zorder=2
+        )
         ax.text(x, y, f"{j}", ha="center", va="center", fontsize=10, zorder=3,
                 color="white" if hi else "k")  # fmt: skip
     for l, x in enumerate(xs):
@@ -63,11 +74,18 @@ def network() -> None:
     ax.set_ylim(-2.7, 2.7)
     ax.axis("off")
 
-    axw.set_title("$W^{[1]}$, shape $(n_0, n_1) = (3, 4)$:\nrow j = input node, column k = output node", fontsize=10)
+    axw.set_title(
+        "$W^{[1]}$, shape $(n_0, n_1) = (3, 4)$:\nrow j = input node, column k = output node",
+        fontsize=10,
+    )
     for j in range(3):
         for k in range(4):
             hi = (j, k) == (j_hi, k_hi)
-            axw.add_patch(plt.Rectangle((k, 2 - j), 1, 1, facecolor="C3" if hi else "white", edgecolor="k"))
+            axw.add_patch(
+                plt.Rectangle(
+                    (k, 2 - j), 1, 1, facecolor="C3" if hi else "white", edgecolor="k"
+                )
+            )
             axw.text(k + 0.5, 2 - j + 0.5, f"W[{j},{k}]", ha="center", va="center", fontsize=8,
                      color="white" if hi else "k")  # fmt: skip
     for j in range(3):
@@ -92,7 +110,9 @@ def _box(ax, x, y, text, color):
 
 
 def _arrow(ax, a, b, color, label=None, offset=(0, 0.12)):
-    ax.annotate("", xy=b, xytext=a, arrowprops={"arrowstyle": "->", "color": color, "lw": 1.2})
+    ax.annotate(
+        "", xy=b, xytext=a, arrowprops={"arrowstyle": "->", "color": color, "lw": 1.2}
+    )
     if label:
         ax.text((a[0] + b[0]) / 2 + offset[0], (a[1] + b[1]) / 2 + offset[1], label,
                 ha="center", fontsize=8, color=color)  # fmt: skip
@@ -120,7 +140,13 @@ def layer_graph() -> None:
     _box(ax, 4.4, 1, "$\\delta^{[l]}$\n$(n, n_l)$", bwd)
     _box(ax, 2.2, 1, "$\\delta^{[l]} W^{[l]\\top}$\n$(n, n_{l-1})$", bwd)
     _box(ax, 0, 1, "$\\partial L / \\partial a^{[l-1]}$\n$(n, n_{l-1})$", bwd)
-    _box(ax, 2.2, -0.35, "$dW^{[l]} = a^{[l-1]\\top} \\delta^{[l]}$\n$(n_{l-1}, n_l)$", bwd)
+    _box(
+        ax,
+        2.2,
+        -0.35,
+        "$dW^{[l]} = a^{[l-1]\\top} \\delta^{[l]}$\n$(n_{l-1}, n_l)$",
+        bwd,
+    )
     _box(ax, 5.6, -0.35, "$db^{[l]} = \\sum_i \\delta^{[l]}_{i,:}$\n$(n_l,)$", bwd)
     _arrow(ax, (8.28, 1), (7.22, 1), bwd, "from layer l+1")
     _arrow(ax, (5.98, 1), (5.02, 1), bwd, "BP1 / BP2")
