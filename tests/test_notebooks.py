@@ -113,3 +113,12 @@ def test_notebook_executes(chapter):
     assert code_cells, f"{chapter.name} has no runnable cell"
     assert all(c.get("execution_count") for c in code_cells)
     assert sys.executable  # the kernel is the running interpreter's (ipykernel's spec)
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.name)
+def test_every_chapter_ends_with_exercises_and_folded_answers(chapter):
+    text = chapter.read_text(encoding="utf-8")
+    assert "\n## Exercises\n" in text, f"{chapter.name}: no '## Exercises' section"
+    exercises = text.split("\n## Exercises\n", 1)[1]
+    assert "\n## " not in exercises, f"{chapter.name}: a section follows the exercises"
+    assert exercises.count("<details") == exercises.count("</details>") >= 1
