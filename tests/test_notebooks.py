@@ -44,7 +44,12 @@ def _needs(chapter: Path) -> list[str]:
 def test_every_chapter_has_an_up_to_date_notebook():
     mk = _make_notebooks()
     assert [c.name for c in mk.chapters()] == [c.name for c in CHAPTERS]
+    import nbformat
+
     for chapter in CHAPTERS:
+        nbformat.validate(
+            mk.convert(chapter.read_text(encoding="utf-8"))
+        )  # nbformat v4 schema
         path = mk.notebook_path(chapter)
         assert path.exists(), f"{path.name} missing: run python docs/make_notebooks.py"
         assert path.read_text(encoding="utf-8") == mk.render(chapter), (
