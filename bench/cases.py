@@ -111,7 +111,7 @@ def _away_from_kinks(net, X, rng, rel: float = 1e-5, tries: int = 20):
     """Redraw the rows of X that put a hidden z within rel * max|z| of relu's kink.
 
     A z that rounds to the other side of 0 in TF's float32 sums flips relu'(z) and makes
-    the backends differ by O(1) in one entry (DESIGN: tolerance policy); those rows are
+    the backends differ by O(1) in one entry (docs/design.md: tolerance policy); those rows are
     redrawn, so the comparison before timing is at rounding level in float32 too.
     """
     for _ in range(tries):
@@ -192,9 +192,9 @@ def _tf():
     """TensorFlow, imported once per process (quietly)."""
     global _TF
     if _TF is None:
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        import tensorflow as tf
+        from crosscheck.keras_bridge import import_tensorflow_quietly
 
+        tf, _ = import_tensorflow_quietly()
         tf.get_logger().setLevel(
             "ERROR"
         )  # one tf.function per case: retracing is expected

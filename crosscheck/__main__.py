@@ -4,4 +4,8 @@ import sys
 
 from .cli import main
 
-sys.exit(main())
+try:
+    sys.exit(main())
+except ImportError as err:  # TensorFlow/Keras missing: one line, not a traceback
+    print(f"crosscheck: {err}", file=sys.stderr)
+    sys.exit(2)

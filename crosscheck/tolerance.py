@@ -27,8 +27,8 @@ with |ref| replaced by max(|ref|, M):
 
     |got - ref| <= rtol * max(M) + rtol * M     and     ||got - ref|| <= rtol * ||M||
 
-Where nothing cancels, M is within a small factor of |ref| and this is DESIGN's TOL1;
-``compare_tensor`` without ``magnitude`` is DESIGN's TOL1 exactly. (Measured: with |ref|
+Where nothing cancels, M is within a small factor of |ref| and this is docs/design.md's TOL1;
+``compare_tensor`` without ``magnitude`` is docs/design.md's TOL1 exactly. (Measured: with |ref|
 alone the built-in matrix has one false failure, db3 of a float32 7-19-10-1-21-22-2
 network through a width-1 layer at 1.23 x tolerance; with M its worst row is 0.03.)
 
@@ -122,7 +122,7 @@ def compare_tensor(
 
         |got - ref| <= rtol * max(M) + rtol * M   and   ||got - ref|| <= rtol * ||M||
 
-    so without ``magnitude`` this is exactly DESIGN's TOL1 (atol = rtol * max|ref|).
+    so without ``magnitude`` this is exactly docs/design.md's TOL1 (atol = rtol * max|ref|).
 
     A shape or dtype mismatch (``got`` of another dtype than ``ref``: a silent upcast or
     downcast) fails the row outright. ``where`` is the index of the element with the
@@ -275,7 +275,7 @@ def magnitudes(layers, X, z, a, y, loss: str) -> dict[str, np.ndarray]:
         dW: sqrt(abar[l-1]^2.T @ dbar[l]^2)            db: sqrt(sum over rows of dbar[l]^2)
 
     Where nothing cancels, M is within a small factor of |ref| and TOL1 reads as in
-    DESIGN; where a sum cancels (an output of 1e-3 from terms of size 1, a confident
+    docs/design.md; where a sum cancels (an output of 1e-3 from terms of size 1, a confident
     softmax whose p - y is 1e-9) M keeps the tolerance at the size of the actual rounding.
 
     Parameters

@@ -15,7 +15,7 @@ comparing every weight after every step. Two gradient sources, both run by defau
     differences enter too and compound over the steps.
 
 Keras' float32 hyper-parameters, mirrored here and only here (refnet's math uses the exact
-values; DESIGN.md): ``learning_rate`` lives in a float32 variable (also under a schedule,
+values; docs/design.md): ``learning_rate`` lives in a float32 variable (also under a schedule,
 whose value Keras computes in float32), SGD casts ``momentum`` through float32
 (``ops.cast(0.9, "float64")`` is 0.89999997615814209), and Adam casts ``beta_1`` and
 ``beta_2`` through float32 inside the bias-correction powers beta^t only (its

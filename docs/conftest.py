@@ -3,8 +3,8 @@
 Every ``*.md`` file in docs/ is a doctest (pyproject: ``--doctest-glob='*.md'``).
 Examples that need TensorFlow live in companion files named ``*.tf.md``; a file whose
 optional dependencies (TensorFlow, or scikit-learn for the digits data) are not installed
-is not collected, so the other chapters still run. ``plot_activations.py`` is a script,
-not a test module.
+is not collected, so the other chapters still run. The ``*.py`` files beside the chapters
+are scripts (figures, notebook generation), not test modules.
 """
 
 import importlib.util
@@ -14,7 +14,11 @@ import numpy as np
 import pytest
 
 # Optional packages a docs file needs beyond refnet's own (numpy).
-NEEDS = {"08-training.md": ["sklearn"], "08-training.tf.md": ["sklearn"]}
+NEEDS = {
+    "08-training.md": ["sklearn"],
+    "08-training.tf.md": ["sklearn"],
+    "11-making-it-train.md": ["sklearn"],
+}
 
 
 def _missing(name: str) -> list[str]:
@@ -26,7 +30,7 @@ def _missing(name: str) -> list[str]:
 
 def pytest_ignore_collect(collection_path: Path, config):
     name = collection_path.name
-    if name == "plot_activations.py":
+    if name.endswith(".py") and name != "conftest.py":  # scripts that draw figures, etc.
         return True
     if name.endswith(".md") and _missing(name):
         return True

@@ -39,7 +39,14 @@ def plot_all(path: Path) -> None:
         act = refnet.activations.get(name)
         a = act.f(z)
         ax.plot(z, a, color="C0", lw=2, label="f(z)")
-        ax.plot(z, act.df(z, a), color="C3", lw=1.5, ls="--", label="f'(z)")
+        df = act.df(z, a)
+        jumps = np.flatnonzero(np.abs(np.diff(df)) > 0.5)  # a kink: no vertical segment
+        df_line = np.insert(df, jumps + 1, np.nan)
+        z_line = np.insert(z, jumps + 1, np.nan)
+        ax.plot(z_line, df_line, color="C3", lw=1.5, ls="--", label="f'(z)")
+        if len(jumps):  # the value refnet uses at the kink, as a dot
+            z0 = np.array([0.0])
+            ax.plot(z0, act.df(z0, act.f(z0)), "o", color="C3", ms=5)
         ax.axhline(0, color="0.7", lw=0.6)
         ax.axvline(0, color="0.7", lw=0.6)
         ax.set_title(f"{name} ({LABELS[name]})")
@@ -50,7 +57,7 @@ def plot_all(path: Path) -> None:
     axes.flat[-1].text(
         0.05,
         0.5,
-        "solid: f(z)\ndashed: f'(z)\n\nf' is refnet's df,\nrelu'(0) = 0 (TensorFlow)",
+        "solid: f(z)\ndashed: f'(z)\ndot: f'(0) at a kink\n\nf' is refnet's df,\nrelu'(0) = 0 (TensorFlow)",
         fontsize=11,
         va="center",
     )
@@ -73,8 +80,16 @@ def plot_relu_kink(path: Path) -> None:
     left.set_title("relu(z) = max(0, z)")
     right.plot(z[z < 0], np.zeros((z < 0).sum()), color="C3", lw=2)
     right.plot(z[z > 0], np.ones((z > 0).sum()), color="C3", lw=2)
-    right.plot([0], [0], "o", color="C3", label="refnet, TensorFlow: f'(0) = 0")
-    right.plot([0], [1], "o", mfc="white", color="k", label="one tutorial: f'(0) = 1")
+    right.plot([0], [0], "o", color="C3", ms=8, label="refnet, TensorFlow: f'(0) = 0")
+    right.plot([0], [1], "s", color="k", ms=7, label="one tutorial: f'(0) = 1")
+    right.plot(
+        [0, 0],
+        [0, 1],
+        color="0.6",
+        lw=4,
+        alpha=0.4,
+        label="any value in [0, 1] is a subgradient",
+    )
     right.set_ylim(-0.3, 1.4)
     right.legend(loc="center left", fontsize=9)
     right.set_title("relu'(z): the value at the kink is a convention")

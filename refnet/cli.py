@@ -32,7 +32,7 @@ def _train(args: argparse.Namespace) -> int:
     """Train on digits or MNIST; print one line per epoch and the final test accuracy."""
     import numpy as np
 
-    from . import datasets, optimizers
+    from . import datasets, losses, optimizers
 
     if args.epochs is not None:
         check_size(args.epochs, "--epochs")
@@ -57,6 +57,9 @@ def _train(args: argparse.Namespace) -> int:
             raise ValueError(f"--data: {err}") from None
         layout, epochs = args.layout or "784-256-128-10", args.epochs or 5
     X_train, y_train, X_test, y_test = data
+    X_train, y_train, X_val, y_val = _validation_split(
+        X_train, y_train, args.validation_split
+    )
     net = Network.build(
         layout, _activations(args.activations), seed=args.seed, dtype=args.dtype
     )
@@ -64,31 +67,40 @@ def _train(args: argparse.Namespace) -> int:
         raise ValueError(
             f"--layout: expected {X_train.shape[1]} inputs for {args.dataset}, got {layout}"
         )
+    loss = losses.get(args.loss)
+    Y_train, Y_val = _targets(y_train, loss, net), _targets(y_val, loss, net)
     optimizer = optimizers.get(args.optimizer, learning_rate=args.learning_rate)
     print(net.summary())
+    for warning in _mistakes(net, loss):
+        print(f"refnet: warning: {warning}", file=sys.stderr)
     print(
-        f"{args.dataset}: {len(X_train)} train, {len(X_test)} test rows; {optimizer!r}"
+        f"{args.dataset}: {len(X_train)} train, {len(X_val)} validation (split off the "
+        f"training data), {len(X_test)} test rows; {optimizer!r}"
     )
     rng = np.random.default_rng(args.seed)  # one stream: epoch by epoch = fit(epochs=N)
     history: dict[str, list[float]] = {}
+    validation = (X_val, Y_val) if len(X_val) else None
     for epoch in range(1, epochs + 1):
         logs = net.fit(
-            X_train, y_train, args.loss, optimizer, epochs=1, batch_size=args.batch_size,
-            seed=rng, validation_data=(X_test, y_test), progress=not args.quiet,
+            X_train, Y_train, loss, optimizer, epochs=1, batch_size=args.batch_size,
+            seed=rng, validation_data=validation, progress=not args.quiet,
         )  # fmt: skip
         for key, values in logs.items():
             history.setdefault(key, []).extend(values)
         line = "  ".join(f"{key} {values[-1]:.4f}" for key, values in logs.items())
         print(f"epoch {epoch}/{epochs}  {line}", flush=True)
-    final = net.evaluate(X_test, y_test, args.loss)
-    if "accuracy" in final:
-        correct = round(final["accuracy"] * len(X_test))
+    # The test set is used once, here, after training.
+    test_loss = net.evaluate(X_test, _targets(y_test, loss, net), loss)["loss"]
+    if (
+        y_test.ndim == 1
+    ):  # class labels: accuracy = argmax of the output, whatever the loss
+        correct = int(np.sum(net.forward(X_test).argmax(axis=1) == y_test))
         print(
-            f"test accuracy: {100 * final['accuracy']:.2f} % ({correct}/{len(X_test)}), "
-            f"test loss {final['loss']:.4f}"
+            f"test accuracy: {100 * correct / len(X_test):.2f} % ({correct}/{len(X_test)}), "
+            f"test loss {test_loss:.4f}"
         )
     else:
-        print(f"test loss: {final['loss']:.6g}")
+        print(f"test loss: {test_loss:.6g}")
     if args.save:
         net.save(args.save)
         print(f"model saved to {args.save}")
@@ -102,10 +114,63 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _validation_split(X, y, fraction: float):
+    """The last ``fraction`` of the (already shuffled) training rows, as Keras'
+    ``validation_split`` takes them; the test set is not touched."""
+    if not 0 <= fraction < 1:
+        raise ValueError(
+            f"--validation-split: expected a fraction in [0, 1), got {fraction}"
+        )
+    n_val = int(round(fraction * len(X)))
+    cut = len(X) - n_val
+    return X[:cut], y[:cut], X[cut:], y[cut:]
+
+
+# Losses that take class ids as they are; the others (mse, binary_cross_entropy) get
+# one-hot rows, as the tutorials do with tf.one_hot(y, depth=10) before an MSE.
+_CLASS_ID_LOSSES = {"softmax_cross_entropy", "categorical_cross_entropy"}
+
+
+def _targets(y, loss, net):
+    """Class ids -> one-hot rows of width n_L for losses that need rows."""
+    import numpy as np
+
+    if y.ndim != 1 or loss.name in _CLASS_ID_LOSSES:
+        return y
+    return np.eye(net.sizes[-1], dtype=net.layers[-1].W.dtype)[y]
+
+
+def _mistakes(net, loss) -> list[str]:
+    """Classic set-ups that train without an error but badly (each seen in practice)."""
+    out_act = net.layers[-1].activation.name
+    found = []
+    if loss.name == "softmax_cross_entropy" and out_act == "softmax":
+        found.append(
+            "softmax output with softmax_cross_entropy (which applies softmax itself): "
+            "softmax is applied twice; use a linear output"
+        )
+    if loss.name == "categorical_cross_entropy" and out_act != "softmax":
+        found.append(
+            f"categorical_cross_entropy expects probabilities (a softmax output), the "
+            f"output layer is {out_act}; use softmax, or softmax_cross_entropy on a linear output"
+        )
+    if loss.name == "binary_cross_entropy" and out_act != "linear":
+        found.append(
+            f"binary_cross_entropy takes logits (a linear output), the output layer is {out_act}"
+        )
+    if out_act in {"relu", "sigmoid", "tanh"} and loss.name in _CLASS_ID_LOSSES:
+        found.append(
+            f"the output layer is {out_act} (one --activations name applies to every "
+            "layer); for classification end in linear, e.g. --activations relu,linear"
+        )
+    return found
+
+
 def _plot_history(history: dict, path: str, title: str) -> None:
     """Loss (and validation loss) per epoch as a PNG, with matplotlib's Agg backend."""
     try:
         import matplotlib
+        import matplotlib.ticker
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
@@ -115,9 +180,20 @@ def _plot_history(history: dict, path: str, title: str) -> None:
         ) from None
     fig, ax = plt.subplots(figsize=(6, 4))
     epochs = range(1, len(history["loss"]) + 1)
-    ax.plot(epochs, history["loss"], label="train loss")
+    ax.plot(
+        epochs,
+        history["loss"],
+        marker=".",
+        label="loss (training rows, mean during the epoch)",
+    )
     if "val_loss" in history:
-        ax.plot(epochs, history["val_loss"], label="test loss")
+        ax.plot(
+            epochs,
+            history["val_loss"],
+            marker=".",
+            label="val_loss (validation rows, end of epoch)",
+        )
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss")
     ax.set_title(title, fontsize=8)
@@ -138,18 +214,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     summary.add_argument("layout", help="layer sizes, e.g. 784-256-128-10")
     summary.add_argument(
-        "--activations", help="one per layer, comma separated (default relu..., linear)"
+        "--activations",
+        help="one name per layer, comma separated, or one name for every layer "
+        "(default relu for hidden layers, linear output)",
     )
-    summary.add_argument("--dtype", default="float64", choices=["float32", "float64"])
+    summary.add_argument(
+        "--dtype", default="float64", choices=["float32", "float64"],
+        help="dtype of the weights (default float64)",
+    )  # fmt: skip
     summary.set_defaults(run=_summary)
 
     train = commands.add_parser(
         "train",
         help="train on digits (scikit-learn) or MNIST (local files); print test accuracy",
-        description="refnet train digits --layout 64-64-10 --activations relu,linear "
+        description="Train a network; a --validation-split of the training rows is "
+        "scored after every epoch (val_loss), and the test set is used once, at the end. "
+        "Example: refnet train digits --layout 64-64-10 --activations relu,linear "
         "--loss softmax_cross_entropy --optimizer adam --epochs 30",
     )
-    train.add_argument("dataset", choices=["digits", "mnist"])
+    train.add_argument(
+        "dataset", choices=["digits", "mnist"],
+        help="digits: scikit-learn's bundled 8x8 digits; mnist: local files (--data)",
+    )  # fmt: skip
     train.add_argument(
         "--data", help="mnist: mnist.npz or a directory with the IDX files"
     )
@@ -157,25 +243,45 @@ def build_parser() -> argparse.ArgumentParser:
         "--layout", help="layer sizes (default 64-64-10 digits, 784-256-128-10 mnist)"
     )
     train.add_argument(
-        "--activations", help="one per layer, comma separated (default relu..., linear)"
+        "--activations",
+        help="one name per layer, comma separated, or one name for every layer "
+        "(default relu for hidden layers, linear output)",
     )
-    train.add_argument("--loss", default="softmax_cross_entropy")
     train.add_argument(
-        "--optimizer", default="adam", choices=["sgd", "rmsprop", "adam"]
-    )
+        "--loss", default="softmax_cross_entropy",
+        help="softmax_cross_entropy (default; linear output), categorical_cross_entropy "
+        "(softmax output), mse or binary_cross_entropy (labels one-hot encoded)",
+    )  # fmt: skip
+    train.add_argument(
+        "--optimizer", default="adam", choices=["sgd", "rmsprop", "adam"],
+        help="default adam (Keras 3's update rules)",
+    )  # fmt: skip
     train.add_argument(
         "--learning-rate",
         type=float,
         default=0.01,
-        help="default 0.01 for every optimizer",
+        help="default 0.01 for every optimizer; note Keras' own defaults are 0.01 for "
+        "SGD and 0.001 for RMSprop and Adam (as are refnet.optimizers')",
     )
     train.add_argument("--epochs", type=int, help="default 30 digits, 5 mnist")
-    train.add_argument("--batch-size", type=int, default=32)
+    train.add_argument(
+        "--batch-size", type=int, default=32, help="rows per gradient step (default 32)"
+    )
+    train.add_argument(
+        "--validation-split", type=float, default=0.1, metavar="FRACTION",
+        help="fraction of the training rows held out for val_loss, the last ones as in "
+        "Keras (default 0.1; 0: none)",
+    )  # fmt: skip
     train.add_argument(
         "--seed", type=int, default=0, help="initial weights, data split and shuffling"
     )
-    train.add_argument("--dtype", default="float64", choices=["float32", "float64"])
-    train.add_argument("--plot", metavar="PATH", help="write the loss curve as a PNG")
+    train.add_argument(
+        "--dtype", default="float64", choices=["float32", "float64"],
+        help="dtype of the data and the weights (default float64)",
+    )  # fmt: skip
+    train.add_argument(
+        "--plot", metavar="PATH", help="write the loss and val_loss curves as a PNG"
+    )
     train.add_argument("--save", metavar="PATH", help="save the trained model (.npz)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(run=_train)

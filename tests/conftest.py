@@ -120,7 +120,7 @@ def rng() -> np.random.Generator:
 def assert_close(got, want, rtol: float, label: str) -> None:
     """|got - want| <= rtol * max(|want|, max|want|) elementwise, with a labelled failure.
 
-    The error is measured against the tensor's scale (atol = rtol * max|want|, the DESIGN's
+    The error is measured against the tensor's scale (atol = rtol * max|want|, docs/design.md's
     TOL1 policy), so near-zero entries of a large tensor are not held to a relative bound
     that rounding alone cannot meet.
     """

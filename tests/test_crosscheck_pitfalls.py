@@ -1,4 +1,4 @@
-"""Every pitfall of DESIGN.md that would make the crosscheck lie, pinned by a test.
+"""Every pitfall of docs/design.md that would make the crosscheck lie, pinned by a test.
 
 Each test shows the pitfall is real (the naive TensorFlow computation differs) and that
 compare() avoids it (so the test fails if the handling is removed). Sizes measured here

@@ -351,7 +351,7 @@ def test_20_steps_float64_match_keras(name, make):
     "name, make", KERAS_CASES[::2], ids=[c[0] for c in KERAS_CASES[::2]]
 )
 def test_20_steps_float32_match_keras(name, make):
-    """float32: within the DESIGN tolerance (TOL1, grown by sqrt(steps))."""
+    """float32: within docs/design.md's tolerance (TOL1, grown by sqrt(steps))."""
     pytest.importorskip("tensorflow")
     from crosscheck.training import compare_training
 

@@ -46,7 +46,11 @@ def test_train_mnist_from_local_files(capsys, tmp_path):
             "--optimizer", "sgd", "--epochs", "2", "--batch-size", "8", "--dtype", "float32"]  # fmt: skip
     assert main(argv) == 0
     out = capsys.readouterr().out
-    assert "mnist: 40 train, 10 test rows" in out and "epoch 2/2" in out
+    assert (
+        "mnist: 36 train, 4 validation (split off the training data), 10 test rows"
+        in out
+    )
+    assert "epoch 2/2" in out
     assert re.search(r"test accuracy: [\d.]+ % \(\d+/10\)", out)
 
 
@@ -84,3 +88,76 @@ def test_train_zero_epochs_is_an_error_not_the_default(capsys):
         main(["train", "digits", "--epochs", "0", "--quiet"])
     assert exc.value.code == 2
     assert "--epochs: expected a positive int, got 0" in capsys.readouterr().err
+
+
+def test_train_splits_validation_off_the_training_rows_and_scores_test_once(
+    capsys, monkeypatch
+):
+    """val_loss comes from the last 10 % of the training rows (Keras' validation_split),
+    never from the test set, which is evaluated once, after the last epoch."""
+    pytest.importorskip("sklearn")
+    X_train, y_train, X_test, y_test = refnet.datasets.digits(seed=0)
+    seen = []
+    real_fit = refnet.Network.fit
+
+    def spy_fit(self, X, Y, *args, validation_data=None, **kwargs):
+        seen.append((len(X), validation_data[0]))
+        return real_fit(self, X, Y, *args, validation_data=validation_data, **kwargs)
+
+    monkeypatch.setattr(refnet.Network, "fit", spy_fit)
+    assert main(["train", "digits", "--epochs", "2", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    n_val = round(0.1 * len(X_train))
+    assert f"{len(X_train) - n_val} train, {n_val} validation" in out
+    for n_fit, X_val in seen:
+        assert n_fit == len(X_train) - n_val
+        np.testing.assert_array_equal(X_val, X_train[-n_val:])  # not X_test
+
+
+def test_train_mse_on_class_labels_one_hot_encodes_them(capsys):
+    """--loss mse (as tutorial 4 trains MNIST) takes one-hot rows built from the labels."""
+    pytest.importorskip("sklearn")
+    argv = ["train", "digits", "--loss", "mse", "--epochs", "10", "--quiet"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    accuracy = float(re.search(r"test accuracy: ([\d.]+) %", out).group(1))
+    assert accuracy > 90.0, out  # far above chance (10 %): the targets are right
+
+
+@pytest.mark.parametrize(
+    "argv, warning",
+    [
+        (["--activations", "relu"], "the output layer is relu"),
+        (["--activations", "relu,softmax"], "softmax is applied twice"),
+        (["--loss", "categorical_cross_entropy"], "expects probabilities"),
+    ],
+)
+def test_train_warns_about_classic_mistakes(argv, warning, capsys):
+    pytest.importorskip("sklearn")
+    assert main(["train", "digits", "--epochs", "1", "--quiet", *argv]) == 0
+    assert warning in capsys.readouterr().err
+
+
+def test_train_rejects_a_validation_split_outside_0_1(capsys):
+    pytest.importorskip("sklearn")
+    with pytest.raises(SystemExit):
+        main(["train", "digits", "--validation-split", "1", "--quiet"])
+    assert (
+        "--validation-split: expected a fraction in [0, 1)" in capsys.readouterr().err
+    )
+
+
+def test_every_cli_option_has_help_text():
+    from refnet.cli import build_parser
+
+    parser = build_parser()
+    subparsers = next(
+        a for a in parser._actions if a.choices and hasattr(a, "_name_parser_map")
+    )
+    for name, sub in subparsers.choices.items():
+        for action in sub._actions:
+            if action.dest == "help":
+                continue
+            assert action.help, (
+                f"refnet {name}: {action.option_strings or action.dest} has no help"
+            )

@@ -1,5 +1,5 @@
 """Bad input: every public entry point raises ValueError/TypeError naming the argument,
-with what was expected and what was received (DESIGN.md, "Bad input").
+with what was expected and what was received (docs/design.md, "Bad input").
 """
 
 from __future__ import annotations
