@@ -161,6 +161,7 @@ BOMB_MB = 1000  # ~1 MB on disk once deflated
         ("W1", r"W1: expected shape \(3, 4\)"),  # a header inconsistent with the layout
         ("sizes", "allowed"),  # a 'small' member declaring 1 GB
         ("layout", "more than the"),  # a layout whose weights exceed free memory
+        ("tail", "W1: its header declares 96 bytes of data, got more"),  # data past it
     ],
 )
 def test_load_rejects_a_zip_bomb_with_bounded_memory(tmp_path, bomb, match):
@@ -171,6 +172,8 @@ def test_load_rejects_a_zip_bomb_with_bounded_memory(tmp_path, bomb, match):
         members["W1"] = (npy_header((BOMB_MB << 17,), "<f8"), BOMB_MB << 20)
     elif bomb == "sizes":
         members["sizes"] = (npy_header((BOMB_MB << 17,), "<i8"), BOMB_MB << 20)
+    elif bomb == "tail":  # a correct W1 header, then 1 GB where 96 bytes belong
+        members["W1"] = (npy_header((3, 4), "<f8"), BOMB_MB << 20)
     else:
         members["sizes"] = npy_bytes(np.array([10**6, 10**6, 2], dtype=np.int64))
     path = tmp_path / "bomb.npz"
@@ -270,3 +273,44 @@ def test_a_corrupt_gzip_stream_is_a_value_error_naming_the_file(tmp_path):
     bad.write_bytes(bytes(body))
     with pytest.raises(ValueError, match=r"train-labels-idx1-ubyte.gz: cannot read"):
         datasets._read_idx(str(bad))
+
+
+def test_an_idx_file_longer_than_its_header_is_read_no_further(tmp_path):
+    """A correct 2-label header followed by 1 GB of gzipped zeros: refused after reading
+    3 bytes of data, not after inflating the gigabyte."""
+    path = tmp_path / "train-labels-idx1-ubyte.gz"
+    with gzip.open(path, "wb") as fh:
+        fh.write(bytes([0, 0, 8, 1]) + np.array([2], ">u4").tobytes())
+        for _ in range(BOMB_MB):
+            fh.write(bytes(1 << 20))
+    proc = run_python(
+        f"""
+        import resource
+        from refnet import datasets
+        base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        try:
+            datasets._read_idx({str(path)!r})
+        except ValueError as err:
+            print("ValueError:", err)
+        print("peak growth MB:", (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024)
+        """,
+        tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "ValueError:" in proc.stdout and "got more bytes" in proc.stdout, proc.stdout
+    assert float(proc.stdout.rsplit("peak growth MB:", 1)[1]) < 100, proc.stdout
+
+
+def test_atomic_write_fsyncs_the_file_before_renaming_it(tmp_path, monkeypatch):
+    """Durability: the data reaches the disk before the rename makes it the file (a crash
+    after the rename must not leave an empty model)."""
+    from refnet import files
+
+    events = []
+    real_fsync, real_replace = os.fsync, os.replace
+    monkeypatch.setattr(files.os, "fsync", lambda fd: (events.append("fsync"), real_fsync(fd)))
+    monkeypatch.setattr(
+        files.os, "replace", lambda a, b: (events.append("replace"), real_replace(a, b))
+    )
+    refnet.Network.build([3, 4, 2], seed=0).save(tmp_path / "m.npz")
+    assert events[:2] == ["fsync", "replace"]

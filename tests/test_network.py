@@ -153,6 +153,21 @@ def test_glorot_uniform_range():
     np.testing.assert_array_equal(layer.b, np.zeros(100))
 
 
+@pytest.mark.parametrize(
+    "init, limit",
+    [
+        ("glorot_uniform", math.sqrt(6 / (300 + 100))),
+        ("he_uniform", math.sqrt(6 / 300)),  # Keras' HeUniform: sqrt(6 / fan_in)
+    ],
+)
+def test_uniform_initializers_use_keras_limits(init, limit):
+    """U(-r, r): every draw inside r, the largest near r, and std r / sqrt(3)."""
+    W = refnet.Dense(300, 100, init=init, seed=0).W
+    assert np.abs(W).max() <= limit
+    assert np.abs(W).max() > 0.95 * limit
+    assert W.std() == pytest.approx(limit / math.sqrt(3), rel=SAMPLE_STD_RTOL)
+
+
 def test_he_normal_is_truncated_at_two_std():
     """Keras: truncated normal with std sqrt(2 / fan_in) after truncation at 2 sigma."""
     layer = refnet.Dense(400, 300, init="he_normal", seed=0)

@@ -165,3 +165,17 @@ def test_import_crosscheck_does_not_import_tensorflow():
         "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'TF imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_tol1_one_entry_beyond_its_elementwise_bound_fails():
+    """One entry off by 3 rtol in 1000 entries of size 1: the normwise error is tiny
+    (3 rtol / sqrt(1000) < rtol) but the entry's own bound, atol + rtol |ref| = 2 rtol, is
+    exceeded 1.5 times, so TOL1 fails the row; at 1.5 rtol (ratio 0.75) it passes."""
+    rtol = 1e-10
+    ref = np.ones(1000)
+    for offset, ok, ratio in ((3 * rtol, False, 1.5), (1.5 * rtol, True, 0.75)):
+        got = ref.copy()
+        got[17] += offset
+        row = compare_tensor("dW1", got, ref, rtol)
+        assert row.ok is ok and row.where == (17,)
+        assert row.ratio == pytest.approx(ratio, rel=1e-3)
