@@ -22,13 +22,13 @@ it. Set TF_ENABLE_ONEDNN_OPTS=0 to compare against TensorFlow's plain Eigen kern
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import sys
 import time
 
 import refnet
+from refnet.files import write_json
 
 from .matrix import DTYPES, LOSSES, Case, builtin_matrix, make_data, run_case
 from .report import Report
@@ -65,6 +65,9 @@ def _parser() -> argparse.ArgumentParser:
         help="crosscheck a saved .keras model of Dense layers",
     )
     p.add_argument("--json", metavar="PATH", help="also write every report as JSON")
+    p.add_argument(
+        "--force", action="store_true", help="replace an existing --json file"
+    )
     p.add_argument("--no-training", action="store_true", help="skip the training rows")
     p.add_argument(
         "-v", "--verbose", action="store_true", help="print every case's table"
@@ -187,7 +190,7 @@ def main(argv=None) -> int:
     try:
         if args.batch is not None:
             refnet.validation.check_size(args.batch, "--batch")
-        refnet.validation.check_output_folder(args.json, "--json")
+        refnet.validation.check_output_folder(args.json, "--json", overwrite=args.force)
         if args.keras:
             jobs = _keras_jobs(args)
         else:
@@ -240,8 +243,7 @@ def main(argv=None) -> int:
             "ok": not failed,
             "cases": [dict(rep.to_dict(), case=label) for label, rep in results],
         }
-        with open(args.json, "w") as fh:
-            json.dump(payload, fh, indent=1)
+        write_json(args.json, payload, "--json")
     return 1 if failed else 0
 
 

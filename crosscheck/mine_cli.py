@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import os
 import sys
-import tempfile
 import traceback
 
 import refnet
+from refnet.files import write_json
 
 from .conventions import CHOICES, PRESETS
 from .matrix import DTYPES, LOSSES
@@ -61,6 +60,8 @@ def _parser() -> argparse.ArgumentParser:
         "--seed", type=int, default=0, help="seed for weights and batch (default 0)"
     )
     p.add_argument("--json", metavar="PATH", help="also write every report as JSON")
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing --json file (refused by default)")  # fmt: skip
     p.add_argument("--no-tensorflow", action="store_true",
                    help="skip checking refnet itself against TensorFlow")  # fmt: skip
     p.add_argument("-v", "--verbose", action="store_true",
@@ -115,15 +116,6 @@ def load_function(target: str):
     return fn
 
 
-def _write_json(path: str, payload) -> None:
-    """Atomically: a temp file in the same folder, then os.replace."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        json.dump(payload, fh, indent=1)
-    os.replace(tmp, path)
-
-
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     overrides = {axis: getattr(args, axis) for axis in CHOICES if getattr(args, axis)}
@@ -138,7 +130,7 @@ def main(argv=None) -> int:
             raise UsageError(f"--activations: expected {len(sizes) - 1} names (one per "
                              f"layer) or one for all, got {len(acts)}")  # fmt: skip
         refnet.validation.check_size(args.batch, "--batch")
-        refnet.validation.check_output_folder(args.json, "--json")
+        refnet.validation.check_output_folder(args.json, "--json", overwrite=args.force)
         functions = [(t, load_function(t)) for t in args.targets]
         kwargs = dict(convention=args.convention, dtype=args.dtype, batch=args.batch,
                       seed=args.seed, **overrides)  # fmt: skip
@@ -182,5 +174,5 @@ def main(argv=None) -> int:
         n_ok = sum(rep.ok for _, rep in reports)
         print(f"{n_ok} of {len(reports)} match")
     if args.json:
-        _write_json(args.json, [dict(rep.to_dict(), target=t) for t, rep in reports])
+        write_json(args.json, [dict(rep.to_dict(), target=t) for t, rep in reports], "--json")
     return 0 if all(rep.ok for _, rep in reports) else 1

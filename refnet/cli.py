@@ -7,8 +7,11 @@ refnet train digits --layout 64-64-10 --activations relu,linear --optimizer adam
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import sys
 
+from .files import atomic_write
 from .network import Network
 from .params import summary
 from .validation import check_output_folder, check_size
@@ -36,8 +39,16 @@ def _train(args: argparse.Namespace) -> int:
 
     if args.epochs is not None:
         check_size(args.epochs, "--epochs")
-    check_output_folder(args.plot, "--plot")
-    check_output_folder(args.save, "--save")
+    if args.plot is not None and os.path.splitext(args.plot)[1].lower() not in _PLOT_TYPES:
+        raise ValueError(
+            f"--plot: expected a file name ending in {', '.join(_PLOT_TYPES)}, "
+            f"got {args.plot!r}"
+        )
+    inputs = {"--data": args.data} if args.data else {}
+    check_output_folder(args.plot, "--plot", inputs, overwrite=args.force)
+    check_output_folder(args.save, "--save", inputs, overwrite=args.force)
+    if args.plot and args.save and os.path.abspath(args.plot) == os.path.abspath(args.save):
+        raise ValueError("--plot: the same path as --save; give each its own file")
     if args.dataset == "digits":
         if args.data is not None:
             raise ValueError("--data: only for mnist; digits ship with scikit-learn")
@@ -199,7 +210,8 @@ def _plot_history(history: dict, path: str, title: str) -> None:
     ax.set_title(title, fontsize=8)
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    kind = os.path.splitext(path)[1].lower().lstrip(".")
+    atomic_write(path, lambda fh: fig.savefig(fh, dpi=100, format=kind), "--plot")
     plt.close(fig)
 
 
@@ -284,8 +296,36 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--save", metavar="PATH", help="save the trained model (.npz)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.add_argument(
+        "--force",
+        action="store_true",
+        help="replace existing --save/--plot files (refused by default)",
+    )
     train.set_defaults(run=_train)
     return parser
+
+
+# The library's argument names, as each command's flags spell them: an error says
+# "--batch-size: expected a positive int", never "batch_size: ...".
+_FLAGS = {
+    "summary": {"sizes": "layout", "activations": "--activations",
+                "activation": "--activations", "dtype": "--dtype"},
+    "train": {"sizes": "--layout", "activations": "--activations",
+              "activation": "--activations", "dtype": "--dtype", "loss": "--loss",
+              "optimizer": "--optimizer", "learning_rate": "--learning-rate",
+              "epochs": "--epochs", "batch_size": "--batch-size", "seed": "--seed",
+              "path": "--save"},
+}  # fmt: skip
+_PLOT_TYPES = (".png", ".pdf", ".svg")
+
+
+def in_flags(message: str, flags: dict[str, str]) -> str:
+    """``message`` with a leading library argument name (``sizes[1]: ...``) replaced by
+    the flag the user typed (``--layout: ...``)."""
+    m = re.match(r"([A-Za-z_]+)(\[\d+\])?: ", message)
+    if m and m.group(1) in flags:
+        return f"{flags[m.group(1)]}: {message[m.end() :]}"
+    return message
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -293,8 +333,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.run(args)
-    except (ValueError, TypeError) as err:
-        parser.error(str(err))  # exits 2 with the message, no traceback
+    except (ValueError, TypeError, OSError) as err:
+        message = in_flags(str(err), _FLAGS.get(args.command, {}))
+        parser.error(message)  # exits 2 with the message, no traceback
 
 
 if __name__ == "__main__":

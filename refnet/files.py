@@ -54,9 +54,16 @@ def atomic_write(path, write, name: str = "path") -> None:
     if os.path.isdir(path):
         raise IsADirectoryError(f"{name}: {path!r} is a directory, expected a file path")
     try:
-        mode = stat.S_IMODE(os.stat(path, follow_symlinks=False).st_mode)
+        st = os.stat(path, follow_symlinks=False)
     except FileNotFoundError:
         mode = 0o666 & ~_umask()
+    else:  # a device (/dev/full), a pipe or a socket is never replaced by a file
+        if not (stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):
+            raise ValueError(
+                f"{name}: {path!r} is not a regular file (a device, pipe or socket); "
+                "refusing to replace it"
+            )
+        mode = stat.S_IMODE(st.st_mode)
     fd, tmp = tempfile.mkstemp(
         dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp"
     )
@@ -77,6 +84,14 @@ def atomic_write(path, write, name: str = "path") -> None:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+def write_json(path, payload, name: str = "path") -> None:
+    """``payload`` as indented JSON at ``path``, atomically (:func:`atomic_write`)."""
+    import json
+
+    text = json.dumps(payload, indent=1).encode()
+    atomic_write(path, lambda fh: fh.write(text), name)
 
 
 def _umask() -> int:

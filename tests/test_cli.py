@@ -72,17 +72,17 @@ def test_summary_as_python_m_refnet():
     [
         (
             ["summary", "784-x-10"],
-            "sizes: expected a layout like '3-5-2', got '784-x-10'",
+            "layout: expected a layout like '3-5-2', got '784-x-10'",
         ),
-        (["summary", "784"], "sizes: expected at least two sizes"),
-        (["summary", "784-0-10"], "sizes[1]: expected a positive int, got 0"),
+        (["summary", "784"], "layout: expected at least two sizes"),
+        (["summary", "784-0-10"], "layout: expected a positive int, got 0"),
         (
             ["summary", "784-10", "--activations", "relu,relu"],
-            "activations: expected 1",
+            "--activations: expected 1",
         ),
         (
             ["summary", "784-10", "--activations", "swoosh"],
-            "activation: unknown name 'swoosh'",
+            "--activations: unknown name 'swoosh'",
         ),
     ],
 )
@@ -97,7 +97,7 @@ def test_bad_layout_exits_nonzero_with_a_message(args, message, capsys):
 def test_bad_layout_exits_nonzero_as_python_m_refnet():
     proc = run_module("summary", "784-x-10")
     assert proc.returncode != 0
-    assert "sizes: expected a layout like '3-5-2', got '784-x-10'" in proc.stderr
+    assert "layout: expected a layout like '3-5-2', got '784-x-10'" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 

@@ -12,6 +12,7 @@ import gzip
 import io
 import os
 import re
+import stat
 import subprocess
 import sys
 import textwrap
@@ -314,3 +315,13 @@ def test_atomic_write_fsyncs_the_file_before_renaming_it(tmp_path, monkeypatch):
     )
     refnet.Network.build([3, 4, 2], seed=0).save(tmp_path / "m.npz")
     assert events[:2] == ["fsync", "replace"]
+
+
+def test_save_never_replaces_a_device_or_a_pipe(tmp_path):
+    """os.replace would swap a FIFO (or /dev/full, as root) for a regular file: refused."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    net = refnet.Network.build([3, 4, 2], seed=0)
+    with pytest.raises(ValueError, match="path: .*pipe' is not a regular file"):
+        net.save(fifo)
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)  # still the pipe

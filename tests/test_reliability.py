@@ -374,3 +374,21 @@ def test_output_paths_are_checked_before_any_work(tmp_path):
         check_output_folder(str(data), "--save", overwrite=False)
     check_output_folder(str(tmp_path / "new.npz"), "--save", overwrite=False)  # fine
     assert sorted(os.listdir(tmp_path)) == ["mnist.npz"]  # the probe left nothing
+
+
+def test_crosscheck_json_never_overwrites_without_force(tmp_path, capsys):
+    pytest.importorskip("tensorflow")
+    from crosscheck import cli
+
+    out = tmp_path / "r.json"
+    out.write_text("yesterday's results")
+    argv = ["--layout", "3-5-2", "--dtype", "float64", "--batch", "3", "--no-training",
+            "--json", str(out)]  # fmt: skip
+    assert cli.main(argv) == 2
+    assert "--json" in capsys.readouterr().err
+    assert out.read_text() == "yesterday's results"
+    assert cli.main(argv + ["--force"]) == 0
+    import json
+
+    assert json.loads(out.read_text())["ok"] is True
+    assert sorted(os.listdir(tmp_path)) == ["r.json"]  # no temporary file left

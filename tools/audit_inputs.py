@@ -92,7 +92,7 @@ def cases() -> list[tuple[str, str, Callable[[], object]]]:
         add("api", "activation", lambda v=v: refnet.Dense(2, 2, v))
     for v in [None, refnet.Dense(3, 3), [], [refnet.Dense(3, 4), refnet.Dense(5, 2)], [3]]:
         add("api", "layers", lambda v=v: refnet.Network(v))
-    for v in BAD_SIZE + ["3-5"]:
+    for v in BAD_SIZE + ["3-x"]:
         add("api", "sizes", lambda v=v: refnet.count_params(v if isinstance(v, str) else [3, v]))
 
     # --- Python API: forward, gradients, weights --------------------------------------------
@@ -155,7 +155,9 @@ def cases() -> list[tuple[str, str, Callable[[], object]]]:
     tmp = Path(tempfile.mkdtemp(prefix="refnet-audit-"))
     text = tmp / "notes.txt"
     text.write_text("not a model")
-    for v in BAD_PATH + [tmp, "/dev/full"]:
+    fifo = tmp / "pipe"
+    os.mkfifo(fifo)  # stands for /dev/full: a special file must never be replaced
+    for v in BAD_PATH + [tmp, fifo]:
         add("files", "path", lambda v=v: net.save(v))
     for v in BAD_PATH + [tmp / "absent.npz", text, tmp]:
         add("files", "path", lambda v=v: refnet.Network.load(v))
@@ -183,7 +185,7 @@ def cli_cases() -> list[tuple[str, str, list[str]]]:
         "--batch-size": ["0", "-3", "x"],
         "--seed": ["-1", "x"],
         "--dtype": ["int32"],
-        "--save": [tempfile.gettempdir(), "/nonexistent/m.npz", "/dev/full"],
+        "--save": [tempfile.gettempdir(), "/nonexistent/m.npz", "/dev/null"],
         "--plot": [tempfile.gettempdir(), "/nonexistent/p.png"],
     }.items():
         for v in values:
