@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import activations
+from .files import check_memory
 from .validation import check_dtype, check_size, rng_from
 
 # ---------------------------------------------------------------------------------
@@ -123,6 +124,11 @@ class Dense:
         self.activation = activations.get(activation)
         dtype = check_dtype(dtype)
         rng = rng_from(seed)
+        check_memory(  # drawn in float64, then cast: both live at once
+            self.n_in * self.n_out * (8 + dtype.itemsize),
+            f"W of shape ({self.n_in}, {self.n_out})",
+            "n_in, n_out",
+        )
         self.W = get_initializer(init)(rng, self.n_in, self.n_out).astype(
             dtype
         )  # (n_in, n_out)

@@ -66,7 +66,7 @@ class ExponentialDecay:
             raise TypeError(
                 f"decay_steps: expected a positive number, got {type(decay_steps).__name__}"
             )
-        if not decay_steps > 0:
+        if not 0 < decay_steps < math.inf:
             raise ValueError(
                 f"decay_steps: expected a positive number, got {decay_steps}"
             )

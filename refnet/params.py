@@ -43,7 +43,13 @@ def layer_activations(sizes, activations=None) -> list[str]:
             f"activations: expected {n_layers} (one per layer of {sizes}), "
             f"got {len(activations)}: {activations}"
         )
-    return [_activations.get(a).name for a in activations]
+    names = []
+    for i, a in enumerate(activations):
+        try:
+            names.append(_activations.get(a).name)
+        except (TypeError, ValueError) as err:  # "activation: ..." -> "activations[i]: ..."
+            raise type(err)(f"activations[{i}]" + str(err)[len("activation") :]) from None
+    return names
 
 
 def summary(sizes, activations=None, dtype="float64") -> str:

@@ -130,8 +130,10 @@ def test_summary_of_a_huge_layout_allocates_nothing():
 def test_summary_function_matches_the_built_network():
     net = refnet.Network.build([3, 5, 2], ["tanh", "softmax"], dtype="float32")
     assert refnet.params.summary("3-5-2", ["tanh", "softmax"], "float32") == net.summary()
-    with pytest.raises(ValueError, match="activation: unknown name 'nope'"):
+    with pytest.raises(ValueError, match=r"activations\[0\]: unknown name 'nope'"):
         refnet.params.summary("3-5-2", "nope")
+    with pytest.raises(ValueError, match=r"activations\[1\]: unknown name 'nope'"):
+        refnet.Network.build([3, 5, 2], ["relu", "nope"])
     with pytest.raises(ValueError, match="activations: expected 2"):
         refnet.params.summary("3-5-2", ["relu"])
 

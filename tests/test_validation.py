@@ -103,7 +103,7 @@ CASES = [
     ("unknown loss in gradcheck", lambda n: refnet.gradcheck(n, X_OK, Y_OK, "hinge"),
      ValueError, r"loss: unknown name 'hinge'"),
     ("unknown activation", lambda n: refnet.Network.build([3, 2], ["swoosh"]), ValueError,
-     r"activation: unknown name 'swoosh'; expected one of \[.*'relu'.*\]"),
+     r"activations\[0\]: unknown name 'swoosh'; expected one of \[.*'relu'.*\]"),
     ("unknown activation, Dense", lambda n: refnet.Dense(3, 2, "swoosh"), ValueError,
      r"activation: unknown name 'swoosh'"),
     ("unknown init", lambda n: refnet.Network.build([3, 2], init="orthogonal"), ValueError,
