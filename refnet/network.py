@@ -16,6 +16,8 @@ Python lists are 0-based: ``res.dW[0]`` is dW[1], the first layer's, and so are
 
 from __future__ import annotations
 
+import math
+import operator
 import os
 import sys
 import zipfile
@@ -28,6 +30,7 @@ from . import losses
 from . import optimizers as _optimizers
 from .layers import Dense
 from .params import format_summary
+from .threads import blas_threads
 from .validation import check_dtype, check_input, check_rows, check_size, check_sizes
 
 Array = NDArray[np.floating]
@@ -152,6 +155,10 @@ class Network:
 
     # --- weights ----------------------------------------------------------------
 
+    def _weights(self) -> list[Array]:
+        """[W1, b1, W2, b2, ...] themselves (not copies): what an optimizer updates."""
+        return [p for layer in self.layers for p in (layer.W, layer.b)]
+
     def get_weights(self) -> list[Array]:
         """[W1, b1, W2, b2, ...] as copies, in the order of Keras' ``model.get_weights()``."""
         return [p.copy() for layer in self.layers for p in (layer.W, layer.b)]
@@ -197,7 +204,7 @@ class Network:
             a = layer.activation.f(z)  # (n, n_out)        FP2
         return a
 
-    def gradients(self, X, Y, loss="mse") -> Gradients:
+    def gradients(self, X, Y, loss="mse", *, out=None) -> Gradients:
         """Loss, every z, a, delta, dW and db for the batch (X, Y) by backpropagation.
 
         Parameters
@@ -208,6 +215,12 @@ class Network:
             Targets; (n,) is also accepted for a single output.
         loss : str or Loss
             A name from ``refnet.losses.names()``.
+        out : Gradients or None
+            An earlier result of this network to write into: when its z, a, delta, dW
+            and db have the shapes and dtype this batch needs, they are overwritten and
+            ``out`` itself is returned (no allocation, as in a training loop); otherwise
+            a fresh result is returned. Without ``out`` the arrays are always fresh and
+            the caller's. ``a[0]`` is X itself and is never written to.
 
         Notes
         -----
@@ -217,32 +230,95 @@ class Network:
         """
         loss = losses.get(loss)
         a = check_input(X, self.layers[0].n_in, self.dtype)
-        check_rows(Y, a.shape[0])
+        n = a.shape[0]
+        check_rows(Y, n)
+        y = loss.prepare(Y, _placeholder(n, self.sizes[-1], self.dtype))
+        if out is not None and not isinstance(out, Gradients):
+            raise TypeError(
+                f"out: expected an earlier net.gradients(...) result, got {type(out).__name__}"
+            )
+        if out is not None and self._fits(out, n, a, Y):
+            if getattr(out, "_work", None) is None:
+                out._work = self._new_work(n)
+            res = self._backprop(a, y, loss, out, out._work)
+        else:
+            res = self._backprop(a, y, loss, self._new_result(n), self._new_work(n))
+        return self._hold(res, n)
 
-        zs, activations = [], [a]
-        for layer in self.layers:
-            z = a @ layer.W  # (n, n_out)                  FP1
-            z += layer.b
-            a = layer.activation.f(z)  # (n, n_out)        FP2
-            zs.append(z)
-            activations.append(a)
+    def _backprop(self, X, y, loss, res: Gradients, work: list) -> Gradients:
+        """FP1-FP2 and BP1-BP4 into ``res``'s arrays; no checks (``gradients`` and ``fit``
+        make them). X is (n, n_0) and y = loss.prepare(Y, .), both in the net's dtype;
+        ``res`` holds arrays of this batch's shapes (``_new_result``), ``work`` one
+        scratch array per layer for f'(z) (``_new_work``)."""
+        zs, activations, deltas, dW, db = res.z, res.a, res.delta, res.dW, res.db
+        a = activations[0] = X
+        for l, layer in enumerate(self.layers):  # list index l is layer l+1 in the docs
+            z = np.matmul(a, layer.W, out=zs[l])  # z = a @ W, (n, n_out)      FP1
+            z += layer.b  # + b
+            a = layer.activation.forward(z, out=activations[l + 1])  # f(z)   FP2
+            activations[l + 1] = a
 
-        y = loss.prepare(Y, a)
-        value, g = loss.value_and_grad(a, y)  # L and dL/da[L], (n, n_L)
+        res.loss, g = loss.value_and_grad(a, y)  # L and dL/da[L], (n, n_L)
         L = len(self.layers)
-        deltas: list = [None] * L
-        dW: list = [None] * L
-        db: list = [None] * L
-        for l in reversed(range(L)):  # list index l is layer l+1 in the docs
+        for l in reversed(range(L)):
             layer = self.layers[l]
             out = g if l < L - 1 else None  # g = delta @ W.T below: ours to overwrite
-            delta = layer.activation.vjp(g, zs[l], activations[l + 1], out)  # BP1, BP2
-            deltas[l] = delta  # (n, n_l)
-            db[l] = delta.sum(axis=0)  # (n_l,)                        BP3
-            dW[l] = activations[l].T @ delta  # (n_{l-1}, n_l)         BP4
-            if l > 0:
-                g = delta @ layer.W.T  # dL/da[l-1], (n, n_{l-1})      BP2
-        return Gradients(value, zs, activations, deltas, dW, db)
+            delta = layer.activation.vjp(g, zs[l], activations[l + 1], out, work[l])
+            if l == L - 1 and deltas[l] is not None:  # BP1: into res's own array
+                np.copyto(deltas[l], delta)
+                delta = deltas[l]
+            deltas[l] = delta  # (n, n_l)                                BP1, BP2
+            np.sum(delta, axis=0, out=db[l])  # db = sum of delta's rows      BP3
+            np.matmul(activations[l].T, delta, out=dW[l])  # dW = a.T @ delta BP4
+            if l > 0:  # dL/da[l-1] = delta @ W.T, (n, n_{l-1})               BP2
+                g = np.matmul(delta, layer.W.T, out=deltas[l - 1])
+        return res
+
+    def _new_result(self, n: int) -> Gradients:
+        """Empty arrays for one batch of n rows: what ``_backprop`` writes into.
+
+        a[l] is z[l] itself for a linear layer and is left to f when f cannot write into
+        a given array; delta[L] comes from the loss on the first call."""
+        dt = self.dtype
+        z = [np.empty((n, layer.n_out), dt) for layer in self.layers]
+        a = [None] + [
+            np.empty_like(zl) if layer.activation.f_takes_out else None
+            for layer, zl in zip(self.layers, z)
+        ]
+        delta = [np.empty_like(zl) for zl in z[:-1]] + [None]
+        dW = [np.empty_like(layer.W) for layer in self.layers]
+        db = [np.empty_like(layer.b) for layer in self.layers]
+        return Gradients(0.0, z, a, delta, dW, db)
+
+    def _new_work(self, n: int) -> list:
+        """One scratch (n, n_l) array per layer whose f' can write into it, as views of a
+        single buffer (f'(z) is needed by one layer at a time)."""
+        takes = [layer.activation.df_takes_out for layer in self.layers]
+        widths = [layer.n_out for layer, t in zip(self.layers, takes) if t]
+        if not widths:
+            return [None] * len(self.layers)
+        flat = np.empty(n * max(widths), self.dtype)
+        return [
+            flat[: n * layer.n_out].reshape(n, layer.n_out) if t else None
+            for layer, t in zip(self.layers, takes)
+        ]
+
+    def _fits(self, res: Gradients, n: int, X, Y) -> bool:
+        """res came from this net's ``gradients`` for n rows, its arrays are still the
+        ones that call left there, and neither X nor Y is (a view of) one of them: then
+        ``_backprop`` may overwrite them."""
+        held = getattr(res, "_held", None)
+        if held is None or held[0] is not self or held[1] != n:
+            return False
+        if not all(map(operator.is_, _arrays(res), held[2])):
+            return False
+        return _root(X) not in held[3] and _root(Y) not in held[3]
+
+    def _hold(self, res: Gradients, n: int) -> Gradients:
+        """Tag a result of ``gradients`` so that a later ``out=res`` can reuse it."""
+        arrays = _arrays(res)
+        res._held = (self, n, arrays, {id(x) for x in arrays if x is not None})
+        return res
 
     # --- training, prediction, persistence ----------------------------------------
 
@@ -258,6 +334,7 @@ class Network:
         validation_data=None,
         progress: bool = True,
         shuffle: bool = True,
+        threads: int | str | None = None,
     ) -> dict[str, list[float]]:
         """Train by mini-batch steps w' = update(w, dL/dw) over ``epochs`` passes of (X, Y).
 
@@ -265,7 +342,9 @@ class Network:
         reproducible) in batches of ``batch_size``; the last batch is smaller when
         ``batch_size`` does not divide n, and its loss is averaged over its own rows, as
         Keras does. Every batch is one ``self.gradients`` call and one
-        ``optimizer.apply`` step (GD1, OPT1-OPT3).
+        ``optimizer.apply`` step (GD1, OPT1-OPT3), with the same numbers: X and Y are
+        validated once, then each batch runs backprop without re-checking, in arrays
+        reused from batch to batch (docs/09-speed.md).
 
         Parameters
         ----------
@@ -284,6 +363,11 @@ class Network:
             is installed (the ``examples`` extra); False never shows one.
         shuffle : bool
             False visits the rows in order, every epoch.
+        threads : int, "auto" or None
+            BLAS threads while training: None follows ``REFNET_BLAS_THREADS`` (default
+            "auto", ``refnet.threads``: one thread for matrix products too small to
+            gain from more, or while other processes keep the cores busy); an int sets
+            the count; "all" leaves BLAS as it is. The numbers do not depend on it.
 
         Returns
         -------
@@ -316,46 +400,60 @@ class Network:
 
         n = X.shape[0]
         classify = loss.name in _CLASSIFICATION
+        # Validated once above; each batch below runs unchecked (_backprop) on targets
+        # prepared once, in buffers reused by every batch of the same size.
+        y_all = loss.prepare(Y, _placeholder(n, self.sizes[-1], self.dtype))
+        if classify:
+            labels = Y if Y.ndim == 1 or loss.name == "binary_cross_entropy" else Y.argmax(axis=1)
+        batches: dict[int, _Batch] = {}
         history: dict[str, list[float]] = {"loss": []}
         if classify:
             history["accuracy"] = []
         show = bool(progress) and sys.stderr.isatty()
-        for epoch in range(epochs):
-            order = rng.permutation(n) if shuffle else None
-            total, correct = 0.0, 0.0
-            bar = _progress_bar(
-                show, -(-n // batch_size), f"epoch {epoch + 1}/{epochs}"
-            )
-            for start in range(0, n, batch_size):
-                rows = (
-                    slice(start, start + batch_size)
-                    if order is None
-                    else order[start : start + batch_size]
+        with blas_threads(threads, self, batch_size):
+            for epoch in range(epochs):
+                order = rng.permutation(n) if shuffle else None
+                total, correct = 0.0, 0.0
+                bar = _progress_bar(
+                    show, -(-n // batch_size), f"epoch {epoch + 1}/{epochs}"
                 )
-                xb, yb = X[rows], Y[rows]
-                res = self.gradients(xb, yb, loss)
-                optimizer.apply(self, res)
-                m = xb.shape[0]
-                total += res.loss * m
-                seen = min(start + batch_size, n)
-                logs = {"loss": total / seen}
-                if classify:
-                    correct += _accuracy(res.a[-1], yb, loss.name) * m
-                    logs["accuracy"] = correct / seen
+                for start in range(0, n, batch_size):
+                    stop = min(start + batch_size, n)
+                    m = stop - start
+                    if m not in batches:
+                        batches[m] = _Batch(self, m, X.shape[1], y_all.shape[1])
+                    batch = batches[m]
+                    if order is None:
+                        rows = slice(start, stop)
+                        xb, yb = X[rows], y_all[rows]
+                    else:
+                        rows = order[start:stop]
+                        xb = np.take(X, rows, axis=0, out=batch.X)
+                        yb = np.take(y_all, rows, axis=0, out=batch.y)
+                    res = self._backprop(xb, yb, loss, batch.res, batch.work)
+                    if not math.isfinite(res.loss):  # diverged? the full check says
+                        optimizer.apply(self, res)
+                    else:
+                        optimizer._step(self._weights(), res.grads())
+                    total += res.loss * m
+                    logs = {"loss": total / stop}
+                    if classify:
+                        correct += _accuracy(res.a[-1], labels[rows], loss.name) * m
+                        logs["accuracy"] = correct / stop
+                    if bar is not None:
+                        bar.set_postfix(
+                            {k: f"{v:.4f}" for k, v in logs.items()}, refresh=False
+                        )
+                        bar.update()
+                for key, value in logs.items():
+                    history[key].append(value)
+                if validation_data is not None:
+                    for key, value in self.evaluate(X_val, Y_val, loss).items():
+                        history.setdefault(f"val_{key}", []).append(value)
+                        logs[f"val_{key}"] = value
                 if bar is not None:
-                    bar.set_postfix(
-                        {k: f"{v:.4f}" for k, v in logs.items()}, refresh=False
-                    )
-                    bar.update()
-            for key, value in logs.items():
-                history[key].append(value)
-            if validation_data is not None:
-                for key, value in self.evaluate(X_val, Y_val, loss).items():
-                    history.setdefault(f"val_{key}", []).append(value)
-                    logs[f"val_{key}"] = value
-            if bar is not None:
-                bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()})
-                bar.close()
+                    bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()})
+                    bar.close()
         return history
 
     def predict(self, X, batch_size: int | None = None) -> Array:
@@ -514,6 +612,35 @@ _CLASSIFICATION = (
     "categorical_cross_entropy",
     "binary_cross_entropy",
 )
+
+
+class _Batch:
+    """fit's buffers for batches of m rows: the gathered X and y, the result, f' scratch."""
+
+    def __init__(self, net: Network, m: int, n_in: int, n_out: int):
+        self.X = np.empty((m, n_in), net.dtype)
+        self.y = np.empty((m, n_out), net.dtype)
+        self.res = net._new_result(m)
+        self.work = net._new_work(m)
+
+
+def _arrays(res: Gradients) -> tuple:
+    """Every array of a result that ``_backprop`` writes (a[0] = X is never written)."""
+    return (*res.z, *res.a[1:], *res.delta, *res.dW, *res.db)
+
+
+def _root(x) -> int:
+    """id of the array that owns x's memory (x itself if it owns it; 0 for non-arrays)."""
+    if not isinstance(x, np.ndarray):
+        return 0
+    while isinstance(x.base, np.ndarray):
+        x = x.base
+    return id(x)
+
+
+def _placeholder(n: int, k: int, dtype) -> Array:
+    """An uninitialised (n, k) array of dtype: loss.prepare reads only its shape and dtype."""
+    return np.empty((n, k), dtype)
 
 
 def _accuracy(a: Array, Y, loss_name: str) -> float:
