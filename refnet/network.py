@@ -268,7 +268,7 @@ class Network:
                 np.copyto(deltas[l], delta)
                 delta = deltas[l]
             deltas[l] = delta  # (n, n_l)                                BP1, BP2
-            np.sum(delta, axis=0, out=db[l])  # db = sum of delta's rows      BP3
+            np.add.reduce(delta, axis=0, out=db[l])  # db = sum of delta's rows BP3
             np.matmul(activations[l].T, delta, out=dW[l])  # dW = a.T @ delta BP4
             if l > 0:  # dL/da[l-1] = delta @ W.T, (n, n_{l-1})               BP2
                 g = np.matmul(delta, layer.W.T, out=deltas[l - 1])
@@ -403,8 +403,9 @@ class Network:
         # Validated once above; each batch below runs unchecked (_backprop) on targets
         # prepared once, in buffers reused by every batch of the same size.
         y_all = loss.prepare(Y, _placeholder(n, self.sizes[-1], self.dtype))
-        if classify:
-            labels = Y if Y.ndim == 1 or loss.name == "binary_cross_entropy" else Y.argmax(axis=1)
+        if classify:  # per row: the class (or, binary, y > 0.5 per output); see _accuracy
+            labels = _labels(Y, loss.name)
+            predicted = np.empty((n, *labels.shape[1:]), labels.dtype)
         batches: dict[int, _Batch] = {}
         history: dict[str, list[float]] = {"loss": []}
         if classify:
@@ -413,7 +414,7 @@ class Network:
         with blas_threads(threads, self, batch_size):
             for epoch in range(epochs):
                 order = rng.permutation(n) if shuffle else None
-                total, correct = 0.0, 0.0
+                total = 0.0
                 bar = _progress_bar(
                     show, -(-n // batch_size), f"epoch {epoch + 1}/{epochs}"
                 )
@@ -428,23 +429,27 @@ class Network:
                         xb, yb = X[rows], y_all[rows]
                     else:
                         rows = order[start:stop]
-                        xb = np.take(X, rows, axis=0, out=batch.X)
-                        yb = np.take(y_all, rows, axis=0, out=batch.y)
+                        xb = X.take(rows, axis=0, out=batch.X)  # X[rows], gathered
+                        yb = y_all.take(rows, axis=0, out=batch.y)  # into reused arrays
                     res = self._backprop(xb, yb, loss, batch.res, batch.work)
                     if not math.isfinite(res.loss):  # diverged? the full check says
                         optimizer.apply(self, res)
                     else:
                         optimizer._step(self._weights(), res.grads())
                     total += res.loss * m
-                    logs = {"loss": total / stop}
-                    if classify:
-                        correct += _accuracy(res.a[-1], labels[rows], loss.name) * m
-                        logs["accuracy"] = correct / stop
+                    if classify:  # the prediction of each row, scored after the epoch
+                        _predict_into(res.a[-1], loss.name, predicted[start:stop])
                     if bar is not None:
+                        logs = {"loss": total / stop}
+                        if classify:
+                            logs["accuracy"] = _hits(predicted[:stop], labels, order)
                         bar.set_postfix(
                             {k: f"{v:.4f}" for k, v in logs.items()}, refresh=False
                         )
                         bar.update()
+                logs = {"loss": total / n}
+                if classify:
+                    logs["accuracy"] = _hits(predicted, labels, order)
                 for key, value in logs.items():
                     history[key].append(value)
                 if validation_data is not None:
@@ -641,6 +646,28 @@ def _root(x) -> int:
 def _placeholder(n: int, k: int, dtype) -> Array:
     """An uninitialised (n, k) array of dtype: loss.prepare reads only its shape and dtype."""
     return np.empty((n, k), dtype)
+
+
+def _labels(Y, loss_name: str):
+    """What a prediction is scored against: class ids, or y > 0.5 for binary outputs."""
+    Y = np.asarray(Y)
+    if loss_name == "binary_cross_entropy":
+        return Y.reshape(Y.shape[0], -1) > 0.5
+    return Y.astype(np.intp) if Y.ndim == 1 else Y.argmax(axis=1)
+
+
+def _predict_into(a: Array, loss_name: str, out) -> None:
+    """The predicted class (argmax) of each row of a, or z > 0 per binary output."""
+    if loss_name == "binary_cross_entropy":
+        np.greater(a, 0, out=out)
+    else:
+        a.argmax(axis=1, out=out)
+
+
+def _hits(predicted, labels, order) -> float:
+    """Fraction of correct predictions; predicted[i] is row order[i]'s (row i's if None)."""
+    truth = labels[: len(predicted)] if order is None else labels[order[: len(predicted)]]
+    return np.count_nonzero(predicted == truth) / predicted.size
 
 
 def _accuracy(a: Array, Y, loss_name: str) -> float:

@@ -29,10 +29,10 @@ import os
 ENV_VAR = "REFNET_BLAS_THREADS"
 
 # A product of fewer floating-point operations runs on one thread under "auto". Measured
-# on 2 cores (docs/09-speed.md): below ~50 MFLOP per product (784-512-10 at batch 32,
+# on 2 cores (docs/09-speed.md): below 100 MFLOP per product (784-512-10 at batch 32,
 # 784-256-128-10 at batch 128) a second thread gains under 20% on an idle machine and
 # loses 2-3x on a busy one.
-BIG_GEMM_FLOPS = 50e6
+BIG_GEMM_FLOPS = 1e8
 
 
 def resolve(threads) -> int | str:
@@ -89,13 +89,25 @@ def blas_threads(threads, net, batch_size: int):
     """Run the block with the BLAS thread count the policy chooses for ``net`` at
     ``batch_size`` (threadpoolctl); a no-op when threadpoolctl is not installed."""
     n = choose(resolve(threads), net.sizes, batch_size)
-    if n is None:
+    controller = _controller() if n is not None else None
+    if controller is None:
         yield
         return
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
+    with controller.limit(limits=n, user_api="blas"):
         yield
-        return
-    with threadpool_limits(limits=n, user_api="blas"):
-        yield
+
+
+_CONTROLLER = []
+
+
+def _controller():
+    """threadpoolctl's view of the loaded BLAS libraries, built once (it scans the
+    process' libraries: ~0.2 ms, against ~0.01 ms to set a limit); None without it."""
+    if not _CONTROLLER:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:
+            _CONTROLLER.append(None)
+        else:
+            _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0]
