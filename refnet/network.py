@@ -241,22 +241,27 @@ class Network:
             if getattr(out, "_work", None) is None:
                 out._work = self._new_work(n)
             res = self._backprop(a, y, loss, out, out._work)
-        else:
-            res = self._backprop(a, y, loss, self._new_result(n), self._new_work(n))
-        return self._hold(res, n)
+        else:  # fresh arrays, the caller's
+            L = len(self.layers)
+            res = Gradients(0.0, [None] * L, [None] * (L + 1), [None] * L,
+                            [None] * L, [None] * L)  # fmt: skip
+            res = self._backprop(a, y, loss, res, [None] * L)
+        res._held = (self, n, _arrays(res))  # a later out=res may reuse these arrays
+        return res
 
     def _backprop(self, X, y, loss, res: Gradients, work: list) -> Gradients:
         """FP1-FP2 and BP1-BP4 into ``res``'s arrays; no checks (``gradients`` and ``fit``
-        make them). X is (n, n_0) and y = loss.prepare(Y, .), both in the net's dtype;
-        ``res`` holds arrays of this batch's shapes (``_new_result``), ``work`` one
-        scratch array per layer for f'(z) (``_new_work``)."""
+        make them). X is (n, n_0) and y = loss.prepare(Y, .), both in the net's dtype.
+        ``res`` holds arrays of this batch's shapes (``_new_result``) to write into, or
+        None entries (fresh arrays then); ``work`` one scratch array per layer for f'(z)
+        (``_new_work``) or None entries. The NumPy calls with ``out=`` compute exactly
+        what their plain forms (``a @ W``, ``delta.sum(axis=0)``) compute."""
         zs, activations, deltas, dW, db = res.z, res.a, res.delta, res.dW, res.db
         a = activations[0] = X
         for l, layer in enumerate(self.layers):  # list index l is layer l+1 in the docs
-            z = np.matmul(a, layer.W, out=zs[l])  # z = a @ W, (n, n_out)      FP1
+            z = zs[l] = np.matmul(a, layer.W, out=zs[l])  # z = a @ W, (n, n_out) FP1
             z += layer.b  # + b
-            a = layer.activation.forward(z, out=activations[l + 1])  # f(z)   FP2
-            activations[l + 1] = a
+            a = activations[l + 1] = layer.activation.forward(z, activations[l + 1])  # FP2
 
         res.loss, g = loss.value_and_grad(a, y)  # L and dL/da[L], (n, n_L)
         L = len(self.layers)
@@ -268,8 +273,8 @@ class Network:
                 np.copyto(deltas[l], delta)
                 delta = deltas[l]
             deltas[l] = delta  # (n, n_l)                                BP1, BP2
-            np.add.reduce(delta, axis=0, out=db[l])  # db = sum of delta's rows BP3
-            np.matmul(activations[l].T, delta, out=dW[l])  # dW = a.T @ delta BP4
+            db[l] = np.add.reduce(delta, axis=0, out=db[l])  # sum of rows    BP3
+            dW[l] = np.matmul(activations[l].T, delta, out=dW[l])  # a.T @ delta BP4
             if l > 0:  # dL/da[l-1] = delta @ W.T, (n, n_{l-1})               BP2
                 g = np.matmul(delta, layer.W.T, out=deltas[l - 1])
         return res
@@ -312,13 +317,8 @@ class Network:
             return False
         if not all(map(operator.is_, _arrays(res), held[2])):
             return False
-        return _root(X) not in held[3] and _root(Y) not in held[3]
-
-    def _hold(self, res: Gradients, n: int) -> Gradients:
-        """Tag a result of ``gradients`` so that a later ``out=res`` can reuse it."""
-        arrays = _arrays(res)
-        res._held = (self, n, arrays, {id(x) for x in arrays if x is not None})
-        return res
+        ids = {id(x) for x in held[2]}
+        return _root(X) not in ids and _root(Y) not in ids
 
     # --- training, prediction, persistence ----------------------------------------
 
@@ -411,6 +411,8 @@ class Network:
         if classify:
             history["accuracy"] = []
         show = bool(progress) and sys.stderr.isatty()
+        weights = self._weights()  # updated in place by the optimizer, batch after batch
+        optimizer._build(weights)
         with blas_threads(threads, self, batch_size):
             for epoch in range(epochs):
                 order = rng.permutation(n) if shuffle else None
@@ -432,10 +434,10 @@ class Network:
                         xb = X.take(rows, axis=0, out=batch.X)  # X[rows], gathered
                         yb = y_all.take(rows, axis=0, out=batch.y)  # into reused arrays
                     res = self._backprop(xb, yb, loss, batch.res, batch.work)
-                    if not math.isfinite(res.loss):  # diverged? the full check says
+                    if math.isfinite(res.loss):
+                        optimizer._update_all(weights, res.grads())  # GD1, OPT1-OPT3
+                    else:  # diverged? apply's full check of the gradients says
                         optimizer.apply(self, res)
-                    else:
-                        optimizer._step(self._weights(), res.grads())
                     total += res.loss * m
                     if classify:  # the prediction of each row, scored after the epoch
                         _predict_into(res.a[-1], loss.name, predicted[start:stop])

@@ -181,13 +181,16 @@ class Optimizer:
         self._step(weights, grads)
 
     def _step(self, weights: list[Array], grads: list[Array]) -> None:
-        """``apply`` without checking the gradients (``fit`` computed them itself)."""
+        """``apply`` without checking the gradients."""
         self._build(weights)
+        self._update_all(weights, grads)
+
+    def _update_all(self, weights: list[Array], grads: list[Array]) -> None:
+        """One step over every weight; the state must be built (``fit`` builds it once)."""
         lr = self.current_learning_rate()
         names = list(self.state)
-        for i, (w, g) in enumerate(zip(weights, grads)):
-            slots = {name: self.state[name][i] for name in names}
-            self.update(w, g, lr, self._work[i], **slots)
+        for i, (w, g, work) in enumerate(zip(weights, grads, self._work)):
+            self.update(w, g, lr, work, **{name: self.state[name][i] for name in names})
         self.iterations += 1
 
     def _build(self, weights: list[Array]) -> None:
