@@ -503,7 +503,10 @@ def _write_atomic(path: Path, text: str) -> None:
 
 
 def header(env: dict, rounds: int) -> None:
-    print(f"numpy {env['numpy']}, {bc.describe_blas(env)}; {env['cpu_count']} CPUs")
+    print(
+        f"numpy {env['numpy']}, {bc.describe_blas(env)}; {env['cpu_count']} CPUs; "
+        f"OPENBLAS_CORETYPE={env.get('OPENBLAS_CORETYPE', '?')}"
+    )
     if isinstance(env.get("tensorflow"), str) and "tf_onednn_enabled" in env:
         print(
             f"tensorflow {env['tensorflow']}, oneDNN enabled: {env['tf_onednn_enabled']} "
