@@ -411,6 +411,7 @@ class Network:
         if classify:
             history["accuracy"] = []
         show = bool(progress) and sys.stderr.isatty()
+        own_backprop = type(self).gradients is Network.gradients
         weights = self._weights()  # updated in place by the optimizer, batch after batch
         optimizer._build(weights)
         with blas_threads(threads, self, batch_size):
@@ -433,10 +434,13 @@ class Network:
                         rows = order[start:stop]
                         xb = X.take(rows, axis=0, out=batch.X)  # X[rows], gathered
                         yb = y_all.take(rows, axis=0, out=batch.y)  # into reused arrays
-                    res = self._backprop(xb, yb, loss, batch.res, batch.work)
-                    if math.isfinite(res.loss):
+                    if own_backprop:
+                        res = self._backprop(xb, yb, loss, batch.res, batch.work)
+                    else:  # a subclass' own gradients (crosscheck's premise) is trained
+                        res = self.gradients(xb, Y[rows], loss)
+                    if math.isfinite(res.loss) and own_backprop:
                         optimizer._update_all(weights, res.grads())  # GD1, OPT1-OPT3
-                    else:  # diverged? apply's full check of the gradients says
+                    else:  # apply's full checks (a diverged step, a subclass' result)
                         optimizer.apply(self, res)
                     total += res.loss * m
                     if classify:  # the prediction of each row, scored after the epoch

@@ -251,3 +251,30 @@ def test_fit_runs_under_the_chosen_limit_and_restores_it():
     assert after == before
     with pytest.raises(ValueError, match="threads"):
         net.fit(X, y, "softmax_cross_entropy", SGD(0.1), progress=False, threads=0)
+
+
+def test_fit_trains_a_subclass_own_gradients():
+    """A subclass that overrides gradients (a student's derivation, which crosscheck checks)
+    is what fit trains: every batch goes through it, and here it halves every gradient."""
+
+    class Halved(refnet.Network):
+        calls = 0
+
+        def gradients(self, X, Y, loss="mse", *, out=None):
+            Halved.calls += 1
+            res = super().gradients(X, Y, loss)
+            res.dW = [d / 2 for d in res.dW]
+            res.db = [d / 2 for d in res.db]
+            return res
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(10, 3)), rng.integers(0, 2, 10)
+    base = refnet.Network.build([3, 4, 2], seed=1)
+    net = Halved(copy.deepcopy(base).layers)
+    net.fit(X, y, "softmax_cross_entropy", SGD(0.2), batch_size=4, shuffle=False,
+            progress=False)  # fmt: skip
+    assert Halved.calls == 3
+    base.fit(X, y, "softmax_cross_entropy", SGD(0.1), batch_size=4, shuffle=False,
+             progress=False)  # fmt: skip
+    for a, b in zip(net.get_weights(), base.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
