@@ -20,6 +20,7 @@ import math
 import operator
 import os
 import sys
+import weakref
 import zipfile
 from dataclasses import dataclass
 
@@ -246,7 +247,7 @@ class Network:
             res = Gradients(0.0, [None] * L, [None] * (L + 1), [None] * L,
                             [None] * L, [None] * L)  # fmt: skip
             res = self._backprop(a, y, loss, res, [None] * L)
-        res._held = (self, n, _arrays(res))  # a later out=res may reuse these arrays
+        res._held = (weakref.ref(self), n, _arrays(res))  # for a later out=res
         return res
 
     def _backprop(self, X, y, loss, res: Gradients, work: list) -> Gradients:
@@ -313,7 +314,7 @@ class Network:
         ones that call left there, and neither X nor Y is (a view of) one of them: then
         ``_backprop`` may overwrite them."""
         held = getattr(res, "_held", None)
-        if held is None or held[0] is not self or held[1] != n:
+        if held is None or held[0]() is not self or held[1] != n:
             return False
         if not all(map(operator.is_, _arrays(res), held[2])):
             return False
