@@ -188,9 +188,13 @@ class Optimizer:
     def _update_all(self, weights: list[Array], grads: list[Array]) -> None:
         """One step over every weight; the state must be built (``fit`` builds it once)."""
         lr = self.current_learning_rate()
-        names = list(self.state)
-        for i, (w, g, work) in enumerate(zip(weights, grads, self._work)):
-            self.update(w, g, lr, work, **{name: self.state[name][i] for name in names})
+        if not self.state:  # no slots (plain SGD)
+            for w, g, work in zip(weights, grads, self._work):
+                self.update(w, g, lr, work)
+        else:
+            names = list(self.state)
+            for w, g, work, *slots in zip(weights, grads, self._work, *self.state.values()):
+                self.update(w, g, lr, work, **dict(zip(names, slots)))
         self.iterations += 1
 
     def _build(self, weights: list[Array]) -> None:
