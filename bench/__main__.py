@@ -279,7 +279,8 @@ def markdown_blocks(data: dict) -> dict[str, str]:
         blocks["fit"] = (
             bench_fit.table(fit)
             + f"\n\nGEMM peak (float32 1024^3 product): {p['gflops']:.1f} GFLOP/s with "
-            f"{p['threads']} thread(s), {p['gflops_1_thread']:.1f} GFLOP/s with 1."
+            f"BLAS' default {p['threads']} threads, {p['gflops_1_thread']:.1f} GFLOP/s "
+            "with 1. GFLOP/s: the step's matrix products over the whole fit step's time."
         )
     return blocks
 
