@@ -4,9 +4,9 @@ NumPy's BLAS (OpenBLAS, MKL) splits each matrix product statically between its t
 and waits for the slowest; OpenBLAS' idle threads also spin for a while before sleeping.
 On a machine whose cores are all busy (another process, a shared CI runner, a 2-vCPU
 notebook) one of the threads is descheduled and every product waits for it: measured on
-2 cores with one competing busy process, training with two threads ran 2-3 times slower
-than with one (docs/09-speed.md). For small products the second thread gains little
-even on an idle machine. So the policy is:
+2 shared cores, training with two threads ran up to 30 times slower than with one
+(docs/09-speed.md). For small products a second thread gains little in any case. So
+the policy is:
 
     "auto" (the default): one thread unless the machine has a core to spare for every
             thread and the step's largest product is big enough to gain from them
@@ -28,10 +28,12 @@ import os
 
 ENV_VAR = "REFNET_BLAS_THREADS"
 
-# A product of fewer floating-point operations runs on one thread under "auto". Measured
-# on 2 cores (docs/09-speed.md): below 100 MFLOP per product (784-512-10 at batch 32,
-# 784-256-128-10 at batch 128) a second thread gains under 20% on an idle machine and
-# loses 2-3x on a busy one.
+# A product of fewer floating-point operations runs on one thread under "auto". On 2
+# shared cores (docs/09-speed.md, python -m bench.threads_policy) one thread was as fast
+# as two or faster for every layout from 64-64-10 to 1024-1024-1024-10, and two threads
+# were up to 30 times slower with the cores busy. 100 MFLOP (1024-wide layers at batch 128
+# and more) is where the policy lets a free core help: a judgement, since an idle machine
+# could not be measured there.
 BIG_GEMM_FLOPS = 1e8
 
 
