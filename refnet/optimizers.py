@@ -469,9 +469,9 @@ class Adam(Optimizer):
     def update(self, w, g, lr, work, momentum, velocity, velocity_hat=None) -> None:
         t = w.dtype.type
         alpha = t(self.step_size(lr, self.iterations + 1))
-        s1, s2 = work  # m' = m + (g - m)(1 - beta_1)                       OPT3
+        s1, s2 = work  # scratch arrays: every pass below writes in place
         m, v = momentum, velocity
-        dm = np.subtract(g, m, out=s1)
+        dm = np.subtract(g, m, out=s1)  # m' = m + (g - m)(1 - beta_1)      OPT3
         dm *= t(1 - self.beta_1)
         m += dm
         dv = np.multiply(g, g, out=s1)  # v' = v + (g^2 - v)(1 - beta_2)
