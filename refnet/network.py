@@ -381,7 +381,7 @@ class Network:
         optimizer = _optimizers.get(optimizer)
         epochs = check_size(epochs, "epochs")
         batch_size = check_size(batch_size, "batch_size")
-        X, Y = self._check_data(X, Y, loss)
+        X, Y, y_all = self._check_data(X, Y, loss, prepared=True)
         if validation_data is not None:
             if (
                 not isinstance(validation_data, (tuple, list))
@@ -403,7 +403,6 @@ class Network:
         classify = loss.name in _CLASSIFICATION
         # Validated once above; each batch below runs unchecked (_backprop) on targets
         # prepared once, in buffers reused by every batch of the same size.
-        y_all = loss.prepare(Y, _placeholder(n, self.sizes[-1], self.dtype))
         if classify:  # per row: the class (or, binary, y > 0.5 per output); see _accuracy
             labels = _labels(Y, loss.name)
             predicted = np.empty((n, *labels.shape[1:]), labels.dtype)
@@ -498,19 +497,22 @@ class Network:
             out["accuracy"] = _accuracy(a, Y, loss.name)
         return out
 
-    def _check_data(self, X, Y, loss, x_name: str = "X", y_name: str = "Y"):
-        """X as (n, n_0) of the net's dtype and Y validated against the loss, once."""
+    def _check_data(
+        self, X, Y, loss, x_name: str = "X", y_name: str = "Y", prepared: bool = False
+    ):
+        """X as (n, n_0) of the net's dtype and Y validated against the loss, once;
+        with ``prepared`` also y = loss.prepare(Y, .), the targets the loss reads."""
         X = check_input(X, self.layers[0].n_in, self.dtype, x_name)
         check_rows(Y, X.shape[0], y_name)
         Y = np.asarray(Y)
         try:
-            loss.prepare(Y, np.zeros((X.shape[0], self.sizes[-1]), self.dtype))
+            y = loss.prepare(Y, _placeholder(X.shape[0], self.sizes[-1], self.dtype))
         except (TypeError, ValueError) as err:
             message = str(err)
             if y_name != "Y" and message.startswith("Y:"):
                 message = y_name + message[1:]
             raise type(err)(message) from None
-        return X, Y
+        return (X, Y, y) if prepared else (X, Y)
 
     def save(self, path) -> None:
         """Write layout, activations, dtype and weights to one ``.npz`` file at ``path``.
