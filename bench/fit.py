@@ -8,7 +8,7 @@ For each case (layout, batch) and optimizer (SGD, Adam), float32, one process:
   (a @ W and a.T @ delta per layer, delta @ W.T for every layer but the first) into
   preallocated arrays, and the optimizer's rule as plain NumPy passes over the
   parameters into preallocated arrays (SGD: lr g, w -= it; Adam: the three lines of its
-  rule, m, v and w, in ten passes), under the same thread count as refnet's fit;
+  rule, m, v and w, in twelve passes), under the same thread count as refnet's fit;
 - ``keras``: the same network (``crosscheck.to_keras``) compiled with the same optimizer
   and loss, ``model.fit(X, y, batch_size=b, epochs=1, shuffle=True, verbose=0)``.
 
