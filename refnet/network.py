@@ -342,10 +342,10 @@ class Network:
         Each epoch visits the rows in a fresh random order (``seed`` makes it
         reproducible) in batches of ``batch_size``; the last batch is smaller when
         ``batch_size`` does not divide n, and its loss is averaged over its own rows, as
-        Keras does. Every batch is one ``self.gradients`` call and one
-        ``optimizer.apply`` step (GD1, OPT1-OPT3), with the same numbers: X and Y are
-        validated once, then each batch runs backprop without re-checking, in arrays
-        reused from batch to batch (docs/09-speed.md).
+        Keras does. Every batch computes what one ``self.gradients`` call and one
+        ``optimizer.apply`` step compute (GD1, OPT1-OPT3), bit for bit at the same BLAS
+        thread count: X and Y are validated once, then each batch runs backprop without
+        re-checking, in arrays reused from batch to batch (docs/09-speed.md).
 
         Parameters
         ----------
@@ -368,7 +368,8 @@ class Network:
             BLAS threads while training: None follows ``REFNET_BLAS_THREADS`` (default
             "auto", ``refnet.threads``: one thread for matrix products too small to
             gain from more, or while other processes keep the cores busy); an int sets
-            the count; "all" leaves BLAS as it is. The numbers do not depend on it.
+            the count; "all" leaves BLAS as it is. Results agree to rounding between
+            thread counts (BLAS may sum in another order), bit for bit at one count.
 
         Returns
         -------

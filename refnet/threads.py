@@ -16,8 +16,8 @@ the policy is:
 
 The default can be changed with the environment variable ``REFNET_BLAS_THREADS`` (an int,
 "auto" or "all"), and per call with ``fit(..., threads=...)``. The thread count changes
-the speed only: each product is computed the same way for a given count, and refnet's
-tests hold for any count.
+the speed, and the results only to rounding: BLAS may sum a product in another order
+with another thread count (bit for bit the same at one count).
 """
 
 from __future__ import annotations
