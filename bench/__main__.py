@@ -317,7 +317,7 @@ def main(argv=None) -> int:
         "--save).",
     )
     p.add_argument(
-        "--quick", action="store_true", help="fewer rounds, skip 4096-4096-10 (< 1 min)"
+        "--quick", action="store_true", help="fewer rounds, skip 4096-4096-10 (about 1.5 min)"
     )
     p.add_argument(
         "--only",
