@@ -13,6 +13,7 @@ import argparse
 import gc
 import json
 import math
+import os
 import statistics
 import sys
 import time
@@ -21,6 +22,9 @@ from pathlib import Path
 import refnet.validation
 
 from . import cases as bc
+from . import fit as bench_fit
+
+HERE = Path(__file__).parent
 
 LABELS = {
     "refnet": "refnet",
@@ -221,9 +225,23 @@ def _vs_refnet(row: dict, backend: str) -> float:
     return row["times"].get(backend, math.nan) / row["times"]["refnet"]
 
 
-def report(rows: list[dict], memory: list[dict]) -> None:
-    """Print the table, the skipped backends, the memory check and the target count."""
-    print(table(rows))
+def report(rows: list[dict], memory: list[dict], fit: dict | None = None) -> None:
+    """Print the tables, the skipped backends, the memory check and the target count."""
+    verdicts = []
+    if rows:
+        print(table(rows))
+        print(step_notes(rows, memory))
+        verdicts += [t["pass"] for r in rows for t in r["targets"].values()]
+        verdicts += [m["pass"] for m in memory]
+    if fit:
+        print()
+        verdicts += bench_fit.report(fit)
+    print(f"targets: {sum(verdicts)} of {len(verdicts)} pass")
+
+
+def step_notes(rows: list[dict], memory: list[dict]) -> str:
+    """The skipped backends and the memory check, one line each."""
+    lines = []
     skipped = {}
     for row in rows:
         for name, why in row["skipped"].items():
@@ -231,16 +249,62 @@ def report(rows: list[dict], memory: list[dict]) -> None:
                 f"{row['layout']} batch {row['batch']} {row['dtype']}"
             )
     for why, ids in skipped.items():
-        print(f"skipped {why} ({', '.join(ids)})")
+        lines.append(f"skipped {why} ({', '.join(ids)})")
     for m in memory:
-        print(
+        lines.append(
             f"memory {m['case']}: peak {m['peak_bytes'] / 2**20:.2f} MiB during one step, "
             f"result holds {m['held_bytes'] / 2**20:.2f} MiB: ratio {m['ratio']:.2f} "
             f"{'pass' if m['pass'] else 'FAIL'} (<= {bc.MEMORY_TARGET})"
         )
-    verdicts = [t["pass"] for r in rows for t in r["targets"].values()]
-    verdicts += [m["pass"] for m in memory]
-    print(f"targets: {sum(verdicts)} of {len(verdicts)} pass")
+    return "\n".join(lines)
+
+
+# The tables in README.md and docs/09-speed.md sit between these markers;
+# ``--from-json FILE --write-tables README.md`` rewrites them from a run's JSON.
+MARKERS = {
+    "step": ("<!-- bench:step -->", "<!-- /bench:step -->"),
+    "fit": ("<!-- bench:fit -->", "<!-- /bench:fit -->"),
+}
+
+
+def markdown_blocks(data: dict) -> dict[str, str]:
+    """{"step": table + notes, "fit": table + GEMM peak} of a run's JSON, as Markdown."""
+    blocks = {}
+    if data.get("rows"):
+        notes = step_notes(data["rows"], data.get("memory", []))
+        blocks["step"] = table(data["rows"]) + (f"\n\n```\n{notes}\n```" if notes else "")
+    if data.get("fit"):
+        fit = data["fit"]
+        p = fit["gemm_peak"]
+        blocks["fit"] = (
+            bench_fit.table(fit)
+            + f"\n\nGEMM peak (float32 1024^3 product): {p['gflops']:.1f} GFLOP/s with "
+            f"BLAS' default {p['threads']} threads, {p['gflops_1_thread']:.1f} GFLOP/s "
+            "with 1. GFLOP/s: the step's matrix products over the whole fit step's time."
+        )
+    return blocks
+
+
+def write_tables(path: Path, blocks: dict[str, str]) -> list[str]:
+    """Replace the marked blocks of ``path`` (atomically); returns the names replaced."""
+    text = path.read_text()
+    done = []
+    for name, body in blocks.items():
+        start, end = MARKERS[name]
+        i, j = text.find(start), text.find(end)
+        if i < 0 or j < i:
+            continue
+        text = text[: i + len(start)] + "\n" + body + "\n" + text[j:]
+        done.append(name)
+    if done:
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    return done
+
+
+def known_layouts() -> list[str]:
+    return sorted({layout for layout, _ in bc.SIZES} | set(bench_fit.LAYOUTS))
 
 
 def main(argv=None) -> int:
@@ -248,24 +312,39 @@ def main(argv=None) -> int:
         prog="python -m bench",
         description="Time one forward + backward step (relu hidden layers, linear output, "
         "softmax cross-entropy) in refnet, TensorFlow (eager, tf.function, XLA) and the "
-        "bare GEMM floor; print ratios and pass/fail per target.",
+        "bare GEMM floor, and refnet.fit against its floor and Keras' Model.fit; print "
+        "ratios and pass/fail per target. Writes nothing unless asked (--json, --plot, "
+        "--save).",
     )
     p.add_argument(
-        "--quick", action="store_true", help="fewer rounds, skip 4096-4096-10 (< 1 min)"
+        "--quick", action="store_true", help="fewer rounds, skip 4096-4096-10 (about 1.5 min)"
+    )
+    p.add_argument(
+        "--only",
+        choices=("step", "fit"),
+        help="only the gradients-step section or only the fit section",
+    )
+    p.add_argument(
+        "--busy",
+        action="store_true",
+        help="fit section: also time fit with one competing busy process (interleaved "
+        f"with quiet rounds) against the target busy/quiet <= {bench_fit.BUSY_TARGET:g}",
     )
     p.add_argument(
         "--dtype",
         choices=bc.DTYPES,
         action="append",
-        help="only this dtype (repeatable)",
+        help="only this dtype (repeatable; the fit section is float32)",
     )
     p.add_argument(
         "--layout",
         action="append",
-        help="only this layout, e.g. 784-256-128-10 (repeatable)",
+        help="only this layout, e.g. 784-256-128-10 (repeatable; one of "
+        + ", ".join(known_layouts())
+        + ")",
     )
     p.add_argument(
-        "--no-tf", action="store_true", help="refnet and the GEMM floor only"
+        "--no-tf", action="store_true", help="refnet and the floors only (no TF, no Keras)"
     )
     p.add_argument(
         "--rounds", type=int, help="timing rounds per case (default 5 quick, 15 full)"
@@ -275,40 +354,111 @@ def main(argv=None) -> int:
         type=int,
         help="threads for BLAS and for TF's pools (default: theirs)",
     )
-    p.add_argument(
-        "--json",
-        default=str(Path(__file__).parent / "results.json"),
-        help="write results here (default bench/results.json; '' for none)",
-    )
+    p.add_argument("--json", help="write the results to this JSON file")
     p.add_argument("--plot", help="write a PNG plot here")
+    p.add_argument(
+        "--save",
+        action="store_true",
+        help="write bench/results.json and bench/bench.png (tracked files: the README "
+        "table's source)",
+    )
     p.add_argument(
         "--from-json",
         metavar="PATH",
-        help="print the table (and --plot) of an earlier run's JSON; time nothing",
+        help="print the tables (and --plot) of an earlier run's JSON; time nothing",
+    )
+    p.add_argument(
+        "--write-tables",
+        metavar="FILE",
+        action="append",
+        help="with --from-json: rewrite the tables between the bench markers of FILE "
+        "(README.md, docs/09-speed.md; repeatable)",
     )
     args = p.parse_args(argv)
-    try:  # a bad path fails now, not after minutes of timing
+    if args.save:
+        args.json = args.json or str(HERE / "results.json")
+        args.plot = args.plot or str(HERE / "bench.png")
+    try:  # a bad argument fails now, not after minutes of timing
         for value, name in [(args.rounds, "--rounds"), (args.threads, "--threads")]:
             if value is not None:
                 refnet.validation.check_size(value, name)
-        refnet.validation.check_output_folder(args.json or None, "--json")
+        refnet.validation.check_output_folder(args.json, "--json")
         refnet.validation.check_output_folder(args.plot, "--plot")
+        unknown = sorted(set(args.layout or []) - set(known_layouts()))
+        if unknown:
+            raise ValueError(
+                f"--layout: unknown {', '.join(unknown)}; expected one of "
+                f"{', '.join(known_layouts())}"
+            )
+        if args.write_tables and not args.from_json:
+            raise ValueError("--write-tables: needs --from-json (a run's JSON to print)")
+        for path in args.write_tables or []:
+            if not Path(path).is_file():
+                raise ValueError(f"--write-tables: no such file {path!r}")
     except (TypeError, ValueError) as err:
         p.error(str(err))
     if args.from_json:
-        return replay(Path(args.from_json), args.plot)
+        try:
+            data = load_results(Path(args.from_json))
+        except ValueError as err:
+            p.error(str(err))
+        return replay(data, args.from_json, args.plot, args.write_tables or [])
 
     rounds = args.rounds or (5 if args.quick else 15)
     sample_s, budget_s = (0.02, 1.5) if args.quick else (0.05, 8.0)
+    bc.set_threads(args.threads)
+    env = bc.environment(with_tf=not args.no_tf)
+    header(env, rounds)
+    rows, memory, fit = [], [], None
+    if args.only != "fit":
+        rows, memory = run_steps(args, rounds, sample_s, budget_s)
+    if args.only != "step":
+        fit_layouts = [x for x in args.layout or [] if x in bench_fit.LAYOUTS]
+        if not args.layout or fit_layouts:
+            fit = bench_fit.run_all(
+                fit_layouts,
+                rounds=max(3, rounds // 2),
+                with_keras=not args.no_tf,
+                busy=args.busy,
+                log=lambda msg: print(msg, file=sys.stderr),
+            )
+    print()
+    report(rows, memory, fit)
+
+    if args.json:
+        out = {
+            "command": "python -m bench "
+            + " ".join(argv if argv is not None else sys.argv[1:]),
+            "environment": env,
+            "load_average": _load_average(),
+            "rows": rows,
+            "memory": memory,
+            "fit": fit,
+            "targets": {
+                "floor": bc.FLOOR_TARGET,
+                "best_tf": bc.TF_TARGET,
+                "small": bc.SMALL_TARGET,
+                "memory": bc.MEMORY_TARGET,
+                "fit_floor": bench_fit.FLOOR_TARGET,
+                "fit_keras": bench_fit.KERAS_TARGET,
+                "fit_busy": bench_fit.BUSY_TARGET,
+            },
+        }
+        _write_atomic(Path(args.json), json.dumps(out, indent=1) + "\n")
+        print(f"wrote {args.json}")
+    if args.plot and rows:
+        plot(rows, Path(args.plot))
+        print(f"wrote {args.plot}")
+    return 0
+
+
+def run_steps(args, rounds: int, sample_s: float, budget_s: float):
+    """The gradients-step section: every case's rows and the memory check."""
     selected = [
         c
         for c in bc.cases(args.quick, args.dtype or bc.DTYPES)
         if not args.layout or c.layout in args.layout
     ]
-    bc.set_threads(args.threads)
-    env = bc.environment(with_tf=not args.no_tf)
-    header(env, rounds)
-
     rows = []
     for case in selected:
         t0 = time.perf_counter()
@@ -328,7 +478,6 @@ def main(argv=None) -> int:
             f"  {case.id}: checked, timed in {time.perf_counter() - t0:.1f} s",
             file=sys.stderr,
         )
-
     memory = []
     if not args.layout or bc.MEMORY_CASE[0] in args.layout:
         for dtype in args.dtype or bc.DTYPES:
@@ -338,33 +487,27 @@ def main(argv=None) -> int:
             memory.append(
                 {"case": case.id, "peak_bytes": peak, "held_bytes": held, **t}
             )
-    print()
-    report(rows, memory)
+    return rows, memory
 
-    if args.json:
-        out = {
-            "command": "python -m bench "
-            + " ".join(argv if argv is not None else sys.argv[1:]),
-            "environment": env,
-            "rows": rows,
-            "memory": memory,
-            "targets": {
-                "floor": bc.FLOOR_TARGET,
-                "best_tf": bc.TF_TARGET,
-                "small": bc.SMALL_TARGET,
-                "memory": bc.MEMORY_TARGET,
-            },
-        }
-        Path(args.json).write_text(json.dumps(out, indent=1) + "\n")
-        print(f"wrote {args.json}")
-    if args.plot:
-        plot(rows, Path(args.plot))
-        print(f"wrote {args.plot}")
-    return 0
+
+def _load_average():
+    try:
+        return list(os.getloadavg())
+    except (AttributeError, OSError):
+        return None
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
 
 
 def header(env: dict, rounds: int) -> None:
-    print(f"numpy {env['numpy']}, {bc.describe_blas(env)}; {env['cpu_count']} CPUs")
+    print(
+        f"numpy {env['numpy']}, {bc.describe_blas(env)}; {env['cpu_count']} CPUs; "
+        f"OPENBLAS_CORETYPE={env.get('OPENBLAS_CORETYPE', '?')}"
+    )
     if isinstance(env.get("tensorflow"), str) and "tf_onednn_enabled" in env:
         print(
             f"tensorflow {env['tensorflow']}, oneDNN enabled: {env['tf_onednn_enabled']} "
@@ -376,16 +519,41 @@ def header(env: dict, rounds: int) -> None:
     )
 
 
-def replay(path: Path, plot_path: str | None) -> int:
-    """The table of an earlier run, from its JSON."""
-    data = json.loads(path.read_text())
-    print(f"from {path}: {data['command']}")
-    header(data["environment"], max(r["rounds"] for r in data["rows"]))
+def load_results(path: Path) -> dict:
+    """An earlier run's JSON; ValueError saying what is wrong with a missing or bad file."""
+    if not path.is_file():
+        raise ValueError(f"--from-json: no such file {str(path)!r}")
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"--from-json: {str(path)!r} is not JSON ({err})") from None
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("environment"), dict)
+        or not isinstance(data.get("rows"), list)
+        or not (data["rows"] or data.get("fit"))
+    ):
+        raise ValueError(
+            f"--from-json: {str(path)!r} is not a results file written by "
+            "python -m bench --json (expected 'environment' and 'rows' or 'fit')"
+        )
+    return data
+
+
+def replay(data: dict, source: str, plot_path: str | None, write: list[str]) -> int:
+    """The tables of an earlier run, from its JSON; optionally into marked files."""
+    print(f"from {source}: {data.get('command', '?')}")
+    rounds = max([r["rounds"] for r in data["rows"]] or [0])
+    header(data["environment"], rounds)
     print()
-    report(data["rows"], data["memory"])
-    if plot_path:
+    report(data["rows"], data.get("memory", []), data.get("fit"))
+    if plot_path and data["rows"]:
         plot(data["rows"], Path(plot_path))
         print(f"wrote {plot_path}")
+    blocks = markdown_blocks(data)
+    for path in write:
+        done = write_tables(Path(path), blocks)
+        print(f"wrote the {' and '.join(done) or 'no'} table(s) into {path}")
     return 0
 
 

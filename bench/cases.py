@@ -379,6 +379,9 @@ def environment(with_tf: bool = True) -> dict:
         "numpy": np.__version__,
         "refnet": getattr(refnet, "__version__", "?"),
         "blas": [],
+        # forces OpenBLAS' kernels (e.g. Haswell = AVX2 on an AVX-512 CPU): recorded
+        "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "unset"),
+        "REFNET_BLAS_THREADS": os.environ.get("REFNET_BLAS_THREADS", "unset (auto)"),
     }
     try:
         from threadpoolctl import threadpool_info

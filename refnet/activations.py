@@ -25,7 +25,7 @@ from __future__ import annotations
 import inspect
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -47,22 +47,57 @@ class Activation:
     df: Callable[[Array, Array], Array] | None
     smooth: bool = True
     jvp: Callable[[Array, Array], Array] | None = None
+    # Whether f and df accept ``out=`` (an array of z's shape and dtype to write into):
+    # the training path then reuses its buffers instead of allocating (docs/09-speed.md).
+    f_takes_out: bool = field(init=False, repr=False, compare=False)
+    df_takes_out: bool = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "f_takes_out", _takes_out(self.f))
+        object.__setattr__(self, "df_takes_out", _takes_out(self.df))
 
     @property
     def elementwise(self) -> bool:
         return self.jvp is None
 
-    def vjp(self, g: Array, z: Array, a: Array, out: Array | None = None) -> Array:
+    def forward(self, z: Array, out: Array | None = None) -> Array:
+        """a = f(z) (FP2), written into ``out`` when given and f accepts it."""
+        if out is not None and self.f_takes_out:
+            return self.f(z, out=out)
+        return self.f(z)
+
+    def vjp(
+        self,
+        g: Array,
+        z: Array,
+        a: Array,
+        out: Array | None = None,
+        work: Array | None = None,
+    ) -> Array:
         """dL/dz from g = dL/da: ``g * f'(z)``, or softmax's Jacobian product (BP2, SM1).
 
         ``out=g`` writes an elementwise f's product over g, saving an (n, n_l) array;
-        only for a g that nothing else holds (the network passes its own).
+        only for a g that nothing else holds (the network passes its own). ``work``, an
+        array of z's shape and dtype, receives f'(z) when df accepts ``out=``.
         """
         if self.jvp is not None:
             return self.jvp(g, a)
         if self.name == "linear":  # f'(z) = 1: skip the multiply, return g itself
             return g
-        return np.multiply(g, self.df(z, a), out=out)
+        if work is not None and self.df_takes_out:
+            fprime = self.df(z, a, out=work)
+        else:
+            fprime = self.df(z, a)
+        return np.multiply(g, fprime, out=out)
+
+
+def _takes_out(fn) -> bool:
+    if fn is None:
+        return False
+    try:
+        return "out" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):  # builtins without a signature
+        return False
 
 
 def _const(z: Array, value: float) -> Array:
@@ -103,25 +138,28 @@ def sigmoid_prime(z: Array, a: Array | None = None) -> Array:
     return a * (1 - a)
 
 
-def tanh(z: Array) -> Array:
+def tanh(z: Array, out: Array | None = None) -> Array:
     """f(z) = tanh(z) = 2 sigmoid(2z) - 1 (AF3)."""
-    return np.tanh(z)
+    return np.tanh(z, out=out)
 
 
-def tanh_prime(z: Array, a: Array | None = None) -> Array:
+def tanh_prime(z: Array, a: Array | None = None, out: Array | None = None) -> Array:
     """f'(z) = 1 - a^2 with a = tanh(z), from the output as TensorFlow does (AF3)."""
     a = np.tanh(z) if a is None else a
-    return 1 - a * a
+    a2 = np.multiply(a, a, out=out)
+    return np.subtract(1, a2, out=out)
 
 
-def relu(z: Array) -> Array:
+def relu(z: Array, out: Array | None = None) -> Array:
     """f(z) = max(0, z) (AF4)."""
-    return np.maximum(z, _const(z, 0))
+    return np.maximum(z, _const(z, 0), out=out)
 
 
-def relu_prime(z: Array, a: Array | None = None) -> Array:
+def relu_prime(z: Array, a: Array | None = None, out: Array | None = None) -> Array:
     """f'(z) = 1 if z > 0 else 0. At the kink f'(0) = 0, as TensorFlow (and JAX) (AF4)."""
-    return (z > 0).astype(z.dtype)
+    if out is None:
+        return (z > 0).astype(z.dtype)
+    return np.greater(z, 0, out=out)  # True/False written as 1/0 in z's dtype
 
 
 LEAKY_RELU_SLOPE = 0.2  # keras.activations.leaky_relu's default negative_slope
@@ -248,7 +286,8 @@ def register(
     """Add an elementwise activation ``name`` with forward ``f(z)`` and derivative ``df``.
 
     ``df`` takes ``z`` alone, or ``(z, a)`` with ``a = f(z)`` the cached output when it
-    is a Python function of exactly two positional parameters. Anything else (a NumPy
+    is a Python function of exactly two positional parameters (or whose second is named
+    ``a``). Anything else (a NumPy
     ufunc such as ``np.cos``, whose second argument would be ``out=``) is called as
     ``df(z)``, so the cached ``a`` is never written into. ``f`` and ``df`` are tried on
     a small float32 and float64 array: each must keep the shape and dtype of ``z``.
@@ -277,7 +316,8 @@ def register(
 
 
 def _takes_cached_output(df: Callable) -> bool:
-    """True for a Python function ``df(z, a)``: exactly two positional parameters."""
+    """True for a Python function ``df(z, a)``: exactly two positional parameters, or a
+    second one named ``a`` (later ones, such as ``out=``, having defaults)."""
     if not (inspect.isfunction(df) or inspect.ismethod(df)):
         return False
     params = inspect.signature(df).parameters.values()
@@ -286,7 +326,10 @@ def _takes_cached_output(df: Callable) -> bool:
         for p in params
         if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
     ]
-    return len(positional) == 2 and not any(p.kind is p.VAR_POSITIONAL for p in params)
+    if any(p.kind is p.VAR_POSITIONAL for p in params) or len(positional) < 2:
+        return False
+    rest_default = all(p.default is not p.empty for p in positional[2:])
+    return rest_default and (len(positional) == 2 or positional[1].name == "a")
 
 
 def _probe(act: Activation) -> None:

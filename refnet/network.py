@@ -16,8 +16,11 @@ Python lists are 0-based: ``res.dW[0]`` is dW[1], the first layer's, and so are
 
 from __future__ import annotations
 
+import math
+import operator
 import os
 import sys
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -29,6 +32,7 @@ from . import optimizers as _optimizers
 from .files import NpzReader, atomic_write, check_memory, check_path
 from .layers import Dense
 from .params import count_params, format_summary, layer_activations
+from .threads import blas_threads
 from .validation import (
     check_dtype,
     check_input,
@@ -179,6 +183,10 @@ class Network:
 
     # --- weights ----------------------------------------------------------------
 
+    def _weights(self) -> list[Array]:
+        """[W1, b1, W2, b2, ...] themselves (not copies): what an optimizer updates."""
+        return [p for layer in self.layers for p in (layer.W, layer.b)]
+
     def get_weights(self) -> list[Array]:
         """[W1, b1, W2, b2, ...] as copies, in the order of Keras' ``model.get_weights()``."""
         return [p.copy() for layer in self.layers for p in (layer.W, layer.b)]
@@ -234,7 +242,7 @@ class Network:
             a = layer.activation.f(z)  # (n, n_out)        FP2
         return a
 
-    def gradients(self, X, Y, loss="mse", l2: float = 0.0) -> Gradients:
+    def gradients(self, X, Y, loss="mse", l2: float = 0.0, *, out=None) -> Gradients:
         """Loss, every z, a, delta, dW and db for the batch (X, Y) by backpropagation.
 
         Parameters
@@ -249,6 +257,12 @@ class Network:
         l2 : float >= 0
             Weight decay with Keras' ``kernel_regularizer=L2(l2)`` semantics on every W
             (not b): L += l2 * sum(W^2), dW += 2 * l2 * W (LS6).
+        out : Gradients or None
+            An earlier result of this network to write into: when its z, a, delta, dW
+            and db have the shapes and dtype this batch needs, they are overwritten and
+            ``out`` itself is returned (no allocation, as in a training loop); otherwise
+            a fresh result is returned. Without ``out`` the arrays are always fresh and
+            the caller's. ``a[0]`` is X itself and is never written to.
 
         Notes
         -----
@@ -259,37 +273,103 @@ class Network:
         loss = losses.get(loss)
         l2 = check_l2(l2)
         a = check_input(X, self.layers[0].n_in, self.dtype)
-        check_rows(Y, a.shape[0])
+        n = a.shape[0]
+        check_rows(Y, n)
+        y = loss.prepare(Y, _placeholder(n, self.sizes[-1], self.dtype))
+        if out is not None and not isinstance(out, Gradients):
+            raise TypeError(
+                f"out: expected an earlier net.gradients(...) result, got {type(out).__name__}"
+            )
+        if out is not None and self._fits(out, n, a, Y):
+            if getattr(out, "_work", None) is None:
+                out._work = self._new_work(n)
+            res = self._backprop(a, y, loss, out, out._work, l2)
+        else:  # fresh arrays, the caller's
+            L = len(self.layers)
+            res = Gradients(0.0, [None] * L, [None] * (L + 1), [None] * L,
+                            [None] * L, [None] * L)  # fmt: skip
+            res = self._backprop(a, y, loss, res, [None] * L, l2)
+        res._held = (weakref.ref(self), n, _arrays(res))  # for a later out=res
+        return res
 
-        zs, activations = [], [a]
-        for layer in self.layers:
-            z = a @ layer.W  # (n, n_out)                  FP1
-            z += layer.b
-            a = layer.activation.f(z)  # (n, n_out)        FP2
-            zs.append(z)
-            activations.append(a)
+    def _backprop(
+        self, X, y, loss, res: Gradients, work: list, l2: float = 0.0
+    ) -> Gradients:
+        """FP1-FP2 and BP1-BP4 into ``res``'s arrays; no checks (``gradients`` and ``fit``
+        make them). X is (n, n_0) and y = loss.prepare(Y, .), both in the net's dtype.
+        ``res`` holds arrays of this batch's shapes (``_new_result``) to write into, or
+        None entries (fresh arrays then); ``work`` one scratch array per layer for f'(z)
+        (``_new_work``) or None entries. The NumPy calls with ``out=`` compute exactly
+        what their plain forms (``a @ W``, ``delta.sum(axis=0)``) compute."""
+        zs, activations, deltas, dW, db = res.z, res.a, res.delta, res.dW, res.db
+        a = activations[0] = X
+        for l, layer in enumerate(self.layers):  # list index l is layer l+1 in the docs
+            z = zs[l] = np.matmul(a, layer.W, out=zs[l])  # z = a @ W, (n, n_out) FP1
+            z += layer.b  # + b
+            a = activations[l + 1] = layer.activation.forward(z, activations[l + 1])  # FP2
 
-        y = loss.prepare(Y, a)
-        value, g = loss.value_and_grad(a, y)  # L and dL/da[L], (n, n_L)
+        res.loss, g = loss.value_and_grad(a, y)  # L and dL/da[L], (n, n_L)
         L = len(self.layers)
-        deltas: list = [None] * L
-        dW: list = [None] * L
-        db: list = [None] * L
-        for l in reversed(range(L)):  # list index l is layer l+1 in the docs
+        for l in reversed(range(L)):
             layer = self.layers[l]
             out = g if l < L - 1 else None  # g = delta @ W.T below: ours to overwrite
-            delta = layer.activation.vjp(g, zs[l], activations[l + 1], out)  # BP1, BP2
-            deltas[l] = delta  # (n, n_l)
-            db[l] = delta.sum(axis=0)  # (n_l,)                        BP3
-            dW[l] = activations[l].T @ delta  # (n_{l-1}, n_l)         BP4
-            if l > 0:
-                g = delta @ layer.W.T  # dL/da[l-1], (n, n_{l-1})      BP2
+            delta = layer.activation.vjp(g, zs[l], activations[l + 1], out, work[l])
+            if l == L - 1 and deltas[l] is not None:  # BP1: into res's own array
+                np.copyto(deltas[l], delta)
+                delta = deltas[l]
+            deltas[l] = delta  # (n, n_l)                                BP1, BP2
+            db[l] = np.add.reduce(delta, axis=0, out=db[l])  # sum of rows    BP3
+            dW[l] = np.matmul(activations[l].T, delta, out=dW[l])  # a.T @ delta BP4
+            if l > 0:  # dL/da[l-1] = delta @ W.T, (n, n_{l-1})               BP2
+                g = np.matmul(delta, layer.W.T, out=deltas[l - 1])
         if l2:  # L += l2 sum W^2, dW += 2 l2 W (LS6)
             for l, layer in enumerate(self.layers):
                 W = layer.W
-                value += float(W.dtype.type(l2) * np.sum(W * W))
+                res.loss += float(W.dtype.type(l2) * np.sum(W * W))
                 dW[l] += W.dtype.type(2 * l2) * W
-        return Gradients(value, zs, activations, deltas, dW, db, self.layers[0].W)
+        res._W1 = self.layers[0].W  # for res.dX (BP5), read before W1 is updated
+        return res
+
+    def _new_result(self, n: int) -> Gradients:
+        """Empty arrays for one batch of n rows: what ``_backprop`` writes into.
+
+        a[l] is z[l] itself for a linear layer and is left to f when f cannot write into
+        a given array; delta[L] comes from the loss on the first call."""
+        dt = self.dtype
+        z = [np.empty((n, layer.n_out), dt) for layer in self.layers]
+        a = [None] + [
+            np.empty_like(zl) if layer.activation.f_takes_out else None
+            for layer, zl in zip(self.layers, z)
+        ]
+        delta = [np.empty_like(zl) for zl in z[:-1]] + [None]
+        dW = [np.empty_like(layer.W) for layer in self.layers]
+        db = [np.empty_like(layer.b) for layer in self.layers]
+        return Gradients(0.0, z, a, delta, dW, db)
+
+    def _new_work(self, n: int) -> list:
+        """One scratch (n, n_l) array per layer whose f' can write into it, as views of a
+        single buffer (f'(z) is needed by one layer at a time)."""
+        takes = [layer.activation.df_takes_out for layer in self.layers]
+        widths = [layer.n_out for layer, t in zip(self.layers, takes) if t]
+        if not widths:
+            return [None] * len(self.layers)
+        flat = np.empty(n * max(widths), self.dtype)
+        return [
+            flat[: n * layer.n_out].reshape(n, layer.n_out) if t else None
+            for layer, t in zip(self.layers, takes)
+        ]
+
+    def _fits(self, res: Gradients, n: int, X, Y) -> bool:
+        """res came from this net's ``gradients`` for n rows, its arrays are still the
+        ones that call left there, and neither X nor Y is (a view of) one of them: then
+        ``_backprop`` may overwrite them."""
+        held = getattr(res, "_held", None)
+        if held is None or held[0]() is not self or held[1] != n:
+            return False
+        if not all(map(operator.is_, _arrays(res), held[2])):
+            return False
+        ids = {id(x) for x in held[2]}
+        return _root(X) not in ids and _root(Y) not in ids
 
     # --- training, prediction, persistence ----------------------------------------
 
@@ -306,14 +386,17 @@ class Network:
         progress: bool = True,
         shuffle: bool = True,
         l2: float = 0.0,
+        threads: int | str | None = None,
     ) -> dict[str, list[float]]:
         """Train by mini-batch steps w' = update(w, dL/dw) over ``epochs`` passes of (X, Y).
 
         Each epoch visits the rows in a fresh random order (``seed`` makes it
         reproducible) in batches of ``batch_size``; the last batch is smaller when
         ``batch_size`` does not divide n, and its loss is averaged over its own rows, as
-        Keras does. Every batch is one ``self.gradients`` call and one
-        ``optimizer.apply`` step (GD1, OPT1-OPT3).
+        Keras does. Every batch computes what one ``self.gradients`` call and one
+        ``optimizer.apply`` step compute (GD1, OPT1-OPT3), bit for bit at the same BLAS
+        thread count: X and Y are validated once, then each batch runs backprop without
+        re-checking, in arrays reused from batch to batch (docs/09-speed.md).
 
         Parameters
         ----------
@@ -335,6 +418,12 @@ class Network:
         l2 : float >= 0
             L2 weight decay as Keras' ``kernel_regularizer=L2(l2)`` on every layer (LS6):
             each step's loss and dW include it, as in a compiled Keras model.
+        threads : int, "auto" or None
+            BLAS threads while training: None follows ``REFNET_BLAS_THREADS`` (default
+            "auto", ``refnet.threads``: one thread for matrix products too small to
+            gain from more, or while other processes keep the cores busy); an int sets
+            the count; "all" leaves BLAS as it is. Results agree to rounding between
+            thread counts (BLAS may sum in another order), bit for bit at one count.
 
         Returns
         -------
@@ -348,7 +437,7 @@ class Network:
         optimizer = _optimizers.get(optimizer)
         epochs = check_size(epochs, "epochs")
         batch_size = check_size(batch_size, "batch_size")
-        X, Y = self._check_data(X, Y, loss)
+        X, Y, y_all = self._check_data(X, Y, loss, prepared=True)
         if validation_data is not None:
             if (
                 not isinstance(validation_data, (tuple, list))
@@ -359,55 +448,76 @@ class Network:
                     f"got {type(validation_data).__name__}"
                 )
             X_val, Y_val = self._check_data(*validation_data, loss, "X_val", "Y_val")
-        try:
-            rng = np.random.default_rng(seed)
-        except (TypeError, ValueError):
-            raise TypeError(
-                f"seed: expected an int, a numpy Generator or None, got {seed!r}"
-            ) from None
+        rng = rng_from(seed)
 
         n = X.shape[0]
         classify = loss.name in _CLASSIFICATION
+        # Validated once above; each batch below runs unchecked (_backprop) on targets
+        # prepared once, in buffers reused by every batch of the same size.
+        if classify:  # per row: the class (or, binary, y > 0.5 per output); see _accuracy
+            labels = _labels(Y, loss.name)
+            predicted = np.empty((n, *labels.shape[1:]), labels.dtype)
+        batches: dict[int, _Batch] = {}
         history: dict[str, list[float]] = {"loss": []}
         if classify:
             history["accuracy"] = []
         show = bool(progress) and sys.stderr.isatty()
-        for epoch in range(epochs):
-            order = rng.permutation(n) if shuffle else None
-            total, correct = 0.0, 0.0
-            bar = _progress_bar(
-                show, -(-n // batch_size), f"epoch {epoch + 1}/{epochs}"
-            )
-            for start in range(0, n, batch_size):
-                rows = (
-                    slice(start, start + batch_size)
-                    if order is None
-                    else order[start : start + batch_size]
+        own_backprop = type(self).gradients is Network.gradients
+        weights = self._weights()  # updated in place by the optimizer, batch after batch
+        optimizer._build(weights)
+        with blas_threads(threads, self, batch_size):
+            for epoch in range(epochs):
+                order = rng.permutation(n) if shuffle else None
+                total = 0.0
+                bar = _progress_bar(
+                    show, -(-n // batch_size), f"epoch {epoch + 1}/{epochs}"
                 )
-                xb, yb = X[rows], Y[rows]
-                res = self.gradients(xb, yb, loss, l2)
-                optimizer.apply(self, res)
-                m = xb.shape[0]
-                total += res.loss * m
-                seen = min(start + batch_size, n)
-                logs = {"loss": total / seen}
+                for start in range(0, n, batch_size):
+                    stop = min(start + batch_size, n)
+                    m = stop - start
+                    if m not in batches:
+                        batches[m] = _Batch(self, m, X.shape[1], y_all.shape[1])
+                    batch = batches[m]
+                    if order is None:
+                        rows = slice(start, stop)
+                        xb, yb = X[rows], y_all[rows]
+                    else:
+                        rows = order[start:stop]
+                        xb = X.take(rows, axis=0, out=batch.X)  # X[rows], gathered
+                        yb = y_all.take(rows, axis=0, out=batch.y)  # into reused arrays
+                    if own_backprop:
+                        res = self._backprop(xb, yb, loss, batch.res, batch.work, l2)
+                    elif l2:  # a subclass' own gradients (crosscheck's premise) is trained
+                        res = self.gradients(xb, Y[rows], loss, l2)
+                    else:  # (an override without the l2 argument still trains)
+                        res = self.gradients(xb, Y[rows], loss)
+                    if math.isfinite(res.loss) and own_backprop:
+                        optimizer._update_all(weights, res.grads())  # GD1, OPT1-OPT3
+                    else:  # apply's full checks (a diverged step, a subclass' result)
+                        optimizer.apply(self, res)
+                    total += res.loss * m
+                    if classify:  # the prediction of each row, scored after the epoch
+                        _predict_into(res.a[-1], loss.name, predicted[start:stop])
+                    if bar is not None:
+                        logs = {"loss": total / stop}
+                        if classify:
+                            logs["accuracy"] = _hits(predicted[:stop], labels, order)
+                        bar.set_postfix(
+                            {k: f"{v:.4f}" for k, v in logs.items()}, refresh=False
+                        )
+                        bar.update()
+                logs = {"loss": total / n}
                 if classify:
-                    correct += _accuracy(res.a[-1], yb, loss.name) * m
-                    logs["accuracy"] = correct / seen
+                    logs["accuracy"] = _hits(predicted, labels, order)
+                for key, value in logs.items():
+                    history[key].append(value)
+                if validation_data is not None:
+                    for key, value in self.evaluate(X_val, Y_val, loss).items():
+                        history.setdefault(f"val_{key}", []).append(value)
+                        logs[f"val_{key}"] = value
                 if bar is not None:
-                    bar.set_postfix(
-                        {k: f"{v:.4f}" for k, v in logs.items()}, refresh=False
-                    )
-                    bar.update()
-            for key, value in logs.items():
-                history[key].append(value)
-            if validation_data is not None:
-                for key, value in self.evaluate(X_val, Y_val, loss).items():
-                    history.setdefault(f"val_{key}", []).append(value)
-                    logs[f"val_{key}"] = value
-            if bar is not None:
-                bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()})
-                bar.close()
+                    bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()})
+                    bar.close()
         return history
 
     def predict(self, X, batch_size: int | None = None) -> Array:
@@ -440,19 +550,22 @@ class Network:
             out["accuracy"] = _accuracy(a, Y, loss.name)
         return out
 
-    def _check_data(self, X, Y, loss, x_name: str = "X", y_name: str = "Y"):
-        """X as (n, n_0) of the net's dtype and Y validated against the loss, once."""
+    def _check_data(
+        self, X, Y, loss, x_name: str = "X", y_name: str = "Y", prepared: bool = False
+    ):
+        """X as (n, n_0) of the net's dtype and Y validated against the loss, once;
+        with ``prepared`` also y = loss.prepare(Y, .), the targets the loss reads."""
         X = check_input(X, self.layers[0].n_in, self.dtype, x_name)
         check_rows(Y, X.shape[0], y_name)
         Y = np.asarray(Y)
         try:
-            loss.prepare(Y, np.zeros((X.shape[0], self.sizes[-1]), self.dtype))
+            y = loss.prepare(Y, _placeholder(X.shape[0], self.sizes[-1], self.dtype))
         except (TypeError, ValueError) as err:
             message = str(err)
             if y_name != "Y" and message.startswith("Y:"):
                 message = y_name + message[1:]
             raise type(err)(message) from None
-        return X, Y
+        return (X, Y, y) if prepared else (X, Y)
 
     def save(self, path) -> None:
         """Write layout, activations, dtype and weights to one ``.npz`` file at ``path``.
@@ -583,6 +696,57 @@ _CLASSIFICATION = (
     "categorical_cross_entropy",
     "binary_cross_entropy",
 )
+
+
+class _Batch:
+    """fit's buffers for batches of m rows: the gathered X and y, the result, f' scratch."""
+
+    def __init__(self, net: Network, m: int, n_in: int, n_out: int):
+        self.X = np.empty((m, n_in), net.dtype)
+        self.y = np.empty((m, n_out), net.dtype)
+        self.res = net._new_result(m)
+        self.work = net._new_work(m)
+
+
+def _arrays(res: Gradients) -> tuple:
+    """Every array of a result that ``_backprop`` writes (a[0] = X is never written)."""
+    return (*res.z, *res.a[1:], *res.delta, *res.dW, *res.db)
+
+
+def _root(x) -> int:
+    """id of the array that owns x's memory (x itself if it owns it; 0 for non-arrays)."""
+    if not isinstance(x, np.ndarray):
+        return 0
+    while isinstance(x.base, np.ndarray):
+        x = x.base
+    return id(x)
+
+
+def _placeholder(n: int, k: int, dtype) -> Array:
+    """An uninitialised (n, k) array of dtype: loss.prepare reads only its shape and dtype."""
+    return np.empty((n, k), dtype)
+
+
+def _labels(Y, loss_name: str):
+    """What a prediction is scored against: class ids, or y > 0.5 for binary outputs."""
+    Y = np.asarray(Y)
+    if loss_name == "binary_cross_entropy":
+        return Y.reshape(Y.shape[0], -1) > 0.5
+    return Y.astype(np.intp) if Y.ndim == 1 else Y.argmax(axis=1)
+
+
+def _predict_into(a: Array, loss_name: str, out) -> None:
+    """The predicted class (argmax) of each row of a, or z > 0 per binary output."""
+    if loss_name == "binary_cross_entropy":
+        np.greater(a, 0, out=out)
+    else:
+        a.argmax(axis=1, out=out)
+
+
+def _hits(predicted, labels, order) -> float:
+    """Fraction of correct predictions; predicted[i] is row order[i]'s (row i's if None)."""
+    truth = labels[: len(predicted)] if order is None else labels[order[: len(predicted)]]
+    return np.count_nonzero(predicted == truth) / predicted.size
 
 
 def _accuracy(a: Array, Y, loss_name: str) -> float:

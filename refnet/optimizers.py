@@ -178,15 +178,37 @@ class Optimizer:
         """
         weights = [p for layer in net.layers for p in (layer.W, layer.b)]
         grads = _check_grads(res, weights)
+        self._step(weights, grads)
+
+    def _step(self, weights: list[Array], grads: list[Array]) -> None:
+        """``apply`` without checking the gradients."""
         self._build(weights)
+        self._update_all(weights, grads)
+
+    def _update_all(self, weights: list[Array], grads: list[Array]) -> None:
+        """One step over every weight; the state must be built (``fit`` builds it once)."""
         lr = self.current_learning_rate()
-        for i, (w, g) in enumerate(zip(weights, grads)):
-            slots = {name: arrays[i] for name, arrays in self.state.items()}
-            self.update(w, g, lr, **slots)
+        if not self.state:  # no slots (plain SGD)
+            for w, g, work in zip(weights, grads, self._work):
+                self.update(w, g, lr, work)
+        else:
+            names = list(self.state)
+            for w, g, work, *slots in zip(weights, grads, self._work, *self.state.values()):
+                self.update(w, g, lr, work, **dict(zip(names, slots)))
         self.iterations += 1
 
     def _build(self, weights: list[Array]) -> None:
-        """Zero slots on the first step; afterwards the net must keep its shapes."""
+        """Zero slots on the first step; afterwards the net must keep its shapes.
+
+        Also two scratch arrays per weight for the update's intermediate results, views
+        of two buffers the size of the largest weight (one weight is updated at a time).
+        """
+        shapes = [w.shape for w in weights]
+        if getattr(self, "_work_shapes", None) != (shapes, weights[0].dtype):
+            size = max(w.size for w in weights)
+            flat = [np.empty(size, weights[0].dtype) for _ in range(2)]
+            self._work = [[f[: w.size].reshape(w.shape) for f in flat] for w in weights]
+            self._work_shapes = (shapes, weights[0].dtype)
         if not self.state:
             self.state = {
                 name: [np.zeros_like(w) for w in weights] for name in self.slots()
@@ -201,7 +223,12 @@ class Optimizer:
                 "Use a new optimizer for a different network"
             )
 
-    def update(self, w: Array, g: Array, lr: float, **slots: Array) -> None:
+    def update(
+        self, w: Array, g: Array, lr: float, work: list[Array], **slots: Array
+    ) -> None:
+        """Update w in place from g. ``work`` holds two scratch arrays of w's shape and
+        dtype (their contents are undefined) for intermediate results, so an update
+        allocates nothing; ``slots`` are this weight's state arrays, updated in place."""
         raise NotImplementedError
 
     def get_config(self) -> dict:
@@ -280,16 +307,19 @@ class SGD(Optimizer):
     def slots(self) -> list[str]:
         return ["momentum"] if self.momentum != 0 else []
 
-    def update(self, w, g, lr, momentum=None) -> None:
+    def update(self, w, g, lr, work, momentum=None) -> None:
         t = w.dtype.type
+        lr_g = np.multiply(g, t(lr), out=work[0])  # lr g
         if momentum is None:
-            w -= t(lr) * g  # GD1
+            w -= lr_g  # w' = w - lr g                                      GD1
             return
         m = momentum
         m *= t(self.momentum)  # m' = momentum m - lr g                     OPT1
-        m -= t(lr) * g
+        m -= lr_g
         if self.nesterov:
-            w += t(self.momentum) * m - t(lr) * g  # w' = w + momentum m' - lr g
+            step = np.multiply(m, t(self.momentum), out=work[1])
+            step -= lr_g
+            w += step  # w' = w + momentum m' - lr g
         else:
             w += m  # w' = w + m'
 
@@ -351,20 +381,26 @@ class RMSprop(Optimizer):
             names.append("average_gradient")
         return names
 
-    def update(self, w, g, lr, velocity, momentum=None, average_gradient=None) -> None:
+    def update(
+        self, w, g, lr, work, velocity, momentum=None, average_gradient=None
+    ) -> None:
         t = w.dtype.type
         rho = t(self.rho)
+        s1, s2 = work
         v = velocity
         v *= rho  # v' = rho v + (1 - rho) g^2                             OPT2
-        v += t(1 - self.rho) * (g * g)
+        g2 = np.multiply(g, g, out=s1)
+        v += np.multiply(g2, t(1 - self.rho), out=s1)
         if average_gradient is not None:
             mg = average_gradient
             mg *= rho  # mg' = rho mg + (1 - rho) g
-            mg += t(1 - self.rho) * g
-            D = v - mg * mg + t(self.epsilon)
+            mg += np.multiply(g, t(1 - self.rho), out=s1)
+            D = np.subtract(v, np.multiply(mg, mg, out=s2), out=s2)  # v' - mg'^2
+            D += t(self.epsilon)  # D = v' - mg'^2 + epsilon
         else:
-            D = v + t(self.epsilon)
-        inc = t(lr) * g / np.sqrt(D)
+            D = np.add(v, t(self.epsilon), out=s2)  # D = v' + epsilon
+        inc = np.multiply(g, t(lr), out=s1)
+        inc /= np.sqrt(D, out=D)  # inc = lr g / sqrt(D)
         if momentum is not None:
             s = momentum
             s *= t(self.momentum)  # s' = momentum s + inc
@@ -430,16 +466,26 @@ class Adam(Optimizer):
         """alpha_t = lr sqrt(1 - beta_2^t) / (1 - beta_1^t), the bias-corrected rate (OPT3)."""
         return lr * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
 
-    def update(self, w, g, lr, momentum, velocity, velocity_hat=None) -> None:
+    def update(self, w, g, lr, work, momentum, velocity, velocity_hat=None) -> None:
         t = w.dtype.type
         alpha = t(self.step_size(lr, self.iterations + 1))
+        s1, s2 = work  # scratch arrays: every pass below writes in place
         m, v = momentum, velocity
-        m += (g - m) * t(1 - self.beta_1)  # m' = beta_1 m + (1 - beta_1) g   OPT3
-        v += (g * g - v) * t(1 - self.beta_2)  # v' = beta_2 v + (1 - beta_2) g^2
+        dm = np.subtract(g, m, out=s1)  # m' = m + (g - m)(1 - beta_1)      OPT3
+        dm *= t(1 - self.beta_1)
+        m += dm
+        dv = np.multiply(g, g, out=s1)  # v' = v + (g^2 - v)(1 - beta_2)
+        dv -= v
+        dv *= t(1 - self.beta_2)
+        v += dv
         if velocity_hat is not None:
             np.maximum(velocity_hat, v, out=velocity_hat)  # vhat' = max(vhat, v')
             v = velocity_hat
-        w -= m * alpha / (np.sqrt(v) + t(self.epsilon))
+        step = np.multiply(m, alpha, out=s1)  # w' = w - alpha_t m' / (sqrt(v') + epsilon)
+        denom = np.sqrt(v, out=s2)
+        denom += t(self.epsilon)
+        step /= denom
+        w -= step
 
     def get_config(self) -> dict:
         return {

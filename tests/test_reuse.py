@@ -1,0 +1,280 @@
+"""The training path's memory reuse: ``gradients(out=)``, fit's unchecked batches, in-place
+optimizer updates and the BLAS thread policy (docs/09-speed.md).
+
+Expected values come from the plain, allocating calls: a fresh ``net.gradients`` (itself
+checked against finite differences and TensorFlow elsewhere) and a loop of public
+``gradients`` + ``optimizer.apply``. Reuse must change no bit of them.
+"""
+
+from __future__ import annotations
+
+import copy
+import tracemalloc
+
+import numpy as np
+import pytest
+
+import refnet
+from refnet import threads
+from refnet.optimizers import SGD, Adam, RMSprop
+
+CASES = [  # layout, activations, loss, Y maker
+    ("5-7-4-3", ["relu", "tanh", "linear"], "softmax_cross_entropy", "ids"),
+    ("5-6-3", ["sigmoid", "softmax"], "categorical_cross_entropy", "onehot"),
+    ("5-4-2", ["elu", "sigmoid"], "mse", "real"),
+    ("5-4-1", ["relu", "linear"], "binary_cross_entropy", "binary"),
+]
+
+
+def _problem(layout, activations, loss, kind, dtype, n=8, seed=0):
+    net = refnet.Network.build(layout, activations, seed=seed, dtype=dtype)
+    rng = np.random.default_rng(seed + 1)
+    for layer in net.layers:
+        layer.b = rng.normal(0, 0.1, layer.n_out).astype(dtype)
+    k = net.sizes[-1]
+
+    def batch():
+        X = rng.normal(size=(n, net.sizes[0]))
+        if kind == "ids":
+            Y = rng.integers(0, k, n)
+        elif kind == "onehot":
+            Y = np.eye(k)[rng.integers(0, k, n)]
+        elif kind == "binary":
+            Y = rng.integers(0, 2, (n, k)).astype(float)
+        else:
+            Y = rng.normal(size=(n, k))
+        return X.astype(dtype), Y
+
+    return net, batch
+
+
+def _all_arrays(res):
+    return [*res.z, *res.a[1:], *res.delta, *res.dW, *res.db]
+
+
+def _assert_same(got, want):
+    assert got.loss == want.loss
+    for name in ("z", "a", "delta", "dW", "db"):
+        for l, (g, w) in enumerate(zip(getattr(got, name), getattr(want, name))):
+            assert g.dtype == w.dtype, (name, l)
+            np.testing.assert_array_equal(g, w, err_msg=f"{name}[{l}]")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("case", CASES, ids=[c[0] + "-" + c[2] for c in CASES])
+def test_out_is_bit_identical_to_a_fresh_call_and_reuses_the_arrays(case, dtype):
+    net, batch = _problem(*case, dtype)
+    X1, Y1 = batch()
+    res = net.gradients(X1, Y1, case[2])
+    before = [id(x) for x in _all_arrays(res)]
+    for _ in range(3):  # several reuses: stale contents must not leak into the next
+        X, Y = batch()
+        X_copy = X.copy()
+        got = net.gradients(X, Y, case[2], out=res)
+        assert got is res
+        _assert_same(got, net.gradients(X, Y, case[2]))
+        np.testing.assert_array_equal(X, X_copy)  # the caller's X is never written
+        assert got.a[0] is X  # a[0] = X itself, as a plain call gives
+    after = [id(x) for x in _all_arrays(res)]
+    # every array of the first result is reused, except a[l] of an activation that
+    # cannot write into an array (elu here) and the loss's delta[L] on the first call
+    reused = sum(b == a for b, a in zip(before, after))
+    fixed = [
+        not (layer.activation.f_takes_out or layer.activation.name == "linear")
+        for layer in net.layers
+    ]
+    assert reused >= len(before) - sum(fixed) - 1
+
+
+def test_out_never_writes_into_the_callers_x_even_when_x_is_one_of_its_arrays():
+    """X = res.a[1] of an earlier result (a 4-4-2 net, so shapes fit): writing into res
+    would overwrite the input mid-pass; gradients gives a fresh result instead."""
+    net = refnet.Network.build([4, 4, 2], ["tanh", "linear"], seed=0)
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 6)
+    res = net.gradients(rng.normal(size=(6, 4)), y, "softmax_cross_entropy")
+    X = res.a[1]
+    X_copy = X.copy()
+    got = net.gradients(X, y, "softmax_cross_entropy", out=res)
+    assert got is not res
+    np.testing.assert_array_equal(X, X_copy)
+    _assert_same(got, net.gradients(X_copy, y, "softmax_cross_entropy"))
+
+
+def test_out_of_another_shape_or_dtype_gives_fresh_arrays_and_leaves_out_alone():
+    net, batch = _problem(*CASES[0], "float64")
+    X, Y = batch()
+    res = net.gradients(X, Y, "softmax_cross_entropy")
+    snapshot = [x.copy() for x in _all_arrays(res)]
+    X5, Y5 = X[:5], Y[:5]
+    got = net.gradients(X5, Y5, "softmax_cross_entropy", out=res)
+    assert got is not res
+    _assert_same(got, net.gradients(X5, Y5, "softmax_cross_entropy"))
+    other = refnet.Network.build("5-7-4-3", ["relu", "tanh", "linear"], seed=0,
+                                 dtype="float32")  # fmt: skip
+    assert other.gradients(X, Y, "softmax_cross_entropy", out=res) is not res
+    for x, s in zip(_all_arrays(res), snapshot):
+        np.testing.assert_array_equal(x, s)
+    with pytest.raises(TypeError, match="out: expected an earlier net.gradients"):
+        net.gradients(X, Y, "softmax_cross_entropy", out=[1, 2])
+
+
+def test_plain_calls_return_fresh_arrays_the_caller_owns():
+    net, batch = _problem(*CASES[0], "float64")
+    X, Y = batch()
+    a = net.gradients(X, Y, "softmax_cross_entropy")
+    b = net.gradients(X, Y, "softmax_cross_entropy")
+    for x in _all_arrays(a):
+        assert not any(np.shares_memory(x, y) for y in _all_arrays(b))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: SGD(0.05, momentum=0.9, nesterov=True),
+        lambda: Adam(0.01),
+        lambda: RMSprop(0.01, momentum=0.5, centered=True),
+    ],
+    ids=["sgd_nesterov", "adam", "rmsprop_centered"],
+)
+def test_fit_equals_a_loop_of_public_gradients_and_apply(make, dtype):
+    """fit's unchecked, buffer-reusing path = the public calls, bit for bit: shuffled
+    batches of 6, 6, 6, 2 over three epochs, the weights and the reported history."""
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(20, 5))
+    y = rng.integers(0, 3, 20)
+    net = refnet.Network.build([5, 8, 3], seed=1, dtype=dtype)
+    manual = copy.deepcopy(net)
+    hist = net.fit(X, y, "softmax_cross_entropy", make(), epochs=3, batch_size=6,
+                   seed=7, progress=False)  # fmt: skip
+    opt, order_rng = make(), np.random.default_rng(7)
+    losses = []
+    for _ in range(3):
+        order, total = order_rng.permutation(20), 0.0
+        for start in range(0, 20, 6):
+            rows = order[start : start + 6]
+            res = manual.gradients(X[rows], y[rows], "softmax_cross_entropy")
+            opt.apply(manual, res)
+            total += res.loss * len(rows)
+        losses.append(total / 20)
+    for a, b in zip(net.get_weights(), manual.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert hist["loss"] == losses
+
+
+def test_fit_still_stops_on_a_diverged_step():
+    """The unchecked path hands a non-finite loss to the full check (optimizer.apply)."""
+    X = np.array([[1e30, 1e30]]) * np.ones((4, 1))
+    net = refnet.Network.build([2, 1], ["linear"], seed=0)
+    with pytest.raises(ValueError, match="diverged"), np.errstate(all="ignore"):
+        net.fit(X, np.ones(4), "mse", SGD(1e10), epochs=3, batch_size=2, progress=False)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda: SGD(0.1), lambda: SGD(0.1, momentum=0.9, nesterov=True), lambda: Adam(),
+     lambda: RMSprop(momentum=0.5, centered=True), lambda: Adam(amsgrad=True)],
+)  # fmt: skip
+def test_an_optimizer_step_allocates_nothing_the_size_of_a_weight(make):
+    """After the first step (which creates the state), an update runs in place in its
+    scratch buffers: the step's peak allocation stays below a quarter of the largest
+    weight (apply's finite check makes one boolean array of it), where the plain NumPy
+    lines allocate several weight-sized temporaries."""
+    net = refnet.Network.build([300, 200, 10], seed=0)
+    X, y = np.random.default_rng(0).normal(size=(4, 300)), np.zeros(4, int)
+    res = net.gradients(X, y, "softmax_cross_entropy")
+    opt = make()
+    opt.apply(net, res)
+    tracemalloc.start()
+    try:
+        opt.apply(net, res)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < net.layers[0].W.nbytes / 4, peak
+
+
+# --- the BLAS thread policy ---------------------------------------------------------------
+
+
+def test_policy_comes_from_the_argument_then_the_environment(monkeypatch):
+    monkeypatch.delenv(threads.ENV_VAR, raising=False)
+    assert threads.resolve(None) == "auto"
+    assert threads.resolve(3) == 3
+    assert threads.resolve("all") == "all"
+    monkeypatch.setenv(threads.ENV_VAR, "2")
+    assert threads.resolve(None) == 2
+    assert threads.resolve(1) == 1  # the argument wins
+    monkeypatch.setenv(threads.ENV_VAR, "many")
+    with pytest.raises(ValueError, match="REFNET_BLAS_THREADS: expected a positive int"):
+        threads.resolve(None)
+    for bad in (0, -1, True, "one", 1.5):
+        with pytest.raises(ValueError, match="threads: expected a positive int"):
+            threads.resolve(bad)
+
+
+def test_auto_uses_one_thread_for_small_products(monkeypatch):
+    """Bookkeeping of the policy (no timing): 784-512-10 at batch 32 is 25.7 MFLOP per
+    product, under BIG_GEMM_FLOPS; 4096-4096-10 at batch 1024 is far above, and then
+    the answer depends on the cores to spare."""
+    assert threads.largest_gemm_flops([784, 512, 10], 32) == 2 * 32 * 784 * 512
+    assert threads.choose("auto", [784, 512, 10], 32) == 1
+    assert threads.choose("all", [784, 512, 10], 32) is None
+    assert threads.choose(2, [784, 512, 10], 32) == 2
+    monkeypatch.setattr(threads, "cores_to_spare", lambda: 0.2)
+    assert threads.choose("auto", [4096, 4096, 10], 1024) == 1
+    monkeypatch.setattr(threads, "cores_to_spare", lambda: 1.5)
+    assert threads.choose("auto", [4096, 4096, 10], 1024) is None
+
+
+def test_fit_runs_under_the_chosen_limit_and_restores_it():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    blas = [i for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
+    if not blas:
+        pytest.skip("no BLAS library visible to threadpoolctl")
+    before = [i["num_threads"] for i in blas]
+    seen = []
+
+    class Spy(SGD):
+        def _update_all(self, weights, grads):
+            info = threadpoolctl.threadpool_info()
+            seen.append([i["num_threads"] for i in info if i["user_api"] == "blas"])
+            super()._update_all(weights, grads)
+
+    net = refnet.Network.build([3, 4, 2], seed=0)
+    X, y = np.ones((4, 3)), np.array([0, 1, 0, 1])
+    net.fit(X, y, "softmax_cross_entropy", Spy(0.1), batch_size=2, progress=False,
+            threads=1)  # fmt: skip
+    assert seen and all(s == [1] * len(blas) for s in seen)
+    after = [i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
+    assert after == before
+    with pytest.raises(ValueError, match="threads"):
+        net.fit(X, y, "softmax_cross_entropy", SGD(0.1), progress=False, threads=0)
+
+
+def test_fit_trains_a_subclass_own_gradients():
+    """A subclass that overrides gradients (a student's derivation, which crosscheck checks)
+    is what fit trains: every batch goes through it, and here it halves every gradient."""
+
+    class Halved(refnet.Network):
+        calls = 0
+
+        def gradients(self, X, Y, loss="mse", *, out=None):
+            Halved.calls += 1
+            res = super().gradients(X, Y, loss)
+            res.dW = [d / 2 for d in res.dW]
+            res.db = [d / 2 for d in res.db]
+            return res
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(10, 3)), rng.integers(0, 2, 10)
+    base = refnet.Network.build([3, 4, 2], seed=1)
+    net = Halved(copy.deepcopy(base).layers)
+    net.fit(X, y, "softmax_cross_entropy", SGD(0.2), batch_size=4, shuffle=False,
+            progress=False)  # fmt: skip
+    assert Halved.calls == 3
+    base.fit(X, y, "softmax_cross_entropy", SGD(0.1), batch_size=4, shuffle=False,
+             progress=False)  # fmt: skip
+    for a, b in zip(net.get_weights(), base.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
