@@ -10,10 +10,12 @@ import argparse
 import os
 import re
 import sys
+import warnings
 
 from .files import atomic_write
 from .network import Network
 from .params import summary
+from .training import SetupWarning, classic_mistakes
 from .validation import check_output_folder, check_size
 
 
@@ -82,7 +84,7 @@ def _train(args: argparse.Namespace) -> int:
     Y_train, Y_val = _targets(y_train, loss, net), _targets(y_val, loss, net)
     optimizer = optimizers.get(args.optimizer, learning_rate=args.learning_rate)
     print(net.summary())
-    for warning in _mistakes(net, loss):
+    for warning in classic_mistakes(net.activations, loss.name):
         print(f"refnet: warning: {warning}", file=sys.stderr)
     print(
         f"{args.dataset}: {len(X_train)} train, {len(X_val)} validation (split off the "
@@ -92,10 +94,12 @@ def _train(args: argparse.Namespace) -> int:
     history: dict[str, list[float]] = {}
     validation = (X_val, Y_val) if len(X_val) else None
     for epoch in range(1, epochs + 1):
-        logs = net.fit(
-            X_train, Y_train, loss, optimizer, epochs=1, batch_size=args.batch_size,
-            seed=rng, validation_data=validation, progress=not args.quiet,
-        )  # fmt: skip
+        with warnings.catch_warnings():  # the set-up warnings are printed above, once
+            warnings.simplefilter("ignore", SetupWarning)
+            logs = net.fit(
+                X_train, Y_train, loss, optimizer, epochs=1, batch_size=args.batch_size,
+                seed=rng, validation_data=validation, progress=not args.quiet,
+            )  # fmt: skip
         for key, values in logs.items():
             history.setdefault(key, []).extend(values)
         line = "  ".join(f"{key} {values[-1]:.4f}" for key, values in logs.items())
@@ -149,32 +153,6 @@ def _targets(y, loss, net):
     if y.ndim != 1 or loss.name in _CLASS_ID_LOSSES:
         return y
     return np.eye(net.sizes[-1], dtype=net.layers[-1].W.dtype)[y]
-
-
-def _mistakes(net, loss) -> list[str]:
-    """Classic set-ups that train without an error but badly (each seen in practice)."""
-    out_act = net.layers[-1].activation.name
-    found = []
-    if loss.name == "softmax_cross_entropy" and out_act == "softmax":
-        found.append(
-            "softmax output with softmax_cross_entropy (which applies softmax itself): "
-            "softmax is applied twice; use a linear output"
-        )
-    if loss.name == "categorical_cross_entropy" and out_act != "softmax":
-        found.append(
-            f"categorical_cross_entropy expects probabilities (a softmax output), the "
-            f"output layer is {out_act}; use softmax, or softmax_cross_entropy on a linear output"
-        )
-    if loss.name == "binary_cross_entropy" and out_act != "linear":
-        found.append(
-            f"binary_cross_entropy takes logits (a linear output), the output layer is {out_act}"
-        )
-    if out_act in {"relu", "sigmoid", "tanh"} and loss.name in _CLASS_ID_LOSSES:
-        found.append(
-            f"the output layer is {out_act} (one --activations name applies to every "
-            "layer); for classification end in linear, e.g. --activations relu,linear"
-        )
-    return found
 
 
 def _plot_history(history: dict, path: str, title: str) -> None:

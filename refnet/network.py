@@ -16,10 +16,8 @@ Python lists are 0-based: ``res.dW[0]`` is dW[1], the first layer's, and so are
 
 from __future__ import annotations
 
-import math
 import operator
 import os
-import sys
 import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -27,12 +25,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from . import losses
-from . import optimizers as _optimizers
+from . import losses, training
 from .files import NpzReader, atomic_write, check_memory, check_path
 from .layers import Dense
 from .params import count_params, format_summary, layer_activations
-from .threads import blas_threads
 from .validation import (
     check_dtype,
     check_input,
@@ -432,93 +428,10 @@ class Network:
             Keras reports it), ``accuracy`` for the classification losses, and
             ``val_loss``, ``val_accuracy`` with validation data.
         """
-        loss = losses.get(loss)
-        l2 = check_l2(l2)
-        optimizer = _optimizers.get(optimizer)
-        epochs = check_size(epochs, "epochs")
-        batch_size = check_size(batch_size, "batch_size")
-        X, Y, y_all = self._check_data(X, Y, loss, prepared=True)
-        if validation_data is not None:
-            if (
-                not isinstance(validation_data, (tuple, list))
-                or len(validation_data) != 2
-            ):
-                raise ValueError(
-                    "validation_data: expected a pair (X_val, Y_val), "
-                    f"got {type(validation_data).__name__}"
-                )
-            X_val, Y_val = self._check_data(*validation_data, loss, "X_val", "Y_val")
-        rng = rng_from(seed)
-
-        n = X.shape[0]
-        classify = loss.name in _CLASSIFICATION
-        # Validated once above; each batch below runs unchecked (_backprop) on targets
-        # prepared once, in buffers reused by every batch of the same size.
-        if classify:  # per row: the class (or, binary, y > 0.5 per output); see _accuracy
-            labels = _labels(Y, loss.name)
-            predicted = np.empty((n, *labels.shape[1:]), labels.dtype)
-        batches: dict[int, _Batch] = {}
-        history: dict[str, list[float]] = {"loss": []}
-        if classify:
-            history["accuracy"] = []
-        show = bool(progress) and sys.stderr.isatty()
-        own_backprop = type(self).gradients is Network.gradients
-        weights = self._weights()  # updated in place by the optimizer, batch after batch
-        optimizer._build(weights)
-        with blas_threads(threads, self, batch_size):
-            for epoch in range(epochs):
-                order = rng.permutation(n) if shuffle else None
-                total = 0.0
-                bar = _progress_bar(
-                    show, -(-n // batch_size), f"epoch {epoch + 1}/{epochs}"
-                )
-                for start in range(0, n, batch_size):
-                    stop = min(start + batch_size, n)
-                    m = stop - start
-                    if m not in batches:
-                        batches[m] = _Batch(self, m, X.shape[1], y_all.shape[1])
-                    batch = batches[m]
-                    if order is None:
-                        rows = slice(start, stop)
-                        xb, yb = X[rows], y_all[rows]
-                    else:
-                        rows = order[start:stop]
-                        xb = X.take(rows, axis=0, out=batch.X)  # X[rows], gathered
-                        yb = y_all.take(rows, axis=0, out=batch.y)  # into reused arrays
-                    if own_backprop:
-                        res = self._backprop(xb, yb, loss, batch.res, batch.work, l2)
-                    elif l2:  # a subclass' own gradients (crosscheck's premise) is trained
-                        res = self.gradients(xb, Y[rows], loss, l2)
-                    else:  # (an override without the l2 argument still trains)
-                        res = self.gradients(xb, Y[rows], loss)
-                    if math.isfinite(res.loss) and own_backprop:
-                        optimizer._update_all(weights, res.grads())  # GD1, OPT1-OPT3
-                    else:  # apply's full checks (a diverged step, a subclass' result)
-                        optimizer.apply(self, res)
-                    total += res.loss * m
-                    if classify:  # the prediction of each row, scored after the epoch
-                        _predict_into(res.a[-1], loss.name, predicted[start:stop])
-                    if bar is not None:
-                        logs = {"loss": total / stop}
-                        if classify:
-                            logs["accuracy"] = _hits(predicted[:stop], labels, order)
-                        bar.set_postfix(
-                            {k: f"{v:.4f}" for k, v in logs.items()}, refresh=False
-                        )
-                        bar.update()
-                logs = {"loss": total / n}
-                if classify:
-                    logs["accuracy"] = _hits(predicted, labels, order)
-                for key, value in logs.items():
-                    history[key].append(value)
-                if validation_data is not None:
-                    for key, value in self.evaluate(X_val, Y_val, loss).items():
-                        history.setdefault(f"val_{key}", []).append(value)
-                        logs[f"val_{key}"] = value
-                if bar is not None:
-                    bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()})
-                    bar.close()
-        return history
+        return training.fit(
+            self, X, Y, loss, optimizer, epochs, batch_size, seed, validation_data,
+            progress, shuffle, l2, threads,
+        )  # fmt: skip
 
     def predict(self, X, batch_size: int | None = None) -> Array:
         """a[L] for X, in batches of ``batch_size`` rows (all at once if None); (n, n_L)."""
@@ -691,21 +604,7 @@ def check_l2(l2) -> float:
         raise ValueError(f"l2: expected a finite number >= 0, got {l2!r}")
     return l2
 
-_CLASSIFICATION = (
-    "softmax_cross_entropy",
-    "categorical_cross_entropy",
-    "binary_cross_entropy",
-)
-
-
-class _Batch:
-    """fit's buffers for batches of m rows: the gathered X and y, the result, f' scratch."""
-
-    def __init__(self, net: Network, m: int, n_in: int, n_out: int):
-        self.X = np.empty((m, n_in), net.dtype)
-        self.y = np.empty((m, n_out), net.dtype)
-        self.res = net._new_result(m)
-        self.work = net._new_work(m)
+_CLASSIFICATION = training.CLASSIFICATION
 
 
 def _arrays(res: Gradients) -> tuple:
@@ -727,28 +626,6 @@ def _placeholder(n: int, k: int, dtype) -> Array:
     return np.empty((n, k), dtype)
 
 
-def _labels(Y, loss_name: str):
-    """What a prediction is scored against: class ids, or y > 0.5 for binary outputs."""
-    Y = np.asarray(Y)
-    if loss_name == "binary_cross_entropy":
-        return Y.reshape(Y.shape[0], -1) > 0.5
-    return Y.astype(np.intp) if Y.ndim == 1 else Y.argmax(axis=1)
-
-
-def _predict_into(a: Array, loss_name: str, out) -> None:
-    """The predicted class (argmax) of each row of a, or z > 0 per binary output."""
-    if loss_name == "binary_cross_entropy":
-        np.greater(a, 0, out=out)
-    else:
-        a.argmax(axis=1, out=out)
-
-
-def _hits(predicted, labels, order) -> float:
-    """Fraction of correct predictions; predicted[i] is row order[i]'s (row i's if None)."""
-    truth = labels[: len(predicted)] if order is None else labels[order[: len(predicted)]]
-    return np.count_nonzero(predicted == truth) / predicted.size
-
-
 def _accuracy(a: Array, Y, loss_name: str) -> float:
     """Fraction correct: argmax(a) against the class (ids or rows), or for
     binary_cross_entropy the logit sign against y > 0.5, averaged over all entries."""
@@ -760,12 +637,3 @@ def _accuracy(a: Array, Y, loss_name: str) -> float:
     return float(np.mean(a.argmax(axis=1) == labels))
 
 
-def _progress_bar(show: bool, total: int, desc: str):
-    """A tqdm bar on stderr, or None when not shown or tqdm is not installed."""
-    if not show:
-        return None
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        return None
-    return tqdm(total=total, desc=desc, unit="batch", file=sys.stderr, leave=True)

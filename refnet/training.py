@@ -1,0 +1,370 @@
+"""The training loop behind ``Network.fit``: mini-batch steps, and what makes them safe.
+
+One step is backprop on a batch (``Network._backprop``, FP1-BP4) and one optimizer
+update (GD1, OPT1-OPT3). Around that, three promises:
+
+- **Fast.** X and Y are validated once; each batch runs unchecked in buffers reused from
+  batch to batch (docs/09-speed.md).
+- **Never a silently broken model.** A step whose loss is NaN or inf stops training with
+  :class:`Diverged`, a ValueError naming ``learning_rate``, the epoch and the step, and
+  the network and optimizer are put back to the last good step: the last state whose
+  loss was finite. They are not copied every step (that would cost a pass over every
+  weight and slot); the state at the start of each epoch is kept and the epoch's steps
+  are replayed up to the last good one, bit for bit (same batches, same buffers, same
+  BLAS threads). At the end, the weights are checked once.
+- **Interrupts land on a step boundary.** While fit runs in the main thread, a first
+  Ctrl-C is held until the current step (backprop and the whole update) is done; then
+  ``KeyboardInterrupt`` is raised with the finished epochs' history attached. A second
+  Ctrl-C stops at once.
+
+Both exceptions carry ``.history`` (the finished epochs, as fit would have returned them).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import signal
+import sys
+import threading
+import warnings
+
+import numpy as np
+
+from . import losses
+from . import optimizers as _optimizers
+from .files import check_memory
+from .threads import blas_threads
+from .validation import check_size, rng_from
+
+CLASSIFICATION = (
+    "softmax_cross_entropy",
+    "categorical_cross_entropy",
+    "binary_cross_entropy",
+)
+
+
+class Diverged(ValueError):
+    """Training reached a non-finite loss; the net is back at the last good step.
+
+    Attributes: ``history`` (finished epochs), ``epoch`` and ``step`` (1-based, where the
+    loss was first NaN or inf), ``restored_step`` (the step whose weights the net holds
+    now, 0 for the weights fit started from).
+    """
+
+
+class SetupWarning(UserWarning):
+    """A network and loss that train without an error, but badly (see classic_mistakes)."""
+
+
+def classic_mistakes(activations: list[str], loss_name: str) -> list[str]:
+    """Set-ups that train without an error but badly, each with its fix."""
+    out_act = activations[-1]
+    found = []
+    if loss_name == "softmax_cross_entropy" and out_act == "softmax":
+        found.append(
+            "softmax output with softmax_cross_entropy (which applies softmax itself): "
+            "softmax is applied twice; use a linear output"
+        )
+    if loss_name == "categorical_cross_entropy" and out_act != "softmax":
+        found.append(
+            f"categorical_cross_entropy expects probabilities (a softmax output), the "
+            f"output layer is {out_act}; use softmax, or softmax_cross_entropy on a linear output"
+        )
+    if loss_name == "binary_cross_entropy" and out_act != "linear":
+        found.append(
+            f"binary_cross_entropy takes logits (a linear output), the output layer is {out_act}"
+        )
+    if out_act in {"relu", "sigmoid", "tanh"} and loss_name in (
+        "softmax_cross_entropy",
+        "categorical_cross_entropy",
+    ):
+        found.append(
+            f"the output layer is {out_act} (one activation name applies to every layer, "
+            "the output included); for classification end in linear, e.g. "
+            "activations relu,linear"
+        )
+    return found
+
+
+def fit(
+    net, X, Y, loss, optimizer, epochs=1, batch_size=32, seed=None,
+    validation_data=None, progress=True, shuffle=True, l2=0.0, threads=None,
+) -> dict[str, list[float]]:  # fmt: skip
+    """``Network.fit``'s loop (its docstring has the parameters)."""
+    from .network import check_l2
+
+    loss = losses.get(loss)
+    l2 = check_l2(l2)
+    optimizer = _optimizers.get(optimizer)
+    epochs = check_size(epochs, "epochs")
+    batch_size = check_size(batch_size, "batch_size")
+    X, Y, y_all = net._check_data(X, Y, loss, prepared=True)
+    if validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise ValueError(
+                "validation_data: expected a pair (X_val, Y_val), "
+                f"got {type(validation_data).__name__}"
+            )
+        X_val, Y_val = net._check_data(*validation_data, loss, "X_val", "Y_val")
+    rng = rng_from(seed)
+    _check_training_memory(net, optimizer, min(batch_size, X.shape[0]))
+    for mistake in classic_mistakes(net.activations, loss.name):
+        warnings.warn(mistake, SetupWarning, stacklevel=3)
+
+    n = X.shape[0]
+    classify = loss.name in CLASSIFICATION
+    if classify:  # per row: the class (or, binary, y > 0.5 per output); see _hits
+        labels = _labels(Y, loss.name)
+        predicted = np.empty((n, *labels.shape[1:]), labels.dtype)
+    history: dict[str, list[float]] = {"loss": []}
+    if classify:
+        history["accuracy"] = []
+    show = bool(progress) and sys.stderr.isatty()
+    steps = _Steps(net, X, Y, y_all, loss, optimizer, l2, batch_size)
+    kept = None  # (state at the start of the previous epoch, its order)
+    with blas_threads(threads, net, batch_size), _held_interrupt() as interrupted:
+        for epoch in range(epochs):
+            order = rng.permutation(n) if shuffle else None
+            start_state = steps.snapshot()
+            total = 0.0
+            bar = _progress_bar(show, -(-n // batch_size), f"epoch {epoch + 1}/{epochs}")
+            for k, start in enumerate(range(0, n, batch_size)):
+                stop = min(start + batch_size, n)
+                res = steps.backprop(order, start, stop)
+                if not math.isfinite(res.loss):
+                    if bar is not None:
+                        bar.close()
+                    raise steps.diverged(epoch, k, start_state, order, kept, history, res.loss)
+                steps.update(res)
+                total += res.loss * (stop - start)
+                if classify:  # the prediction of each row, scored after the epoch
+                    _predict_into(res.a[-1], loss.name, predicted[start:stop])
+                if bar is not None:
+                    logs = {"loss": total / stop}
+                    if classify:
+                        logs["accuracy"] = _hits(predicted[:stop], labels, order)
+                    bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()}, refresh=False)
+                    bar.update()
+                if interrupted() and stop < n:  # (at an epoch's end: after its history)
+                    if bar is not None:
+                        bar.close()
+                    raise _interrupt(epoch, k, history)
+            logs = {"loss": total / n}
+            if classify:
+                logs["accuracy"] = _hits(predicted, labels, order)
+            for key, value in logs.items():
+                history[key].append(value)
+            if validation_data is not None:
+                for key, value in net.evaluate(X_val, Y_val, loss).items():
+                    history.setdefault(f"val_{key}", []).append(value)
+                    logs[f"val_{key}"] = value
+            if bar is not None:
+                bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()})
+                bar.close()
+            kept = (start_state, order)
+            if interrupted():
+                raise _interrupt(epoch, k, history)
+        if not steps.finite_after(order, start, stop):  # the last update overflowed
+            raise steps.diverged(epochs - 1, None, start_state, order, None, history, math.nan)
+    return history
+
+
+class _Steps:
+    """The step (backprop, update) on fit's reused buffers, and replay for a restore."""
+
+    def __init__(self, net, X, Y, y_all, loss, optimizer, l2, batch_size):
+        self.net, self.X, self.Y, self.y_all = net, X, Y, y_all
+        self.loss, self.optimizer, self.l2 = loss, optimizer, l2
+        self.batch_size = batch_size
+        self.own_backprop = type(net).gradients is _network().gradients
+        self.weights = net._weights()  # updated in place by the optimizer
+        optimizer._build(self.weights)
+        self.batches: dict[int, _Batch] = {}
+
+    def backprop(self, order, start: int, stop: int):
+        net, m = self.net, stop - start
+        if m not in self.batches:
+            self.batches[m] = _Batch(net, m, self.X.shape[1], self.y_all.shape[1])
+        batch = self.batches[m]
+        if order is None:
+            rows = slice(start, stop)
+            xb, yb = self.X[rows], self.y_all[rows]
+        else:
+            rows = order[start:stop]
+            xb = self.X.take(rows, axis=0, out=batch.X)  # X[rows], gathered
+            yb = self.y_all.take(rows, axis=0, out=batch.y)  # into reused arrays
+        if self.own_backprop:
+            return net._backprop(xb, yb, self.loss, batch.res, batch.work, self.l2)
+        if self.l2:  # a subclass' own gradients (crosscheck's premise) is trained
+            return net.gradients(xb, self.Y[rows], self.loss, self.l2)
+        return net.gradients(xb, self.Y[rows], self.loss)  # (an override without l2)
+
+    def update(self, res) -> None:
+        if self.own_backprop:
+            self.optimizer._update_all(self.weights, res.grads())  # GD1, OPT1-OPT3
+        else:  # apply's full checks on a subclass' result
+            self.optimizer.apply(self.net, res)
+
+    def snapshot(self):
+        """The weights, the optimizer's slots and step count (kept once per epoch)."""
+        opt = self.optimizer
+        return (
+            [w.copy() for w in self.weights],
+            {k: [s.copy() for s in v] for k, v in opt.state.items()},
+            opt.iterations,
+        )
+
+    def restore(self, state) -> None:
+        weights, slots, iterations = state
+        for w, saved in zip(self.weights, weights):
+            np.copyto(w, saved)
+        for key, saved in slots.items():
+            for s, v in zip(self.optimizer.state[key], saved):
+                np.copyto(s, v)
+        self.optimizer.iterations = iterations
+
+    def replay(self, state, order, n_steps: int) -> None:
+        """Restore ``state`` and take the epoch's first ``n_steps`` steps again."""
+        self.restore(state)
+        n = self.X.shape[0]
+        for start in list(range(0, n, self.batch_size))[:n_steps]:
+            self.update(self.backprop(order, start, min(start + self.batch_size, n)))
+
+    def finite_after(self, order, start: int, stop: int) -> bool:
+        """Once, after the last update: are the weights finite, and is the output on the
+        last batch? (A sum is NaN or inf when any entry is, or when weights reach ~1e308,
+        divergence too; no temporary array.)"""
+        if not all(math.isfinite(np.add.reduce(w, axis=None)) for w in self.weights):
+            return False
+        rows = slice(start, stop) if order is None else order[start:stop]
+        with np.errstate(all="ignore"):
+            return bool(np.isfinite(self.net.forward(self.X[rows])).all())
+
+    def diverged(self, epoch, k, state, order, kept, history, value) -> Diverged:
+        """Put the net back at the last step whose loss was finite; the error to raise.
+
+        The loss of step k was not finite, so the update of step k - 1 broke the
+        weights: the last good state is the one before it (the epoch's first k - 1 steps
+        replayed). At an epoch's first step that update was the previous epoch's last.
+        ``k`` None: the very last update (of the last epoch) broke them.
+        """
+        n_steps = -(-self.X.shape[0] // self.batch_size)
+        per_epoch_step = (epoch * n_steps) + (n_steps if k is None else k)  # steps done
+        if k is None:
+            self.replay(state, order, n_steps - 1)
+        elif k > 0:
+            self.replay(state, order, k - 1)
+        elif kept is not None:
+            self.replay(kept[0], kept[1], n_steps - 1)
+        else:  # the first step of fit: the weights it was given
+            self.restore(state)
+        lr = self.optimizer.learning_rate
+        lr_text = f"{lr:g}" if isinstance(lr, (int, float)) else "the schedule's rate"
+        where = "after its last step" if k is None else f"at step {k + 1}"
+        restored = max(per_epoch_step - 1, 0)
+        err = Diverged(
+            f"learning_rate: training diverged at epoch {epoch + 1}, {where} (loss "
+            f"{value}); the weights and the optimizer are back at step {restored} of fit, "
+            f"the last with a finite loss. Try a learning_rate smaller than {lr_text}"
+        )
+        err.history, err.epoch = history, epoch + 1
+        err.step = None if k is None else k + 1
+        err.restored_step = restored
+        return err
+
+
+def _interrupt(epoch: int, k: int, history: dict) -> KeyboardInterrupt:
+    err = KeyboardInterrupt(
+        f"fit interrupted at epoch {epoch + 1}, after step {k + 1}: the weights are those "
+        "of that step; .history holds the finished epochs"
+    )
+    err.history = history
+    return err
+
+
+def _network():
+    from .network import Network
+
+    return Network
+
+
+def _check_training_memory(net, optimizer, batch: int) -> None:
+    """Weights' slots, gradients and two scratch arrays per weight, plus one batch's
+    z, a, delta and f' arrays: refused beyond the free memory."""
+    itemsize = net.dtype.itemsize
+    params = net.count_params() * itemsize * (len(optimizer.slots()) + 3)
+    widths = sum(net.sizes)
+    buffers = batch * widths * itemsize * 4
+    check_memory(
+        params + buffers,
+        f"training {'-'.join(map(str, net.sizes))} with {type(optimizer).__name__} "
+        f"(optimizer state, gradients, batch buffers)",
+        "optimizer",
+    )
+
+
+@contextlib.contextmanager
+def _held_interrupt():
+    """Hold a first SIGINT until the step ends (yields: was one received?)."""
+    received: list[bool] = []
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield lambda: False  # not ours to change: interrupts behave as usual
+        return
+
+    def hold(signum, frame):
+        if received:  # a second Ctrl-C: the user insists
+            raise KeyboardInterrupt
+        received.append(True)
+
+    previous = signal.signal(signal.SIGINT, hold)
+    try:
+        yield lambda: bool(received)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+class _Batch:
+    """fit's buffers for batches of m rows: the gathered X and y, the result, f' scratch."""
+
+    def __init__(self, net, m: int, n_in: int, n_out: int):
+        self.X = np.empty((m, n_in), net.dtype)
+        self.y = np.empty((m, n_out), net.dtype)
+        self.res = net._new_result(m)
+        self.work = net._new_work(m)
+
+
+def _labels(Y, loss_name: str):
+    """What a prediction is scored against: class ids, or y > 0.5 for binary outputs."""
+    Y = np.asarray(Y)
+    if loss_name == "binary_cross_entropy":
+        return Y.reshape(Y.shape[0], -1) > 0.5
+    return Y.astype(np.intp) if Y.ndim == 1 else Y.argmax(axis=1)
+
+
+def _predict_into(a, loss_name: str, out) -> None:
+    """The predicted class (argmax) of each row of a, or z > 0 per binary output."""
+    if loss_name == "binary_cross_entropy":
+        np.greater(a, 0, out=out)
+    else:
+        a.argmax(axis=1, out=out)
+
+
+def _hits(predicted, labels, order) -> float:
+    """Fraction of correct predictions; predicted[i] is row order[i]'s (row i's if None)."""
+    truth = labels[: len(predicted)] if order is None else labels[order[: len(predicted)]]
+    return np.count_nonzero(predicted == truth) / predicted.size
+
+
+def _progress_bar(show: bool, total: int, desc: str):
+    """A tqdm bar on stderr, or None when not shown or tqdm is not installed."""
+    if not show:
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, desc=desc, unit="batch", file=sys.stderr, leave=True)

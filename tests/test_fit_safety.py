@@ -1,0 +1,181 @@
+"""fit never ends in a silently broken model, and a Ctrl-C lands on a step boundary.
+
+Reliability review W2 (a diverging fit returned a NaN model, or raised and left NaN
+weights), W7 (a KeyboardInterrupt could leave a half-applied optimizer step) and the
+lost history of finished epochs. The reference for "the last good step" is an
+independent loop of public calls: ``net.gradients`` then ``optimizer.apply``, step by
+step, on the same batches (fit's shuffling replayed from the same seed).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import refnet
+from refnet import files, optimizers
+from refnet.training import Diverged, SetupWarning
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def data(n=64, n_in=8, k=3, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(n, n_in)), rng.integers(0, k, size=n)
+
+
+def public_steps(net, X, y, loss, optimizer, epochs, batch_size, seed):
+    """Weights after every step (index 0: before any), and each step's loss, by the public
+    API; stops at the first non-finite loss, as fit must."""
+    rng = np.random.default_rng(seed)
+    states, values = [net.get_weights()], []
+    with np.errstate(all="ignore"):
+        for _ in range(epochs):
+            order = rng.permutation(X.shape[0])
+            for start in range(0, X.shape[0], batch_size):
+                rows = order[start : start + batch_size]
+                res = net.gradients(X[rows], y[rows], loss)
+                values.append(res.loss)
+                if not np.isfinite(res.loss):
+                    return states, values
+                try:
+                    optimizer.apply(net, res)
+                except ValueError:  # non-finite gradients: apply refuses them
+                    return states, values
+                states.append(net.get_weights())
+    return states, values
+
+
+@pytest.mark.parametrize(
+    "make_optimizer",
+    [lambda: optimizers.RMSprop(1e308), lambda: optimizers.SGD(1e30), lambda: optimizers.Adam(1e200)],
+    ids=["rmsprop-1e308", "sgd-1e30", "adam-1e200"],
+)
+def test_divergence_restores_the_last_good_step_and_names_learning_rate(make_optimizer):
+    X, y = data()
+    net = refnet.Network.build([8, 16, 3], seed=0)
+    ref = refnet.Network.build([8, 16, 3], seed=0)
+    states, values = public_steps(ref, X, y, "softmax_cross_entropy", make_optimizer(), 3, 16, 1)
+    with pytest.raises(Diverged) as info, np.errstate(all="ignore"):
+        net.fit(X, y, "softmax_cross_entropy", make_optimizer(), epochs=3, batch_size=16,
+                seed=1, progress=False, threads="all")  # fmt: skip
+    err = info.value
+    assert str(err).startswith("learning_rate: training diverged at epoch ")
+    assert f"step {err.step}" in str(err) and isinstance(err.history, dict)
+    # the public loop saw its first non-finite loss at the same step of fit
+    bad = len(values)
+    assert not np.isfinite(values[-1]) or bad == len(states)
+    assert err.restored_step == max(bad - 2, 0)
+    for got, want in zip(net.get_weights(), states[err.restored_step]):
+        np.testing.assert_array_equal(got, want)
+    assert all(np.isfinite(w).all() for w in net.get_weights())
+    assert np.isfinite(net.predict(X)).all()
+
+
+@pytest.mark.parametrize(
+    "optimizer", [optimizers.RMSprop(1e308), optimizers.SGD(1e308)], ids=["rmsprop", "sgd"]
+)
+def test_a_last_update_that_overflows_is_undone(optimizer):
+    """One step only: its loss is finite, the update makes the weights inf (RMSprop) or so
+    large the output overflows (SGD): the review's "returns a model that predicts NaN".
+    fit raises and the net holds the weights it was given."""
+    X, y = data(n=16)
+    net = refnet.Network.build([8, 16, 3], seed=0)
+    before = net.get_weights()
+    with pytest.raises(Diverged, match="after its last step") as info, np.errstate(all="ignore"):
+        net.fit(X, y, "softmax_cross_entropy", optimizer, epochs=1, batch_size=16,
+                progress=False)  # fmt: skip
+    assert info.value.restored_step == 0
+    for got, want in zip(net.get_weights(), before):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_the_optimizer_state_is_restored_too():
+    """Adam's moments and step count go back with the weights: resuming after a smaller
+    learning rate continues from the last good step, not from poisoned moments."""
+    X, y = data()
+    net = refnet.Network.build([8, 16, 3], seed=0)
+    opt = optimizers.Adam(1e200)
+    with pytest.raises(Diverged) as info, np.errstate(all="ignore"):
+        net.fit(X, y, "softmax_cross_entropy", opt, epochs=2, batch_size=16, seed=0,
+                progress=False)  # fmt: skip
+    assert opt.iterations == info.value.restored_step
+    assert all(np.isfinite(s).all() for slots in opt.state.values() for s in slots)
+
+
+def test_fit_warns_about_classic_mistakes():
+    X, y = data(n=8)
+    net = refnet.Network.build([8, 4, 3], ["relu", "softmax"], seed=0)
+    with pytest.warns(SetupWarning, match="softmax is applied twice"):
+        net.fit(X, y, "softmax_cross_entropy", "sgd", progress=False)
+    net = refnet.Network.build([8, 4, 3], "relu", seed=0)  # one name for every layer
+    with pytest.warns(SetupWarning, match="the output layer is relu"):
+        net.fit(X, y, "softmax_cross_entropy", "sgd", progress=False)
+
+
+def test_fit_refuses_training_beyond_free_memory(monkeypatch):
+    X, y = data(n=8)
+    net = refnet.Network.build([8, 4, 3], seed=0)
+    monkeypatch.setattr(files, "available_memory", lambda: 1000)  # bytes
+    with pytest.raises(ValueError, match=r"optimizer: training 8-4-3 with Adam .* needs"):
+        net.fit(X, y, "softmax_cross_entropy", "adam", progress=False)
+
+
+def test_sigint_at_random_moments_lands_on_a_step_boundary(tmp_path):
+    """30 fits, each interrupted by a SIGINT at a random moment: every time the weights
+    equal the public loop's after exactly ``optimizer.iterations`` whole steps, and the
+    exception carries the finished epochs' history."""
+    code = textwrap.dedent(
+        """
+        import os, random, signal, threading, time
+        import numpy as np, refnet
+        from refnet import optimizers
+        rng = np.random.default_rng(0)
+        X, y = rng.normal(size=(512, 64)), rng.integers(0, 10, size=512)
+        random.seed(1)
+        for trial in range(30):
+            net = refnet.Network.build([64, 256, 256, 10], seed=trial)
+            opt = optimizers.SGD(0.01, momentum=0.9)
+            delay = random.uniform(0.0, 0.25)
+            threading.Timer(delay, os.kill, (os.getpid(), signal.SIGINT)).start()
+            try:
+                net.fit(X, y, "softmax_cross_entropy", opt, epochs=200, batch_size=32,
+                        seed=trial, progress=False, threads="all")
+                print("finished", trial)
+                continue
+            except KeyboardInterrupt as err:
+                history = getattr(err, "history", None)
+            ref = refnet.Network.build([64, 256, 256, 10], seed=trial)
+            ref_opt = optimizers.SGD(0.01, momentum=0.9)
+            order_rng = np.random.default_rng(trial)
+            steps = 0
+            while steps < opt.iterations:
+                order = order_rng.permutation(512)
+                for start in range(0, 512, 32):
+                    if steps == opt.iterations:
+                        break
+                    rows = order[start:start + 32]
+                    ref_opt.apply(ref, ref.gradients(X[rows], y[rows], "softmax_cross_entropy"))
+                    steps += 1
+            same = all(np.array_equal(a, b) for a, b in zip(net.get_weights(), ref.get_weights()))
+            epochs_done = opt.iterations // 16
+            print("trial", trial, "steps", opt.iterations, "same", same,
+                  "history", None if history is None else len(history["loss"]) == epochs_done)
+        """
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True,
+        text=True, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    trials = [line for line in proc.stdout.splitlines() if line.startswith("trial")]
+    assert len(trials) >= 25, proc.stdout  # (a fit that finished first is not a trial)
+    bad = [line for line in trials if "same True" not in line or "history True" not in line]
+    assert not bad, "\n".join(bad)
