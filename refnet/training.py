@@ -123,7 +123,12 @@ def fit(
     show = bool(progress) and sys.stderr.isatty()
     steps = _Steps(net, X, Y, y_all, loss, optimizer, l2, batch_size)
     kept = None  # (state at the start of the previous epoch, its order)
-    with blas_threads(threads, net, batch_size), _held_interrupt() as interrupted:
+    # Overflow is not warned about step by step: a non-finite loss is Diverged, below.
+    with (
+        blas_threads(threads, net, batch_size),
+        _held_interrupt() as interrupted,
+        np.errstate(over="ignore", invalid="ignore"),
+    ):
         for epoch in range(epochs):
             order = rng.permutation(n) if shuffle else None
             start_state = steps.snapshot()
@@ -261,7 +266,7 @@ class _Steps:
             self.restore(state)
         lr = self.optimizer.learning_rate
         lr_text = f"{lr:g}" if isinstance(lr, (int, float)) else "the schedule's rate"
-        where = "after its last step" if k is None else f"at step {k + 1}"
+        where = "after its last step" if k is None else f"step {k + 1}"
         restored = max(per_epoch_step - 1, 0)
         err = Diverged(
             f"learning_rate: training diverged at epoch {epoch + 1}, {where} (loss "

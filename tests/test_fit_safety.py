@@ -142,15 +142,19 @@ def test_sigint_at_random_moments_lands_on_a_step_boundary(tmp_path):
         for trial in range(30):
             net = refnet.Network.build([64, 256, 256, 10], seed=trial)
             opt = optimizers.SGD(0.01, momentum=0.9)
-            delay = random.uniform(0.0, 0.25)
-            threading.Timer(delay, os.kill, (os.getpid(), signal.SIGINT)).start()
+            delay = random.uniform(0.02, 0.25)
             try:
-                net.fit(X, y, "softmax_cross_entropy", opt, epochs=200, batch_size=32,
-                        seed=trial, progress=False, threads="all")
-                print("finished", trial)
+                threading.Timer(delay, os.kill, (os.getpid(), signal.SIGINT)).start()
+                try:
+                    net.fit(X, y, "softmax_cross_entropy", opt, epochs=200, batch_size=32,
+                            seed=trial, progress=False, threads="all")
+                    print("finished", trial)
+                    continue
+                except KeyboardInterrupt as err:
+                    history = getattr(err, "history", None)
+            except KeyboardInterrupt:  # arrived before fit started: not a trial
+                print("missed", trial)
                 continue
-            except KeyboardInterrupt as err:
-                history = getattr(err, "history", None)
             ref = refnet.Network.build([64, 256, 256, 10], seed=trial)
             ref_opt = optimizers.SGD(0.01, momentum=0.9)
             order_rng = np.random.default_rng(trial)

@@ -45,7 +45,7 @@ M = Mutant
 MUTANTS = [
     # --- activations: f and f' --------------------------------------------------------
     M("refnet/activations.py", "    return a * (1 - a)\n", "    return a * (1 + a)\n", "sigmoid' sign"),
-    M("refnet/activations.py", "    return 1 - a * a\n", "    return 1 - a\n", "tanh' = 1 - a"),
+    M("refnet/activations.py", "    a2 = np.multiply(a, a, out=out)", "    a2 = np.multiply(a, 1, out=out)", "tanh' = 1 - a"),
     M("refnet/activations.py", "    return (z > 0).astype(z.dtype)", "    return (z >= 0).astype(z.dtype)", "relu'(0) = 1"),
     M("refnet/activations.py", "LEAKY_RELU_SLOPE = 0.2 ", "LEAKY_RELU_SLOPE = 0.3 ", "Keras 2's slope"),
     M("refnet/activations.py", "    return np.maximum(z > 0, _const(z, LEAKY_RELU_SLOPE))", "    return np.maximum(z >= 0, _const(z, LEAKY_RELU_SLOPE))", "leaky_relu'(0) = 1"),
@@ -108,6 +108,14 @@ MUTANTS = [
 # Mutants of code that changes often (network.py's backprop, the optimizers) are listed
 # separately so a rewrite there shows up as "no longer matches" in one place.
 MUTANTS += [
+    M("refnet/network.py", "            dW[l] = np.matmul(activations[l].T, delta, out=dW[l])", "            dW[l] = np.matmul(activations[l + 1].T, delta, out=dW[l]) if activations[l + 1].shape == activations[l].shape else np.matmul(activations[l].T, delta, out=dW[l])", "BP4 with the layer's own a where shapes allow"),
+    M("refnet/network.py", "                g = np.matmul(delta, layer.W.T, out=deltas[l - 1])", "                g = np.matmul(delta, layer.W.T if layer.W.shape[0] != layer.W.shape[1] else layer.W, out=deltas[l - 1])", "BP2 without the transpose on square W"),
+    M("refnet/network.py", "                dW[l] += W.dtype.type(2 * l2) * W", "                dW[l] += W.dtype.type(l2) * W", "L2 gradient missing its 2 (LS6)"),
+    M("refnet/optimizers.py", "        m *= t(self.momentum)  # m' = momentum m - lr g", "        pass  # m' = momentum m - lr g", "momentum never decays"),
+    M("refnet/optimizers.py", "        dm *= t(1 - self.beta_1)", "        dm *= t(self.beta_1)", "Adam's beta_1 swapped"),
+    M("refnet/optimizers.py", "        inc /= np.sqrt(D, out=D)  # inc = lr g / sqrt(D)", "        inc /= D  # inc = lr g / sqrt(D)", "RMSprop without the square root"),
+    M("refnet/training.py", "                if not math.isfinite(res.loss):", "                if False:", "divergence unnoticed (W2)"),
+    M("refnet/training.py", "            self.replay(state, order, k - 1)", "            self.replay(state, order, k)", "restore one step too far (the broken one)"),
 ]
 
 
