@@ -128,7 +128,9 @@ def check_memory(n_bytes: int, what: str, name: str) -> None:
 def _human(n_bytes: float) -> str:
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
         if n_bytes < 1024 or unit == "TiB":
-            return f"{n_bytes:.1f} {unit}" if unit != "B" else f"{int(n_bytes)} B"
+            if unit == "B":
+                return f"{int(n_bytes)} B"
+            return f"{n_bytes:.1f} {unit}" if n_bytes < 1e4 else f"{n_bytes:.3g} {unit}"
         n_bytes /= 1024
     raise AssertionError  # unreachable
 

@@ -127,7 +127,7 @@ class Dense:
         check_memory(  # drawn in float64, then cast: both live at once
             self.n_in * self.n_out * (8 + dtype.itemsize),
             f"W of shape ({self.n_in}, {self.n_out})",
-            "n_in, n_out",
+            "n_out" if self.n_out > self.n_in else "n_in",
         )
         self.W = get_initializer(init)(rng, self.n_in, self.n_out).astype(
             dtype
