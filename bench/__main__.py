@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import refnet.validation
+from refnet.files import atomic_write
 
 from . import cases as bc
 from . import fit as bench_fit
@@ -215,7 +216,7 @@ def plot(rows: list[dict], path: Path) -> None:
         )
         ax.legend(fontsize=7, ncol=len(others))
     fig.tight_layout()
-    fig.savefig(path, dpi=80)
+    atomic_write(path, lambda fh: fig.savefig(fh, dpi=80, format="png"), "--plot")
     plt.close(fig)
 
 
@@ -297,9 +298,7 @@ def write_tables(path: Path, blocks: dict[str, str]) -> list[str]:
         text = text[: i + len(start)] + "\n" + body + "\n" + text[j:]
         done.append(name)
     if done:
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(text)
-        os.replace(tmp, path)
+        _write_atomic(path, text)
     return done
 
 
@@ -357,6 +356,9 @@ def main(argv=None) -> int:
     p.add_argument("--json", help="write the results to this JSON file")
     p.add_argument("--plot", help="write a PNG plot here")
     p.add_argument(
+        "--force", action="store_true", help="replace an existing --json/--plot file"
+    )
+    p.add_argument(
         "--save",
         action="store_true",
         help="write bench/results.json and bench/bench.png (tracked files: the README "
@@ -382,8 +384,9 @@ def main(argv=None) -> int:
         for value, name in [(args.rounds, "--rounds"), (args.threads, "--threads")]:
             if value is not None:
                 refnet.validation.check_size(value, name)
-        refnet.validation.check_output_folder(args.json, "--json")
-        refnet.validation.check_output_folder(args.plot, "--plot")
+        replace = args.force or args.save  # --save rewrites the tracked files: asked for
+        refnet.validation.check_output_folder(args.json, "--json", overwrite=replace)
+        refnet.validation.check_output_folder(args.plot, "--plot", overwrite=replace)
         unknown = sorted(set(args.layout or []) - set(known_layouts()))
         if unknown:
             raise ValueError(
@@ -498,9 +501,8 @@ def _load_average():
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    data = text.encode()
+    atomic_write(path, lambda fh: fh.write(data), "--json")
 
 
 def header(env: dict, rounds: int) -> None:

@@ -163,3 +163,16 @@ def test_write_tables_replaces_only_the_marked_blocks(tmp_path):
     assert bench_main.write_tables(plain, blocks) == []
     assert plain.read_text() == "no markers\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md", "other.md"]
+
+
+def test_an_existing_json_is_not_replaced_without_force(tmp_path, capsys):
+    path = tmp_path / "r.json"
+    path.write_text("an earlier run")
+    argv = ["--no-tf", "--only", "step", "--layout", "3-5-2", "--dtype", "float64",
+            "--rounds", "3", "--quick", "--json", str(path)]  # fmt: skip
+    with pytest.raises(SystemExit) as exc:
+        bench_main.main(argv)
+    assert exc.value.code == 2 and "--json" in capsys.readouterr().err
+    assert path.read_text() == "an earlier run"
+    bench_main.main(argv + ["--force"])
+    assert json.loads(path.read_text())["rows"][0]["layout"] == "3-5-2"
