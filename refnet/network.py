@@ -316,7 +316,7 @@ class Network:
             deltas[l] = delta  # (n, n_l)                                BP1, BP2
             db[l] = np.add.reduce(delta, axis=0, out=db[l])  # sum of rows    BP3
             dW[l] = np.matmul(activations[l].T, delta, out=dW[l])  # a.T @ delta BP4
-            if l > 0:  # dL/da[l-1] = delta @ W.T, (n, n_{l-1})               BP2
+            if l > 0:  # dL/da[l] = delta[l+1] @ W[l+1].T, (n, n_l) in docs numbering BP2
                 g = np.matmul(delta, layer.W.T, out=deltas[l - 1])
         if l2:  # L += l2 sum W^2, dW += 2 l2 W (LS6)
             for l, layer in enumerate(self.layers):
@@ -400,7 +400,8 @@ class Network:
         Y : array (n, n_L), or (n,) of int class ids
         loss : str or Loss
         optimizer : refnet optimizer or name ("sgd", "rmsprop", "adam" with defaults)
-            Its state carries over between calls, so ``fit`` can be resumed.
+            An object's state carries over between calls, so ``fit`` can be resumed; a
+            name makes a fresh optimizer on every call (pass the object to resume).
         epochs, batch_size : int
         seed : int, numpy Generator or None
             Shuffling randomness; the same seed gives the same batches.

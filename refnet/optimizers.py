@@ -161,7 +161,13 @@ class Optimizer:
     def current_learning_rate(self) -> float:
         """lr for the next step: the constant, or the schedule at ``iterations``."""
         if callable(self.learning_rate):
-            lr = self.learning_rate(self.iterations)
+            try:
+                lr = self.learning_rate(self.iterations)
+            except Exception as err:  # a schedule of the wrong signature, or one that fails
+                raise TypeError(
+                    f"learning_rate: the schedule raised {type(err).__name__} at step "
+                    f"{self.iterations}: {err} (expected a callable step -> rate)"
+                ) from err
             return _check_positive(lr, "learning_rate(step)")
         return self.learning_rate
 

@@ -394,3 +394,12 @@ def test_crosscheck_json_never_overwrites_without_force(tmp_path, capsys):
 
     assert json.loads(out.read_text())["ok"] is True
     assert sorted(os.listdir(tmp_path)) == ["r.json"]  # no temporary file left
+
+
+def test_a_schedule_that_fails_is_named_learning_rate():
+    net = refnet.Network.build([3, 2], seed=0)
+    res = net.gradients(np.ones((2, 3)), np.zeros((2, 2)), "mse")
+    for schedule in (lambda: 0.1, lambda step: 1 / 0):
+        opt = refnet.optimizers.SGD(learning_rate=schedule)
+        with pytest.raises(TypeError, match="learning_rate: the schedule raised"):
+            opt.apply(net, res)
