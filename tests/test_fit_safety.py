@@ -136,6 +136,8 @@ def test_sigint_at_random_moments_lands_on_a_step_boundary(tmp_path):
         import os, random, signal, threading, time
         import numpy as np, refnet
         from refnet import optimizers
+        # Python's own default (a shell may start a background job with SIGINT ignored)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         rng = np.random.default_rng(0)
         X, y = rng.normal(size=(512, 32)), rng.integers(0, 10, size=512)
         random.seed(1)
