@@ -19,6 +19,7 @@ audit_inputs = pytest.importorskip("audit_inputs")
 
 
 def test_every_bad_input_gets_a_clear_error_naming_its_argument():
+    pytest.importorskip("sklearn")  # the CLI cases train on digits
     rows = audit_inputs.audit()
     assert len(rows) > 300
     unclear = [row for row in rows if row[2] != "clear"]

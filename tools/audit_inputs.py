@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import contextlib
+import importlib.util
 import io
 import os
 import re
@@ -168,10 +169,11 @@ def cases() -> list[tuple[str, str, Callable[[], object]]]:
         add("files", "path", lambda v=v: datasets.load_mnist(v))
     for v in BAD_DTYPE:
         add("files", "dtype", lambda v=v: datasets.load_mnist(tmp, dtype=v))
-    for v in [0, 1, 1.5, -0.1, NAN, "0.2", None, True, 0.9999]:
-        add("files", "test_size", lambda v=v: datasets.digits(test_size=v))
-    for v in BAD_SEED:
-        add("files", "seed", lambda v=v: datasets.digits(seed=v))
+    if importlib.util.find_spec("sklearn") is not None:  # digits ship with scikit-learn
+        for v in [0, 1, 1.5, -0.1, NAN, "0.2", None, True, 0.9999]:
+            add("files", "test_size", lambda v=v: datasets.digits(test_size=v))
+        for v in BAD_SEED:
+            add("files", "seed", lambda v=v: datasets.digits(seed=v))
     return out
 
 
