@@ -40,6 +40,31 @@ def run_python(code: str, cwd) -> subprocess.CompletedProcess:
     )
 
 
+def refused_in_bounded_memory(call: str, cwd) -> str:
+    """Run ``call`` (a loader on an untrusted file) in a fresh Python; it must raise a
+    ValueError with peak RSS growing less than 100 MB over the post-import baseline.
+    Returns the error message."""
+    proc = run_python(
+        f"""
+        import resource
+        import refnet
+        from refnet import datasets
+        base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        try:
+            {call}
+        except ValueError as err:
+            print("ValueError:", err)
+        print("peak growth MB:", (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024)
+        """,
+        cwd,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "ValueError:" in proc.stdout, proc.stdout
+    message, grown = proc.stdout.rsplit("peak growth MB:", 1)
+    assert float(grown) < 100, proc.stdout
+    return message
+
+
 def npy_bytes(array) -> bytes:
     buf = io.BytesIO()
     np.lib.format.write_array(buf, np.asarray(array), allow_pickle=False)
@@ -180,24 +205,8 @@ def test_load_rejects_a_zip_bomb_with_bounded_memory(tmp_path, bomb, match):
     path = tmp_path / "bomb.npz"
     write_zip(path, members)
     assert path.stat().st_size < 1.5e6
-    proc = run_python(
-        f"""
-        import resource, refnet
-        base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        try:
-            refnet.Network.load({str(path)!r})
-        except ValueError as err:
-            print("ValueError:", err)
-        grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base
-        print("peak growth MB:", grown / 1024)
-        """,
-        tmp_path,
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert "ValueError:" in proc.stdout and "bomb.npz" in proc.stdout, proc.stdout
-    assert re.search(match, proc.stdout), proc.stdout
-    grown = float(proc.stdout.rsplit("peak growth MB:", 1)[1])
-    assert grown < 100, proc.stdout
+    message = refused_in_bounded_memory(f"refnet.Network.load({str(path)!r})", tmp_path)
+    assert "bomb.npz" in message and re.search(match, message), message
 
 
 def _mnist_npz_bomb(path):
@@ -226,23 +235,8 @@ def test_load_mnist_rejects_a_zip_bomb_with_bounded_memory(tmp_path):
         bytes([0, 0, 8, 3]) + np.array([2, 28, 28], ">u4").tobytes() + bytes(2 * 784)
     )
     for path, file in ((npz, "mnist.npz"), (idx, "train-images-idx3-ubyte.gz")):
-        proc = run_python(
-            f"""
-            import resource, refnet
-            base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-            try:
-                refnet.datasets.load_mnist({str(path)!r})
-            except ValueError as err:
-                print("ValueError:", err)
-            grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base
-            print("peak growth MB:", grown / 1024)
-            """,
-            tmp_path,
-        )
-        assert proc.returncode == 0, proc.stderr
-        assert "ValueError:" in proc.stdout and file in proc.stdout, proc.stdout
-        assert "zip bomb" in proc.stdout, proc.stdout
-        assert float(proc.stdout.rsplit("peak growth MB:", 1)[1]) < 100, proc.stdout
+        message = refused_in_bounded_memory(f"datasets.load_mnist({str(path)!r})", tmp_path)
+        assert file in message and "zip bomb" in message, message
 
 
 def test_load_reads_no_more_than_the_header_declares(tmp_path):
@@ -284,22 +278,8 @@ def test_an_idx_file_longer_than_its_header_is_read_no_further(tmp_path):
         fh.write(bytes([0, 0, 8, 1]) + np.array([2], ">u4").tobytes())
         for _ in range(BOMB_MB):
             fh.write(bytes(1 << 20))
-    proc = run_python(
-        f"""
-        import resource
-        from refnet import datasets
-        base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        try:
-            datasets._read_idx({str(path)!r})
-        except ValueError as err:
-            print("ValueError:", err)
-        print("peak growth MB:", (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024)
-        """,
-        tmp_path,
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert "ValueError:" in proc.stdout and "got more bytes" in proc.stdout, proc.stdout
-    assert float(proc.stdout.rsplit("peak growth MB:", 1)[1]) < 100, proc.stdout
+    message = refused_in_bounded_memory(f"datasets._read_idx({str(path)!r})", tmp_path)
+    assert "got more bytes" in message, message
 
 
 def test_atomic_write_fsyncs_the_file_before_renaming_it(tmp_path, monkeypatch):
