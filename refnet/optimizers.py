@@ -33,6 +33,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from numpy.typing import NDArray
 
+from .validation import check_float
+
 Array = NDArray[np.floating]
 
 
@@ -93,21 +95,11 @@ class ExponentialDecay:
 
 
 def _check_real(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(
-            f"{name}: expected a float, got {type(value).__name__} {value!r}"
-        )
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name}: expected a finite float, got {value}")
-    return value
+    return check_float(value, name)
 
 
 def _check_positive(value, name: str) -> float:
-    value = _check_real(value, name)
-    if value <= 0:
-        raise ValueError(f"{name}: expected a float > 0, got {value}")
-    return value
+    return check_float(value, name, minimum=0, strict=True)
 
 
 def _check_unit(value, name: str, closed: bool) -> float:
