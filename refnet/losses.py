@@ -29,6 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .activations import sigmoid, softmax
+from .validation import as_array
 
 Array = NDArray[np.floating]
 
@@ -63,7 +64,7 @@ class Loss:
 def _real_targets(Y, a: Array) -> Array:
     """Y as a finite float array of a's shape: (n, k), or (n,) when k == 1."""
     n, k = a.shape
-    Y = np.asarray(Y)
+    Y = as_array(Y, "Y")
     if Y.dtype.kind not in "biuf":
         raise TypeError(f"Y: expected a numeric array, got dtype {Y.dtype}")
     if Y.ndim == 1 and k == 1:
@@ -86,7 +87,7 @@ def _real_targets(Y, a: Array) -> Array:
 def _class_targets(Y, a: Array) -> Array:
     """Int class ids (n,) -> one-hot rows; probability rows (n, k) checked to sum to 1."""
     n, k = a.shape
-    Y = np.asarray(Y)
+    Y = as_array(Y, "Y")
     if Y.dtype.kind not in "biuf":
         raise TypeError(
             f"Y: expected int class ids or probability rows, got dtype {Y.dtype}"

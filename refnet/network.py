@@ -30,6 +30,7 @@ from .files import NpzReader, atomic_write, check_memory, check_path
 from .layers import Dense
 from .params import count_params, format_summary, layer_activations
 from .validation import (
+    as_array,
     check_dtype,
     check_input,
     check_rows,
@@ -50,9 +51,12 @@ class Gradients:
     loss : float
         L for the batch, with the loss's Keras reduction.
     z : list of (n, n_l) arrays
-        Pre-activations; ``z[l-1]`` is z[l].
+        Pre-activations; ``z[l-1]`` is z[l]. For a linear layer, z[l] and a[l] are one
+        array (``res.z[l-1] is res.a[l]``: f is the identity, nothing is copied).
     a : list of (n, n_l) arrays
-        Activations with ``a[0] = X``; ``a[l]`` is a[l].
+        Activations with ``a[0] = X``; ``a[l]`` is a[l]. ``a[0]`` *is* the caller's X
+        when X is already a 2-D array of the network's dtype (no copy is made): writing
+        into ``res.a[0]`` writes into X. Copy before modifying any of these arrays.
     delta : list of (n, n_l) arrays
         dL/dz per layer; ``delta[l-1]`` is delta[l].
     dW, db : lists of arrays
@@ -202,8 +206,8 @@ class Network:
         checked = []
         for i, (w, ref) in enumerate(zip(weights, self.get_weights())):
             try:
-                w = np.asarray(w)
-            except (ValueError, TypeError) as err:  # ragged nested lists
+                w = as_array(w, f"weights[{i}]")
+            except ValueError as err:  # ragged nested lists
                 raise ValueError(
                     f"weights[{i}]: expected an array of shape {ref.shape}, got {err}"
                 ) from None
@@ -401,7 +405,8 @@ class Network:
         loss : str or Loss
         optimizer : refnet optimizer or name ("sgd", "rmsprop", "adam" with defaults)
             An object's state carries over between calls, so ``fit`` can be resumed; a
-            name makes a fresh optimizer on every call (pass the object to resume).
+            name makes a fresh optimizer on every call (pass the object to resume). An
+            object belongs to the first network it trains: another network is refused.
         epochs, batch_size : int
         seed : int, numpy Generator or None
             Shuffling randomness; the same seed gives the same batches.
@@ -471,7 +476,7 @@ class Network:
         with ``prepared`` also y = loss.prepare(Y, .), the targets the loss reads."""
         X = check_input(X, self.layers[0].n_in, self.dtype, x_name)
         check_rows(Y, X.shape[0], y_name)
-        Y = np.asarray(Y)
+        Y = as_array(Y, y_name)
         try:
             y = loss.prepare(Y, _placeholder(X.shape[0], self.sizes[-1], self.dtype))
         except (TypeError, ValueError) as err:

@@ -13,6 +13,14 @@ State is inspectable: ``opt.iterations`` counts the steps taken, ``opt.state`` m
 slot name (``"momentum"``, ``"velocity"``, ...) to one array per weight, in the order of
 ``Network.get_weights()``. Slots are created as zeros on the first ``apply``.
 
+One optimizer, one network. The first ``apply`` (or ``fit``) binds the optimizer to that
+network; stepping a different network with it is a ValueError, even one of the same
+shapes, because the second network would start from the first one's moments and step
+count t (Keras refuses too: an optimizer updates only the variables it was built for). A
+network holding exactly the weights the optimizer last updated is the same network
+continued (a copy, or a saved and loaded one) and takes over the state. A copy of the
+optimizer (``copy.deepcopy``, pickle) is unbound and binds on its first step.
+
 Precision. The update runs in the network's dtype (float32 weights are updated in float32,
 no upcasts); scalar coefficients such as lr sqrt(1 - beta_2^t) / (1 - beta_1^t) are formed
 from the exact Python-float hyper-parameters and rounded once to that dtype. Keras instead
@@ -28,12 +36,13 @@ from __future__ import annotations
 
 import math
 import numbers
+import weakref
 from collections.abc import Callable, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
 
-from .validation import check_float
+from .validation import as_array, check_float
 
 Array = NDArray[np.floating]
 
@@ -145,6 +154,37 @@ class Optimizer:
         self.learning_rate = _check_learning_rate(learning_rate)
         self.iterations = 0
         self.state: dict[str, list[Array]] = {}
+        self._owner: weakref.ref | None = None  # the network the state belongs to
+
+    def _bind(self, net) -> None:
+        """The state belongs to one network's weights; refuse any other network (W8).
+
+        Another network object is accepted only when its weights are exactly the ones
+        this optimizer last updated: a copy, or a saved and loaded continuation.
+        """
+        owner = getattr(self, "_owner", None)
+        if owner is not None and owner() is net:
+            return
+        weights = net._weights()
+        held = getattr(self, "_held", None)
+        if owner is not None and self.iterations and not (
+            len(held) == len(weights)
+            and all(h.shape == w.shape and np.array_equal(h, w) for h, w in zip(held, weights))
+        ):
+            raise ValueError(
+                f"optimizer: this {type(self).__name__} holds the state of another "
+                f"network ({self.iterations} steps taken) whose weights differ from this "
+                "one's; it would start from that network's moments and step count. Give "
+                "each network its own optimizer (a name such as 'adam' makes a fresh "
+                "one); continuing on a copy or a loaded save of the same weights is fine"
+            )
+        self._owner, self._held = weakref.ref(net), weights
+
+    def __getstate__(self) -> dict:
+        """A copy (deepcopy, pickle) is unbound: it binds on its first step."""
+        state = dict(self.__dict__)
+        state["_owner"] = state["_held"] = None
+        return state
 
     def slots(self) -> list[str]:
         """Names of the per-weight state arrays this configuration keeps."""
@@ -176,6 +216,7 @@ class Optimizer:
         """
         weights = [p for layer in net.layers for p in (layer.W, layer.b)]
         grads = _check_grads(res, weights)
+        self._bind(net)
         self._step(weights, grads)
 
     def _step(self, weights: list[Array], grads: list[Array]) -> None:
@@ -252,7 +293,7 @@ def _check_grads(res, weights: list[Array]) -> list[Array]:
     checked = []
     for i, (g, w) in enumerate(zip(grads, weights)):
         name = f"{'Wb'[i % 2]}{i // 2 + 1}"
-        g = np.asarray(g)
+        g = as_array(g, f"res[{i}] (d{name})")
         if g.shape != w.shape:
             raise ValueError(f"res: expected d{name} of shape {w.shape}, got {g.shape}")
         if g.dtype.kind not in "biuf":

@@ -184,6 +184,7 @@ class _Steps:
         self.batch_size = batch_size
         self.own_backprop = type(net).gradients is _network().gradients
         self.weights = net._weights()  # updated in place by the optimizer
+        optimizer._bind(net)  # its state belongs to this network only (W8)
         optimizer._build(self.weights)
         self.batches: dict[int, _Batch] = {}
 

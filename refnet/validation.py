@@ -95,6 +95,25 @@ def check_sizes(sizes, name: str = "sizes") -> list[int]:
     return [check_size(s, f"{name}[{i}]") for i, s in enumerate(sizes)]
 
 
+def as_array(x, name: str) -> np.ndarray:
+    """np.asarray(x), with a TypeError naming ``name`` for what NumPy cannot read.
+
+    A torch tensor that requires grad refuses ``.numpy()``, and one of a dtype NumPy
+    lacks (bfloat16) has no NumPy counterpart: both are named with the fix (C7). Ragged
+    nested lists stay NumPy's ValueError, for the caller to word.
+    """
+    try:
+        return np.asarray(x)
+    except (RuntimeError, TypeError) as err:
+        fix = ""
+        if type(x).__module__.startswith("torch"):
+            fix = "; pass t.detach().cpu().numpy() (bfloat16: t.detach().float().numpy())"
+        raise TypeError(
+            f"{name}: expected an array NumPy can read, got a {type(x).__name__} "
+            f"that it cannot ({str(err).splitlines()[0]}){fix}"
+        ) from None
+
+
 def check_input(X, n_in: int, dtype: np.dtype, name: str = "X") -> NDArray:
     """X as an (n, n_in) array of ``dtype`` (a view when it already is one; never mutated).
 
@@ -103,7 +122,7 @@ def check_input(X, n_in: int, dtype: np.dtype, name: str = "X") -> NDArray:
     empty batch and NaN/inf.
     """
     try:
-        X = np.asarray(X)
+        X = as_array(X, name)
     except ValueError as err:  # ragged nested lists
         raise ValueError(
             f"{name}: expected a 2-D array of shape (n, {n_in}), got {err}"
@@ -137,7 +156,7 @@ def check_input(X, n_in: int, dtype: np.dtype, name: str = "X") -> NDArray:
 def check_rows(Y, n: int, name: str = "Y") -> None:
     """Y has the same number of rows as X."""
     try:
-        shape = np.shape(Y)
+        shape = as_array(Y, name).shape
     except ValueError as err:  # ragged nested lists
         raise ValueError(f"{name}: expected {n} rows to match X, got {err}") from None
     if len(shape) == 0 or shape[0] != n:

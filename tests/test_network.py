@@ -312,3 +312,16 @@ def test_int_labels_equal_one_hot_labels_through_the_network(loss, rng):
         np.testing.assert_array_equal(
             by_id.delta[l], by_row.delta[l], err_msg=f"delta{l + 1}"
         )
+
+
+def test_documented_aliasing_of_a0_and_linear_z():
+    """M3: what the Gradients docstring says is shared, and what is not."""
+    net = refnet.Network.build([3, 4, 2], ["relu", "linear"], seed=0)
+    X = np.random.default_rng(0).normal(size=(5, 3))
+    res = net.gradients(X, [0, 1, 0, 1, 0], "softmax_cross_entropy")
+    assert res.a[0] is X  # float64 2-D X: no copy
+    assert res.z[1] is res.a[2]  # the linear output layer
+    assert not np.shares_memory(res.z[0], res.a[1])  # relu makes a new array
+    X32 = X.astype(np.float32)  # another dtype: cast, so a copy
+    res32 = net.gradients(X32, [0, 1, 0, 1, 0], "softmax_cross_entropy")
+    assert not np.shares_memory(res32.a[0], X32)

@@ -299,8 +299,68 @@ def test_optimizer_state_is_tied_to_shapes():
     net = refnet.Network.build([3, 4, 2], seed=0)
     opt.apply(net, net.gradients(np.ones((1, 3)), [1], "softmax_cross_entropy"))
     other = refnet.Network.build([3, 5, 2], seed=0)
-    with pytest.raises(ValueError, match="net: this optimizer holds state"):
+    with pytest.raises(ValueError, match="optimizer: this Adam holds the state of another"):
         opt.apply(other, other.gradients(np.ones((1, 3)), [1], "softmax_cross_entropy"))
+
+
+def _grads(net):
+    return net.gradients(np.ones((2, 3)), [1, 0], "softmax_cross_entropy")
+
+
+@pytest.mark.parametrize("make", [lambda: SGD(0.1, momentum=0.9), Adam, RMSprop])
+def test_one_optimizer_refuses_a_second_network_of_the_same_shape(make):
+    """W8: the second network would start from the first one's moments and t."""
+    opt = make()
+    first = refnet.Network.build([3, 4, 2], seed=0)
+    opt.apply(first, _grads(first))
+    second = refnet.Network.build([3, 4, 2], seed=1)
+    before = second.get_weights()
+    with pytest.raises(ValueError, match=r"optimizer: .* another network \(1 steps"):
+        opt.apply(second, _grads(second))
+    with pytest.raises(ValueError, match="optimizer: .* another network"):
+        second.fit(np.ones((4, 3)), [0, 1, 0, 1], "softmax_cross_entropy", opt,
+                   epochs=1, batch_size=2, progress=False)  # fmt: skip
+    assert all(np.array_equal(a, b) for a, b in zip(before, second.get_weights()))
+    assert opt.iterations == 1  # nothing was applied to the second network
+    opt.apply(first, _grads(first))  # its own network still trains
+    assert opt.iterations == 2
+
+
+def test_rebinding_the_name_does_not_adopt_a_dead_networks_state():
+    """``net = build(...)`` in a loop drops the old network; its state stays refused."""
+    opt = Adam()
+    net = refnet.Network.build([3, 4, 2], seed=0)
+    opt.apply(net, _grads(net))
+    net = refnet.Network.build([3, 4, 2], seed=0)  # the first one is garbage now
+    with pytest.raises(ValueError, match="another network"):
+        opt.apply(net, _grads(net))
+
+
+def test_a_copy_of_the_trained_network_continues_with_the_state():
+    """Exactly the weights the optimizer last updated: the same network, continued."""
+    import copy
+
+    net = refnet.Network.build([3, 4, 2], seed=0)
+    opt = Adam(0.01)
+    opt.apply(net, _grads(net))
+    twin = copy.deepcopy(net)
+    opt.apply(twin, _grads(twin))  # takes over: now the twin is the optimizer's network
+    with pytest.raises(ValueError, match="another network"):
+        opt.apply(net, _grads(net))  # one step behind the twin: not the same weights
+
+
+def test_a_copied_optimizer_is_unbound_and_resuming_is_allowed():
+    import copy
+
+    net = refnet.Network.build([3, 4, 2], seed=0)
+    opt = Adam(0.01)
+    opt.apply(net, _grads(net))
+    net2, opt2 = copy.deepcopy((net, opt))  # copied together: the copy trains the copy
+    opt2.apply(net2, _grads(net2))
+    opt.apply(net, _grads(net))
+    assert all(np.array_equal(a, b) for a, b in zip(net.get_weights(), net2.get_weights()))
+    other = refnet.Network.build([3, 4, 2], seed=3)
+    copy.deepcopy(opt).apply(other, _grads(other))  # a copy alone binds on its first step
 
 
 # --- against Keras ----------------------------------------------------------------------------

@@ -208,3 +208,47 @@ def test_valid_edge_inputs_are_accepted():
     net.gradients(np.array([[True, False, True]]), [[0.0, 1.0]])
     net.gradients(X_OK, np.array([1.0, 0.0]), "softmax_cross_entropy")
     net.gradients(X_OK, [[0.1 + 0.2, 0.7], [0.3, 0.7]], "categorical_cross_entropy")
+
+
+# --- torch tensors (C7): a clear TypeError naming the argument, with the fix ----------
+
+
+def _torch_cases():
+    torch = pytest.importorskip("torch")
+    net = refnet.Network.build([3, 4, 2], seed=0)
+    ids = [0, 1, 0, 1, 0]
+    grad_x = torch.ones(5, 3, dtype=torch.float64, requires_grad=True)
+    bf16_x = torch.ones(5, 3, dtype=torch.bfloat16)
+    grad_y = torch.tensor([0.0, 1, 0, 1, 0], requires_grad=True)
+    W1 = torch.zeros(3, 4, dtype=torch.float64, requires_grad=True)
+    return torch, net, [
+        ("X", lambda: net.gradients(grad_x, ids, "softmax_cross_entropy")),
+        ("X", lambda: net.gradients(bf16_x, ids, "softmax_cross_entropy")),
+        ("X", lambda: net.predict(grad_x)),
+        ("X", lambda: net.fit(grad_x, ids, "mse", "sgd", epochs=1, progress=False)),
+        ("Y", lambda: net.gradients(np.ones((5, 3)), grad_y, "softmax_cross_entropy")),
+        ("weights[0]", lambda: net.set_weights([W1] + net.get_weights()[1:])),
+    ]
+
+
+def test_torch_tensors_that_numpy_cannot_read_are_named():
+    torch, net, cases = _torch_cases()
+    before = net.get_weights()
+    for name, call in cases:
+        with pytest.raises(TypeError) as info:
+            call()
+        message = str(info.value)
+        assert message.startswith(f"{name}: expected an array NumPy can read"), message
+        assert "Tensor" in message and ".detach()" in message, message
+    assert all(np.array_equal(a, b) for a, b in zip(before, net.get_weights()))
+
+
+def test_plain_torch_tensors_are_read_like_arrays():
+    torch = pytest.importorskip("torch")
+    net = refnet.Network.build([3, 4, 2], seed=0)
+    X = np.random.default_rng(0).normal(size=(5, 3))
+    ids = [0, 1, 0, 1, 0]
+    want = net.gradients(X, ids, "softmax_cross_entropy")
+    got = net.gradients(torch.from_numpy(X), torch.tensor(ids), "softmax_cross_entropy")
+    assert got.loss == want.loss
+    assert all(np.array_equal(g, w) for g, w in zip(got.dW, want.dW))

@@ -122,8 +122,8 @@ def cases() -> list[tuple[str, str, Callable[[], object]]]:
     # --- Python API: training ---------------------------------------------------------------
     def fit(**kw):
         args = {"epochs": 1, "batch_size": 2, "progress": False} | kw
-        opt = args.pop("optimizer", "sgd")
-        return refnet.Network.build([3, 4, 2], seed=0).fit(X, y, "softmax_cross_entropy", opt, **args)
+        opt, x = args.pop("optimizer", "sgd"), args.pop("X", X)
+        return refnet.Network.build([3, 4, 2], seed=0).fit(x, y, "softmax_cross_entropy", opt, **args)
 
     for v in BAD_SIZE:
         add("api", "epochs", lambda v=v: fit(epochs=v))
@@ -153,6 +153,24 @@ def cases() -> list[tuple[str, str, Callable[[], object]]]:
                      ({"max_entries": 2.5}, "max_entries"), ({"seed": -1}, "seed")]:  # fmt: skip
         add("api", name, lambda kw=kw: refnet.gradcheck(net, X, y, "softmax_cross_entropy", **kw))
     add("api", "net", lambda: refnet.gradcheck("net", X, y))
+
+    def shared_optimizer():  # W8: one optimizer object, a second net of the same shape
+        opt = optimizers.Adam()
+        fit(optimizer=opt)
+        return fit(optimizer=opt)
+
+    add("api", "optimizer", shared_optimizer)
+    if importlib.util.find_spec("torch") is not None:  # C7: tensors NumPy cannot read
+        import torch
+
+        for t in [torch.ones(5, 3, dtype=torch.float64, requires_grad=True),
+                  torch.ones(5, 3, dtype=torch.bfloat16)]:  # fmt: skip
+            add("api", "X", lambda t=t: net.gradients(t, y, "softmax_cross_entropy"))
+            add("api", "X", lambda t=t: fit(X=t))
+        y_grad = torch.tensor(y, dtype=torch.float64, requires_grad=True)
+        add("api", "Y", lambda: net.gradients(X, y_grad, "softmax_cross_entropy"))
+        W_grad = torch.ones(3, 4, dtype=torch.float64, requires_grad=True)
+        add("api", "weights", lambda: net.set_weights([W_grad] + net.get_weights()[1:]))
 
     # --- persistence and data ---------------------------------------------------------------
     tmp = Path(tempfile.mkdtemp(prefix="refnet-audit-"))

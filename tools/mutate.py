@@ -116,6 +116,8 @@ MUTANTS += [
     M("refnet/optimizers.py", "        inc /= np.sqrt(D, out=D)  # inc = lr g / sqrt(D)", "        inc /= D  # inc = lr g / sqrt(D)", "RMSprop without the square root"),
     M("refnet/training.py", "                if not math.isfinite(res.loss):", "                if False:", "divergence unnoticed (W2)"),
     M("refnet/training.py", "            self.replay(state, order, k - 1)", "            self.replay(state, order, k)", "restore one step too far (the broken one)"),
+    M("refnet/optimizers.py", "            and all(h.shape == w.shape and np.array_equal(h, w) for h, w in zip(held, weights))", "            and all(h.shape == w.shape for h, w in zip(held, weights))", "a same-shape network adopts the state (W8)"),
+    M("refnet/validation.py", "    except (RuntimeError, TypeError) as err:", "    except TypeError as err:", "a torch tensor that requires grad escapes as RuntimeError (C7)"),
 ]
 
 
