@@ -171,10 +171,13 @@ class TrainingReport(Report):
 
     Each row (``update/W1``, ``tape/b2``, ...) is the worst step for that tensor; its note
     names the step and the error relative to the distance moved. ``rel_moved`` maps each
-    row name to max over steps of max|got - ref| / max|ref - W0|.
+    row name to max over steps of max|got - ref| / max|ref - W0|. ``bounds`` holds
+    measured bounds of rule differences with no exact conversion (against torch:
+    ``update/rmsprop_epsilon``, crosscheck/training_torch.py).
     """
 
     rel_moved: dict[str, float] = field(default_factory=dict)
+    bounds: dict[str, float] = field(default_factory=dict)
 
     def worst_moved(self, source: str | None = None) -> float:
         """The largest error relative to the distance moved, over rows of ``source``."""
@@ -233,8 +236,11 @@ def compare_training(
     gradients: str = "both",
     batch_size: int | None = None,
     mirror: bool = True,
+    oracle: str = "tf",
+    convert: bool = True,
 ) -> TrainingReport:
-    """Take ``steps`` optimizer steps in refnet and Keras; compare weights after each.
+    """Take ``steps`` optimizer steps in refnet and Keras (or torch.optim); compare
+    weights after each.
 
     Parameters
     ----------
@@ -253,14 +259,22 @@ def compare_training(
     mirror : bool
         Mirror Keras' float32 hyper-parameters in refnet (default). False runs the
         exact-hyper-parameter refnet optimizer: shows what the mirror accounts for.
+        (oracle "tf" only: against torch refnet always uses the exact values.)
+    oracle : "tf" or "torch"
+        Keras' optimizers (default) or ``torch.optim`` with the mapping of
+        crosscheck/training_torch.py (ImportError with an install hint without torch).
+    convert : bool
+        oracle "torch" only: apply the exact per-step conversions (Adam's epsilon, the
+        momentum under a changing learning rate). False passes the same numbers under
+        torch's names: shows what the conversions account for.
 
     Returns
     -------
     TrainingReport
         One row per gradient source and weight tensor (TOL1; worst step shown).
     """
-    import tensorflow as tf
-
+    if oracle not in ("tf", "torch"):
+        raise ValueError(f"oracle: expected 'tf' or 'torch', got {oracle!r}")
     if gradients not in ("update", "tape", "both"):
         raise ValueError(
             f"gradients: expected 'update', 'tape' or 'both', got {gradients!r}"
@@ -291,6 +305,15 @@ def compare_training(
         f"{optimizer!r} {dtype.name}, {steps} steps",
         [],
     )
+    if oracle == "torch":
+        from .training_torch import run_torch
+
+        report.title += " against torch.optim"
+        return run_torch(
+            report, net, batches, loss_name, optimizer, sources, w0, rtol, convert
+        )
+    import tensorflow as tf
+
     for source in sources:
         ref_net = copy.deepcopy(net)
         ref_opt = keras_mirror(optimizer) if mirror else _fresh(optimizer)
