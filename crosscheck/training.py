@@ -346,18 +346,25 @@ def _fresh(optimizer: ropt.Optimizer) -> ropt.Optimizer:
     return type(optimizer)(**optimizer.get_config())
 
 
-def training_cases() -> list[dict]:
-    """The training cases: optimizers x dtypes, a few steps each.
+def training_cases(oracle: str = "tf") -> list[dict]:
+    """The training cases against ``oracle``: optimizers x dtypes, a few steps each.
 
     Each case is a dict of ``compare_training``'s keyword arguments plus ``name``.
+    Against torch the list adds plain momentum and momentum under a schedule (the
+    rescaled-momentum conversion), and RMSprop runs with epsilon = 1e-30 on both sides:
+    its epsilon placement has no exact conversion (crosscheck/training_torch.py).
     """
+    if oracle not in ("tf", "torch"):
+        raise ValueError(f"oracle: expected 'tf' or 'torch', got {oracle!r}")
+    eps = {"epsilon": 1e-30} if oracle == "torch" else {}
     optimizers = [
         ("SGD", lambda: ropt.SGD(0.1)),
+        ("SGD momentum", lambda: ropt.SGD(0.05, momentum=0.9)),
         ("SGD momentum nesterov", lambda: ropt.SGD(0.05, momentum=0.9, nesterov=True)),
-        ("RMSprop", lambda: ropt.RMSprop(0.01)),
+        ("RMSprop", lambda: ropt.RMSprop(0.01, **eps)),
         (
             "RMSprop centered momentum",
-            lambda: ropt.RMSprop(0.01, rho=0.8, momentum=0.5, centered=True),
+            lambda: ropt.RMSprop(0.01, rho=0.8, momentum=0.5, centered=True, **eps),
         ),
         ("Adam", lambda: ropt.Adam(0.01)),
         ("Adam amsgrad", lambda: ropt.Adam(0.01, beta_2=0.99, amsgrad=True)),
@@ -365,7 +372,14 @@ def training_cases() -> list[dict]:
             "Adam ExponentialDecay",
             lambda: ropt.Adam(ropt.ExponentialDecay(0.02, 5, 0.5)),
         ),
+        (
+            "SGD momentum ExponentialDecay",
+            lambda: ropt.SGD(ropt.ExponentialDecay(0.1, 3, 0.5), momentum=0.9),
+        ),
     ]
+    if oracle == "tf":  # the Keras rows as before
+        skip = ("SGD momentum", "SGD momentum ExponentialDecay")
+        optimizers = [o for o in optimizers if o[0] not in skip]
     rng = np.random.default_rng(4)
     X = rng.normal(size=(24, 6))
     y = rng.integers(0, 3, size=24)
@@ -375,29 +389,36 @@ def training_cases() -> list[dict]:
             net = refnet.Network.build(
                 [6, 8, 3], ["tanh", "linear"], seed=1, dtype=dtype
             )
-            cases.append(
-                dict(
-                    name=f"train {name} {dtype}",
-                    net=net,
-                    X=X,
-                    Y=y,
-                    loss="softmax_cross_entropy",
-                    optimizer=make(),
-                    steps=10,
-                    batch_size=8,
-                )
+            case = dict(
+                name=f"train {name} {dtype} ({oracle})",
+                net=net,
+                X=X,
+                Y=y,
+                loss="softmax_cross_entropy",
+                optimizer=make(),
+                steps=10,
+                batch_size=8,
             )
+            if oracle != "tf":
+                case["oracle"] = oracle
+            cases.append(case)
     return cases
 
 
-def training_matrix() -> list[tuple[str, Callable[[], TrainingReport]]]:
+def training_matrix(
+    oracles=("tf",),
+) -> list[tuple[str, Callable[[], TrainingReport]]]:
     """The training rows of ``python -m crosscheck``: (label, callable returning a Report).
 
-    Optimizers x dtypes from :func:`training_cases`; each runs 10 steps of batch 8.
+    For each oracle in ``oracles`` ("tf", "torch"), optimizers x dtypes from
+    :func:`training_cases`, labelled with the oracle; each runs 10 steps of batch 8.
     """
+    if isinstance(oracles, str):
+        oracles = (oracles,)
     out = []
-    for case in training_cases():
-        case = dict(case)
-        name = case.pop("name")
-        out.append((name, functools.partial(compare_training, **case)))
+    for oracle in oracles:
+        for case in training_cases(oracle):
+            case = dict(case)
+            name = case.pop("name")
+            out.append((name, functools.partial(compare_training, **case)))
     return out

@@ -73,21 +73,10 @@ import numpy as np
 import refnet
 from refnet import optimizers as ropt
 
+from .torch_bridge import import_torch, to_torch
 from .training import TrainingReport, _Tracker
 
 RMSPROP_ROW_EPSILON = 1e-30  # the training rows' RMSprop epsilon (module docstring)
-
-
-def import_torch():
-    """torch, imported on first use; ImportError saying how to install it otherwise."""
-    try:
-        import torch
-    except ImportError as err:
-        raise ImportError(
-            f"crosscheck's PyTorch oracle needs torch ({err}); install it with "
-            "pip install 'refnet[torch]' (or pip install torch)"
-        ) from None
-    return torch
 
 
 # ---------------------------------------------------------------------------------
@@ -222,15 +211,6 @@ def torch_loss(loss: str):
     return table[loss]
 
 
-def _torch_params(net: refnet.Network):
-    """nn.Parameters [W1.T, b1, W2.T, b2, ...] (nn.Linear's layout), copies of net's."""
-    torch = import_torch()
-    return [
-        torch.nn.Parameter(torch.from_numpy(np.array(w.T if w.ndim == 2 else w)))
-        for w in net.get_weights()
-    ]
-
-
 def _as_refnet(params) -> list[np.ndarray]:
     """torch parameters back in refnet's layout [W1, b1, ...]."""
     out = []
@@ -256,12 +236,9 @@ def run_torch(
     for source in sources:
         ref_net = copy.deepcopy(net)
         ref_opt = type(optimizer)(**optimizer.get_config())  # exact, fresh state
-        if source == "tape":
-            model = _to_torch(net)
-            params = list(model.parameters())
-            t_loss = torch_loss(loss_name)
-        else:
-            params = _torch_params(net)
+        model = to_torch(net)  # nn.Linear: weight = W.T
+        params = list(model.parameters())  # [W1.T, b1, W2.T, b2, ...]
+        t_loss = torch_loss(loss_name)
         t_opt = TorchOptimizer(optimizer, params, convert)
         tracker = _Tracker(source, w0, rtol)
         bound = 0.0
@@ -285,10 +262,3 @@ def run_torch(
         if isinstance(optimizer, ropt.RMSprop):
             report.bounds[f"{source}/rmsprop_epsilon"] = bound
     return report
-
-
-def _to_torch(net: refnet.Network):
-    """to_torch(net): nn.Sequential of nn.Linear + activations (crosscheck.torch_bridge)."""
-    from .torch_bridge import to_torch
-
-    return to_torch(net)
