@@ -17,10 +17,10 @@ then ``buf.mul_(momentum).add_(grad, alpha=1 - dampening)``; ``grad = grad.add(b
 alpha=momentum)`` if nesterov else ``grad = buf``; ``param.add_(grad, alpha=-lr)``.
 With dampening = 0 and a constant lr, m = -lr buf after every step, so the same
 lr, momentum and nesterov give the same weights. With a learning rate that changes,
-Keras' m absorbs each step's lr and torch's buf does not: setting torch's momentum for
-step t to momentum * lr_{t-1} / lr_t makes the plain-momentum rule exact (done when
-``convert``); Nesterov's look-ahead term then uses that converted momentum, so
-Nesterov under a schedule has no exact conversion (not in the training rows).
+Keras' m absorbs each step's lr and torch's buf does not (m_t = -lr_t buf_t needs
+buf_{t-1} scaled by lr_{t-1} / lr_t): with ``convert``, torch's ``momentum_buffer`` is
+multiplied by lr_{t-1} / lr_t before step t, which is exact for plain momentum and
+Nesterov alike. The same holds for RMSprop's momentum slot (Keras' = lr times torch's).
 
 RMSprop (OPT2). Keras: ``denominator = velocity + epsilon`` (centered: ``velocity -
 square(average_grad) + epsilon``), ``increment = lr * g / sqrt(denominator)``. torch:
@@ -113,9 +113,9 @@ def torch_hyper(optimizer: ropt.Optimizer, t: int, convert: bool = True) -> dict
 class TorchOptimizer:
     """The torch.optim optimizer (and scheduler) for a refnet optimizer's configuration.
 
-    ``step()`` sets the per-step conversions in the parameter group (Adam's eps; the
-    momentum rescaling under a changing lr), then calls ``torch.optim``'s ``step`` and
-    the scheduler's. Fresh state.
+    ``step()`` applies the per-step conversions (Adam's eps in the parameter group;
+    under a changing lr, the momentum buffer rescaled by lr_{t-1} / lr_t), then calls
+    ``torch.optim``'s ``step`` and the scheduler's. Fresh state.
     """
 
     def __init__(self, optimizer: ropt.Optimizer, params, convert: bool = True):
@@ -147,13 +147,16 @@ class TorchOptimizer:
     def step(self) -> None:
         self.t += 1
         (group,) = self.opt.param_groups
-        hyper = torch_hyper(self.optimizer, self.t, self.convert)
-        momentum = hyper.get("momentum", 0.0)
-        if self.convert and momentum and self._lr_prev is not None:
-            # Keras' slot holds lr * torch's buffer: rescale when lr changes
-            hyper["momentum"] = momentum * self._lr_prev / group["lr"]
-        group.update(hyper)
-        self._lr_prev = group["lr"]
+        group.update(torch_hyper(self.optimizer, self.t, self.convert))
+        lr = group["lr"]  # this step's (the scheduler set it)
+        if self.convert and self._lr_prev not in (None, lr):
+            # Keras' momentum slot is lr times torch's buffer (-lr for SGD): when lr
+            # changes, rescale the buffer so the slot's value carries over
+            for p in group["params"]:
+                buf = self.opt.state[p].get("momentum_buffer")
+                if buf is not None:
+                    buf.mul_(self._lr_prev / lr)
+        self._lr_prev = lr
         self.opt.step()
         if self.scheduler is not None:
             self.scheduler.step()
