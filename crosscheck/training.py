@@ -30,7 +30,13 @@ longest reduction (max of layer widths and batch rows). The report also gives ea
 moved from their start, max|got - ref| / max|ref - W0|, the sharper measure of an update
 rule (a wrong float32 rounding shows there as ~1e-8).
 
-TensorFlow is imported lazily, inside the functions.
+Against PyTorch, ``compare_training(..., oracle="torch")`` takes the same steps through
+``torch.optim`` (crosscheck/training_torch.py states the hyper-parameter mapping, its
+exact per-step conversions and RMSprop's epsilon bound); torch keeps hyper-parameters as
+Python floats, so refnet runs with its exact values there (no mirror).
+:func:`training_matrix` gives the rows of ``python -m crosscheck`` for each oracle.
+
+TensorFlow and torch are imported lazily, inside the functions.
 """
 
 from __future__ import annotations
