@@ -93,6 +93,12 @@ def _fmt(x: float) -> str:
     return "nan" if math.isnan(x) else f"{x:.2e}"
 
 
+def _label(name: str) -> str:
+    from .oracles import label  # (crosscheck.oracles imports no framework)
+
+    return label(name)
+
+
 def odd_one_out(parties: list[str], agree: dict) -> str:
     """The one party that disagrees with every other party while they all agree, or "".
 
@@ -185,45 +191,11 @@ class Report:
         return list(names), list(pairs)
 
     def __str__(self) -> str:
-        from .oracles import label
-
         names, pairs = self._columns()
-        cols = [f"vs {label(o)}" for o in names]
-        cols += [f"{label(p)}~{label(q)}" for p, q in pairs]
-        if not cols:
-            cols = ["err/tol"]
-        widths = [max(9, len(c) + 2) for c in cols]
-        head = (
-            f"{'quantity':<9}{'shape':<12}{'max abs err':>11}{'norm err':>9}"
-            f"{'rtol':>9}" + "".join(f"{c:>{w}}" for c, w in zip(cols, widths))
-            + f"  {'worst at':<11}result"
-        )
-        lines = [self.title]
-        if names:
-            lines.append(f"{'':<50}err/tol: refnet vs each oracle, oracle vs oracle")
-        lines += [head, "-" * len(head)]
-
-        def ratio(r):
-            if r is None:
-                return "-"
-            return ("inf" if math.isinf(r.ratio) else f"{r.ratio:.2g}") + (
-                "" if r.ok else "!"
-            )
-
-        for r in self.rows:
-            where = "" if r.where is None else str(r.where).replace(" ", "")
-            if names:
-                cells = [ratio(r.oracles.get(o)) for o in names]
-                cells += [ratio(r.pairs.get(pair)) for pair in pairs]
-            else:
-                cells = [f"{r.ratio:.2g}"]
-            odd = f"  odd one out: {label(r.odd)}" if r.odd else ""
-            lines.append(
-                f"{r.name:<9}{str(r.shape).replace(' ', ''):<12}{_fmt(r.max_abs_err):>11}"
-                f"{_fmt(r.norm_err):>9}{r.rtol:>9.1e}"
-                + "".join(f"{c:>{w}}" for c, w in zip(cells, widths))
-                + f"  {where:<11}{r.verdict}{odd}{'  ' + r.note if r.note else ''}"
-            )
+        if len(names) <= 1:
+            lines = self._single_table(names[0] if names else "")
+        else:
+            lines = self._oracle_table(names, pairs)
         first = self.first_failure
         if first is None:
             lines.append(f"PASS: {len(self.rows)} quantities agree")
@@ -239,13 +211,70 @@ class Report:
             lines.append(
                 "odd one out: "
                 + "; ".join(
-                    f"{label(p)} ({len(rows)} of {len(self.rows)} rows, first "
+                    f"{_label(p)} ({len(rows)} of {len(self.rows)} rows, first "
                     f"{rows[0]})"
                     for p, rows in odd.items()
                 )
             )
         lines.extend(f"note: {note}" for note in self.notes)
         return "\n".join(lines)
+
+    def _single_table(self, oracle: str) -> list[str]:
+        """Rows against one reference: max abs err, norm err, rtol, err/tol."""
+        ratio = "err/tol" if not oracle else f"vs {_label(oracle)}"
+        head = (
+            f"{'quantity':<10}{'shape':<13}{'max abs err':>12}{'norm err':>10}"
+            f"{'rtol':>10}{ratio:>9}  {'worst at':<12}result"
+        )
+        lines = [self.title, head, "-" * len(head)]
+        for r in self.rows:
+            where = "" if r.where is None else str(r.where)
+            lines.append(
+                f"{r.name:<10}{str(r.shape):<13}{_fmt(r.max_abs_err):>12}"
+                f"{_fmt(r.norm_err):>10}{r.rtol:>10.1e}{r.ratio:>9.2g}  {where:<12}"
+                f"{r.verdict}{'  ' + r.note if r.note else ''}"
+            )
+        return lines
+
+    def _oracle_table(self, names: list[str], pairs: list) -> list[str]:
+        """Rows against several oracles: err/tol of refnet against each and of each
+        pair of oracles ("!" marks a disagreement), the odd one out in the result.
+        "norm err" is left out (it is in the rows' data and JSON) to stay within ~100
+        columns."""
+        cols = [f"vs {_label(o)}" for o in names]
+        cols += [f"{_label(p)}~{_label(q)}" for p, q in pairs]
+        widths = [max(8, len(c) + 2) for c in cols]
+        head = (
+            f"{'quantity':<9}{'shape':<10}{'max abs err':>11}{'rtol':>9}"
+            + "".join(f"{c:>{w}}" for c, w in zip(cols, widths))
+            + f"  {'worst at':<9}result"
+        )
+        lines = [
+            self.title,
+            f"{'':<40}err/tol: refnet vs each oracle, oracle vs oracle",
+            head,
+            "-" * len(head),
+        ]
+
+        def ratio(r):
+            if r is None:
+                return "-"
+            return ("inf" if math.isinf(r.ratio) else f"{r.ratio:.2g}") + (
+                "" if r.ok else "!"
+            )
+
+        for r in self.rows:
+            where = "" if r.where is None else str(r.where).replace(" ", "")
+            cells = [ratio(r.oracles.get(o)) for o in names]
+            cells += [ratio(r.pairs.get(pair)) for pair in pairs]
+            odd = f" odd one out: {_label(r.odd)}" if r.odd else ""
+            lines.append(
+                f"{r.name:<9}{str(r.shape).replace(' ', ''):<10}"
+                f"{_fmt(r.max_abs_err):>11}{r.rtol:>9.1e}"
+                + "".join(f"{c:>{w}}" for c, w in zip(cells, widths))
+                + f"  {where:<9}{r.verdict}{odd}{'  ' + r.note if r.note else ''}"
+            )
+        return lines
 
     def to_dict(self) -> dict:
         """Plain data for JSON (infinities become strings)."""

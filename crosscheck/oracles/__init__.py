@@ -87,5 +87,5 @@ def select(oracle=None) -> tuple[list[str], list[str]]:
         else:
             notes.append(f"{label(name)} oracle skipped: {reason}")
     if not chosen:
-        raise ImportError("oracle: nothing to compare with; " + "; ".join(notes))
+        raise ImportError("no oracle to compare with; " + "; ".join(notes))
     return chosen, notes
