@@ -13,7 +13,8 @@ each followed by its activation module (none for linear), in the network's dtype
     relu          nn.ReLU                        (f'(0) = 0)
     leaky_relu    nn.LeakyReLU(0.2)              (torch's default slope is 0.01)
     elu           nn.ELU(alpha=1.0)
-    softplus      nn.Softplus()                  (beta 1; returns z itself for z > 20)
+    softplus      nn.Softplus(threshold=40)      (beta 1; torch's default threshold 20
+                                                 returns z itself for z > 20, 1e-10 off)
     softsign      nn.Softsign
     silu, swish   nn.SiLU
     gelu          nn.GELU()                      (approximate="none": exact erf form)
@@ -28,6 +29,10 @@ import numpy as np
 import refnet
 
 LEAKY_RELU_SLOPE = 0.2  # refnet's (and Keras 3's) slope; torch's default is 0.01
+# Softplus returns z itself where z > threshold. torch's default 20 is 1.0e-10 relative
+# off log(1 + exp(z)) in float64 just above 20; beyond 40, exp(-z) / z < 2e-19 is below
+# float64's rounding, so there z itself is exact.
+SOFTPLUS_THRESHOLD = 40.0
 
 
 def import_torch():
@@ -52,7 +57,7 @@ def torch_activation(name: str):
         "relu": nn.ReLU,
         "leaky_relu": lambda: nn.LeakyReLU(negative_slope=LEAKY_RELU_SLOPE),
         "elu": lambda: nn.ELU(alpha=1.0),
-        "softplus": nn.Softplus,
+        "softplus": lambda: nn.Softplus(beta=1.0, threshold=SOFTPLUS_THRESHOLD),
         "softsign": nn.Softsign,
         "silu": nn.SiLU,
         "swish": nn.SiLU,
@@ -143,9 +148,10 @@ def _refnet_name(module, i: int) -> str:
             )
         return "elu"
     if kind is nn.Softplus:
-        if module.beta != 1:
+        if module.beta != 1 or module.threshold < 20:
             raise ValueError(
-                f"{where}: expected Softplus(beta=1), got beta={module.beta}"
+                f"{where}: expected Softplus(beta=1, threshold >= 20), got "
+                f"beta={module.beta}, threshold={module.threshold}"
             )
         return "softplus"
     if kind is nn.GELU:
