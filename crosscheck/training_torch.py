@@ -94,7 +94,9 @@ def torch_hyper(optimizer: ropt.Optimizer, t: int, convert: bool = True) -> dict
     c = optimizer.get_config()
     out = {} if callable(c["learning_rate"]) else {"lr": c["learning_rate"]}
     if isinstance(optimizer, ropt.SGD):
-        return out | {"momentum": c["momentum"], "nesterov": c["nesterov"],
+        # torch refuses nesterov without momentum; Keras ignores it then
+        nesterov = c["nesterov"] and c["momentum"] > 0
+        return out | {"momentum": c["momentum"], "nesterov": nesterov,
                       "dampening": 0.0}  # fmt: skip
     if isinstance(optimizer, ropt.RMSprop):
         return out | {"alpha": c["rho"], "eps": c["epsilon"],

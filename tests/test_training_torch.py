@@ -353,6 +353,32 @@ def test_momentum_schedule_rows_fail_without_the_conversion(torch):
     assert _compare(opt, gradients="update").worst_moved("update") <= 1e-12
 
 
+@pytest.mark.parametrize("staircase", [False, True], ids=["ExponentialLR", "StepLR"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda lr: SGD(lr, momentum=0.9, nesterov=True),
+        lambda lr: RMSprop(lr, momentum=0.5, epsilon=1e-30),
+        lambda lr: Adam(lr),
+    ],
+    ids=["sgd", "rmsprop", "adam"],
+)
+def test_lr1_schedules_map_to_torch_schedulers(torch, make, staircase):
+    """LR1: ExponentialDecay(0.02, 3, 0.5) is torch's ExponentialLR(0.5 ** (1/3)),
+    staircase=True its StepLR(3, 0.5), stepped after each step; float64 rows agree to
+    1e-12 of the distance moved (momentum buffers rescaled where the rate drops)."""
+    report = _compare(make(ExponentialDecay(0.02, 3, 0.5, staircase=staircase)))
+    assert report.ok, str(report)
+    assert report.worst_moved() <= 1e-12, str(report)
+
+
+def test_nesterov_without_momentum_is_plain_sgd(torch):
+    """Keras ignores nesterov=True when momentum = 0; torch refuses it, so the mapping
+    passes nesterov=False there."""
+    report = _compare(SGD(0.1, momentum=0.0, nesterov=True), gradients="update")
+    assert report.ok and report.worst_moved() <= 1e-12, str(report)
+
+
 # --- the API -----------------------------------------------------------------------------------
 
 
