@@ -1,7 +1,7 @@
 """crosscheck: build the identical network in TensorFlow/Keras and compare quantity by quantity.
 
 Modules: ``check`` (compare, assert_match: refnet's backprop against tf.GradientTape),
-``keras_bridge`` (to_keras, from_keras), ``tolerance`` (TOL1 and the TF quirks),
+``keras_bridge`` (to_keras, from_keras), ``torch_bridge`` (to_torch, from_torch), ``tolerance`` (TOL1 and the TF quirks),
 ``report`` (Report, Row), ``matrix`` (the built-in cases), ``bugs`` (the seeded-bug
 catalog), ``training`` (compare_training), ``cli`` (``python -m crosscheck``), and for
 checking *your own* backprop: ``mine`` (check_backprop), ``conventions`` (keras,
@@ -12,8 +12,8 @@ nielsen, cs231n), ``returned`` (reading what your function returns), ``diagnose`
 >>> crosscheck.policy_rtol("float64", n=100) < 1e-13
 True
 
-TensorFlow is imported on first use (``to_keras``, ``compare``, ``compare_training``),
-never at import time: ``import crosscheck`` works without TensorFlow installed.
+TensorFlow and PyTorch are imported on first use (``to_keras``, ``to_torch``, ``compare``,
+``compare_training``), never at import time: ``import crosscheck`` works without them.
 """
 
 from .check import assert_match, compare, tf_backprop
@@ -21,6 +21,7 @@ from .keras_bridge import from_keras, to_keras
 from .mine import BackpropReport, check_backprop
 from .report import Report, Row
 from .tolerance import compare_tensor, policy_rtol
+from .torch_bridge import from_torch, to_torch
 from .training import compare_training
 
 __all__ = [
@@ -33,7 +34,9 @@ __all__ = [
     "compare_tensor",
     "compare_training",
     "from_keras",
+    "from_torch",
     "policy_rtol",
     "tf_backprop",
     "to_keras",
+    "to_torch",
 ]

@@ -1,18 +1,24 @@
-"""compare(net, X, Y, loss): refnet's backprop against TensorFlow's, tensor by tensor.
+"""compare(net, X, Y, loss): refnet's backprop against TensorFlow's and PyTorch's.
 
-TensorFlow's side runs the Keras model's own layers under a tf.GradientTape, one layer
-at a time, so every pre-activation is a tensor the tape can differentiate against:
+Each oracle (``crosscheck/oracles/``: ``tensorflow.py``, ``pytorch.py``) builds the
+identical network from ``net`` and runs it layer by layer, so every pre-activation is a
+tensor its autodiff can differentiate against:
 
-    z[l] = a[l-1] @ W[l] + b[l]     layer.kernel, layer.bias          (FP1)
-    a[l] = layer.activation(z[l])                                      (FP2)
-    L    = keras loss object (dtype = the network's dtype)
-    delta[l] = tape.gradient(L, z[l]),  dW[l], db[l] = tape.gradient(L, kernel, bias)
+    z[l] = a[l-1] @ W[l] + b[l]                                        (FP1)
+    a[l] = f_l(z[l])                                                   (FP2)
+    L    = the loss with Keras' reductions, in the network's dtype
+    delta[l] = dL/dz[l],  dW[l], db[l] = dL/dW[l], dL/db[l]
 
-and the Keras model's own ``model(X)`` must reproduce the layer-by-layer output (row
-``model(X)``), so the network compared really is the Keras model. refnet's side is
+and the framework model's own call ``model(X)`` must reproduce the layer-by-layer output
+(row ``model(X)``), so the network compared really is that model. refnet's side is
 ``net.gradients(X, Y, loss)``: a subclass that overrides it is checked as is.
 
-Pitfalls handled here, with their measured size (each pinned by a test in
+With two oracles every row also compares the oracles with each other. Three parties
+(refnet, TF, torch) then vote: when exactly one disagrees with the other two, the row
+and the report name it as the odd one out. A refnet bug makes refnet the odd one out; a
+framework quirk makes that framework the odd one out (docs/07-checking.md).
+
+TensorFlow's pitfalls handled here and in ``oracles/tensorflow.py``, with their measured size (each pinned by a test in
 tests/test_crosscheck_pitfalls.py):
 
 - Keras 3 losses compute in floatx (float32) unless given ``dtype``: ``Loss.__call__``
@@ -58,125 +64,16 @@ import numpy as np
 import refnet
 from refnet.validation import check_input
 
-from .keras_bridge import from_keras, tf_and_keras, to_keras
-from .report import Report
+from . import oracles
+from .keras_bridge import from_keras
+from .oracles.tensorflow import _keras_loss, tf_backprop  # noqa: F401 (public names)
+from .report import Report, combine
 from .tolerance import C, compare_tensor, magnitudes, policy_rtol, quirk_rtol
 
 
-def _keras_loss(name: str, Y, k: int, dtype: str, reduction="sum_over_batch_size"):
-    """(keras loss object, targets as TF expects them) for a refnet loss name and Y.
-
-    ``reduction`` is Keras' own argument ("sum_over_batch_size" or "sum", LS5).
-    """
-    _, keras = tf_and_keras()
-    kw = {"dtype": dtype, "reduction": reduction}
-    Y = np.asarray(Y)
-    if name in ("mse", "binary_cross_entropy"):
-        if Y.ndim == 1:  # (n,) -> (n, 1): never broadcast against (n, 1) to (n, n)
-            Y = Y.reshape(-1, 1)
-        Y = Y.astype(dtype)
-        if name == "mse":
-            return keras.losses.MeanSquaredError(**kw), Y
-        return keras.losses.BinaryCrossentropy(from_logits=True, **kw), Y
-    if name == "softmax_cross_entropy":
-        if Y.ndim == 1:
-            return (
-                keras.losses.SparseCategoricalCrossentropy(from_logits=True, **kw),
-                Y.astype(np.int64),
-            )
-        return keras.losses.CategoricalCrossentropy(from_logits=True, **kw), Y.astype(
-            dtype
-        )
-    if name == "categorical_cross_entropy":
-        if Y.ndim == 1:
-            Y = np.eye(k, dtype=dtype)[Y.astype(np.int64)]  # class ids -> one-hot rows
-        return keras.losses.CategoricalCrossentropy(from_logits=False, **kw), Y.astype(
-            dtype
-        )
-    raise ValueError(
-        f"loss: no Keras counterpart for {name!r}; expected one of {refnet.losses.names()}"
-    )
-
-
-def tf_backprop(
-    model, X, Y, loss: str, reduction="sum_over_batch_size", pins=None
-) -> dict:
-    """Loss, output, every delta, dW and db (and dL/dX) of ``model`` by tf.GradientTape.
-
-    The loss is Keras' compiled total: the loss object's value plus ``sum(model.losses)``,
-    which holds every ``kernel_regularizer`` term (L2(l2): l2 * sum(W^2), LS6).
-
-    Parameters
-    ----------
-    model : keras.Sequential of Dense layers
-        Usually ``to_keras(net)``.
-    X : array (n, n_0)
-        In the model's dtype.
-    Y : array
-        Targets as refnet takes them.
-    loss : str
-        A refnet loss name.
-    reduction : str
-        Keras' reduction, "sum_over_batch_size" (default) or "sum" (LS5).
-    pins : list of (mask, values) or None per layer, optional
-        Kink entries (see :func:`kink_entries`): z[l] takes ``values`` where ``mask``
-        holds, through ``z + stop_gradient(values - z)``, so the forward pass uses those
-        values (on refnet's side of the kink) while every gradient is TF's own.
-
-    Returns
-    -------
-    dict with ``loss`` (float), ``output``, ``model_output`` (``model(X)``), lists
-    ``z``, ``a`` (without a[0]), ``delta``, ``dW``, ``db`` (numpy arrays, 0-based lists
-    like refnet's), ``dX`` (dL/dX, BP5) and ``y``, the targets as rows.
-    """
-    tf, _ = tf_and_keras()
-    dtype = model.layers[0].kernel.dtype
-    k = model.layers[-1].kernel.shape[1]
-    loss_fn, y = _keras_loss(loss, Y, k, np.dtype(dtype).name, reduction)
-    x = tf.constant(X)
-    zs, acts, params = [], [], []
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        a = x
-        for l, layer in enumerate(model.layers):
-            z = tf.matmul(a, layer.kernel) + layer.bias  # (n, n_l)          FP1
-            if pins is not None and pins[l] is not None:
-                mask, values = pins[l]
-                z = z + tf.stop_gradient(tf.where(mask, values - z, tf.zeros_like(z)))
-            tape.watch(z)
-            a = layer.activation(z)  # (n, n_l)                            FP2
-            if hasattr(a, "_keras_logits"):
-                a = tf.identity(a)  # drop Keras' logits shortcut: the loss sees a
-            zs.append(z)
-            acts.append(a)
-            params += [layer.kernel, layer.bias]
-        value = loss_fn(tf.constant(y), a)
-        if model.losses:  # the kernel regularizers, as compiled training adds them
-            value = value + tf.add_n(model.losses)
-    grads = tape.gradient(value, zs + params + [x])
-    n_layers = len(zs)
-
-    def arr(t, like):  # a gradient the tape left as None is a zero gradient
-        return np.zeros(tuple(like.shape), np.dtype(dtype)) if t is None else t.numpy()
-
-    return {
-        "loss": float(value.numpy()),
-        "output": a.numpy(),
-        "model_output": model(x).numpy(),
-        "z": [z.numpy() for z in zs],
-        "a": [t.numpy() for t in acts],
-        "y": np.eye(k)[y]
-        if y.ndim == 1
-        else y,  # targets as rows, one-hot for class ids
-        "delta": [arr(g, z) for g, z in zip(grads[:n_layers], zs)],
-        "dW": [arr(g, p) for g, p in zip(grads[n_layers:-1:2], params[::2])],
-        "db": [arr(g, p) for g, p in zip(grads[n_layers + 1 : -1 : 2], params[1::2])],
-        "dX": arr(grads[-1], x),
-    }
-
-
 def kink_entries(net: refnet.Network, res, tf_z: list, rtol: float) -> list:
-    """Per layer, the entries where refnet's and TF's z[l] straddle a kink within rounding.
+    """Per layer, the entries where refnet's and an oracle's z[l] straddle a kink within
+    rounding (``tf_z``: the oracle's z, TF's or torch's).
 
     relu and leaky_relu switch their derivative at z = 0 (the mask is z > 0 on both
     sides). Where refnet's z and TF's z differ only by rounding (at most rtol times the
@@ -191,14 +88,19 @@ def kink_entries(net: refnet.Network, res, tf_z: list, rtol: float) -> list:
             continue
         z_ref = np.asarray(res.z[l], np.float64)
         z_tf = np.asarray(tf_z[l], np.float64)
-        scale = np.abs(res.a[l]) @ np.abs(layer.W) + np.abs(layer.b)  # (n, n_l)
+        b = getattr(layer, "b", None)
+        scale = np.abs(res.a[l]) @ np.abs(layer.W)  # (n, n_l)
+        if b is not None:
+            scale = scale + np.abs(b)
         bound = rtol * (scale + scale.max(initial=0.0))
         mask = ((z_ref > 0) != (z_tf > 0)) & (np.abs(z_ref - z_tf) <= bound)
         pins.append((mask, np.asarray(res.z[l])) if mask.any() else None)
     return pins
 
 
-def _kink_notes(net: refnet.Network, pins: list, tf_z: list, res) -> list[str]:
+def _kink_notes(
+    net: refnet.Network, pins: list, tf_z: list, res, who: str = "TF"
+) -> list[str]:
     notes = []
     for l, pin in enumerate(pins, start=1):
         if pin is None:
@@ -206,13 +108,13 @@ def _kink_notes(net: refnet.Network, pins: list, tf_z: list, res) -> list[str]:
         mask = pin[0]
         where = [tuple(int(i) for i in idx) for idx in np.argwhere(mask)[:3]]
         shown = ", ".join(
-            f"z{l}{list(w)}: refnet {res.z[l - 1][w]:.2g}, TF {tf_z[l - 1][w]:.2g}"
+            f"z{l}{list(w)}: refnet {res.z[l - 1][w]:.2g}, {who} {tf_z[l - 1][w]:.2g}"
             for w in where
         )
         more = f" and {int(mask.sum()) - 3} more" if mask.sum() > 3 else ""
         notes.append(
             f"kink: {shown}{more} straddle {net.activations[l - 1]}'s kink at 0 within "
-            "rounding; TF was evaluated on refnet's side of it (one shared mask), "
+            f"rounding; {who} was evaluated on refnet's side of it (one shared mask), "
             "docs/07-checking.md"
         )
     return notes
@@ -221,7 +123,11 @@ def _kink_notes(net: refnet.Network, pins: list, tf_z: list, res) -> list[str]:
 def _check_model(net: refnet.Network, model) -> None:
     """The Keras model must be Dense layers with net's dtype, layout and exact weights."""
     from_keras(model)  # TypeError/ValueError for anything but a Sequential of Dense
-    dtypes = {np.dtype(layer.kernel.dtype) for layer in model.layers}
+    dtypes = {
+        np.dtype(layer.kernel.dtype)
+        for layer in model.layers
+        if getattr(layer, "kernel", None) is not None
+    }
     dtype = next(iter(dtypes - {net.dtype}), net.dtype)
     if dtype != net.dtype:
         raise TypeError(
@@ -238,6 +144,26 @@ def _check_model(net: refnet.Network, model) -> None:
         )
 
 
+def _run_pinned(oracle, built, net, res, x, Y, loss_name, reduction, rtol):
+    """The oracle's backprop, run again with z pinned at kink entries until the masks
+    agree (a few rounds: pinning layer l moves the z of the layers after it by rounding).
+
+    Returns (the oracle's result, the pins, the oracle's unpinned z)."""
+    out = oracle.backprop(built, x, Y, loss_name, reduction)
+    L = len(net.layers)
+    pins, first_z = [None] * L, out["z"]
+    for _ in range(L):
+        found = kink_entries(net, res, out["z"], rtol)
+        if all(p is None for p in found):
+            break
+        pins = [
+            q if p is None else (p if q is None else (p[0] | q[0], p[1]))
+            for p, q in zip(found, pins)
+        ]
+        out = oracle.backprop(built, x, Y, loss_name, reduction, pins)
+    return out, pins, first_z
+
+
 def compare(
     net: refnet.Network,
     X,
@@ -248,13 +174,19 @@ def compare(
     c: float = C,
     l2: float = 0.0,
     dX: bool = False,
+    oracle=None,
+    quirks: bool = True,
 ) -> Report:
     """Rows loss, output, model(X), then delta{l}, dW{l}, db{l} for l = L..1 (TOL1).
+
+    Every row holds refnet against each oracle and, with several, the oracles against
+    each other; a row passes when refnet agrees with every oracle.
 
     Parameters
     ----------
     net : refnet.Network
         Its ``gradients`` method (a subclass's override included) is what is checked.
+        The oracles' networks are built from it (exact weights, net's dtype).
     X : array (n, n_0)
         Inputs, cast to net's dtype.
     Y : array
@@ -262,32 +194,41 @@ def compare(
     loss : str or refnet Loss
         A name from ``refnet.losses.names()``, or ``refnet.losses.get(name,
         reduction="sum")`` (Keras' "sum", LS5).
-    model : keras.Sequential, optional
-        The Keras model to compare against; by default ``to_keras(net, l2=l2)``. It must
-        have net's dtype and exactly net's weights.
+    model : keras model, optional
+        A user's Keras model to check as well: it must have net's dtype and exactly
+        net's weights, and its own ``model(X)`` is the row ``model(X)`` against each
+        oracle's output. Without it that row is each framework model's own call.
     c : float
         The tolerance policy's safety factor C.
     l2 : float
-        L2 weight decay: ``net.gradients(..., l2=l2)`` against Keras'
-        ``kernel_regularizer=L2(l2)`` on every layer (LS6). Keras casts l2 through
-        float32 even for float64 weights (``ops.cast(0.01, "float64")`` is
-        0.0099999997764825820); refnet is given that same value (mirrored, with a note).
+        L2 weight decay: ``net.gradients(..., l2=l2)`` against l2 * sum(W^2) per layer
+        in each oracle (LS6; Keras' ``kernel_regularizer=L2(l2)``). Keras casts l2
+        through float32 even for float64 weights (``ops.cast(0.01, "float64")`` is
+        0.0099999997764825820); refnet and every oracle are given that same value
+        (mirrored, with a note).
     dX : bool
-        Also compare ``res.dX`` with the tape's dL/dX (row ``dX``, BP5), last.
+        Also compare ``res.dX`` with the oracles' dL/dX (row ``dX``, BP5), last.
+    oracle : None, str or tuple of str
+        "tf", "torch" or ("tf", "torch"); None: every installed oracle. One that is not
+        installed is skipped with a note (ImportError when none is left).
+    quirks : bool
+        Give networks that use a quirky activation the oracle's stated rtol
+        (``tolerance.ORACLE_QUIRKS``); False: strict TOL1 everywhere, so a quirk shows
+        as a disagreement (docs/07-checking.md uses this to show triangulation).
 
     Returns
     -------
     Report
         ``report.ok``; ``report.first_failure`` names where a mismatch first shows
-        (rows follow backprop's order: output layer first).
+        (rows follow backprop's order: output layer first); ``report.odd_ones``.
     """
     if not isinstance(net, refnet.Network):
         raise TypeError(f"net: expected refnet.Network, got {type(net).__name__}")
     if isinstance(c, bool) or not isinstance(c, (int, float)) or not 0 < c < 1e6:
         raise ValueError(f"c: expected a safety factor in (0, 1e6), got {c!r}")
+    names, notes = oracles.select(oracle)
     loss_obj = refnet.losses.get(loss)
     loss_name, reduction = loss_obj.name, loss_obj.reduction
-    notes = []
     if l2:  # the user's backprop, validated there
         l2 = refnet.network.check_l2(l2)
         if float(np.float32(l2)) != l2:
@@ -300,82 +241,124 @@ def compare(
     else:  # (an override without the l2 argument is still checked)
         res = net.gradients(X, Y, loss_obj)
     x = check_input(X, net.sizes[0], net.dtype)
-    if model is None:
-        model = to_keras(net, l2=l2)
-    else:
+    if model is not None:
         _check_model(net, model)
-    tf_res = tf_backprop(model, x, Y, loss_name, reduction)
 
     L = len(net.layers)
     n = max(max(net.sizes), x.shape[0])
-    rtol = policy_rtol(net.dtype, n, L, c)
-    floor, quirk_notes = quirk_rtol(net.dtype, net.activations)
-    notes = quirk_notes + notes
-    note = ""
-    if floor > rtol:
-        rtol, note = floor, "quirk rtol"
-    # Entries of z within rounding of a kink, on opposite sides in refnet and TF: TF runs
-    # again with those entries on refnet's side, so the masks agree (a few rounds, since
-    # pinning layer l moves the z of the layers after it by rounding).
-    pins, tf_z = [None] * L, tf_res["z"]
-    for _ in range(L):
-        found = kink_entries(net, res, tf_res["z"], rtol)
-        if all(p is None for p in found):
-            break
-        pins = [
-            q if p is None else (p if q is None else (p[0] | q[0], p[1]))
-            for p, q in zip(found, pins)
-        ]
-        tf_res = tf_backprop(model, x, Y, loss_name, reduction, pins)
-    notes = notes + _kink_notes(net, pins, tf_z, res)
-    layers = [(layer.W, layer.b, layer.activation) for layer in net.layers]
-    M = magnitudes(layers, x, tf_res["z"], tf_res["a"], tf_res["y"], loss_name)
+    policy = policy_rtol(net.dtype, n, L, c)
+    many = len(names) > 1
+    results, rtols, row_notes = {}, {}, {}
+    for name in names:
+        who = oracles.label(name)
+        floor, quirk_notes = (
+            quirk_rtol(net.dtype, net.activations, name) if quirks else (0.0, [])
+        )
+        rtols[name] = max(policy, floor)
+        row_notes[name] = "quirk rtol" if floor > policy else ""
+        notes = [f"{who}: {q}" if many else q for q in quirk_notes] + notes
+        mod = oracles.get(name)
+        out, pins, first_z = _run_pinned(
+            mod, mod.build(net, l2), net, res, x, Y, loss_name, reduction, rtols[name]
+        )
+        notes = notes + _kink_notes(net, pins, first_z, res, who)
+        results[name] = out
+    ref = results[names[0]]
+    layers = [(layer.W, _bias0(layer), layer.activation) for layer in net.layers]
+    M = magnitudes(layers, x, ref["z"], ref["a"], ref["y"], loss_name)
     if reduction == "sum":  # every quantity of the backward pass is n times larger
         M = {key: m * x.shape[0] for key, m in M.items()}
     if l2:  # L += l2 sum W^2, dW += 2 l2 W (LS6)
         M["loss"] = M["loss"] + sum(l2 * float(np.sum(W**2)) for W, _, _ in layers)
         for l, (W, _, _) in enumerate(layers, start=1):
             M[f"dW{l}"] = M[f"dW{l}"] + 2 * l2 * np.abs(W)
+    if dX:  # dL/dX = delta[1] @ W[1].T (BP5), magnitude as one more BP2 step
+        W1 = np.abs(np.asarray(net.layers[0].W, np.float64))
+        M["dX"] = np.sqrt(np.square(M["delta1"]) @ np.square(W1).T)
+    M["model(X)"] = M["output"]
+    pairs = [(p, q) for i, p in enumerate(names) for q in names[i + 1 :]]
 
-    def row(name, got, ref):
-        return compare_tensor(name, got, ref, rtol, note, M[name])
+    def row(name, ours, theirs):
+        """refnet's ``ours`` against each oracle's ``theirs(result)``; oracle pairs."""
+        by_oracle = {
+            o: compare_tensor(
+                name, ours, theirs(results[o]), rtols[o], row_notes[o], M[name]
+            )
+            for o in names
+        }
+        by_pair = {
+            (p, q): compare_tensor(
+                name,
+                theirs(results[q]),
+                theirs(results[p]),
+                max(rtols[p], rtols[q]),
+                row_notes[p] or row_notes[q],
+                M[name],
+            )
+            for p, q in pairs
+        }
+        return combine(name, by_oracle, by_pair)
 
+    if model is not None:  # the user's Keras model, on X as given
+        user_out = np.asarray(model(np.asarray(X, net.dtype)))
+        # against TF's output (one framework); without TF, against the others with
+        # TF's quirk rtol, since the user's model is TF's
+        floor = quirk_rtol(net.dtype, net.activations, "tf")[0] if quirks else 0.0
+        model_rows = {
+            o: compare_tensor(
+                "model(X)", user_out, results[o]["output"], max(rtols[o], floor),
+                "quirk rtol" if floor > policy else "", M["output"],
+            )
+            for o in (["tf"] if "tf" in names else names)
+        }  # fmt: skip
+    else:  # each framework model's own call against its layer-by-layer run
+        model_rows = {
+            o: compare_tensor(
+                "model(X)", results[o]["model_output"], results[o]["output"],
+                rtols[o], row_notes[o], M["output"],
+            )
+            for o in names
+        }  # fmt: skip
     rows = [
-        row("loss", np.float64(res.loss), np.float64(tf_res["loss"])),
-        row("output", res.a[-1], tf_res["output"]),
-        compare_tensor(
-            "model(X)",
-            tf_res["model_output"],
-            tf_res["output"],
-            rtol,
-            note,
-            M["output"],
-        ),
+        row("loss", np.float64(res.loss), lambda r: np.float64(r["loss"])),
+        row("output", res.a[-1], lambda r: r["output"]),
+        combine("model(X)", model_rows),
     ]
     for l in range(L, 0, -1):
         i = l - 1
-        rows.append(row(f"delta{l}", res.delta[i], tf_res["delta"][i]))
-        rows.append(row(f"dW{l}", res.dW[i], tf_res["dW"][i]))
-        rows.append(row(f"db{l}", res.db[i], tf_res["db"][i]))
-    if dX:  # dL/dX = delta[1] @ W[1].T (BP5), magnitude as one more BP2 step
-        W1 = np.abs(np.asarray(net.layers[0].W, np.float64))
-        m_dX = np.sqrt(np.square(M["delta1"]) @ np.square(W1).T)
-        rows.append(compare_tensor("dX", res.dX, tf_res["dX"], rtol, note, m_dX))
+        rows.append(row(f"delta{l}", res.delta[i], lambda r, i=i: r["delta"][i]))
+        rows.append(row(f"dW{l}", res.dW[i], lambda r, i=i: r["dW"][i]))
+        if _bias(net.layers[i]) is not None:  # a layer without bias has no db row
+            rows.append(row(f"db{l}", res.db[i], lambda r, i=i: r["db"][i]))
+    if dX:
+        rows.append(row("dX", res.dX, lambda r: r["dX"]))
     sizes = "-".join(map(str, net.sizes))
     extras = (", reduction=sum" if reduction == "sum" else "") + (
         f", l2={l2:g}" if l2 else ""
     )
+    against = ", ".join(oracles.label(o) for o in names)
     title = (
         f"{type(net).__name__} {sizes} [{','.join(net.activations)}] {loss_name}{extras} "
-        f"{net.dtype.name} batch {x.shape[0]}: rtol = {c:g} * eps * sqrt({n})"
-        + (f" * {L}/4" if L > 4 else "")
+        f"{net.dtype.name} batch {x.shape[0]} vs {against}: rtol = {c:g} * eps * "
+        f"sqrt({n})" + (f" * {L}/4" if L > 4 else "") + ("" if quirks else ", no quirks")
     )
     return Report(title, rows, notes)
+
+
+def _bias(layer):
+    """The layer's bias, or None for a layer without one."""
+    return getattr(layer, "b", None)
+
+
+def _bias0(layer):
+    """The layer's bias, zeros for a layer without one (for the magnitudes)."""
+    b = _bias(layer)
+    return np.zeros(layer.W.shape[1], layer.W.dtype) if b is None else b
 
 
 def assert_match(net: refnet.Network, X, Y, loss="mse", **kwargs) -> Report:
     """compare(...), raising AssertionError with the report's table on any mismatch."""
     report = compare(net, X, Y, loss, **kwargs)
     if not report.ok:
-        raise AssertionError("refnet and TensorFlow disagree\n" + str(report))
+        raise AssertionError("refnet and its oracles disagree\n" + str(report))
     return report

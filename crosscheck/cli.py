@@ -12,8 +12,14 @@ and the full table of every failing case; exits 1 on any mismatch, 0 otherwise.
         --loss softmax_cross_entropy --dtype float32 --batch 64
     python -m crosscheck --keras model.keras --loss softmax_cross_entropy
     python -m crosscheck --json results.json
+    python -m crosscheck --oracle tf,torch                 # the oracles (default: every
+                                                           # installed one)
     python -m crosscheck mine mynet.py:backprop --layout 784-30-10 --activations sigmoid \\
         --loss mse --convention nielsen                  # your own backprop (mine_cli.py)
+
+Every row shows refnet against each oracle (TensorFlow, PyTorch) and, with two, the oracles
+against each other; when exactly one of the three disagrees, the report names it as the odd
+one out. An oracle whose framework is not installed is skipped with a one-line message.
 
 oneDNN (on by default in TensorFlow on x86) reorders float32 sums; the tolerance covers
 it. Set TF_ENABLE_ONEDNN_OPTS=0 to compare against TensorFlow's plain Eigen kernels.
@@ -22,6 +28,7 @@ it. Set TF_ENABLE_ONEDNN_OPTS=0 to compare against TensorFlow's plain Eigen kern
 from __future__ import annotations
 
 import argparse
+import inspect
 import math
 import os
 import sys
@@ -30,6 +37,7 @@ import time
 import refnet
 from refnet.files import write_json
 
+from . import oracles
 from .matrix import DTYPES, LOSSES, Case, builtin_matrix, make_data, run_case
 from .report import Report
 
@@ -38,7 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="crosscheck",
         description="Compare refnet's loss, output, every delta, dW and db with "
-        "TensorFlow's, over the built-in matrix or one given network.",
+        "TensorFlow's and PyTorch's, over the built-in matrix or one given network.",
         epilog="Check your own backprop function instead: crosscheck mine --help",
     )
     p.add_argument(
@@ -63,6 +71,12 @@ def _parser() -> argparse.ArgumentParser:
         "--keras",
         metavar="PATH",
         help="crosscheck a saved .keras model of Dense layers",
+    )
+    p.add_argument(
+        "--oracle",
+        metavar="NAMES",
+        help=f"comma-separated oracles from {','.join(oracles.names())} (default: every "
+        "installed one)",
     )
     p.add_argument("--json", metavar="PATH", help="also write every report as JSON")
     p.add_argument(
@@ -163,10 +177,30 @@ def _keras_jobs(args) -> list:
     ]
 
 
-def _training_jobs() -> list:
-    """The training rows: optimizer steps in refnet and Keras, weights compared per step."""
+def _oracles(spec: str | None) -> tuple[list[str], list[str]]:
+    """(oracle names, skip messages) for --oracle (None: every installed oracle)."""
+    if spec is None:
+        wanted = None
+    else:
+        wanted = [name.strip() for name in spec.split(",")]
+        bad = [name for name in wanted if name not in oracles.names()]
+        if bad or not all(wanted):
+            raise ValueError(
+                f"--oracle: expected a comma-separated list of {oracles.names()}, "
+                f"got {spec!r}"
+            )
+    try:
+        return oracles.select(wanted)
+    except ImportError as err:  # none of them installed
+        raise ValueError(f"--oracle: {err}") from None
+
+
+def _training_jobs(names: list[str]) -> list:
+    """The training rows: optimizer steps in refnet and the oracles, weights compared."""
     from .training import training_matrix
 
+    if "oracles" in inspect.signature(training_matrix).parameters:
+        return training_matrix(oracles=tuple(names))
     return training_matrix()
 
 
@@ -191,13 +225,17 @@ def main(argv=None) -> int:
         if args.batch is not None:
             refnet.validation.check_size(args.batch, "--batch")
         refnet.validation.check_output_folder(args.json, "--json", overwrite=args.force)
+        names, skipped = _oracles(args.oracle)
+        for message in skipped:
+            print(f"crosscheck: {message}", file=sys.stderr)
+        args.oracles = tuple(names)
         if args.keras:
             jobs = _keras_jobs(args)
         else:
             cases = _custom_cases(args) if args.layout else _matrix_cases(args)
-            jobs = [(c.label, lambda c=c: run_case(c)) for c in cases]
+            jobs = [(c.label, lambda c=c: run_case(c, names)) for c in cases]
             if not args.layout and not args.no_training:
-                jobs += _training_jobs()
+                jobs += _training_jobs(names)
     except (ValueError, TypeError, OSError) as exc:
         print(f"crosscheck: {exc}", file=sys.stderr)
         return 2
@@ -214,6 +252,8 @@ def main(argv=None) -> int:
     lines = [head, "-" * len(head)]
     for label, rep in results:
         status = "ok" if rep.ok else f"FAIL at {rep.first_failure.name}"
+        if not rep.ok and getattr(rep.first_failure, "odd", ""):
+            status += f", odd one out: {oracles.label(rep.first_failure.odd)}"
         lines.append(
             f"{label:<{width}}  {len(rep.rows):>4}  {_worst_scaled(rep.rows):>9.1e}  "
             f"{_fmt_ratio(rep.worst_ratio):>7}  {status}"
@@ -236,7 +276,19 @@ def main(argv=None) -> int:
         + ", ".join(f"{dt} {v:.1e}" for dt, v in sorted(by_dtype.items()))
         + f" (quirk rows apart); {time.perf_counter() - start:.1f} s"
     )
-    lines.append("FAIL" if failed else "PASS: refnet matches TensorFlow")
+    odd = {}
+    for label, rep in failed:
+        for party in getattr(rep, "odd_ones", {}):
+            odd.setdefault(party, []).append(label)
+    for party, labels in odd.items():
+        lines.append(
+            f"odd one out: {oracles.label(party)} in {len(labels)} failing case(s), "
+            f"first {labels[0]}"
+        )
+    against = " and ".join(
+        "TensorFlow" if n == "tf" else oracles.label(n) for n in names
+    )
+    lines.append("FAIL" if failed else f"PASS: refnet matches {against}")
     print("\n".join(lines))
     if args.json:
         payload = {

@@ -92,12 +92,13 @@ def build_net(case: Case) -> refnet.Network:
     )
 
 
-def run_case(case: Case) -> Report:
-    """compare() on the case's network and data."""
+def run_case(case: Case, oracle=None) -> Report:
+    """compare() on the case's network and data, against ``oracle`` (None: every
+    installed oracle; "tf", "torch" or a tuple of names)."""
     net = build_net(case)
     X, Y = make_data(case)
     loss = refnet.losses.get(case.loss, reduction=case.reduction)
-    return compare(net, X, Y, loss, l2=case.l2, dX=case.dX)
+    return compare(net, X, Y, loss, l2=case.l2, dX=case.dX, oracle=oracle)
 
 
 def builtin_matrix(seed: int = 0) -> list[Case]:

@@ -6,6 +6,11 @@ and wrap them in a :class:`Report`. Row names use the docs' 1-based layer number
 (``delta1``, ``dW1``, ``db1``; ``loss``, ``output``); training rows may use any name
 (``step3/W1``).
 
+With several oracles (``compare(..., oracle=("tf", "torch"))``) each row of a quantity
+holds refnet against every oracle (``row.oracles``) and the oracles against each other
+(``row.pairs``); :func:`combine` makes that row, and :func:`odd_one_out` names the one
+party (refnet or an oracle) that disagrees with all the others while they agree.
+
 ``python -m crosscheck`` collects Reports. ``crosscheck.training.training_matrix()`` may
 yield Reports, ``(label, Report)`` pairs or ``(label, callable returning a Report)``.
 """
@@ -46,6 +51,14 @@ class Row:
     verdict : str
         "ok", "FAIL", or "NONFINITE" when both sides hold NaN or inf at the same entries:
         they "agree" on garbage, which checks nothing, so the row does not pass.
+    oracles : dict
+        oracle name -> Row of refnet against that oracle (empty for a single
+        comparison). The fields above are then those of the worst of them.
+    pairs : dict
+        (oracle, oracle) -> Row of the second against the first, same tolerance.
+    odd : str
+        The party that disagrees with every other while they agree ("refnet", "tf",
+        "torch"), or "".
     """
 
     name: str
@@ -60,6 +73,9 @@ class Row:
     note: str = ""
     scale: float = math.nan
     verdict: str = ""
+    oracles: dict = field(default_factory=dict, repr=False)
+    pairs: dict = field(default_factory=dict, repr=False)
+    odd: str = ""
 
     def __post_init__(self):
         if not self.verdict:
@@ -75,6 +91,52 @@ class Row:
 
 def _fmt(x: float) -> str:
     return "nan" if math.isnan(x) else f"{x:.2e}"
+
+
+def _label(name: str) -> str:
+    from .oracles import label  # (crosscheck.oracles imports no framework)
+
+    return label(name)
+
+
+def odd_one_out(parties: list[str], agree: dict) -> str:
+    """The one party that disagrees with every other party while they all agree, or "".
+
+    ``agree[(p, q)]`` says whether p and q agree, for every pair (either order). With
+    fewer than three parties nobody can be singled out.
+    """
+
+    def ok(p, q):
+        return agree[(p, q)] if (p, q) in agree else agree[(q, p)]
+
+    if len(parties) < 3:
+        return ""
+    for p in parties:
+        rest = [q for q in parties if q != p]
+        if not any(ok(p, q) for q in rest) and all(
+            ok(q, r) for i, q in enumerate(rest) for r in rest[i + 1 :]
+        ):
+            return p
+    return ""
+
+
+def combine(name: str, oracles: dict, pairs: dict | None = None) -> Row:
+    """One row for a quantity from refnet-vs-oracle rows and oracle-vs-oracle rows.
+
+    The row passes when refnet agrees with every oracle; its numbers are the worst
+    oracle's; ``odd`` names the odd one out (see :func:`odd_one_out`).
+    """
+    pairs = pairs or {}
+    worst = max(oracles.values(), key=lambda r: (not r.ok, r.ratio))
+    agree = {("refnet", o): r.ok for o, r in oracles.items()}
+    agree.update({pair: r.ok for pair, r in pairs.items()})
+    odd = odd_one_out(["refnet", *oracles], agree) if pairs else ""
+    skip = ("oracles", "pairs", "odd")
+    fields = {k: v for k, v in asdict(worst).items() if k not in skip}
+    fields.update(name=name, ok=all(r.ok for r in oracles.values()))
+    if not fields["ok"] and fields["verdict"] == "ok":
+        fields["verdict"] = "FAIL"
+    return Row(**fields, oracles=dict(oracles), pairs=dict(pairs), odd=odd)
 
 
 @dataclass
@@ -111,19 +173,29 @@ class Report:
                 return row
         raise KeyError(f"no row {name!r}; rows are {[r.name for r in self.rows]}")
 
+    @property
+    def odd_ones(self) -> dict[str, list[str]]:
+        """{party: names of the rows where it is the odd one out}, in row order."""
+        out: dict[str, list[str]] = {}
+        for row in self.rows:
+            if row.odd:
+                out.setdefault(row.odd, []).append(row.name)
+        return out
+
+    def _columns(self) -> tuple[list[str], list]:
+        """Oracle names and oracle pairs of the rows, in the order first seen."""
+        names, pairs = {}, {}
+        for row in self.rows:
+            names.update(dict.fromkeys(row.oracles))
+            pairs.update(dict.fromkeys(row.pairs))
+        return list(names), list(pairs)
+
     def __str__(self) -> str:
-        head = (
-            f"{'quantity':<10}{'shape':<13}{'max abs err':>12}{'norm err':>10}"
-            f"{'rtol':>10}{'err/tol':>9}  {'worst at':<12}result"
-        )
-        lines = [self.title, head, "-" * len(head)]
-        for r in self.rows:
-            where = "" if r.where is None else str(r.where)
-            lines.append(
-                f"{r.name:<10}{str(r.shape):<13}{_fmt(r.max_abs_err):>12}"
-                f"{_fmt(r.norm_err):>10}{r.rtol:>10.1e}{r.ratio:>9.2g}  {where:<12}"
-                f"{r.verdict}{'  ' + r.note if r.note else ''}"
-            )
+        names, pairs = self._columns()
+        if len(names) <= 1:
+            lines = self._single_table(names[0] if names else "")
+        else:
+            lines = self._oracle_table(names, pairs)
         first = self.first_failure
         if first is None:
             lines.append(f"PASS: {len(self.rows)} quantities agree")
@@ -134,8 +206,75 @@ class Report:
             )
         else:
             lines.append(f"FAIL: first mismatch at {first.name}")
+        odd = self.odd_ones
+        if odd:
+            lines.append(
+                "odd one out: "
+                + "; ".join(
+                    f"{_label(p)} ({len(rows)} of {len(self.rows)} rows, first "
+                    f"{rows[0]})"
+                    for p, rows in odd.items()
+                )
+            )
         lines.extend(f"note: {note}" for note in self.notes)
         return "\n".join(lines)
+
+    def _single_table(self, oracle: str) -> list[str]:
+        """Rows against one reference: max abs err, norm err, rtol, err/tol."""
+        ratio = "err/tol" if not oracle else f"vs {_label(oracle)}"
+        head = (
+            f"{'quantity':<10}{'shape':<13}{'max abs err':>12}{'norm err':>10}"
+            f"{'rtol':>10}{ratio:>9}  {'worst at':<12}result"
+        )
+        lines = [self.title, head, "-" * len(head)]
+        for r in self.rows:
+            where = "" if r.where is None else str(r.where)
+            lines.append(
+                f"{r.name:<10}{str(r.shape):<13}{_fmt(r.max_abs_err):>12}"
+                f"{_fmt(r.norm_err):>10}{r.rtol:>10.1e}{r.ratio:>9.2g}  {where:<12}"
+                f"{r.verdict}{'  ' + r.note if r.note else ''}"
+            )
+        return lines
+
+    def _oracle_table(self, names: list[str], pairs: list) -> list[str]:
+        """Rows against several oracles: err/tol of refnet against each and of each
+        pair of oracles ("!" marks a disagreement), the odd one out in the result.
+        "norm err" is left out (it is in the rows' data and JSON) to stay within ~100
+        columns."""
+        cols = [f"vs {_label(o)}" for o in names]
+        cols += [f"{_label(p)}~{_label(q)}" for p, q in pairs]
+        widths = [max(8, len(c) + 2) for c in cols]
+        head = (
+            f"{'quantity':<9}{'shape':<10}{'max abs err':>11}{'rtol':>9}"
+            + "".join(f"{c:>{w}}" for c, w in zip(cols, widths))
+            + f"  {'worst at':<9}result"
+        )
+        lines = [
+            self.title,
+            f"{'':<40}err/tol: refnet vs each oracle, oracle vs oracle",
+            head,
+            "-" * len(head),
+        ]
+
+        def ratio(r):
+            if r is None:
+                return "-"
+            return ("inf" if math.isinf(r.ratio) else f"{r.ratio:.2g}") + (
+                "" if r.ok else "!"
+            )
+
+        for r in self.rows:
+            where = "" if r.where is None else str(r.where).replace(" ", "")
+            cells = [ratio(r.oracles.get(o)) for o in names]
+            cells += [ratio(r.pairs.get(pair)) for pair in pairs]
+            odd = f" odd one out: {_label(r.odd)}" if r.odd else ""
+            lines.append(
+                f"{r.name:<9}{str(r.shape).replace(' ', ''):<10}"
+                f"{_fmt(r.max_abs_err):>11}{r.rtol:>9.1e}"
+                + "".join(f"{c:>{w}}" for c, w in zip(cells, widths))
+                + f"  {where:<9}{r.verdict}{odd}{'  ' + r.note if r.note else ''}"
+            )
+        return lines
 
     def to_dict(self) -> dict:
         """Plain data for JSON (infinities become strings)."""
@@ -155,5 +294,20 @@ class Report:
             else self.first_failure.name,
             "worst_ratio": clean(self.worst_ratio),
             "notes": self.notes,
-            "rows": [{k: clean(v) for k, v in asdict(r).items()} for r in self.rows],
+            "odd_one_out": self.odd_ones,
+            "rows": [_row_dict(r, clean) for r in self.rows],
         }
+
+
+def _row_dict(row: Row, clean) -> dict:
+    """A row as plain data; its per-oracle and per-pair rows as {"vs tf": {...}}."""
+    out = {
+        k: clean(v)
+        for k, v in asdict(row).items()
+        if k not in ("oracles", "pairs")
+    }
+    for name, sub in row.oracles.items():
+        out[f"vs {name}"] = _row_dict(sub, clean)
+    for (p, q), sub in row.pairs.items():
+        out[f"{p}~{q}"] = _row_dict(sub, clean)
+    return out

@@ -30,7 +30,13 @@ longest reduction (max of layer widths and batch rows). The report also gives ea
 moved from their start, max|got - ref| / max|ref - W0|, the sharper measure of an update
 rule (a wrong float32 rounding shows there as ~1e-8).
 
-TensorFlow is imported lazily, inside the functions.
+Against PyTorch, ``compare_training(..., oracle="torch")`` takes the same steps through
+``torch.optim`` (crosscheck/training_torch.py states the hyper-parameter mapping, its
+exact per-step conversions and RMSprop's epsilon bound); torch keeps hyper-parameters as
+Python floats, so refnet runs with its exact values there (no mirror).
+:func:`training_matrix` gives the rows of ``python -m crosscheck`` for each oracle.
+
+TensorFlow and torch are imported lazily, inside the functions.
 """
 
 from __future__ import annotations
@@ -171,10 +177,13 @@ class TrainingReport(Report):
 
     Each row (``update/W1``, ``tape/b2``, ...) is the worst step for that tensor; its note
     names the step and the error relative to the distance moved. ``rel_moved`` maps each
-    row name to max over steps of max|got - ref| / max|ref - W0|.
+    row name to max over steps of max|got - ref| / max|ref - W0|. ``bounds`` holds
+    measured bounds of rule differences with no exact conversion (against torch:
+    ``update/rmsprop_epsilon``, crosscheck/training_torch.py).
     """
 
     rel_moved: dict[str, float] = field(default_factory=dict)
+    bounds: dict[str, float] = field(default_factory=dict)
 
     def worst_moved(self, source: str | None = None) -> float:
         """The largest error relative to the distance moved, over rows of ``source``."""
@@ -233,8 +242,11 @@ def compare_training(
     gradients: str = "both",
     batch_size: int | None = None,
     mirror: bool = True,
+    oracle: str = "tf",
+    convert: bool = True,
 ) -> TrainingReport:
-    """Take ``steps`` optimizer steps in refnet and Keras; compare weights after each.
+    """Take ``steps`` optimizer steps in refnet and Keras (or torch.optim); compare
+    weights after each.
 
     Parameters
     ----------
@@ -253,14 +265,22 @@ def compare_training(
     mirror : bool
         Mirror Keras' float32 hyper-parameters in refnet (default). False runs the
         exact-hyper-parameter refnet optimizer: shows what the mirror accounts for.
+        (oracle "tf" only: against torch refnet always uses the exact values.)
+    oracle : "tf" or "torch"
+        Keras' optimizers (default) or ``torch.optim`` with the mapping of
+        crosscheck/training_torch.py (ImportError with an install hint without torch).
+    convert : bool
+        oracle "torch" only: apply the exact per-step conversions (Adam's epsilon, the
+        momentum under a changing learning rate). False passes the same numbers under
+        torch's names: shows what the conversions account for.
 
     Returns
     -------
     TrainingReport
         One row per gradient source and weight tensor (TOL1; worst step shown).
     """
-    import tensorflow as tf
-
+    if oracle not in ("tf", "torch"):
+        raise ValueError(f"oracle: expected 'tf' or 'torch', got {oracle!r}")
     if gradients not in ("update", "tape", "both"):
         raise ValueError(
             f"gradients: expected 'update', 'tape' or 'both', got {gradients!r}"
@@ -291,6 +311,15 @@ def compare_training(
         f"{optimizer!r} {dtype.name}, {steps} steps",
         [],
     )
+    if oracle == "torch":
+        from .training_torch import run_torch
+
+        report.title += " against torch.optim"
+        return run_torch(
+            report, net, batches, loss_name, optimizer, sources, w0, rtol, convert
+        )
+    import tensorflow as tf
+
     for source in sources:
         ref_net = copy.deepcopy(net)
         ref_opt = keras_mirror(optimizer) if mirror else _fresh(optimizer)
@@ -323,18 +352,25 @@ def _fresh(optimizer: ropt.Optimizer) -> ropt.Optimizer:
     return type(optimizer)(**optimizer.get_config())
 
 
-def training_cases() -> list[dict]:
-    """The training cases: optimizers x dtypes, a few steps each.
+def training_cases(oracle: str = "tf") -> list[dict]:
+    """The training cases against ``oracle``: optimizers x dtypes, a few steps each.
 
     Each case is a dict of ``compare_training``'s keyword arguments plus ``name``.
+    Against torch the list adds plain momentum and momentum under a schedule (the
+    rescaled-momentum conversion), and RMSprop runs with epsilon = 1e-30 on both sides:
+    its epsilon placement has no exact conversion (crosscheck/training_torch.py).
     """
+    if oracle not in ("tf", "torch"):
+        raise ValueError(f"oracle: expected 'tf' or 'torch', got {oracle!r}")
+    eps = {"epsilon": 1e-30} if oracle == "torch" else {}
     optimizers = [
         ("SGD", lambda: ropt.SGD(0.1)),
+        ("SGD momentum", lambda: ropt.SGD(0.05, momentum=0.9)),
         ("SGD momentum nesterov", lambda: ropt.SGD(0.05, momentum=0.9, nesterov=True)),
-        ("RMSprop", lambda: ropt.RMSprop(0.01)),
+        ("RMSprop", lambda: ropt.RMSprop(0.01, **eps)),
         (
             "RMSprop centered momentum",
-            lambda: ropt.RMSprop(0.01, rho=0.8, momentum=0.5, centered=True),
+            lambda: ropt.RMSprop(0.01, rho=0.8, momentum=0.5, centered=True, **eps),
         ),
         ("Adam", lambda: ropt.Adam(0.01)),
         ("Adam amsgrad", lambda: ropt.Adam(0.01, beta_2=0.99, amsgrad=True)),
@@ -342,7 +378,14 @@ def training_cases() -> list[dict]:
             "Adam ExponentialDecay",
             lambda: ropt.Adam(ropt.ExponentialDecay(0.02, 5, 0.5)),
         ),
+        (
+            "SGD momentum ExponentialDecay",
+            lambda: ropt.SGD(ropt.ExponentialDecay(0.1, 3, 0.5), momentum=0.9),
+        ),
     ]
+    if oracle == "tf":  # the Keras rows as before
+        skip = ("SGD momentum", "SGD momentum ExponentialDecay")
+        optimizers = [o for o in optimizers if o[0] not in skip]
     rng = np.random.default_rng(4)
     X = rng.normal(size=(24, 6))
     y = rng.integers(0, 3, size=24)
@@ -352,29 +395,36 @@ def training_cases() -> list[dict]:
             net = refnet.Network.build(
                 [6, 8, 3], ["tanh", "linear"], seed=1, dtype=dtype
             )
-            cases.append(
-                dict(
-                    name=f"train {name} {dtype}",
-                    net=net,
-                    X=X,
-                    Y=y,
-                    loss="softmax_cross_entropy",
-                    optimizer=make(),
-                    steps=10,
-                    batch_size=8,
-                )
+            case = dict(
+                name=f"train {name} {dtype} ({oracle})",
+                net=net,
+                X=X,
+                Y=y,
+                loss="softmax_cross_entropy",
+                optimizer=make(),
+                steps=10,
+                batch_size=8,
             )
+            if oracle != "tf":
+                case["oracle"] = oracle
+            cases.append(case)
     return cases
 
 
-def training_matrix() -> list[tuple[str, Callable[[], TrainingReport]]]:
+def training_matrix(
+    oracles=("tf",),
+) -> list[tuple[str, Callable[[], TrainingReport]]]:
     """The training rows of ``python -m crosscheck``: (label, callable returning a Report).
 
-    Optimizers x dtypes from :func:`training_cases`; each runs 10 steps of batch 8.
+    For each oracle in ``oracles`` ("tf", "torch"), optimizers x dtypes from
+    :func:`training_cases`, labelled with the oracle; each runs 10 steps of batch 8.
     """
+    if isinstance(oracles, str):
+        oracles = (oracles,)
     out = []
-    for case in training_cases():
-        case = dict(case)
-        name = case.pop("name")
-        out.append((name, functools.partial(compare_training, **case)))
+    for oracle in oracles:
+        for case in training_cases(oracle):
+            case = dict(case)
+            name = case.pop("name")
+            out.append((name, functools.partial(compare_training, **case)))
     return out

@@ -146,8 +146,12 @@ def test_report_rows_order_and_table(rng):
     ]
     assert report.ok and report.first_failure is None
     text = str(report)
-    for header in ("quantity", "max abs err", "norm err", "rtol", "worst at"):
+    for header in ("quantity", "max abs err", "rtol", "vs TF", "worst at"):
         assert header in text
+    one = crosscheck.compare(
+        net, X, [0, 1, 1, 0, 1, 0], "softmax_cross_entropy", oracle="tf"
+    )
+    assert "norm err" in str(one) and "vs TF" in str(one)
     assert "dW1" in text and "PASS" in text
     assert report.row("dW2").shape == (5, 4)
     row = report.row("delta3")

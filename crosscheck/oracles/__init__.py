@@ -1,0 +1,91 @@
+"""The frameworks refnet is checked against: one module per framework, one protocol.
+
+An oracle is a module of this package that defines
+
+    NAME              "tf", "torch": the name ``compare(oracle=...)`` and
+                      ``crosscheck --oracle`` take
+    LABEL             "TF", "torch": how reports name it
+    available()       None when the framework imports, else a one-line reason
+    build(net, l2)    the identical network in that framework (exact weights, net's
+                      dtype; ``l2 > 0``: L2 weight decay l2 * sum(W^2) per layer, LS6)
+    backprop(built, X, Y, loss, reduction, pins)
+                      forward and backward on X (n, n_0), already 2-D in net's dtype;
+                      returns a dict of numpy arrays, 0-based lists like refnet's:
+                      loss (float), output, z, a (without a[0]), delta, dW, db (None for
+                      a layer without bias), dX (dL/dX, BP5), y (targets as rows), and
+                      optionally model_output (the framework model's own call on X)
+
+``loss`` is a refnet loss name, ``reduction`` Keras' "sum_over_batch_size" or "sum" (LS5);
+``pins`` is None or, per layer, None or (mask, values): z[l] takes ``values`` where
+``mask`` holds, forward only (``z + stop_gradient(values - z)`` under the mask), so the
+framework runs on refnet's side of a relu kink (see ``crosscheck.check.kink_entries``).
+
+Adding a framework (JAX, say) is one more module here and one line in :data:`ORACLES`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+# name -> module, in the order reports show them.
+ORACLES = {"tf": "crosscheck.oracles.tensorflow", "torch": "crosscheck.oracles.pytorch"}
+
+
+def names() -> list[str]:
+    """Every oracle's name, installed or not."""
+    return list(ORACLES)
+
+
+def get(name: str) -> ModuleType:
+    """The oracle module called ``name``; ValueError listing the names otherwise."""
+    if name not in ORACLES:
+        raise ValueError(f"oracle: expected one of {names()}, got {name!r}")
+    return importlib.import_module(ORACLES[name])
+
+
+def label(name: str) -> str:
+    """How reports name an oracle ("TF", "torch"); "refnet" for refnet."""
+    return "refnet" if name == "refnet" else get(name).LABEL
+
+
+def select(oracle=None) -> tuple[list[str], list[str]]:
+    """(oracle names to use, one-line notes on the skipped ones) for ``oracle``.
+
+    ``None``: every oracle; a name or a sequence of names: those. An oracle whose
+    framework is not installed is skipped with a one-line note.
+
+    Raises
+    ------
+    ValueError
+        An unknown name or an empty selection.
+    TypeError
+        Neither None, a str nor a sequence of str.
+    ImportError
+        None of the chosen frameworks is installed (nothing to compare with).
+    """
+    if oracle is None:
+        wanted = names()
+    else:
+        wanted = [oracle] if isinstance(oracle, str) else oracle
+        if not isinstance(wanted, (list, tuple)) or not all(
+            isinstance(n, str) for n in wanted
+        ):
+            raise TypeError(
+                f"oracle: expected None, a name or a tuple of names from {names()}, "
+                f"got {oracle!r}"
+            )
+        if not wanted:
+            raise ValueError(f"oracle: expected at least one of {names()}, got none")
+        for name in wanted:
+            get(name)  # ValueError naming the valid ones
+    chosen, notes = [], []
+    for name in dict.fromkeys(wanted):
+        reason = get(name).available()
+        if reason is None:
+            chosen.append(name)
+        else:
+            notes.append(f"{label(name)} oracle skipped: {reason}")
+    if not chosen:
+        raise ImportError("no oracle to compare with; " + "; ".join(notes))
+    return chosen, notes

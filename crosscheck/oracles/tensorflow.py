@@ -1,0 +1,165 @@
+"""The TensorFlow/Keras oracle: ``to_keras(net)`` run layer by layer under a GradientTape.
+
+    z[l] = a[l-1] @ W[l] + b[l]     layer.kernel, layer.bias          (FP1)
+    a[l] = layer.activation(z[l])                                      (FP2)
+    L    = keras loss object (dtype = the network's dtype)
+    delta[l] = tape.gradient(L, z[l]),  dW[l], db[l] = tape.gradient(L, kernel, bias)
+
+and ``model(X)`` (the Keras model's own call) is returned as ``model_output`` so the
+report can show that the layer-by-layer evaluation is the model. The protocol is in
+``crosscheck/oracles/__init__.py``; TF's pitfalls are listed in ``crosscheck/check.py``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import refnet
+
+from ..keras_bridge import tf_and_keras, to_keras
+
+NAME = "tf"
+LABEL = "TF"
+
+
+def available() -> str | None:
+    """None when TensorFlow and Keras import, else why not (one line)."""
+    try:
+        tf_and_keras()
+    except ImportError as err:
+        return str(err)
+    return None
+
+
+def build(net: refnet.Network, l2: float = 0.0):
+    """``to_keras(net, l2=l2)``: Dense layers with net's weights and dtype, L2 as Keras'
+    ``kernel_regularizer`` (LS6)."""
+    return to_keras(net, l2=l2)
+
+
+def backprop(model, X, Y, loss: str, reduction="sum_over_batch_size", pins=None):
+    """:func:`tf_backprop` of the model :func:`build` made (the protocol's backprop)."""
+    return tf_backprop(model, X, Y, loss, reduction, pins)
+
+
+def _keras_loss(name: str, Y, k: int, dtype: str, reduction="sum_over_batch_size"):
+    """(keras loss object, targets as TF expects them) for a refnet loss name and Y.
+
+    ``reduction`` is Keras' own argument ("sum_over_batch_size" or "sum", LS5).
+    """
+    _, keras = tf_and_keras()
+    kw = {"dtype": dtype, "reduction": reduction}
+    Y = np.asarray(Y)
+    if name in ("mse", "binary_cross_entropy"):
+        if Y.ndim == 1:  # (n,) -> (n, 1): never broadcast against (n, 1) to (n, n)
+            Y = Y.reshape(-1, 1)
+        Y = Y.astype(dtype)
+        if name == "mse":
+            return keras.losses.MeanSquaredError(**kw), Y
+        return keras.losses.BinaryCrossentropy(from_logits=True, **kw), Y
+    if name == "softmax_cross_entropy":
+        if Y.ndim == 1:
+            return (
+                keras.losses.SparseCategoricalCrossentropy(from_logits=True, **kw),
+                Y.astype(np.int64),
+            )
+        return keras.losses.CategoricalCrossentropy(from_logits=True, **kw), Y.astype(
+            dtype
+        )
+    if name == "categorical_cross_entropy":
+        if Y.ndim == 1:
+            Y = np.eye(k, dtype=dtype)[Y.astype(np.int64)]  # class ids -> one-hot rows
+        return keras.losses.CategoricalCrossentropy(from_logits=False, **kw), Y.astype(
+            dtype
+        )
+    raise ValueError(
+        f"loss: no Keras counterpart for {name!r}; expected one of {refnet.losses.names()}"
+    )
+
+
+def tf_backprop(
+    model, X, Y, loss: str, reduction="sum_over_batch_size", pins=None
+) -> dict:
+    """Loss, output, every delta, dW and db (and dL/dX) of ``model`` by tf.GradientTape.
+
+    The loss is Keras' compiled total: the loss object's value plus ``sum(model.losses)``,
+    which holds every ``kernel_regularizer`` term (L2(l2): l2 * sum(W^2), LS6).
+
+    Parameters
+    ----------
+    model : keras.Sequential of Dense layers
+        Usually ``to_keras(net)``.
+    X : array (n, n_0)
+        In the model's dtype.
+    Y : array
+        Targets as refnet takes them.
+    loss : str
+        A refnet loss name.
+    reduction : str
+        Keras' reduction, "sum_over_batch_size" (default) or "sum" (LS5).
+    pins : list of (mask, values) or None per layer, optional
+        Kink entries (see ``crosscheck.check.kink_entries``): z[l] takes ``values`` where ``mask``
+        holds, through ``z + stop_gradient(values - z)``, so the forward pass uses those
+        values (on refnet's side of the kink) while every gradient is TF's own.
+
+    Returns
+    -------
+    dict with ``loss`` (float), ``output``, ``model_output`` (``model(X)``), lists
+    ``z``, ``a`` (without a[0]), ``delta``, ``dW``, ``db`` (numpy arrays, 0-based lists
+    like refnet's), ``dX`` (dL/dX, BP5) and ``y``, the targets as rows.
+    """
+    tf, _ = tf_and_keras()
+    dtype = model.layers[0].kernel.dtype
+    k = model.layers[-1].kernel.shape[1]
+    loss_fn, y = _keras_loss(loss, Y, k, np.dtype(dtype).name, reduction)
+    x = tf.constant(X)
+    zs, acts, params = [], [], []
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        a = x
+        for l, layer in enumerate(model.layers):
+            z = tf.matmul(a, layer.kernel)  # (n, n_l)                        FP1
+            if layer.bias is not None:  # Dense(use_bias=False) has no bias
+                z = z + layer.bias
+            if pins is not None and pins[l] is not None:
+                mask, values = pins[l]
+                z = z + tf.stop_gradient(tf.where(mask, values - z, tf.zeros_like(z)))
+            tape.watch(z)
+            a = layer.activation(z)  # (n, n_l)                            FP2
+            if hasattr(a, "_keras_logits"):
+                a = tf.identity(a)  # drop Keras' logits shortcut: the loss sees a
+            zs.append(z)
+            acts.append(a)
+            params += [layer.kernel, layer.bias]  # a None bias: a None gradient
+        value = loss_fn(tf.constant(y), a)
+        if model.losses:  # the kernel regularizers, as compiled training adds them
+            value = value + tf.add_n(model.losses)
+    watched = zs + [p for p in params if p is not None] + [x]
+    it = iter(tape.gradient(value, watched))
+    grads = (
+        [next(it) for _ in zs]
+        + [None if p is None else next(it) for p in params]
+        + [next(it)]
+    )
+    n_layers = len(zs)
+
+    def arr(t, like):  # a gradient the tape left as None is a zero gradient
+        return np.zeros(tuple(like.shape), np.dtype(dtype)) if t is None else t.numpy()
+
+    return {
+        "loss": float(value.numpy()),
+        "output": a.numpy(),
+        "model_output": model(x).numpy(),
+        "z": [z.numpy() for z in zs],
+        "a": [t.numpy() for t in acts],
+        "y": np.eye(k)[y]
+        if y.ndim == 1
+        else y,  # targets as rows, one-hot for class ids
+        "delta": [arr(g, z) for g, z in zip(grads[:n_layers], zs)],
+        "dW": [arr(g, p) for g, p in zip(grads[n_layers:-1:2], params[::2])],
+        "db": [
+            None if p is None else arr(g, p)
+            for g, p in zip(grads[n_layers + 1 : -1 : 2], params[1::2])
+        ],
+        "dX": arr(grads[-1], x),
+    }

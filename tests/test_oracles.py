@@ -1,0 +1,402 @@
+"""The oracles behind one protocol, the PyTorch oracle, and triangulation (odd one out).
+
+TensorFlow and PyTorch compute every quantity independently of refnet and of each other
+(two autodiff engines); where all three agree the tables pass, and a one-ulp-scale bug
+planted in one of them must be named as the odd one out.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+tf = pytest.importorskip("tensorflow")
+
+import crosscheck  # noqa: E402
+import refnet  # noqa: E402
+from crosscheck import oracles  # noqa: E402
+from crosscheck.bugs import CATALOG  # noqa: E402
+from crosscheck.matrix import LOSSES, output_activation  # noqa: E402
+from crosscheck.report import odd_one_out  # noqa: E402
+from crosscheck.tolerance import ORACLE_QUIRKS, TORCH_QUIRKS  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+EPS64 = float(np.finfo(np.float64).eps)
+
+
+@pytest.fixture
+def torch():
+    return pytest.importorskip("torch")
+
+
+def _data(rng, layout, loss, n=8):
+    X = rng.normal(size=(n, layout[0]))
+    k = layout[-1]
+    if loss == "mse":
+        return X, rng.normal(size=(n, k))
+    if loss == "binary_cross_entropy":
+        return X, rng.uniform(size=(n, k))
+    return X, rng.integers(0, k, size=n)
+
+
+# --- the protocol ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", oracles.names())
+def test_every_oracle_follows_the_protocol(name, rng):
+    """NAME, LABEL, available(), build(net, l2), backprop(...) -> every quantity."""
+    mod = oracles.get(name)
+    if mod.available() is not None:
+        pytest.skip(mod.available())
+    assert mod.NAME == name and isinstance(mod.LABEL, str)
+    for dtype in ("float32", "float64"):
+        net = refnet.Network.build(
+            [3, 5, 4, 2], ["tanh", "relu", "linear"], dtype=dtype
+        )
+        X, Y = _data(rng, (3, 5, 4, 2), "softmax_cross_entropy")
+        out = mod.backprop(mod.build(net), X.astype(dtype), Y, "softmax_cross_entropy")
+        assert isinstance(out["loss"], float)
+        assert out["y"].shape == (8, 2)  # class ids as one-hot rows
+        for key, want in [
+            ("z", res_shapes := [(8, 5), (8, 4), (8, 2)]),
+            ("a", res_shapes),
+        ]:
+            assert [t.shape for t in out[key]] == want and out[key][0].dtype == dtype
+        assert [t.shape for t in out["delta"]] == res_shapes
+        assert [t.shape for t in out["dW"]] == [(3, 5), (5, 4), (4, 2)]
+        assert [t.shape for t in out["db"]] == [(5,), (4,), (2,)]
+        assert out["dX"].shape == (8, 3) and out["dX"].dtype == dtype
+        assert out["output"].shape == out["model_output"].shape == (8, 2)
+
+
+def test_oracle_selection_names_the_argument():
+    with pytest.raises(
+        ValueError, match=r"oracle: expected one of \['tf', 'torch'\], got 'jax'"
+    ):
+        oracles.select("jax")
+    with pytest.raises(ValueError, match="at least one"):
+        oracles.select(())
+    with pytest.raises(TypeError, match="oracle: expected None, a name"):
+        oracles.select(3)
+    assert oracles.select("tf") == (["tf"], [])
+    with pytest.raises(ValueError, match="oracle: expected one of"):
+        crosscheck.compare(
+            refnet.Network.build([2, 2]),
+            np.ones((1, 2)),
+            np.ones((1, 2)),
+            oracle="tensorflow",
+        )
+
+
+def test_odd_one_out_truth_table():
+    """Only a party that disagrees with both others, while they agree, is named."""
+    parties = ["refnet", "tf", "torch"]
+
+    def agree(rt, rp, tp):
+        return {("refnet", "tf"): rt, ("refnet", "torch"): rp, ("tf", "torch"): tp}
+
+    assert odd_one_out(parties, agree(True, True, True)) == ""
+    assert odd_one_out(parties, agree(False, False, True)) == "refnet"
+    assert odd_one_out(parties, agree(False, True, False)) == "tf"
+    assert odd_one_out(parties, agree(True, False, False)) == "torch"
+    assert odd_one_out(parties, agree(False, False, False)) == ""  # all disagree
+    assert odd_one_out(parties, agree(False, True, True)) == ""  # not transitive
+    assert odd_one_out(["refnet", "tf"], {("refnet", "tf"): False}) == ""
+
+
+# --- the PyTorch oracle against TensorFlow and refnet -------------------------------------
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("loss", LOSSES)
+@pytest.mark.parametrize("reduction, l2", [("sum_over_batch_size", 0.0), ("sum", 0.01)])
+def test_torch_agrees_with_tf_and_refnet(loss, dtype, reduction, l2, rng, torch):
+    """Every quantity of every loss, both reductions (LS5), L2 (LS6) and dX (BP5):
+    torch's autograd against TF's tape, and refnet against both."""
+    layout = (5, 7, 6, 3)
+    net = refnet.Network.build(
+        list(layout), ["tanh", "elu", output_activation(loss)], seed=3, dtype=dtype
+    )
+    X, Y = _data(rng, layout, loss)
+    if loss == "softmax_cross_entropy" and reduction == "sum":
+        Y = rng.dirichlet(np.ones(3), size=8)  # probability rows, not class ids
+    loss_obj = refnet.losses.get(loss, reduction=reduction)
+    report = crosscheck.compare(
+        net, X, Y, loss_obj, l2=l2, dX=True, oracle=("tf", "torch")
+    )
+    assert report.ok, str(report)
+    names = [row.name for row in report.rows]
+    assert names[:3] == ["loss", "output", "model(X)"] and names[-1] == "dX"
+    for row in report.rows:
+        assert set(row.oracles) == {"tf", "torch"}
+        assert all(pair.ok for pair in row.pairs.values()), f"{row.name}\n{report}"
+    assert ("tf", "torch") in report.row("dW1").pairs
+
+
+def test_torch_categorical_cross_entropy_clips_like_keras(torch):
+    """A true-class probability of 4e-18 < 1e-7: Keras' clip, written out in torch."""
+    net = refnet.Network.build([2, 3], ["softmax"], seed=0)
+    net.set_weights([np.array([[20.0, 0.0, -20.0], [0.0, 0.0, 0.0]]), np.zeros(3)])
+    X = np.array([[1.0, 0.0], [0.5, 1.0]])
+    report = crosscheck.compare(net, X, np.array([2, 0]), "categorical_cross_entropy")
+    assert report.ok, str(report)
+    p = net.forward(X)
+    p = np.clip(p / p.sum(1, keepdims=True), 1e-7, 1 - 1e-7)
+    by_hand = 0.5 * (-np.log(p[0, 2]) - np.log(p[1, 0]))  # LS3 by hand
+    mod = oracles.get("torch")
+    out = mod.backprop(mod.build(net), X, np.array([2, 0]), "categorical_cross_entropy")
+    assert out["loss"] == pytest.approx(by_hand, rel=1e-14)
+
+
+def test_torch_kink_entries_are_pinned(torch):
+    """z exactly 0 at a relu (zero rows, zero biases): torch's forward is pinned to
+    refnet's side through z + (values - z).detach() under the mask, gradients its own."""
+    from crosscheck.bugs import _zero_rows
+
+    net = refnet.Network.build([4, 6, 3], ["relu", "linear"], seed=0)
+    X, Y = _zero_rows(np.random.default_rng(0), net)
+    report = crosscheck.compare(net, X, Y, "softmax_cross_entropy", oracle="torch")
+    assert report.ok, str(report)
+    mod = oracles.get("torch")
+    built = mod.build(net)
+    mask = np.zeros((6, 6), bool)
+    mask[1, 2] = True
+    values = np.full((6, 6), 123.0)
+    pins = [(mask, values), None]
+    pinned = mod.backprop(built, X, Y, "softmax_cross_entropy", pins=pins)
+    free = mod.backprop(built, X, Y, "softmax_cross_entropy")
+    assert pinned["z"][0][1, 2] == pytest.approx(123.0, rel=1e-15)
+    np.testing.assert_array_equal(pinned["z"][0][~mask], free["z"][0][~mask])
+    # forward only: delta1 = g * relu'(z) is the same formula with z pinned, and dW1
+    # still equals X.T @ delta1, the gradient of the pinned graph
+    np.testing.assert_allclose(pinned["dW"][0], X.T @ pinned["delta"][0], rtol=1e-13)
+
+
+# --- triangulation: the odd one out --------------------------------------------------------
+
+
+def _perturbed(backprop, key, layer, bug):
+    """An oracle's backprop with one quantity of one layer changed by ``bug``."""
+
+    def wrapped(*args, **kwargs):
+        out = backprop(*args, **kwargs)
+        out[key] = list(out[key])
+        out[key][layer] = bug(out[key][layer])
+        return out
+
+    return wrapped
+
+
+def through_float32(t):
+    """One float32 ulp: the class of TF's quirks (a value rounded through float32)."""
+    return t.astype(np.float32).astype(t.dtype)
+
+
+def times_256_eps(t):
+    """256 float64 ulps of 1 (5.7e-14 relative). 64 ulps are inside TOL1 here (err/tol
+    0.97 on this linear network, 0.11 through a tanh layer): rtol = 10 eps sqrt(5)."""
+    return t * (1 + 256 * EPS64)
+
+
+@pytest.mark.parametrize("bug", [through_float32, times_256_eps])
+@pytest.mark.parametrize(
+    "name, key, row", [("torch", "delta", "delta1"), ("tf", "dW", "dW2")]
+)
+def test_an_ulp_scale_bug_in_one_oracle_is_the_odd_one_out(
+    name, key, row, bug, monkeypatch, torch
+):
+    """The test double: one oracle's delta1 (or dW2) changed by an ulp-scale bug."""
+    net = refnet.Network.build([3, 5, 4, 2], ["linear"] * 3, seed=0)
+    X, Y = _data(np.random.default_rng(1), (3, 5, 4, 2), "mse", n=4)
+    mod = oracles.get(name)
+    honest = crosscheck.compare(net, X, Y, "mse")
+    assert honest.ok and not honest.odd_ones, str(honest)
+    layer = int(row[-1]) - 1
+    monkeypatch.setattr(mod, "backprop", _perturbed(mod.backprop, key, layer, bug))
+    report = crosscheck.compare(net, X, Y, "mse")
+    assert not report.ok
+    assert report.odd_ones == {name: [row]}, str(report)
+    other = {"tf": "torch", "torch": "tf"}[name]
+    assert not report.row(row).oracles[name].ok and report.row(row).oracles[other].ok
+    text = str(report)
+    assert f"odd one out: {oracles.label(name)}" in text
+    assert max(len(line) for line in text.splitlines() if "note" not in line) <= 102
+
+
+def test_tf_float32_leaky_slope_makes_tf_the_odd_one_out(torch):
+    """The real disagreement of docs/07-checking.md: TF's float64 leaky_relu keeps its
+    slope as float32 (0.20000000298); at the strict TOL1 (quirks=False) refnet and
+    torch agree and TF is the odd one out. With the quirk's stated rtol all pass."""
+    net = refnet.Network.build([4, 8, 3], ["leaky_relu", "linear"], seed=0)
+    X, Y = _data(np.random.default_rng(0), (4, 8, 3), "softmax_cross_entropy")
+    strict = crosscheck.compare(net, X, Y, "softmax_cross_entropy", quirks=False)
+    assert not strict.ok
+    assert set(strict.odd_ones) == {"tf"} and "output" in strict.odd_ones["tf"]
+    assert all(row.oracles["torch"].ok for row in strict.rows), str(strict)
+    assert "odd one out: TF" in str(strict)
+    assert crosscheck.compare(net, X, Y, "softmax_cross_entropy").ok
+
+
+@pytest.mark.parametrize("bug", CATALOG, ids=[bug.name for bug in CATALOG])
+def test_a_seeded_refnet_bug_makes_refnet_the_odd_one_out(bug, torch):
+    net, X, Y, loss = bug.build()
+    report = crosscheck.compare(net, X, Y, loss, oracle=("tf", "torch"))
+    assert not report.ok
+    assert report.first_failure.name == bug.first_failure, str(report)
+    assert set(report.odd_ones) == {"refnet"}, str(report)
+    failing = [row for row in report.rows if not row.ok]
+    assert all(row.odd == "refnet" for row in failing), str(report)
+    assert "odd one out: refnet" in str(report)
+
+
+# --- PyTorch's own quirks, measured ------------------------------------------------------
+
+
+def test_torch_quirks_are_listed_without_a_tolerance():
+    assert set(TORCH_QUIRKS) == {"leaky_relu", "gelu_tanh", "softplus"}
+    assert ORACLE_QUIRKS["torch"] is TORCH_QUIRKS
+    assert all(
+        rtol == 0.0 for rtol, _ in TORCH_QUIRKS.values()
+    )  # mapped, not tolerated
+
+
+def test_torch_leaky_relu_default_slope_is_0_01(torch):
+    z = np.linspace(-4, 4, 81)
+    default = torch.nn.LeakyReLU()(torch.from_numpy(z)).numpy()
+    ours = refnet.activations.get("leaky_relu").f(z)
+    assert torch.nn.LeakyReLU().negative_slope == 0.01
+    np.testing.assert_allclose(
+        ours - default, np.where(z > 0, 0.0, 0.19 * z), atol=1e-15
+    )
+    mapped = crosscheck.to_torch(refnet.Network.build([1, 81], ["leaky_relu"]))[1]
+    np.testing.assert_array_equal(
+        mapped(torch.from_numpy(z)).numpy(), ours
+    )  # float64: exact
+
+
+@pytest.mark.parametrize(
+    "dtype, f_rtol, df_rtol", [("float64", 2e-15, 2e-14), ("float32", 1e-6, 1e-5)]
+)
+def test_torch_gelu_tanh_needs_approximate_tanh(dtype, f_rtol, df_rtol, torch):
+    """nn.GELU() is the exact form (4.7e-4 off the tanh form); approximate="tanh" is
+    refnet's gelu_tanh to a few ulps (measured: 4e-16 / 5e-15 relative in float64,
+    1.6e-7 / 1.3e-6 in float32, f / f')."""
+    z = np.linspace(-8, 8, 16001).astype(dtype)
+    zt = torch.from_numpy(z).requires_grad_()
+    exact = torch.nn.GELU()(zt).detach().numpy()
+    a = torch.nn.GELU(approximate="tanh")(zt)
+    (g,) = torch.autograd.grad(a.sum(), zt)
+    act = refnet.activations.get("gelu_tanh")
+    ours = act.f(z)
+    assert 4.6e-4 < np.abs(exact.astype(float) - ours).max() < 4.8e-4
+    scale = np.maximum(np.abs(ours), 1)
+    assert (np.abs(a.detach().numpy() - ours) / scale).max() < f_rtol
+    d = act.df(z, ours)
+    assert (np.abs(g.numpy() - d) / np.maximum(np.abs(d), 1)).max() < df_rtol
+
+
+def test_torch_softplus_threshold_20_returns_z(torch):
+    """Above threshold 20 nn.Softplus returns z: 1.0e-10 relative off in float64."""
+    z = np.linspace(15, 60, 4501)
+    ours = refnet.activations.get("softplus").f(z)
+    default = torch.nn.Softplus()(torch.from_numpy(z)).numpy()
+    rel = np.abs(default - ours) / ours
+    assert 9e-11 < rel.max() < 1.1e-10 and rel[z <= 20].max() < 1e-15
+    mapped = crosscheck.to_torch(refnet.Network.build([1, 4501], ["softplus"]))[1]
+    assert mapped.threshold == 40
+    mapped_rel = np.abs(mapped(torch.from_numpy(z)).detach().numpy() - ours) / ours
+    assert mapped_rel.max() < 2 * EPS64
+
+
+@pytest.mark.parametrize(
+    "name", [n for n in refnet.activations.names() if n != "softmax"]
+)
+def test_torch_float64_activations_keep_float64_constants(name, torch):
+    """Measured: no float32-cast constant in torch's float64 activation kernels (unlike
+    TF's leaky_relu and gelu, 1e-8 off): f and f' agree with refnet to ~20 ulps."""
+    z = np.linspace(-8, 8, 16001)
+    zt = torch.from_numpy(z).requires_grad_()
+    module = crosscheck.torch_bridge.torch_activation(name)
+    a = zt if module is None else module(zt)
+    (g,) = torch.autograd.grad(a.sum(), zt)
+    act = refnet.activations.get(name)
+    ours = act.f(z)
+    d = act.df(z, ours)
+    assert (
+        np.abs(a.detach().numpy() - ours) / np.maximum(np.abs(ours), 1)
+    ).max() < 20 * EPS64
+    assert (np.abs(g.numpy() - d) / np.maximum(np.abs(d), 1)).max() < 40 * EPS64
+
+
+# --- the CLI --------------------------------------------------------------------------------
+
+
+def test_cli_oracle_flag(capsys, torch):
+    from crosscheck import cli
+
+    code = cli.main(["--oracle", "tf,torch", "--layout", "3-5-2", "--dtype", "float64"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "vs TF" in out and "vs torch" in out and "TF~torch" in out
+    assert "PASS: refnet matches TensorFlow and torch" in out
+    assert cli.main(["--oracle", "jax", "--layout", "3-5-2"]) == 2
+    err = capsys.readouterr().err
+    assert "--oracle" in err and "'tf', 'torch'" in err and "'jax'" in err
+
+
+NO_TORCH = """
+import importlib.abc, sys
+
+class NoTorch(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "torch":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+sys.meta_path.insert(0, NoTorch())
+"""
+
+
+def _run_without_torch(code: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=str(ROOT), TF_CPP_MIN_LOG_LEVEL="2")
+    return subprocess.run(
+        [sys.executable, "-c", NO_TORCH + code], cwd=ROOT, env=env,
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+
+
+def test_without_torch_the_oracle_is_skipped_with_one_line():
+    """torch not installed: --oracle tf,torch runs TF and says so in one line."""
+    run = _run_without_torch(
+        "from crosscheck.cli import main\n"
+        "sys.exit(main(['--oracle', 'tf,torch', '--layout', '3-5-2', '--dtype', 'float64']))"
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    skipped = [line for line in run.stderr.splitlines() if "skipped" in line]
+    assert len(skipped) == 1 and "torch oracle skipped" in skipped[0]
+    assert "pip install" in skipped[0]
+    assert (
+        "Traceback" not in run.stderr
+        and "PASS: refnet matches TensorFlow" in run.stdout
+    )
+    run = _run_without_torch(
+        "import numpy as np, refnet, crosscheck\n"
+        "net = refnet.Network.build([3, 2])\n"
+        "rep = crosscheck.compare(net, np.ones((2, 3)), np.ones((2, 2)))\n"
+        "assert rep.ok and 'torch oracle skipped' in rep.notes[0], rep\n"
+        "assert list(rep.row('dW1').oracles) == ['tf']\n"
+        "try:\n"
+        "    crosscheck.to_torch(net)\n"
+        "except ImportError as err:\n"
+        "    print('to_torch:', err)\n"
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "to_torch: crosscheck's PyTorch oracle needs torch" in run.stdout
+    run = _run_without_torch(
+        "from crosscheck.cli import main\nsys.exit(main(['--oracle', 'torch', '--layout', '3-5-2']))"
+    )
+    assert run.returncode == 2 and "--oracle: no oracle to compare with" in run.stderr
