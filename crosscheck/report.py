@@ -243,7 +243,7 @@ class Report:
         columns."""
         cols = [f"vs {_label(o)}" for o in names]
         cols += [f"{_label(p)}~{_label(q)}" for p, q in pairs]
-        widths = [max(8, len(c) + 2) for c in cols]
+        widths = [max(9, len(c) + 2) for c in cols]
         head = (
             f"{'quantity':<9}{'shape':<10}{'max abs err':>11}{'rtol':>9}"
             + "".join(f"{c:>{w}}" for c, w in zip(cols, widths))
@@ -259,9 +259,9 @@ class Report:
         def ratio(r):
             if r is None:
                 return "-"
-            return ("inf" if math.isinf(r.ratio) else f"{r.ratio:.2g}") + (
-                "" if r.ok else "!"
-            )
+            x = r.ratio
+            text = "inf" if math.isinf(x) else f"{x:.0e}" if x >= 100 else f"{x:.2g}"
+            return text + ("" if r.ok else "!")
 
         for r in self.rows:
             where = "" if r.where is None else str(r.where).replace(" ", "")
