@@ -1,6 +1,7 @@
 """The crosscheck tolerance policy (TOL1), implemented once.
 
-A tensor ``got`` (refnet) passes against ``ref`` (TensorFlow) when both hold:
+A tensor ``got`` (refnet) passes against ``ref`` (an oracle: TensorFlow, PyTorch) when
+both hold:
 
     |got - ref| <= atol + rtol * |ref|     elementwise, with atol = rtol * max|ref|
     ||got - ref|| / ||ref|| <= rtol         normwise (Frobenius norms)
