@@ -245,9 +245,9 @@ class Report:
         cols += [f"{_label(p)}~{_label(q)}" for p, q in pairs]
         widths = [max(9, len(c) + 2) for c in cols]
         head = (
-            f"{'quantity':<9}{'shape':<10}{'max abs err':>11}{'rtol':>9}"
+            f"{'quantity':<9}{'shape':<10}{'max abs err':>11}{'rtol':>8}"
             + "".join(f"{c:>{w}}" for c, w in zip(cols, widths))
-            + f"  {'worst at':<9}result"
+            + f"  {'worst at':<10}result"
         )
         lines = [
             self.title,
@@ -270,9 +270,9 @@ class Report:
             odd = f" odd one out: {_label(r.odd)}" if r.odd else ""
             lines.append(
                 f"{r.name:<9}{str(r.shape).replace(' ', ''):<10}"
-                f"{_fmt(r.max_abs_err):>11}{r.rtol:>9.1e}"
+                f"{_fmt(r.max_abs_err):>11}{r.rtol:>8.1e}"
                 + "".join(f"{c:>{w}}" for c, w in zip(cells, widths))
-                + f"  {where:<9}{r.verdict}{odd}{'  ' + r.note if r.note else ''}"
+                + f"  {where:<9} {r.verdict}{odd}{'  ' + r.note if r.note else ''}"
             )
         return lines
 
