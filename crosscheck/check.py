@@ -59,6 +59,8 @@ tests/test_crosscheck_pitfalls.py):
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 import refnet
@@ -67,7 +69,7 @@ from refnet.validation import check_input
 from . import oracles
 from .keras_bridge import from_keras
 from .oracles.tensorflow import _keras_loss, tf_backprop  # noqa: F401 (public names)
-from .report import Report, combine
+from .report import Report, Row, combine
 from .tolerance import C, compare_tensor, magnitudes, policy_rtol, quirk_rtol
 
 
@@ -264,7 +266,7 @@ def compare(
         notes = notes + _kink_notes(net, pins, first_z, res, who)
         results[name] = out
     ref = results[names[0]]
-    layers = [(layer.W, _bias0(layer), layer.activation) for layer in net.layers]
+    layers = [(layer.W, _bias(layer), layer.activation) for layer in net.layers]
     M = magnitudes(layers, x, ref["z"], ref["a"], ref["y"], loss_name)
     if reduction == "sum":  # every quantity of the backward pass is n times larger
         M = {key: m * x.shape[0] for key, m in M.items()}
@@ -330,6 +332,9 @@ def compare(
         rows.append(row(f"dW{l}", res.dW[i], lambda r, i=i: r["dW"][i]))
         if _bias(net.layers[i]) is not None:  # a layer without bias has no db row
             rows.append(row(f"db{l}", res.db[i], lambda r, i=i: r["db"][i]))
+        elif res.db[i] is not None:  # ... and a db for it is wrong
+            rows.append(Row(f"db{l}", (), math.inf, math.inf, policy, math.nan, False,
+                            None, math.inf, "a db for a layer without bias (expected None)"))  # fmt: skip
     if dX:
         rows.append(row("dX", res.dX, lambda r: r["dX"]))
     sizes = "-".join(map(str, net.sizes))
@@ -348,12 +353,6 @@ def compare(
 def _bias(layer):
     """The layer's bias, or None for a layer without one."""
     return getattr(layer, "b", None)
-
-
-def _bias0(layer):
-    """The layer's bias, zeros for a layer without one (for the magnitudes)."""
-    b = _bias(layer)
-    return np.zeros(layer.W.shape[1], layer.W.dtype) if b is None else b
 
 
 def assert_match(net: refnet.Network, X, Y, loss="mse", **kwargs) -> Report:
