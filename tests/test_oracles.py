@@ -451,3 +451,25 @@ def test_json_holds_every_oracle_and_the_odd_one_out(tmp_path, monkeypatch, torc
     row = next(r for r in case["rows"] if r["name"] == "delta1")
     assert row["vs tf"]["ok"] and not row["vs torch"]["ok"] and row["odd"] == "torch"
     assert not row["tf~torch"]["ok"]
+
+
+def test_a_third_oracle_is_one_more_module(monkeypatch, torch):
+    """A third framework is one module with the protocol's five names plus one line in
+    ORACLES; with four parties the vote still names the one that disagrees."""
+    import types
+
+    torch_oracle = oracles.get("torch")
+    third = types.ModuleType("crosscheck_third_oracle")
+    third.NAME, third.LABEL = "third", "Third"
+    third.available = lambda: None
+    third.build = torch_oracle.build
+    third.backprop = _perturbed(torch_oracle.backprop, "dW", 0, through_float32)
+    monkeypatch.setitem(sys.modules, third.__name__, third)
+    monkeypatch.setitem(oracles.ORACLES, "third", third.__name__)
+    net = refnet.Network.build([3, 5, 2], ["tanh", "linear"], seed=0)
+    X, Y = _data(np.random.default_rng(2), (3, 5, 2), "mse", n=4)
+    report = crosscheck.compare(net, X, Y, "mse")  # None: every installed oracle
+    assert list(report.row("loss").oracles) == ["tf", "torch", "third"]
+    assert len(report.row("loss").pairs) == 3
+    assert report.odd_ones == {"third": ["dW1"]}, str(report)
+    assert "vs Third" in str(report) and "odd one out: Third" in str(report)
