@@ -1,8 +1,10 @@
-"""crosscheck: build the identical network in TensorFlow/Keras and compare quantity by quantity.
+"""crosscheck: build the identical network in TensorFlow/Keras and PyTorch, compare
+quantity by quantity.
 
-Modules: ``check`` (compare, assert_match: refnet's backprop against tf.GradientTape),
-``keras_bridge`` (to_keras, from_keras), ``torch_bridge`` (to_torch, from_torch), ``tolerance`` (TOL1 and the TF quirks),
-``report`` (Report, Row), ``matrix`` (the built-in cases), ``bugs`` (the seeded-bug
+Modules: ``check`` (compare, assert_match: refnet's backprop against every oracle),
+``oracles`` (one module per framework behind one protocol: ``tensorflow``, ``pytorch``),
+``keras_bridge`` (to_keras, from_keras), ``torch_bridge`` (to_torch, from_torch),
+``tolerance`` (TOL1 and the frameworks' quirks), ``report`` (Report, Row), ``matrix`` (the built-in cases), ``bugs`` (the seeded-bug
 catalog), ``training`` (compare_training), ``cli`` (``python -m crosscheck``), and for
 checking *your own* backprop: ``mine`` (check_backprop), ``conventions`` (keras,
 nielsen, cs231n), ``returned`` (reading what your function returns), ``diagnose``

@@ -59,15 +59,22 @@ tests/test_crosscheck_pitfalls.py):
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 import refnet
 from refnet.validation import check_input
 
 from . import oracles
-from .keras_bridge import from_keras
+from .keras_bridge import from_keras, tf_and_keras
+
+try:  # a user's Keras model with Flatten, Dropout, activation layers (issue 11)
+    from .keras_models import model_output, network_from_chain, read_chain
+except ImportError:  # a crosscheck without keras_models: Sequentials of Dense only
+    read_chain = None
 from .oracles.tensorflow import _keras_loss, tf_backprop  # noqa: F401 (public names)
-from .report import Report, combine
+from .report import Report, Row, combine
 from .tolerance import C, compare_tensor, magnitudes, policy_rtol, quirk_rtol
 
 
@@ -120,28 +127,44 @@ def _kink_notes(
     return notes
 
 
-def _check_model(net: refnet.Network, model) -> None:
-    """The Keras model must be Dense layers with net's dtype, layout and exact weights."""
-    from_keras(model)  # TypeError/ValueError for anything but a Sequential of Dense
-    dtypes = {
-        np.dtype(layer.kernel.dtype)
-        for layer in model.layers
-        if getattr(layer, "kernel", None) is not None
-    }
-    dtype = next(iter(dtypes - {net.dtype}), net.dtype)
-    if dtype != net.dtype:
+def _check_model(net: refnet.Network, model):
+    """The Keras model must compute net's function: net's dtype, layout, activations,
+    biases and exactly net's weights (NaN-safe). Returns its output on x, a function."""
+    if read_chain is None:  # a Sequential of Dense layers
+        theirs = from_keras(model)  # TypeError/ValueError for anything else
+    else:
+        chain = read_chain(model)  # TypeError/ValueError naming what refnet lacks
+        theirs = network_from_chain(chain)
+    if theirs.dtype != net.dtype:
         raise TypeError(
-            f"model: expected dtype {net.dtype.name} like net (a {dtype.name} Dense layer "
-            f"silently casts {net.dtype.name} input to {dtype.name}), got {dtype.name}"
+            f"model: expected dtype {net.dtype.name} like net (a {theirs.dtype.name} "
+            f"layer silently casts {net.dtype.name} input to {theirs.dtype.name}), got "
+            f"{theirs.dtype.name}"
         )
-    weights = model.get_weights()
-    ours = net.get_weights()
-    if len(weights) != len(ours) or any(
-        w.shape != o.shape or not np.array_equal(w, o) for w, o in zip(weights, ours)
+    same = (
+        theirs.sizes == net.sizes
+        and theirs.activations == net.activations
+        and [_bias(la) is None for la in theirs.layers]
+        == [_bias(la) is None for la in net.layers]
+    )
+    weights, ours = theirs.get_weights(), net.get_weights()
+    if (
+        not same
+        or len(weights) != len(ours)
+        or any(
+            w.shape != o.shape or not np.array_equal(w, o, equal_nan=True)
+            for w, o in zip(weights, ours)
+        )
     ):
         raise ValueError(
-            "model: expected exactly net's weights (use crosscheck.to_keras(net))"
+            "model: expected exactly net's layers and weights (use "
+            "crosscheck.to_keras(net) or crosscheck.from_keras(model))"
         )
+    if read_chain is None:
+        tf, _ = tf_and_keras()
+        return lambda x: np.asarray(model(tf.constant(x))), []
+    notes = [n for n in chain.notes if "Dropout" in n]
+    return lambda x: model_output(model, x, chain), notes
 
 
 def _run_pinned(oracle, built, net, res, x, Y, loss_name, reduction, rtol):
@@ -240,9 +263,14 @@ def compare(
         res = net.gradients(X, Y, loss_obj, l2=l2)
     else:  # (an override without the l2 argument is still checked)
         res = net.gradients(X, Y, loss_obj)
-    x = check_input(X, net.sizes[0], net.dtype)
-    if model is not None:
-        _check_model(net, model)
+    input_shape = getattr(net, "input_shape", None)  # a net that flattens its input
+    if input_shape is None:
+        x = check_input(X, net.sizes[0], net.dtype)
+    else:  # (n, *input_shape) flattened row-major, as Keras' Flatten (FL1)
+        x = check_input(X, net.sizes[0], net.dtype, "X", input_shape)
+    if model is not None:  # it must hold net's exact function, checked first
+        user_output, user_notes = _check_model(net, model)
+        notes += user_notes
 
     L = len(net.layers)
     n = max(max(net.sizes), x.shape[0])
@@ -264,7 +292,7 @@ def compare(
         notes = notes + _kink_notes(net, pins, first_z, res, who)
         results[name] = out
     ref = results[names[0]]
-    layers = [(layer.W, _bias0(layer), layer.activation) for layer in net.layers]
+    layers = [(layer.W, _bias(layer), layer.activation) for layer in net.layers]
     M = magnitudes(layers, x, ref["z"], ref["a"], ref["y"], loss_name)
     if reduction == "sum":  # every quantity of the backward pass is n times larger
         M = {key: m * x.shape[0] for key, m in M.items()}
@@ -299,8 +327,8 @@ def compare(
         }
         return combine(name, by_oracle, by_pair)
 
-    if model is not None:  # the user's Keras model, on X as given
-        user_out = np.asarray(model(np.asarray(X, net.dtype)))
+    if model is not None:  # the user's Keras model, in its own input shape
+        user_out = user_output(x)
         # against TF's output (one framework); without TF, against the others with
         # TF's quirk rtol, since the user's model is TF's
         floor = quirk_rtol(net.dtype, net.activations, "tf")[0] if quirks else 0.0
@@ -330,8 +358,13 @@ def compare(
         rows.append(row(f"dW{l}", res.dW[i], lambda r, i=i: r["dW"][i]))
         if _bias(net.layers[i]) is not None:  # a layer without bias has no db row
             rows.append(row(f"db{l}", res.db[i], lambda r, i=i: r["db"][i]))
-    if dX:
-        rows.append(row("dX", res.dX, lambda r: r["dX"]))
+        elif res.db[i] is not None:  # ... and a db for it is wrong
+            rows.append(Row(f"db{l}", (), math.inf, math.inf, policy, math.nan, False,
+                            None, math.inf, "a db for a layer without bias (expected None)"))  # fmt: skip
+    if dX:  # (n, *input_shape) for a net with one: flattened like x
+        got_dX = np.asarray(res.dX)
+        got_dX = got_dX.reshape(got_dX.shape[0], -1) if got_dX.ndim > 2 else got_dX
+        rows.append(row("dX", got_dX, lambda r: r["dX"]))
     sizes = "-".join(map(str, net.sizes))
     extras = (", reduction=sum" if reduction == "sum" else "") + (
         f", l2={l2:g}" if l2 else ""
@@ -348,12 +381,6 @@ def compare(
 def _bias(layer):
     """The layer's bias, or None for a layer without one."""
     return getattr(layer, "b", None)
-
-
-def _bias0(layer):
-    """The layer's bias, zeros for a layer without one (for the magnitudes)."""
-    b = _bias(layer)
-    return np.zeros(layer.W.shape[1], layer.W.dtype) if b is None else b
 
 
 def assert_match(net: refnet.Network, X, Y, loss="mse", **kwargs) -> Report:

@@ -243,11 +243,11 @@ class Report:
         columns."""
         cols = [f"vs {_label(o)}" for o in names]
         cols += [f"{_label(p)}~{_label(q)}" for p, q in pairs]
-        widths = [max(8, len(c) + 2) for c in cols]
+        widths = [max(9, len(c) + 2) for c in cols]
         head = (
-            f"{'quantity':<9}{'shape':<10}{'max abs err':>11}{'rtol':>9}"
+            f"{'quantity':<9}{'shape':<10}{'max abs err':>11}{'rtol':>8}"
             + "".join(f"{c:>{w}}" for c, w in zip(cols, widths))
-            + f"  {'worst at':<9}result"
+            + f"  {'worst at':<10}result"
         )
         lines = [
             self.title,
@@ -259,9 +259,9 @@ class Report:
         def ratio(r):
             if r is None:
                 return "-"
-            return ("inf" if math.isinf(r.ratio) else f"{r.ratio:.2g}") + (
-                "" if r.ok else "!"
-            )
+            x = r.ratio
+            text = "inf" if math.isinf(x) else f"{x:.0e}" if x >= 100 else f"{x:.2g}"
+            return text + ("" if r.ok else "!")
 
         for r in self.rows:
             where = "" if r.where is None else str(r.where).replace(" ", "")
@@ -270,9 +270,9 @@ class Report:
             odd = f" odd one out: {_label(r.odd)}" if r.odd else ""
             lines.append(
                 f"{r.name:<9}{str(r.shape).replace(' ', ''):<10}"
-                f"{_fmt(r.max_abs_err):>11}{r.rtol:>9.1e}"
+                f"{_fmt(r.max_abs_err):>11}{r.rtol:>8.1e}"
                 + "".join(f"{c:>{w}}" for c, w in zip(cells, widths))
-                + f"  {where:<9}{r.verdict}{odd}{'  ' + r.note if r.note else ''}"
+                + f"  {where:<9} {r.verdict}{odd}{'  ' + r.note if r.note else ''}"
             )
         return lines
 

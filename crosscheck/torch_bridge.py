@@ -11,7 +11,8 @@ each followed by its activation module (none for linear), in the network's dtype
     sigmoid       nn.Sigmoid
     tanh          nn.Tanh
     relu          nn.ReLU                        (f'(0) = 0)
-    leaky_relu    nn.LeakyReLU(0.2)              (torch's default slope is 0.01)
+    leaky_relu    nn.LeakyReLU(0.2)              (torch's default slope is 0.01; a
+                                                 refnet leaky_relu(SLOPE) keeps SLOPE)
     elu           nn.ELU(alpha=1.0)
     softplus      nn.Softplus(threshold=40)      (beta 1; torch's default threshold 20
                                                  returns z itself for z > 20, 1e-10 off)
@@ -95,8 +96,12 @@ def to_torch(net: refnet.Network):
     modules = []
     for l, layer in enumerate(net.layers, start=1):
         name = layer.activation.name
+        slope = getattr(layer.activation, "negative_slope", None)  # leaky_relu(SLOPE)
         try:
-            act = torch_activation(name)
+            if slope is not None:
+                act = torch.nn.LeakyReLU(negative_slope=float(slope))
+            else:
+                act = torch_activation(name)
         except ValueError as err:
             raise ValueError(
                 f"net.layers[{l - 1}]: activation {name!r} has no PyTorch counterpart; "
@@ -135,7 +140,11 @@ def _refnet_name(module, i: int) -> str:
         return simple[kind]
     where = f"module[{i}]"
     if kind is nn.LeakyReLU:
-        if module.negative_slope != LEAKY_RELU_SLOPE:
+        slope = float(module.negative_slope)
+        named = getattr(refnet.activations, "leaky_relu_name", None)
+        if named is not None and slope >= 0:  # refnet's leaky_relu(SLOPE)
+            return named(slope)
+        if slope != LEAKY_RELU_SLOPE:
             raise ValueError(
                 f"{where}: expected LeakyReLU(negative_slope=0.2) (refnet's slope), got "
                 f"negative_slope={module.negative_slope} (torch's default is 0.01)"

@@ -1,9 +1,10 @@
 """Collection rules for the docs' doctests.
 
 Every ``*.md`` file in docs/ is a doctest (pyproject: ``--doctest-glob='*.md'``).
-Examples that need TensorFlow live in companion files named ``*.tf.md``; a file whose
-optional dependencies (TensorFlow, or scikit-learn for the digits data) are not installed
-is not collected, so the other chapters still run. The ``*.py`` files beside the chapters
+Examples that need TensorFlow live in companion files named ``*.tf.md``, those that need
+TensorFlow and PyTorch in ``*.torch.md``; a file whose optional dependencies (TensorFlow,
+PyTorch, or scikit-learn for the digits data) are not installed is not collected, so the
+other chapters still run. The ``*.py`` files beside the chapters
 are scripts (figures, notebook generation), not test modules.
 """
 
@@ -25,6 +26,8 @@ def _missing(name: str) -> list[str]:
     needs = list(NEEDS.get(name, []))
     if name.endswith(".tf.md"):
         needs.append("tensorflow")
+    if name.endswith(".torch.md"):
+        needs += ["tensorflow", "torch"]
     return [pkg for pkg in needs if importlib.util.find_spec(pkg) is None]
 
 

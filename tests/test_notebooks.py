@@ -1,7 +1,7 @@
 """Every chapter is also a notebook: generated from the chapter by docs/make_notebooks.py,
 up to date, linked from the chapter, and executed here from top to bottom (nbclient).
 
-A notebook whose chapter needs TensorFlow or scikit-learn skips where those are absent,
+A notebook whose chapter needs TensorFlow, PyTorch or scikit-learn skips where those are absent,
 as the chapter's doctests do (docs/conftest.py); nbclient and ipykernel (extra ``docs``)
 are needed to execute any, and in CI (``CI=true``) nothing skips.
 """
@@ -36,6 +36,8 @@ def _make_notebooks():
 
 def _needs(chapter: Path) -> list[str]:
     needs = ["tensorflow"] if chapter.name.endswith(".tf.md") else []
+    if chapter.name.endswith(".torch.md"):
+        needs += ["tensorflow", "torch"]
     if chapter.name.startswith(("08-", "11-")):
         needs.append("sklearn")
     return needs

@@ -400,3 +400,76 @@ def test_without_torch_the_oracle_is_skipped_with_one_line():
         "from crosscheck.cli import main\nsys.exit(main(['--oracle', 'torch', '--layout', '3-5-2']))"
     )
     assert run.returncode == 2 and "--oracle: no oracle to compare with" in run.stderr
+
+
+# --- layers without bias (the oracles' side of the contract) ------------------------------
+
+
+def test_oracles_give_none_for_the_db_of_a_layer_without_bias(rng, torch):
+    """A layer whose ``b`` is None: torch builds Linear(bias=False), TF's tape skips the
+    bias, and both return db None for it (the report then has no db row)."""
+    net = refnet.Network.build([3, 4, 2], ["tanh", "linear"], seed=0)
+    X, Y = rng.normal(size=(5, 3)), rng.normal(size=(5, 2))
+    ref = oracles.get("tf").backprop(crosscheck.to_keras(net), X, Y, "mse")
+    net.layers[0].b = None
+    module = crosscheck.to_torch(net)
+    assert module[0].bias is None and module[2].bias is not None
+    mod = oracles.get("torch")
+    out = mod.backprop((module, 0.0), X, Y, "mse")
+    assert out["db"][0] is None and out["db"][1].shape == (2,)
+    # the bias was zero, so every other quantity is the biased network's
+    np.testing.assert_allclose(out["dW"][0], ref["dW"][0], rtol=1e-13)
+    keras = pytest.importorskip("keras")
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(3,), dtype="float64"),
+            keras.layers.Dense(4, "tanh", use_bias=False, dtype="float64"),
+            keras.layers.Dense(2, dtype="float64"),
+        ]
+    )
+    model.set_weights([net.layers[0].W, net.layers[1].W, net.layers[1].b])
+    tf_out = crosscheck.tf_backprop(model, X, Y, "mse")
+    assert tf_out["db"][0] is None
+    np.testing.assert_allclose(tf_out["dW"][0], out["dW"][0], rtol=1e-13)
+    np.testing.assert_allclose(tf_out["delta"][0], out["delta"][0], rtol=1e-13)
+
+
+def test_json_holds_every_oracle_and_the_odd_one_out(tmp_path, monkeypatch, torch):
+    import json
+
+    from crosscheck import cli
+
+    mod = oracles.get("torch")
+    monkeypatch.setattr(
+        mod, "backprop", _perturbed(mod.backprop, "delta", 0, through_float32)
+    )
+    path = tmp_path / "r.json"
+    code = cli.main(["--layout", "3-5-2", "--dtype", "float64", "--json", str(path)])
+    assert code == 1
+    case = json.loads(path.read_text())["cases"][0]
+    assert case["odd_one_out"] == {"torch": ["delta1"]}
+    row = next(r for r in case["rows"] if r["name"] == "delta1")
+    assert row["vs tf"]["ok"] and not row["vs torch"]["ok"] and row["odd"] == "torch"
+    assert not row["tf~torch"]["ok"]
+
+
+def test_a_third_oracle_is_one_more_module(monkeypatch, torch):
+    """A third framework is one module with the protocol's five names plus one line in
+    ORACLES; with four parties the vote still names the one that disagrees."""
+    import types
+
+    torch_oracle = oracles.get("torch")
+    third = types.ModuleType("crosscheck_third_oracle")
+    third.NAME, third.LABEL = "third", "Third"
+    third.available = lambda: None
+    third.build = torch_oracle.build
+    third.backprop = _perturbed(torch_oracle.backprop, "dW", 0, through_float32)
+    monkeypatch.setitem(sys.modules, third.__name__, third)
+    monkeypatch.setitem(oracles.ORACLES, "third", third.__name__)
+    net = refnet.Network.build([3, 5, 2], ["tanh", "linear"], seed=0)
+    X, Y = _data(np.random.default_rng(2), (3, 5, 2), "mse", n=4)
+    report = crosscheck.compare(net, X, Y, "mse")  # None: every installed oracle
+    assert list(report.row("loss").oracles) == ["tf", "torch", "third"]
+    assert len(report.row("loss").pairs) == 3
+    assert report.odd_ones == {"third": ["dW1"]}, str(report)
+    assert "vs Third" in str(report) and "odd one out: Third" in str(report)

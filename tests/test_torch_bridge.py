@@ -132,7 +132,6 @@ def test_from_torch_does_not_share_memory():
             ValueError,
             "module[2]",
         ),
-        (lambda nn: nn.Sequential(nn.Linear(2, 3), nn.LeakyReLU()), ValueError, "0.01"),
         (
             lambda nn: nn.Sequential(nn.Linear(2, 3), nn.ELU(alpha=0.5)),
             ValueError,
@@ -171,3 +170,17 @@ def test_to_torch_refuses_a_user_activation(monkeypatch):
         crosscheck.to_torch(net)
     with pytest.raises(TypeError, match="net: expected refnet.Network"):
         crosscheck.to_torch("not a net")
+
+
+def test_from_torch_keeps_the_slope_of_a_leaky_relu():
+    """nn.LeakyReLU() has torch's default slope 0.01: read as refnet's leaky_relu(0.01)
+    where refnet has slopes of its own, refused (naming 0.01) where it has only 0.2."""
+    module = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.LeakyReLU())
+    if hasattr(refnet.activations, "leaky_relu_name"):
+        net = crosscheck.from_torch(module)
+        assert net.layers[0].activation.negative_slope == 0.01
+        back = crosscheck.to_torch(net)
+        assert back[1].negative_slope == 0.01
+    else:
+        with pytest.raises(ValueError, match="0.01"):
+            crosscheck.from_torch(module)

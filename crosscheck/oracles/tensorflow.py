@@ -18,6 +18,11 @@ import refnet
 
 from ..keras_bridge import tf_and_keras, to_keras
 
+try:  # Flatten, Dropout and activation layers folded onto their Dense (issue 11)
+    from ..keras_models import model_output, read_chain
+except ImportError:  # a crosscheck without keras_models: Sequentials of Dense only
+    read_chain = model_output = None
+
 NAME = "tf"
 LABEL = "TF"
 
@@ -87,10 +92,11 @@ def tf_backprop(
 
     Parameters
     ----------
-    model : keras.Sequential of Dense layers
-        Usually ``to_keras(net)``.
+    model : keras model
+        Usually ``to_keras(net)``; with ``crosscheck.keras_models``, any model it reads
+        (Flatten, Dropout and activation layers folded, ``read_chain``).
     X : array (n, n_0)
-        In the model's dtype.
+        In the model's dtype, flattened row-major if the model takes (n, 28, 28).
     Y : array
         Targets as refnet takes them.
     loss : str
@@ -109,15 +115,20 @@ def tf_backprop(
     like refnet's), ``dX`` (dL/dX, BP5) and ``y``, the targets as rows.
     """
     tf, _ = tf_and_keras()
-    dtype = model.layers[0].kernel.dtype
-    k = model.layers[-1].kernel.shape[1]
+    if read_chain is not None:  # Dense layers, activations folded, Dropout/Flatten out
+        chain = read_chain(model)
+        steps = [(step.dense, step.fn) for step in chain.steps]
+    else:
+        chain, steps = None, [(layer, layer.activation) for layer in model.layers]
+    dtype = steps[0][0].kernel.dtype
+    k = steps[-1][0].kernel.shape[1]
     loss_fn, y = _keras_loss(loss, Y, k, np.dtype(dtype).name, reduction)
     x = tf.constant(X)
     zs, acts, params = [], [], []
     with tf.GradientTape() as tape:
         tape.watch(x)
         a = x
-        for l, layer in enumerate(model.layers):
+        for l, (layer, f) in enumerate(steps):
             z = tf.matmul(a, layer.kernel)  # (n, n_l)                        FP1
             if layer.bias is not None:  # Dense(use_bias=False) has no bias
                 z = z + layer.bias
@@ -125,7 +136,7 @@ def tf_backprop(
                 mask, values = pins[l]
                 z = z + tf.stop_gradient(tf.where(mask, values - z, tf.zeros_like(z)))
             tape.watch(z)
-            a = layer.activation(z)  # (n, n_l)                            FP2
+            a = f(z)  # (n, n_l): its activation or the folded layer        FP2
             if hasattr(a, "_keras_logits"):
                 a = tf.identity(a)  # drop Keras' logits shortcut: the loss sees a
             zs.append(z)
@@ -149,7 +160,9 @@ def tf_backprop(
     return {
         "loss": float(value.numpy()),
         "output": a.numpy(),
-        "model_output": model(x).numpy(),
+        "model_output": model(x).numpy()
+        if chain is None
+        else model_output(model, X, chain),
         "z": [z.numpy() for z in zs],
         "a": [t.numpy() for t in acts],
         "y": np.eye(k)[y]
