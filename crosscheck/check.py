@@ -53,13 +53,15 @@ tests/test_crosscheck_pitfalls.py):
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 import refnet
 from refnet.validation import check_input
 
 from .keras_bridge import from_keras, tf_and_keras, to_keras
-from .report import Report
+from .report import Report, Row
 from .tolerance import C, compare_tensor, magnitudes, policy_rtol, quirk_rtol
 
 
@@ -191,7 +193,9 @@ def kink_entries(net: refnet.Network, res, tf_z: list, rtol: float) -> list:
             continue
         z_ref = np.asarray(res.z[l], np.float64)
         z_tf = np.asarray(tf_z[l], np.float64)
-        scale = np.abs(res.a[l]) @ np.abs(layer.W) + np.abs(layer.b)  # (n, n_l)
+        scale = np.abs(res.a[l]) @ np.abs(layer.W)  # (n, n_l)
+        if layer.b is not None:
+            scale += np.abs(layer.b)
         bound = rtol * (scale + scale.max(initial=0.0))
         mask = ((z_ref > 0) != (z_tf > 0)) & (np.abs(z_ref - z_tf) <= bound)
         pins.append((mask, np.asarray(res.z[l])) if mask.any() else None)
@@ -356,7 +360,11 @@ def compare(
         i = l - 1
         rows.append(row(f"delta{l}", res.delta[i], tf_res["delta"][i]))
         rows.append(row(f"dW{l}", res.dW[i], tf_res["dW"][i]))
-        rows.append(row(f"db{l}", res.db[i], tf_res["db"][i]))
+        if net.layers[i].b is not None:  # no db row for a layer without bias
+            rows.append(row(f"db{l}", res.db[i], tf_res["db"][i]))
+        elif res.db[i] is not None:  # a db for a layer that has no b is wrong
+            rows.append(Row(f"db{l}", (), math.inf, math.inf, rtol, math.nan, False,
+                            None, math.inf, "a db for a layer without bias (expected None)"))  # fmt: skip
     if dX:  # dL/dX = delta[1] @ W[1].T (BP5), magnitude as one more BP2 step
         W1 = np.abs(np.asarray(net.layers[0].W, np.float64))
         m_dX = np.sqrt(np.square(M["delta1"]) @ np.square(W1).T)

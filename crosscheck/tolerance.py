@@ -281,7 +281,8 @@ def magnitudes(layers, X, z, a, y, loss: str) -> dict[str, np.ndarray]:
     Parameters
     ----------
     layers : list of (W, b, Activation)
-        The network's weights and refnet activation entries.
+        The network's weights and refnet activation entries; b is None for a layer
+        without bias (no db entry then).
     X : array (n, n_0)
     z, a : lists of (n, n_l) arrays
         The reference (TensorFlow) pre-activations and activations, a without a[0].
@@ -296,7 +297,8 @@ def magnitudes(layers, X, z, a, y, loss: str) -> dict[str, np.ndarray]:
     acts = [np.asarray(t, f64) for t in a]
     z_mags, a_mags = [], [a_mag]
     for (W, b, act), zl, al in zip(layers, zs, acts):
-        W2, b2 = np.square(np.asarray(W, f64)), np.square(np.asarray(b, f64))
+        W2 = np.square(np.asarray(W, f64))
+        b2 = 0.0 if b is None else np.square(np.asarray(b, f64))  # no bias: no term
         z_mag = np.sqrt(np.square(a_mag) @ W2 + b2)  # (n, n_l)
         if act.elementwise:
             a_mag = np.abs(al) + np.abs(act.df(zl, al)) * z_mag
@@ -316,6 +318,7 @@ def magnitudes(layers, X, z, a, y, loss: str) -> dict[str, np.ndarray]:
         out[f"delta{l}"] = d_mag
         d2 = np.square(d_mag)
         out[f"dW{l}"] = np.sqrt(np.square(a_mags[l - 1]).T @ d2)  # (n_{l-1}, n_l)
-        out[f"db{l}"] = np.sqrt(d2.sum(axis=0))
+        if layers[l - 1][1] is not None:
+            out[f"db{l}"] = np.sqrt(d2.sum(axis=0))
         g_mag = np.sqrt(d2 @ np.square(np.asarray(W, f64)).T)  # (n, n_{l-1})
     return out
