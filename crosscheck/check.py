@@ -303,7 +303,7 @@ def compare(
         res = net.gradients(X, Y, loss_obj, l2=l2)
     else:  # (an override without the l2 argument is still checked)
         res = net.gradients(X, Y, loss_obj)
-    x = check_input(X, net.sizes[0], net.dtype)
+    x = check_input(X, net.sizes[0], net.dtype, "X", getattr(net, "input_shape", None))
     if model is None:
         model = to_keras(net, l2=l2)
     else:

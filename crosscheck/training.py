@@ -270,7 +270,7 @@ def compare_training(
     optimizer = refnet.optimizers.get(optimizer)  # a name gives Keras' defaults
     steps = check_size(steps, "steps")
     dtype = net.dtype
-    X = check_input(X, net.sizes[0], dtype)
+    X = check_input(X, net.sizes[0], dtype, "X", getattr(net, "input_shape", None))
     n = X.shape[0]
     check_rows(Y, n)
     batch = n if batch_size is None else min(check_size(batch_size, "batch_size"), n)

@@ -129,7 +129,7 @@ def gradcheck(
         max_entries = check_size(max_entries, "max_entries")
     rng = rng_from(seed)
     net64 = _float64_copy(net)
-    X = check_input(X, net64.sizes[0], np.dtype(np.float64))
+    X = check_input(X, net64.sizes[0], np.dtype(np.float64), "X", net64.input_shape)
     res = net64.gradients(X, Y, loss)
     y = loss.prepare(Y, res.a[-1])
     floor = 100 * np.finfo(np.float64).eps * max(abs(res.loss), 1.0) / step

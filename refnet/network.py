@@ -58,10 +58,11 @@ class Gradients:
     dW, db : lists of arrays
         dL/dW and dL/db per layer, the shapes and dtypes of the weights; ``db[l-1]`` is
         None for a layer without bias (``Dense(use_bias=False)``).
-    dX : (n, n_0) array
+    dX : (n, n_0) array, or X's own shape
         dL/dX = delta[1] @ W[1].T (BP5), computed when read (one more matrix product,
         which training never needs) from this pass's delta[1] and W[1]: read it before
-        an optimizer updates W[1] in place.
+        an optimizer updates W[1] in place. For a network with an ``input_shape`` given
+        X of shape (n, *input_shape), dX has that shape too (the flatten undone, FL1).
     """
 
     loss: float
@@ -71,13 +72,15 @@ class Gradients:
     dW: list[Array]
     db: list[Array | None]
     _W1: Array | None = field(default=None, repr=False)  # W[1], for dX
+    _x_shape: tuple | None = field(default=None, repr=False)  # X's shape if not 2-D
 
     @property
     def dX(self) -> Array:
         """dL/dX = delta[1] @ W[1].T, the shape of X: BP2 one step further (BP5)."""
         if self._W1 is None:
             raise AttributeError("dX: this result holds no W[1] to compute it from")
-        return self.delta[0] @ self._W1.T  # (n, n_0)
+        dX = self.delta[0] @ self._W1.T  # (n, n_0)
+        return dX if self._x_shape is None else dX.reshape(self._x_shape)  # FL1
 
     def grads(self) -> list[Array]:
         """[dW1, db1, dW2, db2, ...]: the order of ``Network.get_weights()`` (a layer
@@ -93,9 +96,15 @@ class Network:
     layers : sequence of Dense
         Consecutive layers must agree in width (layer l's n_out is layer l+1's n_in)
         and all share one dtype.
+    input_shape : tuple of int, optional
+        The shape of one example before it is flattened, e.g. (28, 28) for a first
+        layer of n_0 = 784 inputs: X may then be given as (n, 28, 28) and is flattened
+        row-major (C order), exactly as ``keras.layers.Flatten`` does (FL1); a[0] is the
+        flattened (n, n_0) X. (n, n_0) stays accepted. None (the default), or a 1-tuple,
+        takes X as (n, n_0) only.
     """
 
-    def __init__(self, layers):
+    def __init__(self, layers, input_shape=None):
         if isinstance(layers, Dense) or not isinstance(layers, Iterable):
             raise TypeError(
                 "layers: expected a sequence of refnet.Dense layers, got "
@@ -128,6 +137,7 @@ class Network:
                     f"got {nxt.dtype.name}"
                 )
         self.layers = layers
+        self.input_shape = _check_input_shape(input_shape, layers[0].n_in)
 
     @classmethod
     def build(
@@ -139,17 +149,21 @@ class Network:
         dtype="float64",
         *,
         use_bias=True,
+        input_shape=None,
     ) -> Network:
         """A network of layout ``sizes`` = [n_0, n_1, ..., n_L] (or "784-256-10").
 
         ``activations`` is one name per layer, or one name for all; the default is relu
         for hidden layers and linear for the output. One ``seed`` draws every layer's
         weights in order. ``use_bias`` is one bool for every layer or one per layer
-        (False: z = a @ W, no b, as Keras' ``Dense(use_bias=False)``).
+        (False: z = a @ W, no b, as Keras' ``Dense(use_bias=False)``). ``input_shape``
+        (e.g. (28, 28) for sizes[0] = 784): X may be given in that shape and is
+        flattened row-major, as ``keras.layers.Flatten`` (see :class:`Network`).
         """
         sizes = check_sizes(sizes)
         activations = layer_activations(sizes, activations)
         use_bias = _per_layer_bools(use_bias, len(sizes) - 1, "use_bias")
+        input_shape = _check_input_shape(input_shape, sizes[0])
         dtype = check_dtype(dtype)
         rng = rng_from(seed)
         check_memory(  # the initializer draws float64, then casts: both live at once
@@ -158,8 +172,11 @@ class Network:
             "sizes",
         )
         return cls(
-            Dense(n_in, n_out, act, init=init, seed=rng, dtype=dtype, use_bias=bias)
-            for n_in, n_out, act, bias in zip(sizes, sizes[1:], activations, use_bias)
+            (
+                Dense(n_in, n_out, act, init=init, seed=rng, dtype=dtype, use_bias=bias)
+                for n_in, n_out, act, bias in zip(sizes, sizes[1:], activations, use_bias)
+            ),
+            input_shape=input_shape,
         )
 
     # --- description ------------------------------------------------------------
@@ -188,10 +205,16 @@ class Network:
             self.activations,
             self.dtype.name,
             [layer.use_bias for layer in self.layers],
+            self.input_shape,
         )
 
     def __repr__(self) -> str:
-        return f"Network({'-'.join(map(str, self.sizes))}, {self.activations}, dtype={self.dtype.name!r})"
+        shape = "" if self.input_shape is None else f", input_shape={self.input_shape}"
+        return f"Network({'-'.join(map(str, self.sizes))}, {self.activations}, dtype={self.dtype.name!r}{shape})"
+
+    def _input(self, X, name: str = "X") -> Array:
+        """X as (n, n_0) in the net's dtype, flattened from (n, *input_shape) (FL1)."""
+        return check_input(X, self.layers[0].n_in, self.dtype, name, self.input_shape)
 
     # --- weights ----------------------------------------------------------------
 
@@ -265,7 +288,7 @@ class Network:
 
     def forward(self, X) -> Array:
         """a[L] for a batch X of shape (n, n_0) (FP1, FP2); returns (n, n_L)."""
-        a = check_input(X, self.layers[0].n_in, self.dtype)
+        a = self._input(X)
         for layer in self.layers:
             z = a @ layer.W  # (n, n_out)                  FP1
             if layer.b is not None:
@@ -303,7 +326,7 @@ class Network:
         """
         loss = losses.get(loss)
         l2 = check_l2(l2)
-        a = check_input(X, self.layers[0].n_in, self.dtype)
+        a = self._input(X)
         n = a.shape[0]
         check_rows(Y, n)
         y = loss.prepare(Y, _placeholder(n, self.sizes[-1], self.dtype))
@@ -320,6 +343,7 @@ class Network:
             res = Gradients(0.0, [None] * L, [None] * (L + 1), [None] * L,
                             [None] * L, [None] * L)  # fmt: skip
             res = self._backprop(a, y, loss, res, [None] * L, l2)
+        res._x_shape = None if a.ndim == np.ndim(X) else np.shape(X)  # dX in X's shape
         res._held = (weakref.ref(self), n, _arrays(res))  # for a later out=res
         return res
 
@@ -477,7 +501,7 @@ class Network:
         if batch_size is None:
             return self.forward(X)
         batch_size = check_size(batch_size, "batch_size")
-        X = check_input(X, self.layers[0].n_in, self.dtype)
+        X = self._input(X)
         return np.concatenate(
             [
                 self.forward(X[i : i + batch_size])
@@ -507,7 +531,7 @@ class Network:
     ):
         """X as (n, n_0) of the net's dtype and Y validated against the loss, once;
         with ``prepared`` also y = loss.prepare(Y, .), the targets the loss reads."""
-        X = check_input(X, self.layers[0].n_in, self.dtype, x_name)
+        X = self._input(X, x_name)
         check_rows(Y, X.shape[0], y_name)
         Y = np.asarray(Y)
         try:
@@ -535,6 +559,8 @@ class Network:
             "activations": np.array(self.activations, dtype=str),
             "dtype": np.array(self.dtype.name),
         }
+        if self.input_shape is not None:
+            arrays["input_shape"] = np.array(self.input_shape, dtype=np.int64)
         if not all(layer.use_bias for layer in self.layers):
             arrays["use_bias"] = np.array([layer.use_bias for layer in self.layers])
         for l, layer in enumerate(self.layers, start=1):
@@ -602,6 +628,10 @@ class Network:
         if "use_bias" in npz.keys:
             use_bias = npz.read("use_bias", shape=(n_layers,), dtypes="b", max_bytes=small)
             use_bias = [bool(u) for u in use_bias]
+        input_shape = None
+        if "input_shape" in npz.keys:
+            input_shape = npz.read("input_shape", shape=(None,), dtypes="iu", max_bytes=small)
+            input_shape = tuple(int(s) for s in input_shape)
         expected = {
             f"{p}{l}": shape
             for l, (n_in, n_out) in enumerate(zip(sizes, sizes[1:]), start=1)
@@ -632,7 +662,7 @@ class Network:
         try:
             net = cls.build(
                 sizes, [str(a) for a in names], init="zeros", dtype=dtype,
-                use_bias=use_bias,
+                use_bias=use_bias, input_shape=input_shape,
             )  # fmt: skip
         except (TypeError, ValueError) as err:
             raise npz.error(str(err)) from None
@@ -646,8 +676,9 @@ class Network:
 FORMAT_VERSION = 1  # of the .npz written by Network.save
 # Keys a version-1 file may hold beyond the header and the weights, written only when
 # they differ from the default (so a file of an ordinary net is as before):
-# use_bias (bool per layer; absent: every layer has a bias).
-_OPTIONAL_KEYS = ("use_bias",)
+# use_bias (bool per layer; absent: every layer has a bias), input_shape (ints; absent:
+# X is (n, n_0)).
+_OPTIONAL_KEYS = ("use_bias", "input_shape")
 
 
 def check_l2(l2) -> float:
@@ -660,6 +691,32 @@ def check_l2(l2) -> float:
     return l2
 
 _CLASSIFICATION = training.CLASSIFICATION
+
+
+def _check_input_shape(input_shape, n_in: int) -> tuple[int, ...] | None:
+    """input_shape as a tuple of positive ints whose product is n_in; None for None or a
+    1-tuple (n_in,), which needs no flatten."""
+    if input_shape is None:
+        return None
+    if isinstance(input_shape, (str, bytes)) or not isinstance(input_shape, Iterable):
+        raise TypeError(
+            f"input_shape: expected a tuple of ints such as (28, 28), got {input_shape!r}"
+        )
+    shape = tuple(input_shape)
+    if not shape or not all(
+        isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s > 0
+        for s in shape
+    ):
+        raise ValueError(
+            f"input_shape: expected a tuple of positive ints such as (28, 28), got {input_shape!r}"
+        )
+    shape = tuple(int(s) for s in shape)
+    if int(np.prod(shape, dtype=object)) != n_in:
+        raise ValueError(
+            f"input_shape: expected a shape of {n_in} entries (the first layer's n_in), "
+            f"got {shape} ({int(np.prod(shape, dtype=object))} entries)"
+        )
+    return None if len(shape) == 1 else shape
 
 
 def _per_layer_bools(value, n_layers: int, name: str) -> list[bool]:

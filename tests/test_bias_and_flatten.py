@@ -1,4 +1,5 @@
-"""Dense layers without bias (Keras' ``Dense(use_bias=False)``): z = a @ W, no b, no db.
+"""Dense layers without bias (Keras' ``Dense(use_bias=False)``): z = a @ W, no b, no db; and
+an input shape flattened row-major (Keras' ``Flatten``, FL1).
 
 Expected values come from finite differences (FD1), from the biased formula with b = 0
 written out by hand, and from a hand-written Adam step (OPT3); TensorFlow's side is in
@@ -188,3 +189,72 @@ def test_load_rejects_a_bias_for_a_layer_flagged_without_one(tmp_path):
         np.savez(fh, **contents)
     with pytest.raises(ValueError, match="flag.npz.*use_bias"):
         refnet.Network.load(tmp_path / "flag.npz")
+
+
+# --- input_shape: a flatten of the input (FL1) ---------------------------------------
+
+
+def test_input_shape_flattens_row_major_as_keras():
+    """(4, 7) is not square, so a column-major flatten would give other numbers."""
+    net = refnet.Network.build([28, 5, 3], seed=0, input_shape=(4, 7))
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(6, 4, 7))
+    X_flat = np.stack([[X[i, r, c] for r in range(4) for c in range(7)] for i in range(6)])
+    assert not np.allclose(X_flat, X.reshape(6, 28, order="F"))  # the test can tell
+    y = rng.integers(0, 3, size=6)
+    res = net.gradients(X, y, "softmax_cross_entropy")
+    np.testing.assert_array_equal(res.a[0], X_flat)
+    flat = refnet.Network(net.layers)  # the same layers, X given flat
+    want = flat.gradients(X_flat, y, "softmax_cross_entropy")
+    np.testing.assert_array_equal(res.a[-1], want.a[-1])
+    assert res.dX.shape == (6, 4, 7)
+    np.testing.assert_array_equal(res.dX, want.dX.reshape(6, 4, 7))
+    np.testing.assert_array_equal(net.forward(X), net.forward(X_flat))  # flat still taken
+    assert net.gradients(X_flat, y, "softmax_cross_entropy").dX.shape == (6, 28)
+    np.testing.assert_array_equal(net.predict(X, batch_size=4), net.forward(X_flat))
+    assert "flatten (Flatten)" in net.summary() and "(None, 4, 7)" in net.summary()
+    assert refnet.gradcheck(net, X, y, "softmax_cross_entropy").ok
+
+
+def test_input_shape_dX_matches_finite_differences():
+    net = refnet.Network.build([6, 4, 2], ["tanh", "linear"], seed=2, input_shape=(2, 3))
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(5, 2, 3))
+    Y = rng.normal(size=(5, 2))
+    res = net.gradients(X, Y, "mse")
+    np.testing.assert_allclose(
+        res.dX, central_difference(lambda: net.gradients(X, Y, "mse").loss, X),
+        rtol=FD_RTOL, atol=1e-10,
+    )  # fmt: skip
+
+
+def test_input_shape_validation_names_X_and_input_shape():
+    net = refnet.Network.build([28, 5, 3], seed=0, input_shape=(4, 7))
+    with pytest.raises(ValueError, match=r"X: expected shape \(n, 4, 7\) \(or \(n, 28\) "
+                       r"already flattened\), got shape \(2, 7, 4\)"):  # fmt: skip
+        net.forward(np.zeros((2, 7, 4)))
+    with pytest.raises(ValueError, match="X_val"):
+        net.fit(np.zeros((2, 4, 7)), [0, 1], "softmax_cross_entropy", "sgd",
+                validation_data=(np.zeros((2, 28, 1)), [0, 1]), progress=False)  # fmt: skip
+    with pytest.raises(ValueError, match=r"input_shape: expected a shape of 28 entries"):
+        refnet.Network.build([28, 5, 3], input_shape=(5, 5))
+    with pytest.raises(ValueError, match="input_shape: expected a tuple of positive ints"):
+        refnet.Network.build([28, 5, 3], input_shape=(4, 0, 7))
+    with pytest.raises(TypeError, match="input_shape"):
+        refnet.Network.build([28, 5, 3], input_shape="4x7")
+    assert refnet.Network.build([28, 5, 3], input_shape=(28,)).input_shape is None
+
+
+def test_input_shape_survives_save_and_load(tmp_path):
+    net = refnet.Network.build([28, 5, 3], seed=0, input_shape=(4, 7), use_bias=False)
+    net.save(tmp_path / "m.npz")
+    back = refnet.Network.load(tmp_path / "m.npz")
+    assert back.input_shape == (4, 7)
+    X = np.random.default_rng(0).normal(size=(2, 4, 7))
+    np.testing.assert_array_equal(back.forward(X), net.forward(X))
+    contents = dict(np.load(tmp_path / "m.npz", allow_pickle=False))
+    contents["input_shape"] = np.array([5, 5])
+    with open(tmp_path / "bad.npz", "wb") as fh:
+        np.savez(fh, **contents)
+    with pytest.raises(ValueError, match="bad.npz.*input_shape"):
+        refnet.Network.load(tmp_path / "bad.npz")
