@@ -101,7 +101,15 @@ def quirk_rtol(dtype, activation_names: Iterable[str]) -> tuple[float, list[str]
         return 0.0, []
     floor, notes = 0.0, []
     for name in dict.fromkeys(activation_names):  # each activation once, in order
-        if name in QUIRKS:
+        if name.startswith("leaky_relu("):  # leaky_relu(SLOPE): the same float32 slope
+            slope = float(name[len("leaky_relu(") : -1])
+            rtol = QUIRKS["leaky_relu"][0]
+            floor = max(floor, rtol)
+            notes.append(
+                f"{name}: rtol {rtol:g} because TF keeps LeakyRelu's slope as a float32 "
+                f"attribute: {slope!r} -> {float(np.float32(slope))!r} even in float64"
+            )
+        elif name in QUIRKS:
             rtol, note = QUIRKS[name]
             floor = max(floor, rtol)
             notes.append(f"{name}: rtol {rtol:g} because {note}")

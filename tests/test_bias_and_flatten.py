@@ -258,3 +258,19 @@ def test_input_shape_survives_save_and_load(tmp_path):
         np.savez(fh, **contents)
     with pytest.raises(ValueError, match="bad.npz.*input_shape"):
         refnet.Network.load(tmp_path / "bad.npz")
+
+
+def test_leaky_slope_survives_save_load_and_gradcheck(tmp_path):
+    net = refnet.Network.build([4, 6, 3], ["leaky_relu(0.3)", "linear"], seed=0)
+    net.save(tmp_path / "leaky.npz")
+    back = refnet.Network.load(tmp_path / "leaky.npz")
+    assert back.activations == ["leaky_relu(0.3)", "linear"]
+    assert back.layers[0].activation.negative_slope == 0.3
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(5, 4))
+    W1, b1, W2, b2 = net.get_weights()
+    z1 = X @ W1 + b1
+    np.testing.assert_allclose(
+        back.forward(X), np.where(z1 > 0, z1, 0.3 * z1) @ W2 + b2, rtol=EXACT_RTOL
+    )
+    assert refnet.gradcheck(back, X, rng.integers(0, 3, 5), "softmax_cross_entropy").ok
