@@ -60,7 +60,8 @@ import numpy as np
 import refnet
 from refnet.validation import check_input
 
-from .keras_bridge import from_keras, tf_and_keras, to_keras
+from .keras_bridge import tf_and_keras, to_keras
+from .keras_models import model_output, network_from_chain, read_chain
 from .report import Report, Row
 from .tolerance import C, compare_tensor, magnitudes, policy_rtol, quirk_rtol
 
@@ -110,10 +111,11 @@ def tf_backprop(
 
     Parameters
     ----------
-    model : keras.Sequential of Dense layers
-        Usually ``to_keras(net)``.
+    model : keras model
+        Usually ``to_keras(net)``; any model ``from_keras`` reads (Flatten, Dropout and
+        activation layers folded, ``keras_models.read_chain``).
     X : array (n, n_0)
-        In the model's dtype.
+        In the model's dtype, flattened row-major if the model takes (n, 28, 28).
     Y : array
         Targets as refnet takes them.
     loss : str
@@ -132,26 +134,31 @@ def tf_backprop(
     like refnet's), ``dX`` (dL/dX, BP5) and ``y``, the targets as rows.
     """
     tf, _ = tf_and_keras()
-    dtype = model.layers[0].kernel.dtype
-    k = model.layers[-1].kernel.shape[1]
+    chain = read_chain(model)  # Dense layers, activations folded, Dropout/Flatten out
+    dtype = chain.dtype
+    k = chain.steps[-1].dense.kernel.shape[1]
     loss_fn, y = _keras_loss(loss, Y, k, np.dtype(dtype).name, reduction)
-    x = tf.constant(X)
-    zs, acts, params = [], [], []
+    x = tf.constant(X)  # (n, n_0): flattened row-major if the model takes (n, 28, 28)
+    zs, acts, params, has_b = [], [], [], []
     with tf.GradientTape() as tape:
         tape.watch(x)
         a = x
-        for l, layer in enumerate(model.layers):
-            z = tf.matmul(a, layer.kernel) + layer.bias  # (n, n_l)          FP1
+        for l, step in enumerate(chain.steps):
+            layer = step.dense
+            z = tf.matmul(a, layer.kernel)  # (n, n_l)                    FP1
+            if layer.use_bias:  # + b; Dense(use_bias=False): z = a @ W
+                z = z + layer.bias
             if pins is not None and pins[l] is not None:
                 mask, values = pins[l]
                 z = z + tf.stop_gradient(tf.where(mask, values - z, tf.zeros_like(z)))
             tape.watch(z)
-            a = layer.activation(z)  # (n, n_l)                            FP2
+            a = step.fn(z)  # (n, n_l): its activation or the folded layer  FP2
             if hasattr(a, "_keras_logits"):
                 a = tf.identity(a)  # drop Keras' logits shortcut: the loss sees a
             zs.append(z)
             acts.append(a)
-            params += [layer.kernel, layer.bias]
+            params += [layer.kernel] + ([layer.bias] if layer.use_bias else [])
+            has_b.append(layer.use_bias)
         value = loss_fn(tf.constant(y), a)
         if model.losses:  # the kernel regularizers, as compiled training adds them
             value = value + tf.add_n(model.losses)
@@ -161,18 +168,22 @@ def tf_backprop(
     def arr(t, like):  # a gradient the tape left as None is a zero gradient
         return np.zeros(tuple(like.shape), np.dtype(dtype)) if t is None else t.numpy()
 
+    dW, db, it = [], [], iter(zip(grads[n_layers:-1], params))
+    for bias in has_b:
+        dW.append(arr(*next(it)))
+        db.append(arr(*next(it)) if bias else None)  # no bias: no db (None)
     return {
         "loss": float(value.numpy()),
         "output": a.numpy(),
-        "model_output": model(x).numpy(),
+        "model_output": model_output(model, X, chain),
         "z": [z.numpy() for z in zs],
         "a": [t.numpy() for t in acts],
         "y": np.eye(k)[y]
         if y.ndim == 1
         else y,  # targets as rows, one-hot for class ids
         "delta": [arr(g, z) for g, z in zip(grads[:n_layers], zs)],
-        "dW": [arr(g, p) for g, p in zip(grads[n_layers:-1:2], params[::2])],
-        "db": [arr(g, p) for g, p in zip(grads[n_layers + 1 : -1 : 2], params[1::2])],
+        "dW": dW,
+        "db": db,
         "dX": arr(grads[-1], x),
     }
 
@@ -222,24 +233,33 @@ def _kink_notes(net: refnet.Network, pins: list, tf_z: list, res) -> list[str]:
     return notes
 
 
-def _check_model(net: refnet.Network, model) -> None:
-    """The Keras model must be Dense layers with net's dtype, layout and exact weights."""
-    from_keras(model)  # TypeError/ValueError for anything but a Sequential of Dense
-    dtypes = {np.dtype(layer.kernel.dtype) for layer in model.layers}
-    dtype = next(iter(dtypes - {net.dtype}), net.dtype)
-    if dtype != net.dtype:
+def _check_model(net: refnet.Network, model):
+    """The Keras model must compute net's function: net's dtype, layout, activations,
+    biases and exactly net's weights (read through from_keras, NaN-safe). Returns the
+    model's Chain (its input shape, for model(X))."""
+    chain = read_chain(model)  # TypeError/ValueError naming what refnet cannot represent
+    theirs = network_from_chain(chain)
+    if theirs.dtype != net.dtype:
         raise TypeError(
-            f"model: expected dtype {net.dtype.name} like net (a {dtype.name} Dense layer "
-            f"silently casts {net.dtype.name} input to {dtype.name}), got {dtype.name}"
+            f"model: expected dtype {net.dtype.name} like net (a {theirs.dtype.name} layer "
+            f"silently casts {net.dtype.name} input to {theirs.dtype.name}), got "
+            f"{theirs.dtype.name}"
         )
-    weights = model.get_weights()
-    ours = net.get_weights()
-    if len(weights) != len(ours) or any(
-        w.shape != o.shape or not np.array_equal(w, o) for w, o in zip(weights, ours)
+    same = (
+        theirs.sizes == net.sizes
+        and theirs.activations == net.activations
+        and [la.use_bias for la in theirs.layers] == [la.b is not None for la in net.layers]
+    )
+    weights, ours = theirs.get_weights(), net.get_weights()
+    if not same or len(weights) != len(ours) or any(
+        w.shape != o.shape or not np.array_equal(w, o, equal_nan=True)
+        for w, o in zip(weights, ours)
     ):
         raise ValueError(
-            "model: expected exactly net's weights (use crosscheck.to_keras(net))"
+            f"model: expected exactly net's layers and weights ({net!r}), got {theirs!r} "
+            "or other weights (use crosscheck.to_keras(net) or crosscheck.from_keras(model))"
         )
+    return chain
 
 
 def compare(
@@ -266,9 +286,13 @@ def compare(
     loss : str or refnet Loss
         A name from ``refnet.losses.names()``, or ``refnet.losses.get(name,
         reduction="sum")`` (Keras' "sum", LS5).
-    model : keras.Sequential, optional
-        The Keras model to compare against; by default ``to_keras(net, l2=l2)``. It must
-        have net's dtype and exactly net's weights.
+    model : keras model, optional
+        A user's Keras model that must compute net's function: ``from_keras(model)``
+        must give net's layers and exactly net's weights (NaN-safe), else ValueError.
+        TensorFlow's side is always built from net (``to_keras(net, l2=l2)``); the
+        model's own ``model(X, training=False)`` (X in its input shape) is the row
+        ``model(X)`` against that side's output, so the report proves the user's model
+        is the same function. Dropout layers are the identity there (a note says so).
     c : float
         The tolerance policy's safety factor C.
     l2 : float
@@ -304,10 +328,10 @@ def compare(
     else:  # (an override without the l2 argument is still checked)
         res = net.gradients(X, Y, loss_obj)
     x = check_input(X, net.sizes[0], net.dtype, "X", getattr(net, "input_shape", None))
-    if model is None:
-        model = to_keras(net, l2=l2)
-    else:
-        _check_model(net, model)
+    user_model = model
+    if user_model is not None:  # it must hold net's exact function, checked first
+        user_chain = _check_model(net, user_model)
+    model = to_keras(net, l2=l2)  # the oracle is built from net
     tf_res = tf_backprop(model, x, Y, loss_name, reduction)
 
     L = len(net.layers)
@@ -332,6 +356,9 @@ def compare(
         ]
         tf_res = tf_backprop(model, x, Y, loss_name, reduction, pins)
     notes = notes + _kink_notes(net, pins, tf_z, res)
+    if user_model is not None:  # the user's own model(X), in its input shape, inference
+        tf_res["model_output"] = model_output(user_model, x, user_chain)
+        notes += [n for n in user_chain.notes if "Dropout" in n]
     layers = [(layer.W, layer.b, layer.activation) for layer in net.layers]
     M = magnitudes(layers, x, tf_res["z"], tf_res["a"], tf_res["y"], loss_name)
     if reduction == "sum":  # every quantity of the backward pass is n times larger
