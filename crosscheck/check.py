@@ -395,7 +395,9 @@ def compare(
     if dX:  # dL/dX = delta[1] @ W[1].T (BP5), magnitude as one more BP2 step
         W1 = np.abs(np.asarray(net.layers[0].W, np.float64))
         m_dX = np.sqrt(np.square(M["delta1"]) @ np.square(W1).T)
-        rows.append(compare_tensor("dX", res.dX, tf_res["dX"], rtol, note, m_dX))
+        got_dX = np.asarray(res.dX)  # (n, *input_shape) for a net with one: flatten
+        got_dX = got_dX.reshape(got_dX.shape[0], -1) if got_dX.ndim > 2 else got_dX
+        rows.append(compare_tensor("dX", got_dX, tf_res["dX"], rtol, note, m_dX))
     sizes = "-".join(map(str, net.sizes))
     extras = (", reduction=sum" if reduction == "sum" else "") + (
         f", l2={l2:g}" if l2 else ""

@@ -150,6 +150,7 @@ def _keras_jobs(args) -> list:
         load_keras_file,
         network_from_chain,
         read_chain,
+        saved_loss,
     )
 
     model = load_keras_file(args.keras, "--keras")
@@ -163,7 +164,7 @@ def _keras_jobs(args) -> list:
         loss, source = args.loss, "given by --loss"
     else:
         try:
-            compiled = compiled_loss(model)
+            compiled = compiled_loss(saved_loss(args.keras, "--keras"))
         except ValueError as err:
             raise ValueError(
                 f"--keras: {args.keras}: {err}; give --loss to choose one of {LOSSES}"

@@ -25,9 +25,7 @@ and a Dense acting on the last axis of a multi-axis input (no Flatten before it)
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
-import warnings
 import zipfile
 from dataclasses import dataclass, field
 
@@ -339,8 +337,12 @@ class CompiledLoss:
     source: str  # what the model was compiled with, for the report
 
 
-def compiled_loss(model) -> CompiledLoss | None:
-    """The refnet loss of the loss ``model`` was compiled with; None if not compiled.
+def compiled_loss(loss) -> CompiledLoss | None:
+    """The refnet loss for a compiled Keras loss; None for None (not compiled).
+
+    ``loss`` is what ``model.compile(loss=...)`` took: a model (its ``.loss`` is read), a
+    name, a ``keras.losses.Loss`` object, a loss function, or the loss's saved config
+    (a dict, as ``.keras``/``.h5`` files store it; :func:`saved_loss`).
 
     categorical_crossentropy -> one-hot rows, sparse_categorical_crossentropy -> int
     class ids; from_logits=True -> softmax_cross_entropy (softmax fused, on the output
@@ -348,24 +350,32 @@ def compiled_loss(model) -> CompiledLoss | None:
     mse / mean_squared_error -> mse; binary_crossentropy with from_logits=True ->
     binary_cross_entropy. Anything else is a ValueError that says so.
     """
-    loss = getattr(model, "loss", None)
+    _, keras = tf_and_keras()
+    if isinstance(loss, keras.Model):
+        loss = getattr(loss, "loss", None)
     if loss is None:
         return None
-    _, keras = tf_and_keras()
-    if isinstance(loss, (list, tuple, dict)):
+    if isinstance(loss, (list, tuple)) or (isinstance(loss, dict) and "class_name" not in loss):
         raise ValueError(f"compiled loss {loss!r}: one loss per output is not supported")
     config = {}
     if isinstance(loss, str):
         key, shown = loss, repr(loss)
+    elif isinstance(loss, dict):  # a saved config: {"class_name": ..., "config": ...}
+        key = loss.get("class_name")
+        config = loss.get("config")
+        if key == "function" or isinstance(config, str):  # a saved loss function
+            key, config = config, {}
+        config = config if isinstance(config, dict) else {}
+        shown = _shown(key, config)
     elif isinstance(loss, keras.losses.Loss):
         key = type(loss).__name__
         config = loss.get_config()
         if key not in _FAMILIES and callable(getattr(loss, "fn", None)):
             key = getattr(loss.fn, "__name__", key)  # a LossFunctionWrapper
-        shown = f"{type(loss).__name__}({', '.join(f'{k}={v!r}' for k, v in config.items() if k in ('from_logits', 'reduction', 'label_smoothing'))})"
+        shown = _shown(key, config)
     elif callable(loss):
         key = getattr(loss, "__name__", repr(loss))
-        shown = key
+        shown = repr(key)  # a loss function
     else:
         key = shown = repr(loss)
     family = _FAMILIES.get(key)
@@ -379,6 +389,10 @@ def compiled_loss(model) -> CompiledLoss | None:
     if config.get("label_smoothing", 0):
         raise ValueError(
             f"compiled loss {shown}: label_smoothing is not represented by refnet's loss"
+        )
+    if config.get("ignore_class") is not None:
+        raise ValueError(
+            f"compiled loss {shown}: ignore_class is not represented by refnet's loss"
         )
     reduction = config.get("reduction", "sum_over_batch_size")
     if reduction not in (None, "sum_over_batch_size", "auto"):
@@ -400,6 +414,16 @@ def compiled_loss(model) -> CompiledLoss | None:
     return CompiledLoss(name, "ids" if family == "sparse" else "rows", shown)
 
 
+def _shown(key, config: dict) -> str:
+    args = ", ".join(
+        f"{k}={v!r}"
+        for k, v in config.items()
+        if k in ("from_logits", "reduction", "label_smoothing", "ignore_class")
+        and v is not None
+    )
+    return f"{key}({args})"
+
+
 # ---------------------------------------------------------------------------------
 # The file
 # ---------------------------------------------------------------------------------
@@ -407,9 +431,11 @@ def compiled_loss(model) -> CompiledLoss | None:
 
 def load_keras_file(path: str, name: str = "path"):
     """The model saved at ``path`` (``.keras`` zip or legacy ``.h5``), loaded with
-    ``safe_mode=True`` passed explicitly (no Lambda or arbitrary code is deserialized,
-    whatever ``keras.config.enable_unsafe_deserialization`` said) and ``compile=True``,
-    so its compiled loss can be read (falling back to compile=False if compiling fails).
+    ``safe_mode=True`` passed explicitly and inside Keras' own safe-mode scope (no Lambda
+    or arbitrary code is deserialized, even after an in-process
+    ``keras.config.enable_unsafe_deserialization()``, which Keras 3.15 lets override the
+    argument for ``.keras`` files) and ``compile=False`` (the compiled loss is read from
+    the file by :func:`saved_loss`; nothing is rebuilt).
 
     A missing file, a file that is not a zip (``.keras``) or HDF5 (``.h5``) archive, or
     one Keras cannot read is a ValueError naming the file."""
@@ -436,12 +462,7 @@ def load_keras_file(path: str, name: str = "path"):
         )
     _, keras = tf_and_keras()
     try:
-        try:
-            with _quiet_compile():
-                return keras.saving.load_model(path, compile=True, safe_mode=True)
-        except (ValueError, TypeError, KeyError, AttributeError) as err:
-            if "deserializ" in str(err) or "safe_mode" in str(err):
-                raise
+        with _safe_mode():
             return keras.saving.load_model(path, compile=False, safe_mode=True)
     except (OSError, KeyError, AttributeError, zipfile.BadZipFile, EOFError) as err:
         raise ValueError(
@@ -451,16 +472,51 @@ def load_keras_file(path: str, name: str = "path"):
         raise ValueError(f"{name}: {path!r}: Keras could not load it: {err}") from None
 
 
+MAX_CONFIG_BYTES = 64 << 20  # a model's config.json / training_config is a few KB
+
+
+def saved_loss(path: str, name: str = "path"):
+    """The loss a saved model was compiled with, as stored (a name or a config dict), or
+    None: ``compile_config["loss"]`` of a ``.keras`` file's config.json, or the
+    ``training_config`` attribute of a ``.h5`` file. Read from the file, so nothing is
+    compiled (no optimizer is rebuilt) and no code runs; ValueError naming the file."""
+    import json
+
+    path = os.fsdecode(os.fspath(path))
+    try:
+        if path.lower().endswith(".keras"):
+            with zipfile.ZipFile(path) as archive:
+                info = archive.getinfo("config.json")
+                if info.file_size > MAX_CONFIG_BYTES:
+                    raise ValueError(f"config.json of {info.file_size} bytes")
+                config = json.loads(archive.read(info))
+            compile_config = config.get("compile_config") or {}
+        else:
+            import h5py
+
+            with h5py.File(path, "r") as fh:
+                raw = fh.attrs.get("training_config")
+            if raw is None:
+                return None
+            raw = raw.decode() if isinstance(raw, bytes) else str(raw)
+            if len(raw) > MAX_CONFIG_BYTES:
+                raise ValueError(f"training_config of {len(raw)} bytes")
+            compile_config = json.loads(raw)
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile, EOFError) as err:
+        raise ValueError(
+            f"{name}: {path!r}: cannot read the compiled loss ({type(err).__name__}: {err})"
+        ) from None
+    return compile_config.get("loss") if isinstance(compile_config, dict) else None
+
+
 @contextlib.contextmanager
-def _quiet_compile():
-    """Drop the two notices compile=True loading gives about the training state
-    (optimizer variables skipped, metrics not built yet): crosscheck reads the loss only."""
-    logger = logging.getLogger("absl")
-    level = logger.level
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
-        logger.setLevel(logging.ERROR)
-        try:
-            yield
-        finally:
-            logger.setLevel(level)
+def _safe_mode():
+    """Keras' global safe-mode flag held at True while loading (restored afterwards):
+    ``load_model(safe_mode=True)`` alone yields to a global False for .keras files."""
+    try:
+        from keras.src.saving.serialization_lib import SafeModeScope
+    except ImportError:  # pragma: no cover - another Keras layout: the argument only
+        yield
+        return
+    with SafeModeScope(True):
+        yield
