@@ -305,7 +305,8 @@ def compare_training(
             else:
                 y = refnet.losses.get(loss_name).prepare(yb, res.a[-1])
                 with tf.GradientTape() as tape:
-                    out = model(tf.constant(xb), training=True)
+                    xin = xb.reshape((xb.shape[0], *model.inputs[0].shape[1:]))  # FL1
+                    out = model(tf.constant(xin), training=True)
                     value = k_loss(tf.constant(y), out)
                 grads = tape.gradient(value, model.trainable_variables)
             k_opt.apply_gradients(zip(grads, model.trainable_variables))

@@ -195,7 +195,8 @@ def test_load_rejects_a_bias_for_a_layer_flagged_without_one(tmp_path):
 
 
 def test_input_shape_flattens_row_major_as_keras():
-    """(4, 7) is not square, so a column-major flatten would give other numbers."""
+    """FL1: a[0][i, 7 r + c] = X[i, r, c]. (4, 7) is not square, so a column-major
+    flatten would give other numbers."""
     net = refnet.Network.build([28, 5, 3], seed=0, input_shape=(4, 7))
     rng = np.random.default_rng(0)
     X = rng.normal(size=(6, 4, 7))

@@ -454,3 +454,15 @@ def test_read_chain_notes_dropout_and_folding():
     assert chain.input_shape == (28, 28)
     assert [s.activation for s in chain.steps] == ["relu", "softmax"]
     assert any("Dropout(rate=0.2) is the identity at inference" in n for n in chain.notes)
+
+
+def test_training_rows_of_a_net_with_input_shape_and_no_bias():
+    """compare_training's tape side feeds Keras the model's own input shape."""
+    net = refnet.Network.build([6, 5, 3], ["tanh", "linear"], seed=0, input_shape=(2, 3),
+                               use_bias=[False, True])  # fmt: skip
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(8, 2, 3)), rng.integers(0, 3, size=8)
+    rep = crosscheck.compare_training(net, X, y, "softmax_cross_entropy",
+                                      refnet.optimizers.Adam(0.01), steps=3,
+                                      gradients="both")  # fmt: skip
+    assert rep.ok, str(rep)
