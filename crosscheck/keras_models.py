@@ -270,7 +270,7 @@ def _activation_layer(keras, i: int, layer) -> tuple[str, object]:
         return refnet.activations.leaky_relu_name(float(layer.negative_slope)), layer
     if cls is keras.layers.Softmax:
         axis = layer.axis
-        if axis not in (-1, [-1], (-1,)):
+        if axis not in (-1, 1, [-1], (-1,), [1], (1,)):  # a Dense's output is (n, k)
             raise _unsupported(i, layer, f"with axis={axis} (refnet's softmax is on the last axis)")
         return "softmax", layer
     raise _unsupported(i, layer)
@@ -469,7 +469,11 @@ def load_keras_file(path: str, name: str = "path"):
             f"{name}: {path!r} is not a readable Keras file ({type(err).__name__}: {err})"
         ) from None
     except (ValueError, TypeError) as err:
-        raise ValueError(f"{name}: {path!r}: Keras could not load it: {err}") from None
+        if "safe_mode" in str(err):  # a Lambda or other code: refused, never run
+            raise ValueError(f"{name}: {path!r}: refused by Keras' safe mode: {err}") from None
+        raise ValueError(
+            f"{name}: {path!r} is not a readable Keras file ({type(err).__name__}: {err})"
+        ) from None
 
 
 MAX_CONFIG_BYTES = 64 << 20  # a model's config.json / training_config is a few KB

@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import warnings
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -308,6 +309,8 @@ REFUSED = {
                        r"model\.layers\[1\] \(ReLU '\w+'\) with max_value=6.0"),
     "ReLU threshold": (lambda: _seq(L.Dense(4), L.ReLU(threshold=0.5), L.Dense(2)),
                        r"model\.layers\[1\] \(ReLU '\w+'\) with .*threshold=0.5"),
+    "ReLU negative_slope": (lambda: _seq(L.Dense(4), L.ReLU(negative_slope=0.1), L.Dense(2)),
+                            r"model\.layers\[1\] \(ReLU '\w+'\) with .*negative_slope=0.1"),
     "Softmax axis": (lambda: _seq(L.Dense(4), L.Reshape((2, 2)), L.Softmax(axis=1), shape=(6,)),
                      r"model\.layers\[1\] \(Reshape '\w+'\) is not supported"),
     "Softmax axis 1": (lambda: _seq(L.Dense(4), L.Softmax(axis=0)),
@@ -416,7 +419,14 @@ def test_truncated_and_non_zip_files_name_the_file(tmp_path, capsys):
     junk_h5.write_bytes(b"not hdf5 at all")
     cut_h5 = tmp_path / "cut.h5"
     cut_h5.write_bytes(good_h5.read_bytes()[:3000])
-    for path in (cut, junk, junk_h5, cut_h5):
+    no_config = tmp_path / "no_config.keras"
+    with zipfile.ZipFile(no_config, "w") as archive:
+        archive.writestr("hello.txt", "hi")
+    bad_json = tmp_path / "bad_json.keras"
+    with zipfile.ZipFile(bad_json, "w") as archive:
+        archive.writestr("config.json", "{not json")
+        archive.writestr("metadata.json", "{}")
+    for path in (cut, junk, junk_h5, cut_h5, no_config, bad_json):
         assert cli.main(["--keras", str(path)]) == 2
         err = capsys.readouterr().err
         assert f"--keras: {str(path)!r}" in err and "not a readable Keras file" in err, err
@@ -446,7 +456,12 @@ def test_safe_mode_holds_even_after_enable_unsafe_deserialization(suffix, tmp_pa
     finally:
         global_state.set_global_attribute("safe_mode_saving", saved)
     err = capsys.readouterr().err
-    assert f"lambda{suffix}" in err and "Lambda" in err, err
+    assert f"lambda{suffix}" in err and "Lambda" in err and "safe mode" in err, err
+
+
+def test_softmax_on_axis_1_of_a_dense_output_is_the_last_axis():
+    model = _seq(L.Dense(4), L.Softmax(axis=1))
+    assert crosscheck.from_keras(model).activations == ["softmax"]
 
 
 def test_read_chain_notes_dropout_and_folding():
