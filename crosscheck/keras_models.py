@@ -171,7 +171,7 @@ def read_chain(model) -> Chain:
         if cls is keras.layers.Flatten:
             if chain.steps:
                 raise _unsupported(i, layer, "after a Dense layer")
-            if not flat and layer.data_format == "channels_first" and len(shape) > 2:
+            if not flat and layer.data_format == "channels_first":  # moves axis 1 last
                 raise _unsupported(i, layer, "with data_format='channels_first'")
             flat = True
             continue
@@ -199,7 +199,8 @@ def read_chain(model) -> Chain:
         )
     if not chain.steps:
         raise ValueError(f"model: expected at least one Dense layer, got none; crosscheck reads {SUPPORTED}")
-    dense_dtype = dtypes[[type(la) for _, la, _ in dtypes].index(keras.layers.Dense)][2]
+    first = chain.steps[0]
+    dense_dtype = _float_dtype(first.index, first.dense)
     for i, layer, dt in dtypes:
         if dt != dense_dtype:
             raise TypeError(

@@ -125,7 +125,6 @@ class Dense:
     ):
         if not isinstance(use_bias, (bool, np.bool_)):
             raise TypeError(f"use_bias: expected True or False, got {use_bias!r}")
-        self.use_bias = bool(use_bias)
         self.n_in = check_size(n_in, "n_in")
         self.n_out = check_size(n_out, "n_out")
         self.activation = activations.get(activation)
@@ -140,11 +139,16 @@ class Dense:
             dtype
         )  # (n_in, n_out)
         # (n_out,), or None for a layer without bias
-        self.b = np.zeros(self.n_out, dtype=dtype) if self.use_bias else None
+        self.b = np.zeros(self.n_out, dtype=dtype) if use_bias else None
 
     @property
     def dtype(self) -> np.dtype:
         return self.W.dtype
+
+    @property
+    def use_bias(self) -> bool:
+        """False for a layer without bias (b is None): z = a @ W."""
+        return self.b is not None
 
     def count_params(self) -> int:
         """n_in * n_out weights + n_out biases (PC1; no biases without use_bias)."""

@@ -323,6 +323,9 @@ REFUSED = {
     "3-D input without Flatten": (lambda: _seq(L.Dense(3), shape=(2, 4)),
                                   r"model\.layers\[0\] \(Dense '\w+'\): acts on the last axis "
                                   r"of the 2-axis input \(None, 2, 4\).*Flatten"),
+    "Flatten channels_first": (lambda: _seq(L.Flatten(data_format="channels_first"), L.Dense(2),
+                                            shape=(3, 4)),
+                               r"model\.layers\[0\] \(Flatten '\w+'\) with data_format='channels_first'"),
     "float16": (lambda: _seq(L.Dense(3, dtype="float16")),
                 r"model\.layers\[0\] \(Dense '\w+'\): expected dtype float32 or float64, "
                 r"got dtype policy 'float16'"),
