@@ -1,7 +1,9 @@
 """crosscheck: build the identical network in TensorFlow/Keras and compare quantity by quantity.
 
 Modules: ``check`` (compare, assert_match: refnet's backprop against tf.GradientTape),
-``keras_bridge`` (to_keras, from_keras), ``tolerance`` (TOL1 and the TF quirks),
+``keras_bridge`` (to_keras, from_keras), ``keras_models`` (reading a user's Keras
+model as refnet layers), ``keras_files`` (a saved .keras/.h5 file and its compiled
+loss), ``tolerance`` (TOL1 and the TF quirks),
 ``report`` (Report, Row), ``matrix`` (the built-in cases), ``bugs`` (the seeded-bug
 catalog), ``training`` (compare_training), ``cli`` (``python -m crosscheck``), and for
 checking *your own* backprop: ``mine`` (check_backprop), ``conventions`` (keras,

@@ -137,7 +137,7 @@ def _matrix_cases(args) -> list[Case]:
 def _keras_jobs(args) -> list:
     """One job: the saved model against the refnet network with its weights.
 
-    The file is loaded with safe_mode=True (crosscheck/keras_models.py); the loss is
+    The file is loaded with safe_mode=True (crosscheck/keras_files.py); the loss is
     --loss, else the one the model was compiled with, else the one its output layer
     suggests; the report's notes say which and where it came from. X is drawn in the
     model's own input shape ((n, 28, 28) behind a Flatten) and flattened as the model
@@ -145,13 +145,8 @@ def _keras_jobs(args) -> list:
     import numpy as np
 
     from .check import compare
-    from .keras_models import (
-        compiled_loss,
-        load_keras_file,
-        network_from_chain,
-        read_chain,
-        saved_loss,
-    )
+    from .keras_files import compiled_loss, load_keras_file, saved_loss
+    from .keras_models import network_from_chain, read_chain
 
     model = load_keras_file(args.keras, "--keras")
     try:
