@@ -3,9 +3,12 @@ quantity by quantity.
 
 Modules: ``check`` (compare, assert_match: refnet's backprop against every oracle),
 ``oracles`` (one module per framework behind one protocol: ``tensorflow``, ``pytorch``),
-``keras_bridge`` (to_keras, from_keras), ``torch_bridge`` (to_torch, from_torch),
-``tolerance`` (TOL1 and the frameworks' quirks), ``report`` (Report, Row), ``matrix`` (the built-in cases), ``bugs`` (the seeded-bug
-catalog), ``training`` (compare_training), ``cli`` (``python -m crosscheck``), and for
+``keras_bridge`` (to_keras, from_keras), ``keras_models`` (reading a user's Keras
+model as refnet layers), ``keras_files`` (a saved .keras/.h5 file and its compiled
+loss), ``torch_bridge`` (to_torch, from_torch), ``tolerance`` (TOL1 and the
+frameworks' quirks), ``report`` (Report, Row), ``matrix`` (the built-in cases), ``bugs``
+(the seeded-bug catalog), ``training`` (compare_training against Keras) and
+``training_torch`` (against torch.optim), ``cli`` (``python -m crosscheck``), and for
 checking *your own* backprop: ``mine`` (check_backprop), ``conventions`` (keras,
 nielsen, cs231n), ``returned`` (reading what your function returns), ``diagnose``
 (what is wrong, in words), ``mine_cli`` (``crosscheck mine``).

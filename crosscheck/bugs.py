@@ -60,7 +60,9 @@ class BackpropCopy(refnet.Network):
         check_rows(Y, a.shape[0])
         zs, acts = [], [a]
         for layer in self.layers:
-            z = a @ layer.W.astype(a.dtype) + layer.b.astype(a.dtype)  # (n, n_l)  FP1
+            z = a @ layer.W.astype(a.dtype)  # (n, n_l)                          FP1
+            if layer.b is not None:  # a layer without bias: z = a @ W
+                z = z + layer.b.astype(a.dtype)
             a = layer.activation.f(z)  # FP2
             zs.append(z)
             acts.append(a)
@@ -71,7 +73,7 @@ class BackpropCopy(refnet.Network):
         for l in reversed(range(L)):
             delta = self.vjp(l, g, zs[l], acts[l + 1])
             deltas[l] = delta
-            db[l] = self.bias_grad(delta)
+            db[l] = None if self.layers[l].b is None else self.bias_grad(delta)
             dW[l] = self.weight_grad(l, acts[l], delta)
             if l > 0:
                 g = self.backward_g(l, delta)

@@ -28,9 +28,7 @@ it. Set TF_ENABLE_ONEDNN_OPTS=0 to compare against TensorFlow's plain Eigen kern
 from __future__ import annotations
 
 import argparse
-import inspect
 import math
-import os
 import sys
 import time
 
@@ -70,7 +68,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--keras",
         metavar="PATH",
-        help="crosscheck a saved .keras model of Dense layers",
+        help="crosscheck a saved .keras or .h5 model: a Sequential or single-chain "
+        "Functional model of Input, Flatten, Dense (with or without bias), Activation, "
+        "ReLU, LeakyReLU, Softmax and Dropout layers; the loss is --loss, else the one "
+        "it was compiled with",
     )
     p.add_argument(
         "--oracle",
@@ -147,22 +148,45 @@ def _matrix_cases(args) -> list[Case]:
 
 
 def _keras_jobs(args) -> list:
-    """One job: the saved model against the refnet network with its weights."""
-    from .check import compare
-    from .keras_bridge import from_keras, tf_and_keras
+    """One job: the saved model against the refnet network with its weights.
 
-    if not os.path.isfile(args.keras):
-        raise ValueError(
-            f"--keras: expected a saved .keras file, got {args.keras!r}: no such file"
-        )
-    _, keras = tf_and_keras()
-    model = keras.saving.load_model(args.keras, compile=False)
-    net = from_keras(model)
-    loss = args.loss or (
-        "categorical_cross_entropy"
-        if net.activations[-1] == "softmax"
-        else "softmax_cross_entropy"
-    )
+    The file is loaded with safe_mode=True (crosscheck/keras_files.py); the loss is
+    --loss, else the one the model was compiled with, else the one its output layer
+    suggests; the report's notes say which and where it came from. X is drawn in the
+    model's own input shape ((n, 28, 28) behind a Flatten) and flattened as the model
+    flattens it."""
+    import numpy as np
+
+    from .check import compare
+    from .keras_files import compiled_loss, load_keras_file, saved_loss
+    from .keras_models import network_from_chain, read_chain
+
+    model = load_keras_file(args.keras, "--keras")
+    try:
+        chain = read_chain(model)
+        net = network_from_chain(chain)
+    except (TypeError, ValueError) as err:
+        raise type(err)(f"--keras: {args.keras}: {err}") from None
+    labels = None
+    if args.loss:
+        loss, source = args.loss, "given by --loss"
+    else:
+        try:
+            compiled = compiled_loss(saved_loss(args.keras, "--keras"))
+        except ValueError as err:
+            raise ValueError(
+                f"--keras: {args.keras}: {err}; give --loss to choose one of {LOSSES}"
+            ) from None
+        if compiled is not None:
+            loss, labels = compiled.name, compiled.labels
+            source = f"from the model's compiled loss {compiled.source}"
+        else:
+            loss = (
+                "categorical_cross_entropy"
+                if net.activations[-1] == "softmax"
+                else "softmax_cross_entropy"
+            )
+            source = "the model was not compiled: chosen from its output layer (--loss to choose)"
     case = Case(
         tuple(net.sizes),
         tuple(net.activations),
@@ -172,9 +196,22 @@ def _keras_jobs(args) -> list:
         args.seed,
     )
     X, Y = make_data(case)
-    return [
-        (f"{args.keras}: {case.label}", lambda: compare(net, X, Y, loss, model=model))
-    ]
+    X = X.reshape((X.shape[0], *chain.input_shape))  # as the model takes it; compare
+    k = net.sizes[-1]  # flattens it row-major, as the model's Flatten does (FL1)
+    if labels == "ids" and Y.ndim == 2:
+        Y = Y.argmax(axis=1)
+    elif labels == "rows":
+        Y = np.eye(k)[Y if Y.ndim == 1 else Y.argmax(axis=1)]
+    form = "int class ids" if Y.ndim == 1 and loss != "mse" else f"shape {Y.shape}"
+    note = f"loss: {loss}, {source}; Y: {form}; X: shape {X.shape}"
+
+    def job():
+        rep = compare(net, X, Y, loss, model=model, oracle=args.oracles)
+        rep.notes.insert(0, note)
+        rep.notes += [n for n in chain.notes if "folded" in n]
+        return rep
+
+    return [(f"{args.keras}: {case.label}", job)]
 
 
 def _oracles(spec: str | None) -> tuple[list[str], list[str]]:
@@ -199,9 +236,7 @@ def _training_jobs(names: list[str]) -> list:
     """The training rows: optimizer steps in refnet and the oracles, weights compared."""
     from .training import training_matrix
 
-    if "oracles" in inspect.signature(training_matrix).parameters:
-        return training_matrix(oracles=tuple(names))
-    return training_matrix()
+    return training_matrix(oracles=tuple(names))
 
 
 def _worst_scaled(rows) -> float:

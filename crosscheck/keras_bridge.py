@@ -118,7 +118,7 @@ def keras_activation(name: str):
     return keras.activations.get(name)
 
 
-def _refnet_name(activation) -> str | None:
+def refnet_activation_name(activation) -> str | None:
     """The refnet name of a Keras activation function, or None when refnet lacks it."""
     for name in ACTIVATIONS:
         if name != "swish" and activation is keras_activation(
@@ -134,9 +134,14 @@ def to_keras(net: refnet.Network, l2: float = 0.0):
     ``l2 > 0`` gives every Dense layer ``kernel_regularizer=keras.regularizers.L2(l2)``:
     Keras then adds l2 * sum(W^2) per layer to the loss it trains on (LS6).
 
-    Every Dense layer is built with ``dtype=net.dtype`` behind an explicit
+    Every layer is built with ``dtype=net.dtype`` behind an explicit
     ``keras.Input(dtype=net.dtype)``: a layer built as float32 would silently downcast
-    float64 input. The kernels' dtype and values are asserted after the transfer.
+    float64 input. The kernels' dtype and values are asserted after the transfer. A layer
+    without bias becomes ``Dense(use_bias=False)``; a net with an ``input_shape`` starts
+    with ``keras.Input(input_shape)`` and ``Flatten()`` (row-major, FL1); a
+    ``leaky_relu(SLOPE)`` layer becomes a linear Dense followed by
+    ``keras.layers.LeakyReLU(negative_slope=SLOPE)`` (Keras has no activation function of
+    another slope), which ``from_keras`` folds back.
 
     Raises
     ------
@@ -149,91 +154,76 @@ def to_keras(net: refnet.Network, l2: float = 0.0):
         raise TypeError(f"net: expected refnet.Network, got {type(net).__name__}")
     _, keras = tf_and_keras()
     dtype = net.dtype.name
-    layers = [keras.Input(shape=(net.sizes[0],), dtype=dtype)]
+    input_shape = getattr(net, "input_shape", None)
+    layers = [keras.Input(shape=input_shape or (net.sizes[0],), dtype=dtype)]
+    if input_shape is not None:
+        layers.append(keras.layers.Flatten(dtype=dtype, name="flatten"))
     for l, layer in enumerate(net.layers, start=1):
         name = layer.activation.name
-        try:
-            act = keras_activation(name)
-        except ValueError:
-            raise ValueError(
-                f"net.layers[{l - 1}]: activation {name!r} has no Keras counterpart; "
-                f"expected one of {list(ACTIVATIONS)}"
-            ) from None
+        slope = layer.activation.negative_slope
+        folded = None
+        if slope is not None and name != "leaky_relu":  # leaky_relu(SLOPE)
+            act = keras_activation("linear")
+            folded = keras.layers.LeakyReLU(
+                negative_slope=slope, dtype=dtype, name=f"leaky_relu{l}"
+            )
+        else:
+            try:
+                act = keras_activation(name)
+            except ValueError:
+                raise ValueError(
+                    f"net.layers[{l - 1}]: activation {name!r} has no Keras counterpart; "
+                    f"expected one of {list(ACTIVATIONS)} or leaky_relu(SLOPE)"
+                ) from None
         reg = keras.regularizers.L2(l2) if l2 else None
         layers.append(
             keras.layers.Dense(
                 layer.n_out,
                 activation=act,
+                use_bias=layer.b is not None,
                 dtype=dtype,
                 name=f"dense{l}",
                 kernel_regularizer=reg,
             )
         )
+        if folded is not None:
+            layers.append(folded)
     model = keras.Sequential(layers)
     model.set_weights(net.get_weights())
-    for l, (layer, klayer) in enumerate(zip(net.layers, model.layers), start=1):
-        kernel, bias = klayer.kernel.numpy(), klayer.bias.numpy()
-        assert kernel.dtype == net.dtype and bias.dtype == net.dtype, (
+    dense = [k for k in model.layers if isinstance(k, keras.layers.Dense)]
+    for l, (layer, klayer) in enumerate(zip(net.layers, dense), start=1):
+        kernel = klayer.kernel.numpy()
+        assert kernel.dtype == net.dtype, (
             f"layer {l}: Keras kernel dtype {kernel.dtype}, expected {net.dtype}"
         )
-        assert np.array_equal(kernel, layer.W) and np.array_equal(bias, layer.b), (
-            f"layer {l}: weights changed in transfer"
-        )
+        assert np.array_equal(kernel, layer.W), f"layer {l}: weights changed in transfer"
+        if layer.b is not None:
+            bias = klayer.bias.numpy()
+            assert bias.dtype == net.dtype and np.array_equal(bias, layer.b), (
+                f"layer {l}: bias changed in transfer"
+            )
     return model
 
 
 def from_keras(model) -> refnet.Network:
-    """A refnet.Network with model's layout, activations, weights and dtype.
+    """A refnet.Network with model's layout, activations, weights, dtype and input shape.
 
-    ``model`` must be a keras.Sequential of Dense layers with a bias, 2-D kernels, one
-    float dtype (float32 or float64) and activations refnet knows (see the table above).
+    ``model`` is a keras.Sequential or a single-chain Functional model of InputLayer,
+    Flatten, Dense (with or without bias), Activation, ReLU, LeakyReLU, Softmax and
+    Dropout layers: activation layers are folded onto the linear Dense before them,
+    Dropout is the identity (inference), a Flatten of an input of shape (28, 28) becomes
+    the net's ``input_shape`` (crosscheck/keras_models.py has the details).
 
     Raises
     ------
     TypeError
-        Not a Sequential, a layer that is not Dense, or a non-float dtype.
+        Not such a model, an unsupported layer (named by index, class and name), or a
+        dtype other than float32/float64 (float16, bfloat16, mixed precision).
     ValueError
-        An unbuilt model, a Dense layer without bias, or an unknown activation.
+        An unbuilt model, a branch, an activation refnet lacks, an activation layer that
+        cannot be folded, NaN/inf weights, or a Dense on a multi-axis input without
+        Flatten.
     """
-    _, keras = tf_and_keras()
-    if not isinstance(model, keras.Sequential):
-        raise TypeError(
-            f"model: expected a keras.Sequential, got {type(model).__name__}"
-        )
-    if not model.layers:
-        raise ValueError("model: expected at least one Dense layer, got none")
-    if not model.built:
-        raise ValueError(
-            "model: expected a built model (give it a keras.Input), got an unbuilt one"
-        )
-    layers = []
-    for i, klayer in enumerate(model.layers):
-        if type(klayer) is not keras.layers.Dense:
-            raise TypeError(
-                f"model.layers[{i}]: expected keras.layers.Dense, got {type(klayer).__name__}"
-            )
-        if not klayer.use_bias:
-            raise ValueError(
-                f"model.layers[{i}]: expected a Dense layer with a bias, got use_bias=False"
-            )
-        kernel, bias = klayer.kernel.numpy(), klayer.bias.numpy()
-        if kernel.ndim != 2:
-            raise ValueError(
-                f"model.layers[{i}]: expected a 2-D kernel, got shape {kernel.shape}"
-            )
-        if kernel.dtype not in (np.float32, np.float64):
-            raise TypeError(
-                f"model.layers[{i}]: expected dtype float32 or float64, got {kernel.dtype}"
-            )
-        name = _refnet_name(klayer.activation)
-        if name is None:
-            raise ValueError(
-                f"model.layers[{i}]: activation {klayer.activation!r} is not one refnet knows; "
-                f"expected one of {list(ACTIVATIONS)} (Keras' default arguments)"
-            )
-        dense = refnet.Dense(
-            kernel.shape[0], kernel.shape[1], name, init="zeros", dtype=kernel.dtype
-        )
-        dense.W, dense.b = kernel.copy(), bias.copy()
-        layers.append(dense)
-    return refnet.Network(layers)  # raises on mismatched widths or mixed dtypes
+    from .keras_models import network_from_chain, read_chain
+
+    return network_from_chain(read_chain(model))

@@ -359,7 +359,7 @@ def _reference(net, conv, X, Y, loss: str, prob) -> Reference:
     ref = Reference(
         loss_name=loss, loss=res.loss * c, z=res.z, a=a,
         delta=[d * t for d in res.delta], dW=[d * t for d in res.dW],
-        db=[d * t for d in res.db], W=[la.W for la in net.layers],
+        db=[None if d is None else d * t for d in res.db], W=[la.W for la in net.layers],
         acts=[la.activation for la in net.layers], y=y,
         g_out=_dL_da(loss_obj, res.a[-1], y, n, conv) * t,
         g_keras=loss_obj.grad(res.a[-1], y) * t, c=c, l2_eff=conv.l2_eff, conv=conv,

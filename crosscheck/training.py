@@ -290,7 +290,7 @@ def compare_training(
     optimizer = refnet.optimizers.get(optimizer)  # a name gives Keras' defaults
     steps = check_size(steps, "steps")
     dtype = net.dtype
-    X = check_input(X, net.sizes[0], dtype)
+    X = check_input(X, net.sizes[0], dtype, "X", getattr(net, "input_shape", None))
     n = X.shape[0]
     check_rows(Y, n)
     batch = n if batch_size is None else min(check_size(batch_size, "batch_size"), n)
@@ -334,7 +334,8 @@ def compare_training(
             else:
                 y = refnet.losses.get(loss_name).prepare(yb, res.a[-1])
                 with tf.GradientTape() as tape:
-                    out = model(tf.constant(xb), training=True)
+                    xin = xb.reshape((xb.shape[0], *model.inputs[0].shape[1:]))  # FL1
+                    out = model(tf.constant(xin), training=True)
                     value = k_loss(tf.constant(y), out)
                 grads = tape.gradient(value, model.trainable_variables)
             k_opt.apply_gradients(zip(grads, model.trainable_variables))

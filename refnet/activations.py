@@ -22,8 +22,10 @@ the one floating-point event, as in TensorFlow.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -40,6 +42,8 @@ class Activation:
     ``smooth`` is False for functions with a kink (relu, leaky_relu): finite
     differences across the kink are meaningless and ``gradcheck`` skips them.
     ``elementwise`` is False only for softmax, whose backward pass is ``jvp``.
+    ``negative_slope`` is the slope for z <= 0 of the leaky ReLUs (``leaky_relu``: 0.2;
+    ``leaky_relu(0.3)``: 0.3), None for every other entry.
     """
 
     name: str
@@ -47,6 +51,7 @@ class Activation:
     df: Callable[[Array, Array], Array] | None
     smooth: bool = True
     jvp: Callable[[Array, Array], Array] | None = None
+    negative_slope: float | None = None
     # Whether f and df accept ``out=`` (an array of z's shape and dtype to write into):
     # the training path then reuses its buffers instead of allocating (docs/09-speed.md).
     f_takes_out: bool = field(init=False, repr=False, compare=False)
@@ -165,15 +170,23 @@ def relu_prime(z: Array, a: Array | None = None, out: Array | None = None) -> Ar
 LEAKY_RELU_SLOPE = 0.2  # keras.activations.leaky_relu's default negative_slope
 
 
-def leaky_relu(z: Array) -> Array:
-    """f(z) = z if z > 0 else 0.2 z (slope 0.2, the Keras 3 default) (AF5)."""
-    # slope < 1, so 0.2 z > z exactly when z < 0
-    return np.maximum(z, z * _const(z, LEAKY_RELU_SLOPE))
+def leaky_relu(z: Array, slope: float = LEAKY_RELU_SLOPE) -> Array:
+    """f(z) = z if z > 0 else slope z (slope 0.2, the Keras 3 default) (AF5).
+
+    ``activations.get("leaky_relu(0.3)")`` is this f with slope 0.3 (the default of the
+    layer ``keras.layers.LeakyReLU``)."""
+    # slope <= 1: slope z > z exactly when z < 0 (max); slope > 1: the other way (min)
+    s = _const(z, slope)
+    return np.maximum(z, z * s) if slope <= 1 else np.minimum(z, z * s)
 
 
-def leaky_relu_prime(z: Array, a: Array | None = None) -> Array:
-    """f'(z) = 1 if z > 0 else 0.2. At the kink f'(0) = 0.2, as TensorFlow (AF5)."""
-    return np.maximum(z > 0, _const(z, LEAKY_RELU_SLOPE))  # max(1, 0.2) or max(0, 0.2)
+def leaky_relu_prime(
+    z: Array, a: Array | None = None, slope: float = LEAKY_RELU_SLOPE
+) -> Array:
+    """f'(z) = 1 if z > 0 else slope. At the kink f'(0) = slope, as TensorFlow (AF5)."""
+    if slope <= 1:
+        return np.maximum(z > 0, _const(z, slope))  # max(1, slope) or max(0, slope)
+    return np.where(z > 0, _const(z, 1), _const(z, slope))
 
 
 def elu(z: Array) -> Array:
@@ -359,7 +372,6 @@ for _name, _f, _df, _smooth in [
     ("sigmoid", sigmoid, sigmoid_prime, True),
     ("tanh", tanh, tanh_prime, True),
     ("relu", relu, relu_prime, False),
-    ("leaky_relu", leaky_relu, leaky_relu_prime, False),
     ("elu", elu, elu_prime, True),
     ("softplus", softplus, softplus_prime, True),
     ("softsign", softsign, softsign_prime, True),
@@ -370,7 +382,46 @@ for _name, _f, _df, _smooth in [
     register(_name, _f, _df, smooth=_smooth)
 _REGISTRY["swish"] = Activation("swish", silu, silu_prime)  # Keras' alias of silu
 _REGISTRY["softmax"] = Activation("softmax", softmax, None, jvp=softmax_jvp)
+_REGISTRY["leaky_relu"] = Activation(
+    "leaky_relu", leaky_relu, leaky_relu_prime, smooth=False,
+    negative_slope=LEAKY_RELU_SLOPE,
+)  # fmt: skip
 _BUILTIN = frozenset(_REGISTRY)
+
+# leaky_relu(SLOPE): the leaky ReLU with its own slope, made on first use by get().
+_LEAKY_NAME = re.compile(r"leaky_relu\((.*)\)")
+_LEAKY: dict[float, Activation] = {}
+
+
+def leaky_relu_name(slope: float) -> str:
+    """The activation name of the leaky ReLU with this slope: ``leaky_relu`` for 0.2,
+    else ``leaky_relu(SLOPE)`` with the float's shortest repr (0.3 -> "leaky_relu(0.3)")."""
+    slope = float(slope)
+    return "leaky_relu" if slope == LEAKY_RELU_SLOPE else f"leaky_relu({slope!r})"
+
+
+def _leaky(name: str, text: str) -> Activation:
+    """The entry for ``leaky_relu(SLOPE)``: f and f' of AF5 with that slope."""
+    try:
+        slope = float(text)
+    except ValueError:
+        slope = math.nan
+    if not (math.isfinite(slope) and slope >= 0):
+        raise ValueError(
+            f"activation: {name!r} needs a finite slope >= 0 in the parentheses, e.g. "
+            "'leaky_relu(0.3)'"
+        )
+    if slope == LEAKY_RELU_SLOPE:
+        return _REGISTRY["leaky_relu"]
+    if slope not in _LEAKY:
+        _LEAKY[slope] = Activation(
+            leaky_relu_name(slope),
+            functools.partial(leaky_relu, slope=slope),
+            functools.partial(leaky_relu_prime, slope=slope),
+            smooth=False,
+            negative_slope=slope,
+        )
+    return _LEAKY[slope]
 
 
 def names() -> list[str]:
@@ -381,15 +432,21 @@ def names() -> list[str]:
 def get(name: str | Activation) -> Activation:
     """Look up an activation by name; an :class:`Activation` passes through.
 
+    ``leaky_relu(SLOPE)`` (e.g. ``"leaky_relu(0.3)"``, any finite slope >= 0) is the leaky
+    ReLU of AF5 with that slope; its entry's name is :func:`leaky_relu_name` of it, so it
+    survives ``Network.save``/``load`` and crosscheck's ``to_keras``/``from_keras``.
     Raises ValueError naming the valid choices for an unknown name.
     """
     if isinstance(name, Activation):
         return name
     if not isinstance(name, str):
         raise TypeError(f"activation: expected a name (str), got {type(name).__name__}")
-    try:
+    if name in _REGISTRY:
         return _REGISTRY[name]
-    except KeyError:
-        raise ValueError(
-            f"activation: unknown name {name!r}; expected one of {names()}"
-        ) from None
+    match = _LEAKY_NAME.fullmatch(name.strip())
+    if match:
+        return _leaky(name, match.group(1))
+    raise ValueError(
+        f"activation: unknown name {name!r}; expected one of {names()}, or "
+        "'leaky_relu(SLOPE)' for a leaky ReLU of another slope"
+    )

@@ -67,7 +67,9 @@ def _float64_copy(net: Network) -> Network:
         net
     )  # keeps the class, so a subclass's gradients() is checked
     for layer in clone.layers:
-        layer.W, layer.b = layer.W.astype(np.float64), layer.b.astype(np.float64)
+        layer.W = layer.W.astype(np.float64)
+        if layer.b is not None:
+            layer.b = layer.b.astype(np.float64)
     return clone
 
 
@@ -80,7 +82,9 @@ def _loss_from(net: Network, start: int, a, z, y, loss) -> tuple[float, list]:
     for l in range(start, len(net.layers)):
         layer = net.layers[l]
         if l > start or z is None:
-            z = a @ layer.W + layer.b  # (n, n_l)    FP1
+            z = a @ layer.W  # (n, n_l)    FP1
+            if layer.b is not None:
+                z = z + layer.b
         if not layer.activation.smooth:
             masks.append(z > 0)
         a = layer.activation.f(z)  # FP2
@@ -125,7 +129,7 @@ def gradcheck(
         max_entries = check_size(max_entries, "max_entries")
     rng = rng_from(seed)
     net64 = _float64_copy(net)
-    X = check_input(X, net64.sizes[0], np.dtype(np.float64))
+    X = check_input(X, net64.sizes[0], np.dtype(np.float64), "X", net64.input_shape)
     res = net64.gradients(X, Y, loss)
     y = loss.prepare(Y, res.a[-1])
     floor = 100 * np.finfo(np.float64).eps * max(abs(res.loss), 1.0) / step
@@ -161,6 +165,10 @@ def gradcheck(
             (f"db{l + 1}", layer.b, res.db[l], lambda: None),
             (f"delta{l + 1}", z_l, res.delta[l], lambda z=z_l: z),
         ]
+        if layer.b is None:  # no bias: db must be None (not zeros); no row to check
+            checks.pop(1)
+            if res.db[l] is not None:
+                rows.append(CheckRow(f"db{l + 1}", (), 0, 0, np.inf, np.inf, None, False))
         for name, target, analytic, z_of in checks:
             if np.shape(analytic) != target.shape:  # e.g. db as (1, n): a failure too
                 rows.append(

@@ -107,6 +107,9 @@ class Dense:
         Randomness for the initializer.
     dtype : str or numpy dtype
         ``float32`` or ``float64``; W, b and everything computed from them keep it.
+    use_bias : bool
+        False gives a layer without bias, z = a @ W, as Keras' ``Dense(use_bias=False)``:
+        ``b`` is None, and so is this layer's ``db`` in ``Network.gradients``'s result.
     """
 
     def __init__(
@@ -118,7 +121,10 @@ class Dense:
         init="glorot_uniform",
         seed=None,
         dtype="float64",
+        use_bias: bool = True,
     ):
+        if not isinstance(use_bias, (bool, np.bool_)):
+            raise TypeError(f"use_bias: expected True or False, got {use_bias!r}")
         self.n_in = check_size(n_in, "n_in")
         self.n_out = check_size(n_out, "n_out")
         self.activation = activations.get(activation)
@@ -132,15 +138,25 @@ class Dense:
         self.W = get_initializer(init)(rng, self.n_in, self.n_out).astype(
             dtype
         )  # (n_in, n_out)
-        self.b = np.zeros(self.n_out, dtype=dtype)  # (n_out,)
+        # (n_out,), or None for a layer without bias
+        self.b = np.zeros(self.n_out, dtype=dtype) if use_bias else None
 
     @property
     def dtype(self) -> np.dtype:
         return self.W.dtype
 
+    @property
+    def use_bias(self) -> bool:
+        """False for a layer without bias (b is None): z = a @ W."""
+        return self.b is not None
+
     def count_params(self) -> int:
-        """n_in * n_out weights + n_out biases (PC1)."""
-        return self.W.size + self.b.size
+        """n_in * n_out weights + n_out biases (PC1; no biases without use_bias)."""
+        return self.W.size + (self.b.size if self.b is not None else 0)
 
     def __repr__(self) -> str:
-        return f"Dense({self.n_in}, {self.n_out}, {self.activation.name!r}, dtype={self.dtype.name!r})"
+        bias = "" if self.use_bias else ", use_bias=False"
+        return (
+            f"Dense({self.n_in}, {self.n_out}, {self.activation.name!r}, "
+            f"dtype={self.dtype.name!r}{bias})"
+        )

@@ -60,11 +60,13 @@ class Gradients:
     delta : list of (n, n_l) arrays
         dL/dz per layer; ``delta[l-1]`` is delta[l].
     dW, db : lists of arrays
-        dL/dW and dL/db per layer, the shapes and dtypes of the weights.
-    dX : (n, n_0) array
+        dL/dW and dL/db per layer, the shapes and dtypes of the weights; ``db[l-1]`` is
+        None for a layer without bias (``Dense(use_bias=False)``).
+    dX : (n, n_0) array, or X's own shape
         dL/dX = delta[1] @ W[1].T (BP5), computed when read (one more matrix product,
         which training never needs) from this pass's delta[1] and W[1]: read it before
-        an optimizer updates W[1] in place.
+        an optimizer updates W[1] in place. For a network with an ``input_shape`` given
+        X of shape (n, *input_shape), dX has that shape too (the flatten undone, FL1).
     """
 
     loss: float
@@ -72,19 +74,22 @@ class Gradients:
     a: list[Array]
     delta: list[Array]
     dW: list[Array]
-    db: list[Array]
+    db: list[Array | None]
     _W1: Array | None = field(default=None, repr=False)  # W[1], for dX
+    _x_shape: tuple | None = field(default=None, repr=False)  # X's shape if not 2-D
 
     @property
     def dX(self) -> Array:
         """dL/dX = delta[1] @ W[1].T, the shape of X: BP2 one step further (BP5)."""
         if self._W1 is None:
             raise AttributeError("dX: this result holds no W[1] to compute it from")
-        return self.delta[0] @ self._W1.T  # (n, n_0)
+        dX = self.delta[0] @ self._W1.T  # (n, n_0)
+        return dX if self._x_shape is None else dX.reshape(self._x_shape)  # FL1
 
     def grads(self) -> list[Array]:
-        """[dW1, db1, dW2, db2, ...]: the order of ``Network.get_weights()``."""
-        return [g for pair in zip(self.dW, self.db) for g in pair]
+        """[dW1, db1, dW2, db2, ...]: the order of ``Network.get_weights()`` (a layer
+        without bias has no db entry, as it has no b)."""
+        return [g for pair in zip(self.dW, self.db) for g in pair if g is not None]
 
 
 class Network:
@@ -95,9 +100,15 @@ class Network:
     layers : sequence of Dense
         Consecutive layers must agree in width (layer l's n_out is layer l+1's n_in)
         and all share one dtype.
+    input_shape : tuple of int, optional
+        The shape of one example before it is flattened, e.g. (28, 28) for a first
+        layer of n_0 = 784 inputs: X may then be given as (n, 28, 28) and is flattened
+        row-major (C order), exactly as ``keras.layers.Flatten`` does (FL1); a[0] is the
+        flattened (n, n_0) X. (n, n_0) stays accepted. None (the default), or a 1-tuple,
+        takes X as (n, n_0) only.
     """
 
-    def __init__(self, layers):
+    def __init__(self, layers, input_shape=None):
         if isinstance(layers, Dense) or not isinstance(layers, Iterable):
             raise TypeError(
                 "layers: expected a sequence of refnet.Dense layers, got "
@@ -130,19 +141,33 @@ class Network:
                     f"got {nxt.dtype.name}"
                 )
         self.layers = layers
+        self.input_shape = _check_input_shape(input_shape, layers[0].n_in)
 
     @classmethod
     def build(
-        cls, sizes, activations=None, init="glorot_uniform", seed=None, dtype="float64"
+        cls,
+        sizes,
+        activations=None,
+        init="glorot_uniform",
+        seed=None,
+        dtype="float64",
+        *,
+        use_bias=True,
+        input_shape=None,
     ) -> Network:
         """A network of layout ``sizes`` = [n_0, n_1, ..., n_L] (or "784-256-10").
 
         ``activations`` is one name per layer, or one name for all; the default is relu
         for hidden layers and linear for the output. One ``seed`` draws every layer's
-        weights in order.
+        weights in order. ``use_bias`` is one bool for every layer or one per layer
+        (False: z = a @ W, no b, as Keras' ``Dense(use_bias=False)``). ``input_shape``
+        (e.g. (28, 28) for sizes[0] = 784): X may be given in that shape and is
+        flattened row-major, as ``keras.layers.Flatten`` (see :class:`Network`).
         """
         sizes = check_sizes(sizes)
         activations = layer_activations(sizes, activations)
+        use_bias = _per_layer_bools(use_bias, len(sizes) - 1, "use_bias")
+        input_shape = _check_input_shape(input_shape, sizes[0])
         dtype = check_dtype(dtype)
         rng = rng_from(seed)
         check_memory(  # the initializer draws float64, then casts: both live at once
@@ -151,8 +176,11 @@ class Network:
             "sizes",
         )
         return cls(
-            Dense(n_in, n_out, act, init=init, seed=rng, dtype=dtype)
-            for n_in, n_out, act in zip(sizes, sizes[1:], activations)
+            (
+                Dense(n_in, n_out, act, init=init, seed=rng, dtype=dtype, use_bias=bias)
+                for n_in, n_out, act, bias in zip(sizes, sizes[1:], activations, use_bias)
+            ),
+            input_shape=input_shape,
         )
 
     # --- description ------------------------------------------------------------
@@ -176,32 +204,58 @@ class Network:
 
     def summary(self) -> str:
         """A Keras-like table: layer, output shape, activation, parameters, and the total."""
-        return format_summary(self.sizes, self.activations, self.dtype.name)
+        return format_summary(
+            self.sizes,
+            self.activations,
+            self.dtype.name,
+            [layer.use_bias for layer in self.layers],
+            self.input_shape,
+        )
 
     def __repr__(self) -> str:
-        return f"Network({'-'.join(map(str, self.sizes))}, {self.activations}, dtype={self.dtype.name!r})"
+        shape = "" if self.input_shape is None else f", input_shape={self.input_shape}"
+        return f"Network({'-'.join(map(str, self.sizes))}, {self.activations}, dtype={self.dtype.name!r}{shape})"
+
+    def _input(self, X, name: str = "X") -> Array:
+        """X as (n, n_0) in the net's dtype, flattened from (n, *input_shape) (FL1)."""
+        return check_input(X, self.layers[0].n_in, self.dtype, name, self.input_shape)
 
     # --- weights ----------------------------------------------------------------
 
     def _weights(self) -> list[Array]:
-        """[W1, b1, W2, b2, ...] themselves (not copies): what an optimizer updates."""
-        return [p for layer in self.layers for p in (layer.W, layer.b)]
+        """[W1, b1, W2, b2, ...] themselves (not copies): what an optimizer updates.
+
+        A layer without bias contributes W alone, as in Keras' ``model.get_weights()``."""
+        return [p for layer in self.layers for p in (layer.W, layer.b) if p is not None]
 
     def get_weights(self) -> list[Array]:
-        """[W1, b1, W2, b2, ...] as copies, in the order of Keras' ``model.get_weights()``."""
-        return [p.copy() for layer in self.layers for p in (layer.W, layer.b)]
+        """[W1, b1, W2, b2, ...] as copies, in the order of Keras' ``model.get_weights()``
+        (kernel, then bias only for a layer that has one)."""
+        return [p.copy() for p in self._weights()]
+
+    def _weight_names(self) -> list[str]:
+        """["W1", "b1", "W2", ...]: the names of ``get_weights()``'s entries."""
+        return [
+            f"{p}{l}"
+            for l, layer in enumerate(self.layers, start=1)
+            for p in ("W", "b")
+            if p == "W" or layer.b is not None
+        ]
 
     def set_weights(self, weights) -> None:
-        """Set [W1, b1, W2, b2, ...]; shapes must match exactly; values are copied and cast."""
+        """Set [W1, b1, W2, b2, ...] (no b for a layer without bias); shapes must match
+        exactly; values are copied and cast."""
         if isinstance(weights, np.ndarray) or not isinstance(weights, Iterable):
             raise TypeError(
                 "weights: expected a list of arrays [W1, b1, W2, b2, ...], got "
                 f"{type(weights).__name__}"
             )
         weights = list(weights)
-        if len(weights) != 2 * len(self.layers):
+        names = self._weight_names()
+        if len(weights) != len(names):
+            shown = ", ".join(names) if len(names) <= 6 else f"{names[0]}, ..., {names[-1]}"
             raise ValueError(
-                f"weights: expected {2 * len(self.layers)} arrays [W1, b1, ...], got {len(weights)}"
+                f"weights: expected {len(names)} arrays [{shown}], got {len(weights)}"
             )
         checked = []
         for i, (w, ref) in enumerate(zip(weights, self.get_weights())):
@@ -228,17 +282,21 @@ class Network:
                     f"beyond {self.dtype.name}'s range"
                 )
             checked.append(w)
-        for layer, W, b in zip(self.layers, checked[::2], checked[1::2]):
-            layer.W, layer.b = W, b
+        it = iter(checked)
+        for layer in self.layers:
+            layer.W = next(it)
+            if layer.b is not None:
+                layer.b = next(it)
 
     # --- forward and backward ---------------------------------------------------
 
     def forward(self, X) -> Array:
         """a[L] for a batch X of shape (n, n_0) (FP1, FP2); returns (n, n_L)."""
-        a = check_input(X, self.layers[0].n_in, self.dtype)
+        a = self._input(X)
         for layer in self.layers:
             z = a @ layer.W  # (n, n_out)                  FP1
-            z += layer.b
+            if layer.b is not None:
+                z += layer.b
             a = layer.activation.f(z)  # (n, n_out)        FP2
         return a
 
@@ -272,7 +330,7 @@ class Network:
         """
         loss = losses.get(loss)
         l2 = check_l2(l2)
-        a = check_input(X, self.layers[0].n_in, self.dtype)
+        a = self._input(X)
         n = a.shape[0]
         check_rows(Y, n)
         y = loss.prepare(Y, _placeholder(n, self.sizes[-1], self.dtype))
@@ -289,6 +347,7 @@ class Network:
             res = Gradients(0.0, [None] * L, [None] * (L + 1), [None] * L,
                             [None] * L, [None] * L)  # fmt: skip
             res = self._backprop(a, y, loss, res, [None] * L, l2)
+        res._x_shape = None if a.ndim == np.ndim(X) else np.shape(X)  # dX in X's shape
         res._held = (weakref.ref(self), n, _arrays(res))  # for a later out=res
         return res
 
@@ -305,7 +364,8 @@ class Network:
         a = activations[0] = X
         for l, layer in enumerate(self.layers):  # list index l is layer l+1 in the docs
             z = zs[l] = np.matmul(a, layer.W, out=zs[l])  # z = a @ W, (n, n_out) FP1
-            z += layer.b  # + b
+            if layer.b is not None:
+                z += layer.b  # + b
             a = activations[l + 1] = layer.activation.forward(z, activations[l + 1])  # FP2
 
         res.loss, g = loss.value_and_grad(a, y)  # L and dL/da[L], (n, n_L)
@@ -318,7 +378,8 @@ class Network:
                 np.copyto(deltas[l], delta)
                 delta = deltas[l]
             deltas[l] = delta  # (n, n_l)                                BP1, BP2
-            db[l] = np.add.reduce(delta, axis=0, out=db[l])  # sum of rows    BP3
+            if layer.b is not None:  # sum of rows                          BP3
+                db[l] = np.add.reduce(delta, axis=0, out=db[l])
             dW[l] = np.matmul(activations[l].T, delta, out=dW[l])  # a.T @ delta BP4
             if l > 0:  # dL/da[l] = delta[l+1] @ W[l+1].T, (n, n_l) in docs numbering BP2
                 g = np.matmul(delta, layer.W.T, out=deltas[l - 1])
@@ -343,7 +404,7 @@ class Network:
         ]
         delta = [np.empty_like(zl) for zl in z[:-1]] + [None]
         dW = [np.empty_like(layer.W) for layer in self.layers]
-        db = [np.empty_like(layer.b) for layer in self.layers]
+        db = [None if layer.b is None else np.empty_like(layer.b) for layer in self.layers]
         return Gradients(0.0, z, a, delta, dW, db)
 
     def _new_work(self, n: int) -> list:
@@ -366,7 +427,8 @@ class Network:
         held = getattr(res, "_held", None)
         if held is None or held[0]() is not self or held[1] != n:
             return False
-        if not all(map(operator.is_, _arrays(res), held[2])):
+        arrays = _arrays(res)
+        if len(arrays) != len(held[2]) or not all(map(operator.is_, arrays, held[2])):
             return False
         ids = {id(x) for x in held[2]}
         return _root(X) not in ids and _root(Y) not in ids
@@ -444,7 +506,7 @@ class Network:
         if batch_size is None:
             return self.forward(X)
         batch_size = check_size(batch_size, "batch_size")
-        X = check_input(X, self.layers[0].n_in, self.dtype)
+        X = self._input(X)
         return np.concatenate(
             [
                 self.forward(X[i : i + batch_size])
@@ -474,7 +536,7 @@ class Network:
     ):
         """X as (n, n_0) of the net's dtype and Y validated against the loss, once;
         with ``prepared`` also y = loss.prepare(Y, .), the targets the loss reads."""
-        X = check_input(X, self.layers[0].n_in, self.dtype, x_name)
+        X = self._input(X, x_name)
         check_rows(Y, X.shape[0], y_name)
         Y = as_array(Y, y_name)
         try:
@@ -502,14 +564,19 @@ class Network:
             "activations": np.array(self.activations, dtype=str),
             "dtype": np.array(self.dtype.name),
         }
+        if self.input_shape is not None:
+            arrays["input_shape"] = np.array(self.input_shape, dtype=np.int64)
+        if not all(layer.use_bias for layer in self.layers):
+            arrays["use_bias"] = np.array([layer.use_bias for layer in self.layers])
         for l, layer in enumerate(self.layers, start=1):
-            if not (np.isfinite(layer.W).all() and np.isfinite(layer.b).all()):
+            params = [("W", layer.W)] + ([("b", layer.b)] if layer.b is not None else [])
+            if not all(np.isfinite(p).all() for _, p in params):
                 raise ValueError(
                     f"self: layer {l}'s weights hold NaN or inf; refusing to save a "
                     "model that Network.load would reject"
                 )
-            arrays[f"W{l}"] = layer.W
-            arrays[f"b{l}"] = layer.b
+            for p, value in params:
+                arrays[f"{p}{l}"] = value
         atomic_write(path, lambda fh: np.savez(fh, **arrays))
 
     @classmethod
@@ -561,12 +628,22 @@ class Network:
         if str(dtype_name) not in ("float32", "float64"):
             raise npz.error(f"expected dtype 'float32' or 'float64', got {dtype_name!r}")
         dtype = np.dtype(str(dtype_name))
+        optional = [k for k in _OPTIONAL_KEYS if k in npz.keys]
+        use_bias = [True] * n_layers  # files without the key: every layer has a bias
+        if "use_bias" in npz.keys:
+            use_bias = npz.read("use_bias", shape=(n_layers,), dtypes="b", max_bytes=small)
+            use_bias = [bool(u) for u in use_bias]
+        input_shape = None
+        if "input_shape" in npz.keys:
+            input_shape = npz.read("input_shape", shape=(None,), dtypes="iu", max_bytes=small)
+            input_shape = tuple(int(s) for s in input_shape)
         expected = {
             f"{p}{l}": shape
             for l, (n_in, n_out) in enumerate(zip(sizes, sizes[1:]), start=1)
             for p, shape in (("W", (n_in, n_out)), ("b", (n_out,)))
+            if p == "W" or use_bias[l - 1]
         }
-        unexpected = npz.keys - set(header) - set(expected)
+        unexpected = npz.keys - set(header) - set(optional) - set(expected)
         if unexpected:
             raise npz.error(
                 f"unexpected keys {sorted(unexpected)[:10]} for layout {sizes}"
@@ -588,7 +665,10 @@ class Network:
                 )
             weights.append(npz.read(key, shape=shape, dtypes=[dtype.name]))
         try:
-            net = cls.build(sizes, [str(a) for a in names], init="zeros", dtype=dtype)
+            net = cls.build(
+                sizes, [str(a) for a in names], init="zeros", dtype=dtype,
+                use_bias=use_bias, input_shape=input_shape,
+            )  # fmt: skip
         except (TypeError, ValueError) as err:
             raise npz.error(str(err)) from None
         try:
@@ -599,6 +679,11 @@ class Network:
 
 
 FORMAT_VERSION = 1  # of the .npz written by Network.save
+# Keys a version-1 file may hold beyond the header and the weights, written only when
+# they differ from the default (so a file of an ordinary net is as before):
+# use_bias (bool per layer; absent: every layer has a bias), input_shape (ints; absent:
+# X is (n, n_0)).
+_OPTIONAL_KEYS = ("use_bias", "input_shape")
 
 
 def check_l2(l2) -> float:
@@ -613,9 +698,52 @@ def check_l2(l2) -> float:
 _CLASSIFICATION = training.CLASSIFICATION
 
 
+def _check_input_shape(input_shape, n_in: int) -> tuple[int, ...] | None:
+    """input_shape as a tuple of positive ints whose product is n_in; None for None or a
+    1-tuple (n_in,), which needs no flatten."""
+    if input_shape is None:
+        return None
+    if isinstance(input_shape, (str, bytes)) or not isinstance(input_shape, Iterable):
+        raise TypeError(
+            f"input_shape: expected a tuple of ints such as (28, 28), got {input_shape!r}"
+        )
+    shape = tuple(input_shape)
+    if not shape or not all(
+        isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s > 0
+        for s in shape
+    ):
+        raise ValueError(
+            f"input_shape: expected a tuple of positive ints such as (28, 28), got {input_shape!r}"
+        )
+    shape = tuple(int(s) for s in shape)
+    if int(np.prod(shape, dtype=object)) != n_in:
+        raise ValueError(
+            f"input_shape: expected a shape of {n_in} entries (the first layer's n_in), "
+            f"got {shape} ({int(np.prod(shape, dtype=object))} entries)"
+        )
+    return None if len(shape) == 1 else shape
+
+
+def _per_layer_bools(value, n_layers: int, name: str) -> list[bool]:
+    """One bool for every layer, or a sequence of one bool per layer, as a list."""
+    if isinstance(value, (bool, np.bool_)):
+        return [bool(value)] * n_layers
+    try:
+        values = list(value)
+    except TypeError:
+        raise TypeError(
+            f"{name}: expected True/False or one bool per layer, got {value!r}"
+        ) from None
+    if len(values) != n_layers or not all(isinstance(v, (bool, np.bool_)) for v in values):
+        raise ValueError(
+            f"{name}: expected True/False or {n_layers} bools (one per layer), got {value!r}"
+        )
+    return [bool(v) for v in values]
+
+
 def _arrays(res: Gradients) -> tuple:
     """Every array of a result that ``_backprop`` writes (a[0] = X is never written)."""
-    return (*res.z, *res.a[1:], *res.delta, *res.dW, *res.db)
+    return (*res.z, *res.a[1:], *res.delta, *res.dW, *(d for d in res.db if d is not None))
 
 
 def _root(x) -> int:

@@ -212,10 +212,11 @@ class Optimizer:
             The network whose weights [W1, b1, ...] are updated.
         res : Gradients or sequence of arrays
             ``net.gradients(...)``'s result, or the gradients [dW1, db1, dW2, db2, ...]
-            in the order of ``net.get_weights()``; cast to the weights' dtype.
+            in the order of ``net.get_weights()`` (no db for a layer without bias, which
+            has no slot either); cast to the weights' dtype.
         """
-        weights = [p for layer in net.layers for p in (layer.W, layer.b)]
-        grads = _check_grads(res, weights)
+        weights = net._weights()  # [W1, b1, ...]; no b for a layer without bias
+        grads = _check_grads(res, weights, net._weight_names())
         self._bind(net)
         self._step(weights, grads)
 
@@ -279,7 +280,7 @@ class Optimizer:
         return f"{type(self).__name__}({args})"
 
 
-def _check_grads(res, weights: list[Array]) -> list[Array]:
+def _check_grads(res, weights: list[Array], names: list[str]) -> list[Array]:
     grads = res.grads() if hasattr(res, "grads") else res
     if not isinstance(grads, Sequence):
         raise TypeError(
@@ -288,12 +289,12 @@ def _check_grads(res, weights: list[Array]) -> list[Array]:
         )
     if len(grads) != len(weights):
         raise ValueError(
-            f"res: expected {len(weights)} gradients [dW1, db1, ...], got {len(grads)}"
+            f"res: expected {len(weights)} gradients "
+            f"[{', '.join('d' + name for name in names)}], got {len(grads)}"
         )
     checked = []
-    for i, (g, w) in enumerate(zip(grads, weights)):
-        name = f"{'Wb'[i % 2]}{i // 2 + 1}"
-        g = as_array(g, f"res[{i}] (d{name})")
+    for g, w, name in zip(grads, weights, names):
+        g = as_array(g, f"res (d{name})")
         if g.shape != w.shape:
             raise ValueError(f"res: expected d{name} of shape {w.shape}, got {g.shape}")
         if g.dtype.kind not in "biuf":

@@ -64,15 +64,29 @@ def summary(sizes, activations=None, dtype="float64") -> str:
     )
 
 
-def format_summary(sizes, activations, dtype: str = "float64") -> str:
-    """The table printed by ``Network.summary()`` and ``refnet summary``."""
+def format_summary(
+    sizes, activations, dtype: str = "float64", use_bias=None, input_shape=None
+) -> str:
+    """The table printed by ``Network.summary()`` and ``refnet summary``.
+
+    ``use_bias`` (one bool per layer, default all True): a layer without bias has
+    n_{l-1} n_l parameters. ``input_shape`` (a tuple, default None): the input is
+    flattened first, shown as a ``flatten (Flatten)`` row with no parameters.
+    """
     sizes = check_sizes(sizes)
+    use_bias = [True] * (len(sizes) - 1) if use_bias is None else list(use_bias)
     rows = [("Layer (type)", "Output Shape", "Activation", "Param #")]
-    for i, (n_in, n_out, act) in enumerate(zip(sizes, sizes[1:], activations)):
+    if input_shape is not None:
+        rows.append(("flatten (Flatten)", f"(None, {sizes[0]})", "", "0"))
+    total = 0
+    for i, (n_in, n_out, act, bias) in enumerate(
+        zip(sizes, sizes[1:], activations, use_bias)
+    ):
         name = "dense" if i == 0 else f"dense_{i}"
-        rows.append(
-            (f"{name} (Dense)", f"(None, {n_out})", act, f"{n_in * n_out + n_out:,}")
-        )
+        params = n_in * n_out + (n_out if bias else 0)  # PC1
+        total += params
+        kind = "Dense" if bias else "Dense, no bias"
+        rows.append((f"{name} ({kind})", f"(None, {n_out})", act, f"{params:,}"))
     widths = [max(len(r[c]) for r in rows) + 2 for c in range(4)]
 
     def line(r):
@@ -82,13 +96,14 @@ def format_summary(sizes, activations, dtype: str = "float64") -> str:
 
     rule = "-" * sum(widths)
     body = [line(rows[0]), "=" * sum(widths)] + [line(r) for r in rows[1:]]
+    shape = (sizes[0],) if input_shape is None else tuple(input_shape)
     return "\n".join(
         [
             f'Model: "{"-".join(map(str, sizes))}" ({dtype})',
             rule,
             *body,
             "=" * sum(widths),
-            f"Total params: {count_params(sizes):,}",
-            f"Input shape: (None, {sizes[0]})",
+            f"Total params: {total:,}",
+            f"Input shape: {(None, *shape)}",
         ]
     )

@@ -114,12 +114,16 @@ def as_array(x, name: str) -> np.ndarray:
         ) from None
 
 
-def check_input(X, n_in: int, dtype: np.dtype, name: str = "X") -> NDArray:
+def check_input(
+    X, n_in: int, dtype: np.dtype, name: str = "X", input_shape=None
+) -> NDArray:
     """X as an (n, n_in) array of ``dtype`` (a view when it already is one; never mutated).
 
     Inputs of another numeric dtype are cast to the network's dtype, as Keras casts
     inputs to a layer's dtype. Rejects non-numeric dtypes, wrong rank or width, an
-    empty batch and NaN/inf.
+    empty batch and NaN/inf. With ``input_shape`` (a tuple whose product is n_in), X may
+    also be given as (n, *input_shape): it is flattened row-major (C order), exactly as
+    ``keras.layers.Flatten`` does (FL1).
     """
     try:
         X = as_array(X, name)
@@ -129,6 +133,13 @@ def check_input(X, n_in: int, dtype: np.dtype, name: str = "X") -> NDArray:
         ) from None
     if X.dtype.kind not in "biuf":
         raise TypeError(f"{name}: expected a real numeric array, got dtype {X.dtype}")
+    if input_shape is not None and not (X.ndim == 2 and X.shape[1] == n_in):
+        if X.shape[1:] != tuple(input_shape):
+            raise ValueError(
+                f"{name}: expected shape (n, {', '.join(map(str, input_shape))}) (or "
+                f"(n, {n_in}) already flattened), got shape {X.shape}"
+            )
+        X = X.reshape(X.shape[0], n_in)  # row-major, as keras.layers.Flatten  FL1
     if X.ndim != 2:
         raise ValueError(
             f"{name}: expected a 2-D array of shape (n, {n_in}), got shape {X.shape}"

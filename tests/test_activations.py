@@ -126,6 +126,36 @@ def test_leaky_relu_slope_and_derivative_at_zero():
     np.testing.assert_array_equal(f(np.array([-5.0, 0.0, 5.0])), [-1.0, 0.0, 5.0])
 
 
+@pytest.mark.parametrize("slope", [0.3, 0.01, 0.0, 1.0, 1.5])
+def test_leaky_relu_with_its_own_slope(slope):
+    """AF5 with any slope >= 0 (keras.layers.LeakyReLU defaults to 0.3): values by hand,
+    f'(0) = slope (TF's kink convention), and a name that survives a round trip."""
+    act = activations.get(f"leaky_relu({slope})")
+    assert act.negative_slope == slope and not act.smooth
+    assert activations.get(act.name) is act
+    z = np.array([[-4.0, -0.5, 0.0, 0.5, 4.0]])
+    np.testing.assert_array_equal(act.f(z), [[-4 * slope, -0.5 * slope, 0.0, 0.5, 4.0]])
+    assert derivative_at(act.name, 0.0) == slope
+    assert derivative_at(act.name, -2.0) == slope
+    assert derivative_at(act.name, 2.0) == 1.0
+    z32 = z.astype(np.float32)
+    assert act.f(z32).dtype == np.float32 and act.df(z32, act.f(z32)).dtype == np.float32
+
+
+def test_leaky_relu_names():
+    assert activations.get("leaky_relu(0.3)").name == "leaky_relu(0.3)"
+    assert activations.get("leaky_relu(0.30)").name == "leaky_relu(0.3)"
+    assert activations.get("leaky_relu(0.2)") is activations.get("leaky_relu")
+    assert activations.leaky_relu_name(0.3) == "leaky_relu(0.3)"
+    for bad in ["leaky_relu(-0.1)", "leaky_relu(nan)", "leaky_relu(x)", "leaky_relu()"]:
+        with pytest.raises(ValueError, match="finite slope >= 0"):
+            activations.get(bad)
+    with pytest.raises(ValueError, match=r"leaky_relu\(SLOPE\)"):
+        activations.get("leaky")
+    net = refnet.Network.build([3, 4, 2], ["leaky_relu(0.3)", "linear"], seed=0)
+    assert net.activations == ["leaky_relu(0.3)", "linear"]
+
+
 @pytest.mark.parametrize(
     "name, from_output",
     [

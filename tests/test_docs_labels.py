@@ -23,7 +23,7 @@ DOCS = ROOT / "docs"
 CODE_DIRS = [ROOT / "refnet", ROOT / "crosscheck"]
 TESTS = ROOT / "tests"
 
-PREFIXES = ["FP", "BP", "SM", "LS", "PC", "FD", "TOL", "GD", "OPT", "LR", "AF", "ACT"]
+PREFIXES = ["FP", "BP", "SM", "LS", "PC", "FD", "TOL", "GD", "OPT", "LR", "AF", "ACT", "FL"]
 _P = "|".join(sorted(PREFIXES, key=len, reverse=True))
 LABEL_RE = re.compile(
     rf"(?<![A-Za-z0-9])({_P})(\d+)(?:\s*(?:-|\u2013|\.\.)\s*(?:\1)?(\d+))?(?![A-Za-z0-9])"
@@ -131,10 +131,11 @@ def test_label_parser_reads_ranges_and_ignores_lookalikes():
 
 
 def test_docs_define_the_labels_of_the_brief():
-    """FP1, FP2, BP1-BP5, SM1, LS1-LS6, PC1, FD1, TOL1, GD1, OPT1-OPT3, LR1 and AF1-AF12 are
-    defined (BP5, LS5, LS6: dX, the "sum" reduction and L2 decay, chapter 10)."""
+    """FP1, FP2, BP1-BP5, SM1, LS1-LS6, PC1, FD1, TOL1, GD1, OPT1-OPT3, LR1, AF1-AF12 and
+    FL1 are defined (BP5, LS5, LS6, FL1: dX, the "sum" reduction, L2 decay and the
+    row-major flatten of a model's input, chapter 10)."""
     expected = cited_labels(
-        "FP1-FP2 BP1-BP5 SM1 LS1-LS6 PC1 FD1 TOL1 GD1 OPT1-OPT3 LR1 AF1-AF12"
+        "FP1-FP2 BP1-BP5 SM1 LS1-LS6 PC1 FD1 TOL1 GD1 OPT1-OPT3 LR1 AF1-AF12 FL1"
     )
     assert set(defined_labels()) == expected
 

@@ -110,7 +110,7 @@ CASES = [
      r"init: unknown name 'orthogonal'; expected one of \[.*'glorot_uniform'.*\]"),
     # --- set_weights ---
     ("set_weights count", lambda n: n.set_weights(good_weights()[:3]), ValueError,
-     r"weights: expected 4 arrays \[W1, b1, \.\.\.\], got 3"),
+     r"weights: expected 4 arrays \[W1, b1, W2, b2\], got 3"),
     ("set_weights shape",
      lambda n: n.set_weights([np.ones((4, 3))] + good_weights()[1:]), ValueError,
      r"weights\[0\]: expected shape \(3, 4\), got \(4, 3\)"),

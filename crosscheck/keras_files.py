@@ -1,0 +1,233 @@
+"""What a saved Keras file holds: the model, loaded safely, and the loss it was compiled with.
+
+- :func:`load_keras_file`: a ``.keras`` (zip) or legacy ``.h5`` (HDF5) file, checked for
+  its container first (a truncated or foreign file is a ValueError naming it, never
+  Keras' "File not found"), then loaded with ``safe_mode=True`` held for the whole load.
+- :func:`saved_loss`: the compiled loss as the file stores it, read without compiling.
+- :func:`compiled_loss`: a Keras loss (name, object, function or saved config) as the
+  refnet loss it is, with the form Y takes (int class ids or one-hot rows).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import zipfile
+from dataclasses import dataclass
+
+from .keras_bridge import tf_and_keras
+
+# ---------------------------------------------------------------------------------
+# The compiled loss
+# ---------------------------------------------------------------------------------
+
+# Keras loss names (and the class names of loss objects) -> the Keras family
+_FAMILIES = {
+    "categorical_crossentropy": "categorical",
+    "CategoricalCrossentropy": "categorical",
+    "sparse_categorical_crossentropy": "sparse",
+    "SparseCategoricalCrossentropy": "sparse",
+    "mse": "mse",
+    "mean_squared_error": "mse",
+    "MeanSquaredError": "mse",
+    "binary_crossentropy": "binary",
+    "BinaryCrossentropy": "binary",
+}
+
+
+@dataclass
+class CompiledLoss:
+    """The refnet loss for a model's compiled Keras loss, and how Y is to be drawn."""
+
+    name: str  # refnet loss name
+    labels: str  # "ids" (int class ids), "rows" (one-hot rows), or "values"
+    source: str  # what the model was compiled with, for the report
+
+
+def compiled_loss(loss) -> CompiledLoss | None:
+    """The refnet loss for a compiled Keras loss; None for None (not compiled).
+
+    ``loss`` is what ``model.compile(loss=...)`` took: a model (its ``.loss`` is read), a
+    name, a ``keras.losses.Loss`` object, a loss function, or the loss's saved config
+    (a dict, as ``.keras``/``.h5`` files store it; :func:`saved_loss`).
+
+    categorical_crossentropy -> one-hot rows, sparse_categorical_crossentropy -> int
+    class ids; from_logits=True -> softmax_cross_entropy (softmax fused, on the output
+    as logits), False -> categorical_cross_entropy (on the output as probabilities);
+    mse / mean_squared_error -> mse; binary_crossentropy with from_logits=True ->
+    binary_cross_entropy. Anything else is a ValueError that says so.
+    """
+    _, keras = tf_and_keras()
+    if isinstance(loss, keras.Model):
+        loss = getattr(loss, "loss", None)
+    if loss is None:
+        return None
+    if isinstance(loss, (list, tuple)) or (isinstance(loss, dict) and "class_name" not in loss):
+        raise ValueError(f"compiled loss {loss!r}: one loss per output is not supported")
+    config = {}
+    if isinstance(loss, str):
+        key, shown = loss, repr(loss)
+    elif isinstance(loss, dict):  # a saved config: {"class_name": ..., "config": ...}
+        key = loss.get("class_name")
+        config = loss.get("config")
+        if key == "function" or isinstance(config, str):  # a saved loss function
+            key, config = config, {}
+        config = config if isinstance(config, dict) else {}
+        shown = _shown(key, config)
+    elif isinstance(loss, keras.losses.Loss):
+        key = type(loss).__name__
+        config = loss.get_config()
+        if key not in _FAMILIES and callable(getattr(loss, "fn", None)):
+            key = getattr(loss.fn, "__name__", key)  # a LossFunctionWrapper
+        shown = _shown(key, config)
+    elif callable(loss):
+        key = getattr(loss, "__name__", repr(loss))
+        shown = repr(key)  # a loss function
+    else:
+        key = shown = repr(loss)
+    family = _FAMILIES.get(key)
+    if family is None:
+        raise ValueError(
+            f"compiled loss {shown}: refnet has no counterpart; refnet checks "
+            "categorical_crossentropy, sparse_categorical_crossentropy, mse and "
+            "binary_crossentropy(from_logits=True)"
+        )
+    from_logits = bool(config.get("from_logits", False))
+    if config.get("label_smoothing", 0):
+        raise ValueError(
+            f"compiled loss {shown}: label_smoothing is not represented by refnet's loss"
+        )
+    if config.get("ignore_class") is not None:
+        raise ValueError(
+            f"compiled loss {shown}: ignore_class is not represented by refnet's loss"
+        )
+    reduction = config.get("reduction", "sum_over_batch_size")
+    if reduction not in (None, "sum_over_batch_size", "auto"):
+        raise ValueError(
+            f"compiled loss {shown}: reduction {reduction!r}; refnet's loss compares "
+            "with Keras' default 'sum_over_batch_size'"
+        )
+    if family == "mse":
+        return CompiledLoss("mse", "values", shown)
+    if family == "binary":
+        if not from_logits:
+            raise ValueError(
+                f"compiled loss {shown}: binary cross-entropy from probabilities (a "
+                "sigmoid output) is not represented by refnet, whose "
+                "binary_cross_entropy takes logits (from_logits=True on a linear output)"
+            )
+        return CompiledLoss("binary_cross_entropy", "values", shown)
+    name = "softmax_cross_entropy" if from_logits else "categorical_cross_entropy"
+    return CompiledLoss(name, "ids" if family == "sparse" else "rows", shown)
+
+
+def _shown(key, config: dict) -> str:
+    args = ", ".join(
+        f"{k}={v!r}"
+        for k, v in config.items()
+        if k in ("from_logits", "reduction", "label_smoothing", "ignore_class")
+        and v is not None
+    )
+    return f"{key}({args})"
+
+
+# ---------------------------------------------------------------------------------
+# The file
+# ---------------------------------------------------------------------------------
+
+
+def load_keras_file(path: str, name: str = "path"):
+    """The model saved at ``path`` (``.keras`` zip or legacy ``.h5``), loaded with
+    ``safe_mode=True`` passed explicitly and inside Keras' own safe-mode scope (no Lambda
+    or arbitrary code is deserialized, even after an in-process
+    ``keras.config.enable_unsafe_deserialization()``, which Keras 3.15 lets override the
+    argument for ``.keras`` files) and ``compile=False`` (the compiled loss is read from
+    the file by :func:`saved_loss`; nothing is rebuilt).
+
+    A missing file, a file that is not a zip (``.keras``) or HDF5 (``.h5``) archive, or
+    one Keras cannot read is a ValueError naming the file."""
+    path = os.fsdecode(os.fspath(path))
+    if not os.path.isfile(path):
+        raise ValueError(f"{name}: expected a saved .keras or .h5 file, got {path!r}: no such file")
+    ext = os.path.splitext(path)[1].lower()
+    if ext == ".keras":
+        if not zipfile.is_zipfile(path):
+            raise ValueError(
+                f"{name}: {path!r} is not a readable Keras file (a .keras file is a zip "
+                "archive; this one is truncated or not a zip)"
+            )
+    elif ext in (".h5", ".hdf5"):
+        with open(path, "rb") as fh:
+            if fh.read(8) != b"\x89HDF\r\n\x1a\n":
+                raise ValueError(
+                    f"{name}: {path!r} is not a readable Keras file (a .h5 file is HDF5; "
+                    "this one has no HDF5 signature)"
+                )
+    else:
+        raise ValueError(
+            f"{name}: expected a .keras or .h5 file, got {path!r}"
+        )
+    _, keras = tf_and_keras()
+    try:
+        with _safe_mode():
+            return keras.saving.load_model(path, compile=False, safe_mode=True)
+    except (OSError, KeyError, AttributeError, zipfile.BadZipFile, EOFError) as err:
+        raise ValueError(
+            f"{name}: {path!r} is not a readable Keras file ({type(err).__name__}: {err})"
+        ) from None
+    except (ValueError, TypeError) as err:
+        if "safe_mode" in str(err):  # a Lambda or other code: refused, never run
+            raise ValueError(f"{name}: {path!r}: refused by Keras' safe mode: {err}") from None
+        raise ValueError(
+            f"{name}: {path!r} is not a readable Keras file ({type(err).__name__}: {err})"
+        ) from None
+
+
+MAX_CONFIG_BYTES = 64 << 20  # a model's config.json / training_config is a few KB
+
+
+def saved_loss(path: str, name: str = "path"):
+    """The loss a saved model was compiled with, as stored (a name or a config dict), or
+    None: ``compile_config["loss"]`` of a ``.keras`` file's config.json, or the
+    ``training_config`` attribute of a ``.h5`` file. Read from the file, so nothing is
+    compiled (no optimizer is rebuilt) and no code runs; ValueError naming the file."""
+    import json
+
+    path = os.fsdecode(os.fspath(path))
+    try:
+        if path.lower().endswith(".keras"):
+            with zipfile.ZipFile(path) as archive:
+                info = archive.getinfo("config.json")
+                if info.file_size > MAX_CONFIG_BYTES:
+                    raise ValueError(f"config.json of {info.file_size} bytes")
+                config = json.loads(archive.read(info))
+            compile_config = config.get("compile_config") or {}
+        else:
+            import h5py
+
+            with h5py.File(path, "r") as fh:
+                raw = fh.attrs.get("training_config")
+            if raw is None:
+                return None
+            raw = raw.decode() if isinstance(raw, bytes) else str(raw)
+            if len(raw) > MAX_CONFIG_BYTES:
+                raise ValueError(f"training_config of {len(raw)} bytes")
+            compile_config = json.loads(raw)
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile, EOFError) as err:
+        raise ValueError(
+            f"{name}: {path!r}: cannot read the compiled loss ({type(err).__name__}: {err})"
+        ) from None
+    return compile_config.get("loss") if isinstance(compile_config, dict) else None
+
+
+@contextlib.contextmanager
+def _safe_mode():
+    """Keras' global safe-mode flag held at True while loading (restored afterwards):
+    ``load_model(safe_mode=True)`` alone yields to a global False for .keras files."""
+    try:
+        from keras.src.saving.serialization_lib import SafeModeScope
+    except ImportError:  # pragma: no cover - another Keras layout: the argument only
+        yield
+        return
+    with SafeModeScope(True):
+        yield

@@ -1,0 +1,310 @@
+"""Reading a user's Keras model: the chain of layers refnet represents, its compiled loss,
+and the file it was saved in.
+
+A model is accepted when it is one chain (a ``keras.Sequential``, or a Functional model
+whose every layer takes the previous layer's output) of:
+
+    InputLayer            the input shape; a shape of more than one axis needs a Flatten
+    Flatten               before the first Dense, row-major (channels_last) as Keras:
+                          refnet's ``input_shape`` (FL1)
+    Dense                 with or without bias (``use_bias=False``: refnet's b is None)
+    Activation, ReLU,     folded onto the Dense before them, which must be linear: refnet
+    LeakyReLU, Softmax    has one activation per layer (ReLU with default arguments only,
+                          LeakyReLU with its own slope -> ``leaky_relu(SLOPE)``, Softmax
+                          on the last axis only)
+    Dropout               the identity at inference (``model(X, training=False)``), which
+                          is what is checked; the report's notes say so
+
+The file and its compiled loss: crosscheck/keras_files.py.
+
+Anything else (Conv2D, BatchNormalization, RNNs, branches, several inputs, a nested
+model) is refused with a TypeError/ValueError naming the layer (index, class, name) and
+listing what is supported. So are float16/bfloat16 (and mixed-precision) models, a layer
+whose dtype differs from the Dense layers' (it would cast the input), NaN/inf weights,
+and a Dense acting on the last axis of a multi-axis input (no Flatten before it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import refnet
+
+from .keras_bridge import ACTIVATIONS, refnet_activation_name, tf_and_keras
+
+SUPPORTED = (
+    "a keras.Sequential or single-chain Functional model of InputLayer, Flatten (before "
+    "the first Dense), Dense (with or without bias), Activation, ReLU (default "
+    "arguments), LeakyReLU, Softmax (last axis) and Dropout layers"
+)
+
+
+@dataclass
+class Step:
+    """One refnet layer: a Keras Dense layer and the activation folded onto it."""
+
+    dense: object  # the keras.layers.Dense
+    activation: str  # the refnet activation name
+    fn: object  # z -> a in TensorFlow: the Dense's own activation or the folded layer
+    index: int  # the Dense's index in model.layers
+
+
+@dataclass
+class Chain:
+    """What a model computes, as refnet sees it.
+
+    ``input_shape`` is one example's shape as the model takes it ((28, 28) or (784,));
+    ``steps`` one :class:`Step` per Dense; ``notes`` what the report should say (Dropout
+    layers taken as the identity, folded activation layers)."""
+
+    input_shape: tuple
+    dtype: np.dtype
+    steps: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+
+
+def _where(i: int, layer) -> str:
+    return f"model.layers[{i}] ({type(layer).__name__} {layer.name!r})"
+
+
+def _unsupported(i: int, layer, why: str = "is not supported") -> TypeError:
+    return TypeError(f"{_where(i, layer)} {why}; crosscheck reads {SUPPORTED}")
+
+
+def _layers_of(model, keras) -> list:
+    """model.layers, after checking the model is one chain with one input and output."""
+    if isinstance(model, keras.Sequential):
+        return list(model.layers)
+    try:
+        from keras.src.models.functional import Functional
+    except ImportError:  # pragma: no cover - another Keras layout
+        Functional = None
+    is_functional = (
+        isinstance(model, Functional)
+        if Functional is not None
+        else type(model).__name__ == "Functional"
+    )
+    if not is_functional:
+        raise TypeError(
+            f"model: expected a keras.Sequential or a Functional keras.Model, got "
+            f"{type(model).__name__}"
+            + (" (a subclassed Model's call() cannot be read)" if isinstance(model, keras.Model) else "")
+        )
+    if len(model.inputs) != 1 or len(model.outputs) != 1:
+        raise ValueError(
+            f"model: expected one input and one output, got {len(model.inputs)} inputs "
+            f"and {len(model.outputs)} outputs; crosscheck reads {SUPPORTED}"
+        )
+    layers = list(model.layers)
+    for i in range(1, len(layers)):
+        try:
+            chained = layers[i].input is layers[i - 1].output
+        except (AttributeError, ValueError):  # several inbound nodes: a shared layer
+            chained = False
+        if not chained:
+            raise ValueError(
+                f"{_where(i, layers[i])}: not a single chain (its input is not the output "
+                f"of model.layers[{i - 1}]: a branch, a merge or a shared layer); "
+                f"crosscheck reads {SUPPORTED}"
+            )
+    if layers and model.outputs[0] is not layers[-1].output:
+        raise ValueError(
+            f"model: the output is not the last layer's; crosscheck reads {SUPPORTED}"
+        )
+    return layers
+
+
+def _float_dtype(i: int, layer) -> np.dtype:
+    """The layer's dtype, refusing float16/bfloat16 and mixed precision policies."""
+    policy = layer.dtype_policy
+    compute, variable = policy.compute_dtype, policy.variable_dtype
+    if compute != variable or compute not in ("float32", "float64"):
+        raise TypeError(
+            f"{_where(i, layer)}: expected dtype float32 or float64, got dtype policy "
+            f"{policy.name!r} (compute {compute}, variables {variable}); refnet computes "
+            "in float32 or float64 only"
+        )
+    return np.dtype(compute)
+
+
+def read_chain(model) -> Chain:
+    """The :class:`Chain` of a Keras model, or a TypeError/ValueError naming what refnet
+    cannot represent (see the module docstring)."""
+    _, keras = tf_and_keras()
+    if not isinstance(model, keras.Model):
+        raise TypeError(
+            f"model: expected a keras.Sequential or Functional model, got {type(model).__name__}"
+        )
+    if not model.built:
+        raise ValueError(
+            "model: expected a built model (give it a keras.Input), got an unbuilt one"
+        )
+    layers = _layers_of(model, keras)
+    try:
+        inputs = model.inputs
+        shape = tuple(inputs[0].shape[1:])
+        in_dtype = inputs[0].dtype
+    except (AttributeError, IndexError, TypeError, ValueError):
+        raise ValueError(
+            "model: expected a model with a known input (give it a keras.Input)"
+        ) from None
+    if not shape or any(s is None for s in shape):
+        raise ValueError(
+            f"model: expected an input of fixed shape, got (None, {', '.join(map(str, shape))})"
+        )
+    chain = Chain(input_shape=tuple(int(s) for s in shape), dtype=None)
+    flat = len(shape) == 1  # a Dense may act on the input only once it is (n, n_0)
+    dtypes = []
+    for i, layer in enumerate(layers):
+        cls = type(layer)
+        if cls is keras.layers.InputLayer:
+            continue
+        if cls is keras.layers.Dense:
+            dtypes.append((i, layer, _float_dtype(i, layer)))
+            _read_dense(chain, i, layer, flat)
+            continue
+        if cls in (keras.layers.Flatten, keras.layers.Dropout):
+            dtypes.append((i, layer, _float_dtype(i, layer)))
+        if cls is keras.layers.Flatten:
+            if chain.steps:
+                raise _unsupported(i, layer, "after a Dense layer")
+            if not flat and layer.data_format == "channels_first":  # moves axis 1 last
+                raise _unsupported(i, layer, "with data_format='channels_first'")
+            flat = True
+            continue
+        if cls is keras.layers.Dropout:
+            chain.notes.append(
+                f"{_where(i, layer)}: Dropout(rate={layer.rate:g}) is the identity at "
+                "inference (model(X, training=False)), which is what is checked"
+            )
+            continue
+        name, fn = _activation_layer(keras, i, layer)
+        dtypes.append((i, layer, _float_dtype(i, layer)))
+        if not chain.steps:
+            raise _unsupported(i, layer, "before the first Dense (on the input)")
+        step = chain.steps[-1]
+        if step.activation != "linear":
+            raise ValueError(
+                f"{_where(i, layer)} cannot be folded onto {_where(step.index, step.dense)}, "
+                f"which already applies {step.activation!r}: refnet has one activation "
+                "per layer (give that Dense activation='linear')"
+            )
+        step.activation, step.fn = name, fn
+        chain.notes.append(
+            f"{_where(i, layer)}: folded onto {_where(step.index, step.dense)} as "
+            f"refnet activation {name!r}"
+        )
+    if not chain.steps:
+        raise ValueError(f"model: expected at least one Dense layer, got none; crosscheck reads {SUPPORTED}")
+    first = chain.steps[0]
+    dense_dtype = _float_dtype(first.index, first.dense)
+    for i, layer, dt in dtypes:
+        if dt != dense_dtype:
+            raise TypeError(
+                f"{_where(i, layer)}: dtype {dt.name}, but the first Dense is "
+                f"{dense_dtype.name}; a {dt.name} layer casts its input to {dt.name} "
+                "(build every layer with one dtype)"
+            )
+    if np.dtype(in_dtype) != dense_dtype:
+        raise TypeError(
+            f"model: the input is {in_dtype} and the Dense layers {dense_dtype.name}; "
+            f"expected keras.Input(dtype={dense_dtype.name!r})"
+        )
+    chain.dtype = dense_dtype
+    return chain
+
+
+def _read_dense(chain: Chain, i: int, layer, flat: bool) -> None:
+    if not flat:
+        raise ValueError(
+            f"{_where(i, layer)}: acts on the last axis of the {len(chain.input_shape)}-axis "
+            f"input (None, {', '.join(map(str, chain.input_shape))}); refnet's Dense takes "
+            "(n, n_0) rows: put a keras.layers.Flatten() before it"
+        )
+    kernel = layer.kernel.numpy()
+    weights = [("kernel", kernel)]
+    if layer.use_bias:
+        weights.append(("bias", layer.bias.numpy()))
+    for what, w in weights:
+        if not np.isfinite(w).all():
+            raise ValueError(
+                f"{_where(i, layer)}: its {what} holds NaN or inf; refnet (and any "
+                "comparison) needs finite weights"
+            )
+    name = refnet_activation_name(layer.activation)
+    if name is None:
+        raise ValueError(
+            f"{_where(i, layer)}: activation {layer.activation!r} is not one refnet knows; "
+            f"expected one of {list(ACTIVATIONS)} (Keras' default arguments)"
+        )
+    chain.steps.append(Step(layer, name, layer.activation, i))
+
+
+def _activation_layer(keras, i: int, layer) -> tuple[str, object]:
+    """(refnet name, z -> a) of an activation layer, or the refusal naming it."""
+    cls = type(layer)
+    if cls is keras.layers.Activation:
+        name = refnet_activation_name(layer.activation)
+        if name is None:
+            raise ValueError(
+                f"{_where(i, layer)}: activation {layer.activation!r} is not one refnet "
+                f"knows; expected one of {list(ACTIVATIONS)}"
+            )
+        return name, layer.activation
+    if cls is keras.layers.ReLU:
+        if (
+            layer.max_value is not None
+            or float(layer.threshold) != 0.0
+            or float(layer.negative_slope) != 0.0
+        ):
+            raise _unsupported(
+                i, layer,
+                f"with max_value={layer.max_value}, threshold={layer.threshold}, "
+                f"negative_slope={layer.negative_slope} (only the defaults None, 0, 0 are "
+                "refnet's relu)",
+            )  # fmt: skip
+        return "relu", layer
+    if cls is keras.layers.LeakyReLU:
+        return refnet.activations.leaky_relu_name(float(layer.negative_slope)), layer
+    if cls is keras.layers.Softmax:
+        axis = layer.axis
+        if axis not in (-1, 1, [-1], (-1,), [1], (1,)):  # a Dense's output is (n, k)
+            raise _unsupported(i, layer, f"with axis={axis} (refnet's softmax is on the last axis)")
+        return "softmax", layer
+    raise _unsupported(i, layer)
+
+
+def chain_weights(chain: Chain) -> list[np.ndarray]:
+    """[W1, b1, ...] of the chain (no b for a Dense without bias), as numpy copies."""
+    out = []
+    for step in chain.steps:
+        out.append(step.dense.kernel.numpy().copy())
+        if step.dense.use_bias:
+            out.append(step.dense.bias.numpy().copy())
+    return out
+
+
+def network_from_chain(chain: Chain) -> refnet.Network:
+    """The refnet.Network the chain computes, with its weights (checked finite)."""
+    layers = []
+    for step in chain.steps:
+        n_in, n_out = step.dense.kernel.shape
+        layers.append(
+            refnet.Dense(int(n_in), int(n_out), step.activation, init="zeros",
+                         dtype=chain.dtype, use_bias=bool(step.dense.use_bias))  # fmt: skip
+        )
+    net = refnet.Network(layers, input_shape=chain.input_shape)  # widths checked there
+    net.set_weights(chain_weights(chain))
+    return net
+
+
+def model_output(model, x, chain: Chain | None = None) -> np.ndarray:
+    """``model(X, training=False)`` with x of shape (n, n_0) given in the model's own
+    input shape (a row-major reshape, undone by its Flatten)."""
+    tf, _ = tf_and_keras()
+    chain = read_chain(model) if chain is None else chain
+    x = np.asarray(x)
+    return np.asarray(model(tf.constant(x.reshape((x.shape[0], *chain.input_shape))),
+                            training=False))  # fmt: skip
