@@ -7,7 +7,8 @@ output and categorical cross-entropy), every activation as a hidden layer in flo
 float64, categorical cross-entropy on sigmoid and softplus outputs (rows that do not sum
 to 1), every loss at depths 1 to 6, and batch sizes 1 and larger; and the features the
 convention checker needs: Keras' "sum" reduction (LS5), L2 weight decay (LS6) and dL/dX
-(BP5), in both dtypes.
+(BP5), in both dtypes; and the tutorials' Keras models: an input flattened from (28, 28)
+(FL1), layers without bias and a leaky ReLU of slope 0.3.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ class Case:
     reduction: str = "sum_over_batch_size"
     l2: float = 0.0
     dX: bool = False
+    use_bias: tuple[bool, ...] | None = None  # per layer; None: every layer has a bias
+    input_shape: tuple[int, ...] | None = None  # X drawn in this shape, flattened (FL1)
 
     @property
     def label(self) -> str:
@@ -52,6 +55,9 @@ class Case:
                 " sum" if self.reduction == "sum" else "",
                 f" l2={self.l2:g}" if self.l2 else "",
                 " dX" if self.dX else "",
+                " no-bias=" + ",".join(str(l) for l, b in enumerate(self.use_bias, 1) if not b)
+                if self.use_bias and not all(self.use_bias) else "",
+                f" X({'x'.join(map(str, self.input_shape))})" if self.input_shape else "",
             ]
         )
         return (
@@ -75,6 +81,8 @@ def make_data(case: Case) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(case.seed)
     n, n0, k = case.batch, case.layout[0], case.layout[-1]
     X = rng.uniform(size=(n, n0)) if n0 == 784 else rng.normal(size=(n, n0))
+    if case.input_shape:  # as a Flatten model takes it: (n, 28, 28)
+        X = X.reshape((n, *case.input_shape))
     if case.loss == "mse":
         Y = rng.normal(size=(n,)) if k == 1 else rng.normal(size=(n, k))
     elif case.loss == "binary_cross_entropy":
@@ -88,7 +96,12 @@ def make_data(case: Case) -> tuple[np.ndarray, np.ndarray]:
 
 def build_net(case: Case) -> refnet.Network:
     return refnet.Network.build(
-        list(case.layout), list(case.activations), seed=case.seed, dtype=case.dtype
+        list(case.layout),
+        list(case.activations),
+        seed=case.seed,
+        dtype=case.dtype,
+        use_bias=True if case.use_bias is None else list(case.use_bias),
+        input_shape=case.input_shape,
     )
 
 
@@ -126,6 +139,12 @@ def builtin_matrix(seed: int = 0) -> list[Case]:
                     seed + i,
                 )
             )
+    for dtype in DTYPES:  # the tutorials' Keras models: Flatten, no bias, LeakyReLU(0.3)
+        cases += [
+            Case((784, 256, 128, 10), ("relu", "relu", "softmax"), "categorical_cross_entropy", dtype, 16, seed, input_shape=(28, 28)),
+            Case((6, 8, 8, 3), ("tanh", "leaky_relu(0.3)", "linear"), "softmax_cross_entropy", dtype, 8, seed + 1, use_bias=(False, True, False)),
+            Case((12, 9, 1), ("leaky_relu(0.3)", "linear"), "mse", dtype, 5, seed, l2=0.01, dX=True, use_bias=(False, False), input_shape=(3, 4)),
+        ]  # fmt: skip
     for dtype in DTYPES:  # softmax as a hidden layer (its Jacobian inside the network)
         cases.append(Case((5, 7, 4), ("softmax", "linear"), "mse", dtype, 9, seed))
     for dtype in DTYPES:  # categorical CE on rows that do not sum to 1: LS3's 1/s term
