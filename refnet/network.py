@@ -494,7 +494,8 @@ class Network:
         dict of str -> list of float
             Per epoch: ``loss`` (the batch losses averaged with batch-size weights, as
             Keras reports it), ``accuracy`` for the classification losses, and
-            ``val_loss``, ``val_accuracy`` with validation data.
+            ``val_loss``, ``val_accuracy`` with validation data (``val_loss`` includes
+            the l2 penalty, as Keras' does).
         """
         return training.fit(
             self, X, Y, loss, optimizer, epochs, batch_size, seed, validation_data,
@@ -514,8 +515,12 @@ class Network:
             ]
         )
 
-    def evaluate(self, X, Y, loss) -> dict[str, float]:
+    def evaluate(self, X, Y, loss, l2: float = 0.0) -> dict[str, float]:
         """L(a[L], Y) over the whole of (X, Y), and the accuracy for classification losses.
+
+        ``l2`` adds the penalty l2 * sum(W^2) of every layer (LS6), as Keras'
+        ``evaluate`` and ``val_loss`` add a model's regularization losses: the loss
+        reported is the loss trained on.
 
         Returns
         -------
@@ -524,9 +529,13 @@ class Network:
             against the class, or z > 0 against y > 0.5 for binary_cross_entropy).
         """
         loss = losses.get(loss)
+        l2 = check_l2(l2)
         X, Y = self._check_data(X, Y, loss)
         a = self.forward(X)
-        out = {"loss": loss.value(a, loss.prepare(Y, a))}
+        value = loss.value(a, loss.prepare(Y, a))
+        for layer in self.layers if l2 else ():  # L += l2 sum W^2 (LS6)
+            value += float(layer.W.dtype.type(l2) * np.sum(layer.W * layer.W))
+        out = {"loss": value}
         if loss.name in _CLASSIFICATION:
             out["accuracy"] = _accuracy(a, Y, loss.name)
         return out

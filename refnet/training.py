@@ -161,7 +161,7 @@ def fit(
             for key, value in logs.items():
                 history[key].append(value)
             if validation_data is not None:
-                for key, value in net.evaluate(X_val, Y_val, loss).items():
+                for key, value in net.evaluate(X_val, Y_val, loss, l2).items():
                     history.setdefault(f"val_{key}", []).append(value)
                     logs[f"val_{key}"] = value
             if bar is not None:

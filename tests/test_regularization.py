@@ -132,3 +132,40 @@ def test_fit_with_l2_takes_the_regularized_steps(rng):
     for got, want in zip(net.get_weights(), manual.get_weights()):
         assert_close(got, want, EXACT_RTOL, "weights after 3 steps")
     assert hist["loss"] == pytest.approx(losses, rel=EXACT_RTOL)
+
+
+def test_evaluate_and_val_loss_include_l2_as_keras_does(rng):
+    """Keras' evaluate (and so val_loss) adds the kernel regularizers' penalty. (Keras'
+    evaluate runs its metrics in float32, so float32 here; float64 by hand below.)"""
+    tf = pytest.importorskip("tensorflow")
+    import crosscheck
+
+    net = refnet.Network.build([4, 6, 3], ["tanh", "linear"], seed=2, dtype="float32")
+    X = rng.normal(size=(10, 4)).astype("float32")
+    y = rng.integers(0, 3, size=10)
+    l2 = 0.125  # exact in float32, so Keras' float32 cast of it changes nothing
+    keras = crosscheck.keras_bridge.tf_and_keras()[1]
+    model = crosscheck.to_keras(net, l2=l2)
+    model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    want = model.evaluate(tf.constant(X), tf.constant(y), batch_size=10, verbose=0)
+    got = net.evaluate(X, y, "softmax_cross_entropy", l2=l2)["loss"]
+    assert got == pytest.approx(want, rel=1e-5)
+    assert abs(got - net.evaluate(X, y, "softmax_cross_entropy")["loss"]) > 0.01
+
+
+def test_val_loss_includes_l2(rng):
+    net = refnet.Network.build([4, 6, 3], ["tanh", "linear"], seed=2)
+    X, y = rng.normal(size=(10, 4)), rng.integers(0, 3, size=10)
+    l2 = 0.03
+    penalty = l2 * sum(float(np.sum(W**2)) for W in net.get_weights()[::2])
+    plain = net.evaluate(X, y, "softmax_cross_entropy")["loss"]
+    assert net.evaluate(X, y, "softmax_cross_entropy", l2=l2)["loss"] == pytest.approx(
+        plain + penalty, rel=1e-14
+    )
+    with pytest.raises(ValueError, match="l2"):
+        net.evaluate(X, y, "softmax_cross_entropy", l2=-1.0)
+    # one step of a vanishing learning rate: the epoch's loss is the full-batch loss
+    history = net.fit(X, y, "softmax_cross_entropy", refnet.optimizers.SGD(1e-300), epochs=1,
+                      batch_size=10, l2=l2, validation_data=(X, y), progress=False)  # fmt: skip
+    assert history["val_loss"][0] == pytest.approx(plain + penalty, rel=1e-12)
+    assert history["loss"][0] == pytest.approx(plain + penalty, rel=1e-12)
