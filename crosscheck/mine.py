@@ -241,8 +241,12 @@ def check_backprop(
     if weights is not None:
         net.set_weights(conv.weights_from_user(_user_weights(weights, conv, sizes)))
     rng = np.random.default_rng([seed, 1])
-    X_rows, Y_rows, X_user, Y_user = _batch(conv, sizes, X, Y, loss, batch, rng)
-    X_rows = refnet.validation.check_input(X_rows, sizes[0], dtype)
+    for _ in range(KINK_REDRAWS):  # a drawn X with no z within rounding of a kink
+        X_rows, Y_rows, X_user, Y_user = _batch(conv, sizes, X, Y, loss, batch, rng)
+        X_rows = refnet.validation.check_input(X_rows, sizes[0], dtype)
+        kinks = near_kinks(net, X_rows)
+        if X is not None or not kinks:
+            break
     X_user = np.array(
         X_user, dtype=dtype
     )  # a copy in the check's dtype (exact in float64)
@@ -309,6 +313,12 @@ def check_backprop(
         later = [r.name for r in rows if not r.ok and r.name != first.name]
         report.diagnosis.append(f"rows after it also differ ({', '.join(later)}): "
                                 f"fix the first one and check again")  # fmt: skip
+    if kinks and first is not None:  # the user's X (a drawn one avoids them)
+        report.diagnosis.append(
+            f"note: {kinks} lie within rounding of a kink (relu, leaky_relu), where "
+            "another summation order may pick the other side: if only rows below that "
+            "layer differ, by O(1), this is why; try another X"
+        )
     for i, (before, now) in enumerate(zip(saved, w_user + [X_user, Y_user])):
         if not np.array_equal(before, np.asarray(now)):
             which = (
@@ -324,13 +334,46 @@ def check_backprop(
     if tensorflow:
         report.reference = _against_tensorflow(net, conv, X_rows, Y_rows, loss, ref)
         r = report.reference
+        from .oracles import label as oracle_label
+
+        names, _ = r._columns()
+        who = " and ".join(oracle_label(o) for o in names) or "TensorFlow"
+        who = who.replace("TF", "TensorFlow").replace("torch", "PyTorch")
         report.diagnosis.append(
-            f"the reference itself: refnet matches TensorFlow on this network and batch "
+            f"the reference itself: refnet matches {who} on this network and batch "
             f"({len(r.rows)} quantities, worst err/tol {r.worst_ratio:.2g})" if r.ok else
-            f"the reference itself DISAGREES with TensorFlow (first at {r.first_failure.name}): "
+            f"the reference itself DISAGREES with {who} (first at {r.first_failure.name}): "
             f"do not trust this check; please report it\n{r}"
         )  # fmt: skip
     return report
+
+
+KINK_REDRAWS = 20  # draws of X tried before accepting one with entries near a kink
+
+
+def near_kinks(net: refnet.Network, X) -> str:
+    """Entries of z in layers with a kink (relu, leaky_relu) that lie within rounding of
+    it: |z| <= rtol (|a[l-1]| @ |W| + |b|) entry by entry, rtol of TOL1 (float32: ~2e-5
+    of the terms summed at n = 256, about ten times the rounding a sum of n terms
+    really shows). Your code, summing in another order, may put such an entry on the
+    other side of 0, and every delta below it then differs by O(1). "" when there are
+    none, else a short description naming the first few (as z2[3, 5])."""
+    a = X
+    rtol = policy_rtol(net.dtype, max(max(net.sizes), X.shape[0]), len(net.layers))
+    found = []
+    for l, layer in enumerate(net.layers, start=1):
+        z = a @ layer.W + (0 if layer.b is None else layer.b)
+        if not layer.activation.smooth and layer.activation.elementwise:
+            scale = np.abs(a) @ np.abs(layer.W)
+            if layer.b is not None:
+                scale = scale + np.abs(layer.b)
+            near = np.argwhere(np.abs(z) <= rtol * scale)
+            found += [f"z{l}{[int(i) for i in idx]}" for idx in near]
+        a = layer.activation.f(z)
+    if not found:
+        return ""
+    more = f" and {len(found) - 3} more" if len(found) > 3 else ""
+    return ", ".join(found[:3]) + more
 
 
 def _reference(net, conv, X, Y, loss: str, prob) -> Reference:
