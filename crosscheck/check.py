@@ -67,12 +67,7 @@ import refnet
 from refnet.validation import check_input
 
 from . import oracles
-from .keras_bridge import from_keras, tf_and_keras
-
-try:  # a user's Keras model with Flatten, Dropout, activation layers (issue 11)
-    from .keras_models import model_output, network_from_chain, read_chain
-except ImportError:  # a crosscheck without keras_models: Sequentials of Dense only
-    read_chain = None
+from .keras_models import model_output, network_from_chain, read_chain
 from .oracles.tensorflow import _keras_loss, tf_backprop  # noqa: F401 (public names)
 from .report import Report, Row, combine
 from .tolerance import C, compare_tensor, magnitudes, policy_rtol, quirk_rtol
@@ -130,11 +125,8 @@ def _kink_notes(
 def _check_model(net: refnet.Network, model):
     """The Keras model must compute net's function: net's dtype, layout, activations,
     biases and exactly net's weights (NaN-safe). Returns its output on x, a function."""
-    if read_chain is None:  # a Sequential of Dense layers
-        theirs = from_keras(model)  # TypeError/ValueError for anything else
-    else:
-        chain = read_chain(model)  # TypeError/ValueError naming what refnet lacks
-        theirs = network_from_chain(chain)
+    chain = read_chain(model)  # TypeError/ValueError naming what refnet lacks
+    theirs = network_from_chain(chain)
     if theirs.dtype != net.dtype:
         raise TypeError(
             f"model: expected dtype {net.dtype.name} like net (a {theirs.dtype.name} "
@@ -144,8 +136,7 @@ def _check_model(net: refnet.Network, model):
     same = (
         theirs.sizes == net.sizes
         and theirs.activations == net.activations
-        and [_bias(la) is None for la in theirs.layers]
-        == [_bias(la) is None for la in net.layers]
+        and [la.b is None for la in theirs.layers] == [la.b is None for la in net.layers]
     )
     weights, ours = theirs.get_weights(), net.get_weights()
     if (
@@ -160,9 +151,6 @@ def _check_model(net: refnet.Network, model):
             "model: expected exactly net's layers and weights (use "
             "crosscheck.to_keras(net) or crosscheck.from_keras(model))"
         )
-    if read_chain is None:
-        tf, _ = tf_and_keras()
-        return lambda x: np.asarray(model(tf.constant(x))), []
     notes = [n for n in chain.notes if "Dropout" in n]
     return lambda x: model_output(model, x, chain), notes
 
@@ -292,7 +280,7 @@ def compare(
         notes = notes + _kink_notes(net, pins, first_z, res, who)
         results[name] = out
     ref = results[names[0]]
-    layers = [(layer.W, _bias(layer), layer.activation) for layer in net.layers]
+    layers = [(layer.W, layer.b, layer.activation) for layer in net.layers]
     M = magnitudes(layers, x, ref["z"], ref["a"], ref["y"], loss_name)
     if reduction == "sum":  # every quantity of the backward pass is n times larger
         M = {key: m * x.shape[0] for key, m in M.items()}
@@ -356,7 +344,7 @@ def compare(
         i = l - 1
         rows.append(row(f"delta{l}", res.delta[i], lambda r, i=i: r["delta"][i]))
         rows.append(row(f"dW{l}", res.dW[i], lambda r, i=i: r["dW"][i]))
-        if _bias(net.layers[i]) is not None:  # a layer without bias has no db row
+        if net.layers[i].b is not None:  # a layer without bias has no db row
             rows.append(row(f"db{l}", res.db[i], lambda r, i=i: r["db"][i]))
         elif res.db[i] is not None:  # ... and a db for it is wrong
             rows.append(Row(f"db{l}", (), math.inf, math.inf, policy, math.nan, False,
@@ -376,11 +364,6 @@ def compare(
         f"sqrt({n})" + (f" * {L}/4" if L > 4 else "") + ("" if quirks else ", no quirks")
     )
     return Report(title, rows, notes)
-
-
-def _bias(layer):
-    """The layer's bias, or None for a layer without one."""
-    return getattr(layer, "b", None)
 
 
 def assert_match(net: refnet.Network, X, Y, loss="mse", **kwargs) -> Report:

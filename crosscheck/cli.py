@@ -287,7 +287,7 @@ def main(argv=None) -> int:
     lines = [head, "-" * len(head)]
     for label, rep in results:
         status = "ok" if rep.ok else f"FAIL at {rep.first_failure.name}"
-        if not rep.ok and getattr(rep.first_failure, "odd", ""):
+        if not rep.ok and rep.first_failure.odd:
             status += f", odd one out: {oracles.label(rep.first_failure.odd)}"
         lines.append(
             f"{label:<{width}}  {len(rep.rows):>4}  {_worst_scaled(rep.rows):>9.1e}  "
@@ -306,24 +306,21 @@ def main(argv=None) -> int:
                 by_dtype[dt] = max(by_dtype.get(dt, 0.0), _worst_scaled(rows))
     lines.append("")
     lines.append(
-        f"{len(results)} cases, {n_rows} rows, {len(failed)} failing; worst err/tol "
+        f"{len(results)} case{'s' * (len(results) != 1)}, {n_rows} rows, {len(failed)} failing; worst err/tol "
         f"{_fmt_ratio(max(rep.worst_ratio for _, rep in results))}; worst err/scale "
         + ", ".join(f"{dt} {v:.1e}" for dt, v in sorted(by_dtype.items()))
         + f" (quirk rows apart); {time.perf_counter() - start:.1f} s"
     )
     odd = {}
     for label, rep in failed:
-        for party in getattr(rep, "odd_ones", {}):
+        for party in rep.odd_ones:
             odd.setdefault(party, []).append(label)
     for party, labels in odd.items():
         lines.append(
             f"odd one out: {oracles.label(party)} in {len(labels)} failing case(s), "
             f"first {labels[0]}"
         )
-    against = " and ".join(
-        "TensorFlow" if n == "tf" else oracles.label(n) for n in names
-    )
-    lines.append("FAIL" if failed else f"PASS: refnet matches {against}")
+    lines.append("FAIL" if failed else f"PASS: refnet matches {oracles.framework(names)}")
     print("\n".join(lines))
     if args.json:
         payload = {

@@ -334,11 +334,9 @@ def check_backprop(
     if tensorflow:
         report.reference = _against_tensorflow(net, conv, X_rows, Y_rows, loss, ref)
         r = report.reference
-        from .oracles import label as oracle_label
+        from .oracles import framework
 
-        names, _ = r._columns()
-        who = " and ".join(oracle_label(o) for o in names) or "TensorFlow"
-        who = who.replace("TF", "TensorFlow").replace("torch", "PyTorch")
+        who = framework(r._columns()[0] or ["tf"])
         report.diagnosis.append(
             f"the reference itself: refnet matches {who} on this network and batch "
             f"({len(r.rows)} quantities, worst err/tol {r.worst_ratio:.2g})" if r.ok else

@@ -94,7 +94,7 @@ def policy_rtol(dtype, n: int, depth: int = 1, c: float = C) -> float:
     return c * max(1.0, depth / 4) * eps * math.sqrt(max(int(n), 1))
 
 
-# PyTorch's own quirks (measured in tests/test_torch_oracle.py). None of them needs a
+# PyTorch's own quirks (measured in tests/test_oracles.py). None of them needs a
 # tolerance: crosscheck.to_torch passes the arguments that make torch compute refnet's
 # function, so the rtol floor is 0 and the note says what would go wrong without them.
 # The optimizers' quirks (RMSprop's and Adam's epsilon placement) are in

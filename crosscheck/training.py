@@ -201,14 +201,16 @@ def training_rtol(dtype, n: int, depth: int, steps: int) -> float:
 class _Tracker:
     """The worst row per weight tensor across the steps."""
 
-    def __init__(self, source: str, w0: list, rtol: float):
+    def __init__(self, source: str, w0: list, rtol: float, names: list | None = None):
         self.source, self.w0, self.rtol = source, w0, rtol
+        # the weights' names, ["W1", "b1", "W2", ...] (a layer without bias has no b)
+        self.names = names or [f"{'Wb'[i % 2]}{i // 2 + 1}" for i in range(len(w0))]
         self.worst: dict[str, tuple[int, Row]] = {}
         self.rel_moved: dict[str, float] = {}
 
     def add(self, step: int, got: list, ref: list) -> None:
         for i, (g, r, w0) in enumerate(zip(got, ref, self.w0)):
-            name = f"{self.source}/{'Wb'[i % 2]}{i // 2 + 1}"
+            name = f"{self.source}/{self.names[i]}"
             row = compare_tensor(name, g, r, self.rtol)
             moved = float(np.abs(np.asarray(r, np.float64) - w0).max())
             err = row.max_abs_err
@@ -326,7 +328,7 @@ def compare_training(
         model = to_keras(net)
         k_opt = keras_optimizer(optimizer)
         k_loss = keras_loss(loss_name, dtype.name)
-        tracker = _Tracker(source, w0, rtol)
+        tracker = _Tracker(source, w0, rtol, net._weight_names())
         for step, (xb, yb) in enumerate(batches(), start=1):
             res = ref_net.gradients(xb, yb, loss_name)
             if source == "update":

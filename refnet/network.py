@@ -55,8 +55,10 @@ class Gradients:
         array (``res.z[l-1] is res.a[l]``: f is the identity, nothing is copied).
     a : list of (n, n_l) arrays
         Activations with ``a[0] = X``; ``a[l]`` is a[l]. ``a[0]`` *is* the caller's X
-        when X is already a 2-D array of the network's dtype (no copy is made): writing
-        into ``res.a[0]`` writes into X. Copy before modifying any of these arrays.
+        when X is already a 2-D array of the network's dtype (no copy is made), and a
+        view of it when X is given in the input shape (n, 28, 28) (FL1, a reshape of a
+        contiguous array): writing into ``res.a[0]`` writes into X. Copy before
+        modifying any of these arrays.
     delta : list of (n, n_l) arrays
         dL/dz per layer; ``delta[l-1]`` is delta[l].
     dW, db : lists of arrays
@@ -468,7 +470,9 @@ class Network:
         optimizer : refnet optimizer or name ("sgd", "rmsprop", "adam" with defaults)
             An object's state carries over between calls, so ``fit`` can be resumed; a
             name makes a fresh optimizer on every call (pass the object to resume). An
-            object belongs to the first network it trains: another network is refused.
+            object belongs to the weights it last updated: another network is refused,
+            while a copy or a saved and loaded network holding exactly those weights
+            takes it over (``refnet.optimizers``, "One optimizer, one network").
         epochs, batch_size : int
         seed : int, numpy Generator or None
             Shuffling randomness; the same seed gives the same batches.

@@ -324,6 +324,8 @@ REFUSED = {
     "3-D input without Flatten": (lambda: _seq(L.Dense(3), shape=(2, 4)),
                                   r"model\.layers\[0\] \(Dense '\w+'\): acts on the last axis "
                                   r"of the 2-axis input \(None, 2, 4\).*Flatten"),
+    "Flatten after a Dense": (lambda: _seq(L.Dense(4), L.Flatten(), L.Dense(2)),
+                              r"model\.layers\[1\] \(Flatten '\w+'\) .*after a Dense layer"),
     "Flatten channels_first": (lambda: _seq(L.Flatten(data_format="channels_first"), L.Dense(2),
                                             shape=(3, 4)),
                                r"model\.layers\[0\] \(Flatten '\w+'\) with data_format='channels_first'"),

@@ -325,3 +325,11 @@ def test_documented_aliasing_of_a0_and_linear_z():
     X32 = X.astype(np.float32)  # another dtype: cast, so a copy
     res32 = net.gradients(X32, [0, 1, 0, 1, 0], "softmax_cross_entropy")
     assert not np.shares_memory(res32.a[0], X32)
+
+
+def test_a0_is_a_view_of_an_x_given_in_the_input_shape():
+    net = refnet.Network.build([12, 4, 2], ["relu", "linear"], seed=0, input_shape=(3, 4))
+    X = np.random.default_rng(0).normal(size=(5, 3, 4))
+    res = net.gradients(X, [0, 1, 0, 1, 0], "softmax_cross_entropy")
+    assert res.a[0].shape == (5, 12) and np.shares_memory(res.a[0], X)
+    np.testing.assert_array_equal(res.a[0][1], X[1].ravel())  # row-major (FL1)

@@ -53,7 +53,7 @@ def test_every_oracle_follows_the_protocol(name, rng):
     mod = oracles.get(name)
     if mod.available() is not None:
         pytest.skip(mod.available())
-    assert mod.NAME == name and isinstance(mod.LABEL, str)
+    assert mod.NAME == name and isinstance(mod.LABEL, str) and isinstance(mod.FRAMEWORK, str)
     for dtype in ("float32", "float64"):
         net = refnet.Network.build(
             [3, 5, 4, 2], ["tanh", "relu", "linear"], dtype=dtype
@@ -343,7 +343,7 @@ def test_cli_oracle_flag(capsys, torch):
     out = capsys.readouterr().out
     assert code == 0, out
     assert "vs TF" in out and "vs torch" in out and "TF~torch" in out
-    assert "PASS: refnet matches TensorFlow and torch" in out
+    assert "PASS: refnet matches TensorFlow and PyTorch" in out
     assert cli.main(["--oracle", "jax", "--layout", "3-5-2"]) == 2
     err = capsys.readouterr().err
     assert "--oracle" in err and "'tf', 'torch'" in err and "'jax'" in err
@@ -454,13 +454,13 @@ def test_json_holds_every_oracle_and_the_odd_one_out(tmp_path, monkeypatch, torc
 
 
 def test_a_third_oracle_is_one_more_module(monkeypatch, torch):
-    """A third framework is one module with the protocol's five names plus one line in
+    """A third framework is one module with the protocol's names plus one line in
     ORACLES; with four parties the vote still names the one that disagrees."""
     import types
 
     torch_oracle = oracles.get("torch")
     third = types.ModuleType("crosscheck_third_oracle")
-    third.NAME, third.LABEL = "third", "Third"
+    third.NAME, third.LABEL, third.FRAMEWORK = "third", "Third", "Third"
     third.available = lambda: None
     third.build = torch_oracle.build
     third.backprop = _perturbed(torch_oracle.backprop, "dW", 0, through_float32)

@@ -197,8 +197,10 @@ def test_rmsprop_same_epsilon_fails_and_negligible_epsilon_passes(torch):
     moved, bound = same.worst_moved("update"), same.bounds["update/rmsprop_epsilon"]
     assert 1e-3 < moved < 0.05, moved
     assert bound / 10 < moved < 10 * bound, (moved, bound)
+    assert any("that is the placement, not refnet" in note for note in same.notes)
     tiny = _compare(RMSprop(0.01, epsilon=RMSPROP_ROW_EPSILON), gradients="update")
     assert tiny.ok, str(tiny)
+    assert not tiny.notes
     assert tiny.bounds["update/rmsprop_epsilon"] < 1e-20
     assert tiny.worst_moved("update") <= 1e-12
 
@@ -424,3 +426,21 @@ def test_without_torch_the_torch_oracle_says_how_to_install(monkeypatch):
     X = np.random.default_rng(0).normal(size=(6, 3))
     with pytest.raises(ImportError, match=r"pip install 'refnet\[torch\]'"):
         compare_training(net, X, np.zeros((6, 2)), "mse", SGD(0.1), 2, oracle="torch")
+
+
+@pytest.mark.parametrize("oracle", ["tf", "torch"])
+def test_training_rows_name_the_weights_of_a_net_without_some_biases(oracle):
+    """Rows are named after the weights: no b1 for a first layer without bias."""
+    pytest.importorskip({"tf": "tensorflow", "torch": "torch"}[oracle])
+    import crosscheck
+
+    net = refnet.Network.build([5, 8, 3], ["tanh", "linear"], seed=0, use_bias=[False, True])
+    X = np.random.default_rng(0).normal(size=(8, 5))
+    y = np.arange(8) % 3
+    report = crosscheck.compare_training(
+        net, X, y, "softmax_cross_entropy", refnet.optimizers.Adam(0.01), steps=3,
+        oracle=oracle,
+    )
+    assert report.ok, str(report)
+    shapes = {r.name.split("/")[1]: tuple(r.shape) for r in report.rows}
+    assert shapes == {"W1": (5, 8), "W2": (8, 3), "b2": (3,)}

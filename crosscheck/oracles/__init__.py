@@ -4,7 +4,8 @@ An oracle is a module of this package that defines
 
     NAME              "tf", "torch": the name ``compare(oracle=...)`` and
                       ``crosscheck --oracle`` take
-    LABEL             "TF", "torch": how reports name it
+    LABEL             "TF", "torch": how report tables name it
+    FRAMEWORK         "TensorFlow", "PyTorch": how sentences name it
     available()       None when the framework imports, else a one-line reason
     build(net, l2)    the identical network in that framework (exact weights, net's
                       dtype; ``l2 > 0``: L2 weight decay l2 * sum(W^2) per layer, LS6)
@@ -47,6 +48,11 @@ def get(name: str) -> ModuleType:
 def label(name: str) -> str:
     """How reports name an oracle ("TF", "torch"); "refnet" for refnet."""
     return "refnet" if name == "refnet" else get(name).LABEL
+
+
+def framework(names) -> str:
+    """The frameworks of oracle names in words: "TensorFlow and PyTorch"."""
+    return " and ".join(get(name).FRAMEWORK for name in names)
 
 
 def select(oracle=None) -> tuple[list[str], list[str]]:

@@ -30,6 +30,7 @@ from ..torch_bridge import import_torch, to_torch
 
 NAME = "torch"
 LABEL = "torch"
+FRAMEWORK = "PyTorch"
 CLIP = 1e-7  # Keras' epsilon for the cross-entropy from probabilities
 
 

@@ -17,14 +17,11 @@ import numpy as np
 import refnet
 
 from ..keras_bridge import tf_and_keras, to_keras
-
-try:  # Flatten, Dropout and activation layers folded onto their Dense (issue 11)
-    from ..keras_models import model_output, read_chain
-except ImportError:  # a crosscheck without keras_models: Sequentials of Dense only
-    read_chain = model_output = None
+from ..keras_models import model_output, read_chain  # Flatten, Dropout, folded layers
 
 NAME = "tf"
 LABEL = "TF"
+FRAMEWORK = "TensorFlow"
 
 
 def available() -> str | None:
@@ -115,11 +112,8 @@ def tf_backprop(
     like refnet's), ``dX`` (dL/dX, BP5) and ``y``, the targets as rows.
     """
     tf, _ = tf_and_keras()
-    if read_chain is not None:  # Dense layers, activations folded, Dropout/Flatten out
-        chain = read_chain(model)
-        steps = [(step.dense, step.fn) for step in chain.steps]
-    else:
-        chain, steps = None, [(layer, layer.activation) for layer in model.layers]
+    chain = read_chain(model)  # Dense layers, activations folded, Dropout/Flatten out
+    steps = [(step.dense, step.fn) for step in chain.steps]
     dtype = steps[0][0].kernel.dtype
     k = steps[-1][0].kernel.shape[1]
     loss_fn, y = _keras_loss(loss, Y, k, np.dtype(dtype).name, reduction)
@@ -160,9 +154,7 @@ def tf_backprop(
     return {
         "loss": float(value.numpy()),
         "output": a.numpy(),
-        "model_output": model(x).numpy()
-        if chain is None
-        else model_output(model, X, chain),
+        "model_output": model_output(model, X, chain),
         "z": [z.numpy() for z in zs],
         "a": [t.numpy() for t in acts],
         "y": np.eye(k)[y]
