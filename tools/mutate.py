@@ -48,7 +48,7 @@ MUTANTS = [
     M("refnet/activations.py", "    a2 = np.multiply(a, a, out=out)", "    a2 = np.multiply(a, 1, out=out)", "tanh' = 1 - a"),
     M("refnet/activations.py", "    return (z > 0).astype(z.dtype)", "    return (z >= 0).astype(z.dtype)", "relu'(0) = 1"),
     M("refnet/activations.py", "LEAKY_RELU_SLOPE = 0.2 ", "LEAKY_RELU_SLOPE = 0.3 ", "Keras 2's slope"),
-    M("refnet/activations.py", "    return np.maximum(z > 0, _const(z, LEAKY_RELU_SLOPE))", "    return np.maximum(z >= 0, _const(z, LEAKY_RELU_SLOPE))", "leaky_relu'(0) = 1"),
+    M("refnet/activations.py", "        return np.maximum(z > 0, _const(z, slope))  # max(1, slope) or max(0, slope)", "        return np.maximum(z >= 0, _const(z, slope))  # max(1, slope) or max(0, slope)", "leaky_relu'(0) = 1"),
     M("refnet/activations.py", "    return np.fmin(a + 1, _const(z, 1))", "    return np.fmin(a, _const(z, 1))", "elu' = a"),
     M("refnet/activations.py", "    return np.maximum(z, _const(z, 0)) + np.log1p(np.exp(-np.abs(z)))", "    return np.maximum(z, _const(z, 0)) + np.log1p(np.exp(-z))", "softplus overflow form"),
     M("refnet/activations.py", "    return 1 / (d * d)", "    return 1 / d", "softsign' missing square"),
