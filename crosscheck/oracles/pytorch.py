@@ -48,12 +48,16 @@ def build(net: refnet.Network, l2: float = 0.0):
 
 
 def _pairs(module) -> list:
-    """[(nn.Linear, activation module or None)] of a to_torch Sequential."""
+    """[(nn.Linear, activation module or None)] of a to_torch Sequential. Its leading
+    nn.Flatten (a net with an input_shape) is left out: X reaches the oracle already
+    flattened, (n, n_0), and Flatten passes that through unchanged."""
     nn = import_torch().nn
     pairs = []
     for m in module:
         if isinstance(m, nn.Linear):
             pairs.append([m, None])
+        elif isinstance(m, nn.Flatten):
+            assert not pairs, "to_torch puts nn.Flatten first only"
         else:
             pairs[-1][1] = m
     return pairs
