@@ -4,6 +4,7 @@
     a[l] = activation module (z[l])                                            (FP2)
     L    = the loss written out in torch with Keras' reductions (below)
     delta[l] = z[l].grad (``retain_grad``),  dW[l] = weight.grad.T,  db[l] = bias.grad
+    (db[l] None for nn.Linear(bias=False); to_torch's leading nn.Flatten is left out)
 
 Losses, written with the same reductions as refnet and Keras (torch's own loss modules
 average over every entry at once, or sum, and have no clipped form):
