@@ -473,3 +473,28 @@ def test_a_third_oracle_is_one_more_module(monkeypatch, torch):
     assert len(report.row("loss").pairs) == 3
     assert report.odd_ones == {"third": ["dW1"]}, str(report)
     assert "vs Third" in str(report) and "odd one out: Third" in str(report)
+
+
+def test_torch_oracle_skips_the_flatten_of_a_net_with_input_shape(rng, torch):
+    """to_torch(net with input_shape) starts with nn.Flatten; the oracle gets X already
+    flattened (n, n_0), walks the Linear layers only, and gives TF's quantities, db None
+    for the layer without bias."""
+    net = refnet.Network.build(
+        [6, 5, 3], ["tanh", "linear"], seed=0, input_shape=(2, 3),
+        use_bias=[False, True],
+    )  # fmt: skip
+    X, Y = rng.normal(size=(4, 6)), rng.normal(size=(4, 3))
+    mod = oracles.get("torch")
+    built = mod.build(net)
+    assert isinstance(built[0][0], torch.nn.Flatten)
+    out = mod.backprop(built, X, Y, "mse")
+    assert out["db"][0] is None and out["db"][1].shape == (3,)
+    assert out["dX"].shape == (4, 6)
+    np.testing.assert_array_equal(out["model_output"], out["output"])
+    ref = oracles.get("tf").backprop(crosscheck.to_keras(net), X, Y, "mse")
+    assert ref["db"][0] is None
+    for key in ("dW", "delta", "z"):
+        for got, want in zip(out[key], ref[key], strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(out["db"][1], ref["db"][1], rtol=1e-13)
+    np.testing.assert_allclose(out["dX"], ref["dX"], rtol=1e-13, atol=1e-15)

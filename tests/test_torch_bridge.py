@@ -143,9 +143,34 @@ def test_from_torch_does_not_share_memory():
             "dim=0",
         ),
         (
-            lambda nn: nn.Sequential(nn.Linear(2, 3, bias=False)),
+            lambda nn: nn.Sequential(nn.Flatten(start_dim=2), nn.Linear(2, 3)),
             ValueError,
-            "bias=False",
+            "module[0]: expected nn.Flatten() (start_dim=1, end_dim=-1",
+        ),
+        (
+            lambda nn: nn.Sequential(nn.Flatten(end_dim=2), nn.Linear(2, 3)),
+            ValueError,
+            "end_dim=2",
+        ),
+        (
+            lambda nn: nn.Sequential(nn.Linear(2, 3), nn.Flatten(), nn.Linear(3, 1)),
+            ValueError,
+            "module[1]: expected nn.Flatten only before the first nn.Linear",
+        ),
+        (
+            lambda nn: nn.Sequential(nn.Linear(2, 3), nn.LeakyReLU(-0.1)),
+            ValueError,
+            "module[1]: expected LeakyReLU with a finite negative_slope >= 0",
+        ),
+        (
+            lambda nn: nn.Sequential(nn.Dropout(0.5)),
+            ValueError,
+            "expected at least one nn.Linear, got none",
+        ),
+        (
+            lambda nn: nn.Sequential(nn.Linear(2, 3), nn.Dropout1d(0.5)),
+            TypeError,
+            "module[1]: expected nn.Linear, a leading nn.Flatten, nn.Dropout",
         ),
         (
             lambda nn: nn.Sequential(nn.Linear(2, 3), nn.Linear(4, 1)),
@@ -173,14 +198,175 @@ def test_to_torch_refuses_a_user_activation(monkeypatch):
 
 
 def test_from_torch_keeps_the_slope_of_a_leaky_relu():
-    """nn.LeakyReLU() has torch's default slope 0.01: read as refnet's leaky_relu(0.01)
-    where refnet has slopes of its own, refused (naming 0.01) where it has only 0.2."""
+    """nn.LeakyReLU() has torch's default slope 0.01: read as refnet's leaky_relu(0.01),
+    not as refnet's default 0.2, and written back with 0.01."""
     module = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.LeakyReLU())
-    if hasattr(refnet.activations, "leaky_relu_name"):
-        net = crosscheck.from_torch(module)
-        assert net.layers[0].activation.negative_slope == 0.01
-        back = crosscheck.to_torch(net)
-        assert back[1].negative_slope == 0.01
-    else:
-        with pytest.raises(ValueError, match="0.01"):
-            crosscheck.from_torch(module)
+    net = crosscheck.from_torch(module)
+    assert net.activations == ["leaky_relu(0.01)"]
+    assert net.layers[0].activation.negative_slope == 0.01
+    back = crosscheck.to_torch(net)
+    assert back[1].negative_slope == 0.01
+
+
+# --- layers without bias, input_shape (nn.Flatten), Dropout, leaky_relu(SLOPE) -----------
+
+
+def _torch_out(module, X) -> np.ndarray:
+    """torch's own forward of module on X (eval mode: Dropout is the identity)."""
+    module.eval()
+    with torch.no_grad():
+        return module(torch.from_numpy(X)).numpy()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_layers_without_bias_round_trip_exactly(dtype, rng):
+    net = refnet.Network.build(
+        [5, 6, 4, 3], ["tanh", "relu", "linear"], seed=2, dtype=dtype,
+        use_bias=[False, True, False],
+    )  # fmt: skip
+    net.layers[1].b[:] = rng.normal(size=4)
+    module = crosscheck.to_torch(net)
+    linears = [m for m in module if isinstance(m, torch.nn.Linear)]
+    assert [lin.bias is None for lin in linears] == [True, False, True]
+    back = crosscheck.from_torch(module)
+    assert [layer.use_bias for layer in back.layers] == [False, True, False]
+    assert back.layers[0].b is None and back.layers[2].b is None
+    assert back.activations == net.activations and back.dtype == net.dtype
+    for got, want in zip(back.get_weights(), net.get_weights(), strict=True):
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
+    X = rng.normal(size=(7, 5)).astype(dtype)
+    row = crosscheck.compare_tensor(
+        "output", back.forward(X), _torch_out(module, X), crosscheck.policy_rtol(dtype, 7)
+    )
+    assert row.ok, row
+
+
+def test_input_shape_becomes_a_leading_flatten_row_major(rng):
+    """to_torch(net with input_shape (3, 4)) starts with nn.Flatten() and takes X of
+    shape (n, 3, 4) as refnet does; the shape is not square, so a column-major flatten
+    (or (4, 3)) would give other outputs, which the last assert shows."""
+    net = refnet.Network.build(
+        [12, 5, 2], ["tanh", "linear"], seed=3, input_shape=(3, 4)
+    )
+    module = crosscheck.to_torch(net)
+    assert type(module[0]) is torch.nn.Flatten
+    assert (module[0].start_dim, module[0].end_dim) == (1, -1)
+    X = rng.normal(size=(6, 3, 4))
+    out = _torch_out(module, X)
+    assert out.shape == (6, 2)
+    row = crosscheck.compare_tensor(
+        "output", net.forward(X), out, crosscheck.policy_rtol("float64", 12)
+    )
+    assert row.ok, row
+    # torch's Flatten is numpy's C-order reshape; the module after it sees the same rows
+    np.testing.assert_array_equal(out, _torch_out(module[1:], X.reshape(6, 12)))
+    transposed = _torch_out(module[1:], X.transpose(0, 2, 1).reshape(6, 12))
+    assert np.abs(transposed - out).max() > 1e-3
+    # already-flat X passes through the Flatten unchanged
+    np.testing.assert_array_equal(_torch_out(module, X.reshape(6, 12)), out)
+    # a net without input_shape has no Flatten
+    plain = crosscheck.to_torch(refnet.Network.build([12, 2], ["linear"]))
+    assert not any(isinstance(m, torch.nn.Flatten) for m in plain)
+
+
+def test_from_torch_with_input_shape_gives_back_the_net():
+    net = refnet.Network.build(
+        [12, 5, 3], ["leaky_relu(0.3)", "softmax"], seed=4, input_shape=(3, 4),
+        use_bias=[False, True],
+    )  # fmt: skip
+    back = crosscheck.from_torch(crosscheck.to_torch(net), input_shape=(3, 4))
+    assert back.input_shape == (3, 4)
+    assert back.activations == ["leaky_relu(0.3)", "softmax"]
+    assert [layer.use_bias for layer in back.layers] == [False, True]
+    for got, want in zip(back.get_weights(), net.get_weights(), strict=True):
+        np.testing.assert_array_equal(got, want)
+    # without input_shape the same module gives a net taking X already flattened
+    assert crosscheck.from_torch(crosscheck.to_torch(net)).input_shape is None
+
+
+@pytest.mark.parametrize(
+    "input_shape, error, words",
+    [
+        ((4, 4), ValueError, "expected a shape of 12 entries"),
+        ((3, 4, 1, 2), ValueError, "in_features=12"),
+        ("3x4", TypeError, "input_shape: expected a tuple of ints"),
+        ((3, -4), ValueError, "positive ints"),
+    ],
+)
+def test_from_torch_validates_input_shape(input_shape, error, words):
+    module = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(12, 2))
+    with pytest.raises(error) as info:
+        crosscheck.from_torch(module, input_shape=input_shape)
+    assert words in str(info.value)
+
+
+def test_from_torch_refuses_a_multi_axis_input_shape_without_flatten():
+    """Without nn.Flatten torch's Linear acts on the last axis of (n, 3, 4): not the net."""
+    module = torch.nn.Sequential(torch.nn.Linear(12, 2))
+    with pytest.raises(ValueError, match=r"input_shape: \(3, 4\) has 2 axes.*nn.Flatten"):
+        crosscheck.from_torch(module, input_shape=(3, 4))
+    assert crosscheck.from_torch(module, input_shape=(12,)).input_shape is None
+
+
+def test_from_torch_reads_the_pytorch_quickstart_model(rng):
+    """The PyTorch quickstart's NeuralNetwork body (Flatten, Linear-ReLU stack), with a
+    Dropout as the tutorials add: the net computes torch's eval-mode forward."""
+    torch.manual_seed(0)
+    nn = torch.nn
+    module = nn.Sequential(
+        nn.Flatten(),
+        nn.Linear(28 * 28, 64),
+        nn.ReLU(),
+        nn.Dropout(0.5),
+        nn.Linear(64, 32),
+        nn.Dropout(0.2),
+        nn.LeakyReLU(0.3),
+        nn.Linear(32, 10),
+    )
+    net = crosscheck.from_torch(module, input_shape=(28, 28))
+    assert net.sizes == [784, 64, 32, 10] and net.input_shape == (28, 28)
+    assert net.activations == ["relu", "leaky_relu(0.3)", "linear"]
+    X = rng.uniform(size=(5, 28, 28)).astype(np.float32)
+    want = _torch_out(module, X)  # eval(): Dropout is the identity
+    row = crosscheck.compare_tensor(
+        "output", net.forward(X), want, crosscheck.policy_rtol("float32", 784)
+    )
+    assert row.ok, row
+    module.train()  # the skipped Dropout really was active in training mode
+    with torch.no_grad():
+        assert not np.array_equal(module(torch.from_numpy(X)).numpy(), want)
+
+
+def test_leaky_relu_with_its_own_slope_round_trips(rng):
+    net = refnet.Network.build([3, 4, 2], ["leaky_relu(0.3)", "linear"], seed=5)
+    module = crosscheck.to_torch(net)
+    assert type(module[1]) is torch.nn.LeakyReLU and module[1].negative_slope == 0.3
+    z = torch.tensor([-2.0, 0.0, 2.0], dtype=torch.float64)
+    np.testing.assert_array_equal(module[1](z).numpy(), [-0.6, 0.0, 2.0])
+    back = crosscheck.from_torch(module)
+    assert back.activations == ["leaky_relu(0.3)", "linear"]
+    assert back.layers[0].activation.negative_slope == 0.3
+    X = rng.normal(size=(8, 3))
+    row = crosscheck.compare_tensor(
+        "output", back.forward(X), _torch_out(module, X), crosscheck.policy_rtol("float64", 8)
+    )
+    assert row.ok, row
+
+
+@pytest.mark.parametrize("what", ["weight", "bias"])
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_from_torch_refuses_non_finite_weights_naming_the_module(what, bad):
+    nn = torch.nn
+    module = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))
+    with torch.no_grad():
+        getattr(module[2], what).view(-1)[0] = bad
+    with pytest.raises(ValueError, match=rf"module\[2\]: its {what} holds NaN or inf"):
+        crosscheck.from_torch(module)
+
+
+def test_from_torch_refuses_a_bias_of_another_dtype():
+    linear = torch.nn.Linear(2, 3)
+    linear.bias = torch.nn.Parameter(linear.bias.detach().double())
+    with pytest.raises(TypeError, match=r"module\[0\]: expected the bias in the weight's"):
+        crosscheck.from_torch(torch.nn.Sequential(linear))

@@ -4,6 +4,7 @@
     a[l] = activation module (z[l])                                            (FP2)
     L    = the loss written out in torch with Keras' reductions (below)
     delta[l] = z[l].grad (``retain_grad``),  dW[l] = weight.grad.T,  db[l] = bias.grad
+    (db[l] None for nn.Linear(bias=False); to_torch's leading nn.Flatten is left out)
 
 Losses, written with the same reductions as refnet and Keras (torch's own loss modules
 average over every entry at once, or sum, and have no clipped form):
@@ -49,12 +50,16 @@ def build(net: refnet.Network, l2: float = 0.0):
 
 
 def _pairs(module) -> list:
-    """[(nn.Linear, activation module or None)] of a to_torch Sequential."""
+    """[(nn.Linear, activation module or None)] of a to_torch Sequential. Its leading
+    nn.Flatten (a net with an input_shape) is left out: X reaches the oracle already
+    flattened, (n, n_0), and Flatten passes that through unchanged."""
     nn = import_torch().nn
     pairs = []
     for m in module:
         if isinstance(m, nn.Linear):
             pairs.append([m, None])
+        elif isinstance(m, nn.Flatten):
+            assert not pairs, "to_torch puts nn.Flatten first only"
         else:
             pairs[-1][1] = m
     return pairs
