@@ -87,7 +87,7 @@ MUTANTS = [
     M("refnet/files.py", "            os.fsync(fh.fileno())\n", "", "no fsync"),
     M("refnet/files.py", "            data = fh.read(n_bytes + 1)", "            data = fh.read()", "unbounded read (S2)"),
     M("refnet/files.py", "            if n_bytes > RATIO_FREE_BYTES and n_bytes > MAX_RATIO * packed:", "            if False:", "no zip-bomb ratio cap (S2)"),
-    M("refnet/network.py", "        unexpected = npz.keys - set(header) - set(expected)", "        unexpected = set()", "extra members accepted (S2)"),
+    M("refnet/network.py", "        unexpected = npz.keys - set(header) - set(optional) - set(expected)", "        unexpected = set()", "extra members accepted (S2)"),
     M("refnet/datasets.py", "            blob = fh.read(size + 1)", "            blob = fh.read()", "IDX read unbounded (S2)"),
     M("refnet/datasets.py", "    except (OSError, EOFError, zlib.error) as err:", "    except (OSError, EOFError) as err:", "zlib.error escapes (C2)"),
     M("refnet/datasets.py", "        X = x.reshape(x.shape[0], -1).astype(dtype) / dtype.type(255)", "        X = x.reshape(x.shape[0], -1).astype(dtype) / dtype.type(256)", "pixels / 256"),
@@ -101,7 +101,7 @@ MUTANTS = [
     M("crosscheck/report.py", "        return all(row.ok for row in self.rows)", "        return any(row.ok for row in self.rows)", "report ok if any row passes"),
     M("crosscheck/training.py", "            if name not in self.worst or row.ratio > self.worst[name][1].ratio:", "            if name not in self.worst or row.ratio < self.worst[name][1].ratio:", "training report keeps the best step"),
     M("crosscheck/check.py", "        mask = ((z_ref > 0) != (z_tf > 0)) & (np.abs(z_ref - z_tf) <= bound)", "        mask = (z_ref > 0) != (z_tf > 0)", "kink pin not limited to rounding"),
-    M("crosscheck/check.py", "                a = tf.identity(a)  # drop Keras' logits shortcut: the loss sees a", "                pass", "Keras' logits shortcut kept"),
+    M("crosscheck/oracles/tensorflow.py", "                a = tf.identity(a)  # drop Keras' logits shortcut: the loss sees a", "                pass", "Keras' logits shortcut kept"),
     M("crosscheck/matrix.py", "    hidden = [name for name in ACTIVATIONS if name != \"softmax\"]", "    hidden = [name for name in ACTIVATIONS if name not in (\"softmax\", \"elu\")]", "matrix drops an activation"),
 ]
 
