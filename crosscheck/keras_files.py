@@ -136,6 +136,9 @@ def _shown(key, config: dict) -> str:
 # ---------------------------------------------------------------------------------
 
 
+MAX_CONFIG_BYTES = 64 << 20  # a model's config.json / training_config is a few KB
+
+
 def load_keras_file(path: str, name: str = "path"):
     """The model saved at ``path`` (``.keras`` zip or legacy ``.h5``), loaded with
     ``safe_mode=True`` passed explicitly and inside Keras' own safe-mode scope (no Lambda
@@ -144,17 +147,27 @@ def load_keras_file(path: str, name: str = "path"):
     argument for ``.keras`` files) and ``compile=False`` (the compiled loss is read from
     the file by :func:`saved_loss`; nothing is rebuilt).
 
-    A missing file, a file that is not a zip (``.keras``) or HDF5 (``.h5``) archive, or
-    one Keras cannot read is a ValueError naming the file."""
+    A missing file, a folder, a file that is not a zip (``.keras``) or HDF5 (``.h5``)
+    archive, a ``config.json`` declared to inflate past ``MAX_CONFIG_BYTES`` (a zip bomb:
+    Keras reads it whole), or one Keras cannot read is a ValueError naming the file, on
+    one line."""
     path = os.fsdecode(os.fspath(path))
     if not os.path.isfile(path):
-        raise ValueError(f"{name}: expected a saved .keras or .h5 file, got {path!r}: no such file")
+        what = "a folder" if os.path.isdir(path) else "no such file"
+        raise ValueError(f"{name}: expected a saved .keras or .h5 file, got {path!r}: {what}")
     ext = os.path.splitext(path)[1].lower()
     if ext == ".keras":
         if not zipfile.is_zipfile(path):
             raise ValueError(
                 f"{name}: {path!r} is not a readable Keras file (a .keras file is a zip "
                 "archive; this one is truncated or not a zip)"
+            )
+        with zipfile.ZipFile(path) as archive:  # Keras inflates config.json whole
+            sizes = {info.filename: info.file_size for info in archive.infolist()}
+        if sizes.get("config.json", 0) > MAX_CONFIG_BYTES:
+            raise ValueError(
+                f"{name}: {path!r}: its config.json inflates to {sizes['config.json']} "
+                f"bytes (a model's is a few kB; refused above {MAX_CONFIG_BYTES})"
             )
     elif ext in (".h5", ".hdf5"):
         with open(path, "rb") as fh:
@@ -173,17 +186,25 @@ def load_keras_file(path: str, name: str = "path"):
             return keras.saving.load_model(path, compile=False, safe_mode=True)
     except (OSError, KeyError, AttributeError, zipfile.BadZipFile, EOFError) as err:
         raise ValueError(
-            f"{name}: {path!r} is not a readable Keras file ({type(err).__name__}: {err})"
+            f"{name}: {path!r} is not a readable Keras file ({type(err).__name__}: "
+            f"{_first_line(err)})"
         ) from None
     except (ValueError, TypeError) as err:
         if "safe_mode" in str(err):  # a Lambda or other code: refused, never run
-            raise ValueError(f"{name}: {path!r}: refused by Keras' safe mode: {err}") from None
+            raise ValueError(
+                f"{name}: {path!r}: refused by Keras' safe mode: {_first_line(err)}"
+            ) from None
         raise ValueError(
-            f"{name}: {path!r} is not a readable Keras file ({type(err).__name__}: {err})"
+            f"{name}: {path!r} is not a readable Keras file ({type(err).__name__}: "
+            f"{_first_line(err)})"
         ) from None
 
 
-MAX_CONFIG_BYTES = 64 << 20  # a model's config.json / training_config is a few KB
+def _first_line(err: BaseException, limit: int = 300) -> str:
+    """Keras' message on one line, without the full config it may append."""
+    text = " ".join(str(err).split("Full object config:")[0].split("Full config:")[0].split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
 
 
 def saved_loss(path: str, name: str = "path"):

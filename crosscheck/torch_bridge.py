@@ -216,7 +216,13 @@ def from_torch(module) -> refnet.Network:
                 raise TypeError(
                     f"module[{i}]: expected dtype float32 or float64, got {W.dtype}"
                 )
-            specs.append([W, m.bias.detach().numpy().copy(), None])
+            b = m.bias.detach().numpy().copy()
+            if not (np.isfinite(W).all() and np.isfinite(b).all()):
+                raise ValueError(
+                    f"module[{i}]: its weight or bias holds NaN or inf; refnet (and any "
+                    "comparison) needs finite weights"
+                )
+            specs.append([W, b, None])
             continue
         name = _refnet_name(m, i)
         if not specs:
@@ -236,4 +242,7 @@ def from_torch(module) -> refnet.Network:
         )
         dense.W, dense.b = W, b
         layers.append(dense)
-    return refnet.Network(layers)  # raises on mismatched widths or mixed dtypes
+    try:
+        return refnet.Network(layers)  # raises on mismatched widths or mixed dtypes
+    except (TypeError, ValueError) as err:
+        raise type(err)(f"module: {err} (the Linear layers, in order)") from None
