@@ -393,6 +393,8 @@ def main(argv=None) -> int:
                 f"--layout: unknown {', '.join(unknown)}; expected one of "
                 f"{', '.join(known_layouts())}"
             )
+        if args.from_json == "":
+            raise ValueError("--from-json: expected a results file path, got an empty one")
         if args.write_tables and args.from_json is None:
             raise ValueError("--write-tables: needs --from-json (a run's JSON to print)")
         for path in args.write_tables or []:

@@ -67,3 +67,20 @@ def test_the_audit_can_tell_unclear_errors_apart(tmp_path):
     assert audit_inputs.run_api("keras files", "path", lambda: check(path, refuse, marker))[0] == "unnamed"
     outcome = audit_inputs.run_api("keras files", "path", lambda: check(path, run_code_then_refuse, marker))
     assert outcome[0] == "crash"
+
+
+def test_the_crafted_keras_files_would_run_code_if_loaded_unsafely():
+    """The keras files cases can fail: their Lambda and pickle really create the marker."""
+    pytest.importorskip("tensorflow")
+    import pickle
+
+    import keras
+
+    files = audit_inputs.keras_fixtures(audit_inputs._tmp())
+    marker = files["marker"]
+    assert not marker.exists()
+    keras.saving.load_model(files["lambda"], safe_mode=False)  # our own file: trusted here
+    assert marker.exists()
+    marker.unlink()
+    pickle.loads(files["pickle"].read_bytes())
+    assert marker.exists()
