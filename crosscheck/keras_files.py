@@ -137,6 +137,7 @@ def _shown(key, config: dict) -> str:
 
 
 MAX_CONFIG_BYTES = 64 << 20  # a model's config.json / training_config is a few KB
+MAX_RATIO = 100  # float weights deflate to about 0.9 of their size; zeros to 0.001
 
 
 def load_keras_file(path: str, name: str = "path"):
@@ -148,9 +149,9 @@ def load_keras_file(path: str, name: str = "path"):
     the file by :func:`saved_loss`; nothing is rebuilt).
 
     A missing file, a folder, a file that is not a zip (``.keras``) or HDF5 (``.h5``)
-    archive, a ``config.json`` declared to inflate past ``MAX_CONFIG_BYTES`` (a zip bomb:
-    Keras reads it whole), or one Keras cannot read is a ValueError naming the file, on
-    one line."""
+    archive, a zip bomb (a member declared to inflate past ``MAX_CONFIG_BYTES`` that is a
+    ``.json`` or compressed more than ``MAX_RATIO`` times: Keras reads each whole), or one
+    Keras cannot read is a ValueError naming the file, on one line."""
     path = os.fsdecode(os.fspath(path))
     if not os.path.isfile(path):
         what = "a folder" if os.path.isdir(path) else "no such file"
@@ -162,13 +163,16 @@ def load_keras_file(path: str, name: str = "path"):
                 f"{name}: {path!r} is not a readable Keras file (a .keras file is a zip "
                 "archive; this one is truncated or not a zip)"
             )
-        with zipfile.ZipFile(path) as archive:  # Keras inflates config.json whole
-            sizes = {info.filename: info.file_size for info in archive.infolist()}
-        if sizes.get("config.json", 0) > MAX_CONFIG_BYTES:
-            raise ValueError(
-                f"{name}: {path!r}: its config.json inflates to {sizes['config.json']} "
-                f"bytes (a model's is a few kB; refused above {MAX_CONFIG_BYTES})"
-            )
+        with zipfile.ZipFile(path) as archive:  # Keras inflates each member whole
+            members = archive.infolist()
+        for info in members:
+            bomb = info.file_size > MAX_RATIO * max(info.compress_size, 1)
+            if info.file_size > MAX_CONFIG_BYTES and (info.filename.endswith(".json") or bomb):
+                raise ValueError(
+                    f"{name}: {path!r}: its {info.filename} inflates to {info.file_size} "
+                    f"bytes from {info.compress_size} (a zip bomb; a model's config is a "
+                    f"few kB and its weights barely compress)"
+                )
     elif ext in (".h5", ".hdf5"):
         with open(path, "rb") as fh:
             if fh.read(8) != b"\x89HDF\r\n\x1a\n":
@@ -204,7 +208,6 @@ def _first_line(err: BaseException, limit: int = 300) -> str:
     """Keras' message on one line, without the full config it may append."""
     text = " ".join(str(err).split("Full object config:")[0].split("Full config:")[0].split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
 
 
 def saved_loss(path: str, name: str = "path"):

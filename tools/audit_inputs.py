@@ -18,7 +18,7 @@ Areas: ``api``, ``files`` and ``cli`` (refnet's Python API, loaders and ``refnet
 ``crosscheck api`` (to_keras, from_keras, compare, assert_match, compare_training,
 to_torch, from_torch, check_backprop), ``keras files`` (load_keras_file on pickles,
 Lambda layers in .keras and .h5 files, a Lambda or a module path injected into
-config.json, a zip bomb config, empty, truncated and text files, a folder),
+config.json, zip bombs (config.json, weights), empty, truncated and text files, a folder),
 ``crosscheck cli`` (``python -m crosscheck`` and ``crosscheck mine``, with ``--keras``
 on those files) and ``bench cli`` (``python -m bench``). The TensorFlow and PyTorch
 cases are left out where the framework is absent.
@@ -28,7 +28,7 @@ cases are left out where the framework is absent.
 
 The same table as the reliability review's (bad inputs tried, clear errors, errors not
 naming the argument, crashes, silent acceptances). tests/test_bad_inputs.py asserts that
-every case is clear (611 cases with TensorFlow and PyTorch installed).
+every case is clear (612 cases with TensorFlow and PyTorch installed).
 """
 
 from __future__ import annotations
@@ -329,6 +329,10 @@ def keras_fixtures(tmp: Path) -> dict[str, Path]:
         files[f"inject_module{i}"] = rezip(f"inject_module{i}.keras", json.dumps(bad).encode())
     # a zip bomb: a valid config.json padded to 80 MB, about 80 kB zipped
     files["bomb"] = rezip("bomb.keras", json.dumps(config).encode() + b" " * (80 << 20))
+    files["weights_bomb"] = tmp / "weights_bomb.keras"  # 80 MB of zeros as the weights
+    with zipfile.ZipFile(files["weights_bomb"], "w", zipfile.ZIP_DEFLATED) as z:
+        for member, data in members.items():
+            z.writestr(member, bytes(80 << 20) if member.endswith(".h5") else data)
 
     class Touch:
         def __reduce__(self):
@@ -363,7 +367,7 @@ def keras_file_cases(files: dict[str, Path]) -> list:
          lambda p=files[key]: _refused_naming(p, lambda: load_keras_file(p), marker))
         for key in ["pickle", "pickle_h5", "pickle_zip", "lambda", "lambda_h5",
                     "inject_lambda", "inject_module0", "inject_module1", "inject_module2",
-                    "bomb", "empty", "text", "truncated", "folder", "missing"]
+                    "bomb", "weights_bomb", "empty", "text", "truncated", "folder", "missing"]
     ]  # fmt: skip
 
 
