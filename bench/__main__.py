@@ -393,19 +393,27 @@ def main(argv=None) -> int:
                 f"--layout: unknown {', '.join(unknown)}; expected one of "
                 f"{', '.join(known_layouts())}"
             )
-        if args.write_tables and not args.from_json:
+        if args.from_json == "":
+            raise ValueError("--from-json: expected a results file path, got an empty one")
+        if args.write_tables and args.from_json is None:
             raise ValueError("--write-tables: needs --from-json (a run's JSON to print)")
         for path in args.write_tables or []:
             if not Path(path).is_file():
                 raise ValueError(f"--write-tables: no such file {path!r}")
     except (TypeError, ValueError) as err:
         p.error(str(err))
-    if args.from_json:
+    if args.from_json is not None:
         try:
             data = load_results(Path(args.from_json))
         except ValueError as err:
             p.error(str(err))
-        return replay(data, args.from_json, args.plot, args.write_tables or [])
+        try:
+            return replay(data, args.from_json, args.plot, args.write_tables or [])
+        except (KeyError, TypeError, IndexError, AttributeError) as err:  # a hand-edited file
+            p.error(
+                f"--from-json: {args.from_json!r} is not a results file written by python "
+                f"-m bench --json ({type(err).__name__}: {err} in its rows)"
+            )
 
     rounds = args.rounds or (5 if args.quick else 15)
     sample_s, budget_s = (0.02, 1.5) if args.quick else (0.05, 8.0)

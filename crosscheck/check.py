@@ -64,7 +64,7 @@ import math
 import numpy as np
 
 import refnet
-from refnet.validation import check_input
+from refnet.validation import check_bool, check_input
 
 from . import oracles
 from .keras_models import model_output, network_from_chain, read_chain
@@ -237,6 +237,7 @@ def compare(
         raise TypeError(f"net: expected refnet.Network, got {type(net).__name__}")
     if isinstance(c, bool) or not isinstance(c, (int, float)) or not 0 < c < 1e6:
         raise ValueError(f"c: expected a safety factor in (0, 1e6), got {c!r}")
+    dX, quirks = check_bool(dX, "dX"), check_bool(quirks, "quirks")
     names, notes = oracles.select(oracle)
     loss_obj = refnet.losses.get(loss)
     loss_name, reduction = loss_obj.name, loss_obj.reduction

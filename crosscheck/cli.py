@@ -109,7 +109,7 @@ def _custom_cases(args) -> list[Case]:
     sizes = refnet.validation.check_sizes(args.layout, "--layout")
     depth = len(sizes) - 1
     loss = args.loss or "softmax_cross_entropy"
-    if args.activations:
+    if args.activations is not None:
         acts = args.activations.split(",")
         acts = acts * depth if len(acts) == 1 else acts
     else:
@@ -119,13 +119,21 @@ def _custom_cases(args) -> list[Case]:
         raise ValueError(
             f"--activations: expected {depth} names (one per layer), got {len(acts)}"
         )
-    for name in acts:
-        refnet.activations.get(name)  # ValueError naming the valid ones
+    _check_activations(acts)
     dtypes = [args.dtype] if args.dtype else DTYPES
     batch = args.batch or 32
     return [
         Case(tuple(sizes), tuple(acts), loss, dt, batch, args.seed) for dt in dtypes
     ]
+
+
+def _check_activations(names) -> None:
+    """Each name a refnet activation; ValueError naming --activations and the valid ones."""
+    for name in names:
+        try:
+            refnet.activations.get(name)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"--activations: {err}") from None
 
 
 def _matrix_cases(args) -> list[Case]:
@@ -134,10 +142,9 @@ def _matrix_cases(args) -> list[Case]:
         cases = [c for c in cases if c.loss == args.loss]
     if args.dtype:
         cases = [c for c in cases if c.dtype == args.dtype]
-    if args.activations:
+    if args.activations is not None:
         wanted = set(args.activations.split(","))
-        for name in wanted:
-            refnet.activations.get(name)
+        _check_activations(wanted)
         cases = [c for c in cases if wanted & set(c.activations)]
     if args.batch:
         cases = [
@@ -259,17 +266,19 @@ def main(argv=None) -> int:
     try:
         if args.batch is not None:
             refnet.validation.check_size(args.batch, "--batch")
+        refnet.validation.rng_from(args.seed, "--seed")
         refnet.validation.check_output_folder(args.json, "--json", overwrite=args.force)
         names, skipped = _oracles(args.oracle)
         for message in skipped:
             print(f"crosscheck: {message}", file=sys.stderr)
         args.oracles = tuple(names)
-        if args.keras:
+        if args.keras is not None:
             jobs = _keras_jobs(args)
         else:
-            cases = _custom_cases(args) if args.layout else _matrix_cases(args)
+            custom = args.layout is not None
+            cases = _custom_cases(args) if custom else _matrix_cases(args)
             jobs = [(c.label, lambda c=c: run_case(c, names)) for c in cases]
-            if not args.layout and not args.no_training:
+            if not custom and not args.no_training:
                 jobs += _training_jobs(names)
     except (ValueError, TypeError, OSError) as exc:
         print(f"crosscheck: {exc}", file=sys.stderr)
@@ -294,7 +303,7 @@ def main(argv=None) -> int:
             f"{_fmt_ratio(rep.worst_ratio):>7}  {status}"
         )
     failed = [(label, rep) for label, rep in results if not rep.ok]
-    single = bool(args.layout or args.keras)  # one network: show its tables
+    single = args.layout is not None or args.keras is not None  # one network: show its tables
     for label, rep in results if (args.verbose or single) else failed:
         lines += ["", str(rep)]
     n_rows = sum(len(rep.rows) for _, rep in results)

@@ -136,6 +136,10 @@ def _shown(key, config: dict) -> str:
 # ---------------------------------------------------------------------------------
 
 
+MAX_CONFIG_BYTES = 64 << 20  # a model's config.json / training_config is a few KB
+MAX_RATIO = 100  # float weights deflate to about 0.9 of their size; zeros to 0.001
+
+
 def load_keras_file(path: str, name: str = "path"):
     """The model saved at ``path`` (``.keras`` zip or legacy ``.h5``), loaded with
     ``safe_mode=True`` passed explicitly and inside Keras' own safe-mode scope (no Lambda
@@ -144,11 +148,14 @@ def load_keras_file(path: str, name: str = "path"):
     argument for ``.keras`` files) and ``compile=False`` (the compiled loss is read from
     the file by :func:`saved_loss`; nothing is rebuilt).
 
-    A missing file, a file that is not a zip (``.keras``) or HDF5 (``.h5``) archive, or
-    one Keras cannot read is a ValueError naming the file."""
+    A missing file, a folder, a file that is not a zip (``.keras``) or HDF5 (``.h5``)
+    archive, a zip bomb (a member declared to inflate past ``MAX_CONFIG_BYTES`` that is a
+    ``.json`` or compressed more than ``MAX_RATIO`` times: Keras reads each whole), or one
+    Keras cannot read is a ValueError naming the file, on one line."""
     path = os.fsdecode(os.fspath(path))
     if not os.path.isfile(path):
-        raise ValueError(f"{name}: expected a saved .keras or .h5 file, got {path!r}: no such file")
+        what = "a folder" if os.path.isdir(path) else "no such file"
+        raise ValueError(f"{name}: expected a saved .keras or .h5 file, got {path!r}: {what}")
     ext = os.path.splitext(path)[1].lower()
     if ext == ".keras":
         if not zipfile.is_zipfile(path):
@@ -156,6 +163,16 @@ def load_keras_file(path: str, name: str = "path"):
                 f"{name}: {path!r} is not a readable Keras file (a .keras file is a zip "
                 "archive; this one is truncated or not a zip)"
             )
+        with zipfile.ZipFile(path) as archive:  # Keras inflates each member whole
+            members = archive.infolist()
+        for info in members:
+            bomb = info.file_size > MAX_RATIO * max(info.compress_size, 1)
+            if info.file_size > MAX_CONFIG_BYTES and (info.filename.endswith(".json") or bomb):
+                raise ValueError(
+                    f"{name}: {path!r}: its {info.filename} inflates to {info.file_size} "
+                    f"bytes from {info.compress_size} (a zip bomb; a model's config is a "
+                    f"few kB and its weights barely compress)"
+                )
     elif ext in (".h5", ".hdf5"):
         with open(path, "rb") as fh:
             if fh.read(8) != b"\x89HDF\r\n\x1a\n":
@@ -173,17 +190,24 @@ def load_keras_file(path: str, name: str = "path"):
             return keras.saving.load_model(path, compile=False, safe_mode=True)
     except (OSError, KeyError, AttributeError, zipfile.BadZipFile, EOFError) as err:
         raise ValueError(
-            f"{name}: {path!r} is not a readable Keras file ({type(err).__name__}: {err})"
+            f"{name}: {path!r} is not a readable Keras file ({type(err).__name__}: "
+            f"{_first_line(err)})"
         ) from None
     except (ValueError, TypeError) as err:
         if "safe_mode" in str(err):  # a Lambda or other code: refused, never run
-            raise ValueError(f"{name}: {path!r}: refused by Keras' safe mode: {err}") from None
+            raise ValueError(
+                f"{name}: {path!r}: refused by Keras' safe mode: {_first_line(err)}"
+            ) from None
         raise ValueError(
-            f"{name}: {path!r} is not a readable Keras file ({type(err).__name__}: {err})"
+            f"{name}: {path!r} is not a readable Keras file ({type(err).__name__}: "
+            f"{_first_line(err)})"
         ) from None
 
 
-MAX_CONFIG_BYTES = 64 << 20  # a model's config.json / training_config is a few KB
+def _first_line(err: BaseException, limit: int = 300) -> str:
+    """Keras' message on one line, without the full config it may append."""
+    text = " ".join(str(err).split("Full object config:")[0].split("Full config:")[0].split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def saved_loss(path: str, name: str = "path"):

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import refnet
-from refnet.validation import check_dtype, check_size, check_sizes
+from refnet.validation import check_bool, check_dtype, check_size, check_sizes
 
 from . import conventions
 from .diagnose import Reference, diagnose_row, label, sentence
@@ -84,15 +84,24 @@ class BackpropReport(Report):
 
 
 def _activations(activations, n_layers: int) -> list[str]:
-    acts = (
-        [activations] * n_layers if isinstance(activations, str) else list(activations)
-    )
+    if isinstance(activations, str):
+        acts = [activations] * n_layers
+    elif isinstance(activations, (list, tuple)):
+        acts = list(activations)
+    else:
+        raise TypeError(
+            f"activations: expected a name or a list of {n_layers} names, "
+            f"got {type(activations).__name__}"
+        )
     if len(acts) != n_layers:
         raise ValueError(
             f"activations: expected {n_layers} names (one per layer), got {len(acts)}: {acts}"
         )
     for name in acts:
-        refnet.activations.get(name)  # ValueError naming the valid ones
+        try:
+            refnet.activations.get(name)
+        except (TypeError, ValueError) as err:  # naming the valid ones
+            raise type(err)(f"activations: {err}") from None
     return acts
 
 
@@ -229,6 +238,8 @@ def check_backprop(
     loss = refnet.losses.get(loss).name
     dtype = check_dtype(dtype)
     batch = check_size(batch, "batch")
+    if tensorflow is not None:
+        tensorflow = check_bool(tensorflow, "tensorflow")
 
     # A probability output fused into its cross-entropy: refnet computes from logits.
     ref_acts, prob = list(acts), None

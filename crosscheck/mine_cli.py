@@ -129,6 +129,11 @@ def main(argv=None) -> int:
         if len(acts) != len(sizes) - 1:
             raise UsageError(f"--activations: expected {len(sizes) - 1} names (one per "
                              f"layer) or one for all, got {len(acts)}")  # fmt: skip
+        for name in acts:
+            try:
+                refnet.activations.get(name)
+            except (TypeError, ValueError) as err:
+                raise UsageError(f"--activations: {err}") from None
         refnet.validation.check_size(args.batch, "--batch")
         refnet.validation.check_output_folder(args.json, "--json", overwrite=args.force)
         functions = [(t, load_function(t)) for t in args.targets]

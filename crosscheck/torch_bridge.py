@@ -280,7 +280,10 @@ def from_torch(module, input_shape=None) -> refnet.Network:
                      dtype=W.dtype, use_bias=b is not None)  # fmt: skip
         for W, b, name in specs
     ]
-    net = refnet.Network(layers)  # raises on mismatched widths or mixed dtypes
+    try:
+        net = refnet.Network(layers)  # raises on mismatched widths or mixed dtypes
+    except (TypeError, ValueError) as err:
+        raise type(err)(f"module: {err} (the Linear layers, in order)") from None
     if input_shape is not None:
         try:
             net = refnet.Network(layers, input_shape=input_shape)

@@ -51,7 +51,7 @@ import numpy as np
 
 import refnet
 from refnet import optimizers as ropt
-from refnet.validation import check_input, check_rows, check_size
+from refnet.validation import check_bool, check_input, check_rows, check_size
 
 from .keras_bridge import to_keras
 from .report import Report, Row
@@ -289,6 +289,7 @@ def compare_training(
         )
     if not isinstance(net, refnet.Network):
         raise TypeError(f"net: expected refnet.Network, got {type(net).__name__}")
+    mirror, convert = check_bool(mirror, "mirror"), check_bool(convert, "convert")
     optimizer = refnet.optimizers.get(optimizer)  # a name gives Keras' defaults
     steps = check_size(steps, "steps")
     dtype = net.dtype

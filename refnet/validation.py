@@ -72,6 +72,13 @@ def rng_from(seed, name: str = "seed") -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
+def check_bool(value, name: str) -> bool:
+    """value as a bool: True or False (NumPy's bool too), never 1, "yes" or None."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}: expected True or False, got {value!r}")
+    return bool(value)
+
+
 def check_sizes(sizes, name: str = "sizes") -> list[int]:
     """A layout [n_0, n_1, ..., n_L] of at least two positive ints."""
     if isinstance(sizes, str):
@@ -187,6 +194,8 @@ def check_output_folder(
     if path is None:
         return
     path = os.fspath(path)
+    if not path:
+        raise ValueError(f"{name}: expected a file path, got an empty one")
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise ValueError(f"{name}: expected an existing folder, got {folder!r}")

@@ -7,14 +7,28 @@ Each case is one call with one bad argument (the others valid). Outcomes:
   was received follow.
 - ``unnamed``: such an error, but the message does not start with the argument's name.
 - ``crash``: any other exception, or a CLI traceback.
-- ``silent``: no error at all (the bad input was accepted).
+- ``silent``: no error at all (the bad input was accepted; for ``python -m bench``, the run
+  got past its argument checks to where timing starts, which the audit stops).
+
+A saved file must be refused with a ValueError naming the file, and no code from it may
+run: every Lambda and pickle in the crafted files would create a marker file, and a case
+after which the marker exists is a crash.
+
+Areas: ``api``, ``files`` and ``cli`` (refnet's Python API, loaders and ``refnet`` CLI),
+``crosscheck api`` (to_keras, from_keras, compare, assert_match, compare_training,
+to_torch, from_torch, check_backprop), ``keras files`` (load_keras_file on pickles,
+Lambda layers in .keras and .h5 files, a Lambda or a module path injected into
+config.json, zip bombs (config.json, weights), empty, truncated and text files, a folder),
+``crosscheck cli`` (``python -m crosscheck`` and ``crosscheck mine``, with ``--keras``
+on those files) and ``bench cli`` (``python -m bench``). The TensorFlow and PyTorch
+cases are left out where the framework is absent.
 
     python tools/audit_inputs.py            # the figures, and every case that is not clear
     python tools/audit_inputs.py --all      # every case with its outcome
 
 The same table as the reliability review's (bad inputs tried, clear errors, errors not
 naming the argument, crashes, silent acceptances). tests/test_bad_inputs.py asserts that
-every case is clear.
+every case is clear (612 cases with TensorFlow and PyTorch installed).
 """
 
 from __future__ import annotations
@@ -196,7 +210,7 @@ def cases() -> list[tuple[str, str, Callable[[], object]]]:
 
 
 def cli_cases() -> list[tuple[str, str, list[str]]]:
-    """(program, flag blamed, argv) for bad command lines."""
+    """(area, flag blamed, argv) for bad refnet command lines."""
     out = []
     for flag, values in {
         "--layout": ["3-x-2", "0-2", "3", "abc"],
@@ -212,13 +226,420 @@ def cli_cases() -> list[tuple[str, str, list[str]]]:
         "--plot": [tempfile.gettempdir(), "/nonexistent/p.png"],
     }.items():
         for v in values:
-            out.append(("refnet train", flag, ["train", "digits", flag, v, "--epochs", "1"]
+            out.append(("cli", flag, ["train", "digits", flag, v, "--epochs", "1"]
                         if flag != "--epochs" else ["train", "digits", flag, v]))  # fmt: skip
     for v in ["3-x-2", "0-2", "3"]:
-        out.append(("refnet summary", "layout", ["summary", v]))
+        out.append(("cli", "layout", ["summary", v]))
     for v in ["nope", "relu,relu,relu"]:
-        out.append(("refnet summary", "--activations", ["summary", "3-5-2", "--activations", v]))
-    out.append(("refnet train", "--data", ["train", "mnist", "--data", "/nonexistent"]))
+        out.append(("cli", "--activations", ["summary", "3-5-2", "--activations", v]))
+    out.append(("cli", "--data", ["train", "mnist", "--data", "/nonexistent"]))
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# crosscheck: the Python API, the saved Keras files, and the CLIs
+# ---------------------------------------------------------------------------------------
+
+HAS_TF = importlib.util.find_spec("tensorflow") is not None
+HAS_TORCH = importlib.util.find_spec("torch") is not None
+ORACLE = "torch" if HAS_TORCH else "tf"  # the quicker oracle for the CLI's base command
+
+
+def _tmp() -> Path:
+    tmp = Path(tempfile.mkdtemp(prefix="refnet-audit-"))
+    atexit.register(shutil.rmtree, tmp, ignore_errors=True)
+    return tmp
+
+
+class CodeRan(RuntimeError):
+    """Code from an untrusted file ran: the worst outcome, counted as a crash."""
+
+
+def _refused_naming(path, fn, marker: Path):
+    """Call fn; a ValueError must name the file, and the marker must not appear."""
+    try:
+        fn()
+    except ValueError as err:
+        if marker.exists():
+            raise CodeRan(f"{path}: code from the file ran") from None
+        if os.fspath(path) not in str(err):
+            raise ValueError(f"(the file is not named) {err}") from None
+        raise
+    if marker.exists():
+        raise CodeRan(f"{path}: code from the file ran")
+
+
+def keras_fixtures(tmp: Path) -> dict[str, Path]:
+    """Saved models and crafted files for the keras files and crosscheck cli areas.
+
+    Every Lambda's function would create ``tmp/ran`` when called; ``marker`` is that path
+    (removed after saving: Keras calls the Lambda while building the model)."""
+    import json
+    import pickle
+    import zipfile
+
+    from crosscheck.keras_bridge import tf_and_keras
+
+    _, keras = tf_and_keras()
+    marker = tmp / "ran"
+    files = {"marker": marker}
+    touch = eval(f"lambda x: (__import__('pathlib').Path({str(marker)!r}).touch(), x)[1]")
+
+    def dense_model():
+        return keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, name="dense1")])
+
+    files["ok"] = tmp / "ok.keras"
+    dense_model().save(files["ok"])
+    lam = keras.Sequential([keras.Input((3,)), keras.layers.Lambda(touch, name="touch"),
+                            keras.layers.Dense(2)])  # fmt: skip
+    files["lambda"] = tmp / "lambda.keras"
+    lam.save(files["lambda"])
+    files["lambda_h5"] = tmp / "lambda.h5"
+    lam.save(files["lambda_h5"])
+    conv = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Conv2D(2, 3),
+                             keras.layers.Flatten(), keras.layers.Dense(2)])  # fmt: skip
+    files["conv"] = tmp / "conv.keras"
+    conv.save(files["conv"])
+    marker.unlink(missing_ok=True)
+
+    with zipfile.ZipFile(files["lambda"]) as z:
+        lambda_layer = json.loads(z.read("config.json"))["config"]["layers"][1]  # [0]: Input
+    with zipfile.ZipFile(files["ok"]) as z:
+        members = {name: z.read(name) for name in z.namelist()}
+    config = json.loads(members["config.json"])
+
+    def rezip(name: str, config_bytes: bytes) -> Path:
+        path = tmp / name
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+            for member, data in members.items():
+                z.writestr(member, config_bytes if member == "config.json" else data)
+        return path
+
+    injected = json.loads(json.dumps(config))
+    injected["config"]["layers"].insert(1, lambda_layer)  # after the InputLayer
+    files["inject_lambda"] = rezip("inject_lambda.keras", json.dumps(injected).encode())
+    for i, (module, cls, cfg) in enumerate([
+        ("os", "system", f"touch {marker}"),
+        ("builtins", "eval", f"__import__('pathlib').Path({str(marker)!r}).touch()"),
+        ("subprocess", "Popen", {"args": ["touch", str(marker)]}),
+    ]):  # fmt: skip
+        bad = json.loads(json.dumps(config))
+        layer = bad["config"]["layers"][-1]
+        layer.update(module=module, class_name=cls, config=cfg, registered_name=None)
+        files[f"inject_module{i}"] = rezip(f"inject_module{i}.keras", json.dumps(bad).encode())
+    # a zip bomb: a valid config.json padded to 80 MB, about 80 kB zipped
+    files["bomb"] = rezip("bomb.keras", json.dumps(config).encode() + b" " * (80 << 20))
+    files["weights_bomb"] = tmp / "weights_bomb.keras"  # 80 MB of zeros as the weights
+    with zipfile.ZipFile(files["weights_bomb"], "w", zipfile.ZIP_DEFLATED) as z:
+        for member, data in members.items():
+            z.writestr(member, bytes(80 << 20) if member.endswith(".h5") else data)
+
+    class Touch:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    files["pickle"] = tmp / "pickle.keras"
+    files["pickle"].write_bytes(pickle.dumps(Touch()))
+    files["pickle_h5"] = tmp / "pickle.h5"
+    files["pickle_h5"].write_bytes(pickle.dumps(Touch()))
+    files["pickle_zip"] = tmp / "pickle_zip.keras"  # a zip whose config is a pickle
+    with zipfile.ZipFile(files["pickle_zip"], "w") as z:
+        z.writestr("config.json", pickle.dumps(Touch()))
+        z.writestr("model.pkl", pickle.dumps(Touch()))
+    files["empty"] = tmp / "empty.keras"
+    files["empty"].write_bytes(b"")
+    files["text"] = tmp / "notes.keras"
+    files["text"].write_text("not a model\n")
+    files["truncated"] = tmp / "truncated.keras"
+    files["truncated"].write_bytes(files["ok"].read_bytes()[:300])
+    files["folder"] = tmp / "folder.keras"
+    files["folder"].mkdir()
+    files["missing"] = tmp / "absent.keras"
+    return files
+
+
+def keras_file_cases(files: dict[str, Path]) -> list:
+    from crosscheck.keras_files import load_keras_file
+
+    marker = files["marker"]
+    return [
+        ("keras files", "path",
+         lambda p=files[key]: _refused_naming(p, lambda: load_keras_file(p), marker))
+        for key in ["pickle", "pickle_h5", "pickle_zip", "lambda", "lambda_h5",
+                    "inject_lambda", "inject_module0", "inject_module1", "inject_module2",
+                    "bomb", "weights_bomb", "empty", "text", "truncated", "folder", "missing"]
+    ]  # fmt: skip
+
+
+def crosscheck_cases() -> list:
+    """(area, argument, call) for the crosscheck Python API."""
+    import crosscheck
+    from crosscheck.mine import network_fn
+
+    out = []
+
+    def add(name, fn):
+        out.append(("crosscheck api", name, fn))
+
+    net = refnet.Network.build([3, 4, 2], ["tanh", "linear"], seed=0)
+    X = np.random.default_rng(0).normal(size=(5, 3))
+    y = np.array([0, 1, 1, 0, 1])
+    oracle = ORACLE
+
+    def compare(**kw):
+        args = {"net": net, "X": X, "Y": y, "loss": "softmax_cross_entropy", "oracle": oracle} | kw
+        return crosscheck.compare(args.pop("net"), args.pop("X"), args.pop("Y"), **args)
+
+    for v in ["net", None, [np.ones((3, 4))]]:
+        add("net", lambda v=v: compare(net=v))
+    for v in [None, "abc", np.ones(3), np.ones((5, 4)), np.full((5, 3), NAN), np.ones((0, 3))]:
+        add("X", lambda v=v: compare(X=v))
+    for v in [y[:3], np.array([0, 1, 2, 0, 1]), np.full(5, NAN), "y"]:
+        add("Y", lambda v=v: compare(Y=v))
+    for v in ["nope", None, 3]:
+        add("loss", lambda v=v: compare(loss=v))
+    for v in [-1, 0, NAN, INF, 1e30, "1", None, True]:
+        add("c", lambda v=v: compare(c=v))
+    for v in [-1, NAN, INF, "0.1", [0.1]]:
+        add("l2", lambda v=v: compare(l2=v))
+    for v in [1, "yes", None]:
+        add("dX", lambda v=v: compare(dX=v))
+    for v in ["nope", 3, ("tf", "nope"), "", ()]:
+        add("oracle", lambda v=v: compare(oracle=v))
+    for v in ["no", 1, None]:
+        add("quirks", lambda v=v: compare(quirks=v))
+    add("net", lambda: crosscheck.assert_match("net", X, y, "softmax_cross_entropy"))
+    add("loss", lambda: crosscheck.assert_match(net, X, y, "nope", oracle=oracle))
+    add("c", lambda: crosscheck.assert_match(net, X, y, "softmax_cross_entropy", c=-1))
+
+    def train(**kw):
+        args = {"net": net, "X": X, "Y": y, "loss": "softmax_cross_entropy",
+                "optimizer": optimizers.SGD(0.1), "steps": 2, "oracle": oracle} | kw  # fmt: skip
+        return crosscheck.compare_training(**args)
+
+    for v in ["nope", None, 3, object(), optimizers.SGD]:
+        add("optimizer", lambda v=v: train(optimizer=v))
+    for v in [0, -1, 2.5, "3", None, True]:
+        add("steps", lambda v=v: train(steps=v))
+    for v in ["nope", None, 3]:
+        add("gradients", lambda v=v: train(gradients=v))
+    for v in [0, -3, 2.5, "2", True]:
+        add("batch_size", lambda v=v: train(batch_size=v))
+    for v in [1, "yes", None]:
+        add("mirror", lambda v=v: train(mirror=v))
+        add("convert", lambda v=v: train(convert=v))
+    for v in ["nope", None, "keras"]:
+        add("oracle", lambda v=v: train(oracle=v))
+    add("net", lambda: train(net="net"))
+    add("X", lambda: train(X=np.ones((5, 4))))
+    add("Y", lambda: train(Y=y[:3]))
+    add("loss", lambda: train(loss="nope"))
+
+    fn = network_fn(refnet.Network, ["tanh", "linear"], "softmax_cross_entropy")
+
+    def mine(**kw):
+        args = {"fn": fn, "sizes": [3, 4, 2], "activations": ["tanh", "linear"],
+                "loss": "softmax_cross_entropy", "tensorflow": False} | kw  # fmt: skip
+        return crosscheck.check_backprop(**args)
+
+    for v in [None, "backprop", 3]:
+        add("fn", lambda v=v: mine(fn=v))
+    for v in ["3-x-2", [3], [3, 0, 2], None, [3, 2.5, 2]]:
+        add("sizes", lambda v=v: mine(sizes=v))
+    for v in ["nope", ["relu"] * 3, None, 3]:
+        add("activations", lambda v=v: mine(activations=v))
+    for v in ["nope", None]:
+        add("loss", lambda v=v: mine(loss=v))
+    for v in ["nope", None, 3]:
+        add("convention", lambda v=v: mine(convention=v))
+    for name, v in [("samples", "diagonal"), ("weights_layout", "nope"), ("reduction", "max"),
+                    ("bias_shape", None), ("l2", -1), ("l2", NAN), ("l2", "0.1"), ("lr", 0.1)]:  # fmt: skip
+        add(name, lambda name=name, v=v: mine(**{name: v}))
+    good_w = net.get_weights()
+    for v in ["w", good_w[:2], [good_w[0].T, *good_w[1:]], [np.full((3, 4), NAN), *good_w[1:]]]:
+        add("weights", lambda v=v: mine(weights=v))
+    for v in ["X", np.ones((8, 4)), np.full((8, 3), NAN)]:
+        add("X", lambda v=v: mine(X=v, Y=np.zeros(8, int)))
+    for v in [np.zeros(3, int), np.full(8, 5), "Y"]:
+        add("Y", lambda v=v: mine(X=np.ones((8, 3)), Y=v))
+    for v in ["int32", "float16", None]:
+        add("dtype", lambda v=v: mine(dtype=v))
+    for v in [0, -1, 2.5, "8", True]:
+        add("batch", lambda v=v: mine(batch=v))
+    for v in [-1, "abc", 1.5]:
+        add("seed", lambda v=v: mine(seed=v))
+    add("tensorflow", lambda: mine(tensorflow="yes"))
+
+    if HAS_TORCH:
+        import torch
+
+        nn = torch.nn
+        for v in ["net", None, nn.Linear(3, 2)]:
+            add("net", lambda v=v: crosscheck.to_torch(v))
+        nan_linear = nn.Linear(3, 2)
+        with torch.no_grad():
+            nan_linear.weight.fill_(NAN)
+        for v in [None, "module", nn.Linear(3, 2), nn.Sequential(nn.Conv2d(1, 2, 3)),
+                  nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4)),
+                  nn.Sequential(nn.Linear(3, 4), nn.Linear(5, 2)),
+                  nn.Sequential(nn.Linear(3, 2).half()), nn.Sequential(),
+                  nn.Sequential(nn.ReLU(), nn.Linear(3, 2)),
+                  nn.Sequential(nn.Linear(3, 2), nn.ReLU(), nn.Tanh()),
+                  nn.Sequential(nan_linear), net]:  # fmt: skip
+            add("module", lambda v=v: crosscheck.from_torch(v))
+
+    if HAS_TF:
+        from crosscheck.keras_bridge import tf_and_keras
+
+        _, keras = tf_and_keras()
+        for v in ["net", None]:
+            add("net", lambda v=v: crosscheck.to_keras(v))
+        for v in [-1, NAN, INF, "0.1"]:
+            add("l2", lambda v=v: crosscheck.to_keras(net, l2=v))
+
+        def seq(*layers, shape=(3,)):
+            return keras.Sequential([keras.Input(shape), *layers])
+
+        nan_model = crosscheck.to_keras(net)
+        nan_model.set_weights([np.full_like(w, NAN) for w in net.get_weights()])
+        other = crosscheck.to_keras(refnet.Network.build([3, 4, 2], ["tanh", "linear"], seed=1))
+        half = seq(keras.layers.Dense(2, dtype="float16"))
+        mixed = seq(keras.layers.Dense(4, activation="tanh", dtype="mixed_float16"),
+                    keras.layers.Dense(2, dtype="mixed_float16"))  # fmt: skip
+        models = {
+            "not a model": "model", "None": None, "a refnet net": net,
+            "unbuilt": keras.Sequential([keras.layers.Dense(2)]),
+            "Conv2D": seq(keras.layers.Conv2D(2, 2), keras.layers.Flatten(),
+                          keras.layers.Dense(2), shape=(4, 4, 1)),
+            "BatchNorm": seq(keras.layers.Dense(4), keras.layers.BatchNormalization()),
+            "Lambda": seq(keras.layers.Lambda(lambda x: x * 2), keras.layers.Dense(2)),
+            "NaN kernel": nan_model, "float16": half, "mixed_float16": mixed,
+            "3-D input": seq(keras.layers.Dense(2), shape=(2, 3)),
+        }  # fmt: skip
+        for v in models.values():
+            add("model", lambda v=v: crosscheck.from_keras(v))
+        net32 = refnet.Network.build([3, 4, 2], ["tanh", "linear"], seed=0, dtype="float32")
+        for v in [nan_model, other, mixed, "model", crosscheck.to_keras(net32)]:
+            add("model", lambda v=v: compare(model=v, oracle="tf"))
+    return out
+
+
+def crosscheck_cli_cases(tmp: Path, files: dict[str, Path] | None) -> list:
+    """(area, flag blamed, argv) for python -m crosscheck and crosscheck mine."""
+    out = []
+    base = ["--layout", "3-4-2", "--dtype", "float64", "--batch", "4", "--oracle", ORACLE]
+
+    def add(flag, argv):
+        out.append(("crosscheck cli", flag, argv))
+
+    def with_flag(flag, value):
+        argv = list(base)
+        if flag in argv:
+            argv[argv.index(flag) + 1] = value
+        else:
+            argv += [flag, value]
+        return argv
+
+    existing = tmp / "exists.json"
+    existing.write_text("{}")
+    for flag, values in {
+        "--layout": ["3-x-2", "0-2", "3", ""],
+        "--activations": ["nope", "relu,relu,relu", ","],
+        "--loss": ["nope"],
+        "--dtype": ["int32", "float16"],
+        "--batch": ["0", "-1", "x"],
+        "--seed": ["-1", "x", "1.5"],
+        "--oracle": ["nope", "tf,nope", ",", ""],
+        "--json": [str(tmp), "/nonexistent/r.json", str(existing), "/dev/null", ""],
+    }.items():
+        for v in values:
+            add(flag, with_flag(flag, v))
+    add("--activations", ["--activations", "nope", "--no-training"])  # a matrix filter
+    add("--batch", ["--batch", "0", "--dtype", "float64", "--loss", "mse", "--no-training"])
+    add("--keras", ["--keras", ""])
+    add("--keras", ["--keras", str(tmp / "absent.keras")])
+    add("--keras", ["--keras", str(tmp)])
+    if files is not None:
+        for key in ["text", "truncated", "empty", "conv", "lambda", "lambda_h5", "pickle",
+                    "inject_lambda", "inject_module0", "bomb"]:  # fmt: skip
+            add("--keras", ["--keras", str(files[key]), "--oracle", "tf"])
+    mynet = tmp / "mynet.py"
+    mynet.write_text(
+        "import numpy as np\n\n\ndef backprop(weights, X, Y):\n"
+        "    return [np.zeros_like(w) for w in weights]\n"
+    )
+    good = f"{mynet}:backprop"
+    mine = ["mine", good, "--layout", "3-4-2", "--activations", "tanh,linear",
+            "--loss", "mse", "--no-tensorflow"]  # fmt: skip
+
+    def mine_with(flag, value):
+        argv = list(mine)
+        if flag in argv:
+            argv[argv.index(flag) + 1] = value
+        else:
+            argv += [flag, value]
+        return argv
+
+    for target in [f"{tmp}/absent.py:backprop", f"{mynet}:nope", str(mynet), f"{tmp}:backprop",
+                   f"{existing}:backprop"]:  # fmt: skip
+        add(target, [mine[0], target, *mine[2:]])
+    for flag, values in {
+        "--layout": ["3-x-2", "3"],
+        "--activations": ["nope", "relu,relu,relu"],
+        "--loss": ["nope"],
+        "--convention": ["nope", "Keras"],
+        "--samples": ["diagonal"],
+        "--l2": ["-1", "nan", "x"],
+        "--dtype": ["int32"],
+        "--batch": ["0", "x"],
+        "--seed": ["-1", "x"],
+        "--json": [str(tmp), str(existing)],
+    }.items():
+        for v in values:
+            add(flag, mine_with(flag, v))
+    return out
+
+
+def bench_cli_cases(tmp: Path) -> list:
+    """(area, flag blamed, argv) for python -m bench; none may start timing."""
+    import json
+
+    out = []
+    existing = tmp / "exists.json"
+    existing.write_text("{}")
+    no_rows = tmp / "no_rows.json"
+    no_rows.write_text(json.dumps({"environment": {}, "rows": [], "fit": None}))
+    bad_rows = tmp / "bad_rows.json"
+    bad_rows.write_text(json.dumps({"environment": {}, "rows": [{"layout": "3-5-3"}]}))
+    listing = tmp / "list.json"
+    listing.write_text("[]")
+    text = tmp / "notes.txt"
+    text.write_text("not JSON")
+    base = ["--quick", "--no-tf", "--only", "step", "--layout", "784-256-128-10"]
+
+    def add(flag, *argv):
+        out.append(("bench cli", flag, [*base, *argv]))
+
+    for v in ["3-5-3", "abc", ""]:
+        out.append(("bench cli", "--layout", ["--quick", "--no-tf", "--layout", v]))
+    out.append(("bench cli", "--layout", ["--quick", "--no-tf", "--save", "--layout", "3-5-3"]))
+    for v in ["0", "-1", "x"]:
+        add("--rounds", "--rounds", v)
+        add("--threads", "--threads", v)
+    add("--dtype", "--dtype", "int32")
+    add("--only", "--only", "nope")
+    for v in [str(tmp), "/nonexistent/r.json", str(existing), "/dev/null", ""]:
+        add("--json", "--json", v)
+    for v in [str(tmp), "/nonexistent/p.png", ""]:
+        add("--plot", "--plot", v)
+    add("--json", "--save", "--json", "/nonexistent/r.json")
+    for v in [str(tmp / "absent.json"), str(text), str(no_rows), str(listing), str(bad_rows),
+              str(tmp), ""]:  # fmt: skip
+        out.append(("bench cli", "--from-json", ["--from-json", v]))
+    out.append(("bench cli", "--write-tables", ["--write-tables", str(text), *base]))
+    out.append(("bench cli", "--write-tables",
+                ["--from-json", str(ROOT / "bench" / "results.json"), "--write-tables",
+                 str(tmp / "absent.md")]))  # fmt: skip
     return out
 
 
@@ -232,7 +653,8 @@ def classify_error(err: BaseException, name: str, value=None) -> str:
     message = str(err)
     names = {name, name.lstrip("-").replace("-", "_"), *PARTS.get(name, ())}
     head = re.match(r"^\W*([\w.-]+)", message)
-    if head and head.group(1).split("[")[0] in names:
+    # "sizes[1]: ..." and "model.layers[0] (Dense 'd1'): ..." name a part of the argument
+    if head and re.split(r"[\[.]", head.group(1))[0] in names:
         return "clear"
     # a file's loader may start with the file itself ("/data/mnist.npz: not a valid ...")
     if isinstance(value, (str, os.PathLike)) and str(value) and message.startswith(str(value)):
@@ -250,15 +672,51 @@ def run_api(area, name, fn) -> tuple[str, str]:
     return "silent", "accepted"
 
 
-def run_cli(program, flag, argv) -> tuple[str, str]:
-    from refnet.cli import main
+class TimingStarted(RuntimeError):
+    """python -m bench went past its argument checks: the bad flag was accepted."""
 
+
+def _programs():
+    """area -> (program's main(argv), the prefix its error messages carry)."""
+    import bench.__main__ as bench_main
+    import crosscheck.cli
+    import refnet.cli
+
+    return {
+        "cli": (refnet.cli.main, "refnet: "),
+        "crosscheck cli": (crosscheck.cli.main, "crosscheck( mine)?: "),
+        "bench cli": (bench_main.main, "python -m bench: "),
+    }
+
+
+@contextlib.contextmanager
+def no_timing():
+    """python -m bench raises TimingStarted where it would start timing."""
+    from unittest import mock
+
+    import bench.__main__ as bench_main
+
+    def refuse(*_, **__):
+        raise TimingStarted("timing started: the bad flag was not refused")
+
+    with mock.patch.object(bench_main.bc, "set_threads", refuse), \
+            mock.patch.object(bench_main, "run_steps", refuse):  # fmt: skip
+        yield
+
+
+def run_cli(area, flag, argv, main=None, prefix="refnet: ") -> tuple[str, str]:
+    """Run ``main(argv)`` in-process and classify its exit status and last stderr line."""
+    if main is None:
+        from refnet.cli import main
     err = io.StringIO()
-    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()), warnings_ignored():
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()), \
+            warnings_ignored(), no_timing():  # fmt: skip
         try:
             code = main(argv)
         except SystemExit as exit_:
             code = exit_.code
+        except TimingStarted as exc:
+            return "silent", str(exc)
         except Exception as exc:  # noqa: BLE001
             return "crash", f"{type(exc).__name__}: {exc}"[:160]
     message = err.getvalue().strip().splitlines()[-1] if err.getvalue().strip() else ""
@@ -266,7 +724,7 @@ def run_cli(program, flag, argv) -> tuple[str, str]:
         return "silent", "exit 0"
     if code != 2:
         return "crash", f"exit {code}: {message}"[:160]
-    body = message.split("error: ", 1)[-1]
+    body = re.sub(f"^{prefix}", "", message.split("error: ", 1)[-1])
     bare = flag.lstrip("-")
     named = body.startswith((flag, f"argument {flag}", f"argument {bare}", bare))
     return ("clear" if named else "unnamed"), message[:160]
@@ -282,11 +740,30 @@ def warnings_ignored():
             yield
 
 
-def audit() -> list[tuple[str, str, str, str]]:
-    """(area, argument, outcome, detail) for every case."""
-    rows = [(area, name, *run_api(area, name, fn)) for area, name, fn in cases()]
+def audit(areas=None) -> list[tuple[str, str, str, str]]:
+    """(area, argument, outcome, detail) for every case (of ``areas``: None for all)."""
+    want = (lambda area: True) if areas is None else (lambda area: area in areas)
+    rows = [(area, name, *run_api(area, name, fn)) for area, name, fn in cases() if want(area)]
     os.environ.setdefault("MPLBACKEND", "Agg")
-    rows += [("cli", flag, *run_cli(p, flag, argv)) for p, flag, argv in cli_cases()]
+    programs = _programs()
+    commands = [c for c in cli_cases() if want(c[0])]
+    tmp = _tmp()
+    files = keras_fixtures(tmp) if HAS_TF and (want("keras files") or want("crosscheck cli")) else None
+    if want("crosscheck api"):
+        rows += [(a, n, *run_api(a, n, fn)) for a, n, fn in crosscheck_cases()]
+    if files is not None and want("keras files"):
+        rows += [(a, n, *run_api(a, n, fn)) for a, n, fn in keras_file_cases(files)]
+    if want("crosscheck cli"):
+        commands += crosscheck_cli_cases(tmp, files)
+    if want("bench cli"):
+        commands += bench_cli_cases(tmp)
+    marker = files["marker"] if files is not None else None
+    for area, flag, argv in commands:
+        outcome = run_cli(area, flag, argv, *programs[area])
+        if marker is not None and marker.exists():  # a --keras file's code ran
+            marker.unlink()
+            outcome = ("crash", f"code from {argv[argv.index(flag) + 1]} ran")
+        rows.append((area, flag, *outcome))
     return rows
 
 
@@ -298,17 +775,17 @@ def main(argv=None) -> int:
     by_area: dict[str, Counter] = {}
     for area, _, outcome, _ in rows:
         by_area.setdefault(area, Counter())[outcome] += 1
-    print(f"{'area':<8}{'tried':>7}{'clear':>7}{'unnamed':>9}{'crash':>7}{'silent':>8}")
+    print(f"{'area':<16}{'tried':>7}{'clear':>7}{'unnamed':>9}{'crash':>7}{'silent':>8}")
     total = Counter()
     for area, c in by_area.items():
         total += c
-        print(f"{area:<8}{sum(c.values()):>7}{c['clear']:>7}{c['unnamed']:>9}{c['crash']:>7}{c['silent']:>8}")
+        print(f"{area:<16}{sum(c.values()):>7}{c['clear']:>7}{c['unnamed']:>9}{c['crash']:>7}{c['silent']:>8}")
     n = sum(total.values())
-    print(f"{'total':<8}{n:>7}{total['clear']:>7}{total['unnamed']:>9}{total['crash']:>7}{total['silent']:>8}"
+    print(f"{'total':<16}{n:>7}{total['clear']:>7}{total['unnamed']:>9}{total['crash']:>7}{total['silent']:>8}"
           f"   ({100 * total['clear'] / n:.0f} % clear)")  # fmt: skip
     for area, name, outcome, detail in rows:
         if args.all or outcome != "clear":
-            print(f"  {outcome:<8}{area:<6}{name:<16}{detail}")
+            print(f"  {outcome:<8}{area:<16}{name:<16}{detail}")
     return 0 if total["clear"] == n else 1
 
 
