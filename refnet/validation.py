@@ -43,7 +43,10 @@ def check_size(value, name: str) -> int:
 
 
 def check_float(value, name: str, minimum: float | None = None, strict: bool = False) -> float:
-    """A finite real number (numpy scalars accepted, bools not), >= or > ``minimum``."""
+    """A finite real number (numpy scalars and 0-d arrays accepted, as Keras accepts
+    them; bools not), >= or > ``minimum``."""
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
+        value = value.item()  # np.array(0.1): one number
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name}: expected a float, got {type(value).__name__} {value!r}")
     value = float(value)

@@ -437,3 +437,13 @@ def test_keras_float32_hyper_parameters_are_visible_without_the_mirror(make):
         gradients="update", mirror=False,
     )  # fmt: skip
     assert report.worst_moved("update") > 1e-10
+
+
+def test_zero_d_arrays_are_numbers_as_keras_takes_them():
+    """The review's over-strict case: SGD(learning_rate=np.array(0.1)) is Keras-valid."""
+    assert SGD(learning_rate=np.array(0.1)).learning_rate == 0.1
+    assert Adam(beta_1=np.float32(0.5)).beta_1 == 0.5
+    with pytest.raises(TypeError, match="learning_rate"):
+        SGD(learning_rate=np.array([0.1]))  # one number, not a vector
+    with pytest.raises(TypeError, match="learning_rate"):
+        SGD(learning_rate=np.array(True))
