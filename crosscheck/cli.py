@@ -273,6 +273,12 @@ def main(argv=None) -> int:
             print(f"crosscheck: {message}", file=sys.stderr)
         args.oracles = tuple(names)
         if args.keras is not None:
+            for flag in ("layout", "activations", "dtype"):  # the model decides these
+                if getattr(args, flag) is not None:
+                    raise ValueError(
+                        f"--{flag}: not used with --keras (the model gives its layout, "
+                        "activations and dtype); drop it"
+                    )
             jobs = _keras_jobs(args)
         else:
             custom = args.layout is not None

@@ -487,3 +487,15 @@ def test_training_rows_of_a_net_with_input_shape_and_no_bias():
                                       refnet.optimizers.Adam(0.01), steps=3,
                                       gradients="both")  # fmt: skip
     assert rep.ok, str(rep)
+
+
+@pytest.mark.parametrize("flag, value", [("--layout", "3-2"), ("--activations", "relu"),
+                                         ("--dtype", "float64")])  # fmt: skip
+def test_flags_the_model_decides_are_refused_with_keras(flag, value, tmp_path, capsys):
+    """--keras reads layout, activations and dtype from the model: a flag saying
+    otherwise would be silently ignored, so it is refused, naming the flag."""
+    model = keras.Sequential([keras.Input((3,)), L.Dense(2)])
+    path = tmp_path / "m.keras"
+    model.save(path)
+    assert cli.main(["--keras", str(path), "--loss", "mse", flag, value]) == 2
+    assert capsys.readouterr().err.startswith(f"crosscheck: {flag}: not used with --keras")
