@@ -238,7 +238,7 @@ def compare(
     if isinstance(c, bool) or not isinstance(c, (int, float)) or not 0 < c < 1e6:
         raise ValueError(f"c: expected a safety factor in (0, 1e6), got {c!r}")
     dX, quirks = check_bool(dX, "dX"), check_bool(quirks, "quirks")
-    names, notes = oracles.select(oracle)
+    notes = []
     loss_obj = refnet.losses.get(loss)
     loss_name, reduction = loss_obj.name, loss_obj.reduction
     if l2:  # the user's backprop, validated there
@@ -257,6 +257,9 @@ def compare(
         x = check_input(X, net.sizes[0], net.dtype)
     else:  # (n, *input_shape) flattened row-major, as Keras' Flatten (FL1)
         x = check_input(X, net.sizes[0], net.dtype, "X", input_shape)
+    # The oracles last: the user's arguments are checked even where no framework is.
+    names, skipped = oracles.select(oracle)
+    notes = skipped + notes
     if model is not None:  # it must hold net's exact function, checked first
         user_output, user_notes = _check_model(net, model)
         notes += user_notes

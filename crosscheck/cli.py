@@ -268,10 +268,6 @@ def main(argv=None) -> int:
             refnet.validation.check_size(args.batch, "--batch")
         refnet.validation.rng_from(args.seed, "--seed")
         refnet.validation.check_output_folder(args.json, "--json", overwrite=args.force)
-        names, skipped = _oracles(args.oracle)
-        for message in skipped:
-            print(f"crosscheck: {message}", file=sys.stderr)
-        args.oracles = tuple(names)
         if args.keras is not None:
             for flag in ("layout", "activations", "dtype"):  # the model decides these
                 if getattr(args, flag) is not None:
@@ -279,10 +275,19 @@ def main(argv=None) -> int:
                         f"--{flag}: not used with --keras (the model gives its layout, "
                         "activations and dtype); drop it"
                     )
-            jobs = _keras_jobs(args)
-        else:
+            missing = oracles.get("tf").available()  # reading the file needs Keras
+            if missing is not None:
+                raise ValueError(f"--keras: {missing}")
+        else:  # the flags first: a bad one is named even where no framework is
             custom = args.layout is not None
             cases = _custom_cases(args) if custom else _matrix_cases(args)
+        names, skipped = _oracles(args.oracle)
+        for message in skipped:
+            print(f"crosscheck: {message}", file=sys.stderr)
+        args.oracles = tuple(names)
+        if args.keras is not None:
+            jobs = _keras_jobs(args)
+        else:
             jobs = [(c.label, lambda c=c: run_case(c, names)) for c in cases]
             if not custom and not args.no_training:
                 jobs += _training_jobs(names)
