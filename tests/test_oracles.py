@@ -20,7 +20,7 @@ tf = pytest.importorskip("tensorflow")
 import crosscheck  # noqa: E402
 import refnet  # noqa: E402
 from crosscheck import oracles  # noqa: E402
-from crosscheck.bugs import CATALOG  # noqa: E402
+from crosscheck.bugs import CATALOG, _default_data  # noqa: E402
 from crosscheck.matrix import LOSSES, output_activation  # noqa: E402
 from crosscheck.report import odd_one_out  # noqa: E402
 from crosscheck.tolerance import ORACLE_QUIRKS, TORCH_QUIRKS  # noqa: E402
@@ -35,13 +35,8 @@ def torch():
 
 
 def _data(rng, layout, loss, n=8):
-    X = rng.normal(size=(n, layout[0]))
-    k = layout[-1]
-    if loss == "mse":
-        return X, rng.normal(size=(n, k))
-    if loss == "binary_cross_entropy":
-        return X, rng.uniform(size=(n, k))
-    return X, rng.integers(0, k, size=n)
+    """(X, Y) of n rows for the loss: the seeded-bug catalog's own data."""
+    return _default_data(rng, layout, loss, n)
 
 
 # --- the protocol ------------------------------------------------------------------------
