@@ -53,7 +53,7 @@ import refnet
 from refnet import optimizers as ropt
 from refnet.validation import check_bool, check_input, check_rows, check_size
 
-from .keras_bridge import to_keras
+from .keras_bridge import tf_and_keras, to_keras
 from .report import Report, Row
 from .tolerance import compare_tensor, policy_rtol
 
@@ -321,7 +321,7 @@ def compare_training(
         return run_torch(
             report, net, batches, loss_name, optimizer, sources, w0, rtol, convert
         )
-    import tensorflow as tf
+    tf, _ = tf_and_keras()  # without TF's start-up log lines
 
     for source in sources:
         ref_net = copy.deepcopy(net)

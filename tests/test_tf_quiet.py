@@ -54,3 +54,22 @@ def test_quiet_import_passes_other_stderr_lines_through(capfd):
     assert proc.stdout.split() == ["tensorflow", "keras"]
     assert "a real error line" in proc.stderr and "before" in proc.stderr
     assert "oneDNN custom operations" not in proc.stderr
+
+
+def test_compare_training_as_first_tensorflow_use_is_quiet():
+    """compare_training imports TensorFlow itself when it is the first to need it."""
+    pytest.importorskip("tensorflow")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TF_")}
+    code = (
+        "import numpy as np, refnet, crosscheck\n"
+        "net = refnet.Network.build([3, 4, 2], seed=0)\n"
+        "r = crosscheck.compare_training(net, np.ones((4, 3)), [0, 1, 0, 1],\n"
+        "    'softmax_cross_entropy', refnet.optimizers.SGD(0.1), steps=2)\n"
+        "print('ok' if r.ok else 'FAIL')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, env=env)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "ok"
+    for noise in ("absl::InitializeLog", "oneDNN custom operations", "cpu_feature_guard"):
+        assert noise not in proc.stderr, proc.stderr
