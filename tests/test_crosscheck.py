@@ -249,6 +249,16 @@ def test_cli_matrix_slice_passes(capsys):
     )
 
 
+def test_cli_summary_has_no_tol1_figure_for_quirk_rows_only(capsys):
+    """A float64 leaky_relu network against TF has only quirk rows (own rtol): the
+    summary's err/scale, which leaves them out, has nothing to show, not 0."""
+    code = cli.main(["--layout", "4-8-3", "--activations", "leaky_relu,linear",
+                     "--dtype", "float64", "--oracle", "tf"])  # fmt: skip
+    summary = capsys.readouterr().out.strip().splitlines()[-2]
+    assert code == 0
+    assert "worst err/scale float64 - (quirk rows apart)" in summary, summary
+
+
 def test_cli_exits_1_on_mismatch(capsys, monkeypatch):
     """A wrong backprop in the matrix: exit 1, the failing case's table is printed."""
     from crosscheck import matrix
