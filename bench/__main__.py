@@ -136,16 +136,6 @@ def _target(ratio: float, limit: float) -> dict:
     return {"ratio": ratio, "limit": limit, "pass": ratio <= limit}
 
 
-def fmt_time(t: float | None) -> str:
-    if t is None:
-        return "-"
-    if t < 1e-3:
-        return f"{t * 1e6:.0f} us"
-    if t < 1:
-        return f"{t * 1e3:.2f} ms"
-    return f"{t:.2f} s"
-
-
 def fmt_ratio(row: dict, ratio_key: str, target_key: str) -> str:
     r = row["ratios"].get(ratio_key)
     if r is None:
@@ -169,7 +159,7 @@ def table(rows: list[dict]) -> str:
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in rows:
         cells = [row["layout"], str(row["batch"]), row["dtype"]]
-        cells += [fmt_time(row["times"].get(b)) for b in bc.BACKENDS]
+        cells += [bc.fmt_time(row["times"].get(b)) for b in bc.BACKENDS]
         cells += [
             fmt_ratio(row, "refnet/floor", "floor"),
             fmt_ratio(row, "refnet/best_tf", "best_tf"),

@@ -84,6 +84,17 @@ class Case:
         )  # a @ W and a.T @ delta per layer, delta @ W.T but the first
 
 
+def fmt_time(t: float | None) -> str:
+    """A time in seconds as the tables print it: us below 1 ms, ms below 1 s."""
+    if t is None:
+        return "-"
+    if t < 1e-3:
+        return f"{t * 1e6:.0f} us"
+    if t < 1:
+        return f"{t * 1e3:.2f} ms"
+    return f"{t:.2f} s"
+
+
 def cases(quick: bool = False, dtypes=DTYPES) -> list[Case]:
     return [
         Case(layout, batch, dtype)

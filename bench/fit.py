@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import refnet
-from refnet.threads import _controller, choose, resolve
+from refnet.threads import blas_limit, choose, resolve
 
 from . import cases as bc
 
@@ -161,22 +161,12 @@ def floor_runner(case: FitCase, opt_name: str, X, y) -> Runner:
     update = sgd if opt_name == "sgd" else adam
 
     def run():
-        with _limit(threads):
+        with blas_limit(threads):
             for _ in range(steps):
                 gemms()
                 update()
 
     return Runner("floor", run, steps)
-
-
-@contextlib.contextmanager
-def _limit(threads: int | None):
-    controller = _controller() if threads is not None else None
-    if controller is None:
-        yield
-        return
-    with controller.limit(limits=threads, user_api="blas"):
-        yield
 
 
 def keras_runner(case: FitCase, opt_name: str, X, y) -> Runner:
@@ -264,7 +254,7 @@ def gemm_peak(threads: int | None, n: int = 1024, seconds: float = 0.3) -> float
     """GFLOP/s of a float32 n x n x n product with the given BLAS thread count."""
     A = np.random.default_rng(0).random((n, n), dtype=np.float32)
     C = np.empty_like(A)
-    with _limit(threads):
+    with blas_limit(threads):
         np.matmul(A, A, out=C)
         best, t_end = float("inf"), time.perf_counter() + seconds
         while time.perf_counter() < t_end:
@@ -361,8 +351,8 @@ def table(fit: dict) -> str:
             row["optimizer"],
             f"{sps['refnet']:,.0f}",
             f"{sps['keras']:,.0f}" if "keras" in sps else "-",
-            _fmt_time(row["step_s"]["refnet"]),
-            _fmt_time(row["step_s"].get("floor")),
+            bc.fmt_time(row["step_s"]["refnet"]),
+            bc.fmt_time(row["step_s"].get("floor")),
             f"{row['gflops']:.1f}",
             _fmt_target(row, "fit/floor", "floor"),
             _fmt_target(row, "fit/keras", "keras"),
@@ -371,14 +361,6 @@ def table(fit: dict) -> str:
             cells.append(_fmt_target(row, "busy/quiet", "busy"))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
-
-
-def _fmt_time(t: float | None) -> str:
-    if t is None:
-        return "-"
-    if t < 1e-3:
-        return f"{t * 1e6:.0f} us"
-    return f"{t * 1e3:.2f} ms"
 
 
 def _fmt_target(row: dict, key: str, target: str) -> str:

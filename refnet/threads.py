@@ -90,7 +90,14 @@ def choose(policy: int | str, sizes: list[int], batch: int) -> int | None:
 def blas_threads(threads, net, batch_size: int):
     """Run the block with the BLAS thread count the policy chooses for ``net`` at
     ``batch_size`` (threadpoolctl); a no-op when threadpoolctl is not installed."""
-    n = choose(resolve(threads), net.sizes, batch_size)
+    with blas_limit(choose(resolve(threads), net.sizes, batch_size)):
+        yield
+
+
+@contextlib.contextmanager
+def blas_limit(n: int | None):
+    """Run the block with BLAS limited to ``n`` threads (threadpoolctl); None, or no
+    threadpoolctl installed, leaves BLAS as it is."""
     controller = _controller() if n is not None else None
     if controller is None:
         yield
