@@ -68,8 +68,9 @@ from refnet.validation import check_bool, check_input
 
 from . import oracles
 from .keras_models import model_output, network_from_chain, read_chain
+from .oracles import workers
 from .oracles.tensorflow import _keras_loss, tf_backprop  # noqa: F401 (public names)
-from .report import Report, Row, combine
+from .report import Report, Row, combine, crash_row
 from .tolerance import C, compare_tensor, magnitudes, policy_rtol, quirk_rtol
 
 
@@ -155,12 +156,13 @@ def _check_model(net: refnet.Network, model):
     return lambda x: model_output(model, x, chain), notes
 
 
-def _run_pinned(oracle, built, net, res, x, Y, loss_name, reduction, rtol):
-    """The oracle's backprop, run again with z pinned at kink entries until the masks
-    agree (a few rounds: pinning layer l moves the z of the layers after it by rounding).
+def _run_pinned(name, net, l2, res, x, Y, loss_name, reduction, rtol):
+    """Oracle ``name``'s backprop, run again with z pinned at kink entries until the
+    masks agree (a few rounds: pinning layer l moves the z of the layers after it by
+    rounding).
 
     Returns (the oracle's result, the pins, the oracle's unpinned z)."""
-    out = oracle.backprop(built, x, Y, loss_name, reduction)
+    out = oracles.backprop(name, net, l2, x, Y, loss_name, reduction)
     L = len(net.layers)
     pins, first_z = [None] * L, out["z"]
     for _ in range(L):
@@ -171,8 +173,9 @@ def _run_pinned(oracle, built, net, res, x, Y, loss_name, reduction, rtol):
             q if p is None else (p if q is None else (p[0] | q[0], p[1]))
             for p, q in zip(found, pins)
         ]
-        out = oracle.backprop(built, x, Y, loss_name, reduction, pins)
+        out = oracles.backprop(name, net, l2, x, Y, loss_name, reduction, pins)
     return out, pins, first_z
+
 
 
 def compare(
@@ -268,7 +271,7 @@ def compare(
     n = max(max(net.sizes), x.shape[0])
     policy = policy_rtol(net.dtype, n, L, c)
     many = len(names) > 1
-    results, rtols, row_notes = {}, {}, {}
+    results, rtols, row_notes, crashed = {}, {}, {}, []
     for name in names:
         who = oracles.label(name)
         floor, quirk_notes = (
@@ -277,12 +280,19 @@ def compare(
         rtols[name] = max(policy, floor)
         row_notes[name] = "quirk rtol" if floor > policy else ""
         notes = [f"{who}: {q}" if many else q for q in quirk_notes] + notes
-        mod = oracles.get(name)
-        out, pins, first_z = _run_pinned(
-            mod, mod.build(net, l2), net, res, x, Y, loss_name, reduction, rtols[name]
-        )
+        try:
+            out, pins, first_z = _run_pinned(
+                name, net, l2, res, x, Y, loss_name, reduction, rtols[name]
+            )
+        except workers.WorkerCrashed as err:  # an error row; the others go on
+            crashed.append(crash_row(err, rtols[name]))
+            continue
         notes = notes + _kink_notes(net, pins, first_z, res, who)
         results[name] = out
+    title = _title(net, loss_name, reduction, l2, x, names, c, quirks)
+    names = [name for name in names if name in results]
+    if not names:  # every oracle crashed: nothing to compare with
+        return Report(title, crashed, notes)
     ref = results[names[0]]
     layers = [(layer.W, layer.b, layer.activation) for layer in net.layers]
     M = magnitudes(layers, x, ref["z"], ref["a"], ref["y"], loss_name)
@@ -357,17 +367,23 @@ def compare(
         got_dX = np.asarray(res.dX)
         got_dX = got_dX.reshape(got_dX.shape[0], -1) if got_dX.ndim > 2 else got_dX
         rows.append(row("dX", got_dX, lambda r: r["dX"]))
+    return Report(title, crashed + rows, notes)
+
+
+def _title(net, loss_name, reduction, l2, x, against, c, quirks) -> str:
+    """The report's title: the network, the loss, the oracles and the tolerance."""
     sizes = "-".join(map(str, net.sizes))
     extras = (", reduction=sum" if reduction == "sum" else "") + (
         f", l2={l2:g}" if l2 else ""
     )
-    against = ", ".join(oracles.label(o) for o in names)
-    title = (
+    against = ", ".join(oracles.label(o) for o in against)
+    L = len(net.layers)
+    n = max(max(net.sizes), x.shape[0])
+    return (
         f"{type(net).__name__} {sizes} [{','.join(net.activations)}] {loss_name}{extras} "
         f"{net.dtype.name} batch {x.shape[0]} vs {against}: rtol = {c:g} * eps * "
         f"sqrt({n})" + (f" * {L}/4" if L > 4 else "") + ("" if quirks else ", no quirks")
     )
-    return Report(title, rows, notes)
 
 
 def assert_match(net: refnet.Network, X, Y, loss="mse", **kwargs) -> Report:

@@ -282,7 +282,7 @@ def main(argv=None) -> int:
             custom = args.layout is not None
             cases = _custom_cases(args) if custom else _matrix_cases(args)
         names, skipped = _oracles(args.oracle)
-        for message in skipped:
+        for message in skipped + oracles.describe(names):  # the builds found, once
             print(f"crosscheck: {message}", file=sys.stderr)
         args.oracles = tuple(names)
         if args.keras is not None:

@@ -49,7 +49,8 @@ class Row:
     scale : float
         max |ref|: ``max_abs_err / scale`` is the error relative to the tensor's scale.
     verdict : str
-        "ok", "FAIL", or "NONFINITE" when both sides hold NaN or inf at the same entries:
+        "ok", "FAIL", "CRASH" (the row of an oracle whose worker process died), or
+        "NONFINITE" when both sides hold NaN or inf at the same entries:
         they "agree" on garbage, which checks nothing, so the row does not pass.
     oracles : dict
         oracle name -> Row of refnet against that oracle (empty for a single
@@ -97,6 +98,13 @@ def _label(name: str) -> str:
     from .oracles import label  # (crosscheck.oracles imports no framework)
 
     return label(name)
+
+
+def crash_row(err, rtol: float) -> Row:
+    """The failing row that stands for an oracle whose worker process died
+    (``err``: a ``crosscheck.oracles.workers.WorkerCrashed``)."""
+    return Row(f"{_label(err.framework)} oracle", (), math.inf, math.inf, rtol,
+               math.nan, False, None, math.inf, str(err), verdict="CRASH")  # fmt: skip
 
 
 def odd_one_out(parties: list[str], agree: dict) -> str:
@@ -199,6 +207,11 @@ class Report:
         first = self.first_failure
         if first is None:
             lines.append(f"PASS: {len(self.rows)} quantities agree")
+        elif first.verdict == "CRASH":
+            lines.append(
+                f"CRASH: {first.name}: its process died, so nothing was compared with "
+                "it (the row's note says how)"
+            )
         elif first.verdict == "NONFINITE":
             lines.append(
                 f"NONFINITE: both sides hold NaN or inf from {first.name} on; nothing "
@@ -222,15 +235,16 @@ class Report:
     def _single_table(self, oracle: str) -> list[str]:
         """Rows against one reference: max abs err, norm err, rtol, err/tol."""
         ratio = "err/tol" if not oracle else f"vs {_label(oracle)}"
+        w = max([10] + [len(r.name) + 1 for r in self.rows])
         head = (
-            f"{'quantity':<10}{'shape':<13}{'max abs err':>12}{'norm err':>10}"
+            f"{'quantity':<{w}}{'shape':<13}{'max abs err':>12}{'norm err':>10}"
             f"{'rtol':>10}{ratio:>9}  {'worst at':<12}result"
         )
         lines = [self.title, head, "-" * len(head)]
         for r in self.rows:
             where = "" if r.where is None else str(r.where)
             lines.append(
-                f"{r.name:<10}{str(r.shape):<13}{_fmt(r.max_abs_err):>12}"
+                f"{r.name:<{w}}{str(r.shape):<13}{_fmt(r.max_abs_err):>12}"
                 f"{_fmt(r.norm_err):>10}{r.rtol:>10.1e}{r.ratio:>9.2g}  {where:<12}"
                 f"{r.verdict}{'  ' + r.note if r.note else ''}"
             )
@@ -244,8 +258,9 @@ class Report:
         cols = [f"vs {_label(o)}" for o in names]
         cols += [f"{_label(p)}~{_label(q)}" for p, q in pairs]
         widths = [max(9, len(c) + 2) for c in cols]
+        w = max([9] + [len(r.name) + 1 for r in self.rows])
         head = (
-            f"{'quantity':<9}{'shape':<10}{'max abs err':>11}{'rtol':>8}"
+            f"{'quantity':<{w}}{'shape':<10}{'max abs err':>11}{'rtol':>8}"
             + "".join(f"{c:>{w}}" for c, w in zip(cols, widths))
             + f"  {'worst at':<10}result"
         )
@@ -269,7 +284,7 @@ class Report:
             cells += [ratio(r.pairs.get(pair)) for pair in pairs]
             odd = f" odd one out: {_label(r.odd)}" if r.odd else ""
             lines.append(
-                f"{r.name:<9}{str(r.shape).replace(' ', ''):<10}"
+                f"{r.name:<{w}}{str(r.shape).replace(' ', ''):<10}"
                 f"{_fmt(r.max_abs_err):>11}{r.rtol:>8.1e}"
                 + "".join(f"{c:>{w}}" for c, w in zip(cells, widths))
                 + f"  {where:<9} {r.verdict}{odd}{'  ' + r.note if r.note else ''}"

@@ -54,7 +54,8 @@ from refnet import optimizers as ropt
 from refnet.validation import check_bool, check_input, check_rows, check_size
 
 from .keras_bridge import tf_and_keras, to_keras
-from .report import Report, Row
+from .oracles import workers
+from .report import Report, Row, crash_row
 from .tolerance import compare_tensor, policy_rtol
 
 # ---------------------------------------------------------------------------------
@@ -291,6 +292,12 @@ def compare_training(
         raise TypeError(f"net: expected refnet.Network, got {type(net).__name__}")
     mirror, convert = check_bool(mirror, "mirror"), check_bool(convert, "convert")
     optimizer = refnet.optimizers.get(optimizer)  # a name gives Keras' defaults
+    lr = optimizer.get_config()["learning_rate"]
+    if callable(lr) and not isinstance(lr, ropt.ExponentialDecay):
+        raise ValueError(
+            "optimizer: only constant rates and ExponentialDecay map to the "
+            f"frameworks' optimizers, got {lr!r}"
+        )
     steps = check_size(steps, "steps")
     dtype = net.dtype
     X = check_input(X, net.sizes[0], dtype, "X", getattr(net, "input_shape", None))
@@ -303,24 +310,57 @@ def compare_training(
     sources = ["update", "tape"] if gradients == "both" else [gradients]
     loss_name = refnet.losses.get(loss).name
 
-    def batches():
-        for k in range(steps):
-            start = (k * batch) % n
-            idx = np.arange(start, start + batch) % n
-            yield X[idx], np.asarray(Y)[idx]
-
     report = TrainingReport(
         f"training {'-'.join(map(str, net.sizes))} {net.activations} {loss_name} "
-        f"{optimizer!r} {dtype.name}, {steps} steps",
+        f"{optimizer!r} {dtype.name}, {steps} steps"
+        + (" against torch.optim" if oracle == "torch" else ""),
         [],
     )
+    steps_of = _Steps(X, np.asarray(Y), batch, steps)
+    try:  # in the framework's own worker process (crosscheck/oracles/workers.py)
+        return workers.call(
+            oracle, "crosscheck.training:run_training", oracle, report, net, steps_of,
+            loss_name, optimizer, sources, w0, rtol, mirror, convert,
+        )  # fmt: skip
+    except workers.WorkerCrashed as err:  # an error row, not a crashed caller
+        report.rows.append(crash_row(err, rtol))
+        return report
+
+
+@dataclass
+class _Steps:
+    """The batches of compare_training: step k takes the next ``batch`` rows, cycling."""
+
+    X: np.ndarray
+    Y: np.ndarray
+    batch: int
+    steps: int
+
+    def __call__(self):
+        n = self.X.shape[0]
+        for k in range(self.steps):
+            start = (k * self.batch) % n
+            idx = np.arange(start, start + self.batch) % n
+            yield self.X[idx], self.Y[idx]
+
+
+def run_training(oracle, report, net, batches, loss_name, optimizer, sources, w0,
+                 rtol, mirror, convert) -> TrainingReport:  # fmt: skip
+    """compare_training's steps in this process: Keras' or torch.optim's (the worker
+    runs this)."""
     if oracle == "torch":
         from .training_torch import run_torch
 
-        report.title += " against torch.optim"
         return run_torch(
             report, net, batches, loss_name, optimizer, sources, w0, rtol, convert
         )
+    return _run_keras(report, net, batches, loss_name, optimizer, sources, w0, rtol,
+                      mirror)  # fmt: skip
+
+
+def _run_keras(report, net, batches, loss_name, optimizer, sources, w0, rtol, mirror):
+    """compare_training's loop against Keras' optimizers."""
+    dtype = net.dtype
     tf, _ = tf_and_keras()  # without TF's start-up log lines
 
     for source in sources:

@@ -14,6 +14,27 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
 
+# --- optional frameworks ------------------------------------------------------------
+
+# README's commands leave torch out (pip's default torch on Linux is the CUDA build, GBs).
+TORCH_SKIP = (
+    "torch is not installed; add its CPU build: "
+    "pip install torch --index-url https://download.pytorch.org/whl/cpu"
+)
+
+
+def importorskip_torch():
+    """torch, or a skip whose one-line reason names the command that adds it."""
+    return pytest.importorskip("torch", reason=TORCH_SKIP)
+
+
+@pytest.fixture
+def inline(monkeypatch):
+    """Run the oracles in this process (CROSSCHECK_ISOLATION=inline): for tests that
+    patch an oracle or hide a framework here, which a worker process would not see."""
+    monkeypatch.setenv("CROSSCHECK_ISOLATION", "inline")
+
+
 # --- tolerances ---------------------------------------------------------------------
 
 # Central differences (FD1) in float64 with step h: truncation error ~ h^2 |f'''| / 6 and

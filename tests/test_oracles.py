@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.conftest import importorskip_torch
+
 tf = pytest.importorskip("tensorflow")
 
 import crosscheck  # noqa: E402
@@ -31,7 +33,7 @@ EPS64 = float(np.finfo(np.float64).eps)
 
 @pytest.fixture
 def torch():
-    return pytest.importorskip("torch")
+    return importorskip_torch()
 
 
 def _data(rng, layout, loss, n=8):
@@ -203,7 +205,7 @@ def times_256_eps(t):
     "name, key, row", [("torch", "delta", "delta1"), ("tf", "dW", "dW2")]
 )
 def test_an_ulp_scale_bug_in_one_oracle_is_the_odd_one_out(
-    name, key, row, bug, monkeypatch, torch
+    name, key, row, bug, monkeypatch, torch, inline
 ):
     """The test double: one oracle's delta1 (or dW2) changed by an ulp-scale bug."""
     net = refnet.Network.build([3, 5, 4, 2], ["linear"] * 3, seed=0)
@@ -356,19 +358,24 @@ sys.meta_path.insert(0, NoTorch())
 """
 
 
-def _run_without_torch(code: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(ROOT), TF_CPP_MIN_LOG_LEVEL="2")
+def _run_without_torch(code: str, tmp_path) -> subprocess.CompletedProcess:
+    """``code`` in a Python where torch cannot be imported, nor in crosscheck's worker
+    processes: the finder is a sitecustomize on their PYTHONPATH."""
+    (tmp_path / "sitecustomize.py").write_text(NO_TORCH)
+    path = os.pathsep.join([str(tmp_path), str(ROOT)])
+    env = dict(os.environ, PYTHONPATH=path, TF_CPP_MIN_LOG_LEVEL="2")
     return subprocess.run(
-        [sys.executable, "-c", NO_TORCH + code], cwd=ROOT, env=env,
+        [sys.executable, "-c", "import sys\n" + code], cwd=ROOT, env=env,
         capture_output=True, text=True, timeout=600,
     )  # fmt: skip
 
 
-def test_without_torch_the_oracle_is_skipped_with_one_line():
+def test_without_torch_the_oracle_is_skipped_with_one_line(tmp_path):
     """torch not installed: --oracle tf,torch runs TF and says so in one line."""
     run = _run_without_torch(
         "from crosscheck.cli import main\n"
-        "sys.exit(main(['--oracle', 'tf,torch', '--layout', '3-5-2', '--dtype', 'float64']))"
+        "sys.exit(main(['--oracle', 'tf,torch', '--layout', '3-5-2', '--dtype', 'float64']))",
+        tmp_path,
     )
     assert run.returncode == 0, run.stdout + run.stderr
     skipped = [line for line in run.stderr.splitlines() if "skipped" in line]
@@ -387,12 +394,14 @@ def test_without_torch_the_oracle_is_skipped_with_one_line():
         "try:\n"
         "    crosscheck.to_torch(net)\n"
         "except ImportError as err:\n"
-        "    print('to_torch:', err)\n"
+        "    print('to_torch:', err)\n",
+        tmp_path,
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "to_torch: crosscheck's PyTorch oracle needs torch" in run.stdout
     run = _run_without_torch(
-        "from crosscheck.cli import main\nsys.exit(main(['--oracle', 'torch', '--layout', '3-5-2']))"
+        "from crosscheck.cli import main\nsys.exit(main(['--oracle', 'torch', '--layout', '3-5-2']))",
+        tmp_path,
     )
     assert run.returncode == 2 and "--oracle: no oracle to compare with" in run.stderr
 
@@ -429,7 +438,7 @@ def test_oracles_give_none_for_the_db_of_a_layer_without_bias(rng, torch):
     np.testing.assert_allclose(tf_out["delta"][0], out["delta"][0], rtol=1e-13)
 
 
-def test_json_holds_every_oracle_and_the_odd_one_out(tmp_path, monkeypatch, torch):
+def test_json_holds_every_oracle_and_the_odd_one_out(tmp_path, monkeypatch, torch, inline):
     import json
 
     from crosscheck import cli
@@ -448,7 +457,7 @@ def test_json_holds_every_oracle_and_the_odd_one_out(tmp_path, monkeypatch, torc
     assert not row["tf~torch"]["ok"]
 
 
-def test_a_third_oracle_is_one_more_module(monkeypatch, torch):
+def test_a_third_oracle_is_one_more_module(monkeypatch, torch, inline):
     """A third framework is one module with the protocol's names plus one line in
     ORACLES; with four parties the vote still names the one that disagrees."""
     import types

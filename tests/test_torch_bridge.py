@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
+from tests.conftest import importorskip_torch
+
+torch = importorskip_torch()
 
 import crosscheck  # noqa: E402
 import refnet  # noqa: E402

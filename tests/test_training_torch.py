@@ -17,11 +17,12 @@ import pytest
 
 import refnet
 from refnet.optimizers import SGD, Adam, ExponentialDecay, RMSprop
+from tests.conftest import importorskip_torch
 
 
 @pytest.fixture
 def torch():
-    return pytest.importorskip("torch")
+    return importorskip_torch()
 
 
 def _data():
@@ -141,7 +142,7 @@ def test_torch_keeps_hyper_parameters_exact(torch):
     ],
     ids=["sgd", "rmsprop", "adam"],
 )
-def test_torch_multi_tensor_path_agrees_too(torch, monkeypatch, make, impl):
+def test_torch_multi_tensor_path_agrees_too(torch, monkeypatch, make, impl, inline):
     """On CPU torch takes its single-tensor loop (foreach=None -> False); GPUs default to
     the multi-tensor ``foreach`` kernels, a different code path with its own rounding.
     Forced here (and seen to run): the same mapping holds, float64 within 1e-12 of the
@@ -417,7 +418,7 @@ def test_training_cases_refuse_an_unknown_oracle():
         training_cases("jax")
 
 
-def test_without_torch_the_torch_oracle_says_how_to_install(monkeypatch):
+def test_without_torch_the_torch_oracle_says_how_to_install(monkeypatch, inline):
     """torch absent (simulated): ImportError naming the extra, as the TF side does."""
     from crosscheck.training import compare_training
 

@@ -11,6 +11,7 @@ import pytest
 
 import refnet
 from refnet import activations, losses
+from tests.conftest import importorskip_torch
 
 
 def net_3_4_2(dtype="float64"):
@@ -214,7 +215,7 @@ def test_valid_edge_inputs_are_accepted():
 
 
 def _torch_cases():
-    torch = pytest.importorskip("torch")
+    torch = importorskip_torch()
     net = refnet.Network.build([3, 4, 2], seed=0)
     ids = [0, 1, 0, 1, 0]
     grad_x = torch.ones(5, 3, dtype=torch.float64, requires_grad=True)
@@ -244,7 +245,7 @@ def test_torch_tensors_that_numpy_cannot_read_are_named():
 
 
 def test_plain_torch_tensors_are_read_like_arrays():
-    torch = pytest.importorskip("torch")
+    torch = importorskip_torch()
     net = refnet.Network.build([3, 4, 2], seed=0)
     X = np.random.default_rng(0).normal(size=(5, 3))
     ids = [0, 1, 0, 1, 0]

@@ -16,21 +16,43 @@ An oracle is a module of this package that defines
                       a layer without bias), dX (dL/dX, BP5), y (targets as rows), and
                       optionally model_output (the framework model's own call on X)
 
+    describe()        the build found, in words: "TensorFlow 2.21.0 (CPU build)"
+
 ``loss`` is a refnet loss name, ``reduction`` Keras' "sum_over_batch_size" or "sum" (LS5);
 ``pins`` is None or, per layer, None or (mask, values): z[l] takes ``values`` where
 ``mask`` holds, forward only (``z + stop_gradient(values - z)`` under the mask), so the
 framework runs on refnet's side of a relu kink (see ``crosscheck.check.kink_entries``).
 
 Adding a framework (JAX, say) is one more module here and one line in :data:`ORACLES`.
+
+Generic code reaches an oracle only through :func:`select`, :func:`backprop` and
+:func:`crosscheck.oracles.workers.call`, which run it in that framework's own worker
+process (``workers.py``): two frameworks never share a process, so one's native library
+cannot crash the other's (:data:`CONFLICTS`), and a crash becomes an error row.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 from types import ModuleType
+
+from . import workers
 
 # name -> module, in the order reports show them.
 ORACLES = {"tf": "crosscheck.oracles.tensorflow", "torch": "crosscheck.oracles.pytorch"}
+
+
+# Frameworks known to crash each other in one process: (oracle names, the distribution
+# that brings the crash, what happens). Shown by the CLI when installed together.
+CONFLICTS = [
+    (
+        ("tf", "torch"),
+        "triton",
+        "(installed with PyPI's default CUDA build of torch, imported by torch.optim) "
+        "segfaults in a process where TensorFlow is loaded",
+    ),
+]
 
 
 def names() -> list[str]:
@@ -86,8 +108,13 @@ def select(oracle=None) -> tuple[list[str], list[str]]:
         for name in wanted:
             get(name)  # ValueError naming the valid ones
     chosen, notes = [], []
-    for name in dict.fromkeys(wanted):
-        reason = get(name).available()
+    wanted = list(dict.fromkeys(wanted))
+    workers.start(wanted)  # their imports run side by side
+    for name in wanted:
+        try:
+            reason = _call(name, "available")
+        except workers.WorkerCrashed as err:
+            reason = str(err)
         if reason is None:
             chosen.append(name)
         else:
@@ -95,3 +122,59 @@ def select(oracle=None) -> tuple[list[str], list[str]]:
     if not chosen:
         raise ImportError("no oracle to compare with; " + "; ".join(notes))
     return chosen, notes
+
+
+def _call(name: str, function: str, *args):
+    """Oracle ``name``'s module-level ``function(*args)``, in its worker process."""
+    return workers.call(name, "crosscheck.oracles:in_module", ORACLES[name], function,
+                        *args)  # fmt: skip
+
+
+def in_module(module: str, function: str, *args):
+    """``module.function(*args)``: what a worker runs for :func:`_call`. The module is
+    named by its import path, so a worker finds an oracle this process registered."""
+    return getattr(importlib.import_module(module), function)(*args)
+
+
+def describe(names) -> list[str]:
+    """The build of each oracle's framework, found in its worker ("TensorFlow 2.21.0
+    (CPU build)"), then one line per known conflict among them and what is done about it."""
+    lines = [_call(name, "describe") for name in names]
+    for pair, dist, what in CONFLICTS:
+        if not set(pair) <= set(names):
+            continue
+        try:
+            version = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+        if workers.mode() == "process":
+            done = "each framework runs in its own worker process, so the two never meet"
+        else:
+            done = (
+                f"{workers.ENV}=inline puts them in one process: expect a crash "
+                "(unset it to give each framework its own process)"
+            )
+        lines.append(f"known conflict: {dist} {version} {what}; {done}")
+    return lines
+
+
+def backprop(name: str, net, l2, X, Y, loss: str, reduction: str, pins=None) -> dict:
+    """Oracle ``name``'s build(net, l2) then backprop(...), in its worker process.
+
+    ``net`` crosses as a plain refnet.Network with the same layers and input shape
+    (its class, maybe a user's subclass, stays here). Raises ``workers.WorkerCrashed``
+    when the worker dies."""
+    import refnet
+
+    plain = refnet.Network(net.layers, input_shape=getattr(net, "input_shape", None))
+    return workers.call(
+        name, "crosscheck.oracles:run_backprop", ORACLES[name], plain, l2, X, Y, loss,
+        reduction, pins,
+    )  # fmt: skip
+
+
+def run_backprop(module: str, net, l2, X, Y, loss: str, reduction: str, pins=None):
+    """build then backprop of the oracle ``module`` in this process (what the worker
+    runs for :func:`backprop`)."""
+    mod = importlib.import_module(module)
+    return mod.backprop(mod.build(net, l2), X, Y, loss, reduction, pins)

@@ -23,6 +23,8 @@ dtype.
 
 from __future__ import annotations
 
+import importlib.metadata
+
 import numpy as np
 
 import refnet
@@ -42,6 +44,18 @@ def available() -> str | None:
     except ImportError as err:
         return str(err)
     return None
+
+
+def describe() -> str:
+    """The torch found: "PyTorch 2.13.0+cpu (CPU build)", or with CUDA and triton."""
+    torch = import_torch()
+    if torch.version.cuda is None:
+        return f"PyTorch {torch.__version__} (CPU build)"
+    try:
+        triton = f", triton {importlib.metadata.version('triton')}"
+    except importlib.metadata.PackageNotFoundError:
+        triton = ""
+    return f"PyTorch {torch.__version__} (CUDA {torch.version.cuda} build{triton})"
 
 
 def build(net: refnet.Network, l2: float = 0.0):

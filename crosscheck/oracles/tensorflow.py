@@ -33,6 +33,13 @@ def available() -> str | None:
     return None
 
 
+def describe() -> str:
+    """The TensorFlow and Keras found: "TensorFlow 2.21.0 (CPU build), Keras 3.15.1"."""
+    tf, keras = tf_and_keras()
+    build = "CUDA build" if tf.test.is_built_with_cuda() else "CPU build"
+    return f"TensorFlow {tf.__version__} ({build}), Keras {keras.__version__}"
+
+
 def build(net: refnet.Network, l2: float = 0.0):
     """``to_keras(net, l2=l2)``: Dense layers with net's weights and dtype, L2 as Keras'
     ``kernel_regularizer`` (LS6)."""

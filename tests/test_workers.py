@@ -1,0 +1,189 @@
+"""Each framework in its own worker process (crosscheck/oracles/workers.py).
+
+The frameworks here are test doubles, written to a temporary package: an honest oracle
+that answers with refnet's own NumPy backprop (so no framework needs to be installed), one
+that kills its own process with SIGSEGV, and a pair whose "native libraries" crash when
+both are loaded in one process, as triton does beside TensorFlow.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import refnet
+from crosscheck import cli, compare, oracles
+from crosscheck.oracles import workers
+
+HONEST = '''
+NAME = LABEL = FRAMEWORK = "{name}"
+
+
+def _load():
+    {load}
+
+
+def available():
+    _load()
+    return None
+
+
+def describe():
+    _load()
+    return "{name} 1.0 (a NumPy test double)"
+
+
+def build(net, l2=0.0):
+    _load()
+    {crash}
+    return net, l2
+
+
+def backprop(built, X, Y, loss, reduction="sum_over_batch_size", pins=None):
+    import refnet
+
+    net, l2 = built
+    loss_obj = refnet.losses.get(loss, reduction=reduction)
+    res = net.gradients(X, Y, loss_obj, l2=l2)
+    return {{
+        "loss": res.loss, "output": res.a[-1], "model_output": net.forward(X),
+        "z": res.z, "a": res.a[1:], "y": loss_obj.prepare(Y, res.a[-1]),
+        "delta": res.delta, "dW": res.dW, "db": res.db, "dX": res.dX,
+    }}
+'''
+
+SEGFAULT = "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)"
+DOUBLES = {
+    "honest": ("pass", "pass"),
+    "crashy": ("pass", SEGFAULT),
+    # side_a loads a "native library" (a marker module); side_b's crashes beside it
+    "side_a": ("import fakefw.native_a", "pass"),
+    "side_b": (
+        "import sys, os, signal\n    if 'fakefw.native_a' in sys.modules: "
+        "os.kill(os.getpid(), signal.SIGSEGV)",
+        "pass",
+    ),
+}
+
+
+@pytest.fixture
+def fakefw(tmp_path, monkeypatch):
+    """The doubles as oracles "honest", "crashy", "side_a", "side_b", importable here and
+    in the workers (PYTHONPATH), with fresh workers for each test."""
+    pkg = tmp_path / "fakefw"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "native_a.py").write_text("")
+    for name, (load, crash) in DOUBLES.items():
+        code = HONEST.format(name=name, load=load, crash=crash)
+        (pkg / f"{name}.py").write_text(textwrap.dedent(code))
+        monkeypatch.setitem(oracles.ORACLES, name, f"fakefw.{name}")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    path = os.pathsep.join(p for p in (str(tmp_path), os.environ.get("PYTHONPATH")) if p)
+    monkeypatch.setenv("PYTHONPATH", path)
+    monkeypatch.setenv(workers.ENV, "process")
+    workers.stop_all()
+    yield tmp_path
+    workers.stop_all()
+    for name in [m for m in sys.modules if m.startswith("fakefw")]:
+        del sys.modules[name]
+
+
+def _data():
+    net = refnet.Network.build([3, 4, 2], ["tanh", "linear"], seed=0)
+    X = np.random.default_rng(1).normal(size=(5, 3))
+    return net, X, np.array([0, 1, 1, 0, 1])
+
+
+def test_a_crashing_oracle_becomes_a_crash_row_and_the_rest_goes_on(fakefw):
+    net, X, y = _data()
+    report = compare(net, X, y, "softmax_cross_entropy", oracle=("honest", "crashy"))
+    assert not report.ok
+    crash = report.first_failure
+    assert crash.name == "crashy oracle" and crash.verdict == "CRASH"
+    assert "SIGSEGV" in crash.note and "crashy oracle" in crash.note
+    assert "CRASH: crashy oracle" in str(report)
+    # every quantity is still compared with the oracle that did not crash
+    rest = [row for row in report.rows if row is not crash]
+    assert [r.name for r in rest][:2] == ["loss", "output"] and len(rest) == 9
+    assert all(r.ok and list(r.oracles) == ["honest"] for r in rest)
+    # the next call gets a fresh worker, which crashes again, the same way
+    again = compare(net, X, y, "softmax_cross_entropy", oracle=("honest", "crashy"))
+    assert again.first_failure.verdict == "CRASH"
+
+
+def test_a_worker_that_keeps_crashing_is_not_started_again(fakefw):
+    net, X, y = _data()
+    for _ in range(workers.MAX_CRASHES):
+        compare(net, X, y, "softmax_cross_entropy", oracle=("honest", "crashy"))
+    report = compare(net, X, y, "softmax_cross_entropy", oracle=("honest", "crashy"))
+    assert f"not started again after {workers.MAX_CRASHES} crashes" in str(report)
+
+
+def test_the_main_job_goes_on_past_a_crashed_oracle(fakefw, capsys):
+    code = cli.main(["--layout", "3-4-2", "--oracle", "honest,crashy", "--batch", "4"])
+    out, err = capsys.readouterr()
+    assert code == 1
+    # both cases ran (float32 and float64), each with its crash row, named
+    assert out.count("FAIL at crashy oracle") == 2, out
+    assert out.count("CRASH: crashy oracle") == 2
+    assert "honest 1.0 (a NumPy test double)" in err and "crashy 1.0" in err
+
+
+def test_frameworks_that_crash_each_other_in_one_process_run_side_by_side(fakefw):
+    net, X, y = _data()
+    report = compare(net, X, y, "softmax_cross_entropy", oracle=("side_a", "side_b"))
+    assert report.ok, str(report)
+    assert all(set(r.oracles) == {"side_a", "side_b"} for r in report.rows)
+
+
+def test_the_double_really_crashes_one_shared_process(fakefw):
+    """The proof that the test above tests something: inline, the same call dies."""
+    code = (
+        "import numpy as np, refnet, crosscheck\n"
+        "from crosscheck import oracles\n"
+        "oracles.ORACLES.update(side_a='fakefw.side_a', side_b='fakefw.side_b')\n"
+        "net = refnet.Network.build([3, 2], ['linear'], seed=0)\n"
+        "crosscheck.compare(net, np.ones((2, 3)), np.ones((2, 2)), oracle=('side_a', 'side_b'))\n"
+    )
+    env = dict(os.environ, **{workers.ENV: "inline"})
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True)
+    assert proc.returncode == -signal.SIGSEGV
+
+
+def test_an_exception_in_a_worker_is_raised_here_with_its_type(fakefw):
+    with pytest.raises(ValueError, match="math domain error"):
+        workers.call("honest", "math:sqrt", -1.0)
+    assert workers.call("honest", "math:sqrt", 4.0) == 2.0  # the worker lives on
+
+
+def test_known_conflicts_are_named_with_what_was_done(fakefw, monkeypatch):
+    # numpy stands in for triton: a distribution that is installed
+    conflict = (("honest", "crashy"), "numpy", "crashes its neighbour")
+    monkeypatch.setattr(oracles, "CONFLICTS", [conflict])
+    lines = oracles.describe(["honest", "crashy"])
+    assert lines[:2] == ["honest 1.0 (a NumPy test double)", "crashy 1.0 (a NumPy test double)"]
+    assert lines[2] == (
+        f"known conflict: numpy {np.__version__} crashes its neighbour; each framework "
+        "runs in its own worker process, so the two never meet"
+    )
+    assert len(oracles.describe(["honest", "side_a"])) == 2  # no conflict there
+    monkeypatch.setenv(workers.ENV, "inline")
+    assert oracles.describe(["honest", "crashy"])[2].endswith(
+        "CROSSCHECK_ISOLATION=inline puts them in one process: expect a crash (unset it "
+        "to give each framework its own process)"
+    )
+
+
+def test_isolation_mode_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv(workers.ENV, "threads")
+    with pytest.raises(ValueError, match="CROSSCHECK_ISOLATION: expected one of"):
+        workers.mode()
+    monkeypatch.delenv(workers.ENV)
+    assert workers.mode() == "process"
