@@ -203,7 +203,7 @@ def _tf():
     """TensorFlow, imported once per process (quietly)."""
     global _TF
     if _TF is None:
-        from crosscheck.keras_bridge import import_tensorflow_quietly
+        from crosscheck.frameworks.tf.imports import import_tensorflow_quietly
 
         tf, _ = import_tensorflow_quietly()
         tf.get_logger().setLevel(

@@ -1,6 +1,6 @@
 """compare(net, X, Y, loss): refnet's backprop against TensorFlow's and PyTorch's.
 
-Each oracle (``crosscheck/oracles/``: ``tensorflow.py``, ``pytorch.py``) builds the
+Each oracle (``crosscheck/frameworks/``: ``tensorflow.py``, ``pytorch.py``) builds the
 identical network from ``net`` and runs it layer by layer, so every pre-activation is a
 tensor its autodiff can differentiate against:
 
@@ -18,7 +18,7 @@ With two oracles every row also compares the oracles with each other. Three part
 and the report name it as the odd one out. A refnet bug makes refnet the odd one out; a
 framework quirk makes that framework the odd one out (docs/07-checking.md).
 
-TensorFlow's pitfalls handled here and in ``oracles/tensorflow.py``, with their measured size (each pinned by a test in
+TensorFlow's pitfalls handled here and in ``frameworks/tf/oracle.py``, with their measured size (each pinned by a test in
 tests/test_crosscheck_pitfalls.py):
 
 - Keras 3 losses compute in floatx (float32) unless given ``dtype``: ``Loss.__call__``
@@ -66,10 +66,9 @@ import numpy as np
 import refnet
 from refnet.validation import check_bool, check_input
 
-from . import oracles
-from .keras_models import model_output, network_from_chain, read_chain
-from .oracles import workers
-from .oracles.tensorflow import _keras_loss, tf_backprop  # noqa: F401 (public names)
+from . import frameworks as oracles
+from .frameworks import workers
+from .frameworks.tf.models import model_output, network_from_chain, read_chain
 from .report import Report, Row, combine, crash_row
 from .tolerance import C, compare_tensor, magnitudes, policy_rtol, quirk_rtol
 

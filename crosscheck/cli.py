@@ -15,7 +15,7 @@ and the full table of every failing case; exits 1 on any mismatch, 0 otherwise.
     python -m crosscheck --oracle tf,torch                 # the oracles (default: every
                                                            # installed one)
     python -m crosscheck mine mynet.py:backprop --layout 784-30-10 --activations sigmoid \\
-        --loss mse --convention nielsen                  # your own backprop (mine_cli.py)
+        --loss mse --convention nielsen                  # your own backprop (mine/cli.py)
 
 Every row shows refnet against each oracle (TensorFlow, PyTorch) and, with two, the oracles
 against each other; when exactly one of the three disagrees, the report names it as the odd
@@ -35,7 +35,7 @@ import time
 import refnet
 from refnet.files import write_json
 
-from . import oracles
+from . import frameworks as oracles
 from .matrix import DTYPES, LOSSES, Case, builtin_matrix, make_data, run_case
 from .report import Report
 
@@ -157,7 +157,7 @@ def _matrix_cases(args) -> list[Case]:
 def _keras_jobs(args) -> list:
     """One job: the saved model against the refnet network with its weights.
 
-    The file is loaded with safe_mode=True (crosscheck/keras_files.py); the loss is
+    The file is loaded with safe_mode=True (crosscheck/frameworks/tf/files.py); the loss is
     --loss, else the one the model was compiled with, else the one its output layer
     suggests; the report's notes say which and where it came from. X is drawn in the
     model's own input shape ((n, 28, 28) behind a Flatten) and flattened as the model
@@ -165,8 +165,8 @@ def _keras_jobs(args) -> list:
     import numpy as np
 
     from .check import compare
-    from .keras_files import compiled_loss, load_keras_file, saved_loss
-    from .keras_models import network_from_chain, read_chain
+    from .frameworks.tf.files import compiled_loss, load_keras_file, saved_loss
+    from .frameworks.tf.models import network_from_chain, read_chain
 
     model = load_keras_file(args.keras, "--keras")
     try:
@@ -258,7 +258,7 @@ def _fmt_ratio(x: float) -> str:
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["mine"]:  # crosscheck mine FILE.py:FUNC ...: check your own backprop
-        from .mine_cli import main as mine_main
+        from .mine.cli import main as mine_main
 
         return mine_main(argv[1:])
     args = _parser().parse_args(argv)

@@ -20,7 +20,7 @@ import numpy as np
 import refnet
 
 from .check import compare
-from .keras_bridge import ACTIVATIONS
+from .frameworks.tf.bridge import ACTIVATIONS
 from .report import Report
 
 LOSSES = [

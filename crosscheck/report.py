@@ -95,14 +95,14 @@ def _fmt(x: float) -> str:
 
 
 def _label(name: str) -> str:
-    from .oracles import label  # (crosscheck.oracles imports no framework)
+    from .frameworks import label  # (crosscheck.frameworks imports no framework)
 
     return label(name)
 
 
 def crash_row(err, rtol: float) -> Row:
     """The failing row that stands for an oracle whose worker process died
-    (``err``: a ``crosscheck.oracles.workers.WorkerCrashed``)."""
+    (``err``: a ``crosscheck.frameworks.workers.WorkerCrashed``)."""
     return Row(f"{_label(err.framework)} oracle", (), math.inf, math.inf, rtol,
                math.nan, False, None, math.inf, str(err), verdict="CRASH")  # fmt: skip
 

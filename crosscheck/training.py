@@ -31,7 +31,7 @@ moved from their start, max|got - ref| / max|ref - W0|, the sharper measure of a
 rule (a wrong float32 rounding shows there as ~1e-8).
 
 Against PyTorch, ``compare_training(..., oracle="torch")`` takes the same steps through
-``torch.optim`` (crosscheck/training_torch.py states the hyper-parameter mapping, its
+``torch.optim`` (crosscheck/frameworks/torch/training.py states the hyper-parameter mapping, its
 exact per-step conversions and RMSprop's epsilon bound); torch keeps hyper-parameters as
 Python floats, so refnet runs with its exact values there (no mirror).
 :func:`training_matrix` gives the rows of ``python -m crosscheck`` for each oracle.
@@ -53,8 +53,9 @@ import refnet
 from refnet import optimizers as ropt
 from refnet.validation import check_bool, check_input, check_rows, check_size
 
-from .keras_bridge import tf_and_keras, to_keras
-from .oracles import workers
+from .frameworks import workers
+from .frameworks.tf.bridge import to_keras
+from .frameworks.tf.imports import tf_and_keras
 from .report import Report, Row, crash_row
 from .tolerance import compare_tensor, policy_rtol
 
@@ -180,7 +181,7 @@ class TrainingReport(Report):
     names the step and the error relative to the distance moved. ``rel_moved`` maps each
     row name to max over steps of max|got - ref| / max|ref - W0|. ``bounds`` holds
     measured bounds of rule differences with no exact conversion (against torch:
-    ``update/rmsprop_epsilon``, crosscheck/training_torch.py).
+    ``update/rmsprop_epsilon``, crosscheck/frameworks/torch/training.py).
     """
 
     rel_moved: dict[str, float] = field(default_factory=dict)
@@ -271,7 +272,7 @@ def compare_training(
         (oracle "tf" only: against torch refnet always uses the exact values.)
     oracle : "tf" or "torch"
         Keras' optimizers (default) or ``torch.optim`` with the mapping of
-        crosscheck/training_torch.py (ImportError with an install hint without torch).
+        crosscheck/frameworks/torch/training.py (ImportError with an install hint without torch).
     convert : bool
         oracle "torch" only: apply the exact per-step conversions (Adam's epsilon, the
         momentum under a changing learning rate). False passes the same numbers under
@@ -317,7 +318,7 @@ def compare_training(
         [],
     )
     steps_of = _Steps(X, np.asarray(Y), batch, steps)
-    try:  # in the framework's own worker process (crosscheck/oracles/workers.py)
+    try:  # in the framework's own worker process (crosscheck/frameworks/workers.py)
         return workers.call(
             oracle, "crosscheck.training:run_training", oracle, report, net, steps_of,
             loss_name, optimizer, sources, w0, rtol, mirror, convert,
@@ -349,7 +350,7 @@ def run_training(oracle, report, net, batches, loss_name, optimizer, sources, w0
     """compare_training's steps in this process: Keras' or torch.optim's (the worker
     runs this)."""
     if oracle == "torch":
-        from .training_torch import run_torch
+        from .frameworks.torch.training import run_torch
 
         return run_torch(
             report, net, batches, loss_name, optimizer, sources, w0, rtol, convert
@@ -402,7 +403,7 @@ def training_cases(oracle: str = "tf") -> list[dict]:
     Each case is a dict of ``compare_training``'s keyword arguments plus ``name``.
     Against torch the list adds plain momentum and momentum under a schedule (the
     rescaled-momentum conversion), and RMSprop runs with epsilon = 1e-30 on both sides:
-    its epsilon placement has no exact conversion (crosscheck/training_torch.py).
+    its epsilon placement has no exact conversion (crosscheck/frameworks/torch/training.py).
     """
     if oracle not in ("tf", "torch"):
         raise ValueError(f"oracle: expected 'tf' or 'torch', got {oracle!r}")

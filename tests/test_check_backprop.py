@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 import refnet
-from crosscheck import check_backprop, conventions
+from crosscheck import check_backprop
 from crosscheck.bugs import CATALOG
-from crosscheck.mine import network_fn
+from crosscheck.mine import conventions, network_fn
 from tests.own_backprops import bug_raises, keras_matrix_mse, nielsen_batch_matrix
 
 SENTENCES = {
@@ -112,7 +112,7 @@ def test_fn_raising_shows_the_users_traceback_then_what_was_checked():
     assert not report.ok and report.error.startswith("fn raised ValueError")
     text = str(report)
     assert "in bug_raises" in text and "z1 = W1 @ X" in text  # the user's own line
-    assert "crosscheck/mine.py" not in report.diagnosis[0]
+    assert "crosscheck/mine/check.py" not in report.diagnosis[0]
     assert "while checking fn(weights, X, Y) with weights shapes [(4, 6), (6,)" in text
 
 

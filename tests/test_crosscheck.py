@@ -15,7 +15,7 @@ import refnet  # noqa: E402
 from crosscheck import cli  # noqa: E402
 from crosscheck.bugs import BiasGradMean  # noqa: E402
 
-ALL_ACTIVATIONS = list(crosscheck.keras_bridge.ACTIVATIONS)
+ALL_ACTIVATIONS = list(crosscheck.frameworks.tf.bridge.ACTIVATIONS)
 
 # Keras' .keras saving calls np.array(x, copy=False) on NumPy 2: its warning, not ours.
 KERAS_SAVE_WARNING = pytest.mark.filterwarnings(

@@ -59,7 +59,7 @@ def test_missing_l2_is_caught():
 
 
 def _fit_both(dtype, compiled):
-    _, keras = crosscheck.keras_bridge.tf_and_keras()
+    _, keras = crosscheck.frameworks.tf.imports.tf_and_keras()
     rng = np.random.default_rng(2)
     X, Y = (
         rng.normal(size=(16, 4)).astype(dtype),

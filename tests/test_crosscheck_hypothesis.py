@@ -25,7 +25,7 @@ pytestmark = [
 
 import crosscheck  # noqa: E402
 import refnet  # noqa: E402
-from crosscheck.keras_bridge import ACTIVATIONS  # noqa: E402
+from crosscheck.frameworks.tf.bridge import ACTIVATIONS  # noqa: E402
 from crosscheck.matrix import LOSSES, Case, make_data  # noqa: E402
 
 

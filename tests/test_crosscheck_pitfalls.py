@@ -17,7 +17,7 @@ keras = pytest.importorskip("keras")
 
 import crosscheck  # noqa: E402
 import refnet  # noqa: E402
-from crosscheck.check import _keras_loss  # noqa: E402
+from crosscheck.frameworks.tf.oracle import _keras_loss  # noqa: E402
 from crosscheck.tolerance import QUIRKS, policy_rtol  # noqa: E402
 
 

@@ -25,8 +25,8 @@ keras = pytest.importorskip("keras")
 import crosscheck  # noqa: E402
 import refnet  # noqa: E402
 from crosscheck import cli  # noqa: E402
-from crosscheck.keras_files import compiled_loss  # noqa: E402
-from crosscheck.keras_models import read_chain  # noqa: E402
+from crosscheck.frameworks.tf.files import compiled_loss  # noqa: E402
+from crosscheck.frameworks.tf.models import read_chain  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 L = keras.layers

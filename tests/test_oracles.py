@@ -21,7 +21,7 @@ tf = pytest.importorskip("tensorflow")
 
 import crosscheck  # noqa: E402
 import refnet  # noqa: E402
-from crosscheck import oracles  # noqa: E402
+from crosscheck import frameworks as oracles  # noqa: E402
 from crosscheck.bugs import CATALOG, _default_data  # noqa: E402
 from crosscheck.matrix import LOSSES, output_activation  # noqa: E402
 from crosscheck.report import odd_one_out  # noqa: E402
@@ -318,7 +318,7 @@ def test_torch_float64_activations_keep_float64_constants(name, torch):
     TF's leaky_relu and gelu, 1e-8 off): f and f' agree with refnet to ~20 ulps."""
     z = np.linspace(-8, 8, 16001)
     zt = torch.from_numpy(z).requires_grad_()
-    module = crosscheck.torch_bridge.torch_activation(name)
+    module = crosscheck.frameworks.torch.bridge.torch_activation(name)
     a = zt if module is None else module(zt)
     (g,) = torch.autograd.grad(a.sum(), zt)
     act = refnet.activations.get(name)

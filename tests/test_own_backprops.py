@@ -2,7 +2,7 @@
 
 Every correct implementation of tests/own_backprops.py passes as written (no rescaling);
 every buggy one fails at its documented first row with the right diagnosis sentence
-(the hypotheses of crosscheck/diagnose.py, BP1-BP4, LS5, LS6). TensorFlow is switched
+(the hypotheses of crosscheck/mine/diagnose.py, BP1-BP4, LS5, LS6). TensorFlow is switched
 off here (refnet is the reference; refnet against TF is tested in
 tests/test_crosscheck_features.py and below, once).
 """

@@ -144,7 +144,7 @@ def test_evaluate_and_val_loss_include_l2_as_keras_does(rng):
     X = rng.normal(size=(10, 4)).astype("float32")
     y = rng.integers(0, 3, size=10)
     l2 = 0.125  # exact in float32, so Keras' float32 cast of it changes nothing
-    keras = crosscheck.keras_bridge.tf_and_keras()[1]
+    keras = crosscheck.frameworks.tf.imports.tf_and_keras()[1]
     model = crosscheck.to_keras(net, l2=l2)
     model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     want = model.evaluate(tf.constant(X), tf.constant(y), batch_size=10, verbose=0)

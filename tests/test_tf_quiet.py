@@ -35,7 +35,7 @@ def test_quiet_import_passes_other_stderr_lines_through(capfd):
     code = (
         "import os, sys\n"
         "os.write(2, b'before\\n')\n"
-        "from crosscheck.keras_bridge import import_tensorflow_quietly\n"
+        "from crosscheck.frameworks.tf.imports import import_tensorflow_quietly\n"
         "import builtins\n"
         "real = builtins.__import__\n"
         "def noisy(name, *a, **k):\n"

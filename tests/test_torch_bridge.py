@@ -11,7 +11,7 @@ torch = importorskip_torch()
 
 import crosscheck  # noqa: E402
 import refnet  # noqa: E402
-from crosscheck.torch_bridge import torch_activation  # noqa: E402
+from crosscheck.frameworks.torch.bridge import torch_activation  # noqa: E402
 
 ALL_ACTIVATIONS = refnet.activations.names()
 

@@ -2,7 +2,7 @@
 
 Expected values come from torch (its optimizers run on the same weights and gradients)
 or from one- and two-step hand derivations of torch's and Keras' update lines, quoted in
-crosscheck/training_torch.py. Each quirk test shows the difference exists (the naive
+crosscheck/frameworks/torch/training.py. Each quirk test shows the difference exists (the naive
 mapping fails, with its measured size) and that the stated conversion removes it.
 Skipped without torch (pytest.importorskip); CI installs the CPU build.
 """
@@ -108,7 +108,7 @@ def test_training_rows_against_torch_pass(torch, case):
 )  # fmt: skip
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_tape_source_through_every_loss(torch, loss, activations, make_y, dtype):
-    """The tape source runs torch's own loss (crosscheck.training_torch.torch_loss) and
+    """The tape source runs torch's own loss (crosscheck.frameworks.torch.training.torch_loss) and
     autograd through to_torch(net): 10 Adam steps land on refnet's weights."""
     from crosscheck.training import compare_training
 
@@ -149,7 +149,7 @@ def test_torch_multi_tensor_path_agrees_too(torch, monkeypatch, make, impl, inli
     distance moved."""
     import importlib
 
-    import crosscheck.training_torch as tt
+    import crosscheck.frameworks.torch.training as tt
 
     module = importlib.import_module(f"torch.optim.{impl}")
     calls = []
@@ -191,7 +191,7 @@ def test_rmsprop_same_epsilon_fails_and_negligible_epsilon_passes(torch):
     """The training rows with epsilon = 1e-7 on both sides (the same number) fail: measured
     1.1e-2 of the distance moved in float64, the size the bound e/(2v) + e/sqrt(v) predicts
     (1.2e-2 on this run). With epsilon = 1e-30 the bound is 1.2e-25 and the rows pass."""
-    from crosscheck.training_torch import RMSPROP_ROW_EPSILON
+    from crosscheck.frameworks.torch.training import RMSPROP_ROW_EPSILON
 
     same = _compare(RMSprop(0.01), gradients="update")
     assert not same.ok
@@ -283,7 +283,7 @@ def test_torch_defaults_differ_from_keras(torch):
     )
     assert torch.optim.SGD(p).defaults["lr"] == 0.001 != SGD().learning_rate == 0.01
 
-    from crosscheck.training_torch import torch_hyper
+    from crosscheck.frameworks.torch.training import torch_hyper
 
     assert torch_hyper(Adam(), 1, convert=False)["eps"] == 1e-7
     assert torch_hyper(RMSprop(), 1) | {"lr": 0} == {
@@ -327,7 +327,7 @@ def test_momentum_under_a_schedule_needs_the_buffer_rescaled(torch, nesterov):
     - 0.1 = -0.19, w2 = w1 + 0.9 m2 - 0.05 = -0.366). torch: buf1 = 1, w1 = -0.1; buf2 =
     0.9 + 1, w2 = w1 - 0.05 buf2 = -0.195 (nesterov: -0.19, then -0.19 - 0.05 (1 + 0.9 buf2)
     = -0.3255). Rescaling torch's buffer by lr1 / lr2 = 2 before step 2 gives refnet's."""
-    from crosscheck.training_torch import TorchOptimizer
+    from crosscheck.frameworks.torch.training import TorchOptimizer
 
     keras = [-0.19, -0.366] if nesterov else [-0.1, -0.24]
     naive_torch = [-0.19, -0.3255] if nesterov else [-0.1, -0.195]

@@ -1,4 +1,4 @@
-"""Each framework in its own worker process (crosscheck/oracles/workers.py).
+"""Each framework in its own worker process (crosscheck/frameworks/workers.py).
 
 The frameworks here are test doubles, written to a temporary package: an honest oracle
 that answers with refnet's own NumPy backprop (so no framework needs to be installed), one
@@ -18,8 +18,9 @@ import numpy as np
 import pytest
 
 import refnet
-from crosscheck import cli, compare, oracles
-from crosscheck.oracles import workers
+from crosscheck import cli, compare
+from crosscheck import frameworks as oracles
+from crosscheck.frameworks import workers
 
 HONEST = '''
 NAME = LABEL = FRAMEWORK = "{name}"
@@ -147,7 +148,7 @@ def test_the_double_really_crashes_one_shared_process(fakefw):
     """The proof that the test above tests something: inline, the same call dies."""
     code = (
         "import numpy as np, refnet, crosscheck\n"
-        "from crosscheck import oracles\n"
+        "from crosscheck import frameworks as oracles\n"
         "oracles.ORACLES.update(side_a='fakefw.side_a', side_b='fakefw.side_b')\n"
         "net = refnet.Network.build([3, 2], ['linear'], seed=0)\n"
         "crosscheck.compare(net, np.ones((2, 3)), np.ones((2, 2)), oracle=('side_a', 'side_b'))\n"

@@ -278,7 +278,7 @@ def keras_fixtures(tmp: Path) -> dict[str, Path]:
     import pickle
     import zipfile
 
-    from crosscheck.keras_bridge import tf_and_keras
+    from crosscheck.frameworks.tf.imports import tf_and_keras
 
     _, keras = tf_and_keras()
     marker = tmp / "ran"
@@ -359,7 +359,7 @@ def keras_fixtures(tmp: Path) -> dict[str, Path]:
 
 
 def keras_file_cases(files: dict[str, Path]) -> list:
-    from crosscheck.keras_files import load_keras_file
+    from crosscheck.frameworks.tf.files import load_keras_file
 
     marker = files["marker"]
     return [
@@ -489,7 +489,7 @@ def crosscheck_cases() -> list:
             add("module", lambda v=v: crosscheck.from_torch(v))
 
     if HAS_TF:
-        from crosscheck.keras_bridge import tf_and_keras
+        from crosscheck.frameworks.tf.imports import tf_and_keras
 
         _, keras = tf_and_keras()
         for v in ["net", None]:

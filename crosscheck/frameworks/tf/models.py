@@ -15,7 +15,7 @@ whose every layer takes the previous layer's output) of:
     Dropout               the identity at inference (``model(X, training=False)``), which
                           is what is checked; the report's notes say so
 
-The file and its compiled loss: crosscheck/keras_files.py.
+The file and its compiled loss: crosscheck/frameworks/tf/files.py.
 
 Anything else (Conv2D, BatchNormalization, RNNs, branches, several inputs, a nested
 model) is refused with a TypeError/ValueError naming the layer (index, class, name) and
@@ -32,7 +32,8 @@ import numpy as np
 
 import refnet
 
-from .keras_bridge import ACTIVATIONS, refnet_activation_name, tf_and_keras
+from .bridge import ACTIVATIONS, refnet_activation_name
+from .imports import tf_and_keras
 
 SUPPORTED = (
     "a keras.Sequential or single-chain Functional model of InputLayer, Flatten (before "
@@ -308,3 +309,26 @@ def model_output(model, x, chain: Chain | None = None) -> np.ndarray:
     x = np.asarray(x)
     return np.asarray(model(tf.constant(x.reshape((x.shape[0], *chain.input_shape))),
                             training=False))  # fmt: skip
+
+
+def from_keras(model) -> refnet.Network:
+    """A refnet.Network with model's layout, activations, weights, dtype and input shape.
+
+    ``model`` is a keras.Sequential or a single-chain Functional model of InputLayer,
+    Flatten, Dense (with or without bias), Activation, ReLU, LeakyReLU, Softmax and
+    Dropout layers: activation layers are folded onto the linear Dense before them,
+    Dropout is the identity (inference), a Flatten of an input of shape (28, 28) becomes
+    the net's ``input_shape`` (this module's docstring has the details).
+
+    Raises
+    ------
+    TypeError
+        Not such a model, an unsupported layer (named by index, class and name), or a
+        dtype other than float32/float64 (float16, bfloat16, mixed precision).
+    ValueError
+        An unbuilt model, a branch, an activation refnet lacks, an activation layer that
+        cannot be folded, NaN/inf weights, or a Dense on a multi-axis input without
+        Flatten.
+    """
+    return network_from_chain(read_chain(model))
+

@@ -1,6 +1,6 @@
-"""A framework's worker process: ``python -m crosscheck.oracles.serve FRAMEWORK``.
+"""A framework's worker process: ``python -m crosscheck.frameworks.serve FRAMEWORK``.
 
-Started by :mod:`crosscheck.oracles.workers`. Reads (target, args, kwargs) frames on
+Started by :mod:`crosscheck.frameworks.workers`. Reads (target, args, kwargs) frames on
 stdin, runs each, and writes ("ok", result) or ("error", exception) on the protocol
 stream until stdin closes. The protocol stream is the original stdout; the process's
 own stdout is pointed at stderr, so whatever a framework prints cannot corrupt a frame.
@@ -14,7 +14,7 @@ import os
 import pickle
 import sys
 
-from crosscheck.oracles.workers import _read, _write, resolve
+from crosscheck.frameworks.workers import _read, _write, resolve
 
 
 def _picklable(err: BaseException) -> BaseException:

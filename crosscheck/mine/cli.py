@@ -5,7 +5,7 @@
 
 imports each FILE.py (running its top-level code, as ``python FILE.py`` would), calls
 FUNC(weights, X, Y) on one batch and compares what it returns with refnet, in FUNC's
-convention (crosscheck/mine.py). One file: the backprop-order table and the diagnosis.
+convention (crosscheck/mine/check.py). One file: the backprop-order table and the diagnosis.
 Several files (a teacher's thirty): one summary line each. Exit 0 when every function
 matches, 1 when one does not (or raises), 2 for a usage error.
 """
@@ -21,9 +21,9 @@ import traceback
 import refnet
 from refnet.files import write_json
 
+from ..matrix import DTYPES, LOSSES
+from .check import check_backprop
 from .conventions import CHOICES, PRESETS
-from .matrix import DTYPES, LOSSES
-from .mine import check_backprop
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -7,7 +7,7 @@
 
 and ``model(X)`` (the Keras model's own call) is returned as ``model_output`` so the
 report can show that the layer-by-layer evaluation is the model. The protocol is in
-``crosscheck/oracles/__init__.py``; TF's pitfalls are listed in ``crosscheck/check.py``.
+``crosscheck/frameworks/__init__.py``; TF's pitfalls are listed in ``crosscheck/check.py``.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ import numpy as np
 
 import refnet
 
-from ..keras_bridge import tf_and_keras, to_keras
-from ..keras_models import model_output, read_chain  # Flatten, Dropout, folded layers
+from .bridge import to_keras
+from .imports import tf_and_keras
+from .models import model_output, read_chain  # Flatten, Dropout, folded layers
 
 NAME = "tf"
 LABEL = "TF"
@@ -97,7 +98,7 @@ def tf_backprop(
     Parameters
     ----------
     model : keras model
-        Usually ``to_keras(net)``; with ``crosscheck.keras_models``, any model it reads
+        Usually ``to_keras(net)``; with ``crosscheck.frameworks.tf.models``, any model it reads
         (Flatten, Dropout and activation layers folded, ``read_chain``).
     X : array (n, n_0)
         In the model's dtype, flattened row-major if the model takes (n, 28, 28).

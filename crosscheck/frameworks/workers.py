@@ -6,9 +6,9 @@ library segfaults once TensorFlow's is loaded; ``python -m crosscheck`` died wit
 word. So every call into a framework goes through :func:`call`, which runs it in a
 worker process that imports that framework and no other:
 
-    call("torch", "crosscheck.oracles:run_backprop", "torch", net, ...)
+    call("torch", "crosscheck.frameworks:run_backprop", "torch", net, ...)
 
-The worker (``python -m crosscheck.oracles.serve``) is started on first use, reused for
+The worker (``python -m crosscheck.frameworks.serve``) is started on first use, reused for
 every later call, and stopped when this process exits. Arguments and results cross as
 pickles (networks, NumPy arrays, reports); an exception raised in the worker is raised
 here with its type and message. When the worker dies (a segfault, an abort, a kill),
@@ -153,7 +153,7 @@ class Worker:
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         self.stderr = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "crosscheck.oracles.serve", self.framework],
+            [sys.executable, "-m", "crosscheck.frameworks.serve", self.framework],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self.stderr,

@@ -15,7 +15,7 @@ import os
 import zipfile
 from dataclasses import dataclass
 
-from .keras_bridge import tf_and_keras
+from .imports import tf_and_keras
 
 # ---------------------------------------------------------------------------------
 # The compiled loss

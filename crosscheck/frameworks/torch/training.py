@@ -73,8 +73,9 @@ import numpy as np
 import refnet
 from refnet import optimizers as ropt
 
-from .torch_bridge import import_torch, to_torch
-from .training import TrainingReport, _Tracker
+from ...training import TrainingReport, _Tracker
+from .bridge import to_torch
+from .imports import import_torch
 
 RMSPROP_ROW_EPSILON = 1e-30  # the training rows' RMSprop epsilon (module docstring)
 

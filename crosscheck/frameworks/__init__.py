@@ -26,7 +26,7 @@ framework runs on refnet's side of a relu kink (see ``crosscheck.check.kink_entr
 Adding a framework (JAX, say) is one more module here and one line in :data:`ORACLES`.
 
 Generic code reaches an oracle only through :func:`select`, :func:`backprop` and
-:func:`crosscheck.oracles.workers.call`, which run it in that framework's own worker
+:func:`crosscheck.frameworks.workers.call`, which run it in that framework's own worker
 process (``workers.py``): two frameworks never share a process, so one's native library
 cannot crash the other's (:data:`CONFLICTS`), and a crash becomes an error row.
 """
@@ -40,7 +40,7 @@ from types import ModuleType
 from . import workers
 
 # name -> module, in the order reports show them.
-ORACLES = {"tf": "crosscheck.oracles.tensorflow", "torch": "crosscheck.oracles.pytorch"}
+ORACLES = {"tf": "crosscheck.frameworks.tf.oracle", "torch": "crosscheck.frameworks.torch.oracle"}
 
 
 # Frameworks known to crash each other in one process: (oracle names, the distribution
@@ -126,7 +126,7 @@ def select(oracle=None) -> tuple[list[str], list[str]]:
 
 def _call(name: str, function: str, *args):
     """Oracle ``name``'s module-level ``function(*args)``, in its worker process."""
-    return workers.call(name, "crosscheck.oracles:in_module", ORACLES[name], function,
+    return workers.call(name, "crosscheck.frameworks:in_module", ORACLES[name], function,
                         *args)  # fmt: skip
 
 
@@ -168,7 +168,7 @@ def backprop(name: str, net, l2, X, Y, loss: str, reduction: str, pins=None) -> 
 
     plain = refnet.Network(net.layers, input_shape=getattr(net, "input_shape", None))
     return workers.call(
-        name, "crosscheck.oracles:run_backprop", ORACLES[name], plain, l2, X, Y, loss,
+        name, "crosscheck.frameworks:run_backprop", ORACLES[name], plain, l2, X, Y, loss,
         reduction, pins,
     )  # fmt: skip
 

@@ -1,6 +1,6 @@
 """check_backprop: is *your* backprop right, and if not, where and why?
 
-``fn(weights, X, Y)`` is your code, in your convention (crosscheck/conventions.py):
+``fn(weights, X, Y)`` is your code, in your convention (crosscheck/mine/conventions.py):
 ``weights`` is [W1, b1, W2, b2, ...], ``X`` and ``Y`` one batch. It returns the gradients
 in the same structure, or a dict with ``"grads"`` and optionally ``"loss"``, ``"deltas"``
 (one dL/dz per layer, first layer first), ``"output"`` (a[L]) and ``"dX"``; ``grads`` may
@@ -11,7 +11,7 @@ Everything returned is compared with refnet's own backprop (the reference, conve
 your convention exactly: transposes and the constant factors of your cost), in backprop
 order: loss, output, then delta, dW, db from the last layer down, so the first failing
 row is where the bug is. The failing row is then explained by testing hypotheses
-(crosscheck/diagnose.py). When TensorFlow is installed, refnet itself is checked against
+(crosscheck/mine/diagnose.py). When TensorFlow is installed, refnet itself is checked against
 TensorFlow on the same network and batch, in the same report.
 
 >>> import numpy as np
@@ -37,11 +37,11 @@ import numpy as np
 import refnet
 from refnet.validation import check_bool, check_dtype, check_size, check_sizes
 
+from ..report import Report, Row
+from ..tolerance import compare_tensor, magnitudes, policy_rtol
 from . import conventions
 from .diagnose import Reference, diagnose_row, label, sentence
-from .report import Report, Row
 from .returned import BadOutput, read, to_rows
-from .tolerance import compare_tensor, magnitudes, policy_rtol
 
 HYPOTHESIS_C = 1000.0  # hypotheses are O(1) apart: match them with a roomy C
 
@@ -208,7 +208,7 @@ def check_backprop(
     loss : str
         "mse", "softmax_cross_entropy", "categorical_cross_entropy" or
         "binary_cross_entropy"; its exact form in your convention is in
-        crosscheck/conventions.py.
+        crosscheck/mine/conventions.py.
     convention : "keras", "nielsen" or "cs231n"
         The preset; ``overrides`` (samples, weights_layout, bias_shape, reduction,
         mse_scale, l2, l2_form) change single axes.
@@ -345,7 +345,7 @@ def check_backprop(
     if tensorflow:
         report.reference = _against_tensorflow(net, conv, X_rows, Y_rows, loss, ref)
         r = report.reference
-        from .oracles import framework
+        from ..frameworks import framework
 
         who = framework(r._columns()[0] or ["tf"])
         report.diagnosis.append(
@@ -493,7 +493,7 @@ def _rows(got, ref, conv, sizes, n):
 
 def _against_tensorflow(net, conv, X, Y, loss, ref) -> Report:
     """crosscheck.compare on the reference network: refnet's unscaled rows against TF's."""
-    from .check import compare
+    from ..check import compare
 
     loss_obj = refnet.losses.get(loss, reduction=conv.keras_reduction)
     return compare(net, X, Y, loss_obj, l2=conv.l2_eff / ref.c, dX=True)

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .tolerance import compare_tensor
+from ..tolerance import compare_tensor
 
 DOCS = "docs/10-check-your-own.md"
 SECTIONS = {
@@ -73,7 +73,7 @@ class Reference:
     g_keras: np.ndarray  # dL/da[L] as refnet's loss computes it (LS3 renormalises)
     c: float  # L_user = c * L_refnet(reduction) + l2_eff * sum W^2
     l2_eff: float
-    conv: object  # crosscheck.conventions.Convention
+    conv: object  # crosscheck.mine.conventions.Convention
     rtol: float  # for matching hypotheses (roomy: they are O(1) apart)
     row_rtol: float = 0.0  # TOL1's rtol for the report's rows
     dX: np.ndarray | None = None  # dL/dX (BP5)

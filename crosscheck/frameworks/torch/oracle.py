@@ -29,7 +29,8 @@ import numpy as np
 
 import refnet
 
-from ..torch_bridge import import_torch, to_torch
+from .bridge import to_torch
+from .imports import import_torch
 
 NAME = "torch"
 LABEL = "torch"

@@ -1,6 +1,7 @@
-"""Exact weight transfer between refnet and Keras: ``to_keras`` and ``from_keras``.
+"""Exact weight transfer from refnet to Keras: ``to_keras`` (``from_keras`` reads a model
+back, in models.py).
 
-TensorFlow and Keras are imported lazily, once per process (:func:`tf_and_keras`), so
+TensorFlow and Keras are imported lazily, once per process (``imports.tf_and_keras``), so
 ``import crosscheck`` stays cheap and works without TensorFlow installed.
 
 Every refnet activation maps to one Keras activation function:
@@ -22,86 +23,17 @@ Every refnet activation maps to one Keras activation function:
 
 from __future__ import annotations
 
-import os
-import sys
-import tempfile
-
 import numpy as np
 
 import refnet
 
-_MODULES: dict = {}
+from .imports import _MODULES, tf_and_keras
 
 # The refnet activations with a Keras counterpart (the table above).
 ACTIVATIONS = (
     "linear", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus",
     "softsign", "silu", "swish", "gelu", "gelu_tanh", "softmax",
 )  # fmt: skip
-
-
-# What TensorFlow 2.21 writes to the C-level stderr while it is imported, whatever
-# TF_CPP_MIN_LOG_LEVEL says: absl's start-up line, the oneDNN notice (twice) and the
-# CPU-feature notice. Only TF_ENABLE_ONEDNN_OPTS=0 prevents them, and that changes the
-# float32 numbers being checked, so instead these lines are dropped while importing.
-_TF_START_UP_NOISE = (
-    "All log messages before absl::InitializeLog() is called",
-    "oneDNN custom operations are on",
-    "cpu_feature_guard.cc",
-    "To enable the following instructions:",
-)
-
-
-def import_tensorflow_quietly():
-    """Import tensorflow and keras with TF's start-up log lines kept off the terminal.
-
-    File descriptor 2 points to a temporary file during the import; afterwards every
-    line that is not one of the known start-up notices is written back to stderr, so a
-    real error still shows. What TF logs later (after the import) is not filtered.
-    """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    if "tensorflow" in sys.modules and "keras" in sys.modules:
-        return sys.modules["tensorflow"], sys.modules["keras"]
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as captured:
-        os.dup2(captured.fileno(), 2)
-        try:
-            import keras
-            import tensorflow as tf
-        except ImportError as err:
-            raise ImportError(
-                f"crosscheck needs TensorFlow and Keras ({err}); install them with "
-                "pip install 'refnet[tf]' (or pip install tensorflow keras)"
-            ) from None
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            captured.seek(0)
-            text = captured.read().decode("utf-8", errors="replace")
-    for line in text.splitlines():
-        if line.strip() and not any(noise in line for noise in _TF_START_UP_NOISE):
-            print(line, file=sys.stderr)
-    return tf, keras
-
-
-def tf_and_keras():
-    """(tensorflow, keras), imported on first use without TF's start-up log lines."""
-    if not _MODULES:
-        tf, keras = import_tensorflow_quietly()
-        _MODULES["tf"], _MODULES["keras"] = tf, keras
-        _register_gelu_tanh(keras)
-    return _MODULES["tf"], _MODULES["keras"]
-
-
-def _register_gelu_tanh(keras) -> None:
-    """A named, serializable Keras activation for gelu's tanh approximation."""
-
-    @keras.saving.register_keras_serializable(package="crosscheck", name="gelu_tanh")
-    def gelu_tanh(x):
-        """f(z) = z (1 + tanh(sqrt(2/pi) (z + 0.044715 z^3))) / 2: keras gelu, approximate=True."""
-        return keras.activations.gelu(x, approximate=True)
-
-    _MODULES["gelu_tanh"] = gelu_tanh
 
 
 def keras_activation(name: str):
@@ -206,25 +138,3 @@ def to_keras(net: refnet.Network, l2: float = 0.0):
     return model
 
 
-def from_keras(model) -> refnet.Network:
-    """A refnet.Network with model's layout, activations, weights, dtype and input shape.
-
-    ``model`` is a keras.Sequential or a single-chain Functional model of InputLayer,
-    Flatten, Dense (with or without bias), Activation, ReLU, LeakyReLU, Softmax and
-    Dropout layers: activation layers are folded onto the linear Dense before them,
-    Dropout is the identity (inference), a Flatten of an input of shape (28, 28) becomes
-    the net's ``input_shape`` (crosscheck/keras_models.py has the details).
-
-    Raises
-    ------
-    TypeError
-        Not such a model, an unsupported layer (named by index, class and name), or a
-        dtype other than float32/float64 (float16, bfloat16, mixed precision).
-    ValueError
-        An unbuilt model, a branch, an activation refnet lacks, an activation layer that
-        cannot be folded, NaN/inf weights, or a Dense on a multi-axis input without
-        Flatten.
-    """
-    from .keras_models import network_from_chain, read_chain
-
-    return network_from_chain(read_chain(model))

@@ -1,0 +1,1 @@
+"""TensorFlow/Keras: the oracle (oracle.py) and its optional slots (crosscheck/frameworks/__init__.py)."""

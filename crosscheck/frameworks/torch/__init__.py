@@ -1,0 +1,1 @@
+"""PyTorch: the oracle (oracle.py) and its optional slots (crosscheck/frameworks/__init__.py)."""
