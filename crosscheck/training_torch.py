@@ -73,7 +73,7 @@ import numpy as np
 import refnet
 from refnet import optimizers as ropt
 
-from .torch_bridge import import_torch, to_torch
+from .torch_bridge import check_optim_safe, import_torch, to_torch
 from .training import TrainingReport, _Tracker
 
 RMSPROP_ROW_EPSILON = 1e-30  # the training rows' RMSprop epsilon (module docstring)
@@ -238,6 +238,7 @@ def run_torch(
 ) -> TrainingReport:
     """compare_training's loop against torch.optim (called by ``compare_training``)."""
     torch = import_torch()
+    check_optim_safe()
     for source in sources:
         ref_net = copy.deepcopy(net)
         ref_opt = type(optimizer)(**optimizer.get_config())  # exact, fresh state
