@@ -7,6 +7,7 @@ this name cannot clash with docs/conftest.py).
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import warnings
 
@@ -21,6 +22,15 @@ TORCH_SKIP = (
     "torch is not installed; add its CPU build: "
     "pip install torch --index-url https://download.pytorch.org/whl/cpu"
 )
+
+
+# torch before TensorFlow. Where torch ships triton (PyPI's CUDA build on Linux), the
+# torch.optim these tests call in this process crashes it once TensorFlow is loaded,
+# unless torch's compiler stack came first: import_torch sees to that.
+if importlib.util.find_spec("torch") is not None:
+    from crosscheck.frameworks.torch.imports import import_torch
+
+    import_torch()
 
 
 def importorskip_torch():

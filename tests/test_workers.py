@@ -188,3 +188,18 @@ def test_isolation_mode_comes_from_the_environment(monkeypatch):
         workers.mode()
     monkeypatch.delenv(workers.ENV)
     assert workers.mode() == "process"
+
+
+def test_torch_optim_is_refused_where_it_would_crash_this_process(monkeypatch):
+    """In this process (CROSSCHECK_ISOLATION=inline), with triton installed, TensorFlow
+    loaded and torch's compiler stack not imported first, torch.optim would segfault:
+    the torch training refuses, saying why and what to do."""
+    from crosscheck.frameworks.torch import imports as torch_imports
+
+    monkeypatch.setattr(torch_imports, "_has_triton", lambda: True)
+    monkeypatch.setitem(sys.modules, "tensorflow", sys.modules.get("tensorflow", np))
+    monkeypatch.delitem(sys.modules, "torch._dynamo", raising=False)
+    with pytest.raises(RuntimeError, match="import torch before tensorflow"):
+        torch_imports.check_optim_safe()
+    monkeypatch.setattr(torch_imports, "_has_triton", lambda: False)  # the CPU build
+    torch_imports.check_optim_safe()

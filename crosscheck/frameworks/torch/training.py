@@ -75,7 +75,7 @@ from refnet import optimizers as ropt
 
 from ...training import TrainingReport, _Tracker
 from .bridge import to_torch
-from .imports import import_torch
+from .imports import check_optim_safe, import_torch
 
 RMSPROP_ROW_EPSILON = 1e-30  # the training rows' RMSprop epsilon (module docstring)
 
@@ -239,6 +239,7 @@ def run_torch(
 ) -> TrainingReport:
     """compare_training's loop against torch.optim (called by ``compare_training``)."""
     torch = import_torch()
+    check_optim_safe()
     for source in sources:
         ref_net = copy.deepcopy(net)
         ref_opt = type(optimizer)(**optimizer.get_config())  # exact, fresh state
