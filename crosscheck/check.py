@@ -42,7 +42,7 @@ tests/test_crosscheck_pitfalls.py):
   relative); TF's float64 gelu casts its constant through float32, 1/sqrt(2) for the exact
   form (values ~4e-9 off; it is this constant, not erfc's accuracy) and 0.044715 for the
   tanh form (~1e-9 off). Networks using them get their own stated rtol
-  (``tolerance.QUIRKS``, 1e-7) and a note in the report; every other network keeps TOL1.
+  (the TF oracle's ``QUIRKS``, 1e-7) and a note in the report; every other network keeps TOL1.
 - oneDNN (on by default on x86) reorders float32 sums: rounding, inside TOL1;
   ``TF_ENABLE_ONEDNN_OPTS=0`` switches it off.
 - Cancellation: an entry much smaller than the terms summed into it (a linear output of
@@ -70,7 +70,7 @@ from . import frameworks as oracles
 from .frameworks import workers
 from .frameworks.tf.models import model_output, network_from_chain, read_chain
 from .report import Report, Row, combine, crash_row
-from .tolerance import C, compare_tensor, magnitudes, policy_rtol, quirk_rtol
+from .tolerance import C, compare_tensor, magnitudes, policy_rtol
 
 
 def kink_entries(net: refnet.Network, res, tf_z: list, rtol: float) -> list:
@@ -226,7 +226,7 @@ def compare(
         installed is skipped with a note (ImportError when none is left).
     quirks : bool
         Give networks that use a quirky activation the oracle's stated rtol
-        (``tolerance.ORACLE_QUIRKS``); False: strict TOL1 everywhere, so a quirk shows
+        (each oracle's ``quirk``); False: strict TOL1 everywhere, so a quirk shows
         as a disagreement (docs/07-checking.md uses this to show triangulation).
 
     Returns
@@ -274,7 +274,7 @@ def compare(
     for name in names:
         who = oracles.label(name)
         floor, quirk_notes = (
-            quirk_rtol(net.dtype, net.activations, name) if quirks else (0.0, [])
+            oracles.quirk_rtol(net.dtype, net.activations, name) if quirks else (0.0, [])
         )
         rtols[name] = max(policy, floor)
         row_notes[name] = "quirk rtol" if floor > policy else ""
@@ -332,7 +332,7 @@ def compare(
         user_out = user_output(x)
         # against TF's output (one framework); without TF, against the others with
         # TF's quirk rtol, since the user's model is TF's
-        floor = quirk_rtol(net.dtype, net.activations, "tf")[0] if quirks else 0.0
+        floor = oracles.quirk_rtol(net.dtype, net.activations, "tf")[0] if quirks else 0.0
         model_rows = {
             o: compare_tensor(
                 "model(X)", user_out, results[o]["output"], max(rtols[o], floor),

@@ -38,6 +38,7 @@ from refnet.files import write_json
 from . import frameworks as oracles
 from .matrix import DTYPES, LOSSES, Case, builtin_matrix, make_data, run_case
 from .report import Report
+from .training import training_frameworks, training_matrix
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -240,10 +241,12 @@ def _oracles(spec: str | None) -> tuple[list[str], list[str]]:
 
 
 def _training_jobs(names: list[str]) -> list:
-    """The training rows: optimizer steps in refnet and the oracles, weights compared."""
-    from .training import training_matrix
-
-    return training_matrix(oracles=tuple(names))
+    """The training rows: optimizer steps in refnet and the oracles, weights compared
+    (a framework without a training slot is skipped with a one-line note)."""
+    have, notes = training_frameworks(names)
+    for note in notes:
+        print(f"crosscheck: {note}", file=sys.stderr)
+    return training_matrix(oracles=tuple(have))
 
 
 def _worst_scaled(rows) -> float:

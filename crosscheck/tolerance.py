@@ -46,35 +46,12 @@ err/scale of the matrix moves from 1.2e-5 to 1.0e-5, worst err/tol 0.027 either 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 
 import numpy as np
 
 from .report import Row
 
 C = 10.0  # safety factor of TOL1
-
-# Float64 TensorFlow ops whose constants pass through float32 (measured sizes, see
-# tests/test_crosscheck_pitfalls.py). Value: the rtol floor for every row of a float64
-# network that uses the activation.
-QUIRKS: dict[str, tuple[float, str]] = {
-    "leaky_relu": (
-        1e-7,
-        "TF keeps LeakyRelu's slope as a float32 attribute: 0.2 -> 0.20000000298 "
-        "(relative 1.5e-8) even in float64",
-    ),
-    "gelu": (
-        1e-7,
-        "TF's float64 gelu casts 1/sqrt(2) through float32 (0.70710677, relative 1.7e-8; "
-        "outputs differ by ~5e-9)",
-    ),
-    "gelu_tanh": (
-        1e-7,
-        "TF's float64 gelu(approximate=True) casts 0.044715 through float32 "
-        "(relative 3.5e-8; outputs differ by ~1e-9)",
-    ),
-}
-
 
 def policy_rtol(dtype, n: int, depth: int = 1, c: float = C) -> float:
     """rtol = C * eps * sqrt(n), C scaled by depth / 4 beyond four layers (TOL1).
@@ -92,65 +69,6 @@ def policy_rtol(dtype, n: int, depth: int = 1, c: float = C) -> float:
     """
     eps = float(np.finfo(np.dtype(dtype)).eps)
     return c * max(1.0, depth / 4) * eps * math.sqrt(max(int(n), 1))
-
-
-# PyTorch's own quirks (measured in tests/test_oracles.py). None of them needs a
-# tolerance: crosscheck.to_torch passes the arguments that make torch compute refnet's
-# function, so the rtol floor is 0 and the note says what would go wrong without them.
-# The optimizers' quirks (RMSprop's and Adam's epsilon placement) are in
-# docs/08-training.md.
-TORCH_QUIRKS: dict[str, tuple[float, str]] = {
-    "leaky_relu": (
-        0.0,
-        "nn.LeakyReLU's default negative_slope is 0.01, not 0.2: f(-1) = -0.01 instead "
-        "of -0.2; to_torch passes 0.2 (kept as a double: exact in float64)",
-    ),
-    "gelu_tanh": (
-        0.0,
-        "nn.GELU() is the exact erf form; the tanh form needs approximate='tanh' (the "
-        "two differ by up to 4.7e-4); with it torch matches refnet's gelu_tanh to "
-        "4e-16 (f) and 5e-15 (f') relative in float64, 1.6e-7 and 1.3e-6 in float32",
-    ),
-    "softplus": (
-        0.0,
-        "nn.Softplus returns z itself where z > threshold (default 20): 1.0e-10 "
-        "relative off log(1 + exp(z)) in float64 just above 20, f' off by 2e-9; "
-        "to_torch uses threshold 40, beyond which z is exact in float64",
-    ),
-}
-
-# The rtol floors per oracle.
-ORACLE_QUIRKS: dict[str, dict[str, tuple[float, str]]] = {
-    "tf": QUIRKS,
-    "torch": TORCH_QUIRKS,
-}
-
-
-def quirk_rtol(
-    dtype, activation_names: Iterable[str], oracle: str = "tf"
-) -> tuple[float, list[str]]:
-    """The rtol floor for a network with these activations against ``oracle``, and the
-    quirks' notes (only quirks with a floor).
-
-    Only float64 networks are affected (in float32 the quirks are below rounding).
-    """
-    if np.dtype(dtype) != np.float64:
-        return 0.0, []
-    floor, notes = 0.0, []
-    quirks = ORACLE_QUIRKS.get(oracle, {})
-    for name in dict.fromkeys(activation_names):  # each activation once, in order
-        rtol, note = quirks.get(name, (0.0, ""))
-        if oracle == "tf" and name.startswith("leaky_relu("):  # leaky_relu(SLOPE)
-            slope = float(name[len("leaky_relu(") : -1])
-            rtol = QUIRKS["leaky_relu"][0]
-            note = (
-                "TF keeps LeakyRelu's slope as a float32 attribute: "
-                f"{slope!r} -> {float(np.float32(slope))!r} even in float64"
-            )
-        if rtol > 0:
-            floor = max(floor, rtol)
-            notes.append(f"{name}: rtol {rtol:g} because {note}")
-    return floor, notes
 
 
 def _index(flat: int, shape: tuple) -> tuple:

@@ -23,9 +23,9 @@ import crosscheck  # noqa: E402
 import refnet  # noqa: E402
 from crosscheck import frameworks as oracles  # noqa: E402
 from crosscheck.bugs import CATALOG, _default_data  # noqa: E402
+from crosscheck.frameworks.torch.oracle import QUIRKS as TORCH_QUIRKS  # noqa: E402
 from crosscheck.matrix import LOSSES, output_activation  # noqa: E402
 from crosscheck.report import odd_one_out  # noqa: E402
-from crosscheck.tolerance import ORACLE_QUIRKS, TORCH_QUIRKS  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 EPS64 = float(np.finfo(np.float64).eps)
@@ -256,7 +256,7 @@ def test_a_seeded_refnet_bug_makes_refnet_the_odd_one_out(bug, torch):
 
 def test_torch_quirks_are_listed_without_a_tolerance():
     assert set(TORCH_QUIRKS) == {"leaky_relu", "gelu_tanh", "softplus"}
-    assert ORACLE_QUIRKS["torch"] is TORCH_QUIRKS
+    assert oracles.get("torch").quirk("softplus") == TORCH_QUIRKS["softplus"]
     assert all(
         rtol == 0.0 for rtol, _ in TORCH_QUIRKS.values()
     )  # mapped, not tolerated

@@ -238,13 +238,13 @@ def test_the_builtin_matrix_covers_the_tutorials_keras_models():
 def test_the_training_report_keeps_each_tensors_worst_step():
     """A failing step must fail the row whichever step comes first (not the best step)."""
     pytest.importorskip("tensorflow")
-    from crosscheck.training import _Tracker
+    from crosscheck.training_report import Tracker
 
     w0 = [np.zeros((2, 2)), np.zeros(2)]
     ref = [np.ones((2, 2)), np.ones(2)]
     off = [np.ones((2, 2)) + 0.5, np.ones(2)]  # W1 wrong by 0.5: far beyond any rtol
     for bad_step in (1, 2):
-        tracker = _Tracker("update", w0, rtol=1e-12)
+        tracker = Tracker("update", w0, rtol=1e-12)
         for step in (1, 2):
             tracker.add(step, off if step == bad_step else ref, ref)
         rows = {r.name: r for r in tracker.rows()}

@@ -15,8 +15,9 @@ import numpy as np
 import pytest
 
 import refnet
-from crosscheck import tolerance
-from crosscheck.tolerance import compare_tensor, magnitudes, policy_rtol, quirk_rtol
+from crosscheck.frameworks import quirk_rtol
+from crosscheck.frameworks.tf.oracle import QUIRKS
+from crosscheck.tolerance import compare_tensor, magnitudes, policy_rtol
 
 ROOT = Path(__file__).resolve().parents[1]
 EPS64 = float(np.finfo(np.float64).eps)
@@ -153,7 +154,7 @@ def test_quirk_rtol_only_float64_and_only_its_activations():
     assert quirk_rtol("float64", ["relu", "tanh", "linear"]) == (0.0, [])
     assert quirk_rtol("float32", ["leaky_relu", "gelu"]) == (0.0, [])
     floor, notes = quirk_rtol("float64", ["leaky_relu", "gelu", "leaky_relu"])
-    assert floor == tolerance.QUIRKS["leaky_relu"][0] and len(notes) == 2
+    assert floor == QUIRKS["leaky_relu"][0] and len(notes) == 2
     # the floor is far below a 1e-6 perturbation: the quirk tolerance still has teeth
     assert floor <= 1e-7
 

@@ -141,7 +141,8 @@ def test_digits_one_epoch_matches_keras_fit():
     import keras
 
     from crosscheck import compare_tensor, to_keras
-    from crosscheck.training import keras_mirror, keras_optimizer, training_rtol
+    from crosscheck.frameworks.tf.training import keras_mirror, keras_optimizer
+    from crosscheck.training_report import training_rtol
 
     X_train, y_train, _, _ = refnet.datasets.digits(seed=0)
     net = refnet.Network.build([64, 64, 10], ["relu", "linear"], seed=0)

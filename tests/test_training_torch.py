@@ -397,7 +397,7 @@ def test_training_matrix_labels_each_oracle():
 @pytest.mark.parametrize(
     "kwargs, error, match",
     [
-        ({"oracle": "jax"}, ValueError, "oracle: expected 'tf' or 'torch', got 'jax'"),
+        ({"oracle": "jax"}, ValueError, r"oracle: expected one of \['tf', 'torch'\] \(the frameworks with a training slot\), got 'jax'"),
         ({"optimizer": SGD(lambda step: 0.1)}, ValueError, "optimizer: only constant"),
     ],
 )
@@ -414,7 +414,7 @@ def test_compare_training_torch_arguments_are_named(torch, kwargs, error, match)
 def test_training_cases_refuse_an_unknown_oracle():
     from crosscheck.training import training_cases
 
-    with pytest.raises(ValueError, match="oracle: expected 'tf' or 'torch', got 'jax'"):
+    with pytest.raises(ValueError, match=r"oracle: expected one of \['tf', 'torch'\] \(the frameworks with a training slot\), got 'jax'"):
         training_cases("jax")
 
 

@@ -203,3 +203,31 @@ def test_torch_optim_is_refused_where_it_would_crash_this_process(monkeypatch):
         torch_imports.check_optim_safe()
     monkeypatch.setattr(torch_imports, "_has_triton", lambda: False)  # the CPU build
     torch_imports.check_optim_safe()
+
+
+def test_an_installed_third_framework_without_training_joins_the_main_job(tmp_path):
+    """A framework installed as a package of its own (entry point "crosscheck.frameworks")
+    with an oracle and no training slot: python -m crosscheck runs the matrix against it
+    too, skips its training rows with a one-line note, and exits 0."""
+    pkg = tmp_path / "thirdfw"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    code = HONEST.format(name="third", load="pass", crash="pass")
+    (pkg / "oracle.py").write_text(textwrap.dedent(code).replace('"third"', '"Third"', 1))
+    info = tmp_path / "thirdfw-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: thirdfw\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[crosscheck.frameworks]\nthird = thirdfw.oracle\n")
+    path = os.pathsep.join(p for p in (str(tmp_path), os.environ.get("PYTHONPATH")) if p)
+    env = dict(os.environ, PYTHONPATH=path, TF_CPP_MIN_LOG_LEVEL="2")
+    env.pop(workers.ENV, None)
+    run = subprocess.run(
+        [sys.executable, "-m", "crosscheck", "--dtype", "float64", "--loss", "mse"],
+        env=env, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert "Third: no training rows (the framework has no training slot)" in run.stderr
+    assert "third 1.0 (a NumPy test double)" in run.stderr
+    last = run.stdout.strip().splitlines()[-1]
+    assert last.startswith("PASS: refnet matches ") and last.endswith("Third"), last
+    assert "train SGD float64 (" in run.stdout or "TF oracle skipped" in run.stderr

@@ -1,12 +1,35 @@
-"""The frameworks refnet is checked against: one module per framework, one protocol.
+"""The frameworks refnet is checked against: one folder per framework, the same slots in
+each (as Keras 3's ``backend/<name>/``), and the registry.
 
-An oracle is a module of this package that defines
+    frameworks/
+      __init__.py   this: the protocol, the registry, select/label/framework, quirk_rtol
+      workers.py    each framework's calls run in its own worker process (serve.py)
+      tf/           TensorFlow/Keras          (--oracle tf, the docs' *.tf.md)
+      torch/        PyTorch                   (--oracle torch, the docs' *.torch.md)
+
+The slots of a framework folder. ``oracle.py`` is required; the others are optional, and
+generic code asks :func:`slot` for them (None where a framework has none):
+
+    oracle.py     the oracle protocol below, the framework's quirks (``quirk``) and
+                  its pitfalls, in its docstring
+    imports.py    the framework, imported on first use (never at import time)
+    bridge.py     weights from refnet to the framework, and the activation table
+    models.py     a user's model read back as a refnet network
+    files.py      a saved model file, loaded with bounded memory and no code run
+    losses.py     the one refnet-loss -> framework-loss mapping (oracle and training)
+    training.py   optimizer steps against refnet's: ``run(report, net, batches,
+                  loss_name, optimizer, sources, w0, rtol, **options)``, ``TITLE``,
+                  ``ROW_SKIP`` and ``ROW_RMSPROP`` for the matrix's training rows.
+                  Without it the training rows are skipped with a one-line note.
+
+The oracle protocol (``oracle.py``):
 
     NAME              "tf", "torch": the name ``compare(oracle=...)`` and
                       ``crosscheck --oracle`` take
     LABEL             "TF", "torch": how report tables name it
     FRAMEWORK         "TensorFlow", "PyTorch": how sentences name it
     available()       None when the framework imports, else a one-line reason
+    describe()        the build found, in words: "TensorFlow 2.21.0 (CPU build)"
     build(net, l2)    the identical network in that framework (exact weights, net's
                       dtype; ``l2 > 0``: L2 weight decay l2 * sum(W^2) per layer, LS6)
     backprop(built, X, Y, loss, reduction, pins)
@@ -15,32 +38,51 @@ An oracle is a module of this package that defines
                       loss (float), output, z, a (without a[0]), delta, dW, db (None for
                       a layer without bias), dX (dL/dX, BP5), y (targets as rows), and
                       optionally model_output (the framework model's own call on X)
-
-    describe()        the build found, in words: "TensorFlow 2.21.0 (CPU build)"
+    quirk(activation) optional: (rtol floor, why) for a float64 network using it
 
 ``loss`` is a refnet loss name, ``reduction`` Keras' "sum_over_batch_size" or "sum" (LS5);
 ``pins`` is None or, per layer, None or (mask, values): z[l] takes ``values`` where
 ``mask`` holds, forward only (``z + stop_gradient(values - z)`` under the mask), so the
 framework runs on refnet's side of a relu kink (see ``crosscheck.check.kink_entries``).
 
-Adding a framework (JAX, say) is one more module here and one line in :data:`ORACLES`.
+The registry, :data:`ORACLES`, maps each name to its oracle module: the built-in ones,
+then any installed package's entry point in the group ``crosscheck.frameworks``
+(``name = "package.oracle"``). Adding a framework (JAX, say) is one folder here and one
+line in ``_BUILTIN``, or a package of its own with that entry point; no generic module
+changes.
 
-Generic code reaches an oracle only through :func:`select`, :func:`backprop` and
-:func:`crosscheck.frameworks.workers.call`, which run it in that framework's own worker
-process (``workers.py``): two frameworks never share a process, so one's native library
-cannot crash the other's (:data:`CONFLICTS`), and a crash becomes an error row.
+Generic code reaches a framework only through this module and
+:func:`crosscheck.frameworks.workers.call`, which runs it in that framework's own worker
+process: two frameworks never share a process, so one's native library cannot crash the
+other's (:data:`CONFLICTS`), and a crash becomes an error row.
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.metadata
+import importlib.util
+from collections.abc import Iterable
 from types import ModuleType
+
+import numpy as np
 
 from . import workers
 
-# name -> module, in the order reports show them.
-ORACLES = {"tf": "crosscheck.frameworks.tf.oracle", "torch": "crosscheck.frameworks.torch.oracle"}
+# name -> oracle module, in the order reports show them.
+_BUILTIN = {"tf": "crosscheck.frameworks.tf.oracle", "torch": "crosscheck.frameworks.torch.oracle"}
+ENTRY_POINTS = "crosscheck.frameworks"  # the entry-point group of installed frameworks
+
+
+def _registered() -> dict[str, str]:
+    """The built-in frameworks, then those installed packages register."""
+    found = dict(_BUILTIN)
+    for entry in importlib.metadata.entry_points(group=ENTRY_POINTS):
+        found.setdefault(entry.name, entry.value)
+    return found
+
+
+ORACLES = _registered()
 
 
 # Frameworks known to crash each other in one process: (oracle names, the distribution
@@ -73,8 +115,10 @@ def label(name: str) -> str:
 
 
 def framework(names) -> str:
-    """The frameworks of oracle names in words: "TensorFlow and PyTorch"."""
-    return " and ".join(get(name).FRAMEWORK for name in names)
+    """The frameworks of oracle names in words: "TensorFlow", "TensorFlow and PyTorch",
+    "TensorFlow, PyTorch and JAX"."""
+    words = [get(name).FRAMEWORK for name in names]
+    return " and ".join(words) if len(words) < 3 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def select(oracle=None) -> tuple[list[str], list[str]]:
@@ -122,6 +166,43 @@ def select(oracle=None) -> tuple[list[str], list[str]]:
     if not chosen:
         raise ImportError("no oracle to compare with; " + "; ".join(notes))
     return chosen, notes
+
+
+def quirk_rtol(
+    dtype, activation_names: Iterable[str], oracle: str = "tf"
+) -> tuple[float, list[str]]:
+    """The rtol floor for a network with these activations against ``oracle``, and the
+    quirks' notes (only quirks with a floor), from the oracle's ``quirk(activation)``.
+
+    Only float64 networks are affected (in float32 the quirks are below rounding).
+    """
+    if np.dtype(dtype) != np.float64:
+        return 0.0, []
+    quirk = getattr(get(oracle), "quirk", None)  # an oracle may have none
+    floor, notes = 0.0, []
+    for name in dict.fromkeys(activation_names):  # each activation once, in order
+        rtol, note = quirk(name) if quirk else (0.0, "")
+        if rtol > 0:
+            floor = max(floor, rtol)
+            notes.append(f"{name}: rtol {rtol:g} because {note}")
+    return floor, notes
+
+
+def slot_path(name: str, slot: str) -> str:
+    """The import path of framework ``name``'s ``slot`` module ("training", "bridge",
+    ...): a sibling of its oracle module."""
+    return ORACLES[name].rpartition(".")[0] + "." + slot
+
+
+def slot(name: str, slot: str) -> ModuleType | None:
+    """Framework ``name``'s ``slot`` module, or None where the framework has none. Slot
+    modules import their framework on first use, not at import."""
+    path = slot_path(name, slot)
+    try:
+        found = importlib.util.find_spec(path) is not None
+    except ModuleNotFoundError:  # the oracle is a top-level module: no package
+        found = False
+    return importlib.import_module(path) if found else None
 
 
 def _call(name: str, function: str, *args):

@@ -18,11 +18,45 @@ import refnet
 
 from .bridge import to_keras
 from .imports import tf_and_keras
+from .losses import loss_and_targets
 from .models import model_output, read_chain  # Flatten, Dropout, folded layers
 
 NAME = "tf"
 LABEL = "TF"
 FRAMEWORK = "TensorFlow"
+
+# Float64 TensorFlow ops whose constants pass through float32 (measured sizes, see
+# tests/test_crosscheck_pitfalls.py). Value: the rtol floor for every row of a float64
+# network that uses the activation.
+QUIRKS: dict[str, tuple[float, str]] = {
+    "leaky_relu": (
+        1e-7,
+        "TF keeps LeakyRelu's slope as a float32 attribute: 0.2 -> 0.20000000298 "
+        "(relative 1.5e-8) even in float64",
+    ),
+    "gelu": (
+        1e-7,
+        "TF's float64 gelu casts 1/sqrt(2) through float32 (0.70710677, relative 1.7e-8; "
+        "outputs differ by ~5e-9)",
+    ),
+    "gelu_tanh": (
+        1e-7,
+        "TF's float64 gelu(approximate=True) casts 0.044715 through float32 "
+        "(relative 3.5e-8; outputs differ by ~1e-9)",
+    ),
+}
+
+
+def quirk(activation: str) -> tuple[float, str]:
+    """(rtol floor, why) of a float64 network using ``activation``: :data:`QUIRKS`, and
+    for leaky_relu(SLOPE) the float32 attribute with that slope."""
+    if activation.startswith("leaky_relu("):
+        slope = float(activation[len("leaky_relu(") : -1])
+        return QUIRKS["leaky_relu"][0], (
+            "TF keeps LeakyRelu's slope as a float32 attribute: "
+            f"{slope!r} -> {float(np.float32(slope))!r} even in float64"
+        )
+    return QUIRKS.get(activation, (0.0, ""))
 
 
 def available() -> str | None:
@@ -50,41 +84,6 @@ def build(net: refnet.Network, l2: float = 0.0):
 def backprop(model, X, Y, loss: str, reduction="sum_over_batch_size", pins=None):
     """:func:`tf_backprop` of the model :func:`build` made (the protocol's backprop)."""
     return tf_backprop(model, X, Y, loss, reduction, pins)
-
-
-def _keras_loss(name: str, Y, k: int, dtype: str, reduction="sum_over_batch_size"):
-    """(keras loss object, targets as TF expects them) for a refnet loss name and Y.
-
-    ``reduction`` is Keras' own argument ("sum_over_batch_size" or "sum", LS5).
-    """
-    _, keras = tf_and_keras()
-    kw = {"dtype": dtype, "reduction": reduction}
-    Y = np.asarray(Y)
-    if name in ("mse", "binary_cross_entropy"):
-        if Y.ndim == 1:  # (n,) -> (n, 1): never broadcast against (n, 1) to (n, n)
-            Y = Y.reshape(-1, 1)
-        Y = Y.astype(dtype)
-        if name == "mse":
-            return keras.losses.MeanSquaredError(**kw), Y
-        return keras.losses.BinaryCrossentropy(from_logits=True, **kw), Y
-    if name == "softmax_cross_entropy":
-        if Y.ndim == 1:
-            return (
-                keras.losses.SparseCategoricalCrossentropy(from_logits=True, **kw),
-                Y.astype(np.int64),
-            )
-        return keras.losses.CategoricalCrossentropy(from_logits=True, **kw), Y.astype(
-            dtype
-        )
-    if name == "categorical_cross_entropy":
-        if Y.ndim == 1:
-            Y = np.eye(k, dtype=dtype)[Y.astype(np.int64)]  # class ids -> one-hot rows
-        return keras.losses.CategoricalCrossentropy(from_logits=False, **kw), Y.astype(
-            dtype
-        )
-    raise ValueError(
-        f"loss: no Keras counterpart for {name!r}; expected one of {refnet.losses.names()}"
-    )
 
 
 def tf_backprop(
@@ -124,7 +123,7 @@ def tf_backprop(
     steps = [(step.dense, step.fn) for step in chain.steps]
     dtype = steps[0][0].kernel.dtype
     k = steps[-1][0].kernel.shape[1]
-    loss_fn, y = _keras_loss(loss, Y, k, np.dtype(dtype).name, reduction)
+    loss_fn, y = loss_and_targets(loss, Y, k, np.dtype(dtype).name, reduction)
     x = tf.constant(X)
     zs, acts, params = [], [], []
     with tf.GradientTape() as tape:

@@ -6,16 +6,7 @@
     delta[l] = z[l].grad (``retain_grad``),  dW[l] = weight.grad.T,  db[l] = bias.grad
     (db[l] None for nn.Linear(bias=False); to_torch's leading nn.Flatten is left out)
 
-Losses, written with the same reductions as refnet and Keras (torch's own loss modules
-average over every entry at once, or sum, and have no clipped form):
-
-    mse                        mean over outputs, then over the batch
-    softmax_cross_entropy      -sum(y * log_softmax(z)) per row (F.cross_entropy for
-                               int class ids), then over the batch
-    categorical_cross_entropy  p = a / sum(a) per row, clamped to [1e-7, 1 - 1e-7]
-                               (Keras' from_logits=False), -sum(y * log p) per row
-    binary_cross_entropy       F.binary_cross_entropy_with_logits, mean over outputs
-
+Losses: ``losses.loss_per_row`` (Keras' per-row values), then over the batch:
 "over the batch" is the mean (Keras' "sum_over_batch_size") or the sum ("sum", LS5);
 L2 weight decay adds l2 * sum(W^2) per layer (LS6). Everything runs in the network's
 dtype.
@@ -31,11 +22,41 @@ import refnet
 
 from .bridge import to_torch
 from .imports import import_torch
+from .losses import loss_per_row, torch_targets
 
 NAME = "torch"
 LABEL = "torch"
 FRAMEWORK = "PyTorch"
-CLIP = 1e-7  # Keras' epsilon for the cross-entropy from probabilities
+
+# PyTorch's own quirks (measured in tests/test_oracles.py). None of them needs a
+# tolerance: crosscheck.to_torch passes the arguments that make torch compute refnet's
+# function, so the rtol floor is 0 and the note says what would go wrong without them.
+# The optimizers' quirks (RMSprop's and Adam's epsilon placement) are in
+# docs/08-training.md.
+QUIRKS: dict[str, tuple[float, str]] = {
+    "leaky_relu": (
+        0.0,
+        "nn.LeakyReLU's default negative_slope is 0.01, not 0.2: f(-1) = -0.01 instead "
+        "of -0.2; to_torch passes 0.2 (kept as a double: exact in float64)",
+    ),
+    "gelu_tanh": (
+        0.0,
+        "nn.GELU() is the exact erf form; the tanh form needs approximate='tanh' (the "
+        "two differ by up to 4.7e-4); with it torch matches refnet's gelu_tanh to "
+        "4e-16 (f) and 5e-15 (f') relative in float64, 1.6e-7 and 1.3e-6 in float32",
+    ),
+    "softplus": (
+        0.0,
+        "nn.Softplus returns z itself where z > threshold (default 20): 1.0e-10 "
+        "relative off log(1 + exp(z)) in float64 just above 20, f' off by 2e-9; "
+        "to_torch uses threshold 40, beyond which z is exact in float64",
+    ),
+}
+
+
+def quirk(activation: str) -> tuple[float, str]:
+    """(rtol floor, why) of a float64 network using ``activation`` (none needs a floor)."""
+    return QUIRKS.get(activation, (0.0, ""))
 
 
 def available() -> str | None:
@@ -80,39 +101,6 @@ def _pairs(module) -> list:
     return pairs
 
 
-def _targets(loss: str, Y, k: int, dtype) -> np.ndarray:
-    """Targets as the torch loss takes them: int ids, or float rows in net's dtype."""
-    Y = np.asarray(Y)
-    if loss in ("mse", "binary_cross_entropy"):
-        return Y.reshape(-1, 1).astype(dtype) if Y.ndim == 1 else Y.astype(dtype)
-    if Y.ndim == 1:
-        ids = Y.astype(np.int64)
-        return ids if loss == "softmax_cross_entropy" else np.eye(k, dtype=dtype)[ids]
-    return Y.astype(dtype)
-
-
-def loss_per_row(loss: str, a, y):
-    """Each row's loss (n,) in torch, as Keras computes it before the batch reduction."""
-    torch = import_torch()
-    F = torch.nn.functional
-    if loss == "mse":
-        return ((a - y) ** 2).mean(dim=-1)
-    if loss == "softmax_cross_entropy":
-        if y.dtype == torch.int64:
-            return F.cross_entropy(a, y, reduction="none")
-        return -(y * F.log_softmax(a, dim=-1)).sum(dim=-1)
-    if loss == "categorical_cross_entropy":
-        p = a / a.sum(dim=-1, keepdim=True)
-        p = torch.clamp(p, CLIP, 1 - CLIP)
-        return -(y * torch.log(p)).sum(dim=-1)
-    if loss == "binary_cross_entropy":
-        return F.binary_cross_entropy_with_logits(a, y, reduction="none").mean(dim=-1)
-    raise ValueError(
-        f"loss: no PyTorch counterpart for {loss!r}; expected one of "
-        f"{refnet.losses.names()}"
-    )
-
-
 def backprop(built, X, Y, loss: str, reduction="sum_over_batch_size", pins=None):
     """Loss, output, every z, a, delta, dW, db, dX of the module by torch.autograd.
 
@@ -128,7 +116,7 @@ def backprop(built, X, Y, loss: str, reduction="sum_over_batch_size", pins=None)
     k = pairs[-1][0].out_features
     for p in module.parameters():
         p.grad = None
-    y_np = _targets(loss, Y, k, np_dtype)
+    y_np = torch_targets(loss, Y, k, np_dtype)
     y = torch.from_numpy(y_np)
     x = torch.from_numpy(np.array(X, dtype=np_dtype)).requires_grad_()
     zs, acts = [], []

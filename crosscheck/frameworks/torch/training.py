@@ -73,11 +73,15 @@ import numpy as np
 import refnet
 from refnet import optimizers as ropt
 
-from ...training import TrainingReport, _Tracker
+from ...training_report import Tracker, TrainingReport
 from .bridge import to_torch
 from .imports import check_optim_safe, import_torch
+from .losses import torch_loss
 
 RMSPROP_ROW_EPSILON = 1e-30  # the training rows' RMSprop epsilon (module docstring)
+TITLE = " against torch.optim"  # the report title's tail
+ROW_SKIP = ()  # every training row of crosscheck.training.training_cases runs
+ROW_RMSPROP = {"epsilon": RMSPROP_ROW_EPSILON}  # RMSprop's options in the rows
 
 
 # ---------------------------------------------------------------------------------
@@ -183,40 +187,6 @@ def rmsprop_bound(optimizer: ropt.RMSprop, torch_eps: float) -> float:
     return worst
 
 
-# ---------------------------------------------------------------------------------
-# The torch side of the comparison
-# ---------------------------------------------------------------------------------
-
-
-def torch_loss(loss: str):
-    """The torch loss matching refnet's ``loss`` (Keras 3 reductions), as f(out, y).
-
-    y is the target as refnet prepares it (one-hot rows for class ids).
-    mse: ``F.mse_loss`` (mean over every entry); softmax_cross_entropy:
-    ``F.cross_entropy`` with probability targets (mean over the batch);
-    binary_cross_entropy: ``F.binary_cross_entropy_with_logits`` (mean);
-    categorical_cross_entropy: Keras' from-probabilities form, which torch lacks,
-    written out: p = a / sum(a), clipped to [1e-7, 1 - 1e-7], mean of -sum(y log p).
-    """
-    torch = import_torch()
-    F = torch.nn.functional
-
-    def categorical(out, y):
-        p = out / out.sum(dim=-1, keepdim=True)
-        p = p.clamp(1e-7, 1 - 1e-7)
-        return -(y * p.log()).sum(dim=-1).mean()
-
-    table = {
-        "mse": F.mse_loss,
-        "softmax_cross_entropy": F.cross_entropy,
-        "binary_cross_entropy": F.binary_cross_entropy_with_logits,
-        "categorical_cross_entropy": categorical,
-    }
-    if loss not in table:
-        raise ValueError(f"loss: expected one of {sorted(table)}, got {loss!r}")
-    return table[loss]
-
-
 def _as_refnet(params) -> list[np.ndarray]:
     """torch parameters back in refnet's layout [W1, b1, ...]."""
     out = []
@@ -226,7 +196,7 @@ def _as_refnet(params) -> list[np.ndarray]:
     return out
 
 
-def run_torch(
+def run(
     report: TrainingReport,
     net: refnet.Network,
     batches,
@@ -236,8 +206,10 @@ def run_torch(
     w0: list,
     rtol: float,
     convert: bool = True,
+    **_,
 ) -> TrainingReport:
-    """compare_training's loop against torch.optim (called by ``compare_training``)."""
+    """compare_training's steps against torch.optim, in this process (``convert``: the
+    exact per-step conversions of the module docstring)."""
     torch = import_torch()
     check_optim_safe()
     for source in sources:
@@ -247,7 +219,7 @@ def run_torch(
         params = list(model.parameters())  # [W1.T, b1, W2.T, b2, ...]
         t_loss = torch_loss(loss_name)
         t_opt = TorchOptimizer(optimizer, params, convert)
-        tracker = _Tracker(source, w0, rtol, net._weight_names())
+        tracker = Tracker(source, w0, rtol, net._weight_names())
         bound = 0.0
         for step, (xb, yb) in enumerate(batches(), start=1):
             res = ref_net.gradients(xb, yb, loss_name)
