@@ -1,6 +1,6 @@
 """compare(net, X, Y, loss): refnet's backprop against TensorFlow's and PyTorch's.
 
-Each oracle (``crosscheck/frameworks/``: ``tensorflow.py``, ``pytorch.py``) builds the
+Each oracle (``crosscheck/frameworks/<name>/oracle.py``: ``tf``, ``torch``) builds the
 identical network from ``net`` and runs it layer by layer, so every pre-activation is a
 tensor its autodiff can differentiate against:
 
@@ -18,43 +18,8 @@ With two oracles every row also compares the oracles with each other. Three part
 and the report name it as the odd one out. A refnet bug makes refnet the odd one out; a
 framework quirk makes that framework the odd one out (docs/07-checking.md).
 
-TensorFlow's pitfalls handled here and in ``frameworks/tf/oracle.py``, with their measured size (each pinned by a test in
-tests/test_crosscheck_pitfalls.py):
-
-- Keras 3 losses compute in floatx (float32) unless given ``dtype``: ``Loss.__call__``
-  converts y_pred to the loss's dtype, so a float64 output is silently downcast and the
-  loss is ~3e-8 off. Every loss object is created with ``dtype=net.dtype``.
-- A Dense layer built as float32 silently downcasts float64 input (float64 in, float32
-  out, no error): ``to_keras`` builds every layer with the network's dtype behind an
-  explicit ``keras.Input``; a given model of another dtype is refused (TypeError).
-- Keras' softmax *and sigmoid* outputs carry ``_keras_logits``, so Keras'
-  cross-entropies silently use the logits instead of the (clipped) probabilities: with a
-  true-class probability of 4e-18 the loss is 20.0 instead of refnet's clipped 8.06. The
-  attribute is dropped (``tf.identity``) so the loss sees what refnet's loss sees.
-- MSE targets of shape (n,) against outputs (n, 1) are reshaped to (n, 1) explicitly,
-  never broadcast to (n, n) (a naive ``reduce_mean((y - a)**2)`` is off by O(1)).
-- int class ids go to SparseCategoricalCrossentropy(from_logits=True) for the softmax
-  cross-entropy and become one-hot rows for the cross-entropy from probabilities.
-- relu'(0) = 0, and TF's SigmoidGrad/TanhGrad work from the output y: y (1 - y) is 8e-4
-  relative off the exact derivative at sigmoid(12) in float32, and exactly 0 at
-  sigmoid(20). refnet does the same, bit for bit; compare checks against TF's gradients.
-- TF's float64 leaky_relu keeps its slope as a float32 attribute (0.20000000298, 1.5e-8
-  relative); TF's float64 gelu casts its constant through float32, 1/sqrt(2) for the exact
-  form (values ~4e-9 off; it is this constant, not erfc's accuracy) and 0.044715 for the
-  tanh form (~1e-9 off). Networks using them get their own stated rtol
-  (the TF oracle's ``QUIRKS``, 1e-7) and a note in the report; every other network keeps TOL1.
-- oneDNN (on by default on x86) reorders float32 sums: rounding, inside TOL1;
-  ``TF_ENABLE_ONEDNN_OPTS=0`` switches it off.
-- Cancellation: an entry much smaller than the terms summed into it (a linear output of
-  1e-3 from terms of size 1, p - y of a confident softmax) carries the terms' rounding;
-  TOL1 is measured against that magnitude (``tolerance.magnitudes``).
-- A relu/leaky_relu mask flipping where z is within rounding of 0: refnet's and TF's z
-  may land on opposite sides of the kink (z3[54, 37] = 5.1e-9 in a float32 network) and
-  every delta below differs by O(1) (1e3 times the tolerance). :func:`kink_entries` finds
-  such entries; TF is evaluated again with z pinned to refnet's value there (forward
-  only, its gradients untouched), so both sides use one mask, and the report's notes name
-  each entry. Correct code is never a FAIL for it.
-- Out of scope: subnormal inputs (TF flushes them to zero).
+The frameworks' pitfalls, each with its measured size and the test that pins it, are in
+their oracle's docstring (crosscheck/frameworks/tf/oracle.py, .../torch/oracle.py).
 """
 
 from __future__ import annotations
@@ -68,91 +33,9 @@ from refnet.validation import check_bool, check_input
 
 from . import frameworks as oracles
 from .frameworks import workers
-from .frameworks.tf.models import model_output, network_from_chain, read_chain
+from .kinks import kink_entries, kink_notes
 from .report import Report, Row, combine, crash_row
 from .tolerance import C, compare_tensor, magnitudes, policy_rtol
-
-
-def kink_entries(net: refnet.Network, res, tf_z: list, rtol: float) -> list:
-    """Per layer, the entries where refnet's and an oracle's z[l] straddle a kink within
-    rounding (``tf_z``: the oracle's z, TF's or torch's).
-
-    relu and leaky_relu switch their derivative at z = 0 (the mask is z > 0 on both
-    sides). Where refnet's z and TF's z differ only by rounding (at most rtol times the
-    magnitude |a[l-1]| @ |W| + |b| of the terms summed into it) yet lie on opposite sides
-    of 0, the two masks differ there and every delta below differs by O(1): a difference
-    of rounding, not of backprop. Returns, per layer, None or (mask, refnet's z).
-    """
-    pins = []
-    for l, layer in enumerate(net.layers):
-        if layer.activation.smooth or not layer.activation.elementwise:
-            pins.append(None)
-            continue
-        z_ref = np.asarray(res.z[l], np.float64)
-        z_tf = np.asarray(tf_z[l], np.float64)
-        b = getattr(layer, "b", None)
-        scale = np.abs(res.a[l]) @ np.abs(layer.W)  # (n, n_l)
-        if b is not None:
-            scale = scale + np.abs(b)
-        bound = rtol * (scale + scale.max(initial=0.0))
-        mask = ((z_ref > 0) != (z_tf > 0)) & (np.abs(z_ref - z_tf) <= bound)
-        pins.append((mask, np.asarray(res.z[l])) if mask.any() else None)
-    return pins
-
-
-def _kink_notes(
-    net: refnet.Network, pins: list, tf_z: list, res, who: str = "TF"
-) -> list[str]:
-    notes = []
-    for l, pin in enumerate(pins, start=1):
-        if pin is None:
-            continue
-        mask = pin[0]
-        where = [tuple(int(i) for i in idx) for idx in np.argwhere(mask)[:3]]
-        shown = ", ".join(
-            f"z{l}{list(w)}: refnet {res.z[l - 1][w]:.2g}, {who} {tf_z[l - 1][w]:.2g}"
-            for w in where
-        )
-        more = f" and {int(mask.sum()) - 3} more" if mask.sum() > 3 else ""
-        notes.append(
-            f"kink: {shown}{more} straddle {net.activations[l - 1]}'s kink at 0 within "
-            f"rounding; {who} was evaluated on refnet's side of it (one shared mask), "
-            "docs/07-checking.md"
-        )
-    return notes
-
-
-def _check_model(net: refnet.Network, model):
-    """The Keras model must compute net's function: net's dtype, layout, activations,
-    biases and exactly net's weights (NaN-safe). Returns its output on x, a function."""
-    chain = read_chain(model)  # TypeError/ValueError naming what refnet lacks
-    theirs = network_from_chain(chain)
-    if theirs.dtype != net.dtype:
-        raise TypeError(
-            f"model: expected dtype {net.dtype.name} like net (a {theirs.dtype.name} "
-            f"layer silently casts {net.dtype.name} input to {theirs.dtype.name}), got "
-            f"{theirs.dtype.name}"
-        )
-    same = (
-        theirs.sizes == net.sizes
-        and theirs.activations == net.activations
-        and [la.b is None for la in theirs.layers] == [la.b is None for la in net.layers]
-    )
-    weights, ours = theirs.get_weights(), net.get_weights()
-    if (
-        not same
-        or len(weights) != len(ours)
-        or any(
-            w.shape != o.shape or not np.array_equal(w, o, equal_nan=True)
-            for w, o in zip(weights, ours)
-        )
-    ):
-        raise ValueError(
-            "model: expected exactly net's layers and weights (use "
-            "crosscheck.to_keras(net) or crosscheck.from_keras(model))"
-        )
-    notes = [n for n in chain.notes if "Dropout" in n]
-    return lambda x: model_output(model, x, chain), notes
 
 
 def _run_pinned(name, net, l2, res, x, Y, loss_name, reduction, rtol):
@@ -263,7 +146,7 @@ def compare(
     names, skipped = oracles.select(oracle)
     notes = skipped + notes
     if model is not None:  # it must hold net's exact function, checked first
-        user_output, user_notes = _check_model(net, model)
+        user_output, user_notes = oracles.slot("tf", "models").check_user_model(net, model)
         notes += user_notes
 
     L = len(net.layers)
@@ -286,7 +169,7 @@ def compare(
         except workers.WorkerCrashed as err:  # an error row; the others go on
             crashed.append(crash_row(err, rtols[name]))
             continue
-        notes = notes + _kink_notes(net, pins, first_z, res, who)
+        notes = notes + kink_notes(net, pins, first_z, res, who)
         results[name] = out
     title = _title(net, loss_name, reduction, l2, x, names, c, quirks)
     names = [name for name in names if name in results]

@@ -239,7 +239,7 @@ def test_given_float64_data_reach_a_float32_check_as_float32(rng):
 
 
 def test_near_kinks_names_entries_at_the_kink_only():
-    from crosscheck.mine import near_kinks
+    from crosscheck.kinks import near_kinks
 
     net = refnet.Network.build([2, 3, 2], ["relu", "linear"], seed=0, dtype="float32")
     W1, b1, W2, b2 = net.get_weights()
@@ -257,7 +257,7 @@ def test_near_kinks_names_entries_at_the_kink_only():
 def test_a_drawn_batch_avoids_entries_near_a_kink():
     """A correct float32 ReLU backprop summing in another order must not FAIL: the
     check draws X again until no z lies within rounding of the kink."""
-    from crosscheck.mine import near_kinks
+    from crosscheck.kinks import near_kinks
 
     sizes, acts = [64, 256, 256, 10], ["relu", "relu", "linear"]
     seed = next(  # a seed whose first draw has entries near the kink (most have)

@@ -275,7 +275,7 @@ def test_a_relu_mask_flipped_by_rounding_is_not_a_fail():
 
 def test_kink_entries_only_pins_differences_of_rounding():
     pytest.importorskip("tensorflow")
-    from crosscheck.check import kink_entries
+    from crosscheck.kinks import kink_entries
 
     net = refnet.Network.build([2, 3], ["relu"], seed=0, dtype="float32")
     X = np.ones((1, 2), np.float32)

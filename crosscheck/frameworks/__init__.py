@@ -43,7 +43,7 @@ The oracle protocol (``oracle.py``):
 ``loss`` is a refnet loss name, ``reduction`` Keras' "sum_over_batch_size" or "sum" (LS5);
 ``pins`` is None or, per layer, None or (mask, values): z[l] takes ``values`` where
 ``mask`` holds, forward only (``z + stop_gradient(values - z)`` under the mask), so the
-framework runs on refnet's side of a relu kink (see ``crosscheck.check.kink_entries``).
+framework runs on refnet's side of a relu kink (see ``crosscheck.kinks.kink_entries``).
 
 The registry, :data:`ORACLES`, maps each name to its oracle module: the built-in ones,
 then any installed package's entry point in the group ``crosscheck.frameworks``

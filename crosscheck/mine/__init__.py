@@ -7,6 +7,6 @@
     cli.py          ``crosscheck mine FILE.py:FUNC ...``
 """
 
-from .check import BackpropReport, check_backprop, near_kinks, network_fn
+from .check import BackpropReport, check_backprop, network_fn
 
-__all__ = ["BackpropReport", "check_backprop", "near_kinks", "network_fn"]
+__all__ = ["BackpropReport", "check_backprop", "network_fn"]

@@ -37,6 +37,7 @@ import numpy as np
 import refnet
 from refnet.validation import check_bool, check_dtype, check_size, check_sizes
 
+from ..kinks import KINK_REDRAWS, near_kinks
 from ..report import Report, Row
 from ..tolerance import compare_tensor, magnitudes, policy_rtol
 from . import conventions
@@ -355,34 +356,6 @@ def check_backprop(
             f"do not trust this check; please report it\n{r}"
         )  # fmt: skip
     return report
-
-
-KINK_REDRAWS = 20  # draws of X tried before accepting one with entries near a kink
-
-
-def near_kinks(net: refnet.Network, X) -> str:
-    """Entries of z in layers with a kink (relu, leaky_relu) that lie within rounding of
-    it: |z| <= rtol (|a[l-1]| @ |W| + |b|) entry by entry, rtol of TOL1 (float32: ~2e-5
-    of the terms summed at n = 256, about ten times the rounding a sum of n terms
-    really shows). Your code, summing in another order, may put such an entry on the
-    other side of 0, and every delta below it then differs by O(1). "" when there are
-    none, else a short description naming the first few (as z2[3, 5])."""
-    a = X
-    rtol = policy_rtol(net.dtype, max(max(net.sizes), X.shape[0]), len(net.layers))
-    found = []
-    for l, layer in enumerate(net.layers, start=1):
-        z = a @ layer.W + (0 if layer.b is None else layer.b)
-        if not layer.activation.smooth and layer.activation.elementwise:
-            scale = np.abs(a) @ np.abs(layer.W)
-            if layer.b is not None:
-                scale = scale + np.abs(layer.b)
-            near = np.argwhere(np.abs(z) <= rtol * scale)
-            found += [f"z{l}{[int(i) for i in idx]}" for idx in near]
-        a = layer.activation.f(z)
-    if not found:
-        return ""
-    more = f" and {len(found) - 3} more" if len(found) > 3 else ""
-    return ", ".join(found[:3]) + more
 
 
 def _reference(net, conv, X, Y, loss: str, prob) -> Reference:

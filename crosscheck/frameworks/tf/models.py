@@ -332,3 +332,35 @@ def from_keras(model) -> refnet.Network:
     """
     return network_from_chain(read_chain(model))
 
+
+def check_user_model(net: refnet.Network, model):
+    """The Keras model must compute net's function: net's dtype, layout, activations,
+    biases and exactly net's weights (NaN-safe). Returns its output on x, a function."""
+    chain = read_chain(model)  # TypeError/ValueError naming what refnet lacks
+    theirs = network_from_chain(chain)
+    if theirs.dtype != net.dtype:
+        raise TypeError(
+            f"model: expected dtype {net.dtype.name} like net (a {theirs.dtype.name} "
+            f"layer silently casts {net.dtype.name} input to {theirs.dtype.name}), got "
+            f"{theirs.dtype.name}"
+        )
+    same = (
+        theirs.sizes == net.sizes
+        and theirs.activations == net.activations
+        and [la.b is None for la in theirs.layers] == [la.b is None for la in net.layers]
+    )
+    weights, ours = theirs.get_weights(), net.get_weights()
+    if (
+        not same
+        or len(weights) != len(ours)
+        or any(
+            w.shape != o.shape or not np.array_equal(w, o, equal_nan=True)
+            for w, o in zip(weights, ours)
+        )
+    ):
+        raise ValueError(
+            "model: expected exactly net's layers and weights (use "
+            "crosscheck.to_keras(net) or crosscheck.from_keras(model))"
+        )
+    notes = [n for n in chain.notes if "Dropout" in n]
+    return lambda x: model_output(model, x, chain), notes

@@ -8,6 +8,44 @@
 and ``model(X)`` (the Keras model's own call) is returned as ``model_output`` so the
 report can show that the layer-by-layer evaluation is the model. The protocol is in
 ``crosscheck/frameworks/__init__.py``; TF's pitfalls are listed in ``crosscheck/check.py``.
+
+TensorFlow's pitfalls, handled here, in losses.py, bridge.py and crosscheck/kinks.py,
+with their measured size (each pinned by a test in tests/test_crosscheck_pitfalls.py):
+
+- Keras 3 losses compute in floatx (float32) unless given ``dtype``: ``Loss.__call__``
+  converts y_pred to the loss's dtype, so a float64 output is silently downcast and the
+  loss is ~3e-8 off. Every loss object is created with ``dtype=net.dtype``.
+- A Dense layer built as float32 silently downcasts float64 input (float64 in, float32
+  out, no error): ``to_keras`` builds every layer with the network's dtype behind an
+  explicit ``keras.Input``; a given model of another dtype is refused (TypeError).
+- Keras' softmax *and sigmoid* outputs carry ``_keras_logits``, so Keras'
+  cross-entropies silently use the logits instead of the (clipped) probabilities: with a
+  true-class probability of 4e-18 the loss is 20.0 instead of refnet's clipped 8.06. The
+  attribute is dropped (``tf.identity``) so the loss sees what refnet's loss sees.
+- MSE targets of shape (n,) against outputs (n, 1) are reshaped to (n, 1) explicitly,
+  never broadcast to (n, n) (a naive ``reduce_mean((y - a)**2)`` is off by O(1)).
+- int class ids go to SparseCategoricalCrossentropy(from_logits=True) for the softmax
+  cross-entropy and become one-hot rows for the cross-entropy from probabilities.
+- relu'(0) = 0, and TF's SigmoidGrad/TanhGrad work from the output y: y (1 - y) is 8e-4
+  relative off the exact derivative at sigmoid(12) in float32, and exactly 0 at
+  sigmoid(20). refnet does the same, bit for bit; compare checks against TF's gradients.
+- TF's float64 leaky_relu keeps its slope as a float32 attribute (0.20000000298, 1.5e-8
+  relative); TF's float64 gelu casts its constant through float32, 1/sqrt(2) for the exact
+  form (values ~4e-9 off; it is this constant, not erfc's accuracy) and 0.044715 for the
+  tanh form (~1e-9 off). Networks using them get their own stated rtol
+  (the TF oracle's ``QUIRKS``, 1e-7) and a note in the report; every other network keeps TOL1.
+- oneDNN (on by default on x86) reorders float32 sums: rounding, inside TOL1;
+  ``TF_ENABLE_ONEDNN_OPTS=0`` switches it off.
+- Cancellation: an entry much smaller than the terms summed into it (a linear output of
+  1e-3 from terms of size 1, p - y of a confident softmax) carries the terms' rounding;
+  TOL1 is measured against that magnitude (``tolerance.magnitudes``).
+- A relu/leaky_relu mask flipping where z is within rounding of 0: refnet's and TF's z
+  may land on opposite sides of the kink (z3[54, 37] = 5.1e-9 in a float32 network) and
+  every delta below differs by O(1) (1e3 times the tolerance). ``crosscheck.kinks.kink_entries`` finds
+  such entries; TF is evaluated again with z pinned to refnet's value there (forward
+  only, its gradients untouched), so both sides use one mask, and the report's notes name
+  each entry. Correct code is never a FAIL for it.
+- Out of scope: subnormal inputs (TF flushes them to zero).
 """
 
 from __future__ import annotations
@@ -108,7 +146,7 @@ def tf_backprop(
     reduction : str
         Keras' reduction, "sum_over_batch_size" (default) or "sum" (LS5).
     pins : list of (mask, values) or None per layer, optional
-        Kink entries (see ``crosscheck.check.kink_entries``): z[l] takes ``values`` where ``mask``
+        Kink entries (see ``crosscheck.kinks.kink_entries``): z[l] takes ``values`` where ``mask``
         holds, through ``z + stop_gradient(values - z)``, so the forward pass uses those
         values (on refnet's side of the kink) while every gradient is TF's own.
 

@@ -1,0 +1,101 @@
+"""Entries of z within rounding of a kink (relu, leaky_relu switch f' at z = 0).
+
+Where refnet's z and another implementation's z differ only by rounding yet lie on
+opposite sides of 0, the two relu masks differ there and every delta below differs by
+O(1): a difference of rounding, not of backprop. ``compare`` finds such entries
+(:func:`kink_entries`) and evaluates the oracle again on refnet's side of the kink,
+naming them (:func:`kink_notes`); ``check_backprop`` draws its batch again while a drawn
+X has entries near a kink (:func:`near_kinks`). Both measure "within rounding" against
+the same scale, the size of the terms summed into each entry (:func:`kink_scale`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import refnet
+
+from .tolerance import policy_rtol
+
+KINK_REDRAWS = 20  # draws of X tried before accepting one with entries near a kink
+
+
+def has_kink(layer) -> bool:
+    """Whether the layer's activation has a kink (relu, leaky_relu: elementwise, not
+    smooth)."""
+    return not layer.activation.smooth and layer.activation.elementwise
+
+
+def kink_scale(layer, a) -> np.ndarray:
+    """|a[l-1]| @ |W| + |b|: the size of the terms summed into each entry of z[l], which
+    rounding scales with."""
+    scale = np.abs(a) @ np.abs(layer.W)
+    return scale if layer.b is None else scale + np.abs(layer.b)
+
+
+def kink_entries(net: refnet.Network, res, tf_z: list, rtol: float) -> list:
+    """Per layer, the entries where refnet's and an oracle's z[l] straddle a kink within
+    rounding (``tf_z``: the oracle's z, TF's or torch's).
+
+    relu and leaky_relu switch their derivative at z = 0 (the mask is z > 0 on both
+    sides). Where refnet's z and TF's z differ only by rounding (at most rtol times the
+    magnitude |a[l-1]| @ |W| + |b| of the terms summed into it) yet lie on opposite sides
+    of 0, the two masks differ there and every delta below differs by O(1): a difference
+    of rounding, not of backprop. Returns, per layer, None or (mask, refnet's z).
+    """
+    pins = []
+    for l, layer in enumerate(net.layers):
+        if not has_kink(layer):
+            pins.append(None)
+            continue
+        z_ref = np.asarray(res.z[l], np.float64)
+        z_tf = np.asarray(tf_z[l], np.float64)
+        scale = kink_scale(layer, res.a[l])  # (n, n_l)
+        bound = rtol * (scale + scale.max(initial=0.0))
+        mask = ((z_ref > 0) != (z_tf > 0)) & (np.abs(z_ref - z_tf) <= bound)
+        pins.append((mask, np.asarray(res.z[l])) if mask.any() else None)
+    return pins
+
+
+def kink_notes(
+    net: refnet.Network, pins: list, tf_z: list, res, who: str = "TF"
+) -> list[str]:
+    notes = []
+    for l, pin in enumerate(pins, start=1):
+        if pin is None:
+            continue
+        mask = pin[0]
+        where = [tuple(int(i) for i in idx) for idx in np.argwhere(mask)[:3]]
+        shown = ", ".join(
+            f"z{l}{list(w)}: refnet {res.z[l - 1][w]:.2g}, {who} {tf_z[l - 1][w]:.2g}"
+            for w in where
+        )
+        more = f" and {int(mask.sum()) - 3} more" if mask.sum() > 3 else ""
+        notes.append(
+            f"kink: {shown}{more} straddle {net.activations[l - 1]}'s kink at 0 within "
+            f"rounding; {who} was evaluated on refnet's side of it (one shared mask), "
+            "docs/07-checking.md"
+        )
+    return notes
+
+
+def near_kinks(net: refnet.Network, X) -> str:
+    """Entries of z in layers with a kink (relu, leaky_relu) that lie within rounding of
+    it: |z| <= rtol (|a[l-1]| @ |W| + |b|) entry by entry, rtol of TOL1 (float32: ~2e-5
+    of the terms summed at n = 256, about ten times the rounding a sum of n terms
+    really shows). Your code, summing in another order, may put such an entry on the
+    other side of 0, and every delta below it then differs by O(1). "" when there are
+    none, else a short description naming the first few (as z2[3, 5])."""
+    a = X
+    rtol = policy_rtol(net.dtype, max(max(net.sizes), X.shape[0]), len(net.layers))
+    found = []
+    for l, layer in enumerate(net.layers, start=1):
+        z = a @ layer.W + (0 if layer.b is None else layer.b)
+        if has_kink(layer):
+            near = np.argwhere(np.abs(z) <= rtol * kink_scale(layer, a))
+            found += [f"z{l}{[int(i) for i in idx]}" for idx in near]
+        a = layer.activation.f(z)
+    if not found:
+        return ""
+    more = f" and {len(found) - 3} more" if len(found) > 3 else ""
+    return ", ".join(found[:3]) + more
