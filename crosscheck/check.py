@@ -25,6 +25,7 @@ their oracle's docstring (crosscheck/frameworks/tf/oracle.py, .../torch/oracle.p
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -123,62 +124,110 @@ def compare(
     if isinstance(c, bool) or not isinstance(c, (int, float)) or not 0 < c < 1e6:
         raise ValueError(f"c: expected a safety factor in (0, 1e6), got {c!r}")
     dX, quirks = check_bool(dX, "dX"), check_bool(quirks, "quirks")
-    notes = []
     loss_obj = refnet.losses.get(loss)
-    loss_name, reduction = loss_obj.name, loss_obj.reduction
-    if l2:  # the user's backprop, validated there
-        l2 = refnet.network.check_l2(l2)
-        if float(np.float32(l2)) != l2:
-            notes.append(
-                f"l2 {l2!r} mirrored as Keras casts it, through float32: "
-                f"{float(np.float32(l2))!r}"
-            )
-            l2 = float(np.float32(l2))
-        res = net.gradients(X, Y, loss_obj, l2=l2)
-    else:  # (an override without the l2 argument is still checked)
-        res = net.gradients(X, Y, loss_obj)
-    input_shape = getattr(net, "input_shape", None)  # a net that flattens its input
-    if input_shape is None:
-        x = check_input(X, net.sizes[0], net.dtype)
-    else:  # (n, *input_shape) flattened row-major, as Keras' Flatten (FL1)
-        x = check_input(X, net.sizes[0], net.dtype, "X", input_shape)
+    res, l2, notes = _refnet_side(net, X, Y, loss_obj, l2)
+    x = _flat_input(net, X)
     # The oracles last: the user's arguments are checked even where no framework is.
     names, skipped = oracles.select(oracle)
     notes = skipped + notes
     if model is not None:  # it must hold net's exact function, checked first
         user_output, user_notes = oracles.slot("tf", "models").check_user_model(net, model)
         notes += user_notes
+    policy = policy_rtol(net.dtype, max(max(net.sizes), x.shape[0]), len(net.layers), c)
+    side = _oracle_side(names, net, l2, res, x, Y, loss_obj, policy, quirks)
+    notes = side.quirk_notes + notes + side.kink_notes
+    title = _title(net, loss_obj.name, loss_obj.reduction, l2, x, names, c, quirks)
+    if not side.names:  # every oracle crashed: nothing to compare with
+        return Report(title, side.crashed, notes)
+    M = _magnitudes(net, x, side, loss_obj, l2, dX)
+    if model is not None:  # the user's Keras model, in its own input shape
+        model_row = _user_model_row(user_output(x), net, side, M, policy, quirks)
+    else:  # each framework model's own call against its layer-by-layer run
+        model_row = combine("model(X)", {
+            o: compare_tensor("model(X)", side.results[o]["model_output"],
+                              side.results[o]["output"], side.rtols[o], side.row_notes[o],
+                              M["output"])
+            for o in side.names
+        })  # fmt: skip
+    rows = _rows(net, res, side, M, policy, model_row, dX)
+    return Report(title, side.crashed + rows, notes)
 
-    L = len(net.layers)
-    n = max(max(net.sizes), x.shape[0])
-    policy = policy_rtol(net.dtype, n, L, c)
-    many = len(names) > 1
-    results, rtols, row_notes, crashed = {}, {}, {}, []
+
+def _refnet_side(net, X, Y, loss_obj, l2) -> tuple:
+    """(net.gradients on the batch, l2 as Keras casts it, notes). Keras casts l2 through
+    float32 even for float64 weights; refnet and every oracle get that same value."""
+    notes = []
+    if not l2:  # (an override without the l2 argument is still checked)
+        return net.gradients(X, Y, loss_obj), l2, notes
+    l2 = refnet.network.check_l2(l2)  # the user's backprop, validated there
+    if float(np.float32(l2)) != l2:
+        notes.append(
+            f"l2 {l2!r} mirrored as Keras casts it, through float32: "
+            f"{float(np.float32(l2))!r}"
+        )
+        l2 = float(np.float32(l2))
+    return net.gradients(X, Y, loss_obj, l2=l2), l2, notes
+
+
+def _flat_input(net, X) -> np.ndarray:
+    """X as (n, n_0) in net's dtype; (n, *input_shape) flattened row-major, as Keras'
+    Flatten (FL1), for a net that flattens its input."""
+    input_shape = getattr(net, "input_shape", None)
+    if input_shape is None:
+        return check_input(X, net.sizes[0], net.dtype)
+    return check_input(X, net.sizes[0], net.dtype, "X", input_shape)
+
+
+@dataclass
+class _OracleSide:
+    """Every oracle's results of one compare, and how each is compared."""
+
+    names: list = field(default_factory=list)  # the oracles that answered
+    results: dict = field(default_factory=dict)  # name -> the backprop dict
+    rtols: dict = field(default_factory=dict)  # name -> TOL1's rtol, or its quirk floor
+    row_notes: dict = field(default_factory=dict)  # name -> "quirk rtol" or ""
+    crashed: list = field(default_factory=list)  # CRASH rows of oracles that died
+    quirk_notes: list = field(default_factory=list)
+    kink_notes: list = field(default_factory=list)
+
+    def pairs(self) -> list[tuple[str, str]]:
+        return [(p, q) for i, p in enumerate(self.names) for q in self.names[i + 1 :]]
+
+
+def _oracle_side(names, net, l2, res, x, Y, loss_obj, policy, quirks) -> _OracleSide:
+    """Each oracle's backprop (pinned at kinks), its rtol and notes; a crashed oracle
+    becomes a CRASH row and the others go on."""
+    side = _OracleSide()
     for name in names:
         who = oracles.label(name)
         floor, quirk_notes = (
             oracles.quirk_rtol(net.dtype, net.activations, name) if quirks else (0.0, [])
         )
-        rtols[name] = max(policy, floor)
-        row_notes[name] = "quirk rtol" if floor > policy else ""
-        notes = [f"{who}: {q}" if many else q for q in quirk_notes] + notes
+        side.rtols[name] = max(policy, floor)
+        side.row_notes[name] = "quirk rtol" if floor > policy else ""
+        many = len(names) > 1
+        side.quirk_notes[:0] = [f"{who}: {q}" if many else q for q in quirk_notes]
         try:
             out, pins, first_z = _run_pinned(
-                name, net, l2, res, x, Y, loss_name, reduction, rtols[name]
-            )
+                name, net, l2, res, x, Y, loss_obj.name, loss_obj.reduction,
+                side.rtols[name],
+            )  # fmt: skip
         except workers.WorkerCrashed as err:  # an error row; the others go on
-            crashed.append(crash_row(err, rtols[name]))
+            side.crashed.append(crash_row(err, side.rtols[name]))
             continue
-        notes = notes + kink_notes(net, pins, first_z, res, who)
-        results[name] = out
-    title = _title(net, loss_name, reduction, l2, x, names, c, quirks)
-    names = [name for name in names if name in results]
-    if not names:  # every oracle crashed: nothing to compare with
-        return Report(title, crashed, notes)
-    ref = results[names[0]]
+        side.kink_notes += kink_notes(net, pins, first_z, res, who)
+        side.results[name] = out
+        side.names.append(name)
+    return side
+
+
+def _magnitudes(net, x, side: _OracleSide, loss_obj, l2, dX) -> dict:
+    """Each row's magnitude for TOL1 (tolerance.magnitudes), from the first oracle's
+    z, a and y, with the sum reduction, L2 and dX accounted for."""
+    ref = side.results[side.names[0]]
     layers = [(layer.W, layer.b, layer.activation) for layer in net.layers]
-    M = magnitudes(layers, x, ref["z"], ref["a"], ref["y"], loss_name)
-    if reduction == "sum":  # every quantity of the backward pass is n times larger
+    M = magnitudes(layers, x, ref["z"], ref["a"], ref["y"], loss_obj.name)
+    if loss_obj.reduction == "sum":  # every quantity of the backward pass is n times larger
         M = {key: m * x.shape[0] for key, m in M.items()}
     if l2:  # L += l2 sum W^2, dW += 2 l2 W (LS6)
         M["loss"] = M["loss"] + sum(l2 * float(np.sum(W**2)) for W, _, _ in layers)
@@ -188,55 +237,47 @@ def compare(
         W1 = np.abs(np.asarray(net.layers[0].W, np.float64))
         M["dX"] = np.sqrt(np.square(M["delta1"]) @ np.square(W1).T)
     M["model(X)"] = M["output"]
-    pairs = [(p, q) for i, p in enumerate(names) for q in names[i + 1 :]]
+    return M
+
+
+def _user_model_row(user_out, net, side: _OracleSide, M, policy, quirks) -> Row:
+    """The user's Keras model's own output against TF's (one framework); without TF,
+    against the others with TF's quirk rtol, since the user's model is TF's."""
+    floor = oracles.quirk_rtol(net.dtype, net.activations, "tf")[0] if quirks else 0.0
+    return combine("model(X)", {
+        o: compare_tensor(
+            "model(X)", user_out, side.results[o]["output"], max(side.rtols[o], floor),
+            "quirk rtol" if floor > policy else "", M["output"],
+        )
+        for o in (["tf"] if "tf" in side.names else side.names)
+    })  # fmt: skip
+
+
+def _rows(net, res, side: _OracleSide, M, policy, model_row, dX) -> list[Row]:
+    """loss, output, model(X), then delta, dW, db from layer L down to 1, then dX."""
 
     def row(name, ours, theirs):
         """refnet's ``ours`` against each oracle's ``theirs(result)``; oracle pairs."""
+        results, rtols, notes = side.results, side.rtols, side.row_notes
         by_oracle = {
-            o: compare_tensor(
-                name, ours, theirs(results[o]), rtols[o], row_notes[o], M[name]
-            )
-            for o in names
+            o: compare_tensor(name, ours, theirs(results[o]), rtols[o], notes[o], M[name])
+            for o in side.names
         }
         by_pair = {
             (p, q): compare_tensor(
-                name,
-                theirs(results[q]),
-                theirs(results[p]),
-                max(rtols[p], rtols[q]),
-                row_notes[p] or row_notes[q],
-                M[name],
+                name, theirs(results[q]), theirs(results[p]), max(rtols[p], rtols[q]),
+                notes[p] or notes[q], M[name],
             )
-            for p, q in pairs
-        }
+            for p, q in side.pairs()
+        }  # fmt: skip
         return combine(name, by_oracle, by_pair)
 
-    if model is not None:  # the user's Keras model, in its own input shape
-        user_out = user_output(x)
-        # against TF's output (one framework); without TF, against the others with
-        # TF's quirk rtol, since the user's model is TF's
-        floor = oracles.quirk_rtol(net.dtype, net.activations, "tf")[0] if quirks else 0.0
-        model_rows = {
-            o: compare_tensor(
-                "model(X)", user_out, results[o]["output"], max(rtols[o], floor),
-                "quirk rtol" if floor > policy else "", M["output"],
-            )
-            for o in (["tf"] if "tf" in names else names)
-        }  # fmt: skip
-    else:  # each framework model's own call against its layer-by-layer run
-        model_rows = {
-            o: compare_tensor(
-                "model(X)", results[o]["model_output"], results[o]["output"],
-                rtols[o], row_notes[o], M["output"],
-            )
-            for o in names
-        }  # fmt: skip
     rows = [
         row("loss", np.float64(res.loss), lambda r: np.float64(r["loss"])),
         row("output", res.a[-1], lambda r: r["output"]),
-        combine("model(X)", model_rows),
+        model_row,
     ]
-    for l in range(L, 0, -1):
+    for l in range(len(net.layers), 0, -1):
         i = l - 1
         rows.append(row(f"delta{l}", res.delta[i], lambda r, i=i: r["delta"][i]))
         rows.append(row(f"dW{l}", res.dW[i], lambda r, i=i: r["dW"][i]))
@@ -249,7 +290,7 @@ def compare(
         got_dX = np.asarray(res.dX)
         got_dX = got_dX.reshape(got_dX.shape[0], -1) if got_dX.ndim > 2 else got_dX
         rows.append(row("dX", got_dX, lambda r: r["dX"]))
-    return Report(title, crashed + rows, notes)
+    return rows
 
 
 def _title(net, loss_name, reduction, l2, x, against, c, quirks) -> str:

@@ -37,7 +37,6 @@ from refnet.files import write_json
 
 from . import frameworks as oracles
 from .matrix import DTYPES, LOSSES, Case, builtin_matrix, make_data, run_case
-from .report import Report
 from .training import training_frameworks, training_matrix
 
 
@@ -267,44 +266,66 @@ def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     start = time.perf_counter()
     try:
-        if args.batch is not None:
-            refnet.validation.check_size(args.batch, "--batch")
-        refnet.validation.rng_from(args.seed, "--seed")
-        refnet.validation.check_output_folder(args.json, "--json", overwrite=args.force)
-        if args.keras is not None:
-            for flag in ("layout", "activations", "dtype"):  # the model decides these
-                if getattr(args, flag) is not None:
-                    raise ValueError(
-                        f"--{flag}: not used with --keras (the model gives its layout, "
-                        "activations and dtype); drop it"
-                    )
-            missing = oracles.get("tf").available()  # reading the file needs Keras
-            if missing is not None:
-                raise ValueError(f"--keras: {missing}")
-        else:  # the flags first: a bad one is named even where no framework is
-            custom = args.layout is not None
-            cases = _custom_cases(args) if custom else _matrix_cases(args)
-        names, skipped = _oracles(args.oracle)
-        for message in skipped + oracles.describe(names):  # the builds found, once
-            print(f"crosscheck: {message}", file=sys.stderr)
-        args.oracles = tuple(names)
-        if args.keras is not None:
-            jobs = _keras_jobs(args)
-        else:
-            jobs = [(c.label, lambda c=c: run_case(c, names)) for c in cases]
-            if not custom and not args.no_training:
-                jobs += _training_jobs(names)
+        jobs = _jobs(args)
     except (ValueError, TypeError, OSError) as exc:
         print(f"crosscheck: {exc}", file=sys.stderr)
         return 2
     if not jobs:
         print("crosscheck: no case matches the options", file=sys.stderr)
         return 2
+    results = [(label, job()) for label, job in _progress(jobs, "crosscheck")]
+    failed = [(label, rep) for label, rep in results if not rep.ok]
+    single = args.layout is not None or args.keras is not None  # one network: its tables
+    lines = _table(results)
+    for label, rep in results if (args.verbose or single) else failed:
+        lines += ["", str(rep)]
+    lines += ["", _summary(results, failed, time.perf_counter() - start)]
+    lines += _odd_ones(failed)
+    lines.append("FAIL" if failed else f"PASS: refnet matches {oracles.framework(args.oracles)}")
+    print("\n".join(lines))
+    if args.json:
+        payload = {
+            "ok": not failed,
+            "cases": [dict(rep.to_dict(), case=label) for label, rep in results],
+        }
+        write_json(args.json, payload, "--json")
+    return 1 if failed else 0
 
-    results: list[tuple[str, Report]] = []
-    for label, job in _progress(jobs, "crosscheck"):
-        results.append((label, job()))
 
+def _jobs(args) -> list:
+    """(label, callable returning a Report) for each case the flags ask for; the flags
+    are checked first, so a bad one is named even where no framework is installed."""
+    if args.batch is not None:
+        refnet.validation.check_size(args.batch, "--batch")
+    refnet.validation.rng_from(args.seed, "--seed")
+    refnet.validation.check_output_folder(args.json, "--json", overwrite=args.force)
+    if args.keras is not None:
+        for flag in ("layout", "activations", "dtype"):  # the model decides these
+            if getattr(args, flag) is not None:
+                raise ValueError(
+                    f"--{flag}: not used with --keras (the model gives its layout, "
+                    "activations and dtype); drop it"
+                )
+        missing = oracles.get("tf").available()  # reading the file needs Keras
+        if missing is not None:
+            raise ValueError(f"--keras: {missing}")
+    else:
+        custom = args.layout is not None
+        cases = _custom_cases(args) if custom else _matrix_cases(args)
+    names, skipped = _oracles(args.oracle)
+    for message in skipped + oracles.describe(names):  # the builds found, once
+        print(f"crosscheck: {message}", file=sys.stderr)
+    args.oracles = tuple(names)
+    if args.keras is not None:
+        return _keras_jobs(args)
+    jobs = [(c.label, lambda c=c: run_case(c, names)) for c in cases]
+    if not custom and not args.no_training:
+        jobs += _training_jobs(names)
+    return jobs
+
+
+def _table(results) -> list[str]:
+    """One line per case: rows, worst err/scale, worst err/tol, result."""
     width = max(len(label) for label, _ in results)
     head = f"{'case':<{width}}  {'rows':>4}  {'err/scale':>9}  {'err/tol':>7}  result"
     lines = [head, "-" * len(head)]
@@ -316,10 +337,11 @@ def main(argv=None) -> int:
             f"{label:<{width}}  {len(rep.rows):>4}  {_worst_scaled(rep.rows):>9.1e}  "
             f"{_fmt_ratio(rep.worst_ratio):>7}  {status}"
         )
-    failed = [(label, rep) for label, rep in results if not rep.ok]
-    single = args.layout is not None or args.keras is not None  # one network: show its tables
-    for label, rep in results if (args.verbose or single) else failed:
-        lines += ["", str(rep)]
+    return lines
+
+
+def _summary(results, failed, seconds: float) -> str:
+    """cases, rows, failing; worst err/tol; worst err/scale per dtype; time."""
     n_rows = sum(len(rep.rows) for _, rep in results)
     by_dtype = {}  # dtype -> the rows compared at TOL1 (quirk rows have their own rtol)
     for _, rep in results:
@@ -330,30 +352,24 @@ def main(argv=None) -> int:
         f"{dt} {_worst_scaled(rows):.1e}" if rows else f"{dt} -"
         for dt, rows in sorted(by_dtype.items())
     )
-    lines.append("")
-    lines.append(
+    return (
         f"{len(results)} case{'s' * (len(results) != 1)}, {n_rows} rows, {len(failed)} failing; worst err/tol "
         f"{_fmt_ratio(max(rep.worst_ratio for _, rep in results))}; worst err/scale "
-        f"{scaled} (quirk rows apart); {time.perf_counter() - start:.1f} s"
+        f"{scaled} (quirk rows apart); {seconds:.1f} s"
     )
+
+
+def _odd_ones(failed) -> list[str]:
+    """One line per party that is the odd one out in failing cases."""
     odd = {}
     for label, rep in failed:
         for party in rep.odd_ones:
             odd.setdefault(party, []).append(label)
-    for party, labels in odd.items():
-        lines.append(
-            f"odd one out: {oracles.label(party)} in {len(labels)} failing case(s), "
-            f"first {labels[0]}"
-        )
-    lines.append("FAIL" if failed else f"PASS: refnet matches {oracles.framework(names)}")
-    print("\n".join(lines))
-    if args.json:
-        payload = {
-            "ok": not failed,
-            "cases": [dict(rep.to_dict(), case=label) for label, rep in results],
-        }
-        write_json(args.json, payload, "--json")
-    return 1 if failed else 0
+    return [
+        f"odd one out: {oracles.label(party)} in {len(labels)} failing case(s), "
+        f"first {labels[0]}"
+        for party, labels in odd.items()
+    ]
 
 
 if __name__ == "__main__":  # pragma: no cover

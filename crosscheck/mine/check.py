@@ -37,6 +37,7 @@ import numpy as np
 import refnet
 from refnet.validation import check_bool, check_dtype, check_size, check_sizes
 
+from ..frameworks import framework
 from ..kinks import KINK_REDRAWS, near_kinks
 from ..report import Report, Row
 from ..tolerance import compare_tensor, magnitudes, policy_rtol
@@ -232,16 +233,76 @@ def check_backprop(
         raise TypeError(
             f"fn: expected a function fn(weights, X, Y), got {type(fn).__name__}"
         )
+    if tensorflow is not None:
+        tensorflow = check_bool(tensorflow, "tensorflow")
+    case = _setup(sizes, activations, loss, convention, overrides, weights, X, Y, dtype,
+                  batch, seed)  # fmt: skip
+    ref = _reference(case.net, case.conv, case.X_rows, case.Y_rows, case.loss, case.prob)
+    conv_text = case.conv.describe()
+    title = (
+        f"check_backprop {getattr(fn, '__name__', 'fn')} {'-'.join(map(str, case.sizes))} "
+        f"[{','.join(case.acts)}] {case.loss} {case.dtype.name} batch {case.n}; "
+        f"convention {conv_text}"
+    )
+    w_user = [w.astype(case.dtype) for w in case.conv.weights_to_user(case.net.get_weights())]
+    if weights is not None:  # the user's own arrays, copied, in the check's dtype
+        w_user = [np.array(w, dtype=case.dtype) for w in weights]
+    given = w_user + [case.X_user, case.Y_user]
+    saved = [np.array(a, copy=True) for a in given]
+    what = (f"while checking fn(weights, X, Y) with weights shapes "
+            f"{[tuple(w.shape) for w in w_user]}, X {tuple(np.shape(case.X_user))}, "
+            f"Y {tuple(np.shape(case.Y_user))} in the {conv_text} convention (if your "
+            f"code lays them out otherwise, pass convention= or the overrides)")  # fmt: skip
+    got = _call_user(fn, w_user, case, title, what)
+    if isinstance(got, BackpropReport):  # fn raised, or returned something unreadable
+        return got
+    rows, messages = _rows(got, ref, case.conv, case.sizes, case.n)
+    report = BackpropReport(title, rows, [])
+    report.diagnosis += _diagnosis(report, got, ref, messages, case)
+    report.diagnosis += _changed_in_place(saved, given, len(w_user))
+    if tensorflow is None:
+        tensorflow = importlib.util.find_spec("tensorflow") is not None
+    if tensorflow:
+        report.reference = _against_tensorflow(
+            case.net, case.conv, case.X_rows, case.Y_rows, case.loss, ref
+        )
+        report.diagnosis.append(_reference_sentence(report.reference))
+    return report
+
+
+@dataclass
+class _Case:
+    """What check_backprop checks: the convention, the reference network and the batch,
+    in refnet's rows and in the user's layout."""
+
+    conv: object
+    sizes: list
+    acts: list
+    loss: str
+    dtype: np.dtype
+    net: refnet.Network
+    prob: object  # the probability output fused into its cross-entropy, or None
+    X_rows: np.ndarray
+    Y_rows: np.ndarray
+    X_user: np.ndarray
+    Y_user: np.ndarray
+    kinks: str  # near_kinks of the batch ("" when none)
+
+    @property
+    def n(self) -> int:
+        return self.X_rows.shape[0]
+
+
+def _setup(sizes, activations, loss, convention, overrides, weights, X, Y, dtype, batch,
+           seed) -> _Case:  # fmt: skip
+    """The arguments checked, refnet's network and the batch (a drawn X is drawn again
+    while it has entries within rounding of a kink)."""
     conv = conventions.get(convention, **overrides)
     sizes = check_sizes(sizes, "sizes")
-    L = len(sizes) - 1
-    acts = _activations(activations, L)
+    acts = _activations(activations, len(sizes) - 1)
     loss = refnet.losses.get(loss).name
     dtype = check_dtype(dtype)
     batch = check_size(batch, "batch")
-    if tensorflow is not None:
-        tensorflow = check_bool(tensorflow, "tensorflow")
-
     # A probability output fused into its cross-entropy: refnet computes from logits.
     ref_acts, prob = list(acts), None
     if (loss, acts[-1]) in (
@@ -259,32 +320,18 @@ def check_backprop(
         kinks = near_kinks(net, X_rows)
         if X is not None or not kinks:
             break
-    X_user = np.array(
-        X_user, dtype=dtype
-    )  # a copy in the check's dtype (exact in float64)
+    X_user = np.array(X_user, dtype=dtype)  # a copy in the check's dtype (exact in float64)
     if Y_user.dtype.kind == "f" or Y_user.ndim == 2:  # class ids (n,) stay ints
         Y_user = np.array(Y_user, dtype=dtype)
-    n = X_rows.shape[0]
-    ref = _reference(net, conv, X_rows, Y_rows, loss, prob)
+    return _Case(conv, sizes, acts, loss, dtype, net, prob, X_rows, Y_rows, X_user,
+                 Y_user, kinks)  # fmt: skip
 
-    conv_text = conv.describe()
-    title = (
-        f"check_backprop {getattr(fn, '__name__', 'fn')} {'-'.join(map(str, sizes))} "
-        f"[{','.join(acts)}] {loss} {dtype.name} batch {n}; convention {conv_text}"
-    )
-    w_user = [w.astype(dtype) for w in conv.weights_to_user(net.get_weights())]
-    if weights is not None:  # the user's own arrays, copied, in the check's dtype
-        w_user = [np.array(w, dtype=dtype) for w in weights]
-    saved = [w.copy() for w in w_user] + [
-        np.array(X_user, copy=True),
-        np.array(Y_user, copy=True),
-    ]
-    what = (f"while checking fn(weights, X, Y) with weights shapes "
-            f"{[tuple(w.shape) for w in w_user]}, X {tuple(np.shape(X_user))}, "
-            f"Y {tuple(np.shape(Y_user))} in the {conv_text} convention (if your code "
-            f"lays them out otherwise, pass convention= or the overrides)")  # fmt: skip
+
+def _call_user(fn, w_user, case: _Case, title: str, what: str):
+    """What ``fn`` returned, read (crosscheck/mine/returned.py); or the report saying it
+    raised (its traceback) or returned something unreadable."""
     try:
-        out = fn(w_user, X_user, Y_user)
+        out = fn(w_user, case.X_user, case.Y_user)
     except Exception as exc:  # the user's code: show their traceback, then ours
         tb = traceback.TracebackException.from_exception(exc)
         tb.stack = traceback.StackSummary.from_list(tb.stack[1:])  # drop this frame
@@ -292,70 +339,71 @@ def check_backprop(
         return BackpropReport(title, [], error=f"fn raised {type(exc).__name__}: {exc}",
                               diagnosis=[f"your function raised an exception:\n{text}", what])  # fmt: skip
     try:
-        got = read(out, L)
+        return read(out, len(case.sizes) - 1)
     except BadOutput as exc:
         return BackpropReport(title, [], error=f"fn returned something unreadable: {exc}",
                               diagnosis=[f"fn returned {type(out).__name__}: {exc}", what])  # fmt: skip
 
-    rows, messages = _rows(got, ref, conv, sizes, n)
-    report = BackpropReport(title, rows, [])
-    first = report.first_failure
+
+def _diagnosis(report, got, ref, messages, case: _Case) -> list[str]:
+    """What is wrong, in words: the first failing row explained, the rows after it, and
+    a kink the user's X lies on."""
+    rows, first = report.rows, report.first_failure
+    L, loss = len(case.sizes) - 1, case.loss
     if first is None:
-        report.diagnosis.append(
-            f"every quantity you returned matches refnet's ({len(rows)} rows: "
-            f"{', '.join(r.name for r in rows)})"
-        )
-    elif first.name in messages:
-        lab = label(first.name, loss, L)
-        report.diagnosis.append(sentence(first.name, lab, messages[first.name]))
+        return [f"every quantity you returned matches refnet's ({len(rows)} rows: "
+                f"{', '.join(r.name for r in rows)})"]  # fmt: skip
+    if first.name in messages:
+        out = [sentence(first.name, label(first.name, loss, L), messages[first.name])]
     elif first.note.startswith("dtype"):
-        report.diagnosis.append(sentence(first.name, label(first.name, loss, L),
+        out = [sentence(first.name, label(first.name, loss, L),
             f"your {first.name} has {first.note}: something in your code changes the "
-            f"dtype (a float64 constant or array mixed into {dtype.name} work); keep "
-            f"every array in {dtype.name}"))  # fmt: skip
+            f"dtype (a float64 constant or array mixed into {case.dtype.name} work); keep "
+            f"every array in {case.dtype.name}")]  # fmt: skip
     else:
         try:
-            report.diagnosis.append(
-                diagnose_row(ref, first.name, got["_rows"][first.name])
-            )
+            out = [diagnose_row(ref, first.name, got["_rows"][first.name])]
         except Exception as exc:  # a diagnosis must never hide the table
-            report.diagnosis.append(sentence(first.name, label(first.name, loss, L),
-                f"differs from the reference (no diagnosis: {type(exc).__name__}: {exc})"))  # fmt: skip
-    if first is not None and not all(r.ok for r in rows if r.name != first.name):
-        later = [r.name for r in rows if not r.ok and r.name != first.name]
-        report.diagnosis.append(f"rows after it also differ ({', '.join(later)}): "
-                                f"fix the first one and check again")  # fmt: skip
-    if kinks and first is not None:  # the user's X (a drawn one avoids them)
-        report.diagnosis.append(
-            f"note: {kinks} lie within rounding of a kink (relu, leaky_relu), where "
+            out = [sentence(first.name, label(first.name, loss, L),
+                f"differs from the reference (no diagnosis: {type(exc).__name__}: {exc})")]  # fmt: skip
+    later = [r.name for r in rows if not r.ok and r.name != first.name]
+    if later:
+        out.append(f"rows after it also differ ({', '.join(later)}): "
+                   f"fix the first one and check again")  # fmt: skip
+    if case.kinks:  # the user's X (a drawn one avoids them)
+        out.append(
+            f"note: {case.kinks} lie within rounding of a kink (relu, leaky_relu), where "
             "another summation order may pick the other side: if only rows below that "
             "layer differ, by O(1), this is why; try another X"
         )
-    for i, (before, now) in enumerate(zip(saved, w_user + [X_user, Y_user])):
+    return out
+
+
+def _changed_in_place(saved, given, n_weights: int) -> list[str]:
+    """A sentence for each argument the user's function changed in place."""
+    out = []
+    for i, (before, now) in enumerate(zip(saved, given)):
         if not np.array_equal(before, np.asarray(now)):
             which = (
-                ("X" if i == len(w_user) else "Y")
-                if i >= len(w_user)
+                ("X" if i == n_weights else "Y")
+                if i >= n_weights
                 else f"weights[{i}] ({'Wb'[i % 2]}{i // 2 + 1})"
             )
-            report.diagnosis.append(f"your function changed {which} in place: gradients "
-                                    f"must be computed from the weights as given, all of "
-                                    f"them before any update")  # fmt: skip
-    if tensorflow is None:
-        tensorflow = importlib.util.find_spec("tensorflow") is not None
-    if tensorflow:
-        report.reference = _against_tensorflow(net, conv, X_rows, Y_rows, loss, ref)
-        r = report.reference
-        from ..frameworks import framework
+            out.append(f"your function changed {which} in place: gradients "
+                       f"must be computed from the weights as given, all of "
+                       f"them before any update")  # fmt: skip
+    return out
 
-        who = framework(r._columns()[0] or ["tf"])
-        report.diagnosis.append(
-            f"the reference itself: refnet matches {who} on this network and batch "
-            f"({len(r.rows)} quantities, worst err/tol {r.worst_ratio:.2g})" if r.ok else
-            f"the reference itself DISAGREES with {who} (first at {r.first_failure.name}): "
-            f"do not trust this check; please report it\n{r}"
-        )  # fmt: skip
-    return report
+
+def _reference_sentence(r: Report) -> str:
+    """Whether refnet itself matches the frameworks on this network and batch."""
+    who = framework(r._columns()[0] or ["tf"])
+    return (
+        f"the reference itself: refnet matches {who} on this network and batch "
+        f"({len(r.rows)} quantities, worst err/tol {r.worst_ratio:.2g})" if r.ok else
+        f"the reference itself DISAGREES with {who} (first at {r.first_failure.name}): "
+        f"do not trust this check; please report it\n{r}"
+    )  # fmt: skip
 
 
 def _reference(net, conv, X, Y, loss: str, prob) -> Reference:

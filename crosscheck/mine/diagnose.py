@@ -250,28 +250,10 @@ def _matches(name, got, candidate, rtol) -> bool:
     )
 
 
-def diagnose_row(ref: Reference, name: str, got: np.ndarray) -> str:
-    """One sentence for the failing row ``name`` (refnet layout, user's dtype)."""
-    lab = label(name, ref.loss_name, ref.L)
-    R = np.asarray(ref.value(name), dtype=np.float64)
-    got = np.asarray(got)
-    rtol = ref.rtol
-    what = name
-
-    carried: dict[str, str] = {}  # hypothesis text -> the label where the mistake is
-
-    def say(text, key=None):
-        if key in carried:  # name where it shows, and the equation where it is made
-            return sentence(
-                name, carried[key], f"{text} (BP4/BP3 carry it into {name})"
-            )
-        return sentence(name, lab, text)
-
-    if not np.all(np.isfinite(got)):
-        return say("your values contain NaN or inf (an overflow: exp of a large z, "
-                   "log(0), or a division by zero)")  # fmt: skip
-    if got.shape != R.shape:
-        return say(f"your {what} has shape {got.shape}, expected {R.shape}")
+def _hypotheses(ref: Reference, name: str, R: np.ndarray, carried: dict) -> list:
+    """The known mistakes that could give row ``name``: (sentence, candidate value).
+    A mistake made in a delta and carried into dW or db (BP4/BP3) records, in
+    ``carried``, the delta's label where it is made."""
     hyps: list[Hypothesis] = []
     if name == "output":
         hyps.append((f"your output is z[{ref.L}], before the activation: a[L] = f_L(z[L])",
@@ -320,6 +302,32 @@ def diagnose_row(ref: Reference, name: str, got: np.ndarray) -> str:
                          f"batch", lambda: d[0]))  # fmt: skip
             hyps.append((f"db{l} is the mean over the batch of delta{l}; BP3 sums it",
                          lambda: d.mean(axis=0)))  # fmt: skip
+    return hyps
+
+
+def diagnose_row(ref: Reference, name: str, got: np.ndarray) -> str:
+    """One sentence for the failing row ``name`` (refnet layout, user's dtype)."""
+    lab = label(name, ref.loss_name, ref.L)
+    R = np.asarray(ref.value(name), dtype=np.float64)
+    got = np.asarray(got)
+    rtol = ref.rtol
+    what = name
+
+    carried: dict[str, str] = {}  # hypothesis text -> the label where the mistake is
+
+    def say(text, key=None):
+        if key in carried:  # name where it shows, and the equation where it is made
+            return sentence(
+                name, carried[key], f"{text} (BP4/BP3 carry it into {name})"
+            )
+        return sentence(name, lab, text)
+
+    if not np.all(np.isfinite(got)):
+        return say("your values contain NaN or inf (an overflow: exp of a large z, "
+                   "log(0), or a division by zero)")  # fmt: skip
+    if got.shape != R.shape:
+        return say(f"your {what} has shape {got.shape}, expected {R.shape}")
+    hyps = _hypotheses(ref, name, R, carried)
     for text, make in hyps:
         cand = np.asarray(make(), dtype=np.float64)
         if text == "stale":

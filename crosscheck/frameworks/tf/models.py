@@ -156,47 +156,15 @@ def read_chain(model) -> Chain:
             f"model: expected an input of fixed shape, got (None, {', '.join(map(str, shape))})"
         )
     chain = Chain(input_shape=tuple(int(s) for s in shape), dtype=None)
-    flat = len(shape) == 1  # a Dense may act on the input only once it is (n, n_0)
-    dtypes = []
+    # a Dense may act on the input only once it is (n, n_0)
+    reading = _Reading(chain, keras, flat=len(shape) == 1)
+    readers = _readers(keras)
     for i, layer in enumerate(layers):
-        cls = type(layer)
-        if cls is keras.layers.InputLayer:
-            continue
-        if cls is keras.layers.Dense:
-            dtypes.append((i, layer, _float_dtype(i, layer)))
-            _read_dense(chain, i, layer, flat)
-            continue
-        if cls in (keras.layers.Flatten, keras.layers.Dropout):
-            dtypes.append((i, layer, _float_dtype(i, layer)))
-        if cls is keras.layers.Flatten:
-            if chain.steps:
-                raise _unsupported(i, layer, "after a Dense layer")
-            if not flat and layer.data_format == "channels_first":  # moves axis 1 last
-                raise _unsupported(i, layer, "with data_format='channels_first'")
-            flat = True
-            continue
-        if cls is keras.layers.Dropout:
-            chain.notes.append(
-                f"{_where(i, layer)}: Dropout(rate={layer.rate:g}) is the identity at "
-                "inference (model(X, training=False)), which is what is checked"
-            )
-            continue
-        name, fn = _activation_layer(keras, i, layer)
-        dtypes.append((i, layer, _float_dtype(i, layer)))
-        if not chain.steps:
-            raise _unsupported(i, layer, "before the first Dense (on the input)")
-        step = chain.steps[-1]
-        if step.activation != "linear":
-            raise ValueError(
-                f"{_where(i, layer)} cannot be folded onto {_where(step.index, step.dense)}, "
-                f"which already applies {step.activation!r}: refnet has one activation "
-                "per layer (give that Dense activation='linear')"
-            )
-        step.activation, step.fn = name, fn
-        chain.notes.append(
-            f"{_where(i, layer)}: folded onto {_where(step.index, step.dense)} as "
-            f"refnet activation {name!r}"
-        )
+        reader = readers.get(type(layer))
+        if reader is None:
+            raise _unsupported(i, layer)
+        reader(reading, i, layer)
+    dtypes = reading.dtypes
     if not chain.steps:
         raise ValueError(f"model: expected at least one Dense layer, got none; crosscheck reads {SUPPORTED}")
     first = chain.steps[0]
@@ -243,38 +211,108 @@ def _read_dense(chain: Chain, i: int, layer, flat: bool) -> None:
     chain.steps.append(Step(layer, name, layer.activation, i))
 
 
-def _activation_layer(keras, i: int, layer) -> tuple[str, object]:
-    """(refnet name, z -> a) of an activation layer, or the refusal naming it."""
-    cls = type(layer)
-    if cls is keras.layers.Activation:
-        name = refnet_activation_name(layer.activation)
-        if name is None:
-            raise ValueError(
-                f"{_where(i, layer)}: activation {layer.activation!r} is not one refnet "
-                f"knows; expected one of {list(ACTIVATIONS)}"
-            )
-        return name, layer.activation
-    if cls is keras.layers.ReLU:
-        if (
-            layer.max_value is not None
-            or float(layer.threshold) != 0.0
-            or float(layer.negative_slope) != 0.0
-        ):
-            raise _unsupported(
-                i, layer,
-                f"with max_value={layer.max_value}, threshold={layer.threshold}, "
-                f"negative_slope={layer.negative_slope} (only the defaults None, 0, 0 are "
-                "refnet's relu)",
-            )  # fmt: skip
-        return "relu", layer
-    if cls is keras.layers.LeakyReLU:
-        return refnet.activations.leaky_relu_name(float(layer.negative_slope)), layer
-    if cls is keras.layers.Softmax:
-        axis = layer.axis
-        if axis not in (-1, 1, [-1], (-1,), [1], (1,)):  # a Dense's output is (n, k)
-            raise _unsupported(i, layer, f"with axis={axis} (refnet's softmax is on the last axis)")
-        return "softmax", layer
-    raise _unsupported(i, layer)
+@dataclass
+class _Reading:
+    """read_chain's state while it walks the layers."""
+
+    chain: Chain
+    keras: object
+    flat: bool  # the input is (n, n_0) by now (given so, or after a Flatten)
+    dtypes: list = field(default_factory=list)  # (index, layer, dtype) of float layers
+
+
+def _readers(keras) -> dict:
+    """Layer class -> how read_chain reads it (the supported layers, module docstring)."""
+    L = keras.layers
+    fold = {L.Activation: _activation, L.ReLU: _relu, L.LeakyReLU: _leaky_relu,
+            L.Softmax: _softmax}  # fmt: skip
+    table = {L.InputLayer: lambda r, i, layer: None, L.Dense: _dense, L.Flatten: _flatten,
+             L.Dropout: _dropout}  # fmt: skip
+    for cls, activation in fold.items():
+        table[cls] = lambda r, i, layer, activation=activation: _fold(
+            r, i, layer, activation(i, layer)
+        )
+    return table
+
+
+def _dense(r: _Reading, i: int, layer) -> None:
+    r.dtypes.append((i, layer, _float_dtype(i, layer)))
+    _read_dense(r.chain, i, layer, r.flat)
+
+
+def _flatten(r: _Reading, i: int, layer) -> None:
+    r.dtypes.append((i, layer, _float_dtype(i, layer)))
+    if r.chain.steps:
+        raise _unsupported(i, layer, "after a Dense layer")
+    if not r.flat and layer.data_format == "channels_first":  # moves axis 1 last
+        raise _unsupported(i, layer, "with data_format='channels_first'")
+    r.flat = True
+
+
+def _dropout(r: _Reading, i: int, layer) -> None:
+    r.dtypes.append((i, layer, _float_dtype(i, layer)))
+    r.chain.notes.append(
+        f"{_where(i, layer)}: Dropout(rate={layer.rate:g}) is the identity at "
+        "inference (model(X, training=False)), which is what is checked"
+    )
+
+
+def _fold(r: _Reading, i: int, layer, activation: tuple[str, object]) -> None:
+    """An activation layer folded onto the linear Dense before it."""
+    name, fn = activation
+    r.dtypes.append((i, layer, _float_dtype(i, layer)))
+    chain = r.chain
+    if not chain.steps:
+        raise _unsupported(i, layer, "before the first Dense (on the input)")
+    step = chain.steps[-1]
+    if step.activation != "linear":
+        raise ValueError(
+            f"{_where(i, layer)} cannot be folded onto {_where(step.index, step.dense)}, "
+            f"which already applies {step.activation!r}: refnet has one activation "
+            "per layer (give that Dense activation='linear')"
+        )
+    step.activation, step.fn = name, fn
+    chain.notes.append(
+        f"{_where(i, layer)}: folded onto {_where(step.index, step.dense)} as "
+        f"refnet activation {name!r}"
+    )
+
+
+# Each activation layer's (refnet name, z -> a), or the refusal naming it.
+def _activation(i: int, layer) -> tuple[str, object]:
+    name = refnet_activation_name(layer.activation)
+    if name is None:
+        raise ValueError(
+            f"{_where(i, layer)}: activation {layer.activation!r} is not one refnet "
+            f"knows; expected one of {list(ACTIVATIONS)}"
+        )
+    return name, layer.activation
+
+
+def _relu(i: int, layer) -> tuple[str, object]:
+    if (
+        layer.max_value is not None
+        or float(layer.threshold) != 0.0
+        or float(layer.negative_slope) != 0.0
+    ):
+        raise _unsupported(
+            i, layer,
+            f"with max_value={layer.max_value}, threshold={layer.threshold}, "
+            f"negative_slope={layer.negative_slope} (only the defaults None, 0, 0 are "
+            "refnet's relu)",
+        )  # fmt: skip
+    return "relu", layer
+
+
+def _leaky_relu(i: int, layer) -> tuple[str, object]:
+    return refnet.activations.leaky_relu_name(float(layer.negative_slope)), layer
+
+
+def _softmax(i: int, layer) -> tuple[str, object]:
+    axis = layer.axis
+    if axis not in (-1, 1, [-1], (-1,), [1], (1,)):  # a Dense's output is (n, k)
+        raise _unsupported(i, layer, f"with axis={axis} (refnet's softmax is on the last axis)")
+    return "softmax", layer
 
 
 def chain_weights(chain: Chain) -> list[np.ndarray]:
