@@ -134,3 +134,24 @@ def test_every_path_the_docs_and_docstrings_name_exists():
         if not (ROOT / found).exists()
     )
     assert not missing, "\n".join(missing)
+
+
+def test_the_exact_weight_transfer_is_checked_by_raising_not_by_assert():
+    """The bridges' guarantee holds under python -O: a raise, not an assert."""
+    import numpy as np
+
+    from crosscheck.frameworks import check_transfer
+
+    W = np.arange(6.0).reshape(2, 3)
+    check_transfer(W.copy(), W, "layer 1: W")
+    with pytest.raises(RuntimeError, match="layer 1: W: changed in transfer"):
+        check_transfer(W.astype(np.float32), W, "layer 1: W")  # the dtype counts
+    with pytest.raises(RuntimeError, match="layer 2: b: changed in transfer"):
+        check_transfer(W + 1e-300, W + np.eye(2, 3), "layer 2: b")
+    asserts = [
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for name, path in MODULES.items()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Assert)
+    ]
+    assert not asserts, asserts

@@ -205,6 +205,17 @@ def slot(name: str, slot: str) -> ModuleType | None:
     return importlib.import_module(path) if found else None
 
 
+def check_transfer(got, want, where: str) -> None:
+    """RuntimeError unless a weight copied into a framework is ``want`` exactly, dtype
+    included: the bridges' guarantee, kept under ``python -O`` (not an assert)."""
+    got = np.asarray(got)
+    if got.dtype != want.dtype or not np.array_equal(got, want):
+        raise RuntimeError(
+            f"{where}: changed in transfer (got dtype {got.dtype.name}, expected "
+            f"{want.dtype.name} and the same values); please report it"
+        )
+
+
 def _call(name: str, function: str, *args):
     """Oracle ``name``'s module-level ``function(*args)``, in its worker process."""
     return workers.call(name, "crosscheck.frameworks:in_module", ORACLES[name], function,

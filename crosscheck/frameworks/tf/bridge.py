@@ -23,10 +23,9 @@ Every refnet activation maps to one Keras activation function:
 
 from __future__ import annotations
 
-import numpy as np
-
 import refnet
 
+from .. import check_transfer
 from .imports import _MODULES, tf_and_keras
 
 # The refnet activations with a Keras counterpart (the table above).
@@ -125,16 +124,9 @@ def to_keras(net: refnet.Network, l2: float = 0.0):
     model.set_weights(net.get_weights())
     dense = [k for k in model.layers if isinstance(k, keras.layers.Dense)]
     for l, (layer, klayer) in enumerate(zip(net.layers, dense), start=1):
-        kernel = klayer.kernel.numpy()
-        assert kernel.dtype == net.dtype, (
-            f"layer {l}: Keras kernel dtype {kernel.dtype}, expected {net.dtype}"
-        )
-        assert np.array_equal(kernel, layer.W), f"layer {l}: weights changed in transfer"
+        check_transfer(klayer.kernel.numpy(), layer.W, f"layer {l}: W")
         if layer.b is not None:
-            bias = klayer.bias.numpy()
-            assert bias.dtype == net.dtype and np.array_equal(bias, layer.b), (
-                f"layer {l}: bias changed in transfer"
-            )
+            check_transfer(klayer.bias.numpy(), layer.b, f"layer {l}: b")
     return model
 
 

@@ -38,6 +38,7 @@ import numpy as np
 import refnet
 from refnet.activations import LEAKY_RELU_SLOPE  # 0.2, as Keras 3; torch's default 0.01
 
+from .. import check_transfer
 from .imports import import_torch
 
 # Softplus returns z itself where z > threshold. torch's default 20 is 1.0e-10 relative
@@ -111,13 +112,9 @@ def to_torch(net: refnet.Network):
             linear.weight.copy_(torch.from_numpy(np.ascontiguousarray(layer.W.T)))
             if layer.use_bias:
                 linear.bias.copy_(torch.from_numpy(np.asarray(layer.b)))
-        w = linear.weight.detach().numpy()
-        assert w.dtype == net.dtype, f"layer {l}: torch weight dtype {w.dtype}"
-        assert np.array_equal(w.T, layer.W), f"layer {l}: weights changed in transfer"
+        check_transfer(linear.weight.detach().numpy().T, layer.W, f"layer {l}: W")
         if layer.use_bias:
-            assert np.array_equal(linear.bias.detach().numpy(), layer.b), (
-                f"layer {l}: bias changed in transfer"
-            )
+            check_transfer(linear.bias.detach().numpy(), layer.b, f"layer {l}: b")
         modules.append(linear)
         if act is not None:
             modules.append(act)

@@ -17,45 +17,56 @@ def _refnet_name(module, i: int) -> str:
         nn.Identity: "linear", nn.Sigmoid: "sigmoid", nn.Tanh: "tanh",
         nn.ReLU: "relu", nn.Softsign: "softsign", nn.SiLU: "silu",
     }  # fmt: skip
+    with_arguments = {nn.LeakyReLU: _leaky_relu, nn.ELU: _elu, nn.Softplus: _softplus,
+                      nn.GELU: _gelu, nn.Softmax: _softmax}  # fmt: skip
     kind = type(module)
     if kind in simple:
         return simple[kind]
-    where = f"module[{i}]"
-    if kind is nn.LeakyReLU:
-        slope = float(module.negative_slope)
-        if not (np.isfinite(slope) and slope >= 0):
-            raise ValueError(
-                f"{where}: expected LeakyReLU with a finite negative_slope >= 0 (refnet's "
-                f"leaky_relu(SLOPE)), got negative_slope={module.negative_slope}"
-            )
-        return refnet.activations.leaky_relu_name(slope)
-    if kind is nn.ELU:
-        if module.alpha != 1.0:
-            raise ValueError(
-                f"{where}: expected ELU(alpha=1.0), got alpha={module.alpha}"
-            )
-        return "elu"
-    if kind is nn.Softplus:
-        if module.beta != 1 or module.threshold < 20:
-            raise ValueError(
-                f"{where}: expected Softplus(beta=1, threshold >= 20), got "
-                f"beta={module.beta}, threshold={module.threshold}"
-            )
-        return "softplus"
-    if kind is nn.GELU:
-        return {"none": "gelu", "tanh": "gelu_tanh"}[module.approximate]
-    if kind is nn.Softmax:
-        if module.dim not in (-1, 1):
-            raise ValueError(
-                f"{where}: expected Softmax(dim=-1) (along the features), got dim={module.dim}"
-            )
-        return "softmax"
-    known = (*simple, nn.LeakyReLU, nn.ELU, nn.Softplus, nn.GELU, nn.Softmax)
+    if kind in with_arguments:
+        return with_arguments[kind](module, f"module[{i}]")
+    known = (*simple, *with_arguments)
     raise TypeError(
-        f"{where}: expected nn.Linear, a leading nn.Flatten, nn.Dropout or one of the "
+        f"module[{i}]: expected nn.Linear, a leading nn.Flatten, nn.Dropout or one of the "
         f"activation modules {sorted(c.__name__ for c in known)}, got {kind.__name__}"
     )
 
+
+# The activation modules whose arguments decide refnet's name, or a refusal naming them.
+def _leaky_relu(module, where: str) -> str:
+    slope = float(module.negative_slope)
+    if not (np.isfinite(slope) and slope >= 0):
+        raise ValueError(
+            f"{where}: expected LeakyReLU with a finite negative_slope >= 0 (refnet's "
+            f"leaky_relu(SLOPE)), got negative_slope={module.negative_slope}"
+        )
+    return refnet.activations.leaky_relu_name(slope)
+
+
+def _elu(module, where: str) -> str:
+    if module.alpha != 1.0:
+        raise ValueError(f"{where}: expected ELU(alpha=1.0), got alpha={module.alpha}")
+    return "elu"
+
+
+def _softplus(module, where: str) -> str:
+    if module.beta != 1 or module.threshold < 20:
+        raise ValueError(
+            f"{where}: expected Softplus(beta=1, threshold >= 20), got "
+            f"beta={module.beta}, threshold={module.threshold}"
+        )
+    return "softplus"
+
+
+def _gelu(module, where: str) -> str:
+    return {"none": "gelu", "tanh": "gelu_tanh"}[module.approximate]
+
+
+def _softmax(module, where: str) -> str:
+    if module.dim not in (-1, 1):
+        raise ValueError(
+            f"{where}: expected Softmax(dim=-1) (along the features), got dim={module.dim}"
+        )
+    return "softmax"
 
 
 def _linear_weights(m, i: int) -> tuple[np.ndarray, np.ndarray | None]:

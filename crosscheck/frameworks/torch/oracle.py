@@ -95,7 +95,8 @@ def _pairs(module) -> list:
         if isinstance(m, nn.Linear):
             pairs.append([m, None])
         elif isinstance(m, nn.Flatten):
-            assert not pairs, "to_torch puts nn.Flatten first only"
+            if pairs:
+                raise RuntimeError("module: nn.Flatten after a Linear; to_torch puts it first")
         else:
             pairs[-1][1] = m
     return pairs
