@@ -99,10 +99,10 @@ MUTANTS = [
     M("crosscheck/tolerance.py", "            verdict=\"NONFINITE\" if same else \"FAIL\",", "            verdict=\"ok\" if same else \"FAIL\",", "NaN on both sides passes (W1)"),
     M("crosscheck/tolerance.py", "    ratio = max(float(elem.max()) if elem.size else 0.0, norm_ratio)", "    ratio = float(elem.max()) if elem.size else 0.0", "normwise test dropped"),
     M("crosscheck/report.py", "        return all(row.ok for row in self.rows)", "        return any(row.ok for row in self.rows)", "report ok if any row passes"),
-    M("crosscheck/training.py", "            if name not in self.worst or row.ratio > self.worst[name][1].ratio:", "            if name not in self.worst or row.ratio < self.worst[name][1].ratio:", "training report keeps the best step"),
-    M("crosscheck/check.py", "        mask = ((z_ref > 0) != (z_tf > 0)) & (np.abs(z_ref - z_tf) <= bound)", "        mask = (z_ref > 0) != (z_tf > 0)", "kink pin not limited to rounding"),
+    M("crosscheck/training_report.py", "            if name not in self.worst or row.ratio > self.worst[name][1].ratio:", "            if name not in self.worst or row.ratio < self.worst[name][1].ratio:", "training report keeps the best step"),
+    M("crosscheck/kinks.py", "        mask = ((z_ref > 0) != (z_tf > 0)) & (np.abs(z_ref - z_tf) <= bound)", "        mask = (z_ref > 0) != (z_tf > 0)", "kink pin not limited to rounding"),
     M("crosscheck/frameworks/tf/oracle.py", "                a = tf.identity(a)  # drop Keras' logits shortcut: the loss sees a", "                pass", "Keras' logits shortcut kept"),
-    M("crosscheck/matrix.py", "    hidden = [name for name in ACTIVATIONS if name != \"softmax\"]", "    hidden = [name for name in ACTIVATIONS if name not in (\"softmax\", \"elu\")]", "matrix drops an activation"),
+    M("crosscheck/matrix.py", "    hidden = list(HIDDEN)", "    hidden = [name for name in HIDDEN if name != \"elu\"]", "matrix drops an activation"),
 ]
 
 # Mutants of code that changes often (network.py's backprop, the optimizers) are listed
@@ -128,7 +128,7 @@ MUTANTS += [
     M("crosscheck/frameworks/torch/oracle.py", "    value = rows.sum() if reduction == \"sum\" else rows.sum() / rows.shape[0]", "    value = rows.sum() if reduction == \"sum\" else rows.mean() * (1 + 1e-6)", "torch oracle's mean off by 1e-6"),
     M("crosscheck/frameworks/torch/bridge.py", "                act = torch.nn.LeakyReLU(negative_slope=float(slope))", "                act = torch.nn.LeakyReLU()", "torch's default slope 0.01 for leaky_relu(SLOPE)"),
     M("crosscheck/frameworks/torch/training.py", "            eps = eps / math.sqrt(1 - c[\"beta_2\"] ** t)", "            eps = eps * math.sqrt(1 - c[\"beta_2\"] ** t)", "Adam's epsilon converted the wrong way"),
-    M("crosscheck/frameworks/tf/models.py", "            if chain.steps:\n                raise _unsupported(i, layer, \"after a Dense layer\")", "            if False:\n                raise _unsupported(i, layer, \"after a Dense layer\")", "a Flatten after a Dense accepted"),
+    M("crosscheck/frameworks/tf/models.py", "    if r.chain.steps:\n        raise _unsupported(i, layer, \"after a Dense layer\")", "    if False:\n        raise _unsupported(i, layer, \"after a Dense layer\")", "a Flatten after a Dense accepted"),
     M("crosscheck/mine/check.py", "        if X is not None or not kinks:", "        if True:", "a drawn batch near a kink kept"),
     M("refnet/network.py", "        for layer in self.layers if l2 else ():  # L += l2 sum W^2 (LS6)", "        for layer in ():  # L += l2 sum W^2 (LS6)", "val_loss without the L2 penalty"),
 ]
