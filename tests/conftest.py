@@ -45,6 +45,22 @@ def inline(monkeypatch):
     monkeypatch.setenv("CROSSCHECK_ISOLATION", "inline")
 
 
+def assert_oracle_agrees(net, X, Y, loss="mse", oracle=None, **kwargs):
+    """``crosscheck.compare(...)`` must pass, against every oracle asked for (None: every
+    installed one): the report's table on failure, and a failure too when an asked-for
+    oracle compared nothing (skipped, crashed). Returns the report. The one helper for
+    "refnet and the frameworks agree here", as tinygrad's ``helper_test_op``."""
+    import crosscheck
+    from crosscheck import frameworks
+
+    report = crosscheck.compare(net, X, Y, loss, oracle=oracle, **kwargs)
+    assert report.ok, str(report)
+    asked = frameworks.select(oracle)[0]
+    for row in report.rows:
+        assert sorted(row.oracles or asked) == sorted(asked), (row.name, row.oracles)
+    return report
+
+
 # --- tolerances ---------------------------------------------------------------------
 
 # Central differences (FD1) in float64 with step h: truncation error ~ h^2 |f'''| / 6 and

@@ -20,6 +20,7 @@ import refnet  # noqa: E402
 from crosscheck.frameworks.tf.losses import loss_and_targets as _keras_loss  # noqa: E402
 from crosscheck.frameworks.tf.oracle import QUIRKS  # noqa: E402
 from crosscheck.tolerance import policy_rtol  # noqa: E402
+from tests.conftest import assert_oracle_agrees  # noqa: E402
 
 
 def net_3_5_2(dtype="float64", acts=("tanh", "linear"), seed=0):
@@ -51,8 +52,7 @@ def test_compare_losses_in_float64(loss, rng):
         if loss in ("mse", "binary_cross_entropy")
         else rng.integers(0, 2, 6)
     )
-    report = crosscheck.compare(net, X, Y, loss)
-    assert report.ok, str(report)
+    report = assert_oracle_agrees(net, X, Y, loss)
     assert report.row("loss").norm_err < 1e-14
     _, keras_targets = _keras_loss(loss, Y, 2, "float64")
     assert np.asarray(keras_targets).dtype in (np.float64, np.int64)
@@ -103,8 +103,7 @@ def test_keras_logits_path_differs_ours_matches_clipped_semantics():
     assert clipped == pytest.approx(
         0.5 * (-math.log(1e-7) - math.log(p[1, 0])), rel=1e-14
     )
-    report = crosscheck.compare(net, X, Y, "categorical_cross_entropy")
-    assert report.ok, str(report)
+    assert_oracle_agrees(net, X, Y, "categorical_cross_entropy")
     assert net.gradients(X, Y, "categorical_cross_entropy").loss == pytest.approx(
         clipped, rel=1e-14
     )
@@ -130,8 +129,7 @@ def test_relu_prime_at_exact_zero():
     net = net_3_5_2(acts=("relu", "linear"))
     X = np.zeros((3, 3))
     X[1] = [0.3, -1.0, 2.0]
-    report = crosscheck.compare(net, X, [0, 1, 0], "softmax_cross_entropy")
-    assert report.ok, str(report)
+    assert_oracle_agrees(net, X, [0, 1, 0], "softmax_cross_entropy")
     res = net.gradients(X, [0, 1, 0], "softmax_cross_entropy")
     assert (res.z[0][0] == 0).all() and (res.delta[0][0] == 0).all()
 
@@ -182,8 +180,7 @@ def test_logits_1e4_pinned(dtype, sign):
         ("softmax_cross_entropy", [2, 0, 1]),
         ("binary_cross_entropy", np.eye(3)),
     ]:
-        report = crosscheck.compare(net, X, Y, loss)
-        assert report.ok, str(report)
+        report = assert_oracle_agrees(net, X, Y, loss)
         assert math.isfinite(report.row("loss").max_abs_err)
 
 
@@ -199,8 +196,7 @@ def test_mse_column_targets_never_broadcast(rng):
     )  # (6,) - (6, 1) -> (6, 6)
     right = float(np.mean((y - out[:, 0]) ** 2))
     assert abs(naive - right) > 1e-3
-    report = crosscheck.compare(net, X, y, "mse")
-    assert report.ok, str(report)
+    report = assert_oracle_agrees(net, X, y, "mse")
     assert report.row("loss").norm_err < 1e-14
     _, targets = _keras_loss("mse", y, 1, "float64")
     assert targets.shape == (6, 1)
@@ -245,8 +241,7 @@ def test_quirk_rows_use_their_own_tolerance(act, rng):
     rtol is raised for this network only and the report says why."""
     net = refnet.Network.build([4, 16, 16, 3], [act, act, "linear"], seed=3)
     X = rng.normal(size=(16, 4)) * 3
-    report = crosscheck.compare(net, X, rng.integers(0, 3, 16), "softmax_cross_entropy")
-    assert report.ok, str(report)
+    report = assert_oracle_agrees(net, X, rng.integers(0, 3, 16), "softmax_cross_entropy")
     assert any(act in note for note in report.notes)
     assert max(row.norm_err for row in report.rows) > policy_rtol(
         "float64", 16, 3
@@ -268,8 +263,5 @@ def test_float32_sums_differ_in_order_and_tol1_covers_it(rng):
     W = rng.normal(size=(784, 256)).astype(np.float32)
     assert not np.array_equal(tf.matmul(X, W).numpy(), X @ W)
     net = refnet.Network.build([784, 256, 128, 10], seed=0, dtype="float32")
-    report = crosscheck.compare(
-        net, X, rng.integers(0, 10, 64), "softmax_cross_entropy"
-    )
-    assert report.ok, str(report)
+    report = assert_oracle_agrees(net, X, rng.integers(0, 10, 64), "softmax_cross_entropy")
     assert max(row.scaled_err for row in report.rows) < 1e-5

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import importorskip_torch
+from tests.conftest import assert_oracle_agrees, importorskip_torch
 
 tf = pytest.importorskip("tensorflow")
 
@@ -123,10 +123,7 @@ def test_torch_agrees_with_tf_and_refnet(loss, dtype, reduction, l2, rng, torch)
     if loss == "softmax_cross_entropy" and reduction == "sum":
         Y = rng.dirichlet(np.ones(3), size=8)  # probability rows, not class ids
     loss_obj = refnet.losses.get(loss, reduction=reduction)
-    report = crosscheck.compare(
-        net, X, Y, loss_obj, l2=l2, dX=True, oracle=("tf", "torch")
-    )
-    assert report.ok, str(report)
+    report = assert_oracle_agrees(net, X, Y, loss_obj, l2=l2, dX=True, oracle=("tf", "torch"))
     names = [row.name for row in report.rows]
     assert names[:3] == ["loss", "output", "model(X)"] and names[-1] == "dX"
     for row in report.rows:
@@ -140,8 +137,7 @@ def test_torch_categorical_cross_entropy_clips_like_keras(torch):
     net = refnet.Network.build([2, 3], ["softmax"], seed=0)
     net.set_weights([np.array([[20.0, 0.0, -20.0], [0.0, 0.0, 0.0]]), np.zeros(3)])
     X = np.array([[1.0, 0.0], [0.5, 1.0]])
-    report = crosscheck.compare(net, X, np.array([2, 0]), "categorical_cross_entropy")
-    assert report.ok, str(report)
+    assert_oracle_agrees(net, X, np.array([2, 0]), "categorical_cross_entropy")
     p = net.forward(X)
     p = np.clip(p / p.sum(1, keepdims=True), 1e-7, 1 - 1e-7)
     by_hand = 0.5 * (-np.log(p[0, 2]) - np.log(p[1, 0]))  # LS3 by hand
@@ -157,8 +153,7 @@ def test_torch_kink_entries_are_pinned(torch):
 
     net = refnet.Network.build([4, 6, 3], ["relu", "linear"], seed=0)
     X, Y = _zero_rows(np.random.default_rng(0), net)
-    report = crosscheck.compare(net, X, Y, "softmax_cross_entropy", oracle="torch")
-    assert report.ok, str(report)
+    assert_oracle_agrees(net, X, Y, "softmax_cross_entropy", oracle="torch")
     mod = oracles.get("torch")
     built = mod.build(net)
     mask = np.zeros((6, 6), bool)
