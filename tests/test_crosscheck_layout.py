@@ -72,6 +72,7 @@ def test_the_import_graph_has_no_cycle_counting_function_local_imports():
     graph = {
         name: sorted({t for t, _ in _imports(name, path) if t in MODULES and t != name})
         for name, path in MODULES.items()
+        if name.startswith("crosscheck")  # refnet's own: tests/test_architecture.py
     }
     state: dict[str, int] = {}  # 1 on the path, 2 done
     cycles = []
@@ -81,7 +82,7 @@ def test_the_import_graph_has_no_cycle_counting_function_local_imports():
         for nxt in graph[node]:
             if state.get(nxt) == 1:
                 cycles.append(" -> ".join(path[path.index(nxt) :] + [nxt]))
-            elif nxt not in state:
+            elif nxt not in state and nxt in graph:
                 visit(nxt, path + [nxt])
         state[node] = 2
 
@@ -114,9 +115,8 @@ def _long_functions(package: str) -> list[str]:
     return out
 
 
-@pytest.mark.parametrize("package", PACKAGES)
-def test_no_function_is_longer_than_80_lines(package):
-    long = _long_functions(package)
+def test_no_function_is_longer_than_80_lines():
+    long = _long_functions("crosscheck")  # refnet's: tests/test_architecture.py
     assert not long, "\n".join(long)
 
 
