@@ -245,7 +245,7 @@ def compare(
     loss_obj = refnet.losses.get(loss)
     loss_name, reduction = loss_obj.name, loss_obj.reduction
     if l2:  # the user's backprop, validated there
-        l2 = refnet.network.check_l2(l2)
+        l2 = refnet.validation.check_l2(l2)
         if float(np.float32(l2)) != l2:
             notes.append(
                 f"l2 {l2!r} mirrored as Keras casts it, through float32: "

@@ -33,6 +33,9 @@ from .validation import (
     as_array,
     check_dtype,
     check_input,
+    check_input_shape,
+    check_l2,
+    check_per_layer_bools,
     check_rows,
     check_size,
     check_sizes,
@@ -143,7 +146,7 @@ class Network:
                     f"got {nxt.dtype.name}"
                 )
         self.layers = layers
-        self.input_shape = _check_input_shape(input_shape, layers[0].n_in)
+        self.input_shape = check_input_shape(input_shape, layers[0].n_in)
 
     @classmethod
     def build(
@@ -168,8 +171,8 @@ class Network:
         """
         sizes = check_sizes(sizes)
         activations = layer_activations(sizes, activations)
-        use_bias = _per_layer_bools(use_bias, len(sizes) - 1, "use_bias")
-        input_shape = _check_input_shape(input_shape, sizes[0])
+        use_bias = check_per_layer_bools(use_bias, len(sizes) - 1, "use_bias")
+        input_shape = check_input_shape(input_shape, sizes[0])
         dtype = check_dtype(dtype)
         rng = rng_from(seed)
         check_memory(  # the initializer draws float64, then casts: both live at once
@@ -352,6 +355,14 @@ class Network:
         res._x_shape = None if a.ndim == np.ndim(X) else np.shape(X)  # dX in X's shape
         res._held = (weakref.ref(self), n, _arrays(res))  # for a later out=res
         return res
+
+    def uses_builtin_backprop(self) -> bool:
+        """True when ``gradients`` is refnet's own, not a subclass's override.
+
+        Only then may ``fit`` call ``_backprop`` on its reused buffers directly: an
+        override (a student's own derivation, crosscheck's premise) is trained through
+        ``gradients`` as written."""
+        return type(self).gradients is Network.gradients
 
     def _backprop(
         self, X, y, loss, res: Gradients, work: list, l2: float = 0.0
@@ -699,59 +710,7 @@ FORMAT_VERSION = 1  # of the .npz written by Network.save
 _OPTIONAL_KEYS = ("use_bias", "input_shape")
 
 
-def check_l2(l2) -> float:
-    """l2 as a finite float >= 0 (the L2 factor of LS6); TypeError/ValueError naming it."""
-    if isinstance(l2, bool) or not isinstance(l2, (int, float, np.integer, np.floating)):
-        raise TypeError(f"l2: expected a number >= 0, got {type(l2).__name__}")
-    l2 = float(l2)
-    if not (np.isfinite(l2) and l2 >= 0):
-        raise ValueError(f"l2: expected a finite number >= 0, got {l2!r}")
-    return l2
-
 _CLASSIFICATION = training.CLASSIFICATION
-
-
-def _check_input_shape(input_shape, n_in: int) -> tuple[int, ...] | None:
-    """input_shape as a tuple of positive ints whose product is n_in; None for None or a
-    1-tuple (n_in,), which needs no flatten."""
-    if input_shape is None:
-        return None
-    if isinstance(input_shape, (str, bytes)) or not isinstance(input_shape, Iterable):
-        raise TypeError(
-            f"input_shape: expected a tuple of ints such as (28, 28), got {input_shape!r}"
-        )
-    shape = tuple(input_shape)
-    if not shape or not all(
-        isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s > 0
-        for s in shape
-    ):
-        raise ValueError(
-            f"input_shape: expected a tuple of positive ints such as (28, 28), got {input_shape!r}"
-        )
-    shape = tuple(int(s) for s in shape)
-    if int(np.prod(shape, dtype=object)) != n_in:
-        raise ValueError(
-            f"input_shape: expected a shape of {n_in} entries (the first layer's n_in), "
-            f"got {shape} ({int(np.prod(shape, dtype=object))} entries)"
-        )
-    return None if len(shape) == 1 else shape
-
-
-def _per_layer_bools(value, n_layers: int, name: str) -> list[bool]:
-    """One bool for every layer, or a sequence of one bool per layer, as a list."""
-    if isinstance(value, (bool, np.bool_)):
-        return [bool(value)] * n_layers
-    try:
-        values = list(value)
-    except TypeError:
-        raise TypeError(
-            f"{name}: expected True/False or one bool per layer, got {value!r}"
-        ) from None
-    if len(values) != n_layers or not all(isinstance(v, (bool, np.bool_)) for v in values):
-        raise ValueError(
-            f"{name}: expected True/False or {n_layers} bools (one per layer), got {value!r}"
-        )
-    return [bool(v) for v in values]
 
 
 def _arrays(res: Gradients) -> tuple:

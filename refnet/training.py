@@ -35,7 +35,7 @@ from . import losses
 from . import optimizers as _optimizers
 from .files import check_memory
 from .threads import blas_threads
-from .validation import check_size, rng_from
+from .validation import check_l2, check_size, rng_from
 
 CLASSIFICATION = (
     "softmax_cross_entropy",
@@ -92,8 +92,6 @@ def fit(
     validation_data=None, progress=True, shuffle=True, l2=0.0, threads=None,
 ) -> dict[str, list[float]]:  # fmt: skip
     """``Network.fit``'s loop (its docstring has the parameters)."""
-    from .network import check_l2
-
     loss = losses.get(loss)
     l2 = check_l2(l2)
     optimizer = _optimizers.get(optimizer)
@@ -182,7 +180,7 @@ class _Steps:
         self.net, self.X, self.Y, self.y_all = net, X, Y, y_all
         self.loss, self.optimizer, self.l2 = loss, optimizer, l2
         self.batch_size = batch_size
-        self.own_backprop = type(net).gradients is _network().gradients
+        self.own_backprop = net.uses_builtin_backprop()
         self.weights = net._weights()  # updated in place by the optimizer
         optimizer._bind(net)  # its state belongs to this network only (W8)
         optimizer._build(self.weights)
@@ -287,12 +285,6 @@ def _interrupt(epoch: int, k: int, history: dict) -> KeyboardInterrupt:
     )
     err.history = history
     return err
-
-
-def _network():
-    from .network import Network
-
-    return Network
 
 
 def _check_training_memory(net, optimizer, batch: int) -> None:
