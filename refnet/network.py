@@ -17,7 +17,6 @@ Python lists are 0-based: ``res.dW[0]`` is dW[1], the first layer's, and so are
 from __future__ import annotations
 
 import operator
-import os
 import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -25,8 +24,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from . import losses, training
-from .files import NpzReader, atomic_write, check_memory, check_path
+from . import losses, saving, training
+from .files import check_memory
 from .layers import Dense
 from .params import count_params, format_summary, layer_activations
 from .validation import (
@@ -579,29 +578,10 @@ class Network:
         ``activations``, ``dtype`` and ``W1, b1, W2, b2, ...`` in the net's dtype; no
         pickled objects. ``path`` (a str or path-like) is used as given (no suffix is
         added). The write is atomic: a temporary file in the same folder is renamed over
-        ``path`` once complete, so a failed save leaves an existing file as it was.
+        ``path`` once complete, so a failed save leaves an existing file as it was. The
+        format is ``refnet.saving``'s (its module docstring describes it).
         """
-        path = check_path(path)
-        arrays = {
-            "refnet_format": np.array(FORMAT_VERSION),
-            "sizes": np.array(self.sizes, dtype=np.int64),
-            "activations": np.array(self.activations, dtype=str),
-            "dtype": np.array(self.dtype.name),
-        }
-        if self.input_shape is not None:
-            arrays["input_shape"] = np.array(self.input_shape, dtype=np.int64)
-        if not all(layer.use_bias for layer in self.layers):
-            arrays["use_bias"] = np.array([layer.use_bias for layer in self.layers])
-        for l, layer in enumerate(self.layers, start=1):
-            params = [("W", layer.W)] + ([("b", layer.b)] if layer.b is not None else [])
-            if not all(np.isfinite(p).all() for _, p in params):
-                raise ValueError(
-                    f"self: layer {l}'s weights hold NaN or inf; refusing to save a "
-                    "model that Network.load would reject"
-                )
-            for p, value in params:
-                arrays[f"{p}{l}"] = value
-        atomic_write(path, lambda fh: np.savez(fh, **arrays))
+        saving.save(self, path)
 
     @classmethod
     def load(cls, path) -> Network:
@@ -619,95 +599,7 @@ class Network:
         ValueError
             If the file is not a refnet ``.npz`` or its contents disagree with each other.
         """
-        path = check_path(path)
-        if not os.path.isfile(path):
-            raise FileNotFoundError(
-                f"path: no such file {path!r} (expected a .npz written by Network.save)"
-            )
-        with NpzReader(path, "refnet .npz written by Network.save") as npz:
-            return cls._from_npz(npz)
-
-    @classmethod
-    def _from_npz(cls, npz: NpzReader) -> Network:
-        header = ("refnet_format", "sizes", "activations", "dtype")
-        missing = [k for k in header if k not in npz.keys]
-        if missing:
-            raise npz.error(f"missing {missing}; found keys {sorted(npz.keys)}")
-        small = 1 << 16  # the header members are a few bytes; anything more is hostile
-        version = npz.read("refnet_format", shape=(), dtypes="iu", max_bytes=small)
-        if int(version) != FORMAT_VERSION:
-            raise npz.error(f"expected refnet_format {FORMAT_VERSION}, got {version!r}")
-        sizes = npz.read("sizes", shape=(None,), dtypes="iu", max_bytes=small)
-        if sizes.size < 2 or (sizes < 1).any():
-            raise npz.error(f"expected sizes [n_0, ..., n_L] of positive ints, got {sizes!r}")
-        sizes = [int(s) for s in sizes]
-        n_layers = len(sizes) - 1
-        if npz.header("activations")[0] != (n_layers,):
-            raise npz.error(
-                f"expected {n_layers} activation names, got shape "
-                f"{npz.header('activations')[0]}"
-            )
-        names = npz.read("activations", dtypes="U", max_bytes=small)
-        dtype_name = npz.read("dtype", shape=(), dtypes="U", max_bytes=small)
-        if str(dtype_name) not in ("float32", "float64"):
-            raise npz.error(f"expected dtype 'float32' or 'float64', got {dtype_name!r}")
-        dtype = np.dtype(str(dtype_name))
-        optional = [k for k in _OPTIONAL_KEYS if k in npz.keys]
-        use_bias = [True] * n_layers  # files without the key: every layer has a bias
-        if "use_bias" in npz.keys:
-            use_bias = npz.read("use_bias", shape=(n_layers,), dtypes="b", max_bytes=small)
-            use_bias = [bool(u) for u in use_bias]
-        input_shape = None
-        if "input_shape" in npz.keys:
-            input_shape = npz.read("input_shape", shape=(None,), dtypes="iu", max_bytes=small)
-            input_shape = tuple(int(s) for s in input_shape)
-        expected = {
-            f"{p}{l}": shape
-            for l, (n_in, n_out) in enumerate(zip(sizes, sizes[1:]), start=1)
-            for p, shape in (("W", (n_in, n_out)), ("b", (n_out,)))
-            if p == "W" or use_bias[l - 1]
-        }
-        unexpected = npz.keys - set(header) - set(optional) - set(expected)
-        if unexpected:
-            raise npz.error(
-                f"unexpected keys {sorted(unexpected)[:10]} for layout {sizes}"
-            )
-        check_memory(
-            3 * count_params(sizes) * dtype.itemsize,  # file arrays, net, set_weights' copies
-            f"the layout {sizes} in {dtype.name}",
-            repr(npz.path),
-        )
-        weights = []
-        for key, shape in expected.items():
-            if key not in npz.keys:
-                raise npz.error(f"missing {key} for layout {sizes}")
-            got_shape, got_dtype = npz.header(key)
-            if got_shape != shape or got_dtype.newbyteorder("=") != dtype:
-                raise npz.error(
-                    f"{key}: expected shape {shape} and dtype {dtype.name}, "
-                    f"got {got_shape} and {got_dtype}"
-                )
-            weights.append(npz.read(key, shape=shape, dtypes=[dtype.name]))
-        try:
-            net = cls.build(
-                sizes, [str(a) for a in names], init="zeros", dtype=dtype,
-                use_bias=use_bias, input_shape=input_shape,
-            )  # fmt: skip
-        except (TypeError, ValueError) as err:
-            raise npz.error(str(err)) from None
-        try:
-            net.set_weights(weights)
-        except (TypeError, ValueError) as err:
-            raise npz.error(str(err)) from None
-        return net
-
-
-FORMAT_VERSION = 1  # of the .npz written by Network.save
-# Keys a version-1 file may hold beyond the header and the weights, written only when
-# they differ from the default (so a file of an ordinary net is as before):
-# use_bias (bool per layer; absent: every layer has a bias), input_shape (ints; absent:
-# X is (n, n_0)).
-_OPTIONAL_KEYS = ("use_bias", "input_shape")
+        return saving.load(cls, path)
 
 
 _CLASSIFICATION = training.CLASSIFICATION

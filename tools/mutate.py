@@ -83,11 +83,11 @@ MUTANTS = [
     M("refnet/validation.py", "    if os.path.isdir(path):\n        raise ValueError(f\"{name}: expected a file path, got the folder", "    if False:\n        raise ValueError(f\"{name}: expected a file path, got the folder", "output folder accepted (S5)"),
     M("refnet/validation.py", "    if isinstance(seed, numbers.Integral) and seed < 0:", "    if False:", "negative seed unnamed (C3)"),
     # --- files: atomic writes and bounded reads ---------------------------------------------
-    M("refnet/network.py", "        atomic_write(path, lambda fh: np.savez(fh, **arrays))", "        np.savez(path, **arrays)", "non-atomic save (S1)"),
+    M("refnet/saving.py", "    atomic_write(path, lambda fh: np.savez(fh, **arrays))", "    np.savez(path, **arrays)", "non-atomic save (S1)"),
     M("refnet/files.py", "            os.fsync(fh.fileno())\n", "", "no fsync"),
     M("refnet/files.py", "            data = fh.read(n_bytes + 1)", "            data = fh.read()", "unbounded read (S2)"),
     M("refnet/files.py", "            if n_bytes > RATIO_FREE_BYTES and n_bytes > MAX_RATIO * packed:", "            if False:", "no zip-bomb ratio cap (S2)"),
-    M("refnet/network.py", "        unexpected = npz.keys - set(header) - set(optional) - set(expected)", "        unexpected = set()", "extra members accepted (S2)"),
+    M("refnet/saving.py", "    unexpected = npz.keys - set(HEADER_KEYS) - set(optional) - set(expected)", "    unexpected = set()", "extra members accepted (S2)"),
     M("refnet/datasets.py", "            blob = fh.read(size + 1)", "            blob = fh.read()", "IDX read unbounded (S2)"),
     M("refnet/datasets.py", "    except (OSError, EOFError, zlib.error) as err:", "    except (OSError, EOFError) as err:", "zlib.error escapes (C2)"),
     M("refnet/datasets.py", "        X = x.reshape(x.shape[0], -1).astype(dtype) / dtype.type(255)", "        X = x.reshape(x.shape[0], -1).astype(dtype) / dtype.type(256)", "pixels / 256"),
