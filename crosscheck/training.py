@@ -369,7 +369,7 @@ def _run_keras(report, net, batches, loss_name, optimizer, sources, w0, rtol, mi
         model = to_keras(net)
         k_opt = keras_optimizer(optimizer)
         k_loss = keras_loss(loss_name, dtype.name)
-        tracker = _Tracker(source, w0, rtol, net._weight_names())
+        tracker = _Tracker(source, w0, rtol, net.weight_names())
         for step, (xb, yb) in enumerate(batches(), start=1):
             res = ref_net.gradients(xb, yb, loss_name)
             if source == "update":

@@ -226,19 +226,22 @@ class Network:
 
     # --- weights ----------------------------------------------------------------
 
-    def _weights(self) -> list[Array]:
-        """[W1, b1, W2, b2, ...] themselves (not copies): what an optimizer updates.
+    def weight_arrays(self) -> list[Array]:
+        """[W1, b1, W2, b2, ...] themselves (not copies): what an optimizer updates in
+        place, as Keras' ``model.trainable_weights`` are the variables themselves.
 
-        A layer without bias contributes W alone, as in Keras' ``model.get_weights()``."""
+        A layer without bias contributes W alone, as in Keras' ``model.get_weights()``.
+        Public contract: ``fit`` and the optimizers update exactly these arrays."""
         return [p for layer in self.layers for p in (layer.W, layer.b) if p is not None]
 
     def get_weights(self) -> list[Array]:
         """[W1, b1, W2, b2, ...] as copies, in the order of Keras' ``model.get_weights()``
         (kernel, then bias only for a layer that has one)."""
-        return [p.copy() for p in self._weights()]
+        return [p.copy() for p in self.weight_arrays()]
 
-    def _weight_names(self) -> list[str]:
-        """["W1", "b1", "W2", ...]: the names of ``get_weights()``'s entries."""
+    def weight_names(self) -> list[str]:
+        """["W1", "b1", "W2", ...]: the names of ``get_weights()``'s entries (and of
+        ``weight_arrays()``'s), as error messages and crosscheck's tables print them."""
         return [
             f"{p}{l}"
             for l, layer in enumerate(self.layers, start=1)
@@ -255,7 +258,7 @@ class Network:
                 f"{type(weights).__name__}"
             )
         weights = list(weights)
-        names = self._weight_names()
+        names = self.weight_names()
         if len(weights) != len(names):
             shown = ", ".join(names) if len(names) <= 6 else f"{names[0]}, ..., {names[-1]}"
             raise ValueError(
@@ -344,13 +347,13 @@ class Network:
             )
         if out is not None and self._fits(out, n, a, Y):
             if getattr(out, "_work", None) is None:
-                out._work = self._new_work(n)
-            res = self._backprop(a, y, loss, out, out._work, l2)
+                out._work = self.work_buffers(n)
+            res = self.backprop_into(a, y, loss, out, out._work, l2)
         else:  # fresh arrays, the caller's
             L = len(self.layers)
             res = Gradients(0.0, [None] * L, [None] * (L + 1), [None] * L,
                             [None] * L, [None] * L)  # fmt: skip
-            res = self._backprop(a, y, loss, res, [None] * L, l2)
+            res = self.backprop_into(a, y, loss, res, [None] * L, l2)
         res._x_shape = None if a.ndim == np.ndim(X) else np.shape(X)  # dX in X's shape
         res._held = (weakref.ref(self), n, _arrays(res))  # for a later out=res
         return res
@@ -358,20 +361,42 @@ class Network:
     def uses_builtin_backprop(self) -> bool:
         """True when ``gradients`` is refnet's own, not a subclass's override.
 
-        Only then may ``fit`` call ``_backprop`` on its reused buffers directly: an
+        Only then may ``fit`` call ``backprop_into`` on its reused buffers directly: an
         override (a student's own derivation, crosscheck's premise) is trained through
         ``gradients`` as written."""
         return type(self).gradients is Network.gradients
 
-    def _backprop(
+    def backprop_into(
         self, X, y, loss, res: Gradients, work: list, l2: float = 0.0
     ) -> Gradients:
-        """FP1-FP2 and BP1-BP4 into ``res``'s arrays; no checks (``gradients`` and ``fit``
-        make them). X is (n, n_0) and y = loss.prepare(Y, .), both in the net's dtype.
-        ``res`` holds arrays of this batch's shapes (``_new_result``) to write into, or
-        None entries (fresh arrays then); ``work`` one scratch array per layer for f'(z)
-        (``_new_work``) or None entries. The NumPy calls with ``out=`` compute exactly
-        what their plain forms (``a @ W``, ``delta.sum(axis=0)``) compute."""
+        """FP1-FP2 and BP1-BP4 into ``res``'s arrays: the backprop-into-buffers hook.
+
+        ``gradients`` and ``fit`` call it; it checks nothing (they check first, once).
+        The NumPy calls with ``out=`` compute exactly what their plain forms (``a @ W``,
+        ``delta.sum(axis=0)``) compute, so a result is bit for bit ``gradients``'.
+
+        Parameters
+        ----------
+        X : (n, n_0) array of the net's dtype
+            Already checked and flattened (``check_data``); becomes ``res.a[0]``.
+        y : (n, n_L) array of the net's dtype
+            ``loss.prepare(Y, .)``, the targets the loss reads (``check_data(...,
+            prepared=True)``).
+        loss : Loss
+            ``refnet.losses.get(...)``'s object, not a name.
+        res : Gradients
+            Arrays of this batch's shapes to write into (``result_buffers(n)``), or a
+            result whose lists hold None entries (fresh arrays are made for those).
+        work : list
+            One scratch array per layer for f'(z) (``work_buffers(n)``), or None entries.
+        l2 : float >= 0
+            Already checked (``refnet.validation.check_l2``); LS6.
+
+        Returns
+        -------
+        Gradients
+            ``res`` itself, filled.
+        """
         zs, activations, deltas, dW, db = res.z, res.a, res.delta, res.dW, res.db
         a = activations[0] = X
         for l, layer in enumerate(self.layers):  # list index l is layer l+1 in the docs
@@ -396,15 +421,15 @@ class Network:
             if l > 0:  # dL/da[l] = delta[l+1] @ W[l+1].T, (n, n_l) in docs numbering BP2
                 g = np.matmul(delta, layer.W.T, out=deltas[l - 1])
         if l2:  # L += l2 sum W^2, dW += 2 l2 W (LS6)
-            for l, layer in enumerate(self.layers):
-                W = layer.W
-                res.loss += float(W.dtype.type(l2) * np.sum(W * W))
+            res.loss = self._add_l2(res.loss, l2)
+            for l, W in enumerate(layer.W for layer in self.layers):
                 dW[l] += W.dtype.type(2 * l2) * W
         res._W1 = self.layers[0].W  # for res.dX (BP5), read before W1 is updated
         return res
 
-    def _new_result(self, n: int) -> Gradients:
-        """Empty arrays for one batch of n rows: what ``_backprop`` writes into.
+    def result_buffers(self, n: int) -> Gradients:
+        """Empty arrays for one batch of n rows: what ``backprop_into`` writes into
+        (``fit`` makes one per batch size and reuses it from batch to batch).
 
         a[l] is z[l] itself for a linear layer and is left to f when f cannot write into
         a given array; delta[L] comes from the loss on the first call."""
@@ -419,9 +444,10 @@ class Network:
         db = [None if layer.b is None else np.empty_like(layer.b) for layer in self.layers]
         return Gradients(0.0, z, a, delta, dW, db)
 
-    def _new_work(self, n: int) -> list:
+    def work_buffers(self, n: int) -> list:
         """One scratch (n, n_l) array per layer whose f' can write into it, as views of a
-        single buffer (f'(z) is needed by one layer at a time)."""
+        single buffer (f'(z) is needed by one layer at a time): ``backprop_into``'s
+        ``work``."""
         takes = [layer.activation.df_takes_out for layer in self.layers]
         widths = [layer.n_out for layer, t in zip(self.layers, takes) if t]
         if not widths:
@@ -435,7 +461,7 @@ class Network:
     def _fits(self, res: Gradients, n: int, X, Y) -> bool:
         """res came from this net's ``gradients`` for n rows, its arrays are still the
         ones that call left there, and neither X nor Y is (a view of) one of them: then
-        ``_backprop`` may overwrite them."""
+        ``backprop_into`` may overwrite them."""
         held = getattr(res, "_held", None)
         if held is None or held[0]() is not self or held[1] != n:
             return False
@@ -544,21 +570,33 @@ class Network:
         """
         loss = losses.get(loss)
         l2 = check_l2(l2)
-        X, Y = self._check_data(X, Y, loss)
+        X, Y = self.check_data(X, Y, loss)
         a = self.forward(X)
         value = loss.value(a, loss.prepare(Y, a))
-        for layer in self.layers if l2 else ():  # L += l2 sum W^2 (LS6)
-            value += float(layer.W.dtype.type(l2) * np.sum(layer.W * layer.W))
+        if l2:  # L += l2 sum W^2 (LS6), as Keras' evaluate and val_loss
+            value = self._add_l2(value, l2)
         out = {"loss": value}
-        if loss.name in _CLASSIFICATION:
-            out["accuracy"] = _accuracy(a, Y, loss.name)
+        if loss.name in training.CLASSIFICATION:
+            out["accuracy"] = training.accuracy(a, Y, loss.name)
         return out
 
-    def _check_data(
+    def _add_l2(self, value: float, l2: float) -> float:
+        """value + l2 * sum(W^2) over every layer's W (LS6), added layer by layer: the
+        penalty ``backprop_into`` and ``evaluate`` both add to the loss."""
+        for layer in self.layers:
+            W = layer.W
+            value += float(W.dtype.type(l2) * np.sum(W * W))
+        return value
+
+    def check_data(
         self, X, Y, loss, x_name: str = "X", y_name: str = "Y", prepared: bool = False
     ):
         """X as (n, n_0) of the net's dtype and Y validated against the loss, once;
-        with ``prepared`` also y = loss.prepare(Y, .), the targets the loss reads."""
+        with ``prepared`` also y = loss.prepare(Y, .), the targets the loss reads.
+
+        The checks every entry point makes before ``backprop_into`` (``fit`` once for
+        all batches); ``x_name``/``y_name`` are the argument names errors give (e.g.
+        "X_val"). Returns ``(X, Y)``, or ``(X, Y, y)`` with ``prepared``."""
         X = self._input(X, x_name)
         check_rows(Y, X.shape[0], y_name)
         Y = as_array(Y, y_name)
@@ -602,11 +640,8 @@ class Network:
         return saving.load(cls, path)
 
 
-_CLASSIFICATION = training.CLASSIFICATION
-
-
 def _arrays(res: Gradients) -> tuple:
-    """Every array of a result that ``_backprop`` writes (a[0] = X is never written)."""
+    """Every array of a result that ``backprop_into`` writes (a[0] = X is never written)."""
     return (*res.z, *res.a[1:], *res.delta, *res.dW, *(d for d in res.db if d is not None))
 
 
@@ -622,16 +657,3 @@ def _root(x) -> int:
 def _placeholder(n: int, k: int, dtype) -> Array:
     """An uninitialised (n, k) array of dtype: loss.prepare reads only its shape and dtype."""
     return np.empty((n, k), dtype)
-
-
-def _accuracy(a: Array, Y, loss_name: str) -> float:
-    """Fraction correct: argmax(a) against the class (ids or rows), or for
-    binary_cross_entropy the logit sign against y > 0.5, averaged over all entries."""
-    Y = np.asarray(Y)
-    if loss_name == "binary_cross_entropy":
-        y = Y.reshape(a.shape)
-        return float(np.mean((a > 0) == (y > 0.5)))
-    labels = Y if Y.ndim == 1 else Y.argmax(axis=1)
-    return float(np.mean(a.argmax(axis=1) == labels))
-
-

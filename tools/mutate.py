@@ -114,7 +114,7 @@ MUTANTS += [
     M("refnet/optimizers.py", "        m *= t(self.momentum)  # m' = momentum m - lr g", "        pass  # m' = momentum m - lr g", "momentum never decays"),
     M("refnet/optimizers.py", "        dm *= t(1 - self.beta_1)", "        dm *= t(self.beta_1)", "Adam's beta_1 swapped"),
     M("refnet/optimizers.py", "        inc /= np.sqrt(D, out=D)  # inc = lr g / sqrt(D)", "        inc /= D  # inc = lr g / sqrt(D)", "RMSprop without the square root"),
-    M("refnet/training.py", "                if not math.isfinite(res.loss):", "                if False:", "divergence unnoticed (W2)"),
+    M("refnet/training.py", "        if not math.isfinite(res.loss):", "        if False:", "divergence unnoticed (W2)"),
     M("refnet/training.py", "            self.replay(state, order, k - 1)", "            self.replay(state, order, k)", "restore one step too far (the broken one)"),
     M("refnet/optimizers.py", "            and all(h.shape == w.shape and np.array_equal(h, w) for h, w in zip(held, weights))", "            and all(h.shape == w.shape for h, w in zip(held, weights))", "a same-shape network adopts the state (W8)"),
     M("refnet/validation.py", "    except (RuntimeError, TypeError) as err:", "    except TypeError as err:", "a torch tensor that requires grad escapes as RuntimeError (C7)"),
@@ -130,7 +130,7 @@ MUTANTS += [
     M("crosscheck/training_torch.py", "            eps = eps / math.sqrt(1 - c[\"beta_2\"] ** t)", "            eps = eps * math.sqrt(1 - c[\"beta_2\"] ** t)", "Adam's epsilon converted the wrong way"),
     M("crosscheck/keras_models.py", "            if chain.steps:\n                raise _unsupported(i, layer, \"after a Dense layer\")", "            if False:\n                raise _unsupported(i, layer, \"after a Dense layer\")", "a Flatten after a Dense accepted"),
     M("crosscheck/mine.py", "        if X is not None or not kinks:", "        if True:", "a drawn batch near a kink kept"),
-    M("refnet/network.py", "        for layer in self.layers if l2 else ():  # L += l2 sum W^2 (LS6)", "        for layer in ():  # L += l2 sum W^2 (LS6)", "val_loss without the L2 penalty"),
+    M("refnet/network.py", "            value = self._add_l2(value, l2)", "            pass", "val_loss without the L2 penalty"),
 ]
 
 
