@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import numpy as np
@@ -211,3 +212,16 @@ def test_library_code_raises_instead_of_asserting(path):
         if isinstance(node, ast.Assert)
     ]
     assert not asserts, f"{path.name}: assert on lines {asserts} (raise instead)"
+
+
+def test_every_refnet_path_the_docs_name_exists():
+    """A module moved or renamed is renamed in the docs too (refnet/...py paths)."""
+    texts = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    named = {
+        (text.name, path)
+        for text in texts
+        for path in re.findall(r"\brefnet/[\w/]+\.py\b", text.read_text(encoding="utf-8"))
+    }
+    assert any(path == "refnet/saving.py" for _, path in named)
+    missing = sorted((doc, path) for doc, path in named if not (ROOT / path).is_file())
+    assert not missing, f"paths the docs name that do not exist: {missing}"
