@@ -217,7 +217,7 @@ def accuracy(a, Y, loss_name: str) -> float:
     The one accuracy of refnet: ``fit``'s per epoch and ``Network.evaluate``'s."""
     score = _Accuracy(Y, loss_name)
     score.record(a, 0, len(a))
-    return score.fraction(None)
+    return float(score.fraction(None))
 
 
 class _Accuracy:

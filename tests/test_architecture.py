@@ -225,3 +225,4 @@ def test_every_refnet_path_the_docs_name_exists():
     assert any(path == "refnet/saving.py" for _, path in named)
     missing = sorted((doc, path) for doc, path in named if not (ROOT / path).is_file())
     assert not missing, f"paths the docs name that do not exist: {missing}"
+
