@@ -159,7 +159,7 @@ def _refnet_side(net, X, Y, loss_obj, l2) -> tuple:
     notes = []
     if not l2:  # (an override without the l2 argument is still checked)
         return net.gradients(X, Y, loss_obj), l2, notes
-    l2 = refnet.network.check_l2(l2)  # the user's backprop, validated there
+    l2 = refnet.validation.check_l2(l2)  # the user's backprop, validated there
     if float(np.float32(l2)) != l2:
         notes.append(
             f"l2 {l2!r} mirrored as Keras casts it, through float32: "

@@ -34,42 +34,14 @@ def _summary(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    """Train on digits or MNIST; print one line per epoch and the final test accuracy."""
-    import numpy as np
+    """Train on digits or MNIST; print one line per epoch and the final test accuracy.
 
-    from . import datasets, losses, optimizers
+    Phases: the output flags are checked before anything runs, the data loaded, the
+    network built, trained epoch by epoch, scored once on the test set, then saved."""
+    from . import losses, optimizers
 
-    if args.epochs is not None:
-        check_size(args.epochs, "--epochs")
-    if args.plot is not None and os.path.splitext(args.plot)[1].lower() not in _PLOT_TYPES:
-        raise ValueError(
-            f"--plot: expected a file name ending in {', '.join(_PLOT_TYPES)}, "
-            f"got {args.plot!r}"
-        )
-    inputs = {"--data": args.data} if args.data else {}
-    check_output_folder(args.plot, "--plot", inputs, overwrite=args.force)
-    check_output_folder(args.save, "--save", inputs, overwrite=args.force)
-    if args.plot and args.save and os.path.abspath(args.plot) == os.path.abspath(args.save):
-        raise ValueError("--plot: the same path as --save; give each its own file")
-    if args.dataset == "digits":
-        if args.data is not None:
-            raise ValueError("--data: only for mnist; digits ship with scikit-learn")
-        try:
-            data = datasets.digits(seed=args.seed, dtype=args.dtype)
-        except ImportError as err:
-            raise ValueError(f"digits: {err}") from None
-        layout, epochs = args.layout or "64-64-10", args.epochs or 30
-    else:
-        if args.data is None:
-            raise ValueError(
-                "--data: expected the path of mnist.npz or of a directory with the IDX files"
-            )
-        try:
-            data = datasets.load_mnist(args.data, dtype=args.dtype)
-        except (OSError, ValueError) as err:
-            raise ValueError(f"--data: {err}") from None
-        layout, epochs = args.layout or "784-256-128-10", args.epochs or 5
-    X_train, y_train, X_test, y_test = data
+    _check_train_flags(args)
+    (X_train, y_train, X_test, y_test), layout, epochs = _load_data(args)
     X_train, y_train, X_val, y_val = _validation_split(
         X_train, y_train, args.validation_split
     )
@@ -90,32 +62,11 @@ def _train(args: argparse.Namespace) -> int:
         f"{args.dataset}: {len(X_train)} train, {len(X_val)} validation (split off the "
         f"training data), {len(X_test)} test rows; {optimizer!r}"
     )
-    rng = np.random.default_rng(args.seed)  # one stream: epoch by epoch = fit(epochs=N)
-    history: dict[str, list[float]] = {}
     validation = (X_val, Y_val) if len(X_val) else None
-    for epoch in range(1, epochs + 1):
-        with warnings.catch_warnings():  # the set-up warnings are printed above, once
-            warnings.simplefilter("ignore", SetupWarning)
-            logs = net.fit(
-                X_train, Y_train, loss, optimizer, epochs=1, batch_size=args.batch_size,
-                seed=rng, validation_data=validation, progress=not args.quiet,
-            )  # fmt: skip
-        for key, values in logs.items():
-            history.setdefault(key, []).extend(values)
-        line = "  ".join(f"{key} {values[-1]:.4f}" for key, values in logs.items())
-        print(f"epoch {epoch}/{epochs}  {line}", flush=True)
-    # The test set is used once, here, after training.
-    test_loss = net.evaluate(X_test, _targets(y_test, loss, net), loss)["loss"]
-    if (
-        y_test.ndim == 1
-    ):  # class labels: accuracy = argmax of the output, whatever the loss
-        correct = int(np.sum(net.forward(X_test).argmax(axis=1) == y_test))
-        print(
-            f"test accuracy: {100 * correct / len(X_test):.2f} % ({correct}/{len(X_test)}), "
-            f"test loss {test_loss:.4f}"
-        )
-    else:
-        print(f"test loss: {test_loss:.6g}")
+    history = _fit_by_epoch(
+        net, X_train, Y_train, loss, optimizer, epochs, validation, args
+    )
+    _print_test_scores(net, X_test, y_test, loss)
     if args.save:
         net.save(args.save)
         print(f"model saved to {args.save}")
@@ -127,6 +78,83 @@ def _train(args: argparse.Namespace) -> int:
         )
         print(f"loss curve written to {args.plot}")
     return 0
+
+
+def _check_train_flags(args: argparse.Namespace) -> None:
+    """--epochs, and --plot/--save writable (and not an input), before any training."""
+    if args.epochs is not None:
+        check_size(args.epochs, "--epochs")
+    if args.plot is not None and os.path.splitext(args.plot)[1].lower() not in _PLOT_TYPES:
+        raise ValueError(
+            f"--plot: expected a file name ending in {', '.join(_PLOT_TYPES)}, "
+            f"got {args.plot!r}"
+        )
+    inputs = {"--data": args.data} if args.data else {}
+    check_output_folder(args.plot, "--plot", inputs, overwrite=args.force)
+    check_output_folder(args.save, "--save", inputs, overwrite=args.force)
+    if args.plot and args.save and os.path.abspath(args.plot) == os.path.abspath(args.save):
+        raise ValueError("--plot: the same path as --save; give each its own file")
+
+
+def _load_data(args: argparse.Namespace):
+    """((X_train, y_train, X_test, y_test), layout, epochs) of the dataset named, with
+    that dataset's default layout and epochs where the flags give none."""
+    from . import datasets
+
+    if args.dataset == "digits":
+        if args.data is not None:
+            raise ValueError("--data: only for mnist; digits ship with scikit-learn")
+        try:
+            data = datasets.digits(seed=args.seed, dtype=args.dtype)
+        except ImportError as err:
+            raise ValueError(f"digits: {err}") from None
+        return data, args.layout or "64-64-10", args.epochs or 30
+    if args.data is None:
+        raise ValueError(
+            "--data: expected the path of mnist.npz or of a directory with the IDX files"
+        )
+    try:
+        data = datasets.load_mnist(args.data, dtype=args.dtype)
+    except (OSError, ValueError) as err:
+        raise ValueError(f"--data: {err}") from None
+    return data, args.layout or "784-256-128-10", args.epochs or 5
+
+
+def _fit_by_epoch(net, X, Y, loss, optimizer, epochs, validation, args) -> dict:
+    """``net.fit`` one epoch at a time, printing a line per epoch; the whole history."""
+    import numpy as np
+
+    rng = np.random.default_rng(args.seed)  # one stream: epoch by epoch = fit(epochs=N)
+    history: dict[str, list[float]] = {}
+    for epoch in range(1, epochs + 1):
+        with warnings.catch_warnings():  # the set-up warnings are printed above, once
+            warnings.simplefilter("ignore", SetupWarning)
+            logs = net.fit(
+                X, Y, loss, optimizer, epochs=1, batch_size=args.batch_size,
+                seed=rng, validation_data=validation, progress=not args.quiet,
+            )  # fmt: skip
+        for key, values in logs.items():
+            history.setdefault(key, []).extend(values)
+        line = "  ".join(f"{key} {values[-1]:.4f}" for key, values in logs.items())
+        print(f"epoch {epoch}/{epochs}  {line}", flush=True)
+    return history
+
+
+def _print_test_scores(net, X_test, y_test, loss) -> None:
+    """The test set, used once, after training: its loss, and the accuracy for labels."""
+    import numpy as np
+
+    test_loss = net.evaluate(X_test, _targets(y_test, loss, net), loss)["loss"]
+    if (
+        y_test.ndim == 1
+    ):  # class labels: accuracy = argmax of the output, whatever the loss
+        correct = int(np.sum(net.forward(X_test).argmax(axis=1) == y_test))
+        print(
+            f"test accuracy: {100 * correct / len(X_test):.2f} % ({correct}/{len(X_test)}), "
+            f"test loss {test_loss:.4f}"
+        )
+    else:
+        print(f"test loss: {test_loss:.6g}")
 
 
 def _validation_split(X, y, fraction: float):

@@ -130,55 +130,72 @@ def gradcheck(
     rng = rng_from(seed)
     net64 = _float64_copy(net)
     X = check_input(X, net64.sizes[0], np.dtype(np.float64), "X", net64.input_shape)
-    res = net64.gradients(X, Y, loss)
+    res = net64.gradients(X, Y, loss)  # the analytic side
     y = loss.prepare(Y, res.a[-1])
     floor = 100 * np.finfo(np.float64).eps * max(abs(res.loss), 1.0) / step
-    _, base_masks = _loss_from(net64, 0, X, None, y, loss)
+    numeric = _CentralDifferences(net64, X, res, y, loss, step, max_entries, rng)
+    rows = []
+    for l, layer in enumerate(net64.layers):
+        rows += _layer_rows(numeric, l, layer, res, rtol, floor)
+    return GradcheckReport(rows, rtol)
 
-    def numeric(target, start, z_of) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Central differences of L with respect to each chosen entry of ``target``."""
+
+class _CentralDifferences:
+    """The numeric side (FD1): L's central differences with respect to the entries of
+    one tensor at a time, each evaluation resuming the forward pass at its layer."""
+
+    def __init__(self, net64, X, res, y, loss, step, max_entries, rng):
+        self.net64, self.res, self.y, self.loss = net64, res, y, loss
+        self.step, self.max_entries, self.rng = step, max_entries, rng
+        _, self.base_masks = _loss_from(net64, 0, X, None, y, loss)
+
+    def __call__(self, target, start, z_of) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(flat indices chosen, their differences, usable: no kink crossed)."""
         flat = np.arange(target.size)
-        if max_entries is not None and target.size > max_entries:
-            flat = np.sort(rng.choice(target.size, max_entries, replace=False))
+        if self.max_entries is not None and target.size > self.max_entries:
+            flat = np.sort(self.rng.choice(target.size, self.max_entries, replace=False))
         num = np.empty(flat.size)
         usable = np.ones(flat.size, dtype=bool)
+        a_start = self.res.a[start]
         for k, i in enumerate(flat):
             idx = np.unravel_index(i, target.shape)
             saved = target[idx]
-            h = step * max(1.0, abs(saved))
+            h = self.step * max(1.0, abs(saved))
             values = []
             for sign in (1, -1):
                 target[idx] = saved + sign * h
-                value, masks = _loss_from(net64, start, res.a[start], z_of(), y, loss)
+                value, masks = _loss_from(self.net64, start, a_start, z_of(), self.y, self.loss)
                 values.append(value)
-                kept = base_masks[len(base_masks) - len(masks) :]
+                kept = self.base_masks[len(self.base_masks) - len(masks) :]
                 usable[k] &= all(np.array_equal(m, b) for m, b in zip(masks, kept))
             target[idx] = saved
             num[k] = (values[0] - values[1]) / (2 * h)
         return flat, num, usable
 
+
+def _layer_rows(numeric, l: int, layer, res, rtol: float, floor: float) -> list[CheckRow]:
+    """Layer l+1's rows: dW, db (when it has a bias) and delta, analytic against numeric."""
     rows = []
-    for l, layer in enumerate(net64.layers):
-        z_l = res.z[l].copy()
-        checks = [
-            (f"dW{l + 1}", layer.W, res.dW[l], lambda: None),
-            (f"db{l + 1}", layer.b, res.db[l], lambda: None),
-            (f"delta{l + 1}", z_l, res.delta[l], lambda z=z_l: z),
-        ]
-        if layer.b is None:  # no bias: db must be None (not zeros); no row to check
-            checks.pop(1)
-            if res.db[l] is not None:
-                rows.append(CheckRow(f"db{l + 1}", (), 0, 0, np.inf, np.inf, None, False))
-        for name, target, analytic, z_of in checks:
-            if np.shape(analytic) != target.shape:  # e.g. db as (1, n): a failure too
-                rows.append(
-                    CheckRow(name, target.shape, 0, 0, np.inf, np.inf, None, False)
-                )
-                continue
-            flat, num, usable = numeric(target, l, z_of)
-            ana = np.asarray(analytic, dtype=np.float64).ravel()[flat]
-            rows.append(_row(name, target.shape, flat, num, ana, usable, rtol, floor))
-    return GradcheckReport(rows, rtol)
+    z_l = res.z[l].copy()
+    checks = [
+        (f"dW{l + 1}", layer.W, res.dW[l], lambda: None),
+        (f"db{l + 1}", layer.b, res.db[l], lambda: None),
+        (f"delta{l + 1}", z_l, res.delta[l], lambda z=z_l: z),
+    ]
+    if layer.b is None:  # no bias: db must be None (not zeros); no row to check
+        checks.pop(1)
+        if res.db[l] is not None:
+            rows.append(CheckRow(f"db{l + 1}", (), 0, 0, np.inf, np.inf, None, False))
+    for name, target, analytic, z_of in checks:
+        if np.shape(analytic) != target.shape:  # e.g. db as (1, n): a failure too
+            rows.append(
+                CheckRow(name, target.shape, 0, 0, np.inf, np.inf, None, False)
+            )
+            continue
+        flat, num, usable = numeric(target, l, z_of)
+        ana = np.asarray(analytic, dtype=np.float64).ravel()[flat]
+        rows.append(_row(name, target.shape, flat, num, ana, usable, rtol, floor))
+    return rows
 
 
 def _row(name, shape, flat, num, ana, usable, rtol, floor) -> CheckRow:

@@ -17,7 +17,6 @@ Python lists are 0-based: ``res.dW[0]`` is dW[1], the first layer's, and so are
 from __future__ import annotations
 
 import operator
-import os
 import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -25,14 +24,17 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from . import losses, training
-from .files import NpzReader, atomic_write, check_memory, check_path
+from . import losses, saving, training
+from .files import check_memory
 from .layers import Dense
 from .params import count_params, format_summary, layer_activations
 from .validation import (
     as_array,
     check_dtype,
     check_input,
+    check_input_shape,
+    check_l2,
+    check_per_layer_bools,
     check_rows,
     check_size,
     check_sizes,
@@ -143,7 +145,7 @@ class Network:
                     f"got {nxt.dtype.name}"
                 )
         self.layers = layers
-        self.input_shape = _check_input_shape(input_shape, layers[0].n_in)
+        self.input_shape = check_input_shape(input_shape, layers[0].n_in)
 
     @classmethod
     def build(
@@ -168,8 +170,8 @@ class Network:
         """
         sizes = check_sizes(sizes)
         activations = layer_activations(sizes, activations)
-        use_bias = _per_layer_bools(use_bias, len(sizes) - 1, "use_bias")
-        input_shape = _check_input_shape(input_shape, sizes[0])
+        use_bias = check_per_layer_bools(use_bias, len(sizes) - 1, "use_bias")
+        input_shape = check_input_shape(input_shape, sizes[0])
         dtype = check_dtype(dtype)
         rng = rng_from(seed)
         check_memory(  # the initializer draws float64, then casts: both live at once
@@ -224,19 +226,22 @@ class Network:
 
     # --- weights ----------------------------------------------------------------
 
-    def _weights(self) -> list[Array]:
-        """[W1, b1, W2, b2, ...] themselves (not copies): what an optimizer updates.
+    def weight_arrays(self) -> list[Array]:
+        """[W1, b1, W2, b2, ...] themselves (not copies): what an optimizer updates in
+        place, as Keras' ``model.trainable_weights`` are the variables themselves.
 
-        A layer without bias contributes W alone, as in Keras' ``model.get_weights()``."""
+        A layer without bias contributes W alone, as in Keras' ``model.get_weights()``.
+        Public contract: ``fit`` and the optimizers update exactly these arrays."""
         return [p for layer in self.layers for p in (layer.W, layer.b) if p is not None]
 
     def get_weights(self) -> list[Array]:
         """[W1, b1, W2, b2, ...] as copies, in the order of Keras' ``model.get_weights()``
         (kernel, then bias only for a layer that has one)."""
-        return [p.copy() for p in self._weights()]
+        return [p.copy() for p in self.weight_arrays()]
 
-    def _weight_names(self) -> list[str]:
-        """["W1", "b1", "W2", ...]: the names of ``get_weights()``'s entries."""
+    def weight_names(self) -> list[str]:
+        """["W1", "b1", "W2", ...]: the names of ``get_weights()``'s entries (and of
+        ``weight_arrays()``'s), as error messages and crosscheck's tables print them."""
         return [
             f"{p}{l}"
             for l, layer in enumerate(self.layers, start=1)
@@ -253,7 +258,7 @@ class Network:
                 f"{type(weights).__name__}"
             )
         weights = list(weights)
-        names = self._weight_names()
+        names = self.weight_names()
         if len(weights) != len(names):
             shown = ", ".join(names) if len(names) <= 6 else f"{names[0]}, ..., {names[-1]}"
             raise ValueError(
@@ -342,26 +347,56 @@ class Network:
             )
         if out is not None and self._fits(out, n, a, Y):
             if getattr(out, "_work", None) is None:
-                out._work = self._new_work(n)
-            res = self._backprop(a, y, loss, out, out._work, l2)
+                out._work = self.work_buffers(n)
+            res = self.backprop_into(a, y, loss, out, out._work, l2)
         else:  # fresh arrays, the caller's
             L = len(self.layers)
             res = Gradients(0.0, [None] * L, [None] * (L + 1), [None] * L,
                             [None] * L, [None] * L)  # fmt: skip
-            res = self._backprop(a, y, loss, res, [None] * L, l2)
+            res = self.backprop_into(a, y, loss, res, [None] * L, l2)
         res._x_shape = None if a.ndim == np.ndim(X) else np.shape(X)  # dX in X's shape
         res._held = (weakref.ref(self), n, _arrays(res))  # for a later out=res
         return res
 
-    def _backprop(
+    def uses_builtin_backprop(self) -> bool:
+        """True when ``gradients`` is refnet's own, not a subclass's override.
+
+        Only then may ``fit`` call ``backprop_into`` on its reused buffers directly: an
+        override (a student's own derivation, crosscheck's premise) is trained through
+        ``gradients`` as written."""
+        return type(self).gradients is Network.gradients
+
+    def backprop_into(
         self, X, y, loss, res: Gradients, work: list, l2: float = 0.0
     ) -> Gradients:
-        """FP1-FP2 and BP1-BP4 into ``res``'s arrays; no checks (``gradients`` and ``fit``
-        make them). X is (n, n_0) and y = loss.prepare(Y, .), both in the net's dtype.
-        ``res`` holds arrays of this batch's shapes (``_new_result``) to write into, or
-        None entries (fresh arrays then); ``work`` one scratch array per layer for f'(z)
-        (``_new_work``) or None entries. The NumPy calls with ``out=`` compute exactly
-        what their plain forms (``a @ W``, ``delta.sum(axis=0)``) compute."""
+        """FP1-FP2 and BP1-BP4 into ``res``'s arrays: the backprop-into-buffers hook.
+
+        ``gradients`` and ``fit`` call it; it checks nothing (they check first, once).
+        The NumPy calls with ``out=`` compute exactly what their plain forms (``a @ W``,
+        ``delta.sum(axis=0)``) compute, so a result is bit for bit ``gradients``'.
+
+        Parameters
+        ----------
+        X : (n, n_0) array of the net's dtype
+            Already checked and flattened (``check_data``); becomes ``res.a[0]``.
+        y : (n, n_L) array of the net's dtype
+            ``loss.prepare(Y, .)``, the targets the loss reads (``check_data(...,
+            prepared=True)``).
+        loss : Loss
+            ``refnet.losses.get(...)``'s object, not a name.
+        res : Gradients
+            Arrays of this batch's shapes to write into (``result_buffers(n)``), or a
+            result whose lists hold None entries (fresh arrays are made for those).
+        work : list
+            One scratch array per layer for f'(z) (``work_buffers(n)``), or None entries.
+        l2 : float >= 0
+            Already checked (``refnet.validation.check_l2``); LS6.
+
+        Returns
+        -------
+        Gradients
+            ``res`` itself, filled.
+        """
         zs, activations, deltas, dW, db = res.z, res.a, res.delta, res.dW, res.db
         a = activations[0] = X
         for l, layer in enumerate(self.layers):  # list index l is layer l+1 in the docs
@@ -386,15 +421,15 @@ class Network:
             if l > 0:  # dL/da[l] = delta[l+1] @ W[l+1].T, (n, n_l) in docs numbering BP2
                 g = np.matmul(delta, layer.W.T, out=deltas[l - 1])
         if l2:  # L += l2 sum W^2, dW += 2 l2 W (LS6)
-            for l, layer in enumerate(self.layers):
-                W = layer.W
-                res.loss += float(W.dtype.type(l2) * np.sum(W * W))
+            res.loss = self._add_l2(res.loss, l2)
+            for l, W in enumerate(layer.W for layer in self.layers):
                 dW[l] += W.dtype.type(2 * l2) * W
         res._W1 = self.layers[0].W  # for res.dX (BP5), read before W1 is updated
         return res
 
-    def _new_result(self, n: int) -> Gradients:
-        """Empty arrays for one batch of n rows: what ``_backprop`` writes into.
+    def result_buffers(self, n: int) -> Gradients:
+        """Empty arrays for one batch of n rows: what ``backprop_into`` writes into
+        (``fit`` makes one per batch size and reuses it from batch to batch).
 
         a[l] is z[l] itself for a linear layer and is left to f when f cannot write into
         a given array; delta[L] comes from the loss on the first call."""
@@ -409,9 +444,10 @@ class Network:
         db = [None if layer.b is None else np.empty_like(layer.b) for layer in self.layers]
         return Gradients(0.0, z, a, delta, dW, db)
 
-    def _new_work(self, n: int) -> list:
+    def work_buffers(self, n: int) -> list:
         """One scratch (n, n_l) array per layer whose f' can write into it, as views of a
-        single buffer (f'(z) is needed by one layer at a time)."""
+        single buffer (f'(z) is needed by one layer at a time): ``backprop_into``'s
+        ``work``."""
         takes = [layer.activation.df_takes_out for layer in self.layers]
         widths = [layer.n_out for layer, t in zip(self.layers, takes) if t]
         if not widths:
@@ -425,7 +461,7 @@ class Network:
     def _fits(self, res: Gradients, n: int, X, Y) -> bool:
         """res came from this net's ``gradients`` for n rows, its arrays are still the
         ones that call left there, and neither X nor Y is (a view of) one of them: then
-        ``_backprop`` may overwrite them."""
+        ``backprop_into`` may overwrite them."""
         held = getattr(res, "_held", None)
         if held is None or held[0]() is not self or held[1] != n:
             return False
@@ -534,21 +570,33 @@ class Network:
         """
         loss = losses.get(loss)
         l2 = check_l2(l2)
-        X, Y = self._check_data(X, Y, loss)
+        X, Y = self.check_data(X, Y, loss)
         a = self.forward(X)
         value = loss.value(a, loss.prepare(Y, a))
-        for layer in self.layers if l2 else ():  # L += l2 sum W^2 (LS6)
-            value += float(layer.W.dtype.type(l2) * np.sum(layer.W * layer.W))
+        if l2:  # L += l2 sum W^2 (LS6), as Keras' evaluate and val_loss
+            value = self._add_l2(value, l2)
         out = {"loss": value}
-        if loss.name in _CLASSIFICATION:
-            out["accuracy"] = _accuracy(a, Y, loss.name)
+        if loss.name in training.CLASSIFICATION:
+            out["accuracy"] = training.accuracy(a, Y, loss.name)
         return out
 
-    def _check_data(
+    def _add_l2(self, value: float, l2: float) -> float:
+        """value + l2 * sum(W^2) over every layer's W (LS6), added layer by layer: the
+        penalty ``backprop_into`` and ``evaluate`` both add to the loss."""
+        for layer in self.layers:
+            W = layer.W
+            value += float(W.dtype.type(l2) * np.sum(W * W))
+        return value
+
+    def check_data(
         self, X, Y, loss, x_name: str = "X", y_name: str = "Y", prepared: bool = False
     ):
         """X as (n, n_0) of the net's dtype and Y validated against the loss, once;
-        with ``prepared`` also y = loss.prepare(Y, .), the targets the loss reads."""
+        with ``prepared`` also y = loss.prepare(Y, .), the targets the loss reads.
+
+        The checks every entry point makes before ``backprop_into`` (``fit`` once for
+        all batches); ``x_name``/``y_name`` are the argument names errors give (e.g.
+        "X_val"). Returns ``(X, Y)``, or ``(X, Y, y)`` with ``prepared``."""
         X = self._input(X, x_name)
         check_rows(Y, X.shape[0], y_name)
         Y = as_array(Y, y_name)
@@ -568,29 +616,10 @@ class Network:
         ``activations``, ``dtype`` and ``W1, b1, W2, b2, ...`` in the net's dtype; no
         pickled objects. ``path`` (a str or path-like) is used as given (no suffix is
         added). The write is atomic: a temporary file in the same folder is renamed over
-        ``path`` once complete, so a failed save leaves an existing file as it was.
+        ``path`` once complete, so a failed save leaves an existing file as it was. The
+        format is ``refnet.saving``'s (its module docstring describes it).
         """
-        path = check_path(path)
-        arrays = {
-            "refnet_format": np.array(FORMAT_VERSION),
-            "sizes": np.array(self.sizes, dtype=np.int64),
-            "activations": np.array(self.activations, dtype=str),
-            "dtype": np.array(self.dtype.name),
-        }
-        if self.input_shape is not None:
-            arrays["input_shape"] = np.array(self.input_shape, dtype=np.int64)
-        if not all(layer.use_bias for layer in self.layers):
-            arrays["use_bias"] = np.array([layer.use_bias for layer in self.layers])
-        for l, layer in enumerate(self.layers, start=1):
-            params = [("W", layer.W)] + ([("b", layer.b)] if layer.b is not None else [])
-            if not all(np.isfinite(p).all() for _, p in params):
-                raise ValueError(
-                    f"self: layer {l}'s weights hold NaN or inf; refusing to save a "
-                    "model that Network.load would reject"
-                )
-            for p, value in params:
-                arrays[f"{p}{l}"] = value
-        atomic_write(path, lambda fh: np.savez(fh, **arrays))
+        saving.save(self, path)
 
     @classmethod
     def load(cls, path) -> Network:
@@ -608,154 +637,11 @@ class Network:
         ValueError
             If the file is not a refnet ``.npz`` or its contents disagree with each other.
         """
-        path = check_path(path)
-        if not os.path.isfile(path):
-            raise FileNotFoundError(
-                f"path: no such file {path!r} (expected a .npz written by Network.save)"
-            )
-        with NpzReader(path, "refnet .npz written by Network.save") as npz:
-            return cls._from_npz(npz)
-
-    @classmethod
-    def _from_npz(cls, npz: NpzReader) -> Network:
-        header = ("refnet_format", "sizes", "activations", "dtype")
-        missing = [k for k in header if k not in npz.keys]
-        if missing:
-            raise npz.error(f"missing {missing}; found keys {sorted(npz.keys)}")
-        small = 1 << 16  # the header members are a few bytes; anything more is hostile
-        version = npz.read("refnet_format", shape=(), dtypes="iu", max_bytes=small)
-        if int(version) != FORMAT_VERSION:
-            raise npz.error(f"expected refnet_format {FORMAT_VERSION}, got {version!r}")
-        sizes = npz.read("sizes", shape=(None,), dtypes="iu", max_bytes=small)
-        if sizes.size < 2 or (sizes < 1).any():
-            raise npz.error(f"expected sizes [n_0, ..., n_L] of positive ints, got {sizes!r}")
-        sizes = [int(s) for s in sizes]
-        n_layers = len(sizes) - 1
-        if npz.header("activations")[0] != (n_layers,):
-            raise npz.error(
-                f"expected {n_layers} activation names, got shape "
-                f"{npz.header('activations')[0]}"
-            )
-        names = npz.read("activations", dtypes="U", max_bytes=small)
-        dtype_name = npz.read("dtype", shape=(), dtypes="U", max_bytes=small)
-        if str(dtype_name) not in ("float32", "float64"):
-            raise npz.error(f"expected dtype 'float32' or 'float64', got {dtype_name!r}")
-        dtype = np.dtype(str(dtype_name))
-        optional = [k for k in _OPTIONAL_KEYS if k in npz.keys]
-        use_bias = [True] * n_layers  # files without the key: every layer has a bias
-        if "use_bias" in npz.keys:
-            use_bias = npz.read("use_bias", shape=(n_layers,), dtypes="b", max_bytes=small)
-            use_bias = [bool(u) for u in use_bias]
-        input_shape = None
-        if "input_shape" in npz.keys:
-            input_shape = npz.read("input_shape", shape=(None,), dtypes="iu", max_bytes=small)
-            input_shape = tuple(int(s) for s in input_shape)
-        expected = {
-            f"{p}{l}": shape
-            for l, (n_in, n_out) in enumerate(zip(sizes, sizes[1:]), start=1)
-            for p, shape in (("W", (n_in, n_out)), ("b", (n_out,)))
-            if p == "W" or use_bias[l - 1]
-        }
-        unexpected = npz.keys - set(header) - set(optional) - set(expected)
-        if unexpected:
-            raise npz.error(
-                f"unexpected keys {sorted(unexpected)[:10]} for layout {sizes}"
-            )
-        check_memory(
-            3 * count_params(sizes) * dtype.itemsize,  # file arrays, net, set_weights' copies
-            f"the layout {sizes} in {dtype.name}",
-            repr(npz.path),
-        )
-        weights = []
-        for key, shape in expected.items():
-            if key not in npz.keys:
-                raise npz.error(f"missing {key} for layout {sizes}")
-            got_shape, got_dtype = npz.header(key)
-            if got_shape != shape or got_dtype.newbyteorder("=") != dtype:
-                raise npz.error(
-                    f"{key}: expected shape {shape} and dtype {dtype.name}, "
-                    f"got {got_shape} and {got_dtype}"
-                )
-            weights.append(npz.read(key, shape=shape, dtypes=[dtype.name]))
-        try:
-            net = cls.build(
-                sizes, [str(a) for a in names], init="zeros", dtype=dtype,
-                use_bias=use_bias, input_shape=input_shape,
-            )  # fmt: skip
-        except (TypeError, ValueError) as err:
-            raise npz.error(str(err)) from None
-        try:
-            net.set_weights(weights)
-        except (TypeError, ValueError) as err:
-            raise npz.error(str(err)) from None
-        return net
-
-
-FORMAT_VERSION = 1  # of the .npz written by Network.save
-# Keys a version-1 file may hold beyond the header and the weights, written only when
-# they differ from the default (so a file of an ordinary net is as before):
-# use_bias (bool per layer; absent: every layer has a bias), input_shape (ints; absent:
-# X is (n, n_0)).
-_OPTIONAL_KEYS = ("use_bias", "input_shape")
-
-
-def check_l2(l2) -> float:
-    """l2 as a finite float >= 0 (the L2 factor of LS6); TypeError/ValueError naming it."""
-    if isinstance(l2, bool) or not isinstance(l2, (int, float, np.integer, np.floating)):
-        raise TypeError(f"l2: expected a number >= 0, got {type(l2).__name__}")
-    l2 = float(l2)
-    if not (np.isfinite(l2) and l2 >= 0):
-        raise ValueError(f"l2: expected a finite number >= 0, got {l2!r}")
-    return l2
-
-_CLASSIFICATION = training.CLASSIFICATION
-
-
-def _check_input_shape(input_shape, n_in: int) -> tuple[int, ...] | None:
-    """input_shape as a tuple of positive ints whose product is n_in; None for None or a
-    1-tuple (n_in,), which needs no flatten."""
-    if input_shape is None:
-        return None
-    if isinstance(input_shape, (str, bytes)) or not isinstance(input_shape, Iterable):
-        raise TypeError(
-            f"input_shape: expected a tuple of ints such as (28, 28), got {input_shape!r}"
-        )
-    shape = tuple(input_shape)
-    if not shape or not all(
-        isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s > 0
-        for s in shape
-    ):
-        raise ValueError(
-            f"input_shape: expected a tuple of positive ints such as (28, 28), got {input_shape!r}"
-        )
-    shape = tuple(int(s) for s in shape)
-    if int(np.prod(shape, dtype=object)) != n_in:
-        raise ValueError(
-            f"input_shape: expected a shape of {n_in} entries (the first layer's n_in), "
-            f"got {shape} ({int(np.prod(shape, dtype=object))} entries)"
-        )
-    return None if len(shape) == 1 else shape
-
-
-def _per_layer_bools(value, n_layers: int, name: str) -> list[bool]:
-    """One bool for every layer, or a sequence of one bool per layer, as a list."""
-    if isinstance(value, (bool, np.bool_)):
-        return [bool(value)] * n_layers
-    try:
-        values = list(value)
-    except TypeError:
-        raise TypeError(
-            f"{name}: expected True/False or one bool per layer, got {value!r}"
-        ) from None
-    if len(values) != n_layers or not all(isinstance(v, (bool, np.bool_)) for v in values):
-        raise ValueError(
-            f"{name}: expected True/False or {n_layers} bools (one per layer), got {value!r}"
-        )
-    return [bool(v) for v in values]
+        return saving.load(cls, path)
 
 
 def _arrays(res: Gradients) -> tuple:
-    """Every array of a result that ``_backprop`` writes (a[0] = X is never written)."""
+    """Every array of a result that ``backprop_into`` writes (a[0] = X is never written)."""
     return (*res.z, *res.a[1:], *res.delta, *res.dW, *(d for d in res.db if d is not None))
 
 
@@ -771,16 +657,3 @@ def _root(x) -> int:
 def _placeholder(n: int, k: int, dtype) -> Array:
     """An uninitialised (n, k) array of dtype: loss.prepare reads only its shape and dtype."""
     return np.empty((n, k), dtype)
-
-
-def _accuracy(a: Array, Y, loss_name: str) -> float:
-    """Fraction correct: argmax(a) against the class (ids or rows), or for
-    binary_cross_entropy the logit sign against y > 0.5, averaged over all entries."""
-    Y = np.asarray(Y)
-    if loss_name == "binary_cross_entropy":
-        y = Y.reshape(a.shape)
-        return float(np.mean((a > 0) == (y > 0.5)))
-    labels = Y if Y.ndim == 1 else Y.argmax(axis=1)
-    return float(np.mean(a.argmax(axis=1) == labels))
-
-

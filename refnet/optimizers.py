@@ -42,7 +42,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-from .validation import as_array, check_float
+from .validation import as_array, check_bool, check_float
 
 Array = NDArray[np.floating]
 
@@ -83,7 +83,7 @@ class ExponentialDecay:
             )
         self.decay_steps = decay_steps
         self.decay_rate = _check_positive(decay_rate, "decay_rate")
-        self.staircase = _check_bool(staircase, "staircase")
+        self.staircase = check_bool(staircase, "staircase")
 
     def __call__(self, step: int) -> float:
         p = step / self.decay_steps
@@ -120,12 +120,6 @@ def _check_unit(value, name: str, closed: bool) -> float:
     return value
 
 
-def _check_bool(value, name: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name}: expected True or False, got {value!r}")
-    return bool(value)
-
-
 def _check_learning_rate(value) -> float | Callable[[int], float]:
     if callable(value):
         return value
@@ -139,6 +133,12 @@ def _check_learning_rate(value) -> float | Callable[[int], float]:
 
 class Optimizer:
     """The loop shared by every optimizer; subclasses define ``slots`` and ``update``.
+
+    One step is ``apply(net, res)``, which checks the gradients and then runs the three
+    public phases a training loop may also call directly (``Network.fit`` does, once
+    the data are checked): ``bind(net)`` (the state belongs to that network),
+    ``build(weights)`` (slots and scratch arrays, once) and ``update_all(weights,
+    grads)`` (one unchecked step over every weight, in place).
 
     Attributes
     ----------
@@ -156,8 +156,8 @@ class Optimizer:
         self.state: dict[str, list[Array]] = {}
         self._owner: weakref.ref | None = None  # the network the state belongs to
 
-    def _bind(self, net) -> None:
-        """The state belongs to one network's weights; refuse any other network (W8).
+    def bind(self, net) -> None:
+        """Bind the state to ``net``'s weights; refuse any other network (W8).
 
         Another network object is accepted only when its weights are exactly the ones
         this optimizer last updated: a copy, or a saved and loaded continuation.
@@ -165,7 +165,7 @@ class Optimizer:
         owner = getattr(self, "_owner", None)
         if owner is not None and owner() is net:
             return
-        weights = net._weights()
+        weights = net.weight_arrays()
         held = getattr(self, "_held", None)
         if owner is not None and self.iterations and not (
             len(held) == len(weights)
@@ -215,18 +215,21 @@ class Optimizer:
             in the order of ``net.get_weights()`` (no db for a layer without bias, which
             has no slot either); cast to the weights' dtype.
         """
-        weights = net._weights()  # [W1, b1, ...]; no b for a layer without bias
-        grads = _check_grads(res, weights, net._weight_names())
-        self._bind(net)
+        weights = net.weight_arrays()  # [W1, b1, ...]; no b for a layer without bias
+        grads = _check_grads(res, weights, net.weight_names())
+        self.bind(net)
         self._step(weights, grads)
 
     def _step(self, weights: list[Array], grads: list[Array]) -> None:
         """``apply`` without checking the gradients."""
-        self._build(weights)
-        self._update_all(weights, grads)
+        self.build(weights)
+        self.update_all(weights, grads)
 
-    def _update_all(self, weights: list[Array], grads: list[Array]) -> None:
-        """One step over every weight; the state must be built (``fit`` builds it once)."""
+    def update_all(self, weights: list[Array], grads: list[Array]) -> None:
+        """One step over every weight, in place: w' = update(w, g) for the lists
+        ``weights`` (``net.weight_arrays()``) and ``grads`` (``res.grads()``), unchecked;
+        the state must be built (``build``; ``fit`` builds it once) and ``iterations``
+        counts the step."""
         lr = self.current_learning_rate()
         if not self.state:  # no slots (plain SGD)
             for w, g, work in zip(weights, grads, self._work):
@@ -237,8 +240,9 @@ class Optimizer:
                 self.update(w, g, lr, work, **dict(zip(names, slots)))
         self.iterations += 1
 
-    def _build(self, weights: list[Array]) -> None:
-        """Zero slots on the first step; afterwards the net must keep its shapes.
+    def build(self, weights: list[Array]) -> None:
+        """Zero slots for ``weights`` (``net.weight_arrays()``) on the first step;
+        afterwards the net must keep its shapes (ValueError otherwise).
 
         Also two scratch arrays per weight for the update's intermediate results, views
         of two buffers the size of the largest weight (one weight is updated at a time).
@@ -342,7 +346,7 @@ class SGD(Optimizer):
     ):
         super().__init__(learning_rate)
         self.momentum = _check_unit(momentum, "momentum", closed=True)
-        self.nesterov = _check_bool(nesterov, "nesterov")
+        self.nesterov = check_bool(nesterov, "nesterov")
 
     def slots(self) -> list[str]:
         return ["momentum"] if self.momentum != 0 else []
@@ -411,7 +415,7 @@ class RMSprop(Optimizer):
         self.rho = _check_unit(rho, "rho", closed=False)
         self.momentum = _check_unit(momentum, "momentum", closed=True)
         self.epsilon = _check_positive(epsilon, "epsilon")
-        self.centered = _check_bool(centered, "centered")
+        self.centered = check_bool(centered, "centered")
 
     def slots(self) -> list[str]:
         names = ["velocity"]
@@ -497,7 +501,7 @@ class Adam(Optimizer):
         self.beta_1 = _check_unit(beta_1, "beta_1", closed=False)
         self.beta_2 = _check_unit(beta_2, "beta_2", closed=False)
         self.epsilon = _check_positive(epsilon, "epsilon")
-        self.amsgrad = _check_bool(amsgrad, "amsgrad")
+        self.amsgrad = check_bool(amsgrad, "amsgrad")
 
     def slots(self) -> list[str]:
         return ["momentum", "velocity"] + (["velocity_hat"] if self.amsgrad else [])

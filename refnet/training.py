@@ -1,6 +1,6 @@
 """The training loop behind ``Network.fit``: mini-batch steps, and what makes them safe.
 
-One step is backprop on a batch (``Network._backprop``, FP1-BP4) and one optimizer
+One step is backprop on a batch (``Network.backprop_into``, FP1-BP4) and one optimizer
 update (GD1, OPT1-OPT3). Around that, three promises:
 
 - **Fast.** X and Y are validated once; each batch runs unchecked in buffers reused from
@@ -23,6 +23,7 @@ Both exceptions carry ``.history`` (the finished epochs, as fit would have retur
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import signal
 import sys
@@ -35,7 +36,7 @@ from . import losses
 from . import optimizers as _optimizers
 from .files import check_memory
 from .threads import blas_threads
-from .validation import check_size, rng_from
+from .validation import check_l2, check_size, rng_from
 
 CLASSIFICATION = (
     "softmax_cross_entropy",
@@ -91,34 +92,27 @@ def fit(
     net, X, Y, loss, optimizer, epochs=1, batch_size=32, seed=None,
     validation_data=None, progress=True, shuffle=True, l2=0.0, threads=None,
 ) -> dict[str, list[float]]:  # fmt: skip
-    """``Network.fit``'s loop (its docstring has the parameters)."""
-    from .network import check_l2
+    """``Network.fit``'s loop (its docstring has the parameters).
 
+    Phases: the arguments are checked once, then each epoch is :func:`_run_epoch` (the
+    steps) followed by its history entries and the validation scores."""
     loss = losses.get(loss)
     l2 = check_l2(l2)
     optimizer = _optimizers.get(optimizer)
     epochs = check_size(epochs, "epochs")
     batch_size = check_size(batch_size, "batch_size")
-    X, Y, y_all = net._check_data(X, Y, loss, prepared=True)
-    if validation_data is not None:
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-            raise ValueError(
-                "validation_data: expected a pair (X_val, Y_val), "
-                f"got {type(validation_data).__name__}"
-            )
-        X_val, Y_val = net._check_data(*validation_data, loss, "X_val", "Y_val")
+    X, Y, y_all = net.check_data(X, Y, loss, prepared=True)
+    validation = _check_validation_data(net, validation_data, loss)
     rng = rng_from(seed)
     _check_training_memory(net, optimizer, min(batch_size, X.shape[0]))
     for mistake in classic_mistakes(net.activations, loss.name):
         warnings.warn(mistake, SetupWarning, stacklevel=3)
 
     n = X.shape[0]
-    classify = loss.name in CLASSIFICATION
-    if classify:  # per row: the class (or, binary, y > 0.5 per output); see _hits
-        labels = _labels(Y, loss.name)
-        predicted = np.empty((n, *labels.shape[1:]), labels.dtype)
+    # per row: the class (or, binary, y > 0.5 per output), scored after the epoch
+    score = _Accuracy(Y, loss.name) if loss.name in CLASSIFICATION else None
     history: dict[str, list[float]] = {"loss": []}
-    if classify:
+    if score is not None:
         history["accuracy"] = []
     show = bool(progress) and sys.stderr.isatty()
     steps = _Steps(net, X, Y, y_all, loss, optimizer, l2, batch_size)
@@ -132,36 +126,13 @@ def fit(
         for epoch in range(epochs):
             order = rng.permutation(n) if shuffle else None
             start_state = steps.snapshot()
-            total = 0.0
             bar = _progress_bar(show, -(-n // batch_size), f"epoch {epoch + 1}/{epochs}")
-            for k, start in enumerate(range(0, n, batch_size)):
-                stop = min(start + batch_size, n)
-                res = steps.backprop(order, start, stop)
-                if not math.isfinite(res.loss):
-                    if bar is not None:
-                        bar.close()
-                    raise steps.diverged(epoch, k, start_state, order, kept, history, res.loss)
-                steps.update(res)
-                total += res.loss * (stop - start)
-                if classify:  # the prediction of each row, scored after the epoch
-                    _predict_into(res.a[-1], loss.name, predicted[start:stop])
-                if bar is not None:
-                    logs = {"loss": total / stop}
-                    if classify:
-                        logs["accuracy"] = _hits(predicted[:stop], labels, order)
-                    bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()}, refresh=False)
-                    bar.update()
-                if interrupted() and stop < n:  # (at an epoch's end: after its history)
-                    if bar is not None:
-                        bar.close()
-                    raise _interrupt(epoch, k, history)
-            logs = {"loss": total / n}
-            if classify:
-                logs["accuracy"] = _hits(predicted, labels, order)
+            epoch_run = _EpochRun(epoch, order, start_state, kept, history, bar)
+            logs, k = _run_epoch(steps, score, epoch_run, interrupted)
             for key, value in logs.items():
                 history[key].append(value)
-            if validation_data is not None:
-                for key, value in net.evaluate(X_val, Y_val, loss, l2).items():
+            if validation is not None:
+                for key, value in net.evaluate(*validation, loss, l2).items():
                     history.setdefault(f"val_{key}", []).append(value)
                     logs[f"val_{key}"] = value
             if bar is not None:
@@ -170,9 +141,101 @@ def fit(
             kept = (start_state, order)
             if interrupted():
                 raise _interrupt(epoch, k, history)
-        if not steps.finite_after(order, start, stop):  # the last update overflowed
+        start = (n - 1) // batch_size * batch_size  # the last batch: [start, n)
+        if not steps.finite_after(order, start, n):  # the last update overflowed
             raise steps.diverged(epochs - 1, None, start_state, order, None, history, math.nan)
     return history
+
+
+def _check_validation_data(net, validation_data, loss):
+    """(X_val, Y_val) checked as fit's X and Y are, named as such; None stays None."""
+    if validation_data is None:
+        return None
+    if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+        raise ValueError(
+            "validation_data: expected a pair (X_val, Y_val), "
+            f"got {type(validation_data).__name__}"
+        )
+    return net.check_data(*validation_data, loss, "X_val", "Y_val")
+
+
+@dataclasses.dataclass
+class _EpochRun:
+    """What one epoch's steps need besides the steps: where they are, for the errors."""
+
+    epoch: int  # 0-based
+    order: np.ndarray | None  # the rows' order (None: as given)
+    start_state: tuple  # _Steps.snapshot() at the epoch's start
+    kept: tuple | None  # (start state, order) of the previous epoch
+    history: dict  # the finished epochs
+    bar: object  # a tqdm bar or None
+
+
+def _run_epoch(steps, score, run: _EpochRun, interrupted) -> tuple[dict, int]:
+    """One pass over the batches: each step is backprop then update (GD1, OPT1-OPT3).
+
+    Returns the epoch's logs (``loss`` averaged with batch-size weights, as Keras
+    reports it; ``accuracy``) and the index of its last step. A non-finite loss raises
+    :class:`Diverged` (the net put back first), a held Ctrl-C ``KeyboardInterrupt``
+    after the step it arrived in (at the epoch's end: after its history, by ``fit``).
+    """
+    n, batch_size, bar = steps.X.shape[0], steps.batch_size, run.bar
+    total = 0.0
+    for k, start in enumerate(range(0, n, batch_size)):
+        stop = min(start + batch_size, n)
+        res = steps.backprop(run.order, start, stop)
+        if not math.isfinite(res.loss):
+            if bar is not None:
+                bar.close()
+            raise steps.diverged(
+                run.epoch, k, run.start_state, run.order, run.kept, run.history, res.loss
+            )
+        steps.update(res)
+        total += res.loss * (stop - start)
+        if score is not None:  # the prediction of each row, scored after the epoch
+            score.record(res.a[-1], start, stop)
+        if bar is not None:
+            logs = {"loss": total / stop}
+            if score is not None:
+                logs["accuracy"] = score.fraction(run.order, stop)
+            bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()}, refresh=False)
+            bar.update()
+        if interrupted() and stop < n:  # (at an epoch's end: after its history)
+            if bar is not None:
+                bar.close()
+            raise _interrupt(run.epoch, k, run.history)
+    logs = {"loss": total / n}
+    if score is not None:
+        logs["accuracy"] = score.fraction(run.order)
+    return logs, k
+
+
+def accuracy(a, Y, loss_name: str) -> float:
+    """Fraction correct: argmax(a) against the class (ids or rows), or for
+    binary_cross_entropy the logit sign (a > 0) against y > 0.5, over all entries.
+
+    The one accuracy of refnet: ``fit``'s per epoch and ``Network.evaluate``'s."""
+    score = _Accuracy(Y, loss_name)
+    score.record(a, 0, len(a))
+    return float(score.fraction(None))
+
+
+class _Accuracy:
+    """Predictions recorded batch by batch into one array, scored against the labels."""
+
+    def __init__(self, Y, loss_name: str):
+        self.loss_name = loss_name
+        self.labels = _labels(Y, loss_name)
+        n = self.labels.shape[0]
+        self.predicted = np.empty((n, *self.labels.shape[1:]), self.labels.dtype)
+
+    def record(self, a, start: int, stop: int) -> None:
+        """Rows start:stop of the epoch's order were predicted from output ``a``."""
+        _predict_into(a, self.loss_name, self.predicted[start:stop])
+
+    def fraction(self, order, stop: int | None = None) -> float:
+        """Fraction correct among the first ``stop`` rows predicted (all by default)."""
+        return _hits(self.predicted[:stop], self.labels, order)
 
 
 class _Steps:
@@ -182,10 +245,10 @@ class _Steps:
         self.net, self.X, self.Y, self.y_all = net, X, Y, y_all
         self.loss, self.optimizer, self.l2 = loss, optimizer, l2
         self.batch_size = batch_size
-        self.own_backprop = type(net).gradients is _network().gradients
-        self.weights = net._weights()  # updated in place by the optimizer
-        optimizer._bind(net)  # its state belongs to this network only (W8)
-        optimizer._build(self.weights)
+        self.own_backprop = net.uses_builtin_backprop()
+        self.weights = net.weight_arrays()  # updated in place by the optimizer
+        optimizer.bind(net)  # its state belongs to this network only (W8)
+        optimizer.build(self.weights)
         self.batches: dict[int, _Batch] = {}
 
     def backprop(self, order, start: int, stop: int):
@@ -201,14 +264,14 @@ class _Steps:
             xb = self.X.take(rows, axis=0, out=batch.X)  # X[rows], gathered
             yb = self.y_all.take(rows, axis=0, out=batch.y)  # into reused arrays
         if self.own_backprop:
-            return net._backprop(xb, yb, self.loss, batch.res, batch.work, self.l2)
+            return net.backprop_into(xb, yb, self.loss, batch.res, batch.work, self.l2)
         if self.l2:  # a subclass' own gradients (crosscheck's premise) is trained
             return net.gradients(xb, self.Y[rows], self.loss, self.l2)
         return net.gradients(xb, self.Y[rows], self.loss)  # (an override without l2)
 
     def update(self, res) -> None:
         if self.own_backprop:
-            self.optimizer._update_all(self.weights, res.grads())  # GD1, OPT1-OPT3
+            self.optimizer.update_all(self.weights, res.grads())  # GD1, OPT1-OPT3
         else:  # apply's full checks on a subclass' result
             self.optimizer.apply(self.net, res)
 
@@ -289,12 +352,6 @@ def _interrupt(epoch: int, k: int, history: dict) -> KeyboardInterrupt:
     return err
 
 
-def _network():
-    from .network import Network
-
-    return Network
-
-
 def _check_training_memory(net, optimizer, batch: int) -> None:
     """Weights' slots, gradients and two scratch arrays per weight, plus one batch's
     z, a, delta and f' arrays: refused beyond the free memory."""
@@ -339,8 +396,8 @@ class _Batch:
     def __init__(self, net, m: int, n_in: int, n_out: int):
         self.X = np.empty((m, n_in), net.dtype)
         self.y = np.empty((m, n_out), net.dtype)
-        self.res = net._new_result(m)
-        self.work = net._new_work(m)
+        self.res = net.result_buffers(m)
+        self.work = net.work_buffers(m)
 
 
 def _labels(Y, loss_name: str):

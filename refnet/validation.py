@@ -9,6 +9,7 @@ from __future__ import annotations
 import numbers
 import os
 import tempfile
+from collections.abc import Iterable
 
 import numpy as np
 from numpy.typing import NDArray
@@ -226,3 +227,56 @@ def check_output_folder(
         raise ValueError(
             f"{name}: cannot write in the folder {folder!r} ({err.strerror or err})"
         ) from None
+
+
+def check_l2(l2) -> float:
+    """l2 as a finite float >= 0 (the L2 factor of LS6); TypeError/ValueError naming it."""
+    if isinstance(l2, bool) or not isinstance(l2, (int, float, np.integer, np.floating)):
+        raise TypeError(f"l2: expected a number >= 0, got {type(l2).__name__}")
+    l2 = float(l2)
+    if not (np.isfinite(l2) and l2 >= 0):
+        raise ValueError(f"l2: expected a finite number >= 0, got {l2!r}")
+    return l2
+
+
+def check_input_shape(input_shape, n_in: int) -> tuple[int, ...] | None:
+    """input_shape as a tuple of positive ints whose product is n_in; None for None or a
+    1-tuple (n_in,), which needs no flatten."""
+    if input_shape is None:
+        return None
+    if isinstance(input_shape, (str, bytes)) or not isinstance(input_shape, Iterable):
+        raise TypeError(
+            f"input_shape: expected a tuple of ints such as (28, 28), got {input_shape!r}"
+        )
+    shape = tuple(input_shape)
+    if not shape or not all(
+        isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s > 0
+        for s in shape
+    ):
+        raise ValueError(
+            f"input_shape: expected a tuple of positive ints such as (28, 28), got {input_shape!r}"
+        )
+    shape = tuple(int(s) for s in shape)
+    if int(np.prod(shape, dtype=object)) != n_in:
+        raise ValueError(
+            f"input_shape: expected a shape of {n_in} entries (the first layer's n_in), "
+            f"got {shape} ({int(np.prod(shape, dtype=object))} entries)"
+        )
+    return None if len(shape) == 1 else shape
+
+
+def check_per_layer_bools(value, n_layers: int, name: str) -> list[bool]:
+    """One bool for every layer, or a sequence of one bool per layer, as a list."""
+    if isinstance(value, (bool, np.bool_)):
+        return [bool(value)] * n_layers
+    try:
+        values = list(value)
+    except TypeError:
+        raise TypeError(
+            f"{name}: expected True/False or one bool per layer, got {value!r}"
+        ) from None
+    if len(values) != n_layers or not all(isinstance(v, (bool, np.bool_)) for v in values):
+        raise ValueError(
+            f"{name}: expected True/False or {n_layers} bools (one per layer), got {value!r}"
+        )
+    return [bool(v) for v in values]

@@ -1,15 +1,13 @@
-"""The shape of crosscheck's house, read from the source (AST), not from imports run.
-
-One folder per framework (crosscheck/frameworks/<name>/), reached by generic code only
-through the registry; no import circle, function-local imports included; functions short
-enough to read in one sitting; every path the docs and docstrings name exists.
+"""The shape of crosscheck's house, read from the source (AST), not from imports run:
+one folder per framework (crosscheck/frameworks/<name>/), and no other module imports a
+framework. (No import circle, short functions, no assert, named paths that exist: in
+tests/test_architecture.py, for refnet/ and crosscheck/ alike.)
 """
 
 from __future__ import annotations
 
 import ast
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -68,74 +66,6 @@ def test_no_module_outside_frameworks_imports_a_framework():
     assert not bad, "\n".join(bad)
 
 
-def test_the_import_graph_has_no_cycle_counting_function_local_imports():
-    graph = {
-        name: sorted({t for t, _ in _imports(name, path) if t in MODULES and t != name})
-        for name, path in MODULES.items()
-        if name.startswith("crosscheck")  # refnet's own: tests/test_architecture.py
-    }
-    state: dict[str, int] = {}  # 1 on the path, 2 done
-    cycles = []
-
-    def visit(node, path):
-        state[node] = 1
-        for nxt in graph[node]:
-            if state.get(nxt) == 1:
-                cycles.append(" -> ".join(path[path.index(nxt) :] + [nxt]))
-            elif nxt not in state and nxt in graph:
-                visit(nxt, path + [nxt])
-        state[node] = 2
-
-    for node in graph:
-        if node not in state:
-            visit(node, [node])
-    assert not cycles, "\n".join(cycles)
-
-
-def _long_functions(package: str) -> list[str]:
-    out = []
-    for name, path in MODULES.items():
-        if not name.startswith(package):
-            continue
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                continue
-            if PARSER_BUILDERS.search(node.name):
-                continue
-            body = node.body
-            if body and isinstance(body[0], ast.Expr) and isinstance(
-                getattr(body[0], "value", None), ast.Constant
-            ) and isinstance(body[0].value.value, str):
-                body = body[1:]  # the docstring does not count
-            if not body:
-                continue
-            lines = body[-1].end_lineno - body[0].lineno + 1
-            if lines > MAX_LINES:
-                out.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}: {lines}")
-    return out
-
-
-def test_no_function_is_longer_than_80_lines():
-    long = _long_functions("crosscheck")  # refnet's: tests/test_architecture.py
-    assert not long, "\n".join(long)
-
-
-def test_every_path_the_docs_and_docstrings_name_exists():
-    files = subprocess.run(
-        ["git", "ls-files", "*.md", "*.py", "*.toml", "*.yml"],
-        cwd=ROOT, capture_output=True, text=True, check=True,
-    ).stdout.split()  # fmt: skip
-    pattern = re.compile(r"(?<![\w/.])((?:refnet|crosscheck)/[\w/]+\.py)")
-    missing = sorted(
-        f"{name}: {found}"
-        for name in files
-        if not name.startswith("docs/notebooks/")
-        for found in pattern.findall((ROOT / name).read_text(encoding="utf-8"))
-        if not (ROOT / found).exists()
-    )
-    assert not missing, "\n".join(missing)
-
-
 def test_the_exact_weight_transfer_is_checked_by_raising_not_by_assert():
     """The bridges' guarantee holds under python -O: a raise, not an assert."""
     import numpy as np
@@ -148,10 +78,3 @@ def test_the_exact_weight_transfer_is_checked_by_raising_not_by_assert():
         check_transfer(W.astype(np.float32), W, "layer 1: W")  # the dtype counts
     with pytest.raises(RuntimeError, match="layer 2: b: changed in transfer"):
         check_transfer(W + 1e-300, W + np.eye(2, 3), "layer 2: b")
-    asserts = [
-        f"{path.relative_to(ROOT)}:{node.lineno}"
-        for name, path in MODULES.items()
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
-        if isinstance(node, ast.Assert)
-    ]
-    assert not asserts, asserts

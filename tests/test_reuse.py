@@ -237,10 +237,10 @@ def test_fit_runs_under_the_chosen_limit_and_restores_it():
     seen = []
 
     class Spy(SGD):
-        def _update_all(self, weights, grads):
+        def update_all(self, weights, grads):
             info = threadpoolctl.threadpool_info()
             seen.append([i["num_threads"] for i in info if i["user_api"] == "blas"])
-            super()._update_all(weights, grads)
+            super().update_all(weights, grads)
 
     net = refnet.Network.build([3, 4, 2], seed=0)
     X, y = np.ones((4, 3)), np.array([0, 1, 0, 1])

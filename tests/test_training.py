@@ -482,3 +482,17 @@ def test_load_rejects_missing_corrupt_and_mismatched_files(tmp_path):
         _write(path, **arrays)
         with pytest.raises(ValueError, match=match):
             refnet.Network.load(path)
+
+
+def test_evaluate_accuracy_is_a_python_float_equal_to_fits():
+    """One accuracy for fit and evaluate: the same fraction, evaluate's a plain float."""
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(20, 3)), rng.integers(0, 2, 20)
+    for loss, Y in [("softmax_cross_entropy", y), ("binary_cross_entropy", y[:, None])]:
+        net = refnet.Network.build([3, 4, 2 if Y.ndim == 1 else 1], seed=0)
+        acc = net.evaluate(X, Y, loss)["accuracy"]
+        assert type(acc) is float
+        assert acc == refnet.training.accuracy(net.forward(X), Y, loss)
+        a = net.forward(X)
+        want = (a.argmax(axis=1) == y) if Y.ndim == 1 else ((a > 0) == (Y > 0.5))
+        assert acc == float(np.mean(want))

@@ -83,11 +83,11 @@ MUTANTS = [
     M("refnet/validation.py", "    if os.path.isdir(path):\n        raise ValueError(f\"{name}: expected a file path, got the folder", "    if False:\n        raise ValueError(f\"{name}: expected a file path, got the folder", "output folder accepted (S5)"),
     M("refnet/validation.py", "    if isinstance(seed, numbers.Integral) and seed < 0:", "    if False:", "negative seed unnamed (C3)"),
     # --- files: atomic writes and bounded reads ---------------------------------------------
-    M("refnet/network.py", "        atomic_write(path, lambda fh: np.savez(fh, **arrays))", "        np.savez(path, **arrays)", "non-atomic save (S1)"),
+    M("refnet/saving.py", "    atomic_write(path, lambda fh: np.savez(fh, **arrays))", "    np.savez(path, **arrays)", "non-atomic save (S1)"),
     M("refnet/files.py", "            os.fsync(fh.fileno())\n", "", "no fsync"),
     M("refnet/files.py", "            data = fh.read(n_bytes + 1)", "            data = fh.read()", "unbounded read (S2)"),
     M("refnet/files.py", "            if n_bytes > RATIO_FREE_BYTES and n_bytes > MAX_RATIO * packed:", "            if False:", "no zip-bomb ratio cap (S2)"),
-    M("refnet/network.py", "        unexpected = npz.keys - set(header) - set(optional) - set(expected)", "        unexpected = set()", "extra members accepted (S2)"),
+    M("refnet/saving.py", "    unexpected = npz.keys - set(HEADER_KEYS) - set(optional) - set(expected)", "    unexpected = set()", "extra members accepted (S2)"),
     M("refnet/datasets.py", "            blob = fh.read(size + 1)", "            blob = fh.read()", "IDX read unbounded (S2)"),
     M("refnet/datasets.py", "    except (OSError, EOFError, zlib.error) as err:", "    except (OSError, EOFError) as err:", "zlib.error escapes (C2)"),
     M("refnet/datasets.py", "        X = x.reshape(x.shape[0], -1).astype(dtype) / dtype.type(255)", "        X = x.reshape(x.shape[0], -1).astype(dtype) / dtype.type(256)", "pixels / 256"),
@@ -114,7 +114,7 @@ MUTANTS += [
     M("refnet/optimizers.py", "        m *= t(self.momentum)  # m' = momentum m - lr g", "        pass  # m' = momentum m - lr g", "momentum never decays"),
     M("refnet/optimizers.py", "        dm *= t(1 - self.beta_1)", "        dm *= t(self.beta_1)", "Adam's beta_1 swapped"),
     M("refnet/optimizers.py", "        inc /= np.sqrt(D, out=D)  # inc = lr g / sqrt(D)", "        inc /= D  # inc = lr g / sqrt(D)", "RMSprop without the square root"),
-    M("refnet/training.py", "                if not math.isfinite(res.loss):", "                if False:", "divergence unnoticed (W2)"),
+    M("refnet/training.py", "        if not math.isfinite(res.loss):", "        if False:", "divergence unnoticed (W2)"),
     M("refnet/training.py", "            self.replay(state, order, k - 1)", "            self.replay(state, order, k)", "restore one step too far (the broken one)"),
     M("refnet/optimizers.py", "            and all(h.shape == w.shape and np.array_equal(h, w) for h, w in zip(held, weights))", "            and all(h.shape == w.shape for h, w in zip(held, weights))", "a same-shape network adopts the state (W8)"),
     M("refnet/validation.py", "    except (RuntimeError, TypeError) as err:", "    except TypeError as err:", "a torch tensor that requires grad escapes as RuntimeError (C7)"),
@@ -130,7 +130,7 @@ MUTANTS += [
     M("crosscheck/frameworks/torch/training.py", "            eps = eps / math.sqrt(1 - c[\"beta_2\"] ** t)", "            eps = eps * math.sqrt(1 - c[\"beta_2\"] ** t)", "Adam's epsilon converted the wrong way"),
     M("crosscheck/frameworks/tf/models.py", "    if r.chain.steps:\n        raise _unsupported(i, layer, \"after a Dense layer\")", "    if False:\n        raise _unsupported(i, layer, \"after a Dense layer\")", "a Flatten after a Dense accepted"),
     M("crosscheck/mine/check.py", "        if X is not None or not kinks:", "        if True:", "a drawn batch near a kink kept"),
-    M("refnet/network.py", "        for layer in self.layers if l2 else ():  # L += l2 sum W^2 (LS6)", "        for layer in ():  # L += l2 sum W^2 (LS6)", "val_loss without the L2 penalty"),
+    M("refnet/network.py", "            value = self._add_l2(value, l2)", "            pass", "val_loss without the L2 penalty"),
 ]
 
 

@@ -83,7 +83,7 @@ def to_keras(net: refnet.Network, l2: float = 0.0):
     """
     if not isinstance(net, refnet.Network):
         raise TypeError(f"net: expected refnet.Network, got {type(net).__name__}")
-    l2 = refnet.network.check_l2(l2)
+    l2 = refnet.validation.check_l2(l2)
     _, keras = tf_and_keras()
     dtype = net.dtype.name
     input_shape = getattr(net, "input_shape", None)

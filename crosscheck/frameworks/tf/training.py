@@ -123,7 +123,7 @@ def run(report: TrainingReport, net, batches, loss_name: str, optimizer, sources
         model = to_keras(net)
         k_opt = keras_optimizer(optimizer)
         k_loss = keras_loss(loss_name, dtype.name)
-        tracker = Tracker(source, w0, rtol, net._weight_names())
+        tracker = Tracker(source, w0, rtol, net.weight_names())
         for step, (xb, yb) in enumerate(batches(), start=1):
             res = ref_net.gradients(xb, yb, loss_name)
             if source == "update":

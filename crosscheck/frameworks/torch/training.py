@@ -219,7 +219,7 @@ def run(
         params = list(model.parameters())  # [W1.T, b1, W2.T, b2, ...]
         t_loss = torch_loss(loss_name)
         t_opt = TorchOptimizer(optimizer, params, convert)
-        tracker = Tracker(source, w0, rtol, net._weight_names())
+        tracker = Tracker(source, w0, rtol, net.weight_names())
         bound = 0.0
         for step, (xb, yb) in enumerate(batches(), start=1):
             res = ref_net.gradients(xb, yb, loss_name)
