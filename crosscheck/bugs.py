@@ -12,7 +12,7 @@ backprop computes them, so the first failing row is where the bug is).
 True
 
 ``python -c "from crosscheck.bugs import CATALOG; [print(b.name, b.first_failure) for b in CATALOG]"``
-lists them; tests/test_seeded_bugs.py checks each one against TensorFlow.
+lists them; tests/crosscheck/test_bugs.py checks each one against TensorFlow.
 """
 
 from __future__ import annotations

@@ -14,14 +14,14 @@ classes) and C = 10, scaled by depth / 4 beyond four layers (rounding errors add
 layer by layer). The atol term is what makes near-zero entries comparable: an entry of
 1e-17 next to entries of 1 carries an absolute rounding error of ~1e-16 from the sums
 that produced it, so a plain ``rtol`` with ``atol = 0`` calls it a 100 % error and fails
-honest results (tests/test_tolerance.py shows this). The normwise test keeps the atol
+honest results (tests/crosscheck/test_tolerance.py shows this). The normwise test keeps the atol
 from hiding a tensor that is wrong everywhere by a little.
 
 One refinement, for cancellation. An entry can be much smaller than the terms summed
 into it (a linear output of 1e-3 from terms of size 1; p - y of a confident softmax; the
 loss logsumexp(z) - z_y of a well-classified sample), and then carries the terms'
 rounding, not its own: in float32 such an output is known to ~1e-4 of itself, and TOL1
-against |ref| alone fails honest results (tests/test_tolerance.py shows one). So
+against |ref| alone fails honest results (tests/crosscheck/test_tolerance.py shows one). So
 ``compare`` passes :func:`magnitudes` M, the size of the terms each entry was summed
 from (a running error analysis with root-sum-square propagation), and TOL1 is applied
 with |ref| replaced by max(|ref|, M):

@@ -322,7 +322,7 @@ def register(
         one_arg = df
         df = lambda z, a=None: one_arg(z)  # noqa: E731
     entry = Activation(name, f, df, smooth=smooth)
-    if _BUILTIN:  # the built-ins below are tested in tests/test_activations.py
+    if _BUILTIN:  # the built-ins below are tested in tests/refnet/test_activations.py
         _probe(entry)
     _REGISTRY[name] = entry
     return entry

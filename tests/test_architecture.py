@@ -11,7 +11,7 @@
 - Every refnet/, crosscheck/ or tests/ path that the docs and docstrings name exists.
 
 crosscheck's own rules (frameworks only in crosscheck/frameworks/) are in
-tests/test_crosscheck_layout.py.
+tests/crosscheck/test_layout.py.
 """
 
 from __future__ import annotations

@@ -79,3 +79,31 @@ def test_the_scan_would_catch_an_import():
     src = "def f():\n    import tensorflow as tf\nfrom keras import layers\nimportlib.import_module('tensorflow')\n"
     assert sorted(imported_modules(src)) == ["keras", "tensorflow", "tensorflow"]
     assert len(IMPORT_TEXT.findall(src)) == 2
+
+
+@pytest.mark.parametrize(
+    "platform, machine, expected",
+    [
+        ("linux", "x86_64", "tensorflow-cpu"),
+        ("win32", "AMD64", "tensorflow-cpu"),
+        ("darwin", "arm64", "tensorflow"),  # no tensorflow-cpu wheel for Apple silicon
+        ("darwin", "x86_64", "tensorflow"),
+        ("linux", "aarch64", "tensorflow"),
+    ],
+)
+
+
+def test_the_tf_extra_picks_exactly_one_tensorflow_wheel_per_platform(
+    platform, machine, expected
+):
+    tomllib = pytest.importorskip("tomllib")  # Python >= 3.11
+    requirements = pytest.importorskip("packaging.requirements")
+    with open(ROOT / "pyproject.toml", "rb") as fh:
+        extra = tomllib.load(fh)["project"]["optional-dependencies"]["tf"]
+    env = {"sys_platform": platform, "platform_machine": machine}
+    chosen = [
+        r.name
+        for r in map(requirements.Requirement, extra)
+        if r.name.startswith("tensorflow") and (r.marker is None or r.marker.evaluate(env))
+    ]
+    assert chosen == [expected]

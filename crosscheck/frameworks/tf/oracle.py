@@ -10,7 +10,7 @@ report can show that the layer-by-layer evaluation is the model. The protocol is
 ``crosscheck/frameworks/__init__.py``; TF's pitfalls are listed in ``crosscheck/check.py``.
 
 TensorFlow's pitfalls, handled here, in losses.py, bridge.py and crosscheck/kinks.py,
-with their measured size (each pinned by a test in tests/test_crosscheck_pitfalls.py):
+with their measured size (each pinned by a test in tests/crosscheck/frameworks/test_tf_oracle.py):
 
 - Keras 3 losses compute in floatx (float32) unless given ``dtype``: ``Loss.__call__``
   converts y_pred to the loss's dtype, so a float64 output is silently downcast and the
@@ -64,7 +64,7 @@ LABEL = "TF"
 FRAMEWORK = "TensorFlow"
 
 # Float64 TensorFlow ops whose constants pass through float32 (measured sizes, see
-# tests/test_crosscheck_pitfalls.py). Value: the rtol floor for every row of a float64
+# tests/crosscheck/frameworks/test_tf_oracle.py). Value: the rtol floor for every row of a float64
 # network that uses the activation.
 QUIRKS: dict[str, tuple[float, str]] = {
     "leaky_relu": (

@@ -28,7 +28,7 @@ NAME = "torch"
 LABEL = "torch"
 FRAMEWORK = "PyTorch"
 
-# PyTorch's own quirks (measured in tests/test_oracles.py). None of them needs a
+# PyTorch's own quirks (measured in tests/crosscheck/frameworks/test_oracles.py). None of them needs a
 # tolerance: crosscheck.to_torch passes the arguments that make torch compute refnet's
 # function, so the rtol floor is 0 and the note says what would go wrong without them.
 # The optimizers' quirks (RMSprop's and Adam's epsilon placement) are in

@@ -6,6 +6,10 @@ caller's arrays.
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,6 +23,9 @@ from tests.conftest import (
     assert_close,
     strict_numerics,
 )
+
+ROOT = Path(__file__).resolve().parents[2]
+
 
 DTYPES = ["float32", "float64"]
 
@@ -333,3 +340,58 @@ def test_a0_is_a_view_of_an_x_given_in_the_input_shape():
     res = net.gradients(X, [0, 1, 0, 1, 0], "softmax_cross_entropy")
     assert res.a[0].shape == (5, 12) and np.shares_memory(res.a[0], X)
     np.testing.assert_array_equal(res.a[0][1], X[1].ravel())  # row-major (FL1)
+
+
+def test_a_layout_beyond_free_memory_is_refused_before_allocating():
+    with pytest.raises(ValueError, match=r"sizes: the weights of layout .* needs .* GiB") as info:
+        refnet.Network.build([100_000, 100_000, 10])
+    assert "memory available" in str(info.value)
+
+
+def test_summary_of_a_huge_layout_allocates_nothing():
+    """74.5 GiB of weights would be needed to build it; the table needs none. Run under
+    a 4 GiB address-space limit: any attempt to allocate the weights would fail."""
+    code = (
+        "import resource, sys\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))\n"
+        "from refnet.cli import main\n"
+        "sys.exit(main(['summary', '100000-100000-10']))\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    # PC1 by hand: 100000*100000 + 100000 + 100000*10 + 10
+    assert f"Total params: {100000 * 100000 + 100000 + 100000 * 10 + 10:,}" in proc.stdout
+
+
+def test_summary_function_matches_the_built_network():
+    net = refnet.Network.build([3, 5, 2], ["tanh", "softmax"], dtype="float32")
+    assert refnet.params.summary("3-5-2", ["tanh", "softmax"], "float32") == net.summary()
+    with pytest.raises(ValueError, match=r"activations\[0\]: unknown name 'nope'"):
+        refnet.params.summary("3-5-2", "nope")
+    with pytest.raises(ValueError, match=r"activations\[1\]: unknown name 'nope'"):
+        refnet.Network.build([3, 5, 2], ["relu", "nope"])
+    with pytest.raises(ValueError, match="activations: expected 2"):
+        refnet.params.summary("3-5-2", ["relu"])
+
+
+def test_network_and_weights_arguments_are_named():
+    dense = refnet.Dense(3, 3)
+    with pytest.raises(TypeError, match="layers: expected a sequence of refnet.Dense"):
+        refnet.Network(None)
+    with pytest.raises(TypeError, match="layers: expected a sequence of refnet.Dense"):
+        refnet.Network(dense)
+    with pytest.raises(ValueError, match=r"layers\[1\]: the same Dense object as layers\[0\]"):
+        refnet.Network([dense, dense])
+    net = refnet.Network.build([3, 2], seed=0)
+    with pytest.raises(TypeError, match="weights: expected a list of arrays"):
+        net.set_weights(None)
+    with pytest.raises(ValueError, match=r"weights\[0\]: expected an array of shape \(3, 2\)"):
+        net.set_weights([[[1, 2], [3]], np.zeros(2)])
+    with pytest.raises(TypeError, match="activations: expected a name or one name per layer"):
+        refnet.Network.build([3, 2], activations=5)
+    with pytest.raises(TypeError, match="init: expected a name"):
+        refnet.Network.build([3, 2], init=["zeros"])

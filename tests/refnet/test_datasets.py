@@ -191,3 +191,28 @@ def test_load_mnist_malformed_npz_names_the_file(tmp_path, rng):
     path.write_bytes(b"garbage")
     with pytest.raises(ValueError, match="mnist.npz: not a valid MNIST"):
         datasets.load_mnist(path)
+
+
+def test_digits_split_arguments():
+    pytest.importorskip("sklearn")
+    a = datasets.digits(test_size=np.float32(0.25))
+    b = datasets.digits(test_size=0.25)
+    np.testing.assert_array_equal(a[3], b[3])
+    with pytest.raises(ValueError, match="test_size: 0.9999 leaves no training rows"):
+        datasets.digits(test_size=0.9999)
+
+
+def test_load_mnist_refuses_train_and_test_images_of_different_sizes(tmp_path):
+    rng = np.random.default_rng(0)
+    raw = {
+        "x_train": rng.integers(0, 256, (4, 28, 28), dtype=np.uint8),
+        "y_train": np.arange(4),
+        "x_test": rng.integers(0, 256, (2, 20, 20), dtype=np.uint8),
+        "y_test": np.arange(2),
+    }
+    np.savez(tmp_path / "mnist.npz", **raw)
+    with pytest.raises(ValueError, match=r"images of one size, got \(28, 28\) and \(20, 20\)"):
+        datasets.load_mnist(tmp_path / "mnist.npz")
+    np.savez(tmp_path / "mnist.npz", **(raw | {"x_test": np.zeros((0, 28, 28), np.uint8), "y_test": np.zeros(0, int)}))
+    with pytest.raises(ValueError, match=r"at least one image .* x_test, got shape \(0, 28, 28\)"):
+        datasets.load_mnist(tmp_path / "mnist.npz")

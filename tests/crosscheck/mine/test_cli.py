@@ -1,7 +1,7 @@
 """``crosscheck mine FILE.py:FUNC``: exit 0 all match, 1 a mismatch, 2 a usage error.
 
 Runs the worked examples of docs/10-check-your-own.md (docs/examples/) and the
-hand-written backprops of tests/own_backprops.py through the CLI entry point.
+hand-written backprops of tests/crosscheck/mine/own_backprops.py through the CLI entry point.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import pytest
 
 from crosscheck.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
-OWN = str(ROOT / "tests" / "own_backprops.py")
+ROOT = Path(__file__).resolve().parents[3]
+OWN = str(ROOT / "tests" / "crosscheck" / "mine" / "own_backprops.py")
 EX = ROOT / "docs" / "examples"
 NIELSEN = ["--layout", "784-30-10", "--activations", "sigmoid", "--loss", "mse",
            "--convention", "nielsen", "--no-tensorflow"]  # fmt: skip

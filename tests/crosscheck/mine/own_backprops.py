@@ -4,7 +4,7 @@ Not generated from refnet: each function derives its own gradients in its own co
 (matrices, loops, einsum, column vectors, dicts, per-example loops). ``CORRECT`` lists the
 right ones with the arguments check_backprop needs; ``BUGGY`` lists wrong ones with the
 row where the check must first fail and a fragment of the diagnosis sentence.
-tests/test_own_backprops.py runs them; tests/test_mine_cli.py runs some from the CLI.
+tests/crosscheck/mine/test_own_backprops.py runs them; tests/crosscheck/mine/test_cli.py runs some from the CLI.
 """
 
 from __future__ import annotations

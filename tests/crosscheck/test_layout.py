@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("refnet", "crosscheck")
 FRAMEWORK_MODULES = ("tensorflow", "keras", "torch", "jax", "tf_keras")
 MAX_LINES = 80  # a function's body, its docstring excluded

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import refnet
-from refnet import activations, losses
+from refnet import activations, datasets, losses
 from tests.conftest import importorskip_torch
 
 
@@ -253,3 +253,42 @@ def test_plain_torch_tensors_are_read_like_arrays():
     got = net.gradients(torch.from_numpy(X), torch.tensor(ids), "softmax_cross_entropy")
     assert got.loss == want.loss
     assert all(np.array_equal(g, w) for g, w in zip(got.dW, want.dW))
+
+
+def _digits(seed):
+    pytest.importorskip("sklearn")
+    return datasets.digits(seed=seed)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda seed: refnet.Network.build([3, 2], seed=seed),
+        lambda seed: refnet.Dense(3, 2, seed=seed),
+        _digits,
+    ],
+    ids=["build", "Dense", "digits"],
+)
+
+
+@pytest.mark.parametrize(
+    "seed, error, match",
+    [
+        (-1, ValueError, r"seed: expected an int >= 0, got -1"),
+        ("abc", TypeError, r"seed: expected an int >= 0, a numpy Generator or None, got str"),
+        (1.5, TypeError, r"seed: expected .* got float 1.5"),
+        (True, TypeError, r"seed: expected .* got bool"),
+    ],
+)
+
+
+def test_bad_seeds_are_named(call, seed, error, match):
+    with pytest.raises(error, match=match):
+        call(seed)
+
+
+def test_seeds_that_numpy_accepts_still_work():
+    a = refnet.Network.build([3, 2], seed=np.int64(7)).get_weights()
+    b = refnet.Network.build([3, 2], seed=np.random.default_rng(7)).get_weights()
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)

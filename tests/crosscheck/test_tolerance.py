@@ -19,7 +19,7 @@ from crosscheck.frameworks import quirk_rtol
 from crosscheck.frameworks.tf.oracle import QUIRKS
 from crosscheck.tolerance import compare_tensor, magnitudes, policy_rtol
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EPS64 = float(np.finfo(np.float64).eps)
 EPS32 = float(np.finfo(np.float32).eps)
 
@@ -180,3 +180,14 @@ def test_tol1_one_entry_beyond_its_elementwise_bound_fails():
         row = compare_tensor("dW1", got, ref, rtol)
         assert row.ok is ok and row.where == (17,)
         assert row.ratio == pytest.approx(ratio, rel=1e-3)
+
+
+def test_compare_tensor_never_passes_nan_or_inf():
+    from crosscheck.tolerance import compare_tensor
+
+    both = compare_tensor("dW1", np.array([1.0, np.nan]), np.array([1.0, np.nan]), 1e-6)
+    assert not both.ok and both.verdict == "NONFINITE" and both.where == (1,)
+    one = compare_tensor("dW1", np.array([1.0, np.inf]), np.array([1.0, 2.0]), 1e-6)
+    assert not one.ok and one.verdict == "FAIL"
+    fine = compare_tensor("dW1", np.array([1.0, 2.0]), np.array([1.0, 2.0]), 1e-6)
+    assert fine.ok and fine.verdict == "ok"

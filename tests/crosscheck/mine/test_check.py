@@ -15,52 +15,19 @@ import pytest
 import refnet
 from crosscheck import check_backprop
 from crosscheck.bugs import CATALOG
-from crosscheck.mine import conventions, network_fn
-from tests.own_backprops import bug_raises, keras_matrix_mse, nielsen_batch_matrix
-
-SENTENCES = {
-    "derivative dropped": "delta1 (BP2, docs/06-backprop.md (BP2)): the f'(z[1]) factor of BP2 is missing",
-    "relu'(0) = 1": "delta1 (BP2, docs/06-backprop.md (BP2)): relu'(0) is taken as 1",
-    "W not transposed": "delta1 (BP2, docs/06-backprop.md (BP2)): W2 is not transposed",
-    "delta shifted by one layer": "delta1 (BP2, docs/06-backprop.md (BP2)): the derivative of the wrong layer is used",
-    "missing 1/n": "delta2 (BP1, docs/06-backprop.md (BP1)): your delta2 equals the reference times n = 8: your cost sums over the batch; use reduction='sum' or divide by n",
-    "softmax Jacobian diagonal": "delta2 (BP1, docs/06-backprop.md (BP1)): softmax's Jacobian is taken as its diagonal",
-    "bias gradient from the first row": "db2 (BP3, docs/06-backprop.md (BP3)): db2 is delta2 of the first example only",
-    "bias gradient mean, not sum": "db2 (BP3, docs/06-backprop.md (BP3)): db2 is the mean over the batch of delta2",
-    "MSE factor 2 missing": "delta2 (BP1, docs/06-backprop.md (BP1)): your delta2 is half the reference: the 2 from differentiating the square",
-    "float32 computed in float64": "output (FP1-FP2, docs/01-notation.md): your output has dtype float64, expected float32",
-    "dW 1e-6 relative off (float64)": "dW1 (BP4, docs/06-backprop.md (BP4)): your dW1 equals the reference times 1.000001",
-    "sigmoid' from z": "delta1 (BP2, docs/06-backprop.md (BP2)): sigmoid' is computed as z (1 - z)",
-    "dW transposed": "dW2 (BP4, docs/06-backprop.md (BP4)): your dW2 has shape (3, 6); expected (6, 3) in the keras convention: the transpose",
-    "cross-entropy without softmax": "delta2 (BP1, docs/06-backprop.md (BP1)): the softmax is missing from the cross-entropy's delta",
-}  # fmt: skip
-
-
-def test_every_catalog_bug_has_a_sentence():
-    assert set(SENTENCES) == {bug.name for bug in CATALOG}
-
-
-@pytest.mark.parametrize("bug", CATALOG, ids=[b.name for b in CATALOG])
-def test_catalog_bug_diagnosed_in_words(bug):
-    net, X, Y, loss = bug.build()
-    fn = network_fn(bug.cls, list(bug.activations), loss)
-    report = check_backprop(fn, list(bug.layout), list(bug.activations), loss,
-                            weights=net.get_weights(), X=X, Y=Y, dtype=bug.dtype,
-                            tensorflow=False)  # fmt: skip
-    assert not report.ok
-    assert report.first_failure.name == bug.first_failure, str(report)
-    assert report.diagnosis[0].startswith(SENTENCES[bug.name]), str(report)
-    honest = network_fn(refnet.Network, list(bug.activations), loss)
-    assert check_backprop(honest, list(bug.layout), list(bug.activations), loss,
-                          weights=net.get_weights(), X=X, Y=Y, dtype=bug.dtype,
-                          tensorflow=False).ok  # fmt: skip
+from crosscheck.mine import network_fn
+from tests.crosscheck.mine.own_backprops import (
+    bug_raises,
+    keras_matrix_mse,
+    nielsen_batch_matrix,
+)
 
 
 @pytest.mark.skipif(
     importlib.util.find_spec("tensorflow") is None, reason="needs TensorFlow"
 )
 def test_reference_is_checked_against_tensorflow_in_the_same_report():
-    from tests.own_backprops import cs231n_two_layer
+    from tests.crosscheck.mine.own_backprops import cs231n_two_layer
 
     report = check_backprop(cs231n_two_layer, [6, 10, 4], ["relu", "linear"],
                             "softmax_cross_entropy", convention="cs231n", l2=0.05)  # fmt: skip
@@ -91,7 +58,7 @@ def test_user_weights_and_batch_are_converted_exactly(rng):
 
 
 def test_class_ids_accepted_as_targets(rng):
-    from tests.own_backprops import cs231n_two_layer
+    from tests.crosscheck.mine.own_backprops import cs231n_two_layer
 
     y = rng.integers(0, 4, size=8)
 
@@ -163,7 +130,7 @@ def test_non_finite_values_are_named():
 
 
 def test_mutating_the_weights_is_reported():
-    from tests.own_backprops import bug_stale_weights
+    from tests.crosscheck.mine.own_backprops import bug_stale_weights
 
     report = check_backprop(bug_stale_weights, [4, 6, 3], ["tanh", "linear"], "mse",
                             tensorflow=False)  # fmt: skip
@@ -207,19 +174,10 @@ def test_bad_arguments_are_named():
         check_backprop(ok, [4, 6, 3], ["tanh"] * 3, "mse")
 
 
-def test_convention_factors_ls5():
-    """LS5/LS6: the constant factor between each convention's cost and refnet's."""
-    nielsen = conventions.get("nielsen")
-    assert nielsen.factor("mse", 10) == 5 and nielsen.keras_reduction == "sum"
-    assert conventions.get("keras").factor("mse", 10) == 1
-    assert nielsen.factor("binary_cross_entropy", 3) == 3
-    assert conventions.get("cs231n", l2=0.1, l2_form="half_sum").l2_eff == 0.05
-
-
 def test_given_float64_data_reach_a_float32_check_as_float32(rng):
     """dtype="float32": given weights and X are cast, so a float32 implementation sees
     float32 and its float32 results pass."""
-    from tests.own_backprops import keras_float32_sigmoid
+    from tests.crosscheck.mine.own_backprops import keras_float32_sigmoid
 
     weights = [rng.normal(size=s) for s in [(4, 6), (6,), (6, 3), (3,)]]
     seen = {}
@@ -236,22 +194,6 @@ def test_given_float64_data_reach_a_float32_check_as_float32(rng):
 
 
 # --- kinks: z within rounding of relu's kink -------------------------------------------
-
-
-def test_near_kinks_names_entries_at_the_kink_only():
-    from crosscheck.kinks import near_kinks
-
-    net = refnet.Network.build([2, 3, 2], ["relu", "linear"], seed=0, dtype="float32")
-    W1, b1, W2, b2 = net.get_weights()
-    b1[0] = -W1[0, 0]  # z1[0, 0] = 1 * W1[0, 0] + b1[0] = 0 exactly
-    net.set_weights([W1, b1, W2, b2])
-    assert near_kinks(net, np.array([[1.0, 0.0]], np.float32)) == "z1[0, 0]"
-    z = np.array([[3.0, 2.0]], np.float32) @ W1 + b1
-    assert np.abs(z).min() > 0.1  # far from the kink
-    assert near_kinks(net, np.array([[3.0, 2.0]], np.float32)) == ""
-    smooth = refnet.Network.build([2, 3, 2], ["tanh", "linear"], seed=0, dtype="float32")
-    smooth.set_weights([W1, b1, W2, b2])
-    assert near_kinks(smooth, np.array([[1.0, 0.0]], np.float32)) == ""  # no kink in tanh
 
 
 def test_a_drawn_batch_avoids_entries_near_a_kink():

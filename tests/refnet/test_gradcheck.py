@@ -295,3 +295,42 @@ def test_gradcheck_float32_network_and_sampling(rng):
 def test_gradcheck_rejects_a_non_network():
     with pytest.raises(TypeError, match="net: expected a refnet.Network"):
         refnet.gradcheck(object(), np.zeros((1, 1)), np.zeros((1, 1)))
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"max_entries": 0}, ValueError, "max_entries: expected a positive int, got 0"),
+        ({"max_entries": -1}, ValueError, "max_entries: expected a positive int"),
+        ({"max_entries": 2.5}, TypeError, "max_entries: expected a positive int"),
+        ({"step": 0}, ValueError, "step: expected a float > 0"),
+        ({"step": float("nan")}, ValueError, "step: expected a finite float"),
+        ({"rtol": -1}, ValueError, "rtol: expected a float >= 0"),
+        ({"rtol": float("nan")}, ValueError, "rtol: expected a finite float"),
+        ({"seed": -1}, ValueError, "seed: expected an int >= 0, got -1"),
+    ],
+)
+
+
+def test_gradcheck_refuses_arguments_that_make_it_meaningless(kwargs, error, match):
+    net = refnet.Network.build([3, 4, 2], ["tanh", "linear"], seed=0)
+    X = np.random.default_rng(0).normal(size=(5, 3))
+    with pytest.raises(error, match=match):
+        refnet.gradcheck(net, X, np.zeros((5, 2)), "mse", **kwargs)
+
+
+def test_gradcheck_with_one_entry_per_tensor_still_catches_a_wrong_gradient():
+    """The review's case: dW1 three times too large passed with max_entries=0."""
+
+    class Wrong(refnet.Network):
+        def gradients(self, X, Y, loss="mse"):
+            res = super().gradients(X, Y, loss)
+            res.dW[0] = 3 * res.dW[0]
+            return res
+
+    net = refnet.Network.build([3, 4, 2], ["tanh", "linear"], seed=0)
+    wrong = Wrong(net.layers)
+    X = np.random.default_rng(0).normal(size=(5, 3))
+    Y = np.random.default_rng(1).normal(size=(5, 2))
+    assert refnet.gradcheck(net, X, Y, "mse", max_entries=1).ok
+    assert not refnet.gradcheck(wrong, X, Y, "mse", max_entries=1).ok

@@ -28,7 +28,7 @@ from crosscheck import cli  # noqa: E402
 from crosscheck.frameworks.tf.files import compiled_loss  # noqa: E402
 from crosscheck.frameworks.tf.models import read_chain  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 L = keras.layers
 
 # Keras' .keras saving calls np.array(x, copy=False) on NumPy 2 (its warning, not ours);

@@ -25,7 +25,7 @@ import pytest
 import refnet
 from refnet import datasets
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_python(code: str, cwd) -> subprocess.CompletedProcess:

@@ -14,7 +14,7 @@ import pytest
 
 from refnet import cli
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 # PC1 by hand for 784-256-128-10:
 #   784*256 + 256 = 200,960;  256*128 + 128 = 32,896;  128*10 + 10 = 1,290
@@ -142,3 +142,26 @@ def test_bench_rejects_bad_options_before_timing(argv, message, capsys):
         bench_main(argv)
     assert info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_output_paths_are_checked_before_any_work(tmp_path):
+    from refnet.validation import check_output_folder
+
+    data = tmp_path / "mnist.npz"
+    data.write_bytes(b"data")
+    cases = [
+        (tmp_path, "expected a file path, got the folder"),
+        ("/dev/full", "expected a regular file path"),
+        ("/proc/out.json", "cannot write in the folder '/proc'"),
+        (tmp_path / "absent" / "m.npz", "expected an existing folder"),
+    ]
+    for path, match in cases:
+        with pytest.raises(ValueError, match="^--save: ") as info:
+            check_output_folder(str(path), "--save")
+        assert match in str(info.value)
+    with pytest.raises(ValueError, match="--save: .* is the input --data"):
+        check_output_folder(str(data), "--save", inputs={"--data": str(data)})
+    with pytest.raises(ValueError, match="--save: .* exists; refusing to overwrite"):
+        check_output_folder(str(data), "--save", overwrite=False)
+    check_output_folder(str(tmp_path / "new.npz"), "--save", overwrite=False)  # fine
+    assert sorted(os.listdir(tmp_path)) == ["mnist.npz"]  # the probe left nothing

@@ -22,7 +22,7 @@ import refnet
 from refnet import files, optimizers
 from refnet.training import Diverged, SetupWarning
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def data(n=64, n_in=8, k=3, seed=0):

@@ -1,7 +1,7 @@
 """Keras' "sum" reduction (LS5), L2 weight decay (LS6) and dL/dX (BP5) in refnet.
 
 Expected values come from the definitions written out by hand here (loops over samples)
-and from central differences (FD1); the TensorFlow rows are in tests/test_crosscheck_features.py.
+and from central differences (FD1); the TensorFlow rows are in tests/crosscheck/test_check_features.py.
 """
 
 from __future__ import annotations

@@ -447,3 +447,12 @@ def test_zero_d_arrays_are_numbers_as_keras_takes_them():
         SGD(learning_rate=np.array([0.1]))  # one number, not a vector
     with pytest.raises(TypeError, match="learning_rate"):
         SGD(learning_rate=np.array(True))
+
+
+def test_a_schedule_that_fails_is_named_learning_rate():
+    net = refnet.Network.build([3, 2], seed=0)
+    res = net.gradients(np.ones((2, 3)), np.zeros((2, 2)), "mse")
+    for schedule in (lambda: 0.1, lambda step: 1 / 0):
+        opt = refnet.optimizers.SGD(learning_rate=schedule)
+        with pytest.raises(TypeError, match="learning_rate: the schedule raised"):
+            opt.apply(net, res)

@@ -3,7 +3,7 @@ an input shape flattened row-major (Keras' ``Flatten``, FL1).
 
 Expected values come from finite differences (FD1), from the biased formula with b = 0
 written out by hand, and from a hand-written Adam step (OPT3); TensorFlow's side is in
-tests/test_keras_models.py.
+tests/crosscheck/frameworks/test_tf_models.py.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """check_backprop on backprops written by hand in many styles and three conventions.
 
-Every correct implementation of tests/own_backprops.py passes as written (no rescaling);
+Every correct implementation of tests/crosscheck/mine/own_backprops.py passes as written (no rescaling);
 every buggy one fails at its documented first row with the right diagnosis sentence
 (the hypotheses of crosscheck/mine/diagnose.py, BP1-BP4, LS5, LS6). TensorFlow is switched
 off here (refnet is the reference; refnet against TF is tested in
-tests/test_crosscheck_features.py and below, once).
+tests/crosscheck/test_check_features.py and below, once).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from crosscheck import check_backprop
-from tests.own_backprops import BUGGY, CORRECT
+from tests.crosscheck.mine.own_backprops import BUGGY, CORRECT
 
 
 def _id(entry):

@@ -25,9 +25,8 @@ from crosscheck import frameworks as oracles  # noqa: E402
 from crosscheck.bugs import CATALOG, _default_data  # noqa: E402
 from crosscheck.frameworks.torch.oracle import QUIRKS as TORCH_QUIRKS  # noqa: E402
 from crosscheck.matrix import LOSSES, output_activation  # noqa: E402
-from crosscheck.report import odd_one_out  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 EPS64 = float(np.finfo(np.float64).eps)
 
 
@@ -88,22 +87,6 @@ def test_oracle_selection_names_the_argument():
             np.ones((1, 2)),
             oracle="tensorflow",
         )
-
-
-def test_odd_one_out_truth_table():
-    """Only a party that disagrees with both others, while they agree, is named."""
-    parties = ["refnet", "tf", "torch"]
-
-    def agree(rt, rp, tp):
-        return {("refnet", "tf"): rt, ("refnet", "torch"): rp, ("tf", "torch"): tp}
-
-    assert odd_one_out(parties, agree(True, True, True)) == ""
-    assert odd_one_out(parties, agree(False, False, True)) == "refnet"
-    assert odd_one_out(parties, agree(False, True, False)) == "tf"
-    assert odd_one_out(parties, agree(True, False, False)) == "torch"
-    assert odd_one_out(parties, agree(False, False, False)) == ""  # all disagree
-    assert odd_one_out(parties, agree(False, True, True)) == ""  # not transitive
-    assert odd_one_out(["refnet", "tf"], {("refnet", "tf"): False}) == ""
 
 
 # --- the PyTorch oracle against TensorFlow and refnet -------------------------------------

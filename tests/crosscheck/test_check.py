@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -307,15 +311,12 @@ def test_cli_bad_options(capsys):
 
 def test_python_dash_m_crosscheck(tmp_path):
     """The module entry point: exit 0 and the table on a passing network."""
-    import os
-    import subprocess
     import sys
-    from pathlib import Path
 
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     proc = subprocess.run(
         [sys.executable, "-m", "crosscheck", "--layout", "3-5-2", "--dtype", "float64", "--batch", "3"],
-        cwd=Path(__file__).resolve().parents[1], env=env, capture_output=True, text=True, timeout=120,
+        cwd=Path(__file__).resolve().parents[2], env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "delta1" in proc.stdout and "PASS" in proc.stdout
@@ -323,7 +324,6 @@ def test_python_dash_m_crosscheck(tmp_path):
 
 def test_cli_plain_progress_without_tqdm(capsys, monkeypatch):
     """Without tqdm the progress is a plain counter on stderr."""
-    import sys
 
     monkeypatch.setitem(sys.modules, "tqdm", None)  # import tqdm -> ImportError
     assert cli.main(["--layout", "2-3-2", "--batch", "2"]) == 0
@@ -341,3 +341,32 @@ def test_cli_keras_bad_files(tmp_path, capsys):
     norm.save(path)
     assert cli.main(["--keras", str(path)]) == 2
     assert "LayerNormalization" in capsys.readouterr().err
+
+
+def test_crosscheck_reports_overflow_on_both_sides_as_nonfinite_not_pass():
+    """The review's reproducer: inputs of 1e308 overflow in both refnet and TF."""
+    pytest.importorskip("tensorflow")
+    import crosscheck
+
+    net = refnet.Network.build([3, 5, 2], ["linear", "linear"], seed=0)
+    W = net.get_weights()
+    W[0][:] = 1
+    W[2][:] = 1
+    net.set_weights(W)
+    with np.errstate(over="ignore", invalid="ignore"):
+        report = crosscheck.compare(net, np.full((4, 3), 1e308), np.zeros((4, 2)), "mse")
+    assert not report.ok
+    assert report.row("loss").verdict == "NONFINITE"
+    assert "NONFINITE: both sides hold NaN or inf" in str(report)
+
+
+@pytest.mark.parametrize("c", [-1, float("nan"), 1e30, 0])
+
+
+def test_compare_refuses_a_meaningless_safety_factor(c):
+    pytest.importorskip("tensorflow")
+    import crosscheck
+
+    net = refnet.Network.build([3, 2], seed=0)
+    with pytest.raises(ValueError, match="c: expected a safety factor"):
+        crosscheck.compare(net, np.ones((2, 3)), np.zeros((2, 2)), "mse", c=c)
