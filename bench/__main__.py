@@ -263,7 +263,9 @@ def markdown_blocks(data: dict) -> dict[str, str]:
     blocks = {}
     if data.get("rows"):
         notes = step_notes(data["rows"], data.get("memory", []))
-        blocks["step"] = table(data["rows"]) + (f"\n\n```\n{notes}\n```" if notes else "")
+        blocks["step"] = table(data["rows"]) + (
+            f"\n\n```\n{notes}\n```" if notes else ""
+        )
     if data.get("fit"):
         fit = data["fit"]
         p = fit["gemm_peak"]
@@ -306,7 +308,9 @@ def main(argv=None) -> int:
         "--save).",
     )
     p.add_argument(
-        "--quick", action="store_true", help="fewer rounds, skip 4096-4096-10 (about 1.5 min)"
+        "--quick",
+        action="store_true",
+        help="fewer rounds, skip 4096-4096-10 (about 1.5 min)",
     )
     p.add_argument(
         "--only",
@@ -333,7 +337,9 @@ def main(argv=None) -> int:
         + ")",
     )
     p.add_argument(
-        "--no-tf", action="store_true", help="refnet and the floors only (no TF, no Keras)"
+        "--no-tf",
+        action="store_true",
+        help="refnet and the floors only (no TF, no Keras)",
     )
     p.add_argument(
         "--rounds", type=int, help="timing rounds per case (default 5 quick, 15 full)"
@@ -374,7 +380,9 @@ def main(argv=None) -> int:
         for value, name in [(args.rounds, "--rounds"), (args.threads, "--threads")]:
             if value is not None:
                 refnet.validation.check_size(value, name)
-        replace = args.force or args.save  # --save rewrites the tracked files: asked for
+        replace = (
+            args.force or args.save
+        )  # --save rewrites the tracked files: asked for
         refnet.validation.check_output_folder(args.json, "--json", overwrite=replace)
         refnet.validation.check_output_folder(args.plot, "--plot", overwrite=replace)
         unknown = sorted(set(args.layout or []) - set(known_layouts()))
@@ -384,9 +392,13 @@ def main(argv=None) -> int:
                 f"{', '.join(known_layouts())}"
             )
         if args.from_json == "":
-            raise ValueError("--from-json: expected a results file path, got an empty one")
+            raise ValueError(
+                "--from-json: expected a results file path, got an empty one"
+            )
         if args.write_tables and args.from_json is None:
-            raise ValueError("--write-tables: needs --from-json (a run's JSON to print)")
+            raise ValueError(
+                "--write-tables: needs --from-json (a run's JSON to print)"
+            )
         for path in args.write_tables or []:
             if not Path(path).is_file():
                 raise ValueError(f"--write-tables: no such file {path!r}")
@@ -399,7 +411,12 @@ def main(argv=None) -> int:
             p.error(str(err))
         try:
             return replay(data, args.from_json, args.plot, args.write_tables or [])
-        except (KeyError, TypeError, IndexError, AttributeError) as err:  # a hand-edited file
+        except (
+            KeyError,
+            TypeError,
+            IndexError,
+            AttributeError,
+        ) as err:  # a hand-edited file
             p.error(
                 f"--from-json: {args.from_json!r} is not a results file written by python "
                 f"-m bench --json ({type(err).__name__}: {err} in its rows)"

@@ -150,7 +150,9 @@ def floor_runner(case: FitCase, opt_name: str, X, y) -> Runner:
 
     def adam():
         for w, gr, mi, vi, x, y_ in zip(params, grads, m, v, s1, s2):
-            mi += np.multiply(np.subtract(gr, mi, out=x), b1, out=x)  # m += (g - m)(1 - b1)
+            mi += np.multiply(
+                np.subtract(gr, mi, out=x), b1, out=x
+            )  # m += (g - m)(1 - b1)
             x = np.multiply(gr, gr, out=x)  # v += (g^2 - v)(1 - b2)
             x -= vi
             vi += np.multiply(x, b2, out=x)
@@ -214,7 +216,10 @@ def measure(
     """
     order = list(runners)
     k = {}
-    for name, r in runners.items():  # warm-up (Keras traces its step on the first epoch)
+    for (
+        name,
+        r,
+    ) in runners.items():  # warm-up (Keras traces its step on the first epoch)
         r.run()
         k[name] = max(1, math.ceil(sample_s / max(_time(r.run), 1e-6)))
     k["refnet_busy"] = k["refnet"]
@@ -264,7 +269,9 @@ def gemm_peak(threads: int | None, n: int = 1024, seconds: float = 0.3) -> float
     return 2 * n**3 / best / 1e9
 
 
-def evaluate(case: FitCase, opt_name: str, samples: dict, n_rows: int, steps: int) -> dict:
+def evaluate(
+    case: FitCase, opt_name: str, samples: dict, n_rows: int, steps: int
+) -> dict:
     """Times, ratios and targets of one (case, optimizer) row from its samples."""
 
     def ratio(a: str, b: str) -> float:
@@ -328,7 +335,9 @@ def run_all(layouts, rounds: int, with_keras: bool, busy: bool, log=print) -> di
                 samples = measure(runners, rounds, switches)
                 steps = runners["refnet"].steps
                 rows.append(evaluate(case, opt_name, samples, X.shape[0], steps))
-                log(f"  fit {case.id} {opt_name}: timed in {time.perf_counter() - t0:.1f} s")
+                log(
+                    f"  fit {case.id} {opt_name}: timed in {time.perf_counter() - t0:.1f} s"
+                )
         peak = {  # BLAS' own default (one thread per core) and one thread
             "threads": os.cpu_count(),
             "gflops": gemm_peak(None),

@@ -32,9 +32,8 @@ def checked_steps(case: bc.Case):
     """Every backend's Step for the case, checked against refnet; and the skip reasons."""
     steps, skipped = bc.all_steps(case, with_tf=_tf_available())
     skipped.update(bc.check(case, steps))
-    _last_library[0] = (
-        "tf"  # the check just ran TF: pause before the next numpy backend
-    )
+    # the check just ran TF: pause before the next numpy backend
+    _last_library[0] = "tf"
     return steps, skipped
 
 

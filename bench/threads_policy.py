@@ -26,7 +26,9 @@ OPTIONS = (1, 2, "auto")
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m bench.threads_policy", description=__doc__)
+    p = argparse.ArgumentParser(
+        prog="python -m bench.threads_policy", description=__doc__
+    )
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--rows", type=int, default=2048)
     args = p.parse_args(argv)
@@ -38,7 +40,9 @@ def main(argv=None) -> int:
             rng = np.random.default_rng(0)
             X = rng.random((args.rows, sizes[0]), dtype=np.float32)
             y = rng.integers(0, sizes[-1], args.rows)
-            nets = {o: refnet.Network.build(sizes, seed=0, dtype="float32") for o in OPTIONS}
+            nets = {
+                o: refnet.Network.build(sizes, seed=0, dtype="float32") for o in OPTIONS
+            }
             opts = {o: refnet.optimizers.Adam() for o in OPTIONS}
 
             def epoch(o):
@@ -58,8 +62,12 @@ def main(argv=None) -> int:
                     if busy:
                         stop()
             steps = -(-args.rows // batch)
-            results[layout, batch] = {k: statistics.median(v) / steps for k, v in samples.items()}
-    print("| layout | batch | threads | quiet ms/step | busy ms/step | busy/quiet | busy/best quiet |")
+            results[layout, batch] = {
+                k: statistics.median(v) / steps for k, v in samples.items()
+            }
+    print(
+        "| layout | batch | threads | quiet ms/step | busy ms/step | busy/quiet | busy/best quiet |"
+    )
     print("|---|---|---|---|---|---|---|")
     for (layout, batch), t in results.items():
         best = min(t[o, False] for o in OPTIONS)

@@ -223,9 +223,8 @@ class SeededBug:
     first_failure: str
     dtype: str = "float64"
     batch: int = 8
-    data: Callable | None = (
-        None  # (rng, net) -> (X, Y); default: normal X, loss targets
-    )
+    # (rng, net) -> (X, Y); default: normal X, loss targets
+    data: Callable | None = None
 
     @property
     def description(self) -> str:

@@ -60,7 +60,6 @@ def _run_pinned(name, net, l2, res, x, Y, loss_name, reduction, rtol):
     return out, pins, first_z
 
 
-
 def compare(
     net: refnet.Network,
     X,
@@ -131,7 +130,9 @@ def compare(
     names, skipped = oracles.select(oracle)
     notes = skipped + notes
     if model is not None:  # it must hold net's exact function, checked first
-        user_output, user_notes = oracles.slot("tf", "models").check_user_model(net, model)
+        user_output, user_notes = oracles.slot("tf", "models").check_user_model(
+            net, model
+        )
         notes += user_notes
     policy = policy_rtol(net.dtype, max(max(net.sizes), x.shape[0]), len(net.layers), c)
     side = _oracle_side(names, net, l2, res, x, Y, loss_obj, policy, quirks)
@@ -201,7 +202,9 @@ def _oracle_side(names, net, l2, res, x, Y, loss_obj, policy, quirks) -> _Oracle
     for name in names:
         who = oracles.label(name)
         floor, quirk_notes = (
-            oracles.quirk_rtol(net.dtype, net.activations, name) if quirks else (0.0, [])
+            oracles.quirk_rtol(net.dtype, net.activations, name)
+            if quirks
+            else (0.0, [])
         )
         side.rtols[name] = max(policy, floor)
         side.row_notes[name] = "quirk rtol" if floor > policy else ""
@@ -227,7 +230,9 @@ def _magnitudes(net, x, side: _OracleSide, loss_obj, l2, dX) -> dict:
     ref = side.results[side.names[0]]
     layers = [(layer.W, layer.b, layer.activation) for layer in net.layers]
     M = magnitudes(layers, x, ref["z"], ref["a"], ref["y"], loss_obj.name)
-    if loss_obj.reduction == "sum":  # every quantity of the backward pass is n times larger
+    if (
+        loss_obj.reduction == "sum"
+    ):  # every quantity of the backward pass is n times larger
         M = {key: m * x.shape[0] for key, m in M.items()}
     if l2:  # L += l2 sum W^2, dW += 2 l2 W (LS6)
         M["loss"] = M["loss"] + sum(l2 * float(np.sum(W**2)) for W, _, _ in layers)
@@ -260,7 +265,9 @@ def _rows(net, res, side: _OracleSide, M, policy, model_row, dX) -> list[Row]:
         """refnet's ``ours`` against each oracle's ``theirs(result)``; oracle pairs."""
         results, rtols, notes = side.results, side.rtols, side.row_notes
         by_oracle = {
-            o: compare_tensor(name, ours, theirs(results[o]), rtols[o], notes[o], M[name])
+            o: compare_tensor(
+                name, ours, theirs(results[o]), rtols[o], notes[o], M[name]
+            )
             for o in side.names
         }
         by_pair = {
@@ -305,7 +312,9 @@ def _title(net, loss_name, reduction, l2, x, against, c, quirks) -> str:
     return (
         f"{type(net).__name__} {sizes} [{','.join(net.activations)}] {loss_name}{extras} "
         f"{net.dtype.name} batch {x.shape[0]} vs {against}: rtol = {c:g} * eps * "
-        f"sqrt({n})" + (f" * {L}/4" if L > 4 else "") + ("" if quirks else ", no quirks")
+        f"sqrt({n})"
+        + (f" * {L}/4" if L > 4 else "")
+        + ("" if quirks else ", no quirks")
     )
 
 

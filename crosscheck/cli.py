@@ -259,7 +259,9 @@ def _fmt_ratio(x: float) -> str:
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    if argv[:1] == ["mine"]:  # crosscheck mine FILE.py:FUNC ...: check your own backprop
+    if argv[:1] == [
+        "mine"
+    ]:  # crosscheck mine FILE.py:FUNC ...: check your own backprop
         from .mine.cli import main as mine_main
 
         return mine_main(argv[1:])
@@ -275,13 +277,17 @@ def main(argv=None) -> int:
         return 2
     results = [(label, job()) for label, job in _progress(jobs, "crosscheck")]
     failed = [(label, rep) for label, rep in results if not rep.ok]
-    single = args.layout is not None or args.keras is not None  # one network: its tables
+    single = (
+        args.layout is not None or args.keras is not None
+    )  # one network: its tables
     lines = _table(results)
     for label, rep in results if (args.verbose or single) else failed:
         lines += ["", str(rep)]
     lines += ["", _summary(results, failed, time.perf_counter() - start)]
     lines += _odd_ones(failed)
-    lines.append("FAIL" if failed else f"PASS: refnet matches {oracles.framework(args.oracles)}")
+    lines.append(
+        "FAIL" if failed else f"PASS: refnet matches {oracles.framework(args.oracles)}"
+    )
     print("\n".join(lines))
     if args.json:
         payload = {

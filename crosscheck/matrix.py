@@ -60,9 +60,13 @@ class Case:
                 " sum" if self.reduction == "sum" else "",
                 f" l2={self.l2:g}" if self.l2 else "",
                 " dX" if self.dX else "",
-                " no-bias=" + ",".join(str(l) for l, b in enumerate(self.use_bias, 1) if not b)
-                if self.use_bias and not all(self.use_bias) else "",
-                f" X({'x'.join(map(str, self.input_shape))})" if self.input_shape else "",
+                " no-bias="
+                + ",".join(str(l) for l, b in enumerate(self.use_bias, 1) if not b)
+                if self.use_bias and not all(self.use_bias)
+                else "",
+                f" X({'x'.join(map(str, self.input_shape))})"
+                if self.input_shape
+                else "",
             ]
         )
         return (
@@ -144,7 +148,9 @@ def builtin_matrix(seed: int = 0) -> list[Case]:
                     seed + i,
                 )
             )
-    for dtype in DTYPES:  # the tutorials' Keras models: Flatten, no bias, LeakyReLU(0.3)
+    for (
+        dtype
+    ) in DTYPES:  # the tutorials' Keras models: Flatten, no bias, LeakyReLU(0.3)
         cases += [
             Case((784, 256, 128, 10), ("relu", "relu", "softmax"), "categorical_cross_entropy", dtype, 16, seed, input_shape=(28, 28)),
             Case((6, 8, 8, 3), ("tanh", "leaky_relu(0.3)", "linear"), "softmax_cross_entropy", dtype, 8, seed + 1, use_bias=(False, True, False)),

@@ -316,11 +316,7 @@ class Report:
 
 def _row_dict(row: Row, clean) -> dict:
     """A row as plain data; its per-oracle and per-pair rows as {"vs tf": {...}}."""
-    out = {
-        k: clean(v)
-        for k, v in asdict(row).items()
-        if k not in ("oracles", "pairs")
-    }
+    out = {k: clean(v) for k, v in asdict(row).items() if k not in ("oracles", "pairs")}
     for name, sub in row.oracles.items():
         out[f"vs {name}"] = _row_dict(sub, clean)
     for (p, q), sub in row.pairs.items():

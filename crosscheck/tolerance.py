@@ -53,6 +53,7 @@ from .report import Row
 
 C = 10.0  # safety factor of TOL1
 
+
 def policy_rtol(dtype, n: int, depth: int = 1, c: float = C) -> float:
     """rtol = C * eps * sqrt(n), C scaled by depth / 4 beyond four layers (TOL1).
 

@@ -33,7 +33,9 @@ def _missing(name: str) -> list[str]:
 
 def pytest_ignore_collect(collection_path: Path, config):
     name = collection_path.name
-    if name.endswith(".py") and name != "conftest.py":  # scripts that draw figures, etc.
+    if (
+        name.endswith(".py") and name != "conftest.py"
+    ):  # scripts that draw figures, etc.
         return True
     if name.endswith(".md") and _missing(name):
         return True

@@ -335,9 +335,7 @@ def _takes_cached_output(df: Callable) -> bool:
         return False
     params = inspect.signature(df).parameters.values()
     positional = [
-        p
-        for p in params
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
     ]
     if any(p.kind is p.VAR_POSITIONAL for p in params) or len(positional) < 2:
         return False

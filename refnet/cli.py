@@ -84,7 +84,10 @@ def _check_train_flags(args: argparse.Namespace) -> None:
     """--epochs, and --plot/--save writable (and not an input), before any training."""
     if args.epochs is not None:
         check_size(args.epochs, "--epochs")
-    if args.plot is not None and os.path.splitext(args.plot)[1].lower() not in _PLOT_TYPES:
+    if (
+        args.plot is not None
+        and os.path.splitext(args.plot)[1].lower() not in _PLOT_TYPES
+    ):
         raise ValueError(
             f"--plot: expected a file name ending in {', '.join(_PLOT_TYPES)}, "
             f"got {args.plot!r}"
@@ -92,7 +95,11 @@ def _check_train_flags(args: argparse.Namespace) -> None:
     inputs = {"--data": args.data} if args.data else {}
     check_output_folder(args.plot, "--plot", inputs, overwrite=args.force)
     check_output_folder(args.save, "--save", inputs, overwrite=args.force)
-    if args.plot and args.save and os.path.abspath(args.plot) == os.path.abspath(args.save):
+    if (
+        args.plot
+        and args.save
+        and os.path.abspath(args.plot) == os.path.abspath(args.save)
+    ):
         raise ValueError("--plot: the same path as --save; give each its own file")
 
 

@@ -225,7 +225,9 @@ def _read_idx(path: str) -> NDArray:
                 )
             dims = fh.read(4 * ndim)
             if len(dims) < 4 * ndim:
-                raise ValueError(f"{path}: truncated IDX header ({4 + len(dims)} bytes)")
+                raise ValueError(
+                    f"{path}: truncated IDX header ({4 + len(dims)} bytes)"
+                )
             shape = tuple(int(d) for d in np.frombuffer(dims, dtype=">u4"))
             size = math.prod(shape)
             packed = os.path.getsize(path)

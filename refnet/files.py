@@ -52,7 +52,9 @@ def atomic_write(path, write, name: str = "path") -> None:
     path = check_path(path, name)
     folder = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
-        raise IsADirectoryError(f"{name}: {path!r} is a directory, expected a file path")
+        raise IsADirectoryError(
+            f"{name}: {path!r} is a directory, expected a file path"
+        )
     try:
         st = os.stat(path, follow_symlinks=False)
     except FileNotFoundError:
@@ -158,9 +160,7 @@ class NpzReader:
         names = self._zip.namelist()
         if not all(n.endswith(".npy") for n in names):
             self._zip.close()
-            raise self.error(
-                f"expected only .npy members, got {sorted(names)[:10]}"
-            )
+            raise self.error(f"expected only .npy members, got {sorted(names)[:10]}")
         self.keys = {n[: -len(".npy")] for n in names}
 
     def __enter__(self) -> NpzReader:

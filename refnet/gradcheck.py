@@ -149,11 +149,15 @@ class _CentralDifferences:
         self.step, self.max_entries, self.rng = step, max_entries, rng
         _, self.base_masks = _loss_from(net64, 0, X, None, y, loss)
 
-    def __call__(self, target, start, z_of) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def __call__(
+        self, target, start, z_of
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(flat indices chosen, their differences, usable: no kink crossed)."""
         flat = np.arange(target.size)
         if self.max_entries is not None and target.size > self.max_entries:
-            flat = np.sort(self.rng.choice(target.size, self.max_entries, replace=False))
+            flat = np.sort(
+                self.rng.choice(target.size, self.max_entries, replace=False)
+            )
         num = np.empty(flat.size)
         usable = np.ones(flat.size, dtype=bool)
         a_start = self.res.a[start]
@@ -164,7 +168,9 @@ class _CentralDifferences:
             values = []
             for sign in (1, -1):
                 target[idx] = saved + sign * h
-                value, masks = _loss_from(self.net64, start, a_start, z_of(), self.y, self.loss)
+                value, masks = _loss_from(
+                    self.net64, start, a_start, z_of(), self.y, self.loss
+                )
                 values.append(value)
                 kept = self.base_masks[len(self.base_masks) - len(masks) :]
                 usable[k] &= all(np.array_equal(m, b) for m, b in zip(masks, kept))
@@ -173,7 +179,9 @@ class _CentralDifferences:
         return flat, num, usable
 
 
-def _layer_rows(numeric, l: int, layer, res, rtol: float, floor: float) -> list[CheckRow]:
+def _layer_rows(
+    numeric, l: int, layer, res, rtol: float, floor: float
+) -> list[CheckRow]:
     """Layer l+1's rows: dW, db (when it has a bias) and delta, analytic against numeric."""
     rows = []
     z_l = res.z[l].copy()
@@ -188,9 +196,7 @@ def _layer_rows(numeric, l: int, layer, res, rtol: float, floor: float) -> list[
             rows.append(CheckRow(f"db{l + 1}", (), 0, 0, np.inf, np.inf, None, False))
     for name, target, analytic, z_of in checks:
         if np.shape(analytic) != target.shape:  # e.g. db as (1, n): a failure too
-            rows.append(
-                CheckRow(name, target.shape, 0, 0, np.inf, np.inf, None, False)
-            )
+            rows.append(CheckRow(name, target.shape, 0, 0, np.inf, np.inf, None, False))
             continue
         flat, num, usable = numeric(target, l, z_of)
         ana = np.asarray(analytic, dtype=np.float64).ravel()[flat]

@@ -33,9 +33,8 @@ from .validation import as_array
 
 Array = NDArray[np.floating]
 
-CLIP_EPSILON = (
-    1e-7  # keras.config.epsilon(), the clip used by categorical_cross_entropy
-)
+# keras.config.epsilon(), the clip used by categorical_cross_entropy
+CLIP_EPSILON = 1e-7
 
 
 @dataclass(frozen=True)

@@ -182,7 +182,9 @@ class Network:
         return cls(
             (
                 Dense(n_in, n_out, act, init=init, seed=rng, dtype=dtype, use_bias=bias)
-                for n_in, n_out, act, bias in zip(sizes, sizes[1:], activations, use_bias)
+                for n_in, n_out, act, bias in zip(
+                    sizes, sizes[1:], activations, use_bias
+                )
             ),
             input_shape=input_shape,
         )
@@ -260,7 +262,9 @@ class Network:
         weights = list(weights)
         names = self.weight_names()
         if len(weights) != len(names):
-            shown = ", ".join(names) if len(names) <= 6 else f"{names[0]}, ..., {names[-1]}"
+            shown = (
+                ", ".join(names) if len(names) <= 6 else f"{names[0]}, ..., {names[-1]}"
+            )
             raise ValueError(
                 f"weights: expected {len(names)} arrays [{shown}], got {len(weights)}"
             )
@@ -403,7 +407,9 @@ class Network:
             z = zs[l] = np.matmul(a, layer.W, out=zs[l])  # z = a @ W, (n, n_out) FP1
             if layer.b is not None:
                 z += layer.b  # + b
-            a = activations[l + 1] = layer.activation.forward(z, activations[l + 1])  # FP2
+            a = activations[l + 1] = layer.activation.forward(
+                z, activations[l + 1]
+            )  # FP2
 
         res.loss, g = loss.value_and_grad(a, y)  # L and dL/da[L], (n, n_L)
         L = len(self.layers)
@@ -418,7 +424,9 @@ class Network:
             if layer.b is not None:  # sum of rows                          BP3
                 db[l] = np.add.reduce(delta, axis=0, out=db[l])
             dW[l] = np.matmul(activations[l].T, delta, out=dW[l])  # a.T @ delta BP4
-            if l > 0:  # dL/da[l] = delta[l+1] @ W[l+1].T, (n, n_l) in docs numbering BP2
+            if (
+                l > 0
+            ):  # dL/da[l] = delta[l+1] @ W[l+1].T, (n, n_l) in docs numbering BP2
                 g = np.matmul(delta, layer.W.T, out=deltas[l - 1])
         if l2:  # L += l2 sum W^2, dW += 2 l2 W (LS6)
             res.loss = self._add_l2(res.loss, l2)
@@ -441,7 +449,9 @@ class Network:
         ]
         delta = [np.empty_like(zl) for zl in z[:-1]] + [None]
         dW = [np.empty_like(layer.W) for layer in self.layers]
-        db = [None if layer.b is None else np.empty_like(layer.b) for layer in self.layers]
+        db = [
+            None if layer.b is None else np.empty_like(layer.b) for layer in self.layers
+        ]
         return Gradients(0.0, z, a, delta, dW, db)
 
     def work_buffers(self, n: int) -> list:
@@ -642,7 +652,13 @@ class Network:
 
 def _arrays(res: Gradients) -> tuple:
     """Every array of a result that ``backprop_into`` writes (a[0] = X is never written)."""
-    return (*res.z, *res.a[1:], *res.delta, *res.dW, *(d for d in res.db if d is not None))
+    return (
+        *res.z,
+        *res.a[1:],
+        *res.delta,
+        *res.dW,
+        *(d for d in res.db if d is not None),
+    )
 
 
 def _root(x) -> int:

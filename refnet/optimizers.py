@@ -167,9 +167,16 @@ class Optimizer:
             return
         weights = net.weight_arrays()
         held = getattr(self, "_held", None)
-        if owner is not None and self.iterations and not (
-            len(held) == len(weights)
-            and all(h.shape == w.shape and np.array_equal(h, w) for h, w in zip(held, weights))
+        if (
+            owner is not None
+            and self.iterations
+            and not (
+                len(held) == len(weights)
+                and all(
+                    h.shape == w.shape and np.array_equal(h, w)
+                    for h, w in zip(held, weights)
+                )
+            )
         ):
             raise ValueError(
                 f"optimizer: this {type(self).__name__} holds the state of another "
@@ -195,7 +202,9 @@ class Optimizer:
         if callable(self.learning_rate):
             try:
                 lr = self.learning_rate(self.iterations)
-            except Exception as err:  # a schedule of the wrong signature, or one that fails
+            except (
+                Exception
+            ) as err:  # a schedule of the wrong signature, or one that fails
                 raise TypeError(
                     f"learning_rate: the schedule raised {type(err).__name__} at step "
                     f"{self.iterations}: {err} (expected a callable step -> rate)"
@@ -236,7 +245,9 @@ class Optimizer:
                 self.update(w, g, lr, work)
         else:
             names = list(self.state)
-            for w, g, work, *slots in zip(weights, grads, self._work, *self.state.values()):
+            for w, g, work, *slots in zip(
+                weights, grads, self._work, *self.state.values()
+            ):
                 self.update(w, g, lr, work, **dict(zip(names, slots)))
         self.iterations += 1
 
@@ -525,7 +536,9 @@ class Adam(Optimizer):
         if velocity_hat is not None:
             np.maximum(velocity_hat, v, out=velocity_hat)  # vhat' = max(vhat, v')
             v = velocity_hat
-        step = np.multiply(m, alpha, out=s1)  # w' = w - alpha_t m' / (sqrt(v') + epsilon)
+        step = np.multiply(
+            m, alpha, out=s1
+        )  # w' = w - alpha_t m' / (sqrt(v') + epsilon)
         denom = np.sqrt(v, out=s2)
         denom += t(self.epsilon)
         step /= denom

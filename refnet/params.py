@@ -47,8 +47,13 @@ def layer_activations(sizes, activations=None) -> list[str]:
     for i, a in enumerate(activations):
         try:
             names.append(_activations.get(a).name)
-        except (TypeError, ValueError) as err:  # "activation: ..." -> "activations[i]: ..."
-            raise type(err)(f"activations[{i}]" + str(err)[len("activation") :]) from None
+        except (
+            TypeError,
+            ValueError,
+        ) as err:  # "activation: ..." -> "activations[i]: ..."
+            raise type(err)(
+                f"activations[{i}]" + str(err)[len("activation") :]
+            ) from None
     return names
 
 

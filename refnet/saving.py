@@ -95,11 +95,11 @@ def from_npz(cls, npz: NpzReader):
     expected = _weight_shapes(sizes, use_bias)
     unexpected = npz.keys - set(HEADER_KEYS) - set(optional) - set(expected)
     if unexpected:
-        raise npz.error(
-            f"unexpected keys {sorted(unexpected)[:10]} for layout {sizes}"
-        )
+        raise npz.error(f"unexpected keys {sorted(unexpected)[:10]} for layout {sizes}")
     check_memory(
-        3 * count_params(sizes) * dtype.itemsize,  # file arrays, net, set_weights' copies
+        3
+        * count_params(sizes)
+        * dtype.itemsize,  # file arrays, net, set_weights' copies
         f"the layout {sizes} in {dtype.name}",
         repr(npz.path),
     )
@@ -128,7 +128,9 @@ def _read_header(npz: NpzReader) -> tuple[list[int], np.ndarray, np.dtype]:
         raise npz.error(f"expected refnet_format {FORMAT_VERSION}, got {version!r}")
     sizes = npz.read("sizes", shape=(None,), dtypes="iu", max_bytes=_SMALL)
     if sizes.size < 2 or (sizes < 1).any():
-        raise npz.error(f"expected sizes [n_0, ..., n_L] of positive ints, got {sizes!r}")
+        raise npz.error(
+            f"expected sizes [n_0, ..., n_L] of positive ints, got {sizes!r}"
+        )
     sizes = [int(s) for s in sizes]
     n_layers = len(sizes) - 1
     if npz.header("activations")[0] != (n_layers,):
@@ -151,7 +153,9 @@ def _read_options(npz: NpzReader, n_layers: int) -> tuple[list[bool], tuple | No
         use_bias = [bool(u) for u in use_bias]
     input_shape = None
     if "input_shape" in npz.keys:
-        input_shape = npz.read("input_shape", shape=(None,), dtypes="iu", max_bytes=_SMALL)
+        input_shape = npz.read(
+            "input_shape", shape=(None,), dtypes="iu", max_bytes=_SMALL
+        )
         input_shape = tuple(int(s) for s in input_shape)
     return use_bias, input_shape
 

@@ -126,7 +126,9 @@ def fit(
         for epoch in range(epochs):
             order = rng.permutation(n) if shuffle else None
             start_state = steps.snapshot()
-            bar = _progress_bar(show, -(-n // batch_size), f"epoch {epoch + 1}/{epochs}")
+            bar = _progress_bar(
+                show, -(-n // batch_size), f"epoch {epoch + 1}/{epochs}"
+            )
             epoch_run = _EpochRun(epoch, order, start_state, kept, history, bar)
             logs, k = _run_epoch(steps, score, epoch_run, interrupted)
             for key, value in logs.items():
@@ -143,7 +145,9 @@ def fit(
                 raise _interrupt(epoch, k, history)
         start = (n - 1) // batch_size * batch_size  # the last batch: [start, n)
         if not steps.finite_after(order, start, n):  # the last update overflowed
-            raise steps.diverged(epochs - 1, None, start_state, order, None, history, math.nan)
+            raise steps.diverged(
+                epochs - 1, None, start_state, order, None, history, math.nan
+            )
     return history
 
 
@@ -188,7 +192,13 @@ def _run_epoch(steps, score, run: _EpochRun, interrupted) -> tuple[dict, int]:
             if bar is not None:
                 bar.close()
             raise steps.diverged(
-                run.epoch, k, run.start_state, run.order, run.kept, run.history, res.loss
+                run.epoch,
+                k,
+                run.start_state,
+                run.order,
+                run.kept,
+                run.history,
+                res.loss,
             )
         steps.update(res)
         total += res.loss * (stop - start)
@@ -418,7 +428,9 @@ def _predict_into(a, loss_name: str, out) -> None:
 
 def _hits(predicted, labels, order) -> float:
     """Fraction of correct predictions; predicted[i] is row order[i]'s (row i's if None)."""
-    truth = labels[: len(predicted)] if order is None else labels[order[: len(predicted)]]
+    truth = (
+        labels[: len(predicted)] if order is None else labels[order[: len(predicted)]]
+    )
     return np.count_nonzero(predicted == truth) / predicted.size
 
 

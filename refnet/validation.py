@@ -43,13 +43,17 @@ def check_size(value, name: str) -> int:
     return int(value)
 
 
-def check_float(value, name: str, minimum: float | None = None, strict: bool = False) -> float:
+def check_float(
+    value, name: str, minimum: float | None = None, strict: bool = False
+) -> float:
     """A finite real number (numpy scalars and 0-d arrays accepted, as Keras accepts
     them; bools not), >= or > ``minimum``."""
     if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
         value = value.item()  # np.array(0.1): one number
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name}: expected a float, got {type(value).__name__} {value!r}")
+        raise TypeError(
+            f"{name}: expected a float, got {type(value).__name__} {value!r}"
+        )
     value = float(value)
     if not np.isfinite(value):
         raise ValueError(f"{name}: expected a finite float, got {value}")
@@ -65,7 +69,9 @@ def rng_from(seed, name: str = "seed") -> np.random.Generator:
     that names the argument (NumPy's own does not)."""
     if isinstance(seed, bool) or not (
         seed is None
-        or isinstance(seed, (numbers.Integral, np.random.Generator, np.random.SeedSequence))
+        or isinstance(
+            seed, (numbers.Integral, np.random.Generator, np.random.SeedSequence)
+        )
     ):
         raise TypeError(
             f"{name}: expected an int >= 0, a numpy Generator or None, got "
@@ -118,7 +124,9 @@ def as_array(x, name: str) -> np.ndarray:
     except (RuntimeError, TypeError) as err:
         fix = ""
         if type(x).__module__.startswith("torch"):
-            fix = "; pass t.detach().cpu().numpy() (bfloat16: t.detach().float().numpy())"
+            fix = (
+                "; pass t.detach().cpu().numpy() (bfloat16: t.detach().float().numpy())"
+            )
         raise TypeError(
             f"{name}: expected an array NumPy can read, got a {type(x).__name__} "
             f"that it cannot ({str(err).splitlines()[0]}){fix}"
@@ -231,7 +239,9 @@ def check_output_folder(
 
 def check_l2(l2) -> float:
     """l2 as a finite float >= 0 (the L2 factor of LS6); TypeError/ValueError naming it."""
-    if isinstance(l2, bool) or not isinstance(l2, (int, float, np.integer, np.floating)):
+    if isinstance(l2, bool) or not isinstance(
+        l2, (int, float, np.integer, np.floating)
+    ):
         raise TypeError(f"l2: expected a number >= 0, got {type(l2).__name__}")
     l2 = float(l2)
     if not (np.isfinite(l2) and l2 >= 0):
@@ -275,7 +285,9 @@ def check_per_layer_bools(value, n_layers: int, name: str) -> list[bool]:
         raise TypeError(
             f"{name}: expected True/False or one bool per layer, got {value!r}"
         ) from None
-    if len(values) != n_layers or not all(isinstance(v, (bool, np.bool_)) for v in values):
+    if len(values) != n_layers or not all(
+        isinstance(v, (bool, np.bool_)) for v in values
+    ):
         raise ValueError(
             f"{name}: expected True/False or {n_layers} bools (one per layer), got {value!r}"
         )

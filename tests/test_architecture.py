@@ -17,7 +17,10 @@ tests/crosscheck/test_layout.py.
 from __future__ import annotations
 
 import ast
+import importlib.util
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -110,8 +113,10 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
 def test_the_import_graph_has_no_cycle(package):
     graph = import_graph(package)
     # the graph was built: an edge each package is known to have
-    assert ("refnet.network" in graph["refnet.gradcheck"]) if package.name == "refnet" else (
-        "crosscheck.frameworks" in graph["crosscheck.check"]
+    assert (
+        ("refnet.network" in graph["refnet.gradcheck"])
+        if package.name == "refnet"
+        else ("crosscheck.frameworks" in graph["crosscheck.check"])
     )
     cycle = find_cycle(graph)
     assert cycle is None, "import cycle: " + " -> ".join(cycle)
@@ -243,3 +248,17 @@ def test_every_path_the_docs_and_docstrings_name_exists():
     assert ("docs/design.md", "crosscheck/frameworks/workers.py") in named  # it looks
     missing = sorted((doc, path) for doc, path in named if not (ROOT / path).is_file())
     assert not missing, f"paths the docs name that do not exist: {missing}"
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("ruff") is None, reason="ruff not installed"
+)
+@pytest.mark.parametrize("command", [["check"], ["format", "--check"]], ids=" ".join)
+def test_the_linter_and_the_formatter_own_the_layout(command):
+    """``ruff check`` and ``ruff format --check`` pass on the tree (the test extra pins
+    ruff, whose formatting style moves between releases)."""
+    run = subprocess.run(
+        [sys.executable, "-m", "ruff", *command, "."],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-1000:]

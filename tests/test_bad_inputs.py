@@ -35,7 +35,9 @@ def test_every_bad_input_to_refnet_gets_a_clear_error_naming_its_argument():
 
 
 def test_every_bad_input_to_crosscheck_and_bench_gets_a_clear_error():
-    rows = audit_inputs.audit({"crosscheck api", "keras files", "crosscheck cli", "bench cli"})
+    rows = audit_inputs.audit(
+        {"crosscheck api", "keras files", "crosscheck cli", "bench cli"}
+    )
     areas = {row[0] for row in rows}
     assert {"crosscheck api", "crosscheck cli", "bench cli"} <= areas
     if audit_inputs.HAS_TF:
@@ -50,7 +52,10 @@ def test_the_audit_can_tell_unclear_errors_apart(tmp_path):
     assert classify(ValueError("sizes[1]: expected a positive int"), "sizes") == "clear"
     assert classify(ValueError("model.layers[0] (Dense 'd'): NaN"), "model") == "clear"
     assert classify(ValueError("modelx: NaN"), "model") == "unnamed"
-    assert classify(ValueError("setting an array element with a sequence"), "X") == "unnamed"
+    assert (
+        classify(ValueError("setting an array element with a sequence"), "X")
+        == "unnamed"
+    )
     assert classify(KeyError("W1"), "path") == "crash"
     assert audit_inputs.run_api("api", "X", lambda: None)[0] == "silent"
     # a refusal that does not name the file, and code from a file that ran
@@ -64,8 +69,15 @@ def test_the_audit_can_tell_unclear_errors_apart(tmp_path):
         raise ValueError(f"path: {path}: not a model")
 
     check = audit_inputs._refused_naming
-    assert audit_inputs.run_api("keras files", "path", lambda: check(path, refuse, marker))[0] == "unnamed"
-    outcome = audit_inputs.run_api("keras files", "path", lambda: check(path, run_code_then_refuse, marker))
+    assert (
+        audit_inputs.run_api(
+            "keras files", "path", lambda: check(path, refuse, marker)
+        )[0]
+        == "unnamed"
+    )
+    outcome = audit_inputs.run_api(
+        "keras files", "path", lambda: check(path, run_code_then_refuse, marker)
+    )
     assert outcome[0] == "crash"
 
 
@@ -79,7 +91,9 @@ def test_the_crafted_keras_files_would_run_code_if_loaded_unsafely():
     files = audit_inputs.keras_fixtures(audit_inputs._tmp())
     marker = files["marker"]
     assert not marker.exists()
-    keras.saving.load_model(files["lambda"], safe_mode=False)  # our own file: trusted here
+    keras.saving.load_model(
+        files["lambda"], safe_mode=False
+    )  # our own file: trusted here
     assert marker.exists()
     marker.unlink()
     pickle.loads(files["pickle"].read_bytes())

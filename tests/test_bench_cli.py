@@ -80,7 +80,9 @@ def test_unknown_layout_is_an_error_naming_the_choices(capsys):
         ('{"environment": {}, "rows": []}', "is not a results file"),
     ],
 )
-def test_from_json_missing_or_bad_files_fail_clearly(tmp_path, capsys, content, message):
+def test_from_json_missing_or_bad_files_fail_clearly(
+    tmp_path, capsys, content, message
+):
     path = tmp_path / "r.json"
     if content is not None:
         path.write_text(content)
@@ -91,7 +93,9 @@ def test_from_json_missing_or_bad_files_fail_clearly(tmp_path, capsys, content, 
 
 def test_write_tables_needs_from_json_and_an_existing_file(tmp_path, capsys):
     assert "needs --from-json" in _error(capsys, ["--write-tables", "README.md"])
-    err = _error(capsys, ["--from-json", "x.json", "--write-tables", str(tmp_path / "no.md")])
+    err = _error(
+        capsys, ["--from-json", "x.json", "--write-tables", str(tmp_path / "no.md")]
+    )
     assert "--write-tables: no such file" in err
 
 
@@ -114,9 +118,17 @@ def test_fit_rows_ratios_targets_and_rates():
     assert row["ratios"]["fit/floor"] == pytest.approx(1.1)
     assert row["ratios"]["fit/keras"] == pytest.approx(0.3)
     assert row["ratios"]["busy/quiet"] == pytest.approx(2.0)
-    assert row["targets"]["floor"] == {"ratio": pytest.approx(1.1), "limit": 1.15, "pass": True}
+    assert row["targets"]["floor"] == {
+        "ratio": pytest.approx(1.1),
+        "limit": 1.15,
+        "pass": True,
+    }
     assert row["targets"]["keras"]["pass"] is True
-    assert row["targets"]["busy"] == {"ratio": pytest.approx(2.0), "limit": 1.5, "pass": False}
+    assert row["targets"]["busy"] == {
+        "ratio": pytest.approx(2.0),
+        "limit": 1.5,
+        "pass": False,
+    }
     assert row["epoch_s"]["refnet"] == 0.20  # the median
     assert row["step_s"]["refnet"] == pytest.approx(0.20 / 128)
     assert row["samples_per_s"]["refnet"] == pytest.approx(4096 / 0.20)

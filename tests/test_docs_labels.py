@@ -23,7 +23,21 @@ DOCS = ROOT / "docs"
 CODE_DIRS = [ROOT / "refnet", ROOT / "crosscheck"]
 TESTS = ROOT / "tests"
 
-PREFIXES = ["FP", "BP", "SM", "LS", "PC", "FD", "TOL", "GD", "OPT", "LR", "AF", "ACT", "FL"]
+PREFIXES = [
+    "FP",
+    "BP",
+    "SM",
+    "LS",
+    "PC",
+    "FD",
+    "TOL",
+    "GD",
+    "OPT",
+    "LR",
+    "AF",
+    "ACT",
+    "FL",
+]
 _P = "|".join(sorted(PREFIXES, key=len, reverse=True))
 LABEL_RE = re.compile(
     rf"(?<![A-Za-z0-9])({_P})(\d+)(?:\s*(?:-|\u2013|\.\.)\s*(?:\1)?(\d+))?(?![A-Za-z0-9])"

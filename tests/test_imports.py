@@ -91,8 +91,6 @@ def test_the_scan_would_catch_an_import():
         ("linux", "aarch64", "tensorflow"),
     ],
 )
-
-
 def test_the_tf_extra_picks_exactly_one_tensorflow_wheel_per_platform(
     platform, machine, expected
 ):
@@ -104,6 +102,7 @@ def test_the_tf_extra_picks_exactly_one_tensorflow_wheel_per_platform(
     chosen = [
         r.name
         for r in map(requirements.Requirement, extra)
-        if r.name.startswith("tensorflow") and (r.marker is None or r.marker.evaluate(env))
+        if r.name.startswith("tensorflow")
+        and (r.marker is None or r.marker.evaluate(env))
     ]
     assert chosen == [expected]

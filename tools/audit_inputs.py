@@ -93,7 +93,13 @@ def cases() -> list[tuple[str, str, Callable[[], object]]]:
 
     # --- Python API: building -------------------------------------------------------------
     for v in BAD_SIZE + [10**30, [], [3], "3-x-2", "3--2", [[3, 2]]]:
-        add("api", "sizes", lambda v=v: refnet.Network.build(v if isinstance(v, (list, str)) else [3, v]))
+        add(
+            "api",
+            "sizes",
+            lambda v=v: refnet.Network.build(
+                v if isinstance(v, (list, str)) else [3, v]
+            ),
+        )
     for v in [5, ["relu"], ["relu", "nope"], [None, "linear"], ["relu"] * 3]:
         add("api", "activations", lambda v=v: refnet.Network.build([3, 4, 2], v))
     for v in ["nope", None, ["zeros"], 3]:
@@ -107,10 +113,20 @@ def cases() -> list[tuple[str, str, Callable[[], object]]]:
         add("api", "n_out", lambda v=v: refnet.Dense(2, v))
     for v in BAD_NAME:
         add("api", "activation", lambda v=v: refnet.Dense(2, 2, v))
-    for v in [None, refnet.Dense(3, 3), [], [refnet.Dense(3, 4), refnet.Dense(5, 2)], [3]]:
+    for v in [
+        None,
+        refnet.Dense(3, 3),
+        [],
+        [refnet.Dense(3, 4), refnet.Dense(5, 2)],
+        [3],
+    ]:
         add("api", "layers", lambda v=v: refnet.Network(v))
     for v in BAD_SIZE + ["3-x"]:
-        add("api", "sizes", lambda v=v: refnet.count_params(v if isinstance(v, str) else [3, v]))
+        add(
+            "api",
+            "sizes",
+            lambda v=v: refnet.count_params(v if isinstance(v, str) else [3, v]),
+        )
 
     # --- Python API: forward, gradients, weights --------------------------------------------
     for v in bad_X():
@@ -131,13 +147,17 @@ def cases() -> list[tuple[str, str, Callable[[], object]]]:
               [np.full((3, 4), NAN), np.ones(4), np.ones((4, 2)), np.ones(2)],
               [np.ones((3, 4), str), np.ones(4), np.ones((4, 2)), np.ones(2)],
               [[[1], [2, 3]], np.ones(4), np.ones((4, 2)), np.ones(2)], np.ones((3, 4))]:  # fmt: skip
-        add("api", "weights", lambda v=v: refnet.Network.build([3, 4, 2]).set_weights(v))
+        add(
+            "api", "weights", lambda v=v: refnet.Network.build([3, 4, 2]).set_weights(v)
+        )
 
     # --- Python API: training ---------------------------------------------------------------
     def fit(**kw):
         args = {"epochs": 1, "batch_size": 2, "progress": False} | kw
         opt, x = args.pop("optimizer", "sgd"), args.pop("X", X)
-        return refnet.Network.build([3, 4, 2], seed=0).fit(x, y, "softmax_cross_entropy", opt, **args)
+        return refnet.Network.build([3, 4, 2], seed=0).fit(
+            x, y, "softmax_cross_entropy", opt, **args
+        )
 
     for v in BAD_SIZE:
         add("api", "epochs", lambda v=v: fit(epochs=v))
@@ -165,7 +185,11 @@ def cases() -> list[tuple[str, str, Callable[[], object]]]:
     for kw, name in [({"step": 0}, "step"), ({"step": NAN}, "step"), ({"rtol": -1}, "rtol"),
                      ({"rtol": NAN}, "rtol"), ({"max_entries": 0}, "max_entries"),
                      ({"max_entries": 2.5}, "max_entries"), ({"seed": -1}, "seed")]:  # fmt: skip
-        add("api", name, lambda kw=kw: refnet.gradcheck(net, X, y, "softmax_cross_entropy", **kw))
+        add(
+            "api",
+            name,
+            lambda kw=kw: refnet.gradcheck(net, X, y, "softmax_cross_entropy", **kw),
+        )
     add("api", "net", lambda: refnet.gradcheck("net", X, y))
 
     def shared_optimizer():  # W8: one optimizer object, a second net of the same shape
@@ -283,10 +307,14 @@ def keras_fixtures(tmp: Path) -> dict[str, Path]:
     _, keras = tf_and_keras()
     marker = tmp / "ran"
     files = {"marker": marker}
-    touch = eval(f"lambda x: (__import__('pathlib').Path({str(marker)!r}).touch(), x)[1]")
+    touch = eval(
+        f"lambda x: (__import__('pathlib').Path({str(marker)!r}).touch(), x)[1]"
+    )
 
     def dense_model():
-        return keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, name="dense1")])
+        return keras.Sequential(
+            [keras.Input((3,)), keras.layers.Dense(2, name="dense1")]
+        )
 
     files["ok"] = tmp / "ok.keras"
     dense_model().save(files["ok"])
@@ -303,7 +331,9 @@ def keras_fixtures(tmp: Path) -> dict[str, Path]:
     marker.unlink(missing_ok=True)
 
     with zipfile.ZipFile(files["lambda"]) as z:
-        lambda_layer = json.loads(z.read("config.json"))["config"]["layers"][1]  # [0]: Input
+        lambda_layer = json.loads(z.read("config.json"))["config"]["layers"][
+            1
+        ]  # [0]: Input
     with zipfile.ZipFile(files["ok"]) as z:
         members = {name: z.read(name) for name in z.namelist()}
     config = json.loads(members["config.json"])
@@ -326,7 +356,9 @@ def keras_fixtures(tmp: Path) -> dict[str, Path]:
         bad = json.loads(json.dumps(config))
         layer = bad["config"]["layers"][-1]
         layer.update(module=module, class_name=cls, config=cfg, registered_name=None)
-        files[f"inject_module{i}"] = rezip(f"inject_module{i}.keras", json.dumps(bad).encode())
+        files[f"inject_module{i}"] = rezip(
+            f"inject_module{i}.keras", json.dumps(bad).encode()
+        )
     # a zip bomb: a valid config.json padded to 80 MB, about 80 kB zipped
     files["bomb"] = rezip("bomb.keras", json.dumps(config).encode() + b" " * (80 << 20))
     files["weights_bomb"] = tmp / "weights_bomb.keras"  # 80 MB of zeros as the weights
@@ -387,12 +419,25 @@ def crosscheck_cases() -> list:
     oracle = ORACLE
 
     def compare(**kw):
-        args = {"net": net, "X": X, "Y": y, "loss": "softmax_cross_entropy", "oracle": oracle} | kw
+        args = {
+            "net": net,
+            "X": X,
+            "Y": y,
+            "loss": "softmax_cross_entropy",
+            "oracle": oracle,
+        } | kw
         return crosscheck.compare(args.pop("net"), args.pop("X"), args.pop("Y"), **args)
 
     for v in ["net", None, [np.ones((3, 4))]]:
         add("net", lambda v=v: compare(net=v))
-    for v in [None, "abc", np.ones(3), np.ones((5, 4)), np.full((5, 3), NAN), np.ones((0, 3))]:
+    for v in [
+        None,
+        "abc",
+        np.ones(3),
+        np.ones((5, 4)),
+        np.full((5, 3), NAN),
+        np.ones((0, 3)),
+    ]:
         add("X", lambda v=v: compare(X=v))
     for v in [y[:3], np.array([0, 1, 2, 0, 1]), np.full(5, NAN), "y"]:
         add("Y", lambda v=v: compare(Y=v))
@@ -456,7 +501,12 @@ def crosscheck_cases() -> list:
                     ("bias_shape", None), ("l2", -1), ("l2", NAN), ("l2", "0.1"), ("lr", 0.1)]:  # fmt: skip
         add(name, lambda name=name, v=v: mine(**{name: v}))
     good_w = net.get_weights()
-    for v in ["w", good_w[:2], [good_w[0].T, *good_w[1:]], [np.full((3, 4), NAN), *good_w[1:]]]:
+    for v in [
+        "w",
+        good_w[:2],
+        [good_w[0].T, *good_w[1:]],
+        [np.full((3, 4), NAN), *good_w[1:]],
+    ]:
         add("weights", lambda v=v: mine(weights=v))
     for v in ["X", np.ones((8, 4)), np.full((8, 3), NAN)]:
         add("X", lambda v=v: mine(X=v, Y=np.zeros(8, int)))
@@ -502,7 +552,9 @@ def crosscheck_cases() -> list:
 
         nan_model = crosscheck.to_keras(net)
         nan_model.set_weights([np.full_like(w, NAN) for w in net.get_weights()])
-        other = crosscheck.to_keras(refnet.Network.build([3, 4, 2], ["tanh", "linear"], seed=1))
+        other = crosscheck.to_keras(
+            refnet.Network.build([3, 4, 2], ["tanh", "linear"], seed=1)
+        )
         half = seq(keras.layers.Dense(2, dtype="float16"))
         mixed = seq(keras.layers.Dense(4, activation="tanh", dtype="mixed_float16"),
                     keras.layers.Dense(2, dtype="mixed_float16"))  # fmt: skip
@@ -518,7 +570,9 @@ def crosscheck_cases() -> list:
         }  # fmt: skip
         for v in models.values():
             add("model", lambda v=v: crosscheck.from_keras(v))
-        net32 = refnet.Network.build([3, 4, 2], ["tanh", "linear"], seed=0, dtype="float32")
+        net32 = refnet.Network.build(
+            [3, 4, 2], ["tanh", "linear"], seed=0, dtype="float32"
+        )
         for v in [nan_model, other, mixed, "model", crosscheck.to_keras(net32)]:
             add("model", lambda v=v: compare(model=v, oracle="tf"))
     return out
@@ -527,7 +581,16 @@ def crosscheck_cases() -> list:
 def crosscheck_cli_cases(tmp: Path, files: dict[str, Path] | None) -> list:
     """(area, flag blamed, argv) for python -m crosscheck and crosscheck mine."""
     out = []
-    base = ["--layout", "3-4-2", "--dtype", "float64", "--batch", "4", "--oracle", ORACLE]
+    base = [
+        "--layout",
+        "3-4-2",
+        "--dtype",
+        "float64",
+        "--batch",
+        "4",
+        "--oracle",
+        ORACLE,
+    ]
 
     def add(flag, argv):
         out.append(("crosscheck cli", flag, argv))
@@ -555,7 +618,10 @@ def crosscheck_cli_cases(tmp: Path, files: dict[str, Path] | None) -> list:
         for v in values:
             add(flag, with_flag(flag, v))
     add("--activations", ["--activations", "nope", "--no-training"])  # a matrix filter
-    add("--batch", ["--batch", "0", "--dtype", "float64", "--loss", "mse", "--no-training"])
+    add(
+        "--batch",
+        ["--batch", "0", "--dtype", "float64", "--loss", "mse", "--no-training"],
+    )
     add("--keras", ["--keras", ""])
     add("--keras", ["--keras", str(tmp / "absent.keras")])
     add("--keras", ["--keras", str(tmp)])
@@ -622,7 +688,9 @@ def bench_cli_cases(tmp: Path) -> list:
 
     for v in ["3-5-3", "abc", ""]:
         out.append(("bench cli", "--layout", ["--quick", "--no-tf", "--layout", v]))
-    out.append(("bench cli", "--layout", ["--quick", "--no-tf", "--save", "--layout", "3-5-3"]))
+    out.append(
+        ("bench cli", "--layout", ["--quick", "--no-tf", "--save", "--layout", "3-5-3"])
+    )
     for v in ["0", "-1", "x"]:
         add("--rounds", "--rounds", v)
         add("--threads", "--threads", v)
@@ -648,7 +716,9 @@ PARTS = {"validation_data": {"X_val", "Y_val"}}
 
 
 def classify_error(err: BaseException, name: str, value=None) -> str:
-    if not isinstance(err, (ValueError, TypeError, FileNotFoundError, IsADirectoryError)):
+    if not isinstance(
+        err, (ValueError, TypeError, FileNotFoundError, IsADirectoryError)
+    ):
         return "crash"
     message = str(err)
     names = {name, name.lstrip("-").replace("-", "_"), *PARTS.get(name, ())}
@@ -657,7 +727,11 @@ def classify_error(err: BaseException, name: str, value=None) -> str:
     if head and re.split(r"[\[.]", head.group(1))[0] in names:
         return "clear"
     # a file's loader may start with the file itself ("/data/mnist.npz: not a valid ...")
-    if isinstance(value, (str, os.PathLike)) and str(value) and message.startswith(str(value)):
+    if (
+        isinstance(value, (str, os.PathLike))
+        and str(value)
+        and message.startswith(str(value))
+    ):
         return "clear"
     return "unnamed"
 
@@ -668,7 +742,9 @@ def run_api(area, name, fn) -> tuple[str, str]:
         try:
             fn()
         except Exception as err:  # noqa: BLE001 - classifying is the point
-            return classify_error(err, name, value), f"{type(err).__name__}: {err}"[:160]
+            return classify_error(err, name, value), f"{type(err).__name__}: {err}"[
+                :160
+            ]
     return "silent", "accepted"
 
 
@@ -743,12 +819,20 @@ def warnings_ignored():
 def audit(areas=None) -> list[tuple[str, str, str, str]]:
     """(area, argument, outcome, detail) for every case (of ``areas``: None for all)."""
     want = (lambda area: True) if areas is None else (lambda area: area in areas)
-    rows = [(area, name, *run_api(area, name, fn)) for area, name, fn in cases() if want(area)]
+    rows = [
+        (area, name, *run_api(area, name, fn))
+        for area, name, fn in cases()
+        if want(area)
+    ]
     os.environ.setdefault("MPLBACKEND", "Agg")
     programs = _programs()
     commands = [c for c in cli_cases() if want(c[0])]
     tmp = _tmp()
-    files = keras_fixtures(tmp) if HAS_TF and (want("keras files") or want("crosscheck cli")) else None
+    files = (
+        keras_fixtures(tmp)
+        if HAS_TF and (want("keras files") or want("crosscheck cli"))
+        else None
+    )
     if want("crosscheck api"):
         rows += [(a, n, *run_api(a, n, fn)) for a, n, fn in crosscheck_cases()]
     if files is not None and want("keras files"):
@@ -775,11 +859,15 @@ def main(argv=None) -> int:
     by_area: dict[str, Counter] = {}
     for area, _, outcome, _ in rows:
         by_area.setdefault(area, Counter())[outcome] += 1
-    print(f"{'area':<16}{'tried':>7}{'clear':>7}{'unnamed':>9}{'crash':>7}{'silent':>8}")
+    print(
+        f"{'area':<16}{'tried':>7}{'clear':>7}{'unnamed':>9}{'crash':>7}{'silent':>8}"
+    )
     total = Counter()
     for area, c in by_area.items():
         total += c
-        print(f"{area:<16}{sum(c.values()):>7}{c['clear']:>7}{c['unnamed']:>9}{c['crash']:>7}{c['silent']:>8}")
+        print(
+            f"{area:<16}{sum(c.values()):>7}{c['clear']:>7}{c['unnamed']:>9}{c['crash']:>7}{c['silent']:>8}"
+        )
     n = sum(total.values())
     print(f"{'total':<16}{n:>7}{total['clear']:>7}{total['unnamed']:>9}{total['crash']:>7}{total['silent']:>8}"
           f"   ({100 * total['clear'] / n:.0f} % clear)")  # fmt: skip

@@ -70,7 +70,10 @@ import numpy as np
 from . import workers
 
 # name -> oracle module, in the order reports show them.
-_BUILTIN = {"tf": "crosscheck.frameworks.tf.oracle", "torch": "crosscheck.frameworks.torch.oracle"}
+_BUILTIN = {
+    "tf": "crosscheck.frameworks.tf.oracle",
+    "torch": "crosscheck.frameworks.torch.oracle",
+}
 ENTRY_POINTS = "crosscheck.frameworks"  # the entry-point group of installed frameworks
 
 
@@ -118,7 +121,11 @@ def framework(names) -> str:
     """The frameworks of oracle names in words: "TensorFlow", "TensorFlow and PyTorch",
     "TensorFlow, PyTorch and JAX"."""
     words = [get(name).FRAMEWORK for name in names]
-    return " and ".join(words) if len(words) < 3 else ", ".join(words[:-1]) + " and " + words[-1]
+    return (
+        " and ".join(words)
+        if len(words) < 3
+        else ", ".join(words[:-1]) + " and " + words[-1]
+    )
 
 
 def select(oracle=None) -> tuple[list[str], list[str]]:
@@ -240,7 +247,9 @@ def describe(names) -> list[str]:
         except importlib.metadata.PackageNotFoundError:
             continue
         if workers.mode() == "process":
-            done = "each framework runs in its own worker process, so the two never meet"
+            done = (
+                "each framework runs in its own worker process, so the two never meet"
+            )
         else:
             done = (
                 f"{workers.ENV}=inline puts them in one process: expect a crash "

@@ -53,7 +53,7 @@ class WorkerCrashed(RuntimeError):
 
 
 def mode() -> str:
-    """"process" (the default) or "inline", from the environment variable
+    """ "process" (the default) or "inline", from the environment variable
     ``CROSSCHECK_ISOLATION``; ValueError naming it for anything else."""
     value = os.environ.get(ENV, "process").strip() or "process"
     if value not in MODES:
@@ -199,7 +199,8 @@ class Worker:
         self.crashes += 1
         self.last_crash = (
             f"{self.framework} oracle: its worker process {how} during "
-            f"{target.rpartition(':')[2]}" + (f"; its last output: {tail}" if tail else "")
+            f"{target.rpartition(':')[2]}"
+            + (f"; its last output: {tail}" if tail else "")
         )
         return WorkerCrashed(self.framework, self.last_crash)
 

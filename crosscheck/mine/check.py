@@ -237,14 +237,18 @@ def check_backprop(
         tensorflow = check_bool(tensorflow, "tensorflow")
     case = _setup(sizes, activations, loss, convention, overrides, weights, X, Y, dtype,
                   batch, seed)  # fmt: skip
-    ref = _reference(case.net, case.conv, case.X_rows, case.Y_rows, case.loss, case.prob)
+    ref = _reference(
+        case.net, case.conv, case.X_rows, case.Y_rows, case.loss, case.prob
+    )
     conv_text = case.conv.describe()
     title = (
         f"check_backprop {getattr(fn, '__name__', 'fn')} {'-'.join(map(str, case.sizes))} "
         f"[{','.join(case.acts)}] {case.loss} {case.dtype.name} batch {case.n}; "
         f"convention {conv_text}"
     )
-    w_user = [w.astype(case.dtype) for w in case.conv.weights_to_user(case.net.get_weights())]
+    w_user = [
+        w.astype(case.dtype) for w in case.conv.weights_to_user(case.net.get_weights())
+    ]
     if weights is not None:  # the user's own arrays, copied, in the check's dtype
         w_user = [np.array(w, dtype=case.dtype) for w in weights]
     given = w_user + [case.X_user, case.Y_user]
@@ -320,7 +324,9 @@ def _setup(sizes, activations, loss, convention, overrides, weights, X, Y, dtype
         kinks = near_kinks(net, X_rows)
         if X is not None or not kinks:
             break
-    X_user = np.array(X_user, dtype=dtype)  # a copy in the check's dtype (exact in float64)
+    X_user = np.array(
+        X_user, dtype=dtype
+    )  # a copy in the check's dtype (exact in float64)
     if Y_user.dtype.kind == "f" or Y_user.ndim == 2:  # class ids (n,) stay ints
         Y_user = np.array(Y_user, dtype=dtype)
     return _Case(conv, sizes, acts, loss, dtype, net, prob, X_rows, Y_rows, X_user,

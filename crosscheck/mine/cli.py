@@ -179,5 +179,7 @@ def main(argv=None) -> int:
         n_ok = sum(rep.ok for _, rep in reports)
         print(f"{n_ok} of {len(reports)} match")
     if args.json:
-        write_json(args.json, [dict(rep.to_dict(), target=t) for t, rep in reports], "--json")
+        write_json(
+            args.json, [dict(rep.to_dict(), target=t) for t, rep in reports], "--json"
+        )
     return 0 if all(rep.ok for _, rep in reports) else 1

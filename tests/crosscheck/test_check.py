@@ -106,9 +106,15 @@ def test_from_keras_errors():
     with pytest.raises(TypeError, match="keras.Sequential"):
         crosscheck.from_keras("model.keras")
     norm = keras.Sequential(
-        [keras.Input(shape=(3,)), keras.layers.Dense(4), keras.layers.LayerNormalization()]
+        [
+            keras.Input(shape=(3,)),
+            keras.layers.Dense(4),
+            keras.layers.LayerNormalization(),
+        ]
     )
-    with pytest.raises(TypeError, match=r"layers\[1\] \(LayerNormalization.*not supported"):
+    with pytest.raises(
+        TypeError, match=r"layers\[1\] \(LayerNormalization.*not supported"
+    ):
         crosscheck.from_keras(norm)
     custom = keras.Sequential(
         [keras.Input(shape=(3,)), keras.layers.Dense(4, activation=lambda x: 2 * x)]
@@ -335,7 +341,11 @@ def test_cli_keras_bad_files(tmp_path, capsys):
     assert cli.main(["--keras", str(tmp_path / "missing.keras")]) == 2
     assert "--keras: expected a saved .keras or .h5 file" in capsys.readouterr().err
     norm = keras.Sequential(
-        [keras.Input(shape=(4,)), keras.layers.Dense(3), keras.layers.LayerNormalization()]
+        [
+            keras.Input(shape=(4,)),
+            keras.layers.Dense(3),
+            keras.layers.LayerNormalization(),
+        ]
     )
     path = tmp_path / "norm.keras"
     norm.save(path)
@@ -354,15 +364,15 @@ def test_crosscheck_reports_overflow_on_both_sides_as_nonfinite_not_pass():
     W[2][:] = 1
     net.set_weights(W)
     with np.errstate(over="ignore", invalid="ignore"):
-        report = crosscheck.compare(net, np.full((4, 3), 1e308), np.zeros((4, 2)), "mse")
+        report = crosscheck.compare(
+            net, np.full((4, 3), 1e308), np.zeros((4, 2)), "mse"
+        )
     assert not report.ok
     assert report.row("loss").verdict == "NONFINITE"
     assert "NONFINITE: both sides hold NaN or inf" in str(report)
 
 
 @pytest.mark.parametrize("c", [-1, float("nan"), 1e30, 0])
-
-
 def test_compare_refuses_a_meaningless_safety_factor(c):
     pytest.importorskip("tensorflow")
     import crosscheck

@@ -52,7 +52,10 @@ def test_near_kinks_names_entries_at_the_kink_only():
     z = np.array([[3.0, 2.0]], np.float32) @ W1 + b1
     assert np.abs(z).min() > 0.1  # far from the kink
     assert near_kinks(net, np.array([[3.0, 2.0]], np.float32)) == ""
-    smooth = refnet.Network.build([2, 3, 2], ["tanh", "linear"], seed=0, dtype="float32")
+    smooth = refnet.Network.build(
+        [2, 3, 2], ["tanh", "linear"], seed=0, dtype="float32"
+    )
     smooth.set_weights([W1, b1, W2, b2])
-    assert near_kinks(smooth, np.array([[1.0, 0.0]], np.float32)) == ""  # no kink in tanh
-
+    assert (
+        near_kinks(smooth, np.array([[1.0, 0.0]], np.float32)) == ""
+    )  # no kink in tanh

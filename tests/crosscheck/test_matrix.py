@@ -13,13 +13,16 @@ def test_the_builtin_matrix_covers_every_activation_and_loss():
     from crosscheck.matrix import builtin_matrix
 
     cases = builtin_matrix()
-    named = {a for c in cases for a in c.activations if "(" not in a}  # not leaky_relu(0.3)
+    named = {
+        a for c in cases for a in c.activations if "(" not in a
+    }  # not leaky_relu(0.3)
     assert named == set(refnet.activations.names())
     assert {c.loss for c in cases} == set(refnet.losses.names())
     hidden = {a for c in cases for a in c.activations[:-1] if "(" not in a}
     assert hidden == set(refnet.activations.names())  # each one inside a network too
     unnormalised = [
-        c for c in cases
+        c
+        for c in cases
         if c.loss == "categorical_cross_entropy" and c.activations[-1] != "softmax"
     ]
     assert {c.dtype for c in unnormalised} == {"float32", "float64"}
@@ -37,5 +40,7 @@ def test_the_builtin_matrix_covers_the_tutorials_keras_models():
     for found in (flat, no_bias, slope):
         assert {c.dtype for c in found} == {"float32", "float64"}
     net = build_net(no_bias[0])
-    assert [layer.b is None for layer in net.layers] == [not b for b in no_bias[0].use_bias]
+    assert [layer.b is None for layer in net.layers] == [
+        not b for b in no_bias[0].use_bias
+    ]
     assert make_data(flat[0])[0].shape == (flat[0].batch, 28, 28)

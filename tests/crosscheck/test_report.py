@@ -10,7 +10,9 @@ from crosscheck.report import Report, Row, combine, crash_row, odd_one_out
 
 
 def _row(name, ok, ratio, **kw):
-    return Row(name, (2,), 0.1 if not ok else 0.0, 0.0, 1e-14, 1e-14, ok, (0,), ratio, **kw)
+    return Row(
+        name, (2,), 0.1 if not ok else 0.0, 0.0, 1e-14, 1e-14, ok, (0,), ratio, **kw
+    )
 
 
 def test_odd_one_out_truth_table():
@@ -29,14 +31,19 @@ def test_odd_one_out_truth_table():
     assert odd_one_out(["refnet", "tf"], {("refnet", "tf"): False}) == ""
 
 
-
 def test_a_report_passes_when_every_row_does_and_names_the_first_failure():
-    rows = [_row("loss", True, 0.2), _row("delta2", False, 7.0), _row("dW2", False, 3.0)]
+    rows = [
+        _row("loss", True, 0.2),
+        _row("delta2", False, 7.0),
+        _row("dW2", False, 3.0),
+    ]
     report = Report("t", rows)
     assert not report.ok and report.first_failure.name == "delta2"
     assert report.worst_ratio == 7.0
     assert "FAIL: first mismatch at delta2" in str(report)
-    assert Report("t", rows[:1]).ok and "PASS: 1 quantities agree" in str(Report("t", rows[:1]))
+    assert Report("t", rows[:1]).ok and "PASS: 1 quantities agree" in str(
+        Report("t", rows[:1])
+    )
     with_nan = json.dumps(Report("t", [_row("x", False, math.inf)]).to_dict())
     assert '"worst_ratio": "inf"' in with_nan  # JSON has no infinity
 

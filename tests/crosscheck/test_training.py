@@ -35,8 +35,6 @@ def test_the_training_report_keeps_each_tensors_worst_step():
         ({"optimizer": "nope"}, ValueError, "optimizer"),
     ],
 )
-
-
 def test_compare_training_arguments_are_named(kwargs, error, match):
     pytest.importorskip("tensorflow")
     from crosscheck.training import compare_training

@@ -139,7 +139,9 @@ def test_leaky_relu_with_its_own_slope(slope):
     assert derivative_at(act.name, -2.0) == slope
     assert derivative_at(act.name, 2.0) == 1.0
     z32 = z.astype(np.float32)
-    assert act.f(z32).dtype == np.float32 and act.df(z32, act.f(z32)).dtype == np.float32
+    assert (
+        act.f(z32).dtype == np.float32 and act.df(z32, act.f(z32)).dtype == np.float32
+    )
 
 
 def test_leaky_relu_names():
@@ -321,7 +323,9 @@ def test_register_with_ufunc_derivatives_never_writes_into_the_cached_output(
     """np.cos as df(z, a) would be cos(z, out=a): a = sin(z) must stay sin(z) (W4)."""
     activations.register("sine", np.sin, np.cos)
     activations.register("absval", np.abs, np.sign)
-    activations.register("expo", np.exp, np.ones_like)  # f' = 1 here, a wrong but valid df
+    activations.register(
+        "expo", np.exp, np.ones_like
+    )  # f' = 1 here, a wrong but valid df
     X = rng.normal(size=(5, 3))
     for name, f, df in (
         ("sine", np.sin, np.cos),
@@ -344,7 +348,9 @@ def test_register_refuses_builtins_and_functions_that_change_shape_or_dtype(
         activations.register("relu", np.tanh, lambda z: 1 - np.tanh(z) ** 2)
     with pytest.raises(TypeError, match="f: expected .* dtype float32, got .* float64"):
         activations.register("up", lambda z: z.astype(np.float64), lambda z: z)
-    with pytest.raises(TypeError, match=r"df: expected .* shape \(2, 3\) .*, got shape \(\)"):
+    with pytest.raises(
+        TypeError, match=r"df: expected .* shape \(2, 3\) .*, got shape \(\)"
+    ):
         activations.register("scalar", np.tanh, lambda z: 1.0)
     with pytest.raises(TypeError, match="df: calling it .* raised ZeroDivisionError"):
         activations.register("boom", np.tanh, lambda z: 1 / 0)

@@ -49,7 +49,9 @@ def test_count_params_summary_and_weights_order():
     assert "Total params: 47" in table and "dense (Dense, no bias)" in table
     shapes = [w.shape for w in net.get_weights()]
     assert shapes == [(3, 5), (5, 4), (4,), (4, 2)]  # Keras' order: kernel, bias if any
-    with pytest.raises(ValueError, match=r"expected 4 arrays \[W1, W2, b2, W3\], got 6"):
+    with pytest.raises(
+        ValueError, match=r"expected 4 arrays \[W1, W2, b2, W3\], got 6"
+    ):
         net.set_weights([np.zeros((3, 5))] * 6)
     new = [np.full(s, 0.5) for s in shapes]
     net.set_weights(new)
@@ -200,7 +202,9 @@ def test_input_shape_flattens_row_major_as_keras():
     net = refnet.Network.build([28, 5, 3], seed=0, input_shape=(4, 7))
     rng = np.random.default_rng(0)
     X = rng.normal(size=(6, 4, 7))
-    X_flat = np.stack([[X[i, r, c] for r in range(4) for c in range(7)] for i in range(6)])
+    X_flat = np.stack(
+        [[X[i, r, c] for r in range(4) for c in range(7)] for i in range(6)]
+    )
     assert not np.allclose(X_flat, X.reshape(6, 28, order="F"))  # the test can tell
     y = rng.integers(0, 3, size=6)
     res = net.gradients(X, y, "softmax_cross_entropy")
@@ -210,7 +214,9 @@ def test_input_shape_flattens_row_major_as_keras():
     np.testing.assert_array_equal(res.a[-1], want.a[-1])
     assert res.dX.shape == (6, 4, 7)
     np.testing.assert_array_equal(res.dX, want.dX.reshape(6, 4, 7))
-    np.testing.assert_array_equal(net.forward(X), net.forward(X_flat))  # flat still taken
+    np.testing.assert_array_equal(
+        net.forward(X), net.forward(X_flat)
+    )  # flat still taken
     assert net.gradients(X_flat, y, "softmax_cross_entropy").dX.shape == (6, 28)
     np.testing.assert_array_equal(net.predict(X, batch_size=4), net.forward(X_flat))
     assert "flatten (Flatten)" in net.summary() and "(None, 4, 7)" in net.summary()
@@ -218,7 +224,9 @@ def test_input_shape_flattens_row_major_as_keras():
 
 
 def test_input_shape_dX_matches_finite_differences():
-    net = refnet.Network.build([6, 4, 2], ["tanh", "linear"], seed=2, input_shape=(2, 3))
+    net = refnet.Network.build(
+        [6, 4, 2], ["tanh", "linear"], seed=2, input_shape=(2, 3)
+    )
     rng = np.random.default_rng(1)
     X = rng.normal(size=(5, 2, 3))
     Y = rng.normal(size=(5, 2))
@@ -237,9 +245,13 @@ def test_input_shape_validation_names_X_and_input_shape():
     with pytest.raises(ValueError, match="X_val"):
         net.fit(np.zeros((2, 4, 7)), [0, 1], "softmax_cross_entropy", "sgd",
                 validation_data=(np.zeros((2, 28, 1)), [0, 1]), progress=False)  # fmt: skip
-    with pytest.raises(ValueError, match=r"input_shape: expected a shape of 28 entries"):
+    with pytest.raises(
+        ValueError, match=r"input_shape: expected a shape of 28 entries"
+    ):
         refnet.Network.build([28, 5, 3], input_shape=(5, 5))
-    with pytest.raises(ValueError, match="input_shape: expected a tuple of positive ints"):
+    with pytest.raises(
+        ValueError, match="input_shape: expected a tuple of positive ints"
+    ):
         refnet.Network.build([28, 5, 3], input_shape=(4, 0, 7))
     with pytest.raises(TypeError, match="input_shape"):
         refnet.Network.build([28, 5, 3], input_shape="4x7")

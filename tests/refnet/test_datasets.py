@@ -211,8 +211,18 @@ def test_load_mnist_refuses_train_and_test_images_of_different_sizes(tmp_path):
         "y_test": np.arange(2),
     }
     np.savez(tmp_path / "mnist.npz", **raw)
-    with pytest.raises(ValueError, match=r"images of one size, got \(28, 28\) and \(20, 20\)"):
+    with pytest.raises(
+        ValueError, match=r"images of one size, got \(28, 28\) and \(20, 20\)"
+    ):
         datasets.load_mnist(tmp_path / "mnist.npz")
-    np.savez(tmp_path / "mnist.npz", **(raw | {"x_test": np.zeros((0, 28, 28), np.uint8), "y_test": np.zeros(0, int)}))
-    with pytest.raises(ValueError, match=r"at least one image .* x_test, got shape \(0, 28, 28\)"):
+    np.savez(
+        tmp_path / "mnist.npz",
+        **(
+            raw
+            | {"x_test": np.zeros((0, 28, 28), np.uint8), "y_test": np.zeros(0, int)}
+        ),
+    )
+    with pytest.raises(
+        ValueError, match=r"at least one image .* x_test, got shape \(0, 28, 28\)"
+    ):
         datasets.load_mnist(tmp_path / "mnist.npz")

@@ -139,7 +139,9 @@ def test_a_save_that_fills_the_disk_keeps_the_previous_model(tmp_path):
     assert "files: ['model.npz']" in proc.stdout  # no temporary file left behind
 
 
-def test_save_keeps_permissions_and_replaces_a_symlink_instead_of_following_it(tmp_path):
+def test_save_keeps_permissions_and_replaces_a_symlink_instead_of_following_it(
+    tmp_path,
+):
     net = refnet.Network.build([3, 4, 2], seed=0)
     victim = tmp_path / "victim.cfg"
     victim.write_text("precious")
@@ -230,12 +232,16 @@ def test_load_mnist_rejects_a_zip_bomb_with_bounded_memory(tmp_path):
         for _ in range(BOMB_MB):
             fh.write(bytes(1 << 20))
     for name in ("train-labels-idx1-ubyte", "t10k-labels-idx1-ubyte"):
-        (idx / name).write_bytes(bytes([0, 0, 8, 1]) + np.array([2], ">u4").tobytes() + bytes(2))
+        (idx / name).write_bytes(
+            bytes([0, 0, 8, 1]) + np.array([2], ">u4").tobytes() + bytes(2)
+        )
     (idx / "t10k-images-idx3-ubyte").write_bytes(
         bytes([0, 0, 8, 3]) + np.array([2, 28, 28], ">u4").tobytes() + bytes(2 * 784)
     )
     for path, file in ((npz, "mnist.npz"), (idx, "train-images-idx3-ubyte.gz")):
-        message = refused_in_bounded_memory(f"datasets.load_mnist({str(path)!r})", tmp_path)
+        message = refused_in_bounded_memory(
+            f"datasets.load_mnist({str(path)!r})", tmp_path
+        )
         assert file in message and "zip bomb" in message, message
 
 
@@ -289,7 +295,9 @@ def test_atomic_write_fsyncs_the_file_before_renaming_it(tmp_path, monkeypatch):
 
     events = []
     real_fsync, real_replace = os.fsync, os.replace
-    monkeypatch.setattr(files.os, "fsync", lambda fd: (events.append("fsync"), real_fsync(fd)))
+    monkeypatch.setattr(
+        files.os, "fsync", lambda fd: (events.append("fsync"), real_fsync(fd))
+    )
     monkeypatch.setattr(
         files.os, "replace", lambda a, b: (events.append("replace"), real_replace(a, b))
     )

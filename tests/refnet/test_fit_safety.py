@@ -54,14 +54,20 @@ def public_steps(net, X, y, loss, optimizer, epochs, batch_size, seed):
 
 @pytest.mark.parametrize(
     "make_optimizer",
-    [lambda: optimizers.RMSprop(1e308), lambda: optimizers.SGD(1e30), lambda: optimizers.Adam(1e200)],
+    [
+        lambda: optimizers.RMSprop(1e308),
+        lambda: optimizers.SGD(1e30),
+        lambda: optimizers.Adam(1e200),
+    ],
     ids=["rmsprop-1e308", "sgd-1e30", "adam-1e200"],
 )
 def test_divergence_restores_the_last_good_step_and_names_learning_rate(make_optimizer):
     X, y = data()
     net = refnet.Network.build([8, 16, 3], seed=0)
     ref = refnet.Network.build([8, 16, 3], seed=0)
-    states, values = public_steps(ref, X, y, "softmax_cross_entropy", make_optimizer(), 3, 16, 1)
+    states, values = public_steps(
+        ref, X, y, "softmax_cross_entropy", make_optimizer(), 3, 16, 1
+    )
     with pytest.raises(Diverged) as info, np.errstate(all="ignore"):
         net.fit(X, y, "softmax_cross_entropy", make_optimizer(), epochs=3, batch_size=16,
                 seed=1, progress=False, threads="all")  # fmt: skip
@@ -79,7 +85,9 @@ def test_divergence_restores_the_last_good_step_and_names_learning_rate(make_opt
 
 
 @pytest.mark.parametrize(
-    "optimizer", [optimizers.RMSprop(1e308), optimizers.SGD(1e308)], ids=["rmsprop", "sgd"]
+    "optimizer",
+    [optimizers.RMSprop(1e308), optimizers.SGD(1e308)],
+    ids=["rmsprop", "sgd"],
 )
 def test_a_last_update_that_overflows_is_undone(optimizer):
     """One step only: its loss is finite, the update makes the weights inf (RMSprop) or so
@@ -88,7 +96,10 @@ def test_a_last_update_that_overflows_is_undone(optimizer):
     X, y = data(n=16)
     net = refnet.Network.build([8, 16, 3], seed=0)
     before = net.get_weights()
-    with pytest.raises(Diverged, match="after its last step") as info, np.errstate(all="ignore"):
+    with (
+        pytest.raises(Diverged, match="after its last step") as info,
+        np.errstate(all="ignore"),
+    ):
         net.fit(X, y, "softmax_cross_entropy", optimizer, epochs=1, batch_size=16,
                 progress=False)  # fmt: skip
     assert info.value.restored_step == 0
@@ -123,7 +134,9 @@ def test_fit_refuses_training_beyond_free_memory(monkeypatch):
     X, y = data(n=8)
     net = refnet.Network.build([8, 4, 3], seed=0)
     monkeypatch.setattr(files, "available_memory", lambda: 1000)  # bytes
-    with pytest.raises(ValueError, match=r"optimizer: training 8-4-3 with Adam .* needs"):
+    with pytest.raises(
+        ValueError, match=r"optimizer: training 8-4-3 with Adam .* needs"
+    ):
         net.fit(X, y, "softmax_cross_entropy", "adam", progress=False)
 
 
@@ -185,5 +198,7 @@ def test_sigint_at_random_moments_lands_on_a_step_boundary(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     trials = [line for line in proc.stdout.splitlines() if line.startswith("trial")]
     assert len(trials) >= 16, proc.stdout  # (a fit that finished first is not a trial)
-    bad = [line for line in trials if "same True" not in line or "history True" not in line]
+    bad = [
+        line for line in trials if "same True" not in line or "history True" not in line
+    ]
     assert not bad, "\n".join(bad)

@@ -310,8 +310,6 @@ def test_gradcheck_rejects_a_non_network():
         ({"seed": -1}, ValueError, "seed: expected an int >= 0, got -1"),
     ],
 )
-
-
 def test_gradcheck_refuses_arguments_that_make_it_meaningless(kwargs, error, match):
     net = refnet.Network.build([3, 4, 2], ["tanh", "linear"], seed=0)
     X = np.random.default_rng(0).normal(size=(5, 3))

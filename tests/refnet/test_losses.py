@@ -286,7 +286,9 @@ def test_categorical_cross_entropy_gradient_on_rows_that_do_not_sum_to_one(rng):
     assert np.abs(a.sum(axis=1) - 1).min() > 0.05  # really not normalised
     y = loss.prepare(targets_for("categorical_cross_entropy", rng, 5, 4), a)
     value, grad = loss_and_grad("categorical_cross_entropy", a, y)
-    assert_close(grad, numeric_grad(loss.value, a, y), FD_RTOL, "dL/da, rows not summing to 1")
+    assert_close(
+        grad, numeric_grad(loss.value, a, y), FD_RTOL, "dL/da, rows not summing to 1"
+    )
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -296,7 +298,11 @@ def test_categorical_cross_entropy_gradient_on_rows_that_do_not_sum_to_one(rng):
         ([1e30, 1e30], 0, math.log(2)),  # two equal huge logits: ln 2, not 0
         ([-1e30, -1e30], 1, math.log(2)),
         ([4e4, 4e4], 0, math.log(2)),
-        ([3e38, -3e38], 0, 0.0),  # logits spanning more than float32's range: 0, not NaN
+        (
+            [3e38, -3e38],
+            0,
+            0.0,
+        ),  # logits spanning more than float32's range: 0, not NaN
     ],
 )
 def test_softmax_cross_entropy_value_at_the_float_range(dtype, logits, label, expected):

@@ -335,7 +335,9 @@ def test_documented_aliasing_of_a0_and_linear_z():
 
 
 def test_a0_is_a_view_of_an_x_given_in_the_input_shape():
-    net = refnet.Network.build([12, 4, 2], ["relu", "linear"], seed=0, input_shape=(3, 4))
+    net = refnet.Network.build(
+        [12, 4, 2], ["relu", "linear"], seed=0, input_shape=(3, 4)
+    )
     X = np.random.default_rng(0).normal(size=(5, 3, 4))
     res = net.gradients(X, [0, 1, 0, 1, 0], "softmax_cross_entropy")
     assert res.a[0].shape == (5, 12) and np.shares_memory(res.a[0], X)
@@ -343,7 +345,9 @@ def test_a0_is_a_view_of_an_x_given_in_the_input_shape():
 
 
 def test_a_layout_beyond_free_memory_is_refused_before_allocating():
-    with pytest.raises(ValueError, match=r"sizes: the weights of layout .* needs .* GiB") as info:
+    with pytest.raises(
+        ValueError, match=r"sizes: the weights of layout .* needs .* GiB"
+    ) as info:
         refnet.Network.build([100_000, 100_000, 10])
     assert "memory available" in str(info.value)
 
@@ -359,17 +363,25 @@ def test_summary_of_a_huge_layout_allocates_nothing():
     )
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
     # PC1 by hand: 100000*100000 + 100000 + 100000*10 + 10
-    assert f"Total params: {100000 * 100000 + 100000 + 100000 * 10 + 10:,}" in proc.stdout
+    assert (
+        f"Total params: {100000 * 100000 + 100000 + 100000 * 10 + 10:,}" in proc.stdout
+    )
 
 
 def test_summary_function_matches_the_built_network():
     net = refnet.Network.build([3, 5, 2], ["tanh", "softmax"], dtype="float32")
-    assert refnet.params.summary("3-5-2", ["tanh", "softmax"], "float32") == net.summary()
+    assert (
+        refnet.params.summary("3-5-2", ["tanh", "softmax"], "float32") == net.summary()
+    )
     with pytest.raises(ValueError, match=r"activations\[0\]: unknown name 'nope'"):
         refnet.params.summary("3-5-2", "nope")
     with pytest.raises(ValueError, match=r"activations\[1\]: unknown name 'nope'"):
@@ -384,14 +396,20 @@ def test_network_and_weights_arguments_are_named():
         refnet.Network(None)
     with pytest.raises(TypeError, match="layers: expected a sequence of refnet.Dense"):
         refnet.Network(dense)
-    with pytest.raises(ValueError, match=r"layers\[1\]: the same Dense object as layers\[0\]"):
+    with pytest.raises(
+        ValueError, match=r"layers\[1\]: the same Dense object as layers\[0\]"
+    ):
         refnet.Network([dense, dense])
     net = refnet.Network.build([3, 2], seed=0)
     with pytest.raises(TypeError, match="weights: expected a list of arrays"):
         net.set_weights(None)
-    with pytest.raises(ValueError, match=r"weights\[0\]: expected an array of shape \(3, 2\)"):
+    with pytest.raises(
+        ValueError, match=r"weights\[0\]: expected an array of shape \(3, 2\)"
+    ):
         net.set_weights([[[1, 2], [3]], np.zeros(2)])
-    with pytest.raises(TypeError, match="activations: expected a name or one name per layer"):
+    with pytest.raises(
+        TypeError, match="activations: expected a name or one name per layer"
+    ):
         refnet.Network.build([3, 2], activations=5)
     with pytest.raises(TypeError, match="init: expected a name"):
         refnet.Network.build([3, 2], init=["zeros"])

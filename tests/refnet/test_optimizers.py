@@ -299,7 +299,9 @@ def test_optimizer_state_is_tied_to_shapes():
     net = refnet.Network.build([3, 4, 2], seed=0)
     opt.apply(net, net.gradients(np.ones((1, 3)), [1], "softmax_cross_entropy"))
     other = refnet.Network.build([3, 5, 2], seed=0)
-    with pytest.raises(ValueError, match="optimizer: this Adam holds the state of another"):
+    with pytest.raises(
+        ValueError, match="optimizer: this Adam holds the state of another"
+    ):
         opt.apply(other, other.gradients(np.ones((1, 3)), [1], "softmax_cross_entropy"))
 
 
@@ -358,9 +360,13 @@ def test_a_copied_optimizer_is_unbound_and_resuming_is_allowed():
     net2, opt2 = copy.deepcopy((net, opt))  # copied together: the copy trains the copy
     opt2.apply(net2, _grads(net2))
     opt.apply(net, _grads(net))
-    assert all(np.array_equal(a, b) for a, b in zip(net.get_weights(), net2.get_weights()))
+    assert all(
+        np.array_equal(a, b) for a, b in zip(net.get_weights(), net2.get_weights())
+    )
     other = refnet.Network.build([3, 4, 2], seed=3)
-    copy.deepcopy(opt).apply(other, _grads(other))  # a copy alone binds on its first step
+    copy.deepcopy(opt).apply(
+        other, _grads(other)
+    )  # a copy alone binds on its first step
 
 
 # --- against Keras ----------------------------------------------------------------------------

@@ -39,7 +39,9 @@ finite_or_not = st.floats(allow_nan=True, allow_infinity=True, width=64)
 @st.composite
 def arrays(draw, max_dims=3, max_side=5):
     dtype = draw(st.sampled_from(DTYPES))
-    shape = draw(hnp.array_shapes(min_dims=0, max_dims=max_dims, min_side=0, max_side=max_side))
+    shape = draw(
+        hnp.array_shapes(min_dims=0, max_dims=max_dims, min_side=0, max_side=max_side)
+    )
     if np.dtype(dtype).kind == "f":
         elements = st.floats(
             allow_nan=True, allow_infinity=True, width=np.dtype(dtype).itemsize * 8
@@ -86,7 +88,9 @@ def call(fn, names: set[str], *mutables):
             out = None
     after = [m for m in mutables if isinstance(m, np.ndarray)]
     for b, a in zip(before, after):
-        assert np.array_equal(b, a, equal_nan=True) and b.dtype == a.dtype, "input mutated"
+        assert np.array_equal(b, a, equal_nan=True) and b.dtype == a.dtype, (
+            "input mutated"
+        )
     if out is not None and not _all_finite(out):
         assert any(issubclass(w.category, RuntimeWarning) for w in caught), (
             f"non-finite result without a warning: {out!r}"[:300]
@@ -126,8 +130,11 @@ def test_build(sizes, activations, init, seed, dtype):
         sizes = sizes[:6]  # a layout string: keep the widths small
     names = {"sizes", "activations", "activation", "init", "seed", "dtype"}
     call(
-        lambda: refnet.Network.build(sizes, activations, init, seed, dtype)
-        if _small(sizes) else None,
+        lambda: (
+            refnet.Network.build(sizes, activations, init, seed, dtype)
+            if _small(sizes)
+            else None
+        ),
         names,
     )
 
@@ -135,7 +142,9 @@ def test_build(sizes, activations, init, seed, dtype):
 def _small(sizes) -> bool:
     """Skip layouts that would allocate a lot (refused by memory only beyond free RAM)."""
     try:
-        return all(abs(int(s)) < 10**4 for s in np.ravel(np.asarray(sizes, dtype=object)))
+        return all(
+            abs(int(s)) < 10**4 for s in np.ravel(np.asarray(sizes, dtype=object))
+        )
     except (TypeError, ValueError, OverflowError):
         return True
 
@@ -145,7 +154,11 @@ def test_forward(X):
     call(lambda: NET.forward(X), {"X"}, X)
 
 
-@given(X=valid_or_not(X_OK), Y=valid_or_not(Y_OK), loss=st.sampled_from(refnet.losses.names()))
+@given(
+    X=valid_or_not(X_OK),
+    Y=valid_or_not(Y_OK),
+    loss=st.sampled_from(refnet.losses.names()),
+)
 def test_gradients(X, Y, loss):
     call(lambda: NET.gradients(X, Y, loss), {"X", "Y", "loss"}, X, Y)
 
@@ -156,7 +169,11 @@ def test_gradients_loss_name(loss):
     call(lambda: NET.gradients(X_OK, Y_OK, loss), {"loss", "Y"})
 
 
-@given(weights=valid_or_not(NET.get_weights(), st.one_of(anything, st.lists(arrays(2, 4), max_size=5))))
+@given(
+    weights=valid_or_not(
+        NET.get_weights(), st.one_of(anything, st.lists(arrays(2, 4), max_size=5))
+    )
+)
 def test_set_weights(weights):
     net = refnet.Network.build([3, 4, 2], seed=0)
     mutables = weights if isinstance(weights, list) else [weights]

@@ -207,7 +207,9 @@ def test_policy_comes_from_the_argument_then_the_environment(monkeypatch):
     assert threads.resolve(None) == 2
     assert threads.resolve(1) == 1  # the argument wins
     monkeypatch.setenv(threads.ENV_VAR, "many")
-    with pytest.raises(ValueError, match="REFNET_BLAS_THREADS: expected a positive int"):
+    with pytest.raises(
+        ValueError, match="REFNET_BLAS_THREADS: expected a positive int"
+    ):
         threads.resolve(None)
     for bad in (0, -1, True, "one", 1.5):
         with pytest.raises(ValueError, match="threads: expected a positive int"):
@@ -247,7 +249,11 @@ def test_fit_runs_under_the_chosen_limit_and_restores_it():
     net.fit(X, y, "softmax_cross_entropy", Spy(0.1), batch_size=2, progress=False,
             threads=1)  # fmt: skip
     assert seen and all(s == [1] * len(blas) for s in seen)
-    after = [i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
+    after = [
+        i["num_threads"]
+        for i in threadpoolctl.threadpool_info()
+        if i["user_api"] == "blas"
+    ]
     assert after == before
     with pytest.raises(ValueError, match="threads"):
         net.fit(X, y, "softmax_cross_entropy", SGD(0.1), progress=False, threads=0)

@@ -61,7 +61,10 @@ def test_train_mnist_from_local_files(capsys, tmp_path):
         (["train", "mnist", "--data", "/nonexistent/dir"], "no such file or directory"),
         (["train", "digits", "--layout", "10-5-10"], "--layout: expected 64 inputs"),
         (["train", "digits", "--optimizer", "adagrad"], "invalid choice"),
-        (["train", "digits", "--learning-rate", "-1"], "--learning-rate: expected a float > 0"),
+        (
+            ["train", "digits", "--learning-rate", "-1"],
+            "--learning-rate: expected a float > 0",
+        ),
         (["train", "digits", "--loss", "hinge"], "loss: unknown name"),
         (["train", "digits", "--data", "x"], "--data: only for mnist"),
         (
@@ -72,10 +75,19 @@ def test_train_mnist_from_local_files(capsys, tmp_path):
             ["train", "digits", "--save", "/nonexistent/m.npz"],
             "--save: expected an existing folder",
         ),
-        (["train", "digits", "--plot", "curve"], "--plot: expected a file name ending in"),
-        (["train", "digits", "--batch-size", "0"], "--batch-size: expected a positive int"),
+        (
+            ["train", "digits", "--plot", "curve"],
+            "--plot: expected a file name ending in",
+        ),
+        (
+            ["train", "digits", "--batch-size", "0"],
+            "--batch-size: expected a positive int",
+        ),
         (["train", "digits", "--seed", "-1"], "--seed: expected an int >= 0, got -1"),
-        (["train", "digits", "--layout", "64-0-10"], "--layout: expected a positive int"),
+        (
+            ["train", "digits", "--layout", "64-0-10"],
+            "--layout: expected a positive int",
+        ),
     ],
 )
 def test_train_bad_arguments_exit_2_with_a_message(argv, message, capsys):
@@ -184,7 +196,11 @@ def test_train_never_overwrites_without_force_nor_its_own_data(tmp_path, capsys)
     with pytest.raises(SystemExit) as exc:
         main(argv)
     err = capsys.readouterr().err
-    assert exc.value.code == 2 and "--save: " in err and "exists; refusing to overwrite" in err
+    assert (
+        exc.value.code == 2
+        and "--save: " in err
+        and "exists; refusing to overwrite" in err
+    )
     assert model.read_bytes() == b"an older model"
     assert main(argv + ["--force"]) == 0
     assert refnet.Network.load(model).sizes == [64, 64, 10]

@@ -222,14 +222,21 @@ def _torch_cases():
     bf16_x = torch.ones(5, 3, dtype=torch.bfloat16)
     grad_y = torch.tensor([0.0, 1, 0, 1, 0], requires_grad=True)
     W1 = torch.zeros(3, 4, dtype=torch.float64, requires_grad=True)
-    return torch, net, [
-        ("X", lambda: net.gradients(grad_x, ids, "softmax_cross_entropy")),
-        ("X", lambda: net.gradients(bf16_x, ids, "softmax_cross_entropy")),
-        ("X", lambda: net.predict(grad_x)),
-        ("X", lambda: net.fit(grad_x, ids, "mse", "sgd", epochs=1, progress=False)),
-        ("Y", lambda: net.gradients(np.ones((5, 3)), grad_y, "softmax_cross_entropy")),
-        ("weights[0]", lambda: net.set_weights([W1] + net.get_weights()[1:])),
-    ]
+    return (
+        torch,
+        net,
+        [
+            ("X", lambda: net.gradients(grad_x, ids, "softmax_cross_entropy")),
+            ("X", lambda: net.gradients(bf16_x, ids, "softmax_cross_entropy")),
+            ("X", lambda: net.predict(grad_x)),
+            ("X", lambda: net.fit(grad_x, ids, "mse", "sgd", epochs=1, progress=False)),
+            (
+                "Y",
+                lambda: net.gradients(np.ones((5, 3)), grad_y, "softmax_cross_entropy"),
+            ),
+            ("weights[0]", lambda: net.set_weights([W1] + net.get_weights()[1:])),
+        ],
+    )
 
 
 def test_torch_tensors_that_numpy_cannot_read_are_named():
@@ -269,19 +276,19 @@ def _digits(seed):
     ],
     ids=["build", "Dense", "digits"],
 )
-
-
 @pytest.mark.parametrize(
     "seed, error, match",
     [
         (-1, ValueError, r"seed: expected an int >= 0, got -1"),
-        ("abc", TypeError, r"seed: expected an int >= 0, a numpy Generator or None, got str"),
+        (
+            "abc",
+            TypeError,
+            r"seed: expected an int >= 0, a numpy Generator or None, got str",
+        ),
         (1.5, TypeError, r"seed: expected .* got float 1.5"),
         (True, TypeError, r"seed: expected .* got bool"),
     ],
 )
-
-
 def test_bad_seeds_are_named(call, seed, error, match):
     with pytest.raises(error, match=match):
         call(seed)

@@ -128,5 +128,3 @@ def to_keras(net: refnet.Network, l2: float = 0.0):
         if layer.b is not None:
             check_transfer(klayer.bias.numpy(), layer.b, f"layer {l}: b")
     return model
-
-

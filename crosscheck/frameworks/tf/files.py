@@ -62,8 +62,12 @@ def compiled_loss(loss) -> CompiledLoss | None:
         loss = getattr(loss, "loss", None)
     if loss is None:
         return None
-    if isinstance(loss, (list, tuple)) or (isinstance(loss, dict) and "class_name" not in loss):
-        raise ValueError(f"compiled loss {loss!r}: one loss per output is not supported")
+    if isinstance(loss, (list, tuple)) or (
+        isinstance(loss, dict) and "class_name" not in loss
+    ):
+        raise ValueError(
+            f"compiled loss {loss!r}: one loss per output is not supported"
+        )
     config = {}
     if isinstance(loss, str):
         key, shown = loss, repr(loss)
@@ -155,7 +159,9 @@ def load_keras_file(path: str, name: str = "path"):
     path = os.fsdecode(os.fspath(path))
     if not os.path.isfile(path):
         what = "a folder" if os.path.isdir(path) else "no such file"
-        raise ValueError(f"{name}: expected a saved .keras or .h5 file, got {path!r}: {what}")
+        raise ValueError(
+            f"{name}: expected a saved .keras or .h5 file, got {path!r}: {what}"
+        )
     ext = os.path.splitext(path)[1].lower()
     if ext == ".keras":
         if not zipfile.is_zipfile(path):
@@ -167,7 +173,9 @@ def load_keras_file(path: str, name: str = "path"):
             members = archive.infolist()
         for info in members:
             bomb = info.file_size > MAX_RATIO * max(info.compress_size, 1)
-            if info.file_size > MAX_CONFIG_BYTES and (info.filename.endswith(".json") or bomb):
+            if info.file_size > MAX_CONFIG_BYTES and (
+                info.filename.endswith(".json") or bomb
+            ):
                 raise ValueError(
                     f"{name}: {path!r}: its {info.filename} inflates to {info.file_size} "
                     f"bytes from {info.compress_size} (a zip bomb; a model's config is a "
@@ -181,9 +189,7 @@ def load_keras_file(path: str, name: str = "path"):
                     "this one has no HDF5 signature)"
                 )
     else:
-        raise ValueError(
-            f"{name}: expected a .keras or .h5 file, got {path!r}"
-        )
+        raise ValueError(f"{name}: expected a .keras or .h5 file, got {path!r}")
     _, keras = tf_and_keras()
     try:
         with _safe_mode():
@@ -206,7 +212,9 @@ def load_keras_file(path: str, name: str = "path"):
 
 def _first_line(err: BaseException, limit: int = 300) -> str:
     """Keras' message on one line, without the full config it may append."""
-    text = " ".join(str(err).split("Full object config:")[0].split("Full config:")[0].split())
+    text = " ".join(
+        str(err).split("Full object config:")[0].split("Full config:")[0].split()
+    )
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

@@ -13,7 +13,6 @@ import tempfile
 _MODULES: dict = {}
 
 
-
 # What TensorFlow 2.21 writes to the C-level stderr while it is imported, whatever
 # TF_CPP_MIN_LOG_LEVEL says: absl's start-up line, the oneDNN notice (twice) and the
 # CPU-feature notice. Only TF_ENABLE_ONEDNN_OPTS=0 prevents them, and that changes the
@@ -24,7 +23,6 @@ _TF_START_UP_NOISE = (
     "cpu_feature_guard.cc",
     "To enable the following instructions:",
 )
-
 
 
 def import_tensorflow_quietly():
@@ -60,7 +58,6 @@ def import_tensorflow_quietly():
     return tf, keras
 
 
-
 def tf_and_keras():
     """(tensorflow, keras), imported on first use without TF's start-up log lines."""
     if not _MODULES:
@@ -68,7 +65,6 @@ def tf_and_keras():
         _MODULES["tf"], _MODULES["keras"] = tf, keras
         _register_gelu_tanh(keras)
     return _MODULES["tf"], _MODULES["keras"]
-
 
 
 def _register_gelu_tanh(keras) -> None:
@@ -80,4 +76,3 @@ def _register_gelu_tanh(keras) -> None:
         return keras.activations.gelu(x, approximate=True)
 
     _MODULES["gelu_tanh"] = gelu_tanh
-

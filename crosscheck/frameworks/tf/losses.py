@@ -34,12 +34,16 @@ def keras_loss(name: str, dtype: str, reduction="sum_over_batch_size", ids=False
     table = {
         "mse": lambda: losses.MeanSquaredError(**kw),
         "softmax_cross_entropy": lambda: (
-            losses.SparseCategoricalCrossentropy if ids else losses.CategoricalCrossentropy
+            losses.SparseCategoricalCrossentropy
+            if ids
+            else losses.CategoricalCrossentropy
         )(from_logits=True, **kw),
         "categorical_cross_entropy": lambda: losses.CategoricalCrossentropy(
             from_logits=False, **kw
         ),
-        "binary_cross_entropy": lambda: losses.BinaryCrossentropy(from_logits=True, **kw),
+        "binary_cross_entropy": lambda: losses.BinaryCrossentropy(
+            from_logits=True, **kw
+        ),
     }
     if name not in table:
         raise ValueError(

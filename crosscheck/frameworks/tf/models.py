@@ -91,7 +91,11 @@ def _layers_of(model, keras) -> list:
         raise TypeError(
             f"model: expected a keras.Sequential or a Functional keras.Model, got "
             f"{type(model).__name__}"
-            + (" (a subclassed Model's call() cannot be read)" if isinstance(model, keras.Model) else "")
+            + (
+                " (a subclassed Model's call() cannot be read)"
+                if isinstance(model, keras.Model)
+                else ""
+            )
         )
     if len(model.inputs) != 1 or len(model.outputs) != 1:
         raise ValueError(
@@ -166,7 +170,9 @@ def read_chain(model) -> Chain:
         reader(reading, i, layer)
     dtypes = reading.dtypes
     if not chain.steps:
-        raise ValueError(f"model: expected at least one Dense layer, got none; crosscheck reads {SUPPORTED}")
+        raise ValueError(
+            f"model: expected at least one Dense layer, got none; crosscheck reads {SUPPORTED}"
+        )
     first = chain.steps[0]
     dense_dtype = _float_dtype(first.index, first.dense)
     for i, layer, dt in dtypes:
@@ -311,7 +317,9 @@ def _leaky_relu(i: int, layer) -> tuple[str, object]:
 def _softmax(i: int, layer) -> tuple[str, object]:
     axis = layer.axis
     if axis not in (-1, 1, [-1], (-1,), [1], (1,)):  # a Dense's output is (n, k)
-        raise _unsupported(i, layer, f"with axis={axis} (refnet's softmax is on the last axis)")
+        raise _unsupported(
+            i, layer, f"with axis={axis} (refnet's softmax is on the last axis)"
+        )
     return "softmax", layer
 
 
@@ -331,8 +339,14 @@ def network_from_chain(chain: Chain) -> refnet.Network:
     for step in chain.steps:
         n_in, n_out = step.dense.kernel.shape
         layers.append(
-            refnet.Dense(int(n_in), int(n_out), step.activation, init="zeros",
-                         dtype=chain.dtype, use_bias=bool(step.dense.use_bias))  # fmt: skip
+            refnet.Dense(
+                int(n_in),
+                int(n_out),
+                step.activation,
+                init="zeros",
+                dtype=chain.dtype,
+                use_bias=bool(step.dense.use_bias),
+            )  # fmt: skip
         )
     net = refnet.Network(layers, input_shape=chain.input_shape)  # widths checked there
     net.set_weights(chain_weights(chain))
@@ -385,7 +399,8 @@ def check_user_model(net: refnet.Network, model):
     same = (
         theirs.sizes == net.sizes
         and theirs.activations == net.activations
-        and [la.b is None for la in theirs.layers] == [la.b is None for la in net.layers]
+        and [la.b is None for la in theirs.layers]
+        == [la.b is None for la in net.layers]
     )
     weights, ours = theirs.get_weights(), net.get_weights()
     if (

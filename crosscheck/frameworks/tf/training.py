@@ -119,7 +119,11 @@ def run(report: TrainingReport, net, batches, loss_name: str, optimizer, sources
 
     for source in sources:
         ref_net = copy.deepcopy(net)
-        ref_opt = keras_mirror(optimizer) if mirror else type(optimizer)(**optimizer.get_config())
+        ref_opt = (
+            keras_mirror(optimizer)
+            if mirror
+            else type(optimizer)(**optimizer.get_config())
+        )
         model = to_keras(net)
         k_opt = keras_optimizer(optimizer)
         k_loss = keras_loss(loss_name, dtype.name)

@@ -119,5 +119,3 @@ def to_torch(net: refnet.Network):
         if act is not None:
             modules.append(act)
     return torch.nn.Sequential(*modules)
-
-

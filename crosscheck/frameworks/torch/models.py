@@ -91,7 +91,6 @@ def _linear_weights(m, i: int) -> tuple[np.ndarray, np.ndarray | None]:
     return W, b
 
 
-
 def from_torch(module, input_shape=None) -> refnet.Network:
     """A refnet.Network with the layout, activations, weights and dtype of ``module``.
 
@@ -166,8 +165,14 @@ def from_torch(module, input_shape=None) -> refnet.Network:
             f"{'an empty Sequential' if len(module) == 0 else 'none'}"
         )
     layers = [
-        refnet.Dense(W.shape[0], W.shape[1], name or "linear", init="zeros",
-                     dtype=W.dtype, use_bias=b is not None)  # fmt: skip
+        refnet.Dense(
+            W.shape[0],
+            W.shape[1],
+            name or "linear",
+            init="zeros",
+            dtype=W.dtype,
+            use_bias=b is not None,
+        )  # fmt: skip
         for W, b, name in specs
     ]
     try:
@@ -189,4 +194,3 @@ def from_torch(module, input_shape=None) -> refnet.Network:
             )
     net.set_weights([w for W, b, _ in specs for w in (W, b) if w is not None])
     return net
-

@@ -96,7 +96,9 @@ def _pairs(module) -> list:
             pairs.append([m, None])
         elif isinstance(m, nn.Flatten):
             if pairs:
-                raise RuntimeError("module: nn.Flatten after a Linear; to_torch puts it first")
+                raise RuntimeError(
+                    "module: nn.Flatten after a Linear; to_torch puts it first"
+                )
         else:
             pairs[-1][1] = m
     return pairs

@@ -49,7 +49,11 @@ def test_every_oracle_follows_the_protocol(name, rng):
     mod = oracles.get(name)
     if mod.available() is not None:
         pytest.skip(mod.available())
-    assert mod.NAME == name and isinstance(mod.LABEL, str) and isinstance(mod.FRAMEWORK, str)
+    assert (
+        mod.NAME == name
+        and isinstance(mod.LABEL, str)
+        and isinstance(mod.FRAMEWORK, str)
+    )
     for dtype in ("float32", "float64"):
         net = refnet.Network.build(
             [3, 5, 4, 2], ["tanh", "relu", "linear"], dtype=dtype
@@ -106,7 +110,9 @@ def test_torch_agrees_with_tf_and_refnet(loss, dtype, reduction, l2, rng, torch)
     if loss == "softmax_cross_entropy" and reduction == "sum":
         Y = rng.dirichlet(np.ones(3), size=8)  # probability rows, not class ids
     loss_obj = refnet.losses.get(loss, reduction=reduction)
-    report = assert_oracle_agrees(net, X, Y, loss_obj, l2=l2, dX=True, oracle=("tf", "torch"))
+    report = assert_oracle_agrees(
+        net, X, Y, loss_obj, l2=l2, dX=True, oracle=("tf", "torch")
+    )
     names = [row.name for row in report.rows]
     assert names[:3] == ["loss", "output", "model(X)"] and names[-1] == "dX"
     for row in report.rows:
@@ -416,7 +422,9 @@ def test_oracles_give_none_for_the_db_of_a_layer_without_bias(rng, torch):
     np.testing.assert_allclose(tf_out["delta"][0], out["delta"][0], rtol=1e-13)
 
 
-def test_json_holds_every_oracle_and_the_odd_one_out(tmp_path, monkeypatch, torch, inline):
+def test_json_holds_every_oracle_and_the_odd_one_out(
+    tmp_path, monkeypatch, torch, inline
+):
     import json
 
     from crosscheck import cli

@@ -71,5 +71,9 @@ def test_compare_training_as_first_tensorflow_use_is_quiet():
                           text=True, env=env)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "ok"
-    for noise in ("absl::InitializeLog", "oneDNN custom operations", "cpu_feature_guard"):
+    for noise in (
+        "absl::InitializeLog",
+        "oneDNN custom operations",
+        "cpu_feature_guard",
+    ):
         assert noise not in proc.stderr, proc.stderr

@@ -53,9 +53,15 @@ def save(model, folder, name):
 
 def tutorial_784_512_10():
     model = keras.Sequential(
-        [keras.Input((784,)), L.Dense(512, activation="relu"), L.Dense(10, activation="softmax")]
+        [
+            keras.Input((784,)),
+            L.Dense(512, activation="relu"),
+            L.Dense(10, activation="softmax"),
+        ]
     )
-    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
+    model.compile(
+        optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"]
+    )
     return model
 
 
@@ -79,7 +85,12 @@ def with_dropout():
 
 def separate_softmax():
     model = keras.Sequential(
-        [keras.Input((12,)), L.Dense(16, activation="tanh"), L.Dense(5), L.Activation("softmax")]
+        [
+            keras.Input((12,)),
+            L.Dense(16, activation="tanh"),
+            L.Dense(5),
+            L.Activation("softmax"),
+        ]
     )
     model.compile(optimizer="sgd", loss="categorical_crossentropy")
     return model
@@ -89,7 +100,9 @@ def leaky_03():
     model = keras.Sequential(
         [keras.Input((12,)), L.Dense(16), L.LeakyReLU(negative_slope=0.3), L.Dense(4)]
     )
-    model.compile(optimizer="sgd", loss=keras.losses.CategoricalCrossentropy(from_logits=True))
+    model.compile(
+        optimizer="sgd", loss=keras.losses.CategoricalCrossentropy(from_logits=True)
+    )
     return model
 
 
@@ -272,7 +285,10 @@ def test_compiled_loss_mapping(loss, want):
     [
         ("binary_crossentropy", "from probabilities"),
         ("hinge", "no counterpart"),
-        (lambda: keras.losses.CategoricalCrossentropy(label_smoothing=0.1), "label_smoothing"),
+        (
+            lambda: keras.losses.CategoricalCrossentropy(label_smoothing=0.1),
+            "label_smoothing",
+        ),
         (lambda: keras.losses.MeanSquaredError(reduction="sum"), "reduction 'sum'"),
     ],
 )
@@ -363,7 +379,9 @@ def test_branches_and_several_inputs_are_refused():
     a = keras.Input((4,))
     h = L.Dense(3)(a)
     merged = L.Add()([h, L.Dense(3)(a)])
-    with pytest.raises(ValueError, match=r"model\.layers\[\d\] \(\w+ '\w+'\): not a single chain"):
+    with pytest.raises(
+        ValueError, match=r"model\.layers\[\d\] \(\w+ '\w+'\): not a single chain"
+    ):
         crosscheck.from_keras(keras.Model(a, merged))
     b = keras.Input((4,))
     two = keras.Model([a, b], L.Dense(2)(L.Concatenate()([a, b])))
@@ -380,18 +398,25 @@ def test_nan_or_inf_kernels_are_refused_naming_the_layer(bad):
     kernel = model.layers[1].kernel.numpy()
     kernel[0, 0] = bad
     model.layers[1].kernel.assign(kernel)
-    with pytest.raises(ValueError, match=r"model\.layers\[1\] \(Dense '\w+'\): its kernel holds NaN or inf"):
+    with pytest.raises(
+        ValueError,
+        match=r"model\.layers\[1\] \(Dense '\w+'\): its kernel holds NaN or inf",
+    ):
         crosscheck.from_keras(model)
     net = refnet.Network.build([6, 4, 2], seed=0)
     with pytest.raises(ValueError, match=r"model\.layers\[1\]"):  # not "net's weights"
-        crosscheck.compare(net, np.ones((2, 6)), [0, 1], "softmax_cross_entropy", model=model)
+        crosscheck.compare(
+            net, np.ones((2, 6)), [0, 1], "softmax_cross_entropy", model=model
+        )
 
 
 def test_compare_with_a_model_holding_other_weights_is_refused():
     net = refnet.Network.build([6, 4, 2], seed=0)
     other = crosscheck.to_keras(refnet.Network.build([6, 4, 2], seed=1))
     with pytest.raises(ValueError, match="expected exactly net's layers and weights"):
-        crosscheck.compare(net, np.ones((2, 6)), [0, 1], "softmax_cross_entropy", model=other)
+        crosscheck.compare(
+            net, np.ones((2, 6)), [0, 1], "softmax_cross_entropy", model=other
+        )
 
 
 def test_a_user_model_that_differs_from_its_weights_fails_at_model_X():
@@ -405,10 +430,14 @@ def test_a_user_model_that_differs_from_its_weights_fails_at_model_X():
 
     net = refnet.Network.build([6, 4], ["linear"], seed=0)
     model = crosscheck.to_keras(net)
-    odd = keras.Sequential([keras.Input((6,), dtype="float64"), Doubled(4, dtype="float64")])
+    odd = keras.Sequential(
+        [keras.Input((6,), dtype="float64"), Doubled(4, dtype="float64")]
+    )
     odd.set_weights(model.get_weights())
     with pytest.raises(TypeError, match=r"model\.layers\[0\] \(Doubled"):
-        crosscheck.compare(net, np.ones((2, 6)), [0, 1], "softmax_cross_entropy", model=odd)
+        crosscheck.compare(
+            net, np.ones((2, 6)), [0, 1], "softmax_cross_entropy", model=odd
+        )
 
 
 # --- files ---------------------------------------------------------------------------------
@@ -435,7 +464,9 @@ def test_truncated_and_non_zip_files_name_the_file(tmp_path, capsys):
     for path in (cut, junk, junk_h5, cut_h5, no_config, bad_json):
         assert cli.main(["--keras", str(path)]) == 2
         err = capsys.readouterr().err
-        assert f"--keras: {str(path)!r}" in err and "not a readable Keras file" in err, err
+        assert (
+            f"--keras: {str(path)!r}" in err and "not a readable Keras file" in err
+        ), err
         assert "File not found" not in err
     other = tmp_path / "model.pt"
     other.write_bytes(b"x")
@@ -444,7 +475,9 @@ def test_truncated_and_non_zip_files_name_the_file(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("suffix", [".keras", ".h5"])
-def test_safe_mode_holds_even_after_enable_unsafe_deserialization(suffix, tmp_path, capsys):
+def test_safe_mode_holds_even_after_enable_unsafe_deserialization(
+    suffix, tmp_path, capsys
+):
     """A Lambda layer is refused even after keras.config.enable_unsafe_deserialization()
     in-process (for .keras files, load_model(safe_mode=True) alone would load it)."""
     from keras.src.backend.common import global_state
@@ -458,7 +491,9 @@ def test_safe_mode_holds_even_after_enable_unsafe_deserialization(suffix, tmp_pa
     keras.config.enable_unsafe_deserialization()
     try:
         assert cli.main(["--keras", str(path)]) == 2
-        assert global_state.get_global_attribute("safe_mode_saving") is False  # restored
+        assert (
+            global_state.get_global_attribute("safe_mode_saving") is False
+        )  # restored
     finally:
         global_state.set_global_attribute("safe_mode_saving", saved)
     err = capsys.readouterr().err
@@ -474,7 +509,9 @@ def test_read_chain_notes_dropout_and_folding():
     chain = read_chain(with_dropout())
     assert chain.input_shape == (28, 28)
     assert [s.activation for s in chain.steps] == ["relu", "softmax"]
-    assert any("Dropout(rate=0.2) is the identity at inference" in n for n in chain.notes)
+    assert any(
+        "Dropout(rate=0.2) is the identity at inference" in n for n in chain.notes
+    )
 
 
 def test_training_rows_of_a_net_with_input_shape_and_no_bias():
@@ -498,4 +535,6 @@ def test_flags_the_model_decides_are_refused_with_keras(flag, value, tmp_path, c
     path = tmp_path / "m.keras"
     model.save(path)
     assert cli.main(["--keras", str(path), "--loss", "mse", flag, value]) == 2
-    assert capsys.readouterr().err.startswith(f"crosscheck: {flag}: not used with --keras")
+    assert capsys.readouterr().err.startswith(
+        f"crosscheck: {flag}: not used with --keras"
+    )

@@ -241,7 +241,9 @@ def test_quirk_rows_use_their_own_tolerance(act, rng):
     rtol is raised for this network only and the report says why."""
     net = refnet.Network.build([4, 16, 16, 3], [act, act, "linear"], seed=3)
     X = rng.normal(size=(16, 4)) * 3
-    report = assert_oracle_agrees(net, X, rng.integers(0, 3, 16), "softmax_cross_entropy")
+    report = assert_oracle_agrees(
+        net, X, rng.integers(0, 3, 16), "softmax_cross_entropy"
+    )
     assert any(act in note for note in report.notes)
     assert max(row.norm_err for row in report.rows) > policy_rtol(
         "float64", 16, 3
@@ -263,5 +265,7 @@ def test_float32_sums_differ_in_order_and_tol1_covers_it(rng):
     W = rng.normal(size=(784, 256)).astype(np.float32)
     assert not np.array_equal(tf.matmul(X, W).numpy(), X @ W)
     net = refnet.Network.build([784, 256, 128, 10], seed=0, dtype="float32")
-    report = assert_oracle_agrees(net, X, rng.integers(0, 10, 64), "softmax_cross_entropy")
+    report = assert_oracle_agrees(
+        net, X, rng.integers(0, 10, 64), "softmax_cross_entropy"
+    )
     assert max(row.scaled_err for row in report.rows) < 1e-5

@@ -239,7 +239,10 @@ def test_layers_without_bias_round_trip_exactly(dtype, rng):
         np.testing.assert_array_equal(got, want)
     X = rng.normal(size=(7, 5)).astype(dtype)
     row = crosscheck.compare_tensor(
-        "output", back.forward(X), _torch_out(module, X), crosscheck.policy_rtol(dtype, 7)
+        "output",
+        back.forward(X),
+        _torch_out(module, X),
+        crosscheck.policy_rtol(dtype, 7),
     )
     assert row.ok, row
 
@@ -306,7 +309,9 @@ def test_from_torch_validates_input_shape(input_shape, error, words):
 def test_from_torch_refuses_a_multi_axis_input_shape_without_flatten():
     """Without nn.Flatten torch's Linear acts on the last axis of (n, 3, 4): not the net."""
     module = torch.nn.Sequential(torch.nn.Linear(12, 2))
-    with pytest.raises(ValueError, match=r"input_shape: \(3, 4\) has 2 axes.*nn.Flatten"):
+    with pytest.raises(
+        ValueError, match=r"input_shape: \(3, 4\) has 2 axes.*nn.Flatten"
+    ):
         crosscheck.from_torch(module, input_shape=(3, 4))
     assert crosscheck.from_torch(module, input_shape=(12,)).input_shape is None
 
@@ -351,7 +356,10 @@ def test_leaky_relu_with_its_own_slope_round_trips(rng):
     assert back.layers[0].activation.negative_slope == 0.3
     X = rng.normal(size=(8, 3))
     row = crosscheck.compare_tensor(
-        "output", back.forward(X), _torch_out(module, X), crosscheck.policy_rtol("float64", 8)
+        "output",
+        back.forward(X),
+        _torch_out(module, X),
+        crosscheck.policy_rtol("float64", 8),
     )
     assert row.ok, row
 
@@ -370,5 +378,7 @@ def test_from_torch_refuses_non_finite_weights_naming_the_module(what, bad):
 def test_from_torch_refuses_a_bias_of_another_dtype():
     linear = torch.nn.Linear(2, 3)
     linear.bias = torch.nn.Parameter(linear.bias.detach().double())
-    with pytest.raises(TypeError, match=r"module\[0\]: expected the bias in the weight's"):
+    with pytest.raises(
+        TypeError, match=r"module\[0\]: expected the bias in the weight's"
+    ):
         crosscheck.from_torch(torch.nn.Sequential(linear))

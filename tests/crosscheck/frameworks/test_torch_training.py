@@ -397,7 +397,11 @@ def test_training_matrix_labels_each_oracle():
 @pytest.mark.parametrize(
     "kwargs, error, match",
     [
-        ({"oracle": "jax"}, ValueError, r"oracle: expected one of \['tf', 'torch'\] \(the frameworks with a training slot\), got 'jax'"),
+        (
+            {"oracle": "jax"},
+            ValueError,
+            r"oracle: expected one of \['tf', 'torch'\] \(the frameworks with a training slot\), got 'jax'",
+        ),
         ({"optimizer": SGD(lambda step: 0.1)}, ValueError, "optimizer: only constant"),
     ],
 )
@@ -414,7 +418,10 @@ def test_compare_training_torch_arguments_are_named(torch, kwargs, error, match)
 def test_training_cases_refuse_an_unknown_oracle():
     from crosscheck.training import training_cases
 
-    with pytest.raises(ValueError, match=r"oracle: expected one of \['tf', 'torch'\] \(the frameworks with a training slot\), got 'jax'"):
+    with pytest.raises(
+        ValueError,
+        match=r"oracle: expected one of \['tf', 'torch'\] \(the frameworks with a training slot\), got 'jax'",
+    ):
         training_cases("jax")
 
 
@@ -435,11 +442,18 @@ def test_training_rows_name_the_weights_of_a_net_without_some_biases(oracle):
     pytest.importorskip({"tf": "tensorflow", "torch": "torch"}[oracle])
     import crosscheck
 
-    net = refnet.Network.build([5, 8, 3], ["tanh", "linear"], seed=0, use_bias=[False, True])
+    net = refnet.Network.build(
+        [5, 8, 3], ["tanh", "linear"], seed=0, use_bias=[False, True]
+    )
     X = np.random.default_rng(0).normal(size=(8, 5))
     y = np.arange(8) % 3
     report = crosscheck.compare_training(
-        net, X, y, "softmax_cross_entropy", refnet.optimizers.Adam(0.01), steps=3,
+        net,
+        X,
+        y,
+        "softmax_cross_entropy",
+        refnet.optimizers.Adam(0.01),
+        steps=3,
         oracle=oracle,
     )
     assert report.ok, str(report)

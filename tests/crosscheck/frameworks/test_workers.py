@@ -22,7 +22,7 @@ from crosscheck import cli, compare
 from crosscheck import frameworks as oracles
 from crosscheck.frameworks import workers
 
-HONEST = '''
+HONEST = """
 NAME = LABEL = FRAMEWORK = "{name}"
 
 
@@ -57,7 +57,7 @@ def backprop(built, X, Y, loss, reduction="sum_over_batch_size", pins=None):
         "z": res.z, "a": res.a[1:], "y": loss_obj.prepare(Y, res.a[-1]),
         "delta": res.delta, "dW": res.dW, "db": res.db, "dX": res.dX,
     }}
-'''
+"""
 
 SEGFAULT = "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)"
 DOUBLES = {
@@ -86,7 +86,9 @@ def fakefw(tmp_path, monkeypatch):
         (pkg / f"{name}.py").write_text(textwrap.dedent(code))
         monkeypatch.setitem(oracles.ORACLES, name, f"fakefw.{name}")
     monkeypatch.syspath_prepend(str(tmp_path))
-    path = os.pathsep.join(p for p in (str(tmp_path), os.environ.get("PYTHONPATH")) if p)
+    path = os.pathsep.join(
+        p for p in (str(tmp_path), os.environ.get("PYTHONPATH")) if p
+    )
     monkeypatch.setenv("PYTHONPATH", path)
     monkeypatch.setenv(workers.ENV, "process")
     workers.stop_all()
@@ -169,7 +171,10 @@ def test_known_conflicts_are_named_with_what_was_done(fakefw, monkeypatch):
     conflict = (("honest", "crashy"), "numpy", "crashes its neighbour")
     monkeypatch.setattr(oracles, "CONFLICTS", [conflict])
     lines = oracles.describe(["honest", "crashy"])
-    assert lines[:2] == ["honest 1.0 (a NumPy test double)", "crashy 1.0 (a NumPy test double)"]
+    assert lines[:2] == [
+        "honest 1.0 (a NumPy test double)",
+        "crashy 1.0 (a NumPy test double)",
+    ]
     assert lines[2] == (
         f"known conflict: numpy {np.__version__} crashes its neighbour; each framework "
         "runs in its own worker process, so the two never meet"
@@ -213,12 +218,20 @@ def test_an_installed_third_framework_without_training_joins_the_main_job(tmp_pa
     pkg.mkdir()
     (pkg / "__init__.py").write_text("")
     code = HONEST.format(name="third", load="pass", crash="pass")
-    (pkg / "oracle.py").write_text(textwrap.dedent(code).replace('"third"', '"Third"', 1))
+    (pkg / "oracle.py").write_text(
+        textwrap.dedent(code).replace('"third"', '"Third"', 1)
+    )
     info = tmp_path / "thirdfw-0.1.dist-info"
     info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: thirdfw\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text("[crosscheck.frameworks]\nthird = thirdfw.oracle\n")
-    path = os.pathsep.join(p for p in (str(tmp_path), os.environ.get("PYTHONPATH")) if p)
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: thirdfw\nVersion: 0.1\n"
+    )
+    (info / "entry_points.txt").write_text(
+        "[crosscheck.frameworks]\nthird = thirdfw.oracle\n"
+    )
+    path = os.pathsep.join(
+        p for p in (str(tmp_path), os.environ.get("PYTHONPATH")) if p
+    )
     env = dict(os.environ, PYTHONPATH=path, TF_CPP_MIN_LOG_LEVEL="2")
     env.pop(workers.ENV, None)
     run = subprocess.run(

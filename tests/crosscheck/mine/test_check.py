@@ -231,4 +231,7 @@ def test_a_given_batch_with_entries_at_the_kink_gets_a_note():
                             weights=net.get_weights(), X=X, Y=[0, 1, 2, 0],
                             tensorflow=False)  # fmt: skip
     assert not report.ok
-    assert any(d.startswith("note: z1[0, 0], z1[0, 1], z1[0, 2] and ") for d in report.diagnosis)
+    assert any(
+        d.startswith("note: z1[0, 0], z1[0, 1], z1[0, 2] and ")
+        for d in report.diagnosis
+    )

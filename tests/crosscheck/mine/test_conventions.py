@@ -12,4 +12,3 @@ def test_convention_factors_ls5():
     assert conventions.get("keras").factor("mse", 10) == 1
     assert nielsen.factor("binary_cross_entropy", 3) == 3
     assert conventions.get("cs231n", l2=0.1, l2_form="half_sum").l2_eff == 0.05
-

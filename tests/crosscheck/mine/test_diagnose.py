@@ -32,7 +32,6 @@ def test_every_catalog_bug_has_a_sentence():
     assert set(SENTENCES) == {bug.name for bug in CATALOG}
 
 
-
 @pytest.mark.parametrize("bug", CATALOG, ids=[b.name for b in CATALOG])
 def test_catalog_bug_diagnosed_in_words(bug):
     net, X, Y, loss = bug.build()
@@ -47,4 +46,3 @@ def test_catalog_bug_diagnosed_in_words(bug):
     assert check_backprop(honest, list(bug.layout), list(bug.activations), loss,
                           weights=net.get_weights(), X=X, Y=Y, dtype=bug.dtype,
                           tensorflow=False).ok  # fmt: skip
-
