@@ -190,7 +190,7 @@ class Report:
                 out.setdefault(row.odd, []).append(row.name)
         return out
 
-    def _columns(self) -> tuple[list[str], list]:
+    def columns(self) -> tuple[list[str], list]:
         """Oracle names and oracle pairs of the rows, in the order first seen."""
         names, pairs = {}, {}
         for row in self.rows:
@@ -199,7 +199,7 @@ class Report:
         return list(names), list(pairs)
 
     def __str__(self) -> str:
-        names, pairs = self._columns()
+        names, pairs = self.columns()
         if len(names) <= 1:
             lines = self._single_table(names[0] if names else "")
         else:

@@ -49,6 +49,8 @@ import math
 
 import numpy as np
 
+from refnet.losses import CLIP_EPSILON
+
 from .report import Row
 
 C = 10.0  # safety factor of TOL1
@@ -208,10 +210,9 @@ def _loss_abs(loss: str, a, a_mag, y) -> tuple[float, np.ndarray]:
         return float(value), (s + s * (1 - s) * a_mag + np.abs(y)) / (n * k)
     if loss == "categorical_cross_entropy":
         s = a.sum(axis=1, keepdims=True)
-        inside = (a / s >= 1e-7) & (
-            a / s <= 1 - 1e-7
-        )  # the clip's gradient is 0 outside
-        p = np.clip(a / s, 1e-7, 1 - 1e-7)
+        # the clip's gradient is 0 outside [eps, 1 - eps]
+        inside = (a / s >= CLIP_EPSILON) & (a / s <= 1 - CLIP_EPSILON)
+        p = np.clip(a / s, CLIP_EPSILON, 1 - CLIP_EPSILON)
         with np.errstate(divide="ignore", invalid="ignore"):
             rel = np.where(a > 0, a_mag / a, 0.0)  # relative error of each a_j
         rel = 1 + rel + rel.max(axis=1, keepdims=True)  # ... and of p_j = a_j / sum a

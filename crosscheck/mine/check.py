@@ -403,7 +403,7 @@ def _changed_in_place(saved, given, n_weights: int) -> list[str]:
 
 def _reference_sentence(r: Report) -> str:
     """Whether refnet itself matches the frameworks on this network and batch."""
-    who = framework(r._columns()[0] or ["tf"])
+    who = framework(r.columns()[0] or ["tf"])
     return (
         f"the reference itself: refnet matches {who} on this network and batch "
         f"({len(r.rows)} quantities, worst err/tol {r.worst_ratio:.2g})" if r.ok else

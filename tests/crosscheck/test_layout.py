@@ -78,3 +78,18 @@ def test_the_exact_weight_transfer_is_checked_by_raising_not_by_assert():
         check_transfer(W.astype(np.float32), W, "layer 1: W")  # the dtype counts
     with pytest.raises(RuntimeError, match="layer 2: b: changed in transfer"):
         check_transfer(W + 1e-300, W + np.eye(2, 3), "layer 2: b")
+
+
+def test_the_probability_clip_is_written_once():
+    """Keras' 1e-7 clip of the cross-entropy from probabilities: refnet.losses.CLIP_EPSILON,
+    imported wherever it is needed, never a literal again."""
+    literal = re.compile(r"(?<![\w.])1e-7\b")
+    found = [
+        f"{path.relative_to(ROOT)}:{i}"
+        for path in MODULES.values()
+        for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if literal.search(line.split("#")[0])
+        and re.search(r"clip|clamp", line, re.IGNORECASE)
+        and not line.startswith("CLIP_EPSILON = ")  # the one definition
+    ]
+    assert not found, found
