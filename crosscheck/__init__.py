@@ -6,17 +6,20 @@ quantity by quantity.
     matrix.py       the built-in cases of ``python -m crosscheck`` (cli.py)
     tolerance.py    TOL1 (policy_rtol, compare_tensor, magnitudes); report.py: Report, Row
     bugs.py         the seeded-bug catalog
-    frameworks/     one folder per framework (tf/, torch/) with the same slots (oracle.py,
-                    bridge.py, models.py, files.py, training.py), the registry and the
-                    worker processes each framework runs in (frameworks/__init__.py)
+    frameworks/     one folder per framework (tf/, torch/) with the same slots (oracle.py
+                    required; imports, bridge, models, files, losses, training where the
+                    framework has them), the registry and the worker processes each
+                    framework runs in (frameworks/__init__.py)
     mine/           checking *your own* backprop: check_backprop, ``crosscheck mine``
 
 >>> import crosscheck
 >>> crosscheck.policy_rtol("float64", n=100) < 1e-13
 True
 
-TensorFlow and PyTorch are imported on first use (``to_keras``, ``to_torch``, ``compare``,
-``compare_training``), never at import time: ``import crosscheck`` works without them.
+TensorFlow and PyTorch are never imported at import time: ``import crosscheck`` works
+without them. ``compare``, ``compare_training`` and ``check_backprop`` run each framework
+in a worker process of its own (frameworks/workers.py), so the caller's process never
+imports one; the bridges (``to_keras``, ``to_torch``, ...) import theirs on first use.
 """
 
 from .check import assert_match, compare

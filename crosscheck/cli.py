@@ -1,7 +1,7 @@
 """``python -m crosscheck`` / ``crosscheck``: the project's main job.
 
 Runs the built-in matrix (crosscheck.matrix, plus the training rows of
-crosscheck.training when that module exists), shows a progress bar, prints one summary
+crosscheck.training for each framework with a training slot), shows a progress bar, prints one summary
 line per case (rows checked, worst error relative to scale max|got - ref| / max|ref|,
 worst error relative to tolerance)
 and the full table of every failing case; exits 1 on any mismatch, 0 otherwise.
@@ -165,8 +165,14 @@ def _keras_jobs(args) -> list:
     import numpy as np
 
     from .check import compare
-    from .frameworks.tf.files import compiled_loss, load_keras_file, saved_loss
-    from .frameworks.tf.models import network_from_chain, read_chain
+
+    files, models = oracles.slot("tf", "files"), oracles.slot("tf", "models")
+    compiled_loss, load_keras_file = files.compiled_loss, files.load_keras_file
+    saved_loss, network_from_chain, read_chain = (
+        files.saved_loss,
+        models.network_from_chain,
+        models.read_chain,
+    )
 
     model = load_keras_file(args.keras, "--keras")
     try:

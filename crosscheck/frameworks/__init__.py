@@ -164,8 +164,10 @@ def select(oracle=None) -> tuple[list[str], list[str]]:
     for name in wanted:
         try:
             reason = _call(name, "available")
-        except workers.WorkerCrashed as err:
-            reason = str(err)
+            if reason is None:
+                workers.remember_build(name, _call(name, "describe"))
+        except workers.WorkerCrashed:  # not a missing framework: its rows say CRASH
+            reason = None
         if reason is None:
             chosen.append(name)
         else:
@@ -204,19 +206,17 @@ def slot_path(name: str, slot: str) -> str:
 def slot(name: str, slot: str) -> ModuleType | None:
     """Framework ``name``'s ``slot`` module, or None where the framework has none. Slot
     modules import their framework on first use, not at import."""
+    if "." not in ORACLES[name]:  # a top-level oracle module: no package, no slots
+        return None
     path = slot_path(name, slot)
-    try:
-        found = importlib.util.find_spec(path) is not None
-    except ModuleNotFoundError:  # the oracle is a top-level module: no package
-        found = False
-    return importlib.import_module(path) if found else None
+    return importlib.import_module(path) if importlib.util.find_spec(path) else None
 
 
 def check_transfer(got, want, where: str) -> None:
     """RuntimeError unless a weight copied into a framework is ``want`` exactly, dtype
     included: the bridges' guarantee, kept under ``python -O`` (not an assert)."""
     got = np.asarray(got)
-    if got.dtype != want.dtype or not np.array_equal(got, want):
+    if got.dtype != want.dtype or not np.array_equal(got, want, equal_nan=True):
         raise RuntimeError(
             f"{where}: changed in transfer (got dtype {got.dtype.name}, expected "
             f"{want.dtype.name} and the same values); please report it"
@@ -230,15 +230,23 @@ def _call(name: str, function: str, *args):
 
 
 def in_module(module: str, function: str, *args):
-    """``module.function(*args)``: what a worker runs for :func:`_call`. The module is
-    named by its import path, so a worker finds an oracle this process registered."""
-    return getattr(importlib.import_module(module), function)(*args)
+    """``module.function(*args)``: what a worker runs for :func:`_call`; an oracle
+    without ``describe`` is described by its FRAMEWORK."""
+    mod = importlib.import_module(module)
+    if function == "describe" and not hasattr(mod, "describe"):
+        return mod.FRAMEWORK
+    return getattr(mod, function)(*args)
 
 
 def describe(names) -> list[str]:
     """The build of each oracle's framework, found in its worker ("TensorFlow 2.21.0
     (CPU build)"), then one line per known conflict among them and what is done about it."""
-    lines = [_call(name, "describe") for name in names]
+    lines = []
+    for name in names:
+        try:
+            lines.append(_call(name, "describe"))
+        except workers.WorkerCrashed as err:  # the run goes on: its rows say CRASH
+            lines.append(str(err))
     for pair, dist, what in CONFLICTS:
         if not set(pair) <= set(names):
             continue

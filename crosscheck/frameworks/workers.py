@@ -31,6 +31,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 ENV = "CROSSCHECK_ISOLATION"
@@ -39,6 +40,11 @@ MAX_CRASHES = 3  # a framework whose worker died this often is not started again
 _HEADER = struct.Struct("<Q")  # frame length, then the pickle
 
 _WORKERS: dict[str, Worker] = {}
+_LOCK = threading.Lock()  # guards _WORKERS; each Worker has its own lock for its pipe
+
+
+class _NotSendable(Exception):
+    """The call's arguments cannot be rebuilt in a worker process."""
 
 
 class WorkerCrashed(RuntimeError):
@@ -69,32 +75,51 @@ def resolve(target: str):
 
 def call(framework: str, target: str, *args, **kwargs):
     """``target(*args, **kwargs)`` in ``framework``'s worker (in this process when
-    ``CROSSCHECK_ISOLATION=inline``); its result, or its exception raised here."""
+    ``CROSSCHECK_ISOLATION=inline``); its result, or its exception raised here.
+
+    Arguments the worker could not rebuild (a lambda, a class defined in ``__main__`` or
+    in a function: pickles refer to code by its import path) are run in this process
+    instead, as inline mode would."""
     if mode() == "inline":
         return resolve(target)(*args, **kwargs)
-    worker = _WORKERS.get(framework)
-    if worker is None:
-        worker = _WORKERS[framework] = Worker(framework)
-    return worker.call(target, args, kwargs)
+    try:
+        return _worker(framework).call(target, args, kwargs)
+    except _NotSendable:
+        return resolve(target)(*args, **kwargs)
+
+
+def _worker(framework: str) -> Worker:
+    with _LOCK:
+        if framework not in _WORKERS:
+            _WORKERS[framework] = Worker(framework)
+        return _WORKERS[framework]
 
 
 def start(frameworks) -> None:
     """Start the workers of ``frameworks`` now, so their imports run side by side."""
     if mode() == "process":
         for name in frameworks:
-            if name not in _WORKERS:
-                _WORKERS[name] = Worker(name)
             try:
-                _WORKERS[name].start()
-            except WorkerCrashed:  # given up on: its first call says so
+                _worker(name).start()
+            except (
+                WorkerCrashed
+            ):  # given up on, or cannot start: its first call says so
                 pass
+
+
+def remember_build(framework: str, build: str) -> None:
+    """The build a framework's worker reported (``describe``), named by later crashes."""
+    if mode() == "process":
+        _worker(framework).build = build
 
 
 def stop_all() -> None:
     """Stop every worker (registered to run at exit)."""
-    for worker in list(_WORKERS.values()):
+    with _LOCK:
+        workers = list(_WORKERS.values())
+        _WORKERS.clear()
+    for worker in workers:
         worker.stop()
-    _WORKERS.clear()
 
 
 atexit.register(stop_all)
@@ -129,18 +154,27 @@ def _package_root() -> str:
 
 
 class Worker:
-    """One framework's worker process: started on demand, restarted after a crash."""
+    """One framework's worker process: started on demand, restarted after a crash.
+
+    One call at a time (a lock); a call interrupted while the worker is busy (Ctrl-C, a
+    signal, a timeout raised in this process) kills the worker, so that its late answer
+    can never be taken for the next call's."""
 
     def __init__(self, framework: str):
         self.framework = framework
+        self.build = framework  # what crash messages name; describe() refines it
         self.proc: subprocess.Popen | None = None
         self.stderr = None
         self.crashes = 0
         self.last_crash = ""
+        self.lock = threading.RLock()
 
     def start(self) -> None:
-        if self.proc is not None:
-            return
+        with self.lock:
+            if self.proc is None:
+                self._spawn()
+
+    def _spawn(self) -> None:
         if self.crashes >= MAX_CRASHES:
             raise WorkerCrashed(
                 self.framework,
@@ -152,29 +186,40 @@ class Worker:
         )
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         self.stderr = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "crosscheck.frameworks.serve", self.framework],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self.stderr,
-            env=env,
-        )
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "crosscheck.frameworks.serve", self.framework],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self.stderr,
+                env=env,
+            )
+        except OSError as err:  # no interpreter to start (an embedded Python, say)
+            self.stderr.close()
+            self.crashes = MAX_CRASHES
+            self.last_crash = (
+                f"{self.framework} oracle: no worker process started ({err})"
+            )
+            raise WorkerCrashed(self.framework, self.last_crash) from None
 
     def call(self, target: str, args: tuple, kwargs: dict):
         try:
             request = _frame((target, args, kwargs))
-        except (pickle.PicklingError, AttributeError, TypeError) as err:
-            raise TypeError(
-                f"{target.rpartition(':')[2]}: its arguments cannot be sent to the "
-                f"{self.framework} worker process ({err}); {ENV}=inline runs it here"
-            ) from None
-        self.start()
-        try:
-            self.proc.stdin.write(request)
-            self.proc.stdin.flush()
-            status, value = _read(self.proc.stdout)
-        except (EOFError, BrokenPipeError, OSError):
-            raise self._crashed(target) from None
+        except (pickle.PicklingError, AttributeError, TypeError):
+            raise _NotSendable from None
+        with self.lock:
+            self.start()
+            try:
+                self.proc.stdin.write(request)
+                self.proc.stdin.flush()
+                status, value = _read(self.proc.stdout)
+            except (EOFError, BrokenPipeError, OSError):
+                raise self._crashed(target) from None
+            except BaseException:  # interrupted mid-call: its answer must not linger
+                self.stop(kill=True)
+                raise
+        if status == "not sendable":  # the worker could not rebuild the arguments
+            raise _NotSendable
         if status == "error":
             raise value
         return value
@@ -198,17 +243,20 @@ class Worker:
         self.stderr.close()
         self.crashes += 1
         self.last_crash = (
-            f"{self.framework} oracle: its worker process {how} during "
+            f"{self.build}: its worker process {how} during "
             f"{target.rpartition(':')[2]}"
             + (f"; its last output: {tail}" if tail else "")
         )
         return WorkerCrashed(self.framework, self.last_crash)
 
-    def stop(self) -> None:
+    def stop(self, kill: bool = False) -> None:
+        """End the worker: close its stdin and let it exit, or kill it (a busy one)."""
         proc, self.proc = self.proc, None
         if proc is None:
             return
         try:
+            if kill:
+                raise OSError
             proc.stdin.close()
             proc.wait(timeout=10)
         except (OSError, subprocess.TimeoutExpired):

@@ -30,7 +30,8 @@ def import_tensorflow_quietly():
 
     File descriptor 2 points to a temporary file during the import; afterwards every
     line that is not one of the known start-up notices is written back to stderr, so a
-    real error still shows. What TF logs later (after the import) is not filtered.
+    real error still shows (in a worker process, stderr is a file the caller quotes
+    when the worker dies). What TF logs later (after the import) is not filtered.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if "tensorflow" in sys.modules and "keras" in sys.modules:

@@ -7,7 +7,7 @@
 
 and ``model(X)`` (the Keras model's own call) is returned as ``model_output`` so the
 report can show that the layer-by-layer evaluation is the model. The protocol is in
-``crosscheck/frameworks/__init__.py``; TF's pitfalls are listed in ``crosscheck/check.py``.
+``crosscheck/frameworks/__init__.py``; TF's pitfalls are listed below.
 
 TensorFlow's pitfalls, handled here, in losses.py, bridge.py and crosscheck/kinks.py,
 with their measured size (each pinned by a test in tests/crosscheck/frameworks/test_tf_oracle.py):

@@ -22,7 +22,8 @@ def import_torch():
     except ImportError as err:
         raise ImportError(
             f"crosscheck's PyTorch oracle needs torch ({err}); install it with "
-            "pip install 'refnet[torch]' (or pip install torch)"
+            "pip install torch --index-url https://download.pytorch.org/whl/cpu (the CPU "
+            "build; PyPI's default on Linux is the CUDA build, several GB)"
         ) from None
     if "tensorflow" not in sys.modules and _has_triton():
         import torch._dynamo  # noqa: F401 (loads triton before TensorFlow can be)

@@ -8,6 +8,7 @@ both are loaded in one process, as triton does beside TensorFlow.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import signal
 import subprocess
@@ -110,7 +111,9 @@ def test_a_crashing_oracle_becomes_a_crash_row_and_the_rest_goes_on(fakefw):
     assert not report.ok
     crash = report.first_failure
     assert crash.name == "crashy oracle" and crash.verdict == "CRASH"
-    assert "SIGSEGV" in crash.note and "crashy oracle" in crash.note
+    # the framework and its build (describe), the signal and the innermost frame
+    assert crash.note.startswith("crashy 1.0 (a NumPy test double): its worker process")
+    assert "SIGSEGV" in crash.note and "crashy.py" in crash.note
     assert "CRASH: crashy oracle" in str(report)
     # every quantity is still compared with the oracle that did not crash
     rest = [row for row in report.rows if row is not crash]
@@ -244,3 +247,128 @@ def test_an_installed_third_framework_without_training_joins_the_main_job(tmp_pa
     last = run.stdout.strip().splitlines()[-1]
     assert last.startswith("PASS: refnet matches ") and last.endswith("Third"), last
     assert "train SGD float64 (" in run.stdout or "TF oracle skipped" in run.stderr
+
+
+TRAINY = """
+import os, signal
+
+
+def run(report, net, batches, *args, **options):
+    os.kill(os.getpid(), signal.SIGSEGV)
+"""
+
+
+def test_a_framework_whose_training_crashes_gives_a_crash_row(fakefw, monkeypatch):
+    """A framework package with a training slot that dies: compare_training returns a
+    report with a CRASH row naming it, and this process goes on."""
+    from crosscheck.training import compare_training
+
+    pkg = fakefw / "trainyfw"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    code = HONEST.format(name="trainy", load="pass", crash="pass")
+    (pkg / "oracle.py").write_text(textwrap.dedent(code))
+    (pkg / "training.py").write_text(
+        TRAINY + 'TITLE = ""\nROW_SKIP = ()\nROW_RMSPROP = {}\n'
+    )
+    monkeypatch.setitem(oracles.ORACLES, "trainy", "trainyfw.oracle")
+    net, X, y = _data()
+    report = compare_training(
+        net, X, y, "softmax_cross_entropy", "sgd", 2, oracle="trainy"
+    )
+    assert not report.ok and report.rows[-1].verdict == "CRASH"
+    assert (
+        "SIGSEGV" in report.rows[-1].note
+        and "during run_training" in report.rows[-1].note
+    )
+
+
+def test_an_interrupted_call_never_hands_its_answer_to_the_next(fakefw):
+    """Ctrl-C (here: an exception from a signal handler) while the worker is busy: the
+    worker is stopped, so the next call gets its own answer, not the late one."""
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.5)
+        with pytest.raises(KeyboardInterrupt):
+            workers.call("honest", "time:sleep", 3)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+    assert workers.call("honest", "math:sqrt", 9.0) == 3.0
+    assert workers.call("honest", "math:sqrt", 16.0) == 4.0
+
+
+def test_calls_from_several_threads_each_get_their_own_answer(fakefw):
+    import concurrent.futures
+
+    values = [float(v) for v in range(1, 161)]
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        got = list(
+            pool.map(lambda v: workers.call("honest", "math:sqrt", v * v), values)
+        )
+    assert got == values
+    assert len(workers._WORKERS) == 1  # one worker for the framework, not one a thread
+
+
+def test_arguments_a_worker_cannot_rebuild_run_in_this_process(fakefw):
+    """A lambda (pickled by reference, it cannot cross) runs here instead: its result,
+    not an error about pickling."""
+    assert workers.call("honest", "builtins:sorted", [3, 1, 2], key=lambda v: -v) == [
+        3,
+        2,
+        1,
+    ]
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("tensorflow") is None, reason="needs TensorFlow"
+)
+def test_the_callers_process_never_imports_a_framework(tmp_path):
+    """compare, compare_training and check_backprop, in a fresh process with the
+    default isolation: neither tensorflow nor torch is imported there; and a Network
+    subclass and an optimizer defined in __main__ (which a worker cannot import) are
+    still checked, in this process."""
+    code = textwrap.dedent(
+        """
+        import sys
+        import numpy as np
+        import refnet, crosscheck
+        from refnet.optimizers import SGD
+
+        class MyNet(refnet.Network):
+            pass
+
+        class MySGD(SGD):
+            pass
+
+        net = refnet.Network.build([3, 4, 2], ["tanh", "linear"], seed=0)
+        X = np.random.default_rng(0).normal(size=(6, 3))
+        y = np.array([0, 1, 1, 0, 1, 0])
+        assert crosscheck.compare(net, X, y, "softmax_cross_entropy").ok
+        assert crosscheck.compare_training(net, X, y, "softmax_cross_entropy", SGD(0.1), 2).ok
+        assert crosscheck.check_backprop(
+            lambda w, X, Y: [np.zeros_like(a) for a in w], [3, 2], "linear", "mse"
+        ).reference.ok
+        print("frameworks here:", [m for m in ("tensorflow", "torch") if m in sys.modules])
+        mine = MyNet(net.layers)
+        report = crosscheck.compare_training(mine, X, y, "softmax_cross_entropy",
+                                             MySGD(0.1), 2)
+        print("subclass:", report.ok)
+        """
+    )
+    env = {k: v for k, v in os.environ.items() if k != workers.ENV}
+    env["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    run = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
+    assert "frameworks here: []" in run.stdout
+    assert "subclass: True" in run.stdout
