@@ -40,12 +40,11 @@ from refnet.validation import check_bool, check_dtype, check_size, check_sizes
 from ..frameworks import framework
 from ..kinks import KINK_REDRAWS, near_kinks
 from ..report import Report, Row
-from ..tolerance import compare_tensor, magnitudes, policy_rtol
+from ..tolerance import compare_tensor
 from . import conventions
-from .diagnose import Reference, diagnose_row, label, sentence
+from .diagnose import diagnose_row, label, sentence
+from .reference import reference
 from .returned import BadOutput, read, to_rows
-
-HYPOTHESIS_C = 1000.0  # hypotheses are O(1) apart: match them with a roomy C
 
 
 @dataclass
@@ -237,9 +236,7 @@ def check_backprop(
         tensorflow = check_bool(tensorflow, "tensorflow")
     case = _setup(sizes, activations, loss, convention, overrides, weights, X, Y, dtype,
                   batch, seed)  # fmt: skip
-    ref = _reference(
-        case.net, case.conv, case.X_rows, case.Y_rows, case.loss, case.prob
-    )
+    ref = reference(case.net, case.conv, case.X_rows, case.Y_rows, case.loss, case.prob)
     conv_text = case.conv.describe()
     title = (
         f"check_backprop {getattr(fn, '__name__', 'fn')} {'-'.join(map(str, case.sizes))} "
@@ -410,51 +407,6 @@ def _reference_sentence(r: Report) -> str:
         f"the reference itself DISAGREES with {who} (first at {r.first_failure.name}): "
         f"do not trust this check; please report it\n{r}"
     )  # fmt: skip
-
-
-def _reference(net, conv, X, Y, loss: str, prob) -> Reference:
-    """refnet's backprop, scaled to the user's cost: c * gradients(l2 = l2_eff / c)."""
-    k = net.sizes[-1]
-    c = conv.factor(loss, k)
-    loss_obj = refnet.losses.get(loss, reduction=conv.keras_reduction)
-    res = net.gradients(X, Y, loss_obj, l2=conv.l2_eff / c)
-    t = net.dtype.type(c)
-    y = loss_obj.prepare(Y, res.a[-1])
-    a = list(res.a)
-    if prob is not None:  # the user's output is the probability f(z[L])
-        a[-1] = prob.f(res.z[-1])
-    n = X.shape[0]
-    M = magnitudes([(la.W, la.b, la.activation) for la in net.layers], X, res.z,
-                   res.a[1:], y, loss)  # fmt: skip
-    scale = c * (n if conv.reduction == "sum" else 1)
-    M = {key: m * scale for key, m in M.items()}
-    for l, layer in enumerate(net.layers, start=1):
-        M[f"dW{l}"] = M[f"dW{l}"] + 2 * conv.l2_eff * np.abs(layer.W)
-    M["loss"] = M["loss"] + conv.l2_eff * sum(
-        float(np.sum(la.W**2)) for la in net.layers
-    )
-    M["output"] = M["output"] if prob is None else np.abs(a[-1]) + M["output"]
-    rtol = policy_rtol(net.dtype, max(max(net.sizes), n), len(net.layers))
-    ref = Reference(
-        loss_name=loss, loss=res.loss * c, z=res.z, a=a,
-        delta=[d * t for d in res.delta], dW=[d * t for d in res.dW],
-        db=[None if d is None else d * t for d in res.db], W=[la.W for la in net.layers],
-        acts=[la.activation for la in net.layers], y=y,
-        g_out=_dL_da(loss_obj, res.a[-1], y, n, conv) * t,
-        g_keras=loss_obj.grad(res.a[-1], y) * t, c=c, l2_eff=conv.l2_eff, conv=conv,
-        rtol=policy_rtol(net.dtype, max(max(net.sizes), n), len(net.layers), HYPOTHESIS_C),
-        row_rtol=rtol, dX=res.dX * t, M=M,
-    )  # fmt: skip
-    return ref
-
-
-def _dL_da(loss_obj, a, y, n: int, conv):
-    """dL/da[L] as a hand derivation writes it; for the cross-entropy from probabilities
-    the textbook -y / (n a), without Keras' renormalisation (whose gradient is a constant
-    per row that softmax's Jacobian removes)."""
-    if loss_obj.name == "categorical_cross_entropy":
-        return -y / a / (n if conv.reduction == "mean" else 1)
-    return loss_obj.grad(a, y)
 
 
 def _rows(got, ref, conv, sizes, n):

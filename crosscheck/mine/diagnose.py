@@ -26,11 +26,11 @@ Each sentence names the quantity, its equation label and the docs section.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..tolerance import compare_tensor
+from .reference import Reference, _split
 
 DOCS = "docs/10-check-your-own.md"
 SECTIONS = {
@@ -48,70 +48,6 @@ _LOSS_LABELS = {
     "categorical_cross_entropy": "LS3",
     "binary_cross_entropy": "LS4",
 }
-
-
-@dataclass
-class Reference:
-    """refnet's quantities in refnet's layout, scaled to the user's cost (see mine.py).
-
-        ``z``, ``delta``, ``dW``, ``db``, ``W``, ``acts`` have one entry per layer (0-based);
-        ``a`` starts with a[0] = X. ``g_out`` is dL/da[L] in the user's cost, as a hand
-    derivation writes it; ``g_keras`` the same as refnet's loss computes it.
-    """
-
-    loss_name: str
-    loss: float
-    z: list
-    a: list
-    delta: list
-    dW: list
-    db: list
-    W: list
-    acts: list
-    y: np.ndarray
-    g_out: np.ndarray
-    g_keras: np.ndarray  # dL/da[L] as refnet's loss computes it (LS3 renormalises)
-    c: float  # L_user = c * L_refnet(reduction) + l2_eff * sum W^2
-    l2_eff: float
-    conv: object  # crosscheck.mine.conventions.Convention
-    rtol: float  # for matching hypotheses (roomy: they are O(1) apart)
-    row_rtol: float = 0.0  # TOL1's rtol for the report's rows
-    dX: np.ndarray | None = None  # dL/dX (BP5)
-    M: dict = field(
-        default_factory=dict
-    )  # TOL1 magnitudes per row (tolerance.magnitudes)
-
-    @property
-    def n(self) -> int:
-        return self.z[0].shape[0]
-
-    @property
-    def k(self) -> int:
-        return self.z[-1].shape[1]
-
-    @property
-    def L(self) -> int:
-        return len(self.z)
-
-    def dW_from(self, i: int, delta: np.ndarray) -> np.ndarray:
-        """BP4 (+ LS6) for layer i (0-based) from a given delta."""
-        return self.a[i].T @ delta + 2 * self.l2_eff * self.W[i]
-
-    def value(self, name: str) -> np.ndarray:
-        """The reference for a row name: loss, output, delta{l}, dW{l}, db{l}."""
-        if name == "loss":
-            return np.float64(self.loss)
-        if name == "output":
-            return self.a[-1]
-        if name == "dX":
-            return self.dX
-        kind, l = _split(name)
-        return getattr(self, kind)[l - 1]
-
-
-def _split(name: str) -> tuple[str, int]:
-    kind = name.rstrip("0123456789")
-    return kind, int(name[len(kind) :])
 
 
 def label(name: str, loss_name: str, L: int) -> str:
