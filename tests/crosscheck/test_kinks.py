@@ -11,7 +11,8 @@ import refnet
 def test_a_relu_mask_flipped_by_rounding_is_not_a_fail():
     """The review's reproducer: z3[54, 37] = 5.1e-9 lies within float32 rounding of relu's
     kink, refnet's and TF's z land on opposite sides, and every row from delta3 down was
-    1e3 times over tolerance. Now both sides use one mask and the note names the entry."""
+    1e3 times over tolerance. Now both sides use one mask and the note names the entry.
+    (The mechanism itself, on fixed numbers: the next test.)"""
     pytest.importorskip("tensorflow")
     from crosscheck.matrix import Case, run_case
 
@@ -22,7 +23,11 @@ def test_a_relu_mask_flipped_by_rounding_is_not_a_fail():
     )  # fmt: skip
     report = run_case(case)
     assert report.ok, str(report)
-    assert any(n.startswith("kink: z3[54, 37]") for n in report.notes), report.notes
+    # Whether refnet's and TF's z3[54, 37] land on opposite sides of 0 depends on the
+    # order in which the BLAS kernel sums (on AVX2 they do, on SSE3 they do not): where
+    # they do, the note names the entry; never a FAIL either way.
+    kinks = [n for n in report.notes if n.startswith("kink:")]
+    assert all(n.startswith("kink: z3[54, 37]") for n in kinks), kinks
 
 
 def test_kink_entries_only_pins_differences_of_rounding():

@@ -245,11 +245,16 @@ def test_quirk_rows_use_their_own_tolerance(act, rng):
         net, X, rng.integers(0, 3, 16), "softmax_cross_entropy"
     )
     assert any(act in note for note in report.notes)
-    assert max(row.norm_err for row in report.rows) > policy_rtol(
-        "float64", 16, 3
-    )  # real
-    plain = crosscheck.compare(
-        net_3_5_2(), X[:, :3], rng.integers(0, 2, 16), "softmax_cross_entropy"
+    # real: TF's own rows (with torch too, a row shows its worst oracle by err/tol, and
+    # torch's rounding may outrank TF's quirk there depending on the BLAS kernel)
+    tf_rows = [row.oracles.get("tf", row) for row in report.rows]
+    assert max(row.norm_err for row in tf_rows) > policy_rtol("float64", 16, 3)
+    plain = crosscheck.compare(  # TF only: no note about a framework not installed
+        net_3_5_2(),
+        X[:, :3],
+        rng.integers(0, 2, 16),
+        "softmax_cross_entropy",
+        oracle="tf",
     )
     assert plain.rows[0].rtol == policy_rtol("float64", 16, 2)  # others keep TOL1
     assert not plain.notes
