@@ -442,7 +442,10 @@ def test_without_torch_the_torch_oracle_says_how_to_install(monkeypatch, inline)
 @pytest.mark.parametrize("oracle", ["tf", "torch"])
 def test_training_rows_name_the_weights_of_a_net_without_some_biases(oracle):
     """Rows are named after the weights: no b1 for a first layer without bias."""
-    pytest.importorskip({"tf": "tensorflow", "torch": "torch"}[oracle])
+    if oracle == "torch":
+        importorskip_torch()
+    else:
+        pytest.importorskip("tensorflow")
     import crosscheck
 
     net = refnet.Network.build(
