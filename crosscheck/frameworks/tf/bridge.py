@@ -67,7 +67,7 @@ def to_keras(net: refnet.Network, l2: float = 0.0):
 
     Every layer is built with ``dtype=net.dtype`` behind an explicit
     ``keras.Input(dtype=net.dtype)``: a layer built as float32 would silently downcast
-    float64 input. The kernels' dtype and values are asserted after the transfer. A layer
+    float64 input. The kernels' dtype and values are checked after the transfer. A layer
     without bias becomes ``Dense(use_bias=False)``; a net with an ``input_shape`` starts
     with ``keras.Input(input_shape)`` and ``Flatten()`` (row-major, FL1); a
     ``leaky_relu(SLOPE)`` layer becomes a linear Dense followed by

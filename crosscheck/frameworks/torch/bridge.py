@@ -78,7 +78,7 @@ def to_torch(net: refnet.Network):
     FL1); X already of shape (n, 784) passes through it unchanged. Each refnet layer
     becomes ``nn.Linear(n_in, n_out)`` with ``weight = W.T`` and ``bias = b`` (no bias
     when ``layer.use_bias`` is False), followed by its activation module (see the table
-    above). Weights are copied and the transfer is asserted exactly.
+    above). Weights are copied and the transfer is checked exactly (check_transfer).
 
     Raises
     ------
