@@ -380,9 +380,8 @@ def main(argv=None) -> int:
         for value, name in [(args.rounds, "--rounds"), (args.threads, "--threads")]:
             if value is not None:
                 refnet.validation.check_size(value, name)
-        replace = (
-            args.force or args.save
-        )  # --save rewrites the tracked files: asked for
+        # --save rewrites the tracked files: asked for
+        replace = args.force or args.save
         refnet.validation.check_output_folder(args.json, "--json", overwrite=replace)
         refnet.validation.check_output_folder(args.plot, "--plot", overwrite=replace)
         unknown = sorted(set(args.layout or []) - set(known_layouts()))
@@ -411,12 +410,13 @@ def main(argv=None) -> int:
             p.error(str(err))
         try:
             return replay(data, args.from_json, args.plot, args.write_tables or [])
+        # a hand-edited file
         except (
             KeyError,
             TypeError,
             IndexError,
             AttributeError,
-        ) as err:  # a hand-edited file
+        ) as err:
             p.error(
                 f"--from-json: {args.from_json!r} is not a results file written by python "
                 f"-m bench --json ({type(err).__name__}: {err} in its rows)"

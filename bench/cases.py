@@ -79,9 +79,8 @@ class Case:
         s, n = self.sizes, self.batch
         fwd = sum(2 * n * i * o for i, o in zip(s, s[1:]))
         dx = sum(2 * n * i * o for i, o in zip(s[1:-1], s[2:]))
-        return (
-            2 * fwd + dx
-        )  # a @ W and a.T @ delta per layer, delta @ W.T but the first
+        # a @ W and a.T @ delta per layer, delta @ W.T but the first
+        return 2 * fwd + dx
 
 
 def fmt_time(t: float | None) -> str:
@@ -109,9 +108,8 @@ def make_problem(case: Case, seed: int = 0):
     sizes = case.sizes
     net = refnet.Network.build(sizes, seed=seed, dtype=case.dtype)
     rng = np.random.default_rng(seed + 1)
-    for (
-        layer
-    ) in net.layers:  # nonzero biases, so db is not trivially sum(delta) of zeros
+    # nonzero biases, so db is not trivially sum(delta) of zeros
+    for layer in net.layers:
         layer.b = rng.normal(0, 0.1, layer.n_out).astype(case.dtype)
     X = rng.random((case.batch, sizes[0])).astype(case.dtype)
     y = rng.integers(0, sizes[-1], size=case.batch)
@@ -206,9 +204,8 @@ def _tf():
         from crosscheck.frameworks.tf.imports import import_tensorflow_quietly
 
         tf, _ = import_tensorflow_quietly()
-        tf.get_logger().setLevel(
-            "ERROR"
-        )  # one tf.function per case: retracing is expected
+        # one tf.function per case: retracing is expected
+        tf.get_logger().setLevel("ERROR")
         if _THREADS is not None:
             tf.config.threading.set_intra_op_parallelism_threads(_THREADS)
             tf.config.threading.set_inter_op_parallelism_threads(_THREADS)

@@ -109,8 +109,9 @@ def refnet_runner(case: FitCase, opt_name: str, X, y) -> Runner:
     opt = refnet_optimizer(opt_name)
 
     def run():
-        net.fit(X, y, bc.LOSS, opt, epochs=1, batch_size=case.batch, seed=0,
-                progress=False)  # fmt: skip
+        net.fit(
+            X, y, bc.LOSS, opt, epochs=1, batch_size=case.batch, seed=0, progress=False
+        )
 
     return Runner("refnet", run, -(-X.shape[0] // case.batch))
 
@@ -150,9 +151,8 @@ def floor_runner(case: FitCase, opt_name: str, X, y) -> Runner:
 
     def adam():
         for w, gr, mi, vi, x, y_ in zip(params, grads, m, v, s1, s2):
-            mi += np.multiply(
-                np.subtract(gr, mi, out=x), b1, out=x
-            )  # m += (g - m)(1 - b1)
+            # m += (g - m)(1 - b1)
+            mi += np.multiply(np.subtract(gr, mi, out=x), b1, out=x)
             x = np.multiply(gr, gr, out=x)  # v += (g^2 - v)(1 - b2)
             x -= vi
             vi += np.multiply(x, b2, out=x)
@@ -198,8 +198,10 @@ def busy_process():
     """One competing process spinning on a core; yields (start, stop) switches."""
     child = subprocess.Popen([sys.executable, "-c", "while True: pass"])
     try:
-        yield (lambda: child.send_signal(signal.SIGCONT),
-               lambda: child.send_signal(signal.SIGSTOP))  # fmt: skip
+        yield (
+            lambda: child.send_signal(signal.SIGCONT),
+            lambda: child.send_signal(signal.SIGSTOP),
+        )
     finally:
         child.kill()
         child.wait()
@@ -216,10 +218,11 @@ def measure(
     """
     order = list(runners)
     k = {}
+    # warm-up (Keras traces its step on the first epoch)
     for (
         name,
         r,
-    ) in runners.items():  # warm-up (Keras traces its step on the first epoch)
+    ) in runners.items():
         r.run()
         k[name] = max(1, math.ceil(sample_s / max(_time(r.run), 1e-6)))
     k["refnet_busy"] = k["refnet"]
@@ -338,7 +341,8 @@ def run_all(layouts, rounds: int, with_keras: bool, busy: bool, log=print) -> di
                 log(
                     f"  fit {case.id} {opt_name}: timed in {time.perf_counter() - t0:.1f} s"
                 )
-        peak = {  # BLAS' own default (one thread per core) and one thread
+        # BLAS' own default (one thread per core) and one thread
+        peak = {
             "threads": os.cpu_count(),
             "gflops": gemm_peak(None),
             "gflops_1_thread": gemm_peak(1),
@@ -347,8 +351,18 @@ def run_all(layouts, rounds: int, with_keras: bool, busy: bool, log=print) -> di
 
 
 def table(fit: dict) -> str:
-    head = ["layout", "batch", "optimizer", "refnet samples/s", "Keras samples/s",
-            "fit step", "floor step", "GFLOP/s", "fit/floor", "fit/Keras"]  # fmt: skip
+    head = [
+        "layout",
+        "batch",
+        "optimizer",
+        "refnet samples/s",
+        "Keras samples/s",
+        "fit step",
+        "floor step",
+        "GFLOP/s",
+        "fit/floor",
+        "fit/Keras",
+    ]
     if fit.get("busy"):
         head.append("busy/quiet")
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]

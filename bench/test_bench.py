@@ -25,9 +25,8 @@ from bench.__main__ import SWITCH_PAUSE_S
 CASES = bc.cases(quick=bool(os.environ.get("BENCH_QUICK")))
 
 
-@functools.lru_cache(
-    maxsize=1
-)  # one case's steps alive at a time (4096-wide weights are big)
+# one case's steps alive at a time (4096-wide weights are big)
+@functools.lru_cache(maxsize=1)
 def checked_steps(case: bc.Case):
     """Every backend's Step for the case, checked against refnet; and the skip reasons."""
     steps, skipped = bc.all_steps(case, with_tf=_tf_available())

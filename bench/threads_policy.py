@@ -20,8 +20,12 @@ import refnet
 from . import cases as bc
 from .fit import _time, busy_process
 
-LAYOUTS = [("64-64-10", 32), ("784-512-10", 32), ("784-256-128-10", 128),
-           ("1024-1024-1024-10", 512)]  # fmt: skip
+LAYOUTS = [
+    ("64-64-10", 32),
+    ("784-512-10", 32),
+    ("784-256-128-10", 128),
+    ("1024-1024-1024-10", 512),
+]
 OPTIONS = (1, 2, "auto")
 
 
@@ -46,8 +50,16 @@ def main(argv=None) -> int:
             opts = {o: refnet.optimizers.Adam() for o in OPTIONS}
 
             def epoch(o):
-                nets[o].fit(X, y, bc.LOSS, opts[o], batch_size=batch, seed=0,
-                            progress=False, threads=o)  # fmt: skip
+                nets[o].fit(
+                    X,
+                    y,
+                    bc.LOSS,
+                    opts[o],
+                    batch_size=batch,
+                    seed=0,
+                    progress=False,
+                    threads=o,
+                )
 
             for o in OPTIONS:
                 epoch(o)  # warm-up
@@ -73,8 +85,10 @@ def main(argv=None) -> int:
         best = min(t[o, False] for o in OPTIONS)
         for o in OPTIONS:
             q, b = t[o, False], t[o, True]
-            print(f"| {layout} | {batch} | {o} | {q * 1e3:.3f} | {b * 1e3:.3f} | "
-                  f"{b / q:.2f} | {b / best:.2f} |")  # fmt: skip
+            print(
+                f"| {layout} | {batch} | {o} | {q * 1e3:.3f} | {b * 1e3:.3f} | "
+                f"{b / q:.2f} | {b / best:.2f} |"
+            )
     return 0
 
 

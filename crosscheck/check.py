@@ -144,12 +144,20 @@ def compare(
     if model is not None:  # the user's Keras model, in its own input shape
         model_row = _user_model_row(user_output(x), net, side, M, policy, quirks)
     else:  # each framework model's own call against its layer-by-layer run
-        model_row = combine("model(X)", {
-            o: compare_tensor("model(X)", side.results[o]["model_output"],
-                              side.results[o]["output"], side.rtols[o], side.row_notes[o],
-                              M["output"])
-            for o in side.names
-        })  # fmt: skip
+        model_row = combine(
+            "model(X)",
+            {
+                o: compare_tensor(
+                    "model(X)",
+                    side.results[o]["model_output"],
+                    side.results[o]["output"],
+                    side.rtols[o],
+                    side.row_notes[o],
+                    M["output"],
+                )
+                for o in side.names
+            },
+        )
     rows = _rows(net, res, side, M, policy, model_row, dX)
     return Report(title, side.crashed + rows, notes)
 
@@ -212,9 +220,16 @@ def _oracle_side(names, net, l2, res, x, Y, loss_obj, policy, quirks) -> _Oracle
         side.quirk_notes[:0] = [f"{who}: {q}" if many else q for q in quirk_notes]
         try:
             out, pins, first_z = _run_pinned(
-                name, net, l2, res, x, Y, loss_obj.name, loss_obj.reduction,
+                name,
+                net,
+                l2,
+                res,
+                x,
+                Y,
+                loss_obj.name,
+                loss_obj.reduction,
                 side.rtols[name],
-            )  # fmt: skip
+            )
         except workers.WorkerCrashed as err:  # an error row; the others go on
             side.crashed.append(crash_row(err, side.rtols[name]))
             continue
@@ -230,9 +245,8 @@ def _magnitudes(net, x, side: _OracleSide, loss_obj, l2, dX) -> dict:
     ref = side.results[side.names[0]]
     layers = [(layer.W, layer.b, layer.activation) for layer in net.layers]
     M = magnitudes(layers, x, ref["z"], ref["a"], ref["y"], loss_obj.name)
-    if (
-        loss_obj.reduction == "sum"
-    ):  # every quantity of the backward pass is n times larger
+    # every quantity of the backward pass is n times larger
+    if loss_obj.reduction == "sum":
         M = {key: m * x.shape[0] for key, m in M.items()}
     if l2:  # L += l2 sum W^2, dW += 2 l2 W (LS6)
         M["loss"] = M["loss"] + sum(l2 * float(np.sum(W**2)) for W, _, _ in layers)
@@ -249,13 +263,20 @@ def _user_model_row(user_out, net, side: _OracleSide, M, policy, quirks) -> Row:
     """The user's Keras model's own output against TF's (one framework); without TF,
     against the others with TF's quirk rtol, since the user's model is TF's."""
     floor = oracles.quirk_rtol(net.dtype, net.activations, "tf")[0] if quirks else 0.0
-    return combine("model(X)", {
-        o: compare_tensor(
-            "model(X)", user_out, side.results[o]["output"], max(side.rtols[o], floor),
-            "quirk rtol" if floor > policy else "", M["output"],
-        )
-        for o in (["tf"] if "tf" in side.names else side.names)
-    })  # fmt: skip
+    return combine(
+        "model(X)",
+        {
+            o: compare_tensor(
+                "model(X)",
+                user_out,
+                side.results[o]["output"],
+                max(side.rtols[o], floor),
+                "quirk rtol" if floor > policy else "",
+                M["output"],
+            )
+            for o in (["tf"] if "tf" in side.names else side.names)
+        },
+    )
 
 
 def _rows(net, res, side: _OracleSide, M, policy, model_row, dX) -> list[Row]:
@@ -272,11 +293,15 @@ def _rows(net, res, side: _OracleSide, M, policy, model_row, dX) -> list[Row]:
         }
         by_pair = {
             (p, q): compare_tensor(
-                name, theirs(results[q]), theirs(results[p]), max(rtols[p], rtols[q]),
-                notes[p] or notes[q], M[name],
+                name,
+                theirs(results[q]),
+                theirs(results[p]),
+                max(rtols[p], rtols[q]),
+                notes[p] or notes[q],
+                M[name],
             )
             for p, q in side.pairs()
-        }  # fmt: skip
+        }
         return combine(name, by_oracle, by_pair)
 
     rows = [
@@ -291,8 +316,20 @@ def _rows(net, res, side: _OracleSide, M, policy, model_row, dX) -> list[Row]:
         if net.layers[i].b is not None:  # a layer without bias has no db row
             rows.append(row(f"db{l}", res.db[i], lambda r, i=i: r["db"][i]))
         elif res.db[i] is not None:  # ... and a db for it is wrong
-            rows.append(Row(f"db{l}", (), math.inf, math.inf, policy, math.nan, False,
-                            None, math.inf, "a db for a layer without bias (expected None)"))  # fmt: skip
+            rows.append(
+                Row(
+                    f"db{l}",
+                    (),
+                    math.inf,
+                    math.inf,
+                    policy,
+                    math.nan,
+                    False,
+                    None,
+                    math.inf,
+                    "a db for a layer without bias (expected None)",
+                )
+            )
     if dX:  # (n, *input_shape) for a net with one: flattened like x
         got_dX = np.asarray(res.dX)
         got_dX = got_dX.reshape(got_dX.shape[0], -1) if got_dX.ndim > 2 else got_dX

@@ -265,9 +265,8 @@ def _fmt_ratio(x: float) -> str:
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    if argv[:1] == [
-        "mine"
-    ]:  # crosscheck mine FILE.py:FUNC ...: check your own backprop
+    # crosscheck mine FILE.py:FUNC ...: check your own backprop
+    if argv[:1] == ["mine"]:
         from .mine.cli import main as mine_main
 
         return mine_main(argv[1:])
@@ -283,9 +282,8 @@ def main(argv=None) -> int:
         return 2
     results = [(label, job()) for label, job in _progress(jobs, "crosscheck")]
     failed = [(label, rep) for label, rep in results if not rep.ok]
-    single = (
-        args.layout is not None or args.keras is not None
-    )  # one network: its tables
+    # one network: its tables
+    single = args.layout is not None or args.keras is not None
     lines = _table(results)
     for label, rep in results if (args.verbose or single) else failed:
         lines += ["", str(rep)]
@@ -360,7 +358,8 @@ def _summary(results, failed, seconds: float) -> str:
         for dt in DTYPES:
             if dt in rep.title:
                 by_dtype.setdefault(dt, []).extend(r for r in rep.rows if not r.note)
-    scaled = ", ".join(  # a dtype whose rows are all quirk rows has no TOL1 figure
+    # a dtype whose rows are all quirk rows has no TOL1 figure
+    scaled = ", ".join(
         f"{dt} {_worst_scaled(rows):.1e}" if rows else f"{dt} -"
         for dt, rows in sorted(by_dtype.items())
     )

@@ -32,9 +32,19 @@ DTYPES = ["float32", "float64"]
 # Every refnet activation but softmax, in the order that fixes each one's loss, batch and
 # seed in builtin_matrix (and the random layouts drawn from it): append, never reorder.
 HIDDEN = (
-    "linear", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "softsign",
-    "silu", "swish", "gelu", "gelu_tanh",
-)  # fmt: skip
+    "linear",
+    "sigmoid",
+    "tanh",
+    "relu",
+    "leaky_relu",
+    "elu",
+    "softplus",
+    "softsign",
+    "silu",
+    "swish",
+    "gelu",
+    "gelu_tanh",
+)
 
 
 @dataclass(frozen=True)
@@ -148,9 +158,8 @@ def builtin_matrix(seed: int = 0) -> list[Case]:
                     seed + i,
                 )
             )
-    for (
-        dtype
-    ) in DTYPES:  # the tutorials' Keras models: Flatten, no bias, LeakyReLU(0.3)
+    # the tutorials' Keras models: Flatten, no bias, LeakyReLU(0.3)
+    for dtype in DTYPES:
         cases += [
             Case((784, 256, 128, 10), ("relu", "relu", "softmax"), "categorical_cross_entropy", dtype, 16, seed, input_shape=(28, 28)),
             Case((6, 8, 8, 3), ("tanh", "leaky_relu(0.3)", "linear"), "softmax_cross_entropy", dtype, 8, seed + 1, use_bias=(False, True, False)),

@@ -103,8 +103,19 @@ def _label(name: str) -> str:
 def crash_row(err, rtol: float) -> Row:
     """The failing row that stands for an oracle whose worker process died
     (``err``: a ``crosscheck.frameworks.workers.WorkerCrashed``)."""
-    return Row(f"{_label(err.framework)} oracle", (), math.inf, math.inf, rtol,
-               math.nan, False, None, math.inf, str(err), verdict="CRASH")  # fmt: skip
+    return Row(
+        f"{_label(err.framework)} oracle",
+        (),
+        math.inf,
+        math.inf,
+        rtol,
+        math.nan,
+        False,
+        None,
+        math.inf,
+        str(err),
+        verdict="CRASH",
+    )
 
 
 def odd_one_out(parties: list[str], agree: dict) -> str:

@@ -99,9 +99,17 @@ def compare_tensor(
     shape = tuple(ref_arr.shape)
     if got_arr.shape != ref_arr.shape:
         return Row(
-            name, shape, math.inf, math.inf, rtol, math.nan, False, None, math.inf,
+            name,
+            shape,
+            math.inf,
+            math.inf,
+            rtol,
+            math.nan,
+            False,
+            None,
+            math.inf,
             f"shape {got_arr.shape}, expected {shape}",
-        )  # fmt: skip
+        )
     dtype_ok = got_arr.dtype == ref_arr.dtype
     if not dtype_ok:
         note = f"dtype {got_arr.dtype}, expected {ref_arr.dtype}"
@@ -113,10 +121,18 @@ def compare_tensor(
         same = bool(np.array_equal(g, r, equal_nan=True))
         where = _index(int(np.argmin(np.isfinite(r) & np.isfinite(g))), shape)
         return Row(
-            name, shape, math.inf, math.inf, rtol, math.nan, False, where, math.inf,
+            name,
+            shape,
+            math.inf,
+            math.inf,
+            rtol,
+            math.nan,
+            False,
+            where,
+            math.inf,
             note or ("NaN or inf on both sides" if same else "non-finite values"),
             verdict="NONFINITE" if same else "FAIL",
-        )  # fmt: skip
+        )
     m = np.abs(r)
     if magnitude is not None:
         m = np.maximum(
@@ -127,9 +143,8 @@ def compare_tensor(
     atol = rtol * (float(m.max()) if m.size else 0.0)
     bound = atol + rtol * m
     with np.errstate(divide="ignore", invalid="ignore"):
-        elem = np.where(
-            err == 0, 0.0, err / bound
-        )  # inf where the bound is 0 and err is not
+        # inf where the bound is 0 and err is not
+        elem = np.where(err == 0, 0.0, err / bound)
     norm_m, norm_err = float(np.linalg.norm(m)), float(np.linalg.norm(diff))
     norm_ref = float(np.linalg.norm(r))
     normwise = (
@@ -144,10 +159,18 @@ def compare_tensor(
     worst = int(np.argmax(elem)) if elem.size else 0
     ratio = max(float(elem.max()) if elem.size else 0.0, norm_ratio)
     return Row(
-        name, shape, float(err.max()) if err.size else 0.0, normwise, rtol, atol,
-        bool(dtype_ok and ratio <= 1.0), _index(worst, shape), ratio, note,
+        name,
+        shape,
+        float(err.max()) if err.size else 0.0,
+        normwise,
+        rtol,
+        atol,
+        bool(dtype_ok and ratio <= 1.0),
+        _index(worst, shape),
+        ratio,
+        note,
         float(np.abs(r).max()) if r.size else 0.0,
-    )  # fmt: skip
+    )
 
 
 # ---------------------------------------------------------------------------------

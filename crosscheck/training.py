@@ -132,9 +132,19 @@ def compare_training(
     options = {"mirror": mirror, "convert": convert}  # each framework takes its own
     try:  # in the framework's own worker process (crosscheck/frameworks/workers.py)
         return workers.call(
-            oracle, "crosscheck.training:run_training", frameworks.slot_path(oracle, "training"),
-            report, net, steps_of, loss_name, optimizer, sources, w0, rtol, options,
-        )  # fmt: skip
+            oracle,
+            "crosscheck.training:run_training",
+            frameworks.slot_path(oracle, "training"),
+            report,
+            net,
+            steps_of,
+            loss_name,
+            optimizer,
+            sources,
+            w0,
+            rtol,
+            options,
+        )
     except workers.WorkerCrashed as err:  # an error row, not a crashed caller
         report.rows.append(crash_row(err, rtol))
         return report
@@ -157,13 +167,15 @@ class _Steps:
             yield self.X[idx], self.Y[idx]
 
 
-def run_training(module: str, report, net, batches, loss_name, optimizer, sources, w0,
-                 rtol, options) -> TrainingReport:  # fmt: skip
+def run_training(
+    module: str, report, net, batches, loss_name, optimizer, sources, w0, rtol, options
+) -> TrainingReport:
     """compare_training's steps in this process, by the framework's training slot
     ``module`` (what the worker runs)."""
     slot = importlib.import_module(module)
-    return slot.run(report, net, batches, loss_name, optimizer, sources, w0, rtol,
-                    **options)  # fmt: skip
+    return slot.run(
+        report, net, batches, loss_name, optimizer, sources, w0, rtol, **options
+    )
 
 
 def _training_slot(oracle: str):

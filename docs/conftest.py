@@ -33,9 +33,8 @@ def _missing(name: str) -> list[str]:
 
 def pytest_ignore_collect(collection_path: Path, config):
     name = collection_path.name
-    if (
-        name.endswith(".py") and name != "conftest.py"
-    ):  # scripts that draw figures, etc.
+    # scripts that draw figures, etc.
+    if name.endswith(".py") and name != "conftest.py":
         return True
     if name.endswith(".md") and _missing(name):
         return True

@@ -104,9 +104,10 @@ def render(chapter: Path) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--check", action="store_true",
+        "--check",
+        action="store_true",
         help="write nothing; exit 1 if a notebook is missing or differs from its chapter",
-    )  # fmt: skip
+    )
     args = parser.parse_args(argv)
     stale = []
     OUT.mkdir(exist_ok=True)

@@ -21,9 +21,18 @@ import refnet  # noqa: E402
 
 IMG = Path(__file__).resolve().parent / "img"
 NAMES = [
-    "linear", "sigmoid", "tanh", "relu", "leaky_relu", "elu",
-    "softplus", "softsign", "silu", "gelu", "gelu_tanh",
-]  # fmt: skip
+    "linear",
+    "sigmoid",
+    "tanh",
+    "relu",
+    "leaky_relu",
+    "elu",
+    "softplus",
+    "softsign",
+    "silu",
+    "gelu",
+    "gelu_tanh",
+]
 LABELS = {name: f"AF{i}" for i, name in enumerate(NAMES, start=1)}
 
 

@@ -19,10 +19,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.patches import FancyBboxPatch  # noqa: E402
 
 IMG = Path(__file__).resolve().parent / "img"
+# no version string: reproducible bytes
 PNG = {
     "dpi": 110,
     "metadata": {"Software": None},
-}  # no version string: reproducible bytes
+}
 
 
 def network() -> None:
@@ -57,17 +58,28 @@ def network() -> None:
         ax.scatter(
             [x], [y], s=620, color="C3" if hi else "white", edgecolor="k", zorder=2
         )
-        ax.text(x, y, f"{j}", ha="center", va="center", fontsize=10, zorder=3,
-                color="white" if hi else "k")  # fmt: skip
+        ax.text(
+            x,
+            y,
+            f"{j}",
+            ha="center",
+            va="center",
+            fontsize=10,
+            zorder=3,
+            color="white" if hi else "k",
+        )
     for l, x in enumerate(xs):
         ax.text(x, 2.35, f"${names[l]}$", ha="center", fontsize=11)
         ax.text(x, -2.5, f"$n_{l} = {sizes[l]}$", ha="center", fontsize=10)
     (x0, y0), (x1, y1) = pos[0, j_hi], pos[1, k_hi]
     ax.annotate(
         "W[j, k] = W[1, 2]\nfrom node j = 1 of layer 0\nto node k = 2 of layer 1",
-        xy=((x0 + x1) / 2, (y0 + y1) / 2), xytext=(0.05, -2.05), fontsize=9, color="C3",
+        xy=((x0 + x1) / 2, (y0 + y1) / 2),
+        xytext=(0.05, -2.05),
+        fontsize=9,
+        color="C3",
         arrowprops={"arrowstyle": "->", "color": "C3"},
-    )  # fmt: skip
+    )
     ax.text(0.5, 1.95, "$W^{[1]}$: (3, 4)", ha="center", fontsize=10)
     ax.text(1.5, 1.95, "$W^{[2]}$: (4, 2)", ha="center", fontsize=10)
     ax.set_xlim(-0.4, 2.4)
@@ -86,14 +98,27 @@ def network() -> None:
                     (k, 2 - j), 1, 1, facecolor="C3" if hi else "white", edgecolor="k"
                 )
             )
-            axw.text(k + 0.5, 2 - j + 0.5, f"W[{j},{k}]", ha="center", va="center", fontsize=8,
-                     color="white" if hi else "k")  # fmt: skip
+            axw.text(
+                k + 0.5,
+                2 - j + 0.5,
+                f"W[{j},{k}]",
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if hi else "k",
+            )
     for j in range(3):
         axw.text(-0.15, 2 - j + 0.5, f"j={j}", ha="right", va="center", fontsize=9)
     for k in range(4):
         axw.text(k + 0.5, 3.15, f"k={k}", ha="center", fontsize=9)
-    axw.text(2, -0.55, "$z^{[1]} = a^{[0]} W^{[1]} + b^{[1]}$: column k of $W$\nholds the weights into node k",
-             ha="center", va="top", fontsize=9)  # fmt: skip
+    axw.text(
+        2,
+        -0.55,
+        "$z^{[1]} = a^{[0]} W^{[1]} + b^{[1]}$: column k of $W$\nholds the weights into node k",
+        ha="center",
+        va="top",
+        fontsize=9,
+    )
     axw.set_xlim(-0.9, 4.2)
     axw.set_ylim(-1.6, 4.3)
     axw.set_aspect("equal")
@@ -104,8 +129,17 @@ def network() -> None:
 
 
 def _box(ax, x, y, text, color):
-    ax.add_patch(FancyBboxPatch((x - 0.62, y - 0.27), 1.24, 0.54, boxstyle="round,pad=0.03",
-                                facecolor="white", edgecolor=color, lw=1.4))  # fmt: skip
+    ax.add_patch(
+        FancyBboxPatch(
+            (x - 0.62, y - 0.27),
+            1.24,
+            0.54,
+            boxstyle="round,pad=0.03",
+            facecolor="white",
+            edgecolor=color,
+            lw=1.4,
+        )
+    )
     ax.text(x, y, text, ha="center", va="center", fontsize=9, color=color)
 
 
@@ -114,8 +148,14 @@ def _arrow(ax, a, b, color, label=None, offset=(0, 0.12)):
         "", xy=b, xytext=a, arrowprops={"arrowstyle": "->", "color": color, "lw": 1.2}
     )
     if label:
-        ax.text((a[0] + b[0]) / 2 + offset[0], (a[1] + b[1]) / 2 + offset[1], label,
-                ha="center", fontsize=8, color=color)  # fmt: skip
+        ax.text(
+            (a[0] + b[0]) / 2 + offset[0],
+            (a[1] + b[1]) / 2 + offset[1],
+            label,
+            ha="center",
+            fontsize=8,
+            color=color,
+        )
 
 
 def layer_graph() -> None:
@@ -155,14 +195,26 @@ def layer_graph() -> None:
     _arrow(ax, (4.1, 0.73), (2.6, -0.08), bwd, "BP4", offset=(0.15, 0.1))
     _arrow(ax, (4.7, 0.73), (5.3, -0.08), bwd, "BP3", offset=(0.3, 0.0))
     # what the backward pass reads from the forward pass
-    ax.annotate("", xy=(6.6, 1.27), xytext=(5.0, 2.73),
-                arrowprops={"arrowstyle": "->", "color": "0.5", "ls": "--"})  # fmt: skip
+    ax.annotate(
+        "",
+        xy=(6.6, 1.27),
+        xytext=(5.0, 2.73),
+        arrowprops={"arrowstyle": "->", "color": "0.5", "ls": "--"},
+    )
     ax.text(6.0, 2.0, "$z^{[l]}$", fontsize=8, color="0.4")
-    ax.annotate("", xy=(1.7, -0.1), xytext=(0.1, 2.73),
-                arrowprops={"arrowstyle": "->", "color": "0.5", "ls": "--"})  # fmt: skip
+    ax.annotate(
+        "",
+        xy=(1.7, -0.1),
+        xytext=(0.1, 2.73),
+        arrowprops={"arrowstyle": "->", "color": "0.5", "ls": "--"},
+    )
     ax.text(0.55, 1.6, "$a^{[l-1]}$", fontsize=8, color="0.4")
-    ax.annotate("", xy=(2.55, 1.27), xytext=(2.55, 4.03),
-                arrowprops={"arrowstyle": "->", "color": "0.5", "ls": "--"})  # fmt: skip
+    ax.annotate(
+        "",
+        xy=(2.55, 1.27),
+        xytext=(2.55, 4.03),
+        arrowprops={"arrowstyle": "->", "color": "0.5", "ls": "--"},
+    )
     ax.text(2.65, 3.55, "$W^{[l]}$", fontsize=8, color="0.4")
     ax.text(-0.6, 4.3, "forward", fontsize=11, color=fwd, weight="bold")
     ax.text(-0.6, 1.7, "backward", fontsize=11, color=bwd, weight="bold")

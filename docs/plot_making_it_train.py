@@ -69,9 +69,11 @@ def main() -> None:
     plt.close(fig)
 
     fig, ax = plt.subplots(figsize=(6, 3.6))
-    for label, args in [("sigmoid, glorot", ("sigmoid", "glorot_uniform")),
-                        ("relu, he", ("relu", "he_normal")),
-                        ("relu, he x 1.5", ("relu", "he_normal", 1.5))]:  # fmt: skip
+    for label, args in [
+        ("sigmoid, glorot", ("sigmoid", "glorot_uniform")),
+        ("relu, he", ("relu", "he_normal")),
+        ("relu, he x 1.5", ("relu", "he_normal", 1.5)),
+    ]:
         norms = ns["delta_norms"](*args)
         ax.semilogy(range(1, len(norms) + 1), norms, marker="o", label=label)
     ax.set_xlabel("layer l (1 = next to the input)")

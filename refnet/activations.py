@@ -381,9 +381,12 @@ for _name, _f, _df, _smooth in [
 _REGISTRY["swish"] = Activation("swish", silu, silu_prime)  # Keras' alias of silu
 _REGISTRY["softmax"] = Activation("softmax", softmax, None, jvp=softmax_jvp)
 _REGISTRY["leaky_relu"] = Activation(
-    "leaky_relu", leaky_relu, leaky_relu_prime, smooth=False,
+    "leaky_relu",
+    leaky_relu,
+    leaky_relu_prime,
+    smooth=False,
     negative_slope=LEAKY_RELU_SLOPE,
-)  # fmt: skip
+)
 _BUILTIN = frozenset(_REGISTRY)
 
 # leaky_relu(SLOPE): the leaky ReLU with its own slope, made on first use by get().

@@ -137,9 +137,16 @@ def _fit_by_epoch(net, X, Y, loss, optimizer, epochs, validation, args) -> dict:
         with warnings.catch_warnings():  # the set-up warnings are printed above, once
             warnings.simplefilter("ignore", SetupWarning)
             logs = net.fit(
-                X, Y, loss, optimizer, epochs=1, batch_size=args.batch_size,
-                seed=rng, validation_data=validation, progress=not args.quiet,
-            )  # fmt: skip
+                X,
+                Y,
+                loss,
+                optimizer,
+                epochs=1,
+                batch_size=args.batch_size,
+                seed=rng,
+                validation_data=validation,
+                progress=not args.quiet,
+            )
         for key, values in logs.items():
             history.setdefault(key, []).extend(values)
         line = "  ".join(f"{key} {values[-1]:.4f}" for key, values in logs.items())
@@ -152,9 +159,8 @@ def _print_test_scores(net, X_test, y_test, loss) -> None:
     import numpy as np
 
     test_loss = net.evaluate(X_test, _targets(y_test, loss, net), loss)["loss"]
-    if (
-        y_test.ndim == 1
-    ):  # class labels: accuracy = argmax of the output, whatever the loss
+    # class labels: accuracy = argmax of the output, whatever the loss
+    if y_test.ndim == 1:
         correct = int(np.sum(net.forward(X_test).argmax(axis=1) == y_test))
         print(
             f"test accuracy: {100 * correct / len(X_test):.2f} % ({correct}/{len(X_test)}), "
@@ -244,9 +250,11 @@ def build_parser() -> argparse.ArgumentParser:
         "(default relu for hidden layers, linear output)",
     )
     summary.add_argument(
-        "--dtype", default="float64", choices=["float32", "float64"],
+        "--dtype",
+        default="float64",
+        choices=["float32", "float64"],
         help="dtype of the weights (default float64)",
-    )  # fmt: skip
+    )
     summary.set_defaults(run=_summary)
 
     train = commands.add_parser(
@@ -258,9 +266,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--loss softmax_cross_entropy --optimizer adam --epochs 30",
     )
     train.add_argument(
-        "dataset", choices=["digits", "mnist"],
+        "dataset",
+        choices=["digits", "mnist"],
         help="digits: scikit-learn's bundled 8x8 digits; mnist: local files (--data)",
-    )  # fmt: skip
+    )
     train.add_argument(
         "--data", help="mnist: mnist.npz or a directory with the IDX files"
     )
@@ -273,14 +282,17 @@ def build_parser() -> argparse.ArgumentParser:
         "(default relu for hidden layers, linear output)",
     )
     train.add_argument(
-        "--loss", default="softmax_cross_entropy",
+        "--loss",
+        default="softmax_cross_entropy",
         help="softmax_cross_entropy (default; linear output), categorical_cross_entropy "
         "(softmax output), mse or binary_cross_entropy (labels one-hot encoded)",
-    )  # fmt: skip
+    )
     train.add_argument(
-        "--optimizer", default="adam", choices=["sgd", "rmsprop", "adam"],
+        "--optimizer",
+        default="adam",
+        choices=["sgd", "rmsprop", "adam"],
         help="default adam (Keras 3's update rules)",
-    )  # fmt: skip
+    )
     train.add_argument(
         "--learning-rate",
         type=float,
@@ -293,17 +305,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--batch-size", type=int, default=32, help="rows per gradient step (default 32)"
     )
     train.add_argument(
-        "--validation-split", type=float, default=0.1, metavar="FRACTION",
+        "--validation-split",
+        type=float,
+        default=0.1,
+        metavar="FRACTION",
         help="fraction of the training rows held out for val_loss, the last ones as in "
         "Keras (default 0.1; 0: none)",
-    )  # fmt: skip
+    )
     train.add_argument(
         "--seed", type=int, default=0, help="initial weights, data split and shuffling"
     )
     train.add_argument(
-        "--dtype", default="float64", choices=["float32", "float64"],
+        "--dtype",
+        default="float64",
+        choices=["float32", "float64"],
         help="dtype of the data and the weights (default float64)",
-    )  # fmt: skip
+    )
     train.add_argument(
         "--plot", metavar="PATH", help="write the loss and val_loss curves as a PNG"
     )
@@ -321,14 +338,26 @@ def build_parser() -> argparse.ArgumentParser:
 # The library's argument names, as each command's flags spell them: an error says
 # "--batch-size: expected a positive int", never "batch_size: ...".
 _FLAGS = {
-    "summary": {"sizes": "layout", "activations": "--activations",
-                "activation": "--activations", "dtype": "--dtype"},
-    "train": {"sizes": "--layout", "activations": "--activations",
-              "activation": "--activations", "dtype": "--dtype", "loss": "--loss",
-              "optimizer": "--optimizer", "learning_rate": "--learning-rate",
-              "epochs": "--epochs", "batch_size": "--batch-size", "seed": "--seed",
-              "path": "--save"},
-}  # fmt: skip
+    "summary": {
+        "sizes": "layout",
+        "activations": "--activations",
+        "activation": "--activations",
+        "dtype": "--dtype",
+    },
+    "train": {
+        "sizes": "--layout",
+        "activations": "--activations",
+        "activation": "--activations",
+        "dtype": "--dtype",
+        "loss": "--loss",
+        "optimizer": "--optimizer",
+        "learning_rate": "--learning-rate",
+        "epochs": "--epochs",
+        "batch_size": "--batch-size",
+        "seed": "--seed",
+        "path": "--save",
+    },
+}
 _PLOT_TYPES = (".png", ".pdf", ".svg")
 
 

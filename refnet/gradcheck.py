@@ -63,9 +63,8 @@ class GradcheckReport:
 
 
 def _float64_copy(net: Network) -> Network:
-    clone = copy.deepcopy(
-        net
-    )  # keeps the class, so a subclass's gradients() is checked
+    # keeps the class, so a subclass's gradients() is checked
+    clone = copy.deepcopy(net)
     for layer in clone.layers:
         layer.W = layer.W.astype(np.float64)
         if layer.b is not None:

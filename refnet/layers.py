@@ -130,14 +130,14 @@ class Dense:
         self.activation = activations.get(activation)
         dtype = check_dtype(dtype)
         rng = rng_from(seed)
-        check_memory(  # drawn in float64, then cast: both live at once
+        # drawn in float64, then cast: both live at once
+        check_memory(
             self.n_in * self.n_out * (8 + dtype.itemsize),
             f"W of shape ({self.n_in}, {self.n_out})",
             "n_out" if self.n_out > self.n_in else "n_in",
         )
-        self.W = get_initializer(init)(rng, self.n_in, self.n_out).astype(
-            dtype
-        )  # (n_in, n_out)
+        # (n_in, n_out)
+        self.W = get_initializer(init)(rng, self.n_in, self.n_out).astype(dtype)
         # (n_out,), or None for a layer without bias
         self.b = np.zeros(self.n_out, dtype=dtype) if use_bias else None
 

@@ -129,7 +129,8 @@ class Network:
         for i, layer in enumerate(layers):
             first = next(j for j, other in enumerate(layers) if other is layer)
             if first != i:  # one object twice would share W: set_weights, Adam and save
-                raise ValueError(  # would each see it differently
+                # would each see it differently
+                raise ValueError(
                     f"layers[{i}]: the same Dense object as layers[{first}]; weight "
                     "sharing is not supported (build a new Dense for each layer)"
                 )
@@ -174,7 +175,8 @@ class Network:
         input_shape = check_input_shape(input_shape, sizes[0])
         dtype = check_dtype(dtype)
         rng = rng_from(seed)
-        check_memory(  # the initializer draws float64, then casts: both live at once
+        # the initializer draws float64, then casts: both live at once
+        check_memory(
             count_params(sizes) * (8 + dtype.itemsize),
             f"the weights of layout {sizes} in {dtype.name}",
             "sizes",
@@ -355,8 +357,9 @@ class Network:
             res = self.backprop_into(a, y, loss, out, out._work, l2)
         else:  # fresh arrays, the caller's
             L = len(self.layers)
-            res = Gradients(0.0, [None] * L, [None] * (L + 1), [None] * L,
-                            [None] * L, [None] * L)  # fmt: skip
+            res = Gradients(
+                0.0, [None] * L, [None] * (L + 1), [None] * L, [None] * L, [None] * L
+            )
             res = self.backprop_into(a, y, loss, res, [None] * L, l2)
         res._x_shape = None if a.ndim == np.ndim(X) else np.shape(X)  # dX in X's shape
         res._held = (weakref.ref(self), n, _arrays(res))  # for a later out=res
@@ -407,9 +410,8 @@ class Network:
             z = zs[l] = np.matmul(a, layer.W, out=zs[l])  # z = a @ W, (n, n_out) FP1
             if layer.b is not None:
                 z += layer.b  # + b
-            a = activations[l + 1] = layer.activation.forward(
-                z, activations[l + 1]
-            )  # FP2
+            # FP2
+            a = activations[l + 1] = layer.activation.forward(z, activations[l + 1])
 
         res.loss, g = loss.value_and_grad(a, y)  # L and dL/da[L], (n, n_L)
         L = len(self.layers)
@@ -424,9 +426,8 @@ class Network:
             if layer.b is not None:  # sum of rows                          BP3
                 db[l] = np.add.reduce(delta, axis=0, out=db[l])
             dW[l] = np.matmul(activations[l].T, delta, out=dW[l])  # a.T @ delta BP4
-            if (
-                l > 0
-            ):  # dL/da[l] = delta[l+1] @ W[l+1].T, (n, n_l) in docs numbering BP2
+            # dL/da[l] = delta[l+1] @ W[l+1].T, (n, n_l) in docs numbering BP2
+            if l > 0:
                 g = np.matmul(delta, layer.W.T, out=deltas[l - 1])
         if l2:  # L += l2 sum W^2, dW += 2 l2 W (LS6)
             res.loss = self._add_l2(res.loss, l2)
@@ -548,9 +549,20 @@ class Network:
             the l2 penalty, as Keras' does).
         """
         return training.fit(
-            self, X, Y, loss, optimizer, epochs, batch_size, seed, validation_data,
-            progress, shuffle, l2, threads,
-        )  # fmt: skip
+            self,
+            X,
+            Y,
+            loss,
+            optimizer,
+            epochs,
+            batch_size,
+            seed,
+            validation_data,
+            progress,
+            shuffle,
+            l2,
+            threads,
+        )
 
     def predict(self, X, batch_size: int | None = None) -> Array:
         """a[L] for X, in batches of ``batch_size`` rows (all at once if None); (n, n_L)."""

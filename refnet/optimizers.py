@@ -202,9 +202,8 @@ class Optimizer:
         if callable(self.learning_rate):
             try:
                 lr = self.learning_rate(self.iterations)
-            except (
-                Exception
-            ) as err:  # a schedule of the wrong signature, or one that fails
+            # a schedule of the wrong signature, or one that fails
+            except Exception as err:
                 raise TypeError(
                     f"learning_rate: the schedule raised {type(err).__name__} at step "
                     f"{self.iterations}: {err} (expected a callable step -> rate)"
@@ -536,9 +535,8 @@ class Adam(Optimizer):
         if velocity_hat is not None:
             np.maximum(velocity_hat, v, out=velocity_hat)  # vhat' = max(vhat, v')
             v = velocity_hat
-        step = np.multiply(
-            m, alpha, out=s1
-        )  # w' = w - alpha_t m' / (sqrt(v') + epsilon)
+        # w' = w - alpha_t m' / (sqrt(v') + epsilon)
+        step = np.multiply(m, alpha, out=s1)
         denom = np.sqrt(v, out=s2)
         denom += t(self.epsilon)
         step /= denom

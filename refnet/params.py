@@ -47,10 +47,11 @@ def layer_activations(sizes, activations=None) -> list[str]:
     for i, a in enumerate(activations):
         try:
             names.append(_activations.get(a).name)
+        # "activation: ..." -> "activations[i]: ..."
         except (
             TypeError,
             ValueError,
-        ) as err:  # "activation: ..." -> "activations[i]: ..."
+        ) as err:
             raise type(err)(
                 f"activations[{i}]" + str(err)[len("activation") :]
             ) from None

@@ -96,19 +96,22 @@ def from_npz(cls, npz: NpzReader):
     unexpected = npz.keys - set(HEADER_KEYS) - set(optional) - set(expected)
     if unexpected:
         raise npz.error(f"unexpected keys {sorted(unexpected)[:10]} for layout {sizes}")
+    # three copies live at once: the file's arrays, the net's, set_weights' copies
     check_memory(
-        3
-        * count_params(sizes)
-        * dtype.itemsize,  # file arrays, net, set_weights' copies
+        3 * count_params(sizes) * dtype.itemsize,
         f"the layout {sizes} in {dtype.name}",
         repr(npz.path),
     )
     weights = _read_weights(npz, expected, sizes, dtype)
     try:
         net = cls.build(
-            sizes, [str(a) for a in names], init="zeros", dtype=dtype,
-            use_bias=use_bias, input_shape=input_shape,
-        )  # fmt: skip
+            sizes,
+            [str(a) for a in names],
+            init="zeros",
+            dtype=dtype,
+            use_bias=use_bias,
+            input_shape=input_shape,
+        )
     except (TypeError, ValueError) as err:
         raise npz.error(str(err)) from None
     try:

@@ -89,9 +89,20 @@ def classic_mistakes(activations: list[str], loss_name: str) -> list[str]:
 
 
 def fit(
-    net, X, Y, loss, optimizer, epochs=1, batch_size=32, seed=None,
-    validation_data=None, progress=True, shuffle=True, l2=0.0, threads=None,
-) -> dict[str, list[float]]:  # fmt: skip
+    net,
+    X,
+    Y,
+    loss,
+    optimizer,
+    epochs=1,
+    batch_size=32,
+    seed=None,
+    validation_data=None,
+    progress=True,
+    shuffle=True,
+    l2=0.0,
+    threads=None,
+) -> dict[str, list[float]]:
     """``Network.fit``'s loop (its docstring has the parameters).
 
     Phases: the arguments are checked once, then each epoch is :func:`_run_epoch` (the

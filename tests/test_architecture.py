@@ -21,6 +21,7 @@ import importlib.util
 import re
 import subprocess
 import sys
+import tokenize
 from pathlib import Path
 
 import numpy as np
@@ -236,9 +237,14 @@ def test_library_code_raises_instead_of_asserting(path):
 def test_every_path_the_docs_and_docstrings_name_exists():
     """A module moved or renamed is renamed in the docs and docstrings too: every
     refnet/...py, crosscheck/...py or tests/...py path named in a tracked .md or .py."""
-    texts = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), *SOURCES,
-             *sorted((ROOT / "tests").rglob("*.py")), *sorted((ROOT / "bench").glob("*.py")),
-             *sorted((ROOT / "tools").glob("*.py"))]  # fmt: skip
+    texts = [
+        ROOT / "README.md",
+        *sorted((ROOT / "docs").glob("*.md")),
+        *SOURCES,
+        *sorted((ROOT / "tests").rglob("*.py")),
+        *sorted((ROOT / "bench").glob("*.py")),
+        *sorted((ROOT / "tools").glob("*.py")),
+    ]
     pattern = re.compile(r"(?<![\w/.])((?:refnet|crosscheck|tests)/[\w/]+\.py)\b")
     named = {
         (str(text.relative_to(ROOT)), path)
@@ -259,6 +265,60 @@ def test_the_linter_and_the_formatter_own_the_layout(command):
     ruff, whose formatting style moves between releases)."""
     run = subprocess.run(
         [sys.executable, "-m", "ruff", *command, "."],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-1000:]
+
+
+def _layout_exceptions(path: Path) -> list[str]:
+    """Where ``path`` takes the layout from the formatter: a ``# fmt: skip`` that does
+    not close a table, or a comment the formatter moved away from the code it explains
+    (trailing an opening bracket, or the closing line of a statement that spans lines)."""
+    found, depth, start = [], 0, None
+    with path.open("rb") as fh:
+        for tok in tokenize.tokenize(fh.readline):
+            if tok.type in (tokenize.NEWLINE, tokenize.NL) and depth == 0:
+                start = None
+            elif tok.type == tokenize.COMMENT:
+                code = tok.line[: tok.start[1]].strip()
+                if "fmt:" in tok.string:
+                    bad = code not in ("]", "}", ")", "")
+                else:
+                    opening = depth > 0 and code.endswith(("(", "[", "{"))
+                    closing = depth == 0 and code and start is not None
+                    bad = opening or (closing and tok.start[0] > start)
+                if bad:
+                    found.append(f"{path.name}:{tok.start[0]}: {tok.line.strip()}")
+            elif tok.type == tokenize.OP or tok.type in (
+                tokenize.NAME,
+                tokenize.STRING,
+            ):
+                start = tok.start[0] if start is None else start
+                if tok.string in ("(", "[", "{"):
+                    depth += 1
+                elif tok.string in (")", "]", "}"):
+                    depth -= 1
+    return found
+
+
+def test_fmt_skip_only_keeps_tables_aligned(tmp_path):
+    """The formatter owns the layout: ``# fmt: skip`` closes an aligned table only, and
+    a comment sits on its own line rather than trailing an opening bracket."""
+    probe = tmp_path / "probe.py"
+    probe.write_text(
+        "FOO = [\n    (1, 2),  # a row's note\n]  # fmt: skip\nx = f(  # about f\n"
+        "    1,\n)\ny = g(1)  # fmt: skip\nz = h(\n    2,\n)  # about h\nw = 1  # fine\n"
+    )
+    assert [h.split(": ", 1)[1] for h in _layout_exceptions(probe)] == [
+        "x = f(  # about f",
+        "y = g(1)  # fmt: skip",
+        ")  # about h",
+    ]
+    folders = ["refnet", "crosscheck", "tests", "tools", "bench", "docs"]
+    files = [p for d in folders for p in (ROOT / d).rglob("*.py")]
+    files = [p for p in files if "notebooks" not in p.parts]
+    found = [hit for path in sorted(files) for hit in _layout_exceptions(path)]
+    assert not found, "\n".join(found)

@@ -91,9 +91,8 @@ def test_the_crafted_keras_files_would_run_code_if_loaded_unsafely():
     files = audit_inputs.keras_fixtures(audit_inputs._tmp())
     marker = files["marker"]
     assert not marker.exists()
-    keras.saving.load_model(
-        files["lambda"], safe_mode=False
-    )  # our own file: trusted here
+    # our own file: trusted here
+    keras.saving.load_model(files["lambda"], safe_mode=False)
     assert marker.exists()
     marker.unlink()
     pickle.loads(files["pickle"].read_bytes())

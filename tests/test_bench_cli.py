@@ -35,8 +35,20 @@ def _error(capsys, argv) -> str:
 def test_a_run_writes_no_file_by_default(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     before = [_digest(p) for p in TRACKED]
-    code = bench_main.main(["--no-tf", "--only", "step", "--layout", "3-5-2",
-                            "--dtype", "float32", "--rounds", "3", "--quick"])  # fmt: skip
+    code = bench_main.main(
+        [
+            "--no-tf",
+            "--only",
+            "step",
+            "--layout",
+            "3-5-2",
+            "--dtype",
+            "float32",
+            "--rounds",
+            "3",
+            "--quick",
+        ]
+    )
     assert code == 0
     out = capsys.readouterr().out
     assert "| 3-5-2 | 5 | float32 |" in out and "wrote" not in out
@@ -46,8 +58,22 @@ def test_a_run_writes_no_file_by_default(tmp_path, monkeypatch, capsys):
 
 def test_json_is_written_only_where_asked_and_replays(tmp_path, capsys):
     path = tmp_path / "r.json"
-    bench_main.main(["--no-tf", "--only", "step", "--layout", "3-5-2", "--dtype",
-                     "float64", "--rounds", "3", "--quick", "--json", str(path)])  # fmt: skip
+    bench_main.main(
+        [
+            "--no-tf",
+            "--only",
+            "step",
+            "--layout",
+            "3-5-2",
+            "--dtype",
+            "float64",
+            "--rounds",
+            "3",
+            "--quick",
+            "--json",
+            str(path),
+        ]
+    )
     data = json.loads(path.read_text())
     assert [r["layout"] for r in data["rows"]] == ["3-5-2"]
     assert data["fit"] is None
@@ -61,8 +87,21 @@ def test_save_targets_the_tracked_files(tmp_path, monkeypatch):
     """--save is the one way to the tracked results (redirected here to tmp_path)."""
     pytest.importorskip("matplotlib")
     monkeypatch.setattr(bench_main, "HERE", tmp_path)
-    bench_main.main(["--no-tf", "--only", "step", "--layout", "3-5-2", "--dtype",
-                     "float32", "--rounds", "3", "--quick", "--save"])  # fmt: skip
+    bench_main.main(
+        [
+            "--no-tf",
+            "--only",
+            "step",
+            "--layout",
+            "3-5-2",
+            "--dtype",
+            "float32",
+            "--rounds",
+            "3",
+            "--quick",
+            "--save",
+        ]
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bench.png", "results.json"]
 
 
@@ -158,9 +197,13 @@ def test_write_tables_replaces_only_the_marked_blocks(tmp_path):
     data = {
         "environment": {},
         "rows": [],
-        "fit": {"rows": [row], "busy": True, "skipped": {},
-                "gemm_peak": {"threads": 1, "gflops": 100.0, "gflops_1_thread": 100.0}},
-    }  # fmt: skip
+        "fit": {
+            "rows": [row],
+            "busy": True,
+            "skipped": {},
+            "gemm_peak": {"threads": 1, "gflops": 100.0, "gflops_1_thread": 100.0},
+        },
+    }
     start, end = bench_main.MARKERS["fit"]
     doc = tmp_path / "README.md"
     doc.write_text(f"# Title\n\nbefore\n{start}\nold table\n{end}\nafter\n")
@@ -180,8 +223,20 @@ def test_write_tables_replaces_only_the_marked_blocks(tmp_path):
 def test_an_existing_json_is_not_replaced_without_force(tmp_path, capsys):
     path = tmp_path / "r.json"
     path.write_text("an earlier run")
-    argv = ["--no-tf", "--only", "step", "--layout", "3-5-2", "--dtype", "float64",
-            "--rounds", "3", "--quick", "--json", str(path)]  # fmt: skip
+    argv = [
+        "--no-tf",
+        "--only",
+        "step",
+        "--layout",
+        "3-5-2",
+        "--dtype",
+        "float64",
+        "--rounds",
+        "3",
+        "--quick",
+        "--json",
+        str(path),
+    ]
     with pytest.raises(SystemExit) as exc:
         bench_main.main(argv)
     assert exc.value.code == 2 and "--json" in capsys.readouterr().err

@@ -138,8 +138,15 @@ def all_cited_anywhere() -> dict[str, set[str]]:
 def test_label_parser_reads_ranges_and_ignores_lookalikes():
     """The parser itself: ranges expand, words that merely contain a label do not count."""
     assert cited_labels("BP1-BP4, (LS2) and AF1..AF3") == {
-        "BP1", "BP2", "BP3", "BP4", "LS2", "AF1", "AF2", "AF3",
-    }  # fmt: skip
+        "BP1",
+        "BP2",
+        "BP3",
+        "BP4",
+        "LS2",
+        "AF1",
+        "AF2",
+        "AF3",
+    }
     assert cited_labels("FP12x GFP1 BP") == set()
     assert cited_labels(" ".join("test_bp2_recursion".upper().split("_"))) == {"BP2"}
 

@@ -49,9 +49,8 @@ def test_every_chapter_has_an_up_to_date_notebook():
     import nbformat
 
     for chapter in CHAPTERS:
-        nbformat.validate(
-            mk.convert(chapter.read_text(encoding="utf-8"))
-        )  # nbformat v4 schema
+        # nbformat v4 schema
+        nbformat.validate(mk.convert(chapter.read_text(encoding="utf-8")))
         path = mk.notebook_path(chapter)
         assert path.exists(), f"{path.name} missing: run python docs/make_notebooks.py"
         assert path.read_text(encoding="utf-8") == mk.render(chapter), (

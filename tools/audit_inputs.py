@@ -71,12 +71,23 @@ BAD_PATH = [None, 3, 2.5, True, b"", ""]
 def bad_X(n_in: int = 3):
     """Bad X for a network with n_in inputs."""
     return [
-        None, "abc", 3.0, np.ones(n_in), np.ones((2, n_in + 1)), np.ones((0, n_in)),
-        np.ones((2, n_in, 1)), np.full((2, n_in), NAN), np.full((2, n_in), INF),
-        np.array([["a"] * n_in] * 2), np.ones((2, n_in), complex), [[1, 2], [3]],
-        np.full((2, n_in), 1e300).tolist() if False else np.array([[1e39] * n_in], dtype=object),
+        None,
+        "abc",
+        3.0,
+        np.ones(n_in),
+        np.ones((2, n_in + 1)),
+        np.ones((0, n_in)),
+        np.ones((2, n_in, 1)),
+        np.full((2, n_in), NAN),
+        np.full((2, n_in), INF),
+        np.array([["a"] * n_in] * 2),
+        np.ones((2, n_in), complex),
+        [[1, 2], [3]],
+        np.full((2, n_in), 1e300).tolist()
+        if False
+        else np.array([[1e39] * n_in], dtype=object),
         np.ones((2, n_in), dtype=object),
-    ]  # fmt: skip
+    ]
 
 
 def cases() -> list[tuple[str, str, Callable[[], object]]]:
@@ -133,9 +144,18 @@ def cases() -> list[tuple[str, str, Callable[[], object]]]:
         add("api", "X", lambda v=v: net.forward(v))
         add("api", "X", lambda v=v: net.gradients(v, y[:2], "softmax_cross_entropy"))
         add("api", "X", lambda v=v: net.predict(v))
-    for v in [None, "a", y[:3], np.array([0, 1, 2, 0, 1]), np.array([-1, 0, 0, 0, 0]),
-              np.array([0.5, 1, 1, 0, 1]), np.full(5, NAN), np.ones((5, 3)) / 3,
-              np.full((5, 2), 0.7), np.array([[1, 0]] * 5, dtype=object)]:  # fmt: skip
+    for v in [
+        None,
+        "a",
+        y[:3],
+        np.array([0, 1, 2, 0, 1]),
+        np.array([-1, 0, 0, 0, 0]),
+        np.array([0.5, 1, 1, 0, 1]),
+        np.full(5, NAN),
+        np.ones((5, 3)) / 3,
+        np.full((5, 2), 0.7),
+        np.array([[1, 0]] * 5, dtype=object),
+    ]:
         add("api", "Y", lambda v=v: net.gradients(X, v, "softmax_cross_entropy"))
     for v in [np.ones((5, 3)), np.full((5, 2), NAN), np.ones(5), "a", np.ones((4, 2))]:
         add("api", "Y", lambda v=v: net.gradients(X, v, "mse"))
@@ -143,10 +163,16 @@ def cases() -> list[tuple[str, str, Callable[[], object]]]:
         add("api", "Y", lambda v=v: net.gradients(X, v, "binary_cross_entropy"))
     for v in BAD_NAME:
         add("api", "loss", lambda v=v: net.gradients(X, Y2, v))
-    for v in [None, 3, [np.ones((3, 4))], [np.ones((4, 3)), np.ones(4), np.ones((4, 2)), np.ones(2)],
-              [np.full((3, 4), NAN), np.ones(4), np.ones((4, 2)), np.ones(2)],
-              [np.ones((3, 4), str), np.ones(4), np.ones((4, 2)), np.ones(2)],
-              [[[1], [2, 3]], np.ones(4), np.ones((4, 2)), np.ones(2)], np.ones((3, 4))]:  # fmt: skip
+    for v in [
+        None,
+        3,
+        [np.ones((3, 4))],
+        [np.ones((4, 3)), np.ones(4), np.ones((4, 2)), np.ones(2)],
+        [np.full((3, 4), NAN), np.ones(4), np.ones((4, 2)), np.ones(2)],
+        [np.ones((3, 4), str), np.ones(4), np.ones((4, 2)), np.ones(2)],
+        [[[1], [2, 3]], np.ones(4), np.ones((4, 2)), np.ones(2)],
+        np.ones((3, 4)),
+    ]:
         add(
             "api", "weights", lambda v=v: refnet.Network.build([3, 4, 2]).set_weights(v)
         )
@@ -182,9 +208,15 @@ def cases() -> list[tuple[str, str, Callable[[], object]]]:
         add("api", "amsgrad", lambda v=v: optimizers.Adam(amsgrad=v))
     for v in [0, -1, NAN, INF]:
         add("api", "decay_steps", lambda v=v: optimizers.ExponentialDecay(0.1, v, 0.5))
-    for kw, name in [({"step": 0}, "step"), ({"step": NAN}, "step"), ({"rtol": -1}, "rtol"),
-                     ({"rtol": NAN}, "rtol"), ({"max_entries": 0}, "max_entries"),
-                     ({"max_entries": 2.5}, "max_entries"), ({"seed": -1}, "seed")]:  # fmt: skip
+    for kw, name in [
+        ({"step": 0}, "step"),
+        ({"step": NAN}, "step"),
+        ({"rtol": -1}, "rtol"),
+        ({"rtol": NAN}, "rtol"),
+        ({"max_entries": 0}, "max_entries"),
+        ({"max_entries": 2.5}, "max_entries"),
+        ({"seed": -1}, "seed"),
+    ]:
         add(
             "api",
             name,
@@ -201,8 +233,10 @@ def cases() -> list[tuple[str, str, Callable[[], object]]]:
     if importlib.util.find_spec("torch") is not None:  # C7: tensors NumPy cannot read
         import torch
 
-        for t in [torch.ones(5, 3, dtype=torch.float64, requires_grad=True),
-                  torch.ones(5, 3, dtype=torch.bfloat16)]:  # fmt: skip
+        for t in [
+            torch.ones(5, 3, dtype=torch.float64, requires_grad=True),
+            torch.ones(5, 3, dtype=torch.bfloat16),
+        ]:
             add("api", "X", lambda t=t: net.gradients(t, y, "softmax_cross_entropy"))
             add("api", "X", lambda t=t: fit(X=t))
         y_grad = torch.tensor(y, dtype=torch.float64, requires_grad=True)
@@ -250,8 +284,15 @@ def cli_cases() -> list[tuple[str, str, list[str]]]:
         "--plot": [tempfile.gettempdir(), "/nonexistent/p.png"],
     }.items():
         for v in values:
-            out.append(("cli", flag, ["train", "digits", flag, v, "--epochs", "1"]
-                        if flag != "--epochs" else ["train", "digits", flag, v]))  # fmt: skip
+            out.append(
+                (
+                    "cli",
+                    flag,
+                    ["train", "digits", flag, v, "--epochs", "1"]
+                    if flag != "--epochs"
+                    else ["train", "digits", flag, v],
+                )
+            )
     for v in ["3-x-2", "0-2", "3"]:
         out.append(("cli", "layout", ["summary", v]))
     for v in ["nope", "relu,relu,relu"]:
@@ -318,22 +359,32 @@ def keras_fixtures(tmp: Path) -> dict[str, Path]:
 
     files["ok"] = tmp / "ok.keras"
     dense_model().save(files["ok"])
-    lam = keras.Sequential([keras.Input((3,)), keras.layers.Lambda(touch, name="touch"),
-                            keras.layers.Dense(2)])  # fmt: skip
+    lam = keras.Sequential(
+        [
+            keras.Input((3,)),
+            keras.layers.Lambda(touch, name="touch"),
+            keras.layers.Dense(2),
+        ]
+    )
     files["lambda"] = tmp / "lambda.keras"
     lam.save(files["lambda"])
     files["lambda_h5"] = tmp / "lambda.h5"
     lam.save(files["lambda_h5"])
-    conv = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Conv2D(2, 3),
-                             keras.layers.Flatten(), keras.layers.Dense(2)])  # fmt: skip
+    conv = keras.Sequential(
+        [
+            keras.Input((4, 4, 1)),
+            keras.layers.Conv2D(2, 3),
+            keras.layers.Flatten(),
+            keras.layers.Dense(2),
+        ]
+    )
     files["conv"] = tmp / "conv.keras"
     conv.save(files["conv"])
     marker.unlink(missing_ok=True)
 
     with zipfile.ZipFile(files["lambda"]) as z:
-        lambda_layer = json.loads(z.read("config.json"))["config"]["layers"][
-            1
-        ]  # [0]: Input
+        # [0]: Input
+        lambda_layer = json.loads(z.read("config.json"))["config"]["layers"][1]
     with zipfile.ZipFile(files["ok"]) as z:
         members = {name: z.read(name) for name in z.namelist()}
     config = json.loads(members["config.json"])
@@ -348,11 +399,17 @@ def keras_fixtures(tmp: Path) -> dict[str, Path]:
     injected = json.loads(json.dumps(config))
     injected["config"]["layers"].insert(1, lambda_layer)  # after the InputLayer
     files["inject_lambda"] = rezip("inject_lambda.keras", json.dumps(injected).encode())
-    for i, (module, cls, cfg) in enumerate([
-        ("os", "system", f"touch {marker}"),
-        ("builtins", "eval", f"__import__('pathlib').Path({str(marker)!r}).touch()"),
-        ("subprocess", "Popen", {"args": ["touch", str(marker)]}),
-    ]):  # fmt: skip
+    for i, (module, cls, cfg) in enumerate(
+        [
+            ("os", "system", f"touch {marker}"),
+            (
+                "builtins",
+                "eval",
+                f"__import__('pathlib').Path({str(marker)!r}).touch()",
+            ),
+            ("subprocess", "Popen", {"args": ["touch", str(marker)]}),
+        ]
+    ):
         bad = json.loads(json.dumps(config))
         layer = bad["config"]["layers"][-1]
         layer.update(module=module, class_name=cls, config=cfg, registered_name=None)
@@ -395,12 +452,30 @@ def keras_file_cases(files: dict[str, Path]) -> list:
 
     marker = files["marker"]
     return [
-        ("keras files", "path",
-         lambda p=files[key]: _refused_naming(p, lambda: load_keras_file(p), marker))
-        for key in ["pickle", "pickle_h5", "pickle_zip", "lambda", "lambda_h5",
-                    "inject_lambda", "inject_module0", "inject_module1", "inject_module2",
-                    "bomb", "weights_bomb", "empty", "text", "truncated", "folder", "missing"]
-    ]  # fmt: skip
+        (
+            "keras files",
+            "path",
+            lambda p=files[key]: _refused_naming(p, lambda: load_keras_file(p), marker),
+        )
+        for key in [
+            "pickle",
+            "pickle_h5",
+            "pickle_zip",
+            "lambda",
+            "lambda_h5",
+            "inject_lambda",
+            "inject_module0",
+            "inject_module1",
+            "inject_module2",
+            "bomb",
+            "weights_bomb",
+            "empty",
+            "text",
+            "truncated",
+            "folder",
+            "missing",
+        ]
+    ]
 
 
 def crosscheck_cases() -> list:
@@ -458,8 +533,15 @@ def crosscheck_cases() -> list:
     add("c", lambda: crosscheck.assert_match(net, X, y, "softmax_cross_entropy", c=-1))
 
     def train(**kw):
-        args = {"net": net, "X": X, "Y": y, "loss": "softmax_cross_entropy",
-                "optimizer": optimizers.SGD(0.1), "steps": 2, "oracle": oracle} | kw  # fmt: skip
+        args = {
+            "net": net,
+            "X": X,
+            "Y": y,
+            "loss": "softmax_cross_entropy",
+            "optimizer": optimizers.SGD(0.1),
+            "steps": 2,
+            "oracle": oracle,
+        } | kw
         return crosscheck.compare_training(**args)
 
     for v in ["nope", None, 3, object(), optimizers.SGD]:
@@ -483,8 +565,13 @@ def crosscheck_cases() -> list:
     fn = network_fn(refnet.Network, ["tanh", "linear"], "softmax_cross_entropy")
 
     def mine(**kw):
-        args = {"fn": fn, "sizes": [3, 4, 2], "activations": ["tanh", "linear"],
-                "loss": "softmax_cross_entropy", "tensorflow": False} | kw  # fmt: skip
+        args = {
+            "fn": fn,
+            "sizes": [3, 4, 2],
+            "activations": ["tanh", "linear"],
+            "loss": "softmax_cross_entropy",
+            "tensorflow": False,
+        } | kw
         return crosscheck.check_backprop(**args)
 
     for v in [None, "backprop", 3]:
@@ -497,8 +584,16 @@ def crosscheck_cases() -> list:
         add("loss", lambda v=v: mine(loss=v))
     for v in ["nope", None, 3]:
         add("convention", lambda v=v: mine(convention=v))
-    for name, v in [("samples", "diagonal"), ("weights_layout", "nope"), ("reduction", "max"),
-                    ("bias_shape", None), ("l2", -1), ("l2", NAN), ("l2", "0.1"), ("lr", 0.1)]:  # fmt: skip
+    for name, v in [
+        ("samples", "diagonal"),
+        ("weights_layout", "nope"),
+        ("reduction", "max"),
+        ("bias_shape", None),
+        ("l2", -1),
+        ("l2", NAN),
+        ("l2", "0.1"),
+        ("lr", 0.1),
+    ]:
         add(name, lambda name=name, v=v: mine(**{name: v}))
     good_w = net.get_weights()
     for v in [
@@ -529,13 +624,20 @@ def crosscheck_cases() -> list:
         nan_linear = nn.Linear(3, 2)
         with torch.no_grad():
             nan_linear.weight.fill_(NAN)
-        for v in [None, "module", nn.Linear(3, 2), nn.Sequential(nn.Conv2d(1, 2, 3)),
-                  nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4)),
-                  nn.Sequential(nn.Linear(3, 4), nn.Linear(5, 2)),
-                  nn.Sequential(nn.Linear(3, 2).half()), nn.Sequential(),
-                  nn.Sequential(nn.ReLU(), nn.Linear(3, 2)),
-                  nn.Sequential(nn.Linear(3, 2), nn.ReLU(), nn.Tanh()),
-                  nn.Sequential(nan_linear), net]:  # fmt: skip
+        for v in [
+            None,
+            "module",
+            nn.Linear(3, 2),
+            nn.Sequential(nn.Conv2d(1, 2, 3)),
+            nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4)),
+            nn.Sequential(nn.Linear(3, 4), nn.Linear(5, 2)),
+            nn.Sequential(nn.Linear(3, 2).half()),
+            nn.Sequential(),
+            nn.Sequential(nn.ReLU(), nn.Linear(3, 2)),
+            nn.Sequential(nn.Linear(3, 2), nn.ReLU(), nn.Tanh()),
+            nn.Sequential(nan_linear),
+            net,
+        ]:
             add("module", lambda v=v: crosscheck.from_torch(v))
 
     if HAS_TF:
@@ -556,18 +658,28 @@ def crosscheck_cases() -> list:
             refnet.Network.build([3, 4, 2], ["tanh", "linear"], seed=1)
         )
         half = seq(keras.layers.Dense(2, dtype="float16"))
-        mixed = seq(keras.layers.Dense(4, activation="tanh", dtype="mixed_float16"),
-                    keras.layers.Dense(2, dtype="mixed_float16"))  # fmt: skip
+        mixed = seq(
+            keras.layers.Dense(4, activation="tanh", dtype="mixed_float16"),
+            keras.layers.Dense(2, dtype="mixed_float16"),
+        )
         models = {
-            "not a model": "model", "None": None, "a refnet net": net,
+            "not a model": "model",
+            "None": None,
+            "a refnet net": net,
             "unbuilt": keras.Sequential([keras.layers.Dense(2)]),
-            "Conv2D": seq(keras.layers.Conv2D(2, 2), keras.layers.Flatten(),
-                          keras.layers.Dense(2), shape=(4, 4, 1)),
+            "Conv2D": seq(
+                keras.layers.Conv2D(2, 2),
+                keras.layers.Flatten(),
+                keras.layers.Dense(2),
+                shape=(4, 4, 1),
+            ),
             "BatchNorm": seq(keras.layers.Dense(4), keras.layers.BatchNormalization()),
             "Lambda": seq(keras.layers.Lambda(lambda x: x * 2), keras.layers.Dense(2)),
-            "NaN kernel": nan_model, "float16": half, "mixed_float16": mixed,
+            "NaN kernel": nan_model,
+            "float16": half,
+            "mixed_float16": mixed,
             "3-D input": seq(keras.layers.Dense(2), shape=(2, 3)),
-        }  # fmt: skip
+        }
         for v in models.values():
             add("model", lambda v=v: crosscheck.from_keras(v))
         net32 = refnet.Network.build(
@@ -626,8 +738,18 @@ def crosscheck_cli_cases(tmp: Path, files: dict[str, Path] | None) -> list:
     add("--keras", ["--keras", str(tmp / "absent.keras")])
     add("--keras", ["--keras", str(tmp)])
     if files is not None:
-        for key in ["text", "truncated", "empty", "conv", "lambda", "lambda_h5", "pickle",
-                    "inject_lambda", "inject_module0", "bomb"]:  # fmt: skip
+        for key in [
+            "text",
+            "truncated",
+            "empty",
+            "conv",
+            "lambda",
+            "lambda_h5",
+            "pickle",
+            "inject_lambda",
+            "inject_module0",
+            "bomb",
+        ]:
             add("--keras", ["--keras", str(files[key]), "--oracle", "tf"])
     mynet = tmp / "mynet.py"
     mynet.write_text(
@@ -635,8 +757,17 @@ def crosscheck_cli_cases(tmp: Path, files: dict[str, Path] | None) -> list:
         "    return [np.zeros_like(w) for w in weights]\n"
     )
     good = f"{mynet}:backprop"
-    mine = ["mine", good, "--layout", "3-4-2", "--activations", "tanh,linear",
-            "--loss", "mse", "--no-tensorflow"]  # fmt: skip
+    mine = [
+        "mine",
+        good,
+        "--layout",
+        "3-4-2",
+        "--activations",
+        "tanh,linear",
+        "--loss",
+        "mse",
+        "--no-tensorflow",
+    ]
 
     def mine_with(flag, value):
         argv = list(mine)
@@ -646,8 +777,13 @@ def crosscheck_cli_cases(tmp: Path, files: dict[str, Path] | None) -> list:
             argv += [flag, value]
         return argv
 
-    for target in [f"{tmp}/absent.py:backprop", f"{mynet}:nope", str(mynet), f"{tmp}:backprop",
-                   f"{existing}:backprop"]:  # fmt: skip
+    for target in [
+        f"{tmp}/absent.py:backprop",
+        f"{mynet}:nope",
+        str(mynet),
+        f"{tmp}:backprop",
+        f"{existing}:backprop",
+    ]:
         add(target, [mine[0], target, *mine[2:]])
     for flag, values in {
         "--layout": ["3-x-2", "3"],
@@ -701,13 +837,29 @@ def bench_cli_cases(tmp: Path) -> list:
     for v in [str(tmp), "/nonexistent/p.png", ""]:
         add("--plot", "--plot", v)
     add("--json", "--save", "--json", "/nonexistent/r.json")
-    for v in [str(tmp / "absent.json"), str(text), str(no_rows), str(listing), str(bad_rows),
-              str(tmp), ""]:  # fmt: skip
+    for v in [
+        str(tmp / "absent.json"),
+        str(text),
+        str(no_rows),
+        str(listing),
+        str(bad_rows),
+        str(tmp),
+        "",
+    ]:
         out.append(("bench cli", "--from-json", ["--from-json", v]))
     out.append(("bench cli", "--write-tables", ["--write-tables", str(text), *base]))
-    out.append(("bench cli", "--write-tables",
-                ["--from-json", str(ROOT / "bench" / "results.json"), "--write-tables",
-                 str(tmp / "absent.md")]))  # fmt: skip
+    out.append(
+        (
+            "bench cli",
+            "--write-tables",
+            [
+                "--from-json",
+                str(ROOT / "bench" / "results.json"),
+                "--write-tables",
+                str(tmp / "absent.md"),
+            ],
+        )
+    )
     return out
 
 
@@ -775,8 +927,10 @@ def no_timing():
     def refuse(*_, **__):
         raise TimingStarted("timing started: the bad flag was not refused")
 
-    with mock.patch.object(bench_main.bc, "set_threads", refuse), \
-            mock.patch.object(bench_main, "run_steps", refuse):  # fmt: skip
+    with (
+        mock.patch.object(bench_main.bc, "set_threads", refuse),
+        mock.patch.object(bench_main, "run_steps", refuse),
+    ):
         yield
 
 
@@ -785,8 +939,12 @@ def run_cli(area, flag, argv, main=None, prefix="refnet: ") -> tuple[str, str]:
     if main is None:
         from refnet.cli import main
     err = io.StringIO()
-    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()), \
-            warnings_ignored(), no_timing():  # fmt: skip
+    with (
+        contextlib.redirect_stderr(err),
+        contextlib.redirect_stdout(io.StringIO()),
+        warnings_ignored(),
+        no_timing(),
+    ):
         try:
             code = main(argv)
         except SystemExit as exit_:
@@ -869,8 +1027,10 @@ def main(argv=None) -> int:
             f"{area:<16}{sum(c.values()):>7}{c['clear']:>7}{c['unnamed']:>9}{c['crash']:>7}{c['silent']:>8}"
         )
     n = sum(total.values())
-    print(f"{'total':<16}{n:>7}{total['clear']:>7}{total['unnamed']:>9}{total['crash']:>7}{total['silent']:>8}"
-          f"   ({100 * total['clear'] / n:.0f} % clear)")  # fmt: skip
+    print(
+        f"{'total':<16}{n:>7}{total['clear']:>7}{total['unnamed']:>9}{total['crash']:>7}{total['silent']:>8}"
+        f"   ({100 * total['clear'] / n:.0f} % clear)"
+    )
     for area, name, outcome, detail in rows:
         if args.all or outcome != "clear":
             print(f"  {outcome:<8}{area:<16}{name:<16}{detail}")

@@ -516,10 +516,21 @@ def run_one(
         path.write_text(text.replace(mutant.old, mutant.new))
         env = dict(os.environ, PYTHONPATH=str(dest), PYTHONDONTWRITEBYTECODE="1")
         proc = subprocess.run(
-            [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
-             *pytest_args],
-            cwd=dest, env=env, capture_output=True, text=True,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-x",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                *pytest_args,
+            ],
+            cwd=dest,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
     seconds = time.perf_counter() - start
     lines = proc.stdout.strip().splitlines()
     failed = next(
@@ -551,9 +562,11 @@ def main(argv=None) -> int:
     )
     args = parser.parse_args(argv)
     chosen = [
-        (i, m) for i, m in enumerate(MUTANTS, start=1)
-        if (not args.select or i in args.select) and (args.k in m.file or args.k in m.why)
-    ]  # fmt: skip
+        (i, m)
+        for i, m in enumerate(MUTANTS, start=1)
+        if (not args.select or i in args.select)
+        and (args.k in m.file or args.k in m.why)
+    ]
     if args.list:  # with a check that each old text still matches exactly once
         for i, m in chosen:
             count = (ROOT / m.file).read_text().count(m.old)

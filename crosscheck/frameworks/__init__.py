@@ -225,8 +225,9 @@ def check_transfer(got, want, where: str) -> None:
 
 def _call(name: str, function: str, *args):
     """Oracle ``name``'s module-level ``function(*args)``, in its worker process."""
-    return workers.call(name, "crosscheck.frameworks:in_module", ORACLES[name], function,
-                        *args)  # fmt: skip
+    return workers.call(
+        name, "crosscheck.frameworks:in_module", ORACLES[name], function, *args
+    )
 
 
 def in_module(module: str, function: str, *args):
@@ -277,9 +278,17 @@ def backprop(name: str, net, l2, X, Y, loss: str, reduction: str, pins=None) -> 
 
     plain = refnet.Network(net.layers, input_shape=getattr(net, "input_shape", None))
     return workers.call(
-        name, "crosscheck.frameworks:run_backprop", ORACLES[name], plain, l2, X, Y, loss,
-        reduction, pins,
-    )  # fmt: skip
+        name,
+        "crosscheck.frameworks:run_backprop",
+        ORACLES[name],
+        plain,
+        l2,
+        X,
+        Y,
+        loss,
+        reduction,
+        pins,
+    )
 
 
 def run_backprop(module: str, net, l2, X, Y, loss: str, reduction: str, pins=None):

@@ -101,9 +101,8 @@ def start(frameworks) -> None:
         for name in frameworks:
             try:
                 _worker(name).start()
-            except (
-                WorkerCrashed
-            ):  # given up on, or cannot start: its first call says so
+            # given up on, or cannot start: its first call says so
+            except WorkerCrashed:
                 pass
 
 

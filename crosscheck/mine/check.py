@@ -159,12 +159,13 @@ def _batch(conv, sizes, X, Y, loss, batch, rng):
         "softmax_cross_entropy",
         "categorical_cross_entropy",
     ):
+        # int class ids, the same in every convention
         return (
             X_rows,
             Y_user,
             X_user,
             Y_user,
-        )  # int class ids, the same in every convention
+        )
     if Y_user.shape != conv.batch_shape(n, k):
         raise ValueError(
             f"Y: expected shape {conv.batch_shape(n, k)} in the {conv.name} convention, "
@@ -234,8 +235,19 @@ def check_backprop(
         )
     if tensorflow is not None:
         tensorflow = check_bool(tensorflow, "tensorflow")
-    case = _setup(sizes, activations, loss, convention, overrides, weights, X, Y, dtype,
-                  batch, seed)  # fmt: skip
+    case = _setup(
+        sizes,
+        activations,
+        loss,
+        convention,
+        overrides,
+        weights,
+        X,
+        Y,
+        dtype,
+        batch,
+        seed,
+    )
     ref = reference(case.net, case.conv, case.X_rows, case.Y_rows, case.loss, case.prob)
     conv_text = case.conv.describe()
     title = (
@@ -250,10 +262,12 @@ def check_backprop(
         w_user = [np.array(w, dtype=case.dtype) for w in weights]
     given = w_user + [case.X_user, case.Y_user]
     saved = [np.array(a, copy=True) for a in given]
-    what = (f"while checking fn(weights, X, Y) with weights shapes "
-            f"{[tuple(w.shape) for w in w_user]}, X {tuple(np.shape(case.X_user))}, "
-            f"Y {tuple(np.shape(case.Y_user))} in the {conv_text} convention (if your "
-            f"code lays them out otherwise, pass convention= or the overrides)")  # fmt: skip
+    what = (
+        f"while checking fn(weights, X, Y) with weights shapes "
+        f"{[tuple(w.shape) for w in w_user]}, X {tuple(np.shape(case.X_user))}, "
+        f"Y {tuple(np.shape(case.Y_user))} in the {conv_text} convention (if your "
+        f"code lays them out otherwise, pass convention= or the overrides)"
+    )
     got = _call_user(fn, w_user, case, title, what)
     if isinstance(got, BackpropReport):  # fn raised, or returned something unreadable
         return got
@@ -294,8 +308,9 @@ class _Case:
         return self.X_rows.shape[0]
 
 
-def _setup(sizes, activations, loss, convention, overrides, weights, X, Y, dtype, batch,
-           seed) -> _Case:  # fmt: skip
+def _setup(
+    sizes, activations, loss, convention, overrides, weights, X, Y, dtype, batch, seed
+) -> _Case:
     """The arguments checked, refnet's network and the batch (a drawn X is drawn again
     while it has entries within rounding of a kink)."""
     conv = conventions.get(convention, **overrides)
@@ -321,13 +336,13 @@ def _setup(sizes, activations, loss, convention, overrides, weights, X, Y, dtype
         kinks = near_kinks(net, X_rows)
         if X is not None or not kinks:
             break
-    X_user = np.array(
-        X_user, dtype=dtype
-    )  # a copy in the check's dtype (exact in float64)
+    # a copy in the check's dtype (exact in float64)
+    X_user = np.array(X_user, dtype=dtype)
     if Y_user.dtype.kind == "f" or Y_user.ndim == 2:  # class ids (n,) stay ints
         Y_user = np.array(Y_user, dtype=dtype)
-    return _Case(conv, sizes, acts, loss, dtype, net, prob, X_rows, Y_rows, X_user,
-                 Y_user, kinks)  # fmt: skip
+    return _Case(
+        conv, sizes, acts, loss, dtype, net, prob, X_rows, Y_rows, X_user, Y_user, kinks
+    )
 
 
 def _call_user(fn, w_user, case: _Case, title: str, what: str):
@@ -339,13 +354,21 @@ def _call_user(fn, w_user, case: _Case, title: str, what: str):
         tb = traceback.TracebackException.from_exception(exc)
         tb.stack = traceback.StackSummary.from_list(tb.stack[1:])  # drop this frame
         text = "".join(tb.format()).rstrip()
-        return BackpropReport(title, [], error=f"fn raised {type(exc).__name__}: {exc}",
-                              diagnosis=[f"your function raised an exception:\n{text}", what])  # fmt: skip
+        return BackpropReport(
+            title,
+            [],
+            error=f"fn raised {type(exc).__name__}: {exc}",
+            diagnosis=[f"your function raised an exception:\n{text}", what],
+        )
     try:
         return read(out, len(case.sizes) - 1)
     except BadOutput as exc:
-        return BackpropReport(title, [], error=f"fn returned something unreadable: {exc}",
-                              diagnosis=[f"fn returned {type(out).__name__}: {exc}", what])  # fmt: skip
+        return BackpropReport(
+            title,
+            [],
+            error=f"fn returned something unreadable: {exc}",
+            diagnosis=[f"fn returned {type(out).__name__}: {exc}", what],
+        )
 
 
 def _diagnosis(report, got, ref, messages, case: _Case) -> list[str]:
@@ -354,25 +377,39 @@ def _diagnosis(report, got, ref, messages, case: _Case) -> list[str]:
     rows, first = report.rows, report.first_failure
     L, loss = len(case.sizes) - 1, case.loss
     if first is None:
-        return [f"every quantity you returned matches refnet's ({len(rows)} rows: "
-                f"{', '.join(r.name for r in rows)})"]  # fmt: skip
+        return [
+            f"every quantity you returned matches refnet's ({len(rows)} rows: "
+            f"{', '.join(r.name for r in rows)})"
+        ]
     if first.name in messages:
         out = [sentence(first.name, label(first.name, loss, L), messages[first.name])]
     elif first.note.startswith("dtype"):
-        out = [sentence(first.name, label(first.name, loss, L),
-            f"your {first.name} has {first.note}: something in your code changes the "
-            f"dtype (a float64 constant or array mixed into {case.dtype.name} work); keep "
-            f"every array in {case.dtype.name}")]  # fmt: skip
+        out = [
+            sentence(
+                first.name,
+                label(first.name, loss, L),
+                f"your {first.name} has {first.note}: something in your code changes the "
+                f"dtype (a float64 constant or array mixed into {case.dtype.name} work); keep "
+                f"every array in {case.dtype.name}",
+            )
+        ]
     else:
         try:
             out = [diagnose_row(ref, first.name, got["_rows"][first.name])]
         except Exception as exc:  # a diagnosis must never hide the table
-            out = [sentence(first.name, label(first.name, loss, L),
-                f"differs from the reference (no diagnosis: {type(exc).__name__}: {exc})")]  # fmt: skip
+            out = [
+                sentence(
+                    first.name,
+                    label(first.name, loss, L),
+                    f"differs from the reference (no diagnosis: {type(exc).__name__}: {exc})",
+                )
+            ]
     later = [r.name for r in rows if not r.ok and r.name != first.name]
     if later:
-        out.append(f"rows after it also differ ({', '.join(later)}): "
-                   f"fix the first one and check again")  # fmt: skip
+        out.append(
+            f"rows after it also differ ({', '.join(later)}): "
+            f"fix the first one and check again"
+        )
     if case.kinks:  # the user's X (a drawn one avoids them)
         out.append(
             f"note: {case.kinks} lie within rounding of a kink (relu, leaky_relu), where "
@@ -392,9 +429,11 @@ def _changed_in_place(saved, given, n_weights: int) -> list[str]:
                 if i >= n_weights
                 else f"weights[{i}] ({'Wb'[i % 2]}{i // 2 + 1})"
             )
-            out.append(f"your function changed {which} in place: gradients "
-                       f"must be computed from the weights as given, all of "
-                       f"them before any update")  # fmt: skip
+            out.append(
+                f"your function changed {which} in place: gradients "
+                f"must be computed from the weights as given, all of "
+                f"them before any update"
+            )
     return out
 
 
@@ -403,18 +442,18 @@ def _reference_sentence(r: Report) -> str:
     who = framework(r.columns()[0] or ["tf"])
     return (
         f"the reference itself: refnet matches {who} on this network and batch "
-        f"({len(r.rows)} quantities, worst err/tol {r.worst_ratio:.2g})" if r.ok else
-        f"the reference itself DISAGREES with {who} (first at {r.first_failure.name}): "
+        f"({len(r.rows)} quantities, worst err/tol {r.worst_ratio:.2g})"
+        if r.ok
+        else f"the reference itself DISAGREES with {who} (first at {r.first_failure.name}): "
         f"do not trust this check; please report it\n{r}"
-    )  # fmt: skip
+    )
 
 
 def _rows(got, ref, conv, sizes, n):
     """Rows in backprop order; messages for rows whose shape or type is wrong."""
     L = len(sizes) - 1
-    want: list[
-        tuple[str, object, tuple]
-    ] = []  # (name, the user's value, expected shape)
+    # (name, the user's value, expected shape)
+    want: list[tuple[str, object, tuple]] = []
     if "loss" in got:
         want.append(("loss", got["loss"], ()))
     if "output" in got:
@@ -448,16 +487,30 @@ def _rows(got, ref, conv, sizes, n):
             arr, message = to_rows(value, name, conv, shape, ref_shape, n)
             if message:
                 messages[name] = message
-                rows.append(Row(name, tuple(shape), math.inf, math.inf, ref.row_rtol,
-                                math.nan, False, None, math.inf, "shape or type"))  # fmt: skip
+                rows.append(
+                    Row(
+                        name,
+                        tuple(shape),
+                        math.inf,
+                        math.inf,
+                        ref.row_rtol,
+                        math.nan,
+                        False,
+                        None,
+                        math.inf,
+                        "shape or type",
+                    )
+                )
                 continue
         arrays[name] = arr
         m = ref.M.get(name)
         if name == "dX":
             m = np.sqrt(np.square(ref.M["delta1"]) @ np.square(ref.W[0]).T)
         if name != "loss" and not np.isfinite(arr).all():
-            messages[name] = ("your values contain NaN or inf (an overflow: exp of a large "
-                              "z, log(0), or a division by zero)")  # fmt: skip
+            messages[name] = (
+                "your values contain NaN or inf (an overflow: exp of a large "
+                "z, log(0), or a division by zero)"
+            )
         row = compare_tensor(name, arr, ref_value, ref.row_rtol, "", m)
         if name != "loss" and row.where is not None and tuple(shape) != row.shape:
             # shape and worst index as the user's convention lays the array out

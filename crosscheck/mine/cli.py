@@ -41,16 +41,27 @@ def _parser() -> argparse.ArgumentParser:
         "gradients in the same structure (or a dict with 'grads' and optionally "
         "'loss', 'deltas', 'output'). Exit status: 0 all match, 1 a mismatch, 2 usage.",
     )
-    p.add_argument("targets", nargs="+", metavar="FILE.py:FUNC",
-                   help="the file to import and the function in it to check")  # fmt: skip
+    p.add_argument(
+        "targets",
+        nargs="+",
+        metavar="FILE.py:FUNC",
+        help="the file to import and the function in it to check",
+    )
     p.add_argument("--layout", required=True, help="the layout, e.g. 784-30-10")
-    p.add_argument("--activations", required=True,
-                   help="one name for every layer, or comma-separated, one per layer")  # fmt: skip
+    p.add_argument(
+        "--activations",
+        required=True,
+        help="one name for every layer, or comma-separated, one per layer",
+    )
     p.add_argument("--loss", required=True, choices=LOSSES)
     p.add_argument("--convention", default="keras", choices=sorted(PRESETS))
     for axis, values in CHOICES.items():
-        p.add_argument(f"--{axis.replace('_', '-')}", choices=values, dest=axis,
-                       help=f"override the convention's {axis}")  # fmt: skip
+        p.add_argument(
+            f"--{axis.replace('_', '-')}",
+            choices=values,
+            dest=axis,
+            help=f"override the convention's {axis}",
+        )
     p.add_argument(
         "--l2", type=float, help="weight decay factor on every W (default 0)"
     )
@@ -60,12 +71,22 @@ def _parser() -> argparse.ArgumentParser:
         "--seed", type=int, default=0, help="seed for weights and batch (default 0)"
     )
     p.add_argument("--json", metavar="PATH", help="also write every report as JSON")
-    p.add_argument("--force", action="store_true",
-                   help="replace an existing --json file (refused by default)")  # fmt: skip
-    p.add_argument("--no-tensorflow", action="store_true",
-                   help="skip checking refnet itself against TensorFlow")  # fmt: skip
-    p.add_argument("-v", "--verbose", action="store_true",
-                   help="with several files, print every table, not just the summary")  # fmt: skip
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an existing --json file (refused by default)",
+    )
+    p.add_argument(
+        "--no-tensorflow",
+        action="store_true",
+        help="skip checking refnet itself against TensorFlow",
+    )
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="with several files, print every table, not just the summary",
+    )
     return p
 
 
@@ -127,8 +148,10 @@ def main(argv=None) -> int:
         if len(acts) == 1:
             acts = acts * (len(sizes) - 1)
         if len(acts) != len(sizes) - 1:
-            raise UsageError(f"--activations: expected {len(sizes) - 1} names (one per "
-                             f"layer) or one for all, got {len(acts)}")  # fmt: skip
+            raise UsageError(
+                f"--activations: expected {len(sizes) - 1} names (one per "
+                f"layer) or one for all, got {len(acts)}"
+            )
         for name in acts:
             try:
                 refnet.activations.get(name)
@@ -137,8 +160,13 @@ def main(argv=None) -> int:
         refnet.validation.check_size(args.batch, "--batch")
         refnet.validation.check_output_folder(args.json, "--json", overwrite=args.force)
         functions = [(t, load_function(t)) for t in args.targets]
-        kwargs = dict(convention=args.convention, dtype=args.dtype, batch=args.batch,
-                      seed=args.seed, **overrides)  # fmt: skip
+        kwargs = dict(
+            convention=args.convention,
+            dtype=args.dtype,
+            batch=args.batch,
+            seed=args.seed,
+            **overrides,
+        )
         # bad flags (an unknown activation, columns with a flat bias) fail here, once
         check_backprop(
             lambda w, X, Y: None, sizes, acts, args.loss, tensorflow=False, **kwargs
@@ -149,9 +177,8 @@ def main(argv=None) -> int:
 
     reports = []
     for i, (target, fn) in enumerate(functions):
-        tf = (
-            False if args.no_tensorflow or i > 0 else None
-        )  # the same reference for all
+        # the same reference for all
+        tf = False if args.no_tensorflow or i > 0 else None
         reports.append(
             (
                 target,

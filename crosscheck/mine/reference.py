@@ -43,9 +43,8 @@ class Reference:
     rtol: float  # for matching hypotheses (roomy: they are O(1) apart)
     row_rtol: float = 0.0  # TOL1's rtol for the report's rows
     dX: np.ndarray | None = None  # dL/dX (BP5)
-    M: dict = field(
-        default_factory=dict
-    )  # TOL1 magnitudes per row (tolerance.magnitudes)
+    # TOL1 magnitudes per row (tolerance.magnitudes)
+    M: dict = field(default_factory=dict)
 
     @property
     def n(self) -> int:
@@ -92,8 +91,9 @@ def reference(net, conv, X, Y, loss: str, prob) -> Reference:
     if prob is not None:  # the user's output is the probability f(z[L])
         a[-1] = prob.f(res.z[-1])
     n = X.shape[0]
-    M = magnitudes([(la.W, la.b, la.activation) for la in net.layers], X, res.z,
-                   res.a[1:], y, loss)  # fmt: skip
+    M = magnitudes(
+        [(la.W, la.b, la.activation) for la in net.layers], X, res.z, res.a[1:], y, loss
+    )
     scale = c * (n if conv.reduction == "sum" else 1)
     M = {key: m * scale for key, m in M.items()}
     for l, layer in enumerate(net.layers, start=1):
@@ -104,15 +104,28 @@ def reference(net, conv, X, Y, loss: str, prob) -> Reference:
     M["output"] = M["output"] if prob is None else np.abs(a[-1]) + M["output"]
     rtol = policy_rtol(net.dtype, max(max(net.sizes), n), len(net.layers))
     ref = Reference(
-        loss_name=loss, loss=res.loss * c, z=res.z, a=a,
-        delta=[d * t for d in res.delta], dW=[d * t for d in res.dW],
-        db=[None if d is None else d * t for d in res.db], W=[la.W for la in net.layers],
-        acts=[la.activation for la in net.layers], y=y,
+        loss_name=loss,
+        loss=res.loss * c,
+        z=res.z,
+        a=a,
+        delta=[d * t for d in res.delta],
+        dW=[d * t for d in res.dW],
+        db=[None if d is None else d * t for d in res.db],
+        W=[la.W for la in net.layers],
+        acts=[la.activation for la in net.layers],
+        y=y,
         g_out=_dL_da(loss_obj, res.a[-1], y, n, conv) * t,
-        g_keras=loss_obj.grad(res.a[-1], y) * t, c=c, l2_eff=conv.l2_eff, conv=conv,
-        rtol=policy_rtol(net.dtype, max(max(net.sizes), n), len(net.layers), HYPOTHESIS_C),
-        row_rtol=rtol, dX=res.dX * t, M=M,
-    )  # fmt: skip
+        g_keras=loss_obj.grad(res.a[-1], y) * t,
+        c=c,
+        l2_eff=conv.l2_eff,
+        conv=conv,
+        rtol=policy_rtol(
+            net.dtype, max(max(net.sizes), n), len(net.layers), HYPOTHESIS_C
+        ),
+        row_rtol=rtol,
+        dX=res.dX * t,
+        M=M,
+    )
     return ref
 
 

@@ -94,8 +94,10 @@ def to_rows(got, name: str, conv, expected: tuple, ref_shape: tuple, n: int):
             )
         elif got.shape == expected[::-1]:
             hint = ": the transpose (rows against columns? see the samples override)"
-        return None, (f"your {name} has shape {got.shape}; expected {expected} in the "
-                      f"{conv.name} convention{hint}")  # fmt: skip
+        return None, (
+            f"your {name} has shape {got.shape}; expected {expected} in the "
+            f"{conv.name} convention{hint}"
+        )
     if kind_of(name) == "dW":
         return conv.W_from_user(got), None
     if kind_of(name) == "db":

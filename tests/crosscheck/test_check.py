@@ -266,8 +266,18 @@ def test_cli_matrix_slice_passes(capsys):
 def test_cli_summary_has_no_tol1_figure_for_quirk_rows_only(capsys):
     """A float64 leaky_relu network against TF has only quirk rows (own rtol): the
     summary's err/scale, which leaves them out, has nothing to show, not 0."""
-    code = cli.main(["--layout", "4-8-3", "--activations", "leaky_relu,linear",
-                     "--dtype", "float64", "--oracle", "tf"])  # fmt: skip
+    code = cli.main(
+        [
+            "--layout",
+            "4-8-3",
+            "--activations",
+            "leaky_relu,linear",
+            "--dtype",
+            "float64",
+            "--oracle",
+            "tf",
+        ]
+    )
     summary = capsys.readouterr().out.strip().splitlines()[-2]
     assert code == 0
     assert "worst err/scale float64 - (quirk rows apart)" in summary, summary
@@ -321,9 +331,23 @@ def test_python_dash_m_crosscheck(tmp_path):
 
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     proc = subprocess.run(
-        [sys.executable, "-m", "crosscheck", "--layout", "3-5-2", "--dtype", "float64", "--batch", "3"],
-        cwd=Path(__file__).resolve().parents[2], env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "crosscheck",
+            "--layout",
+            "3-5-2",
+            "--dtype",
+            "float64",
+            "--batch",
+            "3",
+        ],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "delta1" in proc.stdout and "PASS" in proc.stdout
 

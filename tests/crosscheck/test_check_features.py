@@ -23,8 +23,17 @@ from tests.conftest import EXACT_RTOL, FLOAT32_RTOL, assert_close  # noqa: E402
 @pytest.mark.parametrize("reduction", ["sum_over_batch_size", "sum"])
 def test_ls5_ls6_bp5_match_tensorflow(dtype, loss, reduction):
     """Every row, dX included, within TOL1 with l2 = 0.01 and either reduction."""
-    case = Case((4, 6, 5, 3), ("tanh", "relu", output_activation(loss)), loss, dtype,
-                8, 3, reduction, 0.01, True)  # fmt: skip
+    case = Case(
+        (4, 6, 5, 3),
+        ("tanh", "relu", output_activation(loss)),
+        loss,
+        dtype,
+        8,
+        3,
+        reduction,
+        0.01,
+        True,
+    )
     report = run_case(case)
     assert report.ok, str(report)
     assert report.rows[-1].name == "dX" and report.rows[-1].shape == (8, 4)
@@ -38,7 +47,8 @@ def test_l2_float64_mirrors_keras_float32_cast():
         net, X, [0, 1, 1, 0, 1], "softmax_cross_entropy", l2=0.01
     )
     assert report.ok and any("float32" in note for note in report.notes), str(report)
-    exact = crosscheck.compare(  # TF only: no note about a framework not installed
+    # TF only: no note about a framework not installed
+    exact = crosscheck.compare(
         net, X, [0, 1, 1, 0, 1], "softmax_cross_entropy", l2=0.25, oracle="tf"
     )
     assert exact.ok and not exact.notes
@@ -84,8 +94,17 @@ def _fit_both(dtype, compiled):
                 opt.apply_gradients(zip(grads, model.trainable_variables))
                 total += float(value) / 2
             k_loss.append(total)
-    hist = net.fit(X, Y, "mse", refnet.optimizers.SGD(0.0625), epochs=3, batch_size=8,
-                   shuffle=False, progress=False, l2=0.015625)  # fmt: skip
+    hist = net.fit(
+        X,
+        Y,
+        "mse",
+        refnet.optimizers.SGD(0.0625),
+        epochs=3,
+        batch_size=8,
+        shuffle=False,
+        progress=False,
+        l2=0.015625,
+    )
     return net, model, hist["loss"], k_loss
 
 

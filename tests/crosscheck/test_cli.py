@@ -13,8 +13,17 @@ def test_crosscheck_json_never_overwrites_without_force(tmp_path, capsys):
 
     out = tmp_path / "r.json"
     out.write_text("yesterday's results")
-    argv = ["--layout", "3-5-2", "--dtype", "float64", "--batch", "3", "--no-training",
-            "--json", str(out)]  # fmt: skip
+    argv = [
+        "--layout",
+        "3-5-2",
+        "--dtype",
+        "float64",
+        "--batch",
+        "3",
+        "--no-training",
+        "--json",
+        str(out),
+    ]
     assert cli.main(argv) == 2
     assert "--json" in capsys.readouterr().err
     assert out.read_text() == "yesterday's results"

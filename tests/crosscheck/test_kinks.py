@@ -19,8 +19,11 @@ def test_a_relu_mask_flipped_by_rounding_is_not_a_fail():
     case = Case(
         layout=(23, 13, 33, 64, 1, 1),
         activations=("silu", "silu", "relu", "linear", "linear"),
-        loss="mse", dtype="float32", batch=55, seed=57727,
-    )  # fmt: skip
+        loss="mse",
+        dtype="float32",
+        batch=55,
+        seed=57727,
+    )
     report = run_case(case)
     assert report.ok, str(report)
     # Whether refnet's and TF's z3[54, 37] land on opposite sides of 0 depends on the
@@ -61,6 +64,5 @@ def test_near_kinks_names_entries_at_the_kink_only():
         [2, 3, 2], ["tanh", "linear"], seed=0, dtype="float32"
     )
     smooth.set_weights([W1, b1, W2, b2])
-    assert (
-        near_kinks(smooth, np.array([[1.0, 0.0]], np.float32)) == ""
-    )  # no kink in tanh
+    # no kink in tanh
+    assert near_kinks(smooth, np.array([[1.0, 0.0]], np.float32)) == ""

@@ -13,9 +13,8 @@ def test_the_builtin_matrix_covers_every_activation_and_loss():
     from crosscheck.matrix import builtin_matrix
 
     cases = builtin_matrix()
-    named = {
-        a for c in cases for a in c.activations if "(" not in a
-    }  # not leaky_relu(0.3)
+    # not leaky_relu(0.3)
+    named = {a for c in cases for a in c.activations if "(" not in a}
     assert named == set(refnet.activations.names())
     assert {c.loss for c in cases} == set(refnet.losses.names())
     hidden = {a for c in cases for a in c.activations[:-1] if "(" not in a}

@@ -145,9 +145,8 @@ def test_tol1_magnitude_covers_cancellation(rng):
     assert M[0, 0] > 100 * abs(ref32[0, 0])
     assert not compare_tensor("output", got, ref32, rtol).ok  # |ref| alone: false alarm
     assert compare_tensor("output", got, ref32, rtol, magnitude=M).ok
-    assert not compare_tensor(
-        "output", got * 2, ref32, rtol, magnitude=M
-    ).ok  # 100 % off
+    # 100 % off
+    assert not compare_tensor("output", got * 2, ref32, rtol, magnitude=M).ok
 
 
 def test_quirk_rtol_only_float64_and_only_its_activations():

@@ -86,9 +86,8 @@ def test_softmax_vjp_equals_explicit_jacobian(rng):
     z = rng.normal(scale=3.0, size=(4, 5))
     g = rng.normal(size=z.shape)
     a = act.f(z)
-    want = np.stack(
-        [gi @ (np.diag(ai) - np.outer(ai, ai)) for gi, ai in zip(g, a)]
-    )  # (n, k)
+    # (n, k)
+    want = np.stack([gi @ (np.diag(ai) - np.outer(ai, ai)) for gi, ai in zip(g, a)])
     assert_close(act.vjp(g, z, a), want, EXACT_RTOL, "softmax vjp vs diag(a) - a a^T")
 
 
@@ -323,9 +322,8 @@ def test_register_with_ufunc_derivatives_never_writes_into_the_cached_output(
     """np.cos as df(z, a) would be cos(z, out=a): a = sin(z) must stay sin(z) (W4)."""
     activations.register("sine", np.sin, np.cos)
     activations.register("absval", np.abs, np.sign)
-    activations.register(
-        "expo", np.exp, np.ones_like
-    )  # f' = 1 here, a wrong but valid df
+    # f' = 1 here, a wrong but valid df
+    activations.register("expo", np.exp, np.ones_like)
     X = rng.normal(size=(5, 3))
     for name, f, df in (
         ("sine", np.sin, np.cos),

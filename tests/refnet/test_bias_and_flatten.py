@@ -20,9 +20,12 @@ from tests.conftest import EXACT_RTOL, FD_RTOL, central_difference
 def mixed_net(dtype="float64", seed=0):
     """3-5-4-2 with the first and last layers without bias, the middle one with."""
     return refnet.Network.build(
-        [3, 5, 4, 2], ["tanh", "sigmoid", "linear"], seed=seed, dtype=dtype,
+        [3, 5, 4, 2],
+        ["tanh", "sigmoid", "linear"],
+        seed=seed,
+        dtype=dtype,
         use_bias=[False, True, False],
-    )  # fmt: skip
+    )
 
 
 def data(n=6, seed=1):
@@ -137,8 +140,17 @@ def test_adam_keeps_no_slot_for_a_missing_bias():
 def test_fit_equals_public_steps_and_restores_on_divergence():
     X, y = data(n=12)
     net, ref = mixed_net(), mixed_net()
-    net.fit(X, y, "softmax_cross_entropy", optimizers.SGD(0.1, momentum=0.9), epochs=2,
-            batch_size=4, seed=3, progress=False, threads=1)  # fmt: skip
+    net.fit(
+        X,
+        y,
+        "softmax_cross_entropy",
+        optimizers.SGD(0.1, momentum=0.9),
+        epochs=2,
+        batch_size=4,
+        seed=3,
+        progress=False,
+        threads=1,
+    )
     opt, rng = optimizers.SGD(0.1, momentum=0.9), np.random.default_rng(3)
     for _ in range(2):
         order = rng.permutation(12)
@@ -151,8 +163,16 @@ def test_fit_equals_public_steps_and_restores_on_divergence():
 
     start = net.get_weights()
     with pytest.raises(Diverged), np.errstate(all="ignore"):
-        net.fit(X, y, "softmax_cross_entropy", optimizers.RMSprop(1e308), epochs=3,
-                batch_size=4, seed=0, progress=False)  # fmt: skip
+        net.fit(
+            X,
+            y,
+            "softmax_cross_entropy",
+            optimizers.RMSprop(1e308),
+            epochs=3,
+            batch_size=4,
+            seed=0,
+            progress=False,
+        )
     assert all(np.isfinite(w).all() for w in net.get_weights())
     assert len(net.get_weights()) == len(start)
     assert net.layers[0].b is None and net.layers[2].b is None
@@ -214,9 +234,8 @@ def test_input_shape_flattens_row_major_as_keras():
     np.testing.assert_array_equal(res.a[-1], want.a[-1])
     assert res.dX.shape == (6, 4, 7)
     np.testing.assert_array_equal(res.dX, want.dX.reshape(6, 4, 7))
-    np.testing.assert_array_equal(
-        net.forward(X), net.forward(X_flat)
-    )  # flat still taken
+    # flat still taken
+    np.testing.assert_array_equal(net.forward(X), net.forward(X_flat))
     assert net.gradients(X_flat, y, "softmax_cross_entropy").dX.shape == (6, 28)
     np.testing.assert_array_equal(net.predict(X, batch_size=4), net.forward(X_flat))
     assert "flatten (Flatten)" in net.summary() and "(None, 4, 7)" in net.summary()
@@ -232,19 +251,30 @@ def test_input_shape_dX_matches_finite_differences():
     Y = rng.normal(size=(5, 2))
     res = net.gradients(X, Y, "mse")
     np.testing.assert_allclose(
-        res.dX, central_difference(lambda: net.gradients(X, Y, "mse").loss, X),
-        rtol=FD_RTOL, atol=1e-10,
-    )  # fmt: skip
+        res.dX,
+        central_difference(lambda: net.gradients(X, Y, "mse").loss, X),
+        rtol=FD_RTOL,
+        atol=1e-10,
+    )
 
 
 def test_input_shape_validation_names_X_and_input_shape():
     net = refnet.Network.build([28, 5, 3], seed=0, input_shape=(4, 7))
-    with pytest.raises(ValueError, match=r"X: expected shape \(n, 4, 7\) \(or \(n, 28\) "
-                       r"already flattened\), got shape \(2, 7, 4\)"):  # fmt: skip
+    with pytest.raises(
+        ValueError,
+        match=r"X: expected shape \(n, 4, 7\) \(or \(n, 28\) "
+        r"already flattened\), got shape \(2, 7, 4\)",
+    ):
         net.forward(np.zeros((2, 7, 4)))
     with pytest.raises(ValueError, match="X_val"):
-        net.fit(np.zeros((2, 4, 7)), [0, 1], "softmax_cross_entropy", "sgd",
-                validation_data=(np.zeros((2, 28, 1)), [0, 1]), progress=False)  # fmt: skip
+        net.fit(
+            np.zeros((2, 4, 7)),
+            [0, 1],
+            "softmax_cross_entropy",
+            "sgd",
+            validation_data=(np.zeros((2, 28, 1)), [0, 1]),
+            progress=False,
+        )
     with pytest.raises(
         ValueError, match=r"input_shape: expected a shape of 28 entries"
     ):

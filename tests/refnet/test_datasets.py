@@ -48,9 +48,13 @@ def test_digits_split_is_reproducible():
 
 @pytest.mark.parametrize(
     "kwargs, exc",
-    [({"test_size": 0}, ValueError), ({"test_size": 1.5}, ValueError),
-     ({"test_size": "a"}, TypeError), ({"dtype": "int32"}, TypeError)],
-)  # fmt: skip
+    [
+        ({"test_size": 0}, ValueError),
+        ({"test_size": 1.5}, ValueError),
+        ({"test_size": "a"}, TypeError),
+        ({"dtype": "int32"}, TypeError),
+    ],
+)
 def test_digits_bad_arguments(kwargs, exc):
     pytest.importorskip("sklearn")
     with pytest.raises(exc, match=next(iter(kwargs))):

@@ -102,8 +102,16 @@ def test_example_b_linear_regression_recovers_the_line():
     x = rng.uniform(-10, 10, size=100)
     y = 1.477 * x + 0.089 + rng.normal(0, 0.01, size=100)
     net = refnet.Network.build([1, 1], ["linear"], init="zeros")
-    hist = net.fit(x[:, None], y, "mse", SGD(0.01), epochs=1000, batch_size=100,
-                   shuffle=False, progress=False)  # fmt: skip
+    hist = net.fit(
+        x[:, None],
+        y,
+        "mse",
+        SGD(0.01),
+        epochs=1000,
+        batch_size=100,
+        shuffle=False,
+        progress=False,
+    )
     W, b = net.get_weights()
     assert abs(W[0, 0] - 1.477) < 0.01 and abs(b[0] - 0.089) < 0.01
     (w_ls, b_ls), *_ = np.linalg.lstsq(np.c_[x, np.ones_like(x)], y, rcond=None)
@@ -122,8 +130,17 @@ def test_digits_64_64_10_adam_reaches_97_percent():
     pytest.importorskip("sklearn")
     X_train, y_train, X_test, y_test = refnet.datasets.digits(seed=0)
     net = refnet.Network.build([64, 64, 10], ["relu", "linear"], seed=0)
-    hist = net.fit(X_train, y_train, "softmax_cross_entropy", Adam(0.01), epochs=30,
-                   batch_size=32, seed=0, validation_data=(X_test, y_test), progress=False)  # fmt: skip
+    hist = net.fit(
+        X_train,
+        y_train,
+        "softmax_cross_entropy",
+        Adam(0.01),
+        epochs=30,
+        batch_size=32,
+        seed=0,
+        validation_data=(X_test, y_test),
+        progress=False,
+    )
     result = net.evaluate(X_test, y_test, "softmax_cross_entropy")
     assert result["accuracy"] >= 0.97, result
     assert hist["val_accuracy"][-1] == result["accuracy"]
@@ -157,8 +174,16 @@ def test_digits_one_epoch_matches_keras_fit():
     k_hist = model.fit(
         X_train, y_train, batch_size=32, epochs=1, shuffle=False, verbose=0
     )
-    r_hist = net.fit(X_train, y_train, "softmax_cross_entropy", keras_mirror(opt), epochs=1,
-                     batch_size=32, shuffle=False, progress=False)  # fmt: skip
+    r_hist = net.fit(
+        X_train,
+        y_train,
+        "softmax_cross_entropy",
+        keras_mirror(opt),
+        epochs=1,
+        batch_size=32,
+        shuffle=False,
+        progress=False,
+    )
     steps = math.ceil(len(X_train) / 32)
     assert steps == 43
     rtol = training_rtol("float64", 64, 2, steps)  # n: the longest reduction, fan-in 64
@@ -185,8 +210,16 @@ def test_fit_batches_are_manual_gradient_steps_with_a_smaller_last_batch():
     X, y = _toy(10)
     net = refnet.Network.build([3, 4, 2], seed=1)
     manual = copy.deepcopy(net)
-    hist = net.fit(X, y, "softmax_cross_entropy", SGD(0.1), epochs=1, batch_size=4,
-                   shuffle=False, progress=False)  # fmt: skip
+    hist = net.fit(
+        X,
+        y,
+        "softmax_cross_entropy",
+        SGD(0.1),
+        epochs=1,
+        batch_size=4,
+        shuffle=False,
+        progress=False,
+    )
     opt = SGD(0.1)
     total, correct = 0.0, 0
     for rows in (slice(0, 4), slice(4, 8), slice(8, 10)):
@@ -205,8 +238,16 @@ def test_fit_shuffling_is_reproducible_from_the_seed():
     runs = []
     for seed in (5, 5, 6):
         net = refnet.Network.build([3, 4, 2], seed=1)
-        net.fit(X, y, "softmax_cross_entropy", Adam(0.01), epochs=3, batch_size=4, seed=seed,
-                progress=False)  # fmt: skip
+        net.fit(
+            X,
+            y,
+            "softmax_cross_entropy",
+            Adam(0.01),
+            epochs=3,
+            batch_size=4,
+            seed=seed,
+            progress=False,
+        )
         runs.append(net.get_weights())
     assert all(np.array_equal(a, b) for a, b in zip(runs[0], runs[1]))
     assert not all(np.array_equal(a, b) for a, b in zip(runs[0], runs[2]))
@@ -231,8 +272,16 @@ def test_fit_one_epoch_at_a_time_with_a_generator_equals_one_call():
     )
     gen = np.random.default_rng(9)
     for _ in range(3):
-        b.fit(X, y, "softmax_cross_entropy", opt_b, epochs=1, batch_size=6, seed=gen,
-              progress=False)  # fmt: skip
+        b.fit(
+            X,
+            y,
+            "softmax_cross_entropy",
+            opt_b,
+            epochs=1,
+            batch_size=6,
+            seed=gen,
+            progress=False,
+        )
     for wa, wb in zip(a.get_weights(), b.get_weights()):
         np.testing.assert_array_equal(wa, wb)
 
@@ -240,8 +289,16 @@ def test_fit_one_epoch_at_a_time_with_a_generator_equals_one_call():
 def test_fit_history_keys_and_validation():
     X, y = _toy(12)
     net = refnet.Network.build([3, 4, 2], seed=1)
-    hist = net.fit(X, y, "softmax_cross_entropy", "adam", epochs=2, batch_size=5,
-                   validation_data=(X[:4], y[:4]), progress=False)  # fmt: skip
+    hist = net.fit(
+        X,
+        y,
+        "softmax_cross_entropy",
+        "adam",
+        epochs=2,
+        batch_size=5,
+        validation_data=(X[:4], y[:4]),
+        progress=False,
+    )
     assert list(hist) == ["loss", "accuracy", "val_loss", "val_accuracy"]
     assert all(len(v) == 2 for v in hist.values())
     assert (
@@ -418,15 +475,39 @@ def test_resumed_training_from_a_load_continues_identically(tmp_path):
     X, y = _toy(20)
     straight = refnet.Network.build([3, 6, 2], seed=3)
     resumed = copy.deepcopy(straight)
-    straight.fit(X, y, "softmax_cross_entropy", Adam(0.01), epochs=4, batch_size=6, seed=1,
-                 progress=False)  # fmt: skip
+    straight.fit(
+        X,
+        y,
+        "softmax_cross_entropy",
+        Adam(0.01),
+        epochs=4,
+        batch_size=6,
+        seed=1,
+        progress=False,
+    )
     opt, gen = Adam(0.01), np.random.default_rng(1)
-    resumed.fit(X, y, "softmax_cross_entropy", opt, epochs=2, batch_size=6, seed=gen,
-                progress=False)  # fmt: skip
+    resumed.fit(
+        X,
+        y,
+        "softmax_cross_entropy",
+        opt,
+        epochs=2,
+        batch_size=6,
+        seed=gen,
+        progress=False,
+    )
     resumed.save(tmp_path / "half.npz")
     loaded = refnet.Network.load(tmp_path / "half.npz")
-    loaded.fit(X, y, "softmax_cross_entropy", opt, epochs=2, batch_size=6, seed=gen,
-               progress=False)  # fmt: skip
+    loaded.fit(
+        X,
+        y,
+        "softmax_cross_entropy",
+        opt,
+        epochs=2,
+        batch_size=6,
+        seed=gen,
+        progress=False,
+    )
     for a, b in zip(straight.get_weights(), loaded.get_weights()):
         np.testing.assert_array_equal(a, b)
 

@@ -69,8 +69,17 @@ def test_divergence_restores_the_last_good_step_and_names_learning_rate(make_opt
         ref, X, y, "softmax_cross_entropy", make_optimizer(), 3, 16, 1
     )
     with pytest.raises(Diverged) as info, np.errstate(all="ignore"):
-        net.fit(X, y, "softmax_cross_entropy", make_optimizer(), epochs=3, batch_size=16,
-                seed=1, progress=False, threads="all")  # fmt: skip
+        net.fit(
+            X,
+            y,
+            "softmax_cross_entropy",
+            make_optimizer(),
+            epochs=3,
+            batch_size=16,
+            seed=1,
+            progress=False,
+            threads="all",
+        )
     err = info.value
     assert str(err).startswith("learning_rate: training diverged at epoch ")
     assert f"step {err.step}" in str(err) and isinstance(err.history, dict)
@@ -100,8 +109,15 @@ def test_a_last_update_that_overflows_is_undone(optimizer):
         pytest.raises(Diverged, match="after its last step") as info,
         np.errstate(all="ignore"),
     ):
-        net.fit(X, y, "softmax_cross_entropy", optimizer, epochs=1, batch_size=16,
-                progress=False)  # fmt: skip
+        net.fit(
+            X,
+            y,
+            "softmax_cross_entropy",
+            optimizer,
+            epochs=1,
+            batch_size=16,
+            progress=False,
+        )
     assert info.value.restored_step == 0
     for got, want in zip(net.get_weights(), before):
         np.testing.assert_array_equal(got, want)
@@ -114,8 +130,16 @@ def test_the_optimizer_state_is_restored_too():
     net = refnet.Network.build([8, 16, 3], seed=0)
     opt = optimizers.Adam(1e200)
     with pytest.raises(Diverged) as info, np.errstate(all="ignore"):
-        net.fit(X, y, "softmax_cross_entropy", opt, epochs=2, batch_size=16, seed=0,
-                progress=False)  # fmt: skip
+        net.fit(
+            X,
+            y,
+            "softmax_cross_entropy",
+            opt,
+            epochs=2,
+            batch_size=16,
+            seed=0,
+            progress=False,
+        )
     assert opt.iterations == info.value.restored_step
     assert all(np.isfinite(s).all() for slots in opt.state.values() for s in slots)
 
@@ -192,9 +216,13 @@ def test_sigint_at_random_moments_lands_on_a_step_boundary(tmp_path):
     # machine (threads="all" in fit then means that one thread too).
     env = dict(os.environ, PYTHONPATH=str(ROOT), OPENBLAS_NUM_THREADS="1")
     proc = subprocess.run(
-        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True,
-        text=True, timeout=300,
-    )  # fmt: skip
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     trials = [line for line in proc.stdout.splitlines() if line.startswith("trial")]
     assert len(trials) >= 16, proc.stdout  # (a fit that finished first is not a trial)

@@ -220,9 +220,17 @@ def test_adam_state_after_one_step_by_hand():
     np.testing.assert_allclose(opt.state["velocity"][1], 0.001 * g[1] ** 2, rtol=1e-15)
 
 
-@pytest.mark.parametrize("make", [SGD, lambda: SGD(momentum=0.9, nesterov=True), RMSprop,
-                                  lambda: RMSprop(momentum=0.5, centered=True), Adam,
-                                  lambda: Adam(amsgrad=True)])  # fmt: skip
+@pytest.mark.parametrize(
+    "make",
+    [
+        SGD,
+        lambda: SGD(momentum=0.9, nesterov=True),
+        RMSprop,
+        lambda: RMSprop(momentum=0.5, centered=True),
+        Adam,
+        lambda: Adam(amsgrad=True),
+    ],
+)
 def test_float32_weights_stay_float32(make):
     """No upcasts: weights and slots keep the net's float32 dtype, in place."""
     net = refnet.Network.build([3, 4, 2], seed=0, dtype="float32")
@@ -320,8 +328,15 @@ def test_one_optimizer_refuses_a_second_network_of_the_same_shape(make):
     with pytest.raises(ValueError, match=r"optimizer: .* another network \(1 steps"):
         opt.apply(second, _grads(second))
     with pytest.raises(ValueError, match="optimizer: .* another network"):
-        second.fit(np.ones((4, 3)), [0, 1, 0, 1], "softmax_cross_entropy", opt,
-                   epochs=1, batch_size=2, progress=False)  # fmt: skip
+        second.fit(
+            np.ones((4, 3)),
+            [0, 1, 0, 1],
+            "softmax_cross_entropy",
+            opt,
+            epochs=1,
+            batch_size=2,
+            progress=False,
+        )
     assert all(np.array_equal(a, b) for a, b in zip(before, second.get_weights()))
     assert opt.iterations == 1  # nothing was applied to the second network
     opt.apply(first, _grads(first))  # its own network still trains
@@ -364,9 +379,8 @@ def test_a_copied_optimizer_is_unbound_and_resuming_is_allowed():
         np.array_equal(a, b) for a, b in zip(net.get_weights(), net2.get_weights())
     )
     other = refnet.Network.build([3, 4, 2], seed=3)
-    copy.deepcopy(opt).apply(
-        other, _grads(other)
-    )  # a copy alone binds on its first step
+    # a copy alone binds on its first step
+    copy.deepcopy(opt).apply(other, _grads(other))
 
 
 # --- against Keras ----------------------------------------------------------------------------
@@ -439,9 +453,16 @@ def test_keras_float32_hyper_parameters_are_visible_without_the_mirror(make):
     X, y = _keras_data()
     net = refnet.Network.build([5, 7, 3], ["tanh", "linear"], seed=3)
     report = compare_training(
-        net, X, y, "softmax_cross_entropy", make(), steps=20, batch_size=8,
-        gradients="update", mirror=False,
-    )  # fmt: skip
+        net,
+        X,
+        y,
+        "softmax_cross_entropy",
+        make(),
+        steps=20,
+        batch_size=8,
+        gradients="update",
+        mirror=False,
+    )
     assert report.worst_moved("update") > 1e-10
 
 

@@ -29,9 +29,15 @@ from refnet import optimizers
 # --- strategies of arbitrary values -------------------------------------------------------
 
 DTYPES = [
-    np.float64, np.float32, np.float16, np.int64, np.int8, np.uint8, np.bool_,
+    np.float64,
+    np.float32,
+    np.float16,
+    np.int64,
+    np.int8,
+    np.uint8,
+    np.bool_,
     np.complex128,
-]  # fmt: skip
+]
 
 finite_or_not = st.floats(allow_nan=True, allow_infinity=True, width=64)
 
@@ -52,9 +58,13 @@ def arrays(draw, max_dims=3, max_side=5):
 
 
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(-(10**20), 10**20), finite_or_not,
-    st.text(max_size=5), st.complex_numbers(max_magnitude=10),
-)  # fmt: skip
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**20), 10**20),
+    finite_or_not,
+    st.text(max_size=5),
+    st.complex_numbers(max_magnitude=10),
+)
 anything = st.one_of(
     scalars,
     arrays(),
@@ -181,9 +191,13 @@ def test_set_weights(weights):
 
 
 @given(
-    epochs=valid_or_not(1), batch_size=valid_or_not(2), seed=valid_or_not(0),
-    optimizer=valid_or_not("sgd", st.one_of(anything, st.sampled_from(["adam", "nope"]))),
-)  # fmt: skip
+    epochs=valid_or_not(1),
+    batch_size=valid_or_not(2),
+    seed=valid_or_not(0),
+    optimizer=valid_or_not(
+        "sgd", st.one_of(anything, st.sampled_from(["adam", "nope"]))
+    ),
+)
 def test_fit(epochs, batch_size, seed, optimizer):
     net = refnet.Network.build([3, 4, 2], seed=0)
     X, Y = X_OK.copy(), Y_OK.copy()
@@ -191,18 +205,39 @@ def test_fit(epochs, batch_size, seed, optimizer):
         epochs = 3
     names = {"epochs", "batch_size", "seed", "optimizer"}
     call(
-        lambda: net.fit(X, Y, "softmax_cross_entropy", optimizer, epochs=epochs,
-                        batch_size=batch_size, seed=seed, progress=False),
-        names, X, Y,
-    )  # fmt: skip
+        lambda: net.fit(
+            X,
+            Y,
+            "softmax_cross_entropy",
+            optimizer,
+            epochs=epochs,
+            batch_size=batch_size,
+            seed=seed,
+            progress=False,
+        ),
+        names,
+        X,
+        Y,
+    )
 
 
 @given(
     kind=st.sampled_from(["SGD", "RMSprop", "Adam"]),
-    name=st.sampled_from(["learning_rate", "momentum", "rho", "epsilon", "beta_1", "beta_2",
-                          "nesterov", "centered", "amsgrad"]),
+    name=st.sampled_from(
+        [
+            "learning_rate",
+            "momentum",
+            "rho",
+            "epsilon",
+            "beta_1",
+            "beta_2",
+            "nesterov",
+            "centered",
+            "amsgrad",
+        ]
+    ),
     value=anything,
-)  # fmt: skip
+)
 def test_optimizer_hyper_parameters(kind, name, value):
     cls = getattr(optimizers, kind)
     if name not in cls.__init__.__code__.co_varnames:
@@ -215,15 +250,25 @@ def test_optimizer_hyper_parameters(kind, name, value):
 
 
 @given(
-    step=valid_or_not(1e-5), rtol=valid_or_not(1e-6), max_entries=valid_or_not(None),
+    step=valid_or_not(1e-5),
+    rtol=valid_or_not(1e-6),
+    max_entries=valid_or_not(None),
     seed=valid_or_not(0),
-)  # fmt: skip
+)
 def test_gradcheck(step, rtol, max_entries, seed):
     call(
-        lambda: refnet.gradcheck(NET, X_OK, Y_OK, "softmax_cross_entropy", step=step,
-                                 rtol=rtol, max_entries=max_entries, seed=seed),
+        lambda: refnet.gradcheck(
+            NET,
+            X_OK,
+            Y_OK,
+            "softmax_cross_entropy",
+            step=step,
+            rtol=rtol,
+            max_entries=max_entries,
+            seed=seed,
+        ),
         {"step", "rtol", "max_entries", "seed"},
-    )  # fmt: skip
+    )
 
 
 @given(sizes=anything)
@@ -232,9 +277,11 @@ def test_count_params(sizes):
 
 
 @given(
-    n_in=valid_or_not(3), n_out=valid_or_not(2), activation=valid_or_not("relu"),
+    n_in=valid_or_not(3),
+    n_out=valid_or_not(2),
+    activation=valid_or_not("relu"),
     dtype=valid_or_not("float32"),
-)  # fmt: skip
+)
 def test_dense(n_in, n_out, activation, dtype):
     if _small([n_in, n_out]):
         call(

@@ -120,8 +120,17 @@ def test_fit_with_l2_takes_the_regularized_steps(rng):
     """fit(l2=...) takes the SGD steps W' = W - lr (dW + 2 l2 W) (LS6, GD1), by hand."""
     net, X, Y = _case("mse", rng)
     manual = refnet.Network.build([3, 4, 3], ["tanh", "linear"], seed=1)
-    hist = net.fit(X, Y, "mse", refnet.optimizers.SGD(0.1), epochs=3, batch_size=5,
-                   shuffle=False, progress=False, l2=0.05)  # fmt: skip
+    hist = net.fit(
+        X,
+        Y,
+        "mse",
+        refnet.optimizers.SGD(0.1),
+        epochs=3,
+        batch_size=5,
+        shuffle=False,
+        progress=False,
+        l2=0.05,
+    )
     losses = []
     for _ in range(3):
         res = manual.gradients(X, Y, "mse")
@@ -165,7 +174,16 @@ def test_val_loss_includes_l2(rng):
     with pytest.raises(ValueError, match="l2"):
         net.evaluate(X, y, "softmax_cross_entropy", l2=-1.0)
     # one step of a vanishing learning rate: the epoch's loss is the full-batch loss
-    history = net.fit(X, y, "softmax_cross_entropy", refnet.optimizers.SGD(1e-300), epochs=1,
-                      batch_size=10, l2=l2, validation_data=(X, y), progress=False)  # fmt: skip
+    history = net.fit(
+        X,
+        y,
+        "softmax_cross_entropy",
+        refnet.optimizers.SGD(1e-300),
+        epochs=1,
+        batch_size=10,
+        l2=l2,
+        validation_data=(X, y),
+        progress=False,
+    )
     assert history["val_loss"][0] == pytest.approx(plain + penalty, rel=1e-12)
     assert history["loss"][0] == pytest.approx(plain + penalty, rel=1e-12)

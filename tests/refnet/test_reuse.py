@@ -18,7 +18,8 @@ import refnet
 from refnet import threads
 from refnet.optimizers import SGD, Adam, RMSprop
 
-CASES = [  # layout, activations, loss, Y maker
+# layout, activations, loss, Y maker
+CASES = [
     ("5-7-4-3", ["relu", "tanh", "linear"], "softmax_cross_entropy", "ids"),
     ("5-6-3", ["sigmoid", "softmax"], "categorical_cross_entropy", "onehot"),
     ("5-4-2", ["elu", "sigmoid"], "mse", "real"),
@@ -110,8 +111,9 @@ def test_out_of_another_shape_or_dtype_gives_fresh_arrays_and_leaves_out_alone()
     got = net.gradients(X5, Y5, "softmax_cross_entropy", out=res)
     assert got is not res
     _assert_same(got, net.gradients(X5, Y5, "softmax_cross_entropy"))
-    other = refnet.Network.build("5-7-4-3", ["relu", "tanh", "linear"], seed=0,
-                                 dtype="float32")  # fmt: skip
+    other = refnet.Network.build(
+        "5-7-4-3", ["relu", "tanh", "linear"], seed=0, dtype="float32"
+    )
     assert other.gradients(X, Y, "softmax_cross_entropy", out=res) is not res
     for x, s in zip(_all_arrays(res), snapshot):
         np.testing.assert_array_equal(x, s)
@@ -146,8 +148,16 @@ def test_fit_equals_a_loop_of_public_gradients_and_apply(make, dtype):
     y = rng.integers(0, 3, 20)
     net = refnet.Network.build([5, 8, 3], seed=1, dtype=dtype)
     manual = copy.deepcopy(net)
-    hist = net.fit(X, y, "softmax_cross_entropy", make(), epochs=3, batch_size=6,
-                   seed=7, progress=False)  # fmt: skip
+    hist = net.fit(
+        X,
+        y,
+        "softmax_cross_entropy",
+        make(),
+        epochs=3,
+        batch_size=6,
+        seed=7,
+        progress=False,
+    )
     opt, order_rng = make(), np.random.default_rng(7)
     losses = []
     for _ in range(3):
@@ -173,9 +183,14 @@ def test_fit_still_stops_on_a_diverged_step():
 
 @pytest.mark.parametrize(
     "make",
-    [lambda: SGD(0.1), lambda: SGD(0.1, momentum=0.9, nesterov=True), lambda: Adam(),
-     lambda: RMSprop(momentum=0.5, centered=True), lambda: Adam(amsgrad=True)],
-)  # fmt: skip
+    [
+        lambda: SGD(0.1),
+        lambda: SGD(0.1, momentum=0.9, nesterov=True),
+        lambda: Adam(),
+        lambda: RMSprop(momentum=0.5, centered=True),
+        lambda: Adam(amsgrad=True),
+    ],
+)
 def test_an_optimizer_step_allocates_nothing_the_size_of_a_weight(make):
     """After the first step (which creates the state), an update runs in place in its
     scratch buffers: the step's peak allocation stays below a quarter of the largest
@@ -246,8 +261,9 @@ def test_fit_runs_under_the_chosen_limit_and_restores_it():
 
     net = refnet.Network.build([3, 4, 2], seed=0)
     X, y = np.ones((4, 3)), np.array([0, 1, 0, 1])
-    net.fit(X, y, "softmax_cross_entropy", Spy(0.1), batch_size=2, progress=False,
-            threads=1)  # fmt: skip
+    net.fit(
+        X, y, "softmax_cross_entropy", Spy(0.1), batch_size=2, progress=False, threads=1
+    )
     assert seen and all(s == [1] * len(blas) for s in seen)
     after = [
         i["num_threads"]
@@ -277,10 +293,24 @@ def test_fit_trains_a_subclass_own_gradients():
     X, y = rng.normal(size=(10, 3)), rng.integers(0, 2, 10)
     base = refnet.Network.build([3, 4, 2], seed=1)
     net = Halved(copy.deepcopy(base).layers)
-    net.fit(X, y, "softmax_cross_entropy", SGD(0.2), batch_size=4, shuffle=False,
-            progress=False)  # fmt: skip
+    net.fit(
+        X,
+        y,
+        "softmax_cross_entropy",
+        SGD(0.2),
+        batch_size=4,
+        shuffle=False,
+        progress=False,
+    )
     assert Halved.calls == 3
-    base.fit(X, y, "softmax_cross_entropy", SGD(0.1), batch_size=4, shuffle=False,
-             progress=False)  # fmt: skip
+    base.fit(
+        X,
+        y,
+        "softmax_cross_entropy",
+        SGD(0.1),
+        batch_size=4,
+        shuffle=False,
+        progress=False,
+    )
     for a, b in zip(net.get_weights(), base.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)

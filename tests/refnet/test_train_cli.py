@@ -17,9 +17,24 @@ def test_train_digits_acceptance_command_reaches_97_percent(capsys, tmp_path):
     pytest.importorskip("sklearn")
     pytest.importorskip("matplotlib")
     model, plot = tmp_path / "digits.npz", tmp_path / "loss.png"
-    argv = ["train", "digits", "--layout", "64-64-10", "--activations", "relu,linear",
-            "--loss", "softmax_cross_entropy", "--optimizer", "adam", "--epochs", "30",
-            "--save", str(model), "--plot", str(plot)]  # fmt: skip
+    argv = [
+        "train",
+        "digits",
+        "--layout",
+        "64-64-10",
+        "--activations",
+        "relu,linear",
+        "--loss",
+        "softmax_cross_entropy",
+        "--optimizer",
+        "adam",
+        "--epochs",
+        "30",
+        "--save",
+        str(model),
+        "--plot",
+        str(plot),
+    ]
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "epoch 1/30" in out and "epoch 30/30" in out and "val_accuracy" in out
@@ -42,8 +57,22 @@ def test_train_mnist_from_local_files(capsys, tmp_path):
         "y_test": rng.integers(0, 10, size=10).astype(np.uint8),
     }
     np.savez(tmp_path / "mnist.npz", **raw)
-    argv = ["train", "mnist", "--data", str(tmp_path), "--layout", "784-16-10",
-            "--optimizer", "sgd", "--epochs", "2", "--batch-size", "8", "--dtype", "float32"]  # fmt: skip
+    argv = [
+        "train",
+        "mnist",
+        "--data",
+        str(tmp_path),
+        "--layout",
+        "784-16-10",
+        "--optimizer",
+        "sgd",
+        "--epochs",
+        "2",
+        "--batch-size",
+        "8",
+        "--dtype",
+        "float32",
+    ]
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert (

@@ -30,9 +30,20 @@ from .imports import _MODULES, tf_and_keras
 
 # The refnet activations with a Keras counterpart (the table above).
 ACTIVATIONS = (
-    "linear", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus",
-    "softsign", "silu", "swish", "gelu", "gelu_tanh", "softmax",
-)  # fmt: skip
+    "linear",
+    "sigmoid",
+    "tanh",
+    "relu",
+    "leaky_relu",
+    "elu",
+    "softplus",
+    "softsign",
+    "silu",
+    "swish",
+    "gelu",
+    "gelu_tanh",
+    "softmax",
+)
 
 
 def keras_activation(name: str):
@@ -52,9 +63,8 @@ def keras_activation(name: str):
 def refnet_activation_name(activation) -> str | None:
     """The refnet name of a Keras activation function, or None when refnet lacks it."""
     for name in ACTIVATIONS:
-        if name != "swish" and activation is keras_activation(
-            name
-        ):  # swish: silu's alias
+        # swish: silu's alias
+        if name != "swish" and activation is keras_activation(name):
             return name
     return None
 

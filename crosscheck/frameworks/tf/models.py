@@ -230,10 +230,18 @@ class _Reading:
 def _readers(keras) -> dict:
     """Layer class -> how read_chain reads it (the supported layers, module docstring)."""
     L = keras.layers
-    fold = {L.Activation: _activation, L.ReLU: _relu, L.LeakyReLU: _leaky_relu,
-            L.Softmax: _softmax}  # fmt: skip
-    table = {L.InputLayer: lambda r, i, layer: None, L.Dense: _dense, L.Flatten: _flatten,
-             L.Dropout: _dropout}  # fmt: skip
+    fold = {
+        L.Activation: _activation,
+        L.ReLU: _relu,
+        L.LeakyReLU: _leaky_relu,
+        L.Softmax: _softmax,
+    }
+    table = {
+        L.InputLayer: lambda r, i, layer: None,
+        L.Dense: _dense,
+        L.Flatten: _flatten,
+        L.Dropout: _dropout,
+    }
     for cls, activation in fold.items():
         table[cls] = lambda r, i, layer, activation=activation: _fold(
             r, i, layer, activation(i, layer)
@@ -302,11 +310,12 @@ def _relu(i: int, layer) -> tuple[str, object]:
         or float(layer.negative_slope) != 0.0
     ):
         raise _unsupported(
-            i, layer,
+            i,
+            layer,
             f"with max_value={layer.max_value}, threshold={layer.threshold}, "
             f"negative_slope={layer.negative_slope} (only the defaults None, 0, 0 are "
             "refnet's relu)",
-        )  # fmt: skip
+        )
     return "relu", layer
 
 
@@ -346,7 +355,7 @@ def network_from_chain(chain: Chain) -> refnet.Network:
                 init="zeros",
                 dtype=chain.dtype,
                 use_bias=bool(step.dense.use_bias),
-            )  # fmt: skip
+            )
         )
     net = refnet.Network(layers, input_shape=chain.input_shape)  # widths checked there
     net.set_weights(chain_weights(chain))
@@ -359,8 +368,9 @@ def model_output(model, x, chain: Chain | None = None) -> np.ndarray:
     tf, _ = tf_and_keras()
     chain = read_chain(model) if chain is None else chain
     x = np.asarray(x)
-    return np.asarray(model(tf.constant(x.reshape((x.shape[0], *chain.input_shape))),
-                            training=False))  # fmt: skip
+    return np.asarray(
+        model(tf.constant(x.reshape((x.shape[0], *chain.input_shape))), training=False)
+    )
 
 
 def from_keras(model) -> refnet.Network:

@@ -202,9 +202,8 @@ def tf_backprop(
         "model_output": model_output(model, X, chain),
         "z": [z.numpy() for z in zs],
         "a": [t.numpy() for t in acts],
-        "y": np.eye(k)[y]
-        if y.ndim == 1
-        else y,  # targets as rows, one-hot for class ids
+        # targets as rows, one-hot for class ids
+        "y": np.eye(k)[y] if y.ndim == 1 else y,
         "delta": [arr(g, z) for g, z in zip(grads[:n_layers], zs)],
         "dW": [arr(g, p) for g, p in zip(grads[n_layers:-1:2], params[::2])],
         "db": [

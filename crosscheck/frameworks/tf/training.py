@@ -109,8 +109,18 @@ def keras_optimizer(optimizer: ropt.Optimizer):
     )
 
 
-def run(report: TrainingReport, net, batches, loss_name: str, optimizer, sources: list,
-        w0: list, rtol: float, mirror: bool = True, **_) -> TrainingReport:  # fmt: skip
+def run(
+    report: TrainingReport,
+    net,
+    batches,
+    loss_name: str,
+    optimizer,
+    sources: list,
+    w0: list,
+    rtol: float,
+    mirror: bool = True,
+    **_,
+) -> TrainingReport:
     """compare_training's steps against Keras' optimizers, in this process.
 
     ``mirror``: refnet runs :func:`keras_mirror` (default) or the exact optimizer."""

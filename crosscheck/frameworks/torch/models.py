@@ -14,11 +14,20 @@ def _refnet_name(module, i: int) -> str:
     """The refnet activation name of a torch activation module (ValueError otherwise)."""
     nn = import_torch().nn
     simple = {
-        nn.Identity: "linear", nn.Sigmoid: "sigmoid", nn.Tanh: "tanh",
-        nn.ReLU: "relu", nn.Softsign: "softsign", nn.SiLU: "silu",
-    }  # fmt: skip
-    with_arguments = {nn.LeakyReLU: _leaky_relu, nn.ELU: _elu, nn.Softplus: _softplus,
-                      nn.GELU: _gelu, nn.Softmax: _softmax}  # fmt: skip
+        nn.Identity: "linear",
+        nn.Sigmoid: "sigmoid",
+        nn.Tanh: "tanh",
+        nn.ReLU: "relu",
+        nn.Softsign: "softsign",
+        nn.SiLU: "silu",
+    }
+    with_arguments = {
+        nn.LeakyReLU: _leaky_relu,
+        nn.ELU: _elu,
+        nn.Softplus: _softplus,
+        nn.GELU: _gelu,
+        nn.Softmax: _softmax,
+    }
     kind = type(module)
     if kind in simple:
         return simple[kind]
@@ -172,7 +181,7 @@ def from_torch(module, input_shape=None) -> refnet.Network:
             init="zeros",
             dtype=W.dtype,
             use_bias=b is not None,
-        )  # fmt: skip
+        )
         for W, b, name in specs
     ]
     try:

@@ -101,17 +101,23 @@ def torch_hyper(optimizer: ropt.Optimizer, t: int, convert: bool = True) -> dict
     if isinstance(optimizer, ropt.SGD):
         # torch refuses nesterov without momentum; Keras ignores it then
         nesterov = c["nesterov"] and c["momentum"] > 0
-        return out | {"momentum": c["momentum"], "nesterov": nesterov,
-                      "dampening": 0.0}  # fmt: skip
+        return out | {"momentum": c["momentum"], "nesterov": nesterov, "dampening": 0.0}
     if isinstance(optimizer, ropt.RMSprop):
-        return out | {"alpha": c["rho"], "eps": c["epsilon"],
-                      "momentum": c["momentum"], "centered": c["centered"]}  # fmt: skip
+        return out | {
+            "alpha": c["rho"],
+            "eps": c["epsilon"],
+            "momentum": c["momentum"],
+            "centered": c["centered"],
+        }
     if isinstance(optimizer, ropt.Adam):
         eps = c["epsilon"]
         if convert:
             eps = eps / math.sqrt(1 - c["beta_2"] ** t)
-        return out | {"betas": (c["beta_1"], c["beta_2"]), "eps": eps,
-                      "amsgrad": c["amsgrad"]}  # fmt: skip
+        return out | {
+            "betas": (c["beta_1"], c["beta_2"]),
+            "eps": eps,
+            "amsgrad": c["amsgrad"],
+        }
     raise TypeError(
         f"optimizer: expected refnet SGD, RMSprop or Adam, got {type(optimizer).__name__}"
     )
@@ -137,8 +143,11 @@ class TorchOptimizer:
                     f"got {lr!r}"
                 )
             kwargs["lr"] = lr.initial_learning_rate
-        classes = {ropt.SGD: torch.optim.SGD, ropt.RMSprop: torch.optim.RMSprop,
-                   ropt.Adam: torch.optim.Adam}  # fmt: skip
+        classes = {
+            ropt.SGD: torch.optim.SGD,
+            ropt.RMSprop: torch.optim.RMSprop,
+            ropt.Adam: torch.optim.Adam,
+        }
         cls = next(c for r, c in classes.items() if isinstance(optimizer, r))
         self.opt = cls(params, **kwargs)
         self.scheduler = None

@@ -241,9 +241,8 @@ def test_a_seeded_refnet_bug_makes_refnet_the_odd_one_out(bug, torch):
 def test_torch_quirks_are_listed_without_a_tolerance():
     assert set(TORCH_QUIRKS) == {"leaky_relu", "gelu_tanh", "softplus"}
     assert oracles.get("torch").quirk("softplus") == TORCH_QUIRKS["softplus"]
-    assert all(
-        rtol == 0.0 for rtol, _ in TORCH_QUIRKS.values()
-    )  # mapped, not tolerated
+    # mapped, not tolerated
+    assert all(rtol == 0.0 for rtol, _ in TORCH_QUIRKS.values())
 
 
 def test_torch_leaky_relu_default_slope_is_0_01(torch):
@@ -255,9 +254,8 @@ def test_torch_leaky_relu_default_slope_is_0_01(torch):
         ours - default, np.where(z > 0, 0.0, 0.19 * z), atol=1e-15
     )
     mapped = crosscheck.to_torch(refnet.Network.build([1, 81], ["leaky_relu"]))[1]
-    np.testing.assert_array_equal(
-        mapped(torch.from_numpy(z)).numpy(), ours
-    )  # float64: exact
+    # float64: exact
+    np.testing.assert_array_equal(mapped(torch.from_numpy(z)).numpy(), ours)
 
 
 @pytest.mark.parametrize(
@@ -349,9 +347,13 @@ def _run_without_torch(code: str, tmp_path) -> subprocess.CompletedProcess:
     path = os.pathsep.join([str(tmp_path), str(ROOT)])
     env = dict(os.environ, PYTHONPATH=path, TF_CPP_MIN_LOG_LEVEL="2")
     return subprocess.run(
-        [sys.executable, "-c", "import sys\n" + code], cwd=ROOT, env=env,
-        capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+        [sys.executable, "-c", "import sys\n" + code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def test_without_torch_the_oracle_is_skipped_with_one_line(tmp_path):
@@ -470,9 +472,12 @@ def test_torch_oracle_skips_the_flatten_of_a_net_with_input_shape(rng, torch):
     flattened (n, n_0), walks the Linear layers only, and gives TF's quantities, db None
     for the layer without bias."""
     net = refnet.Network.build(
-        [6, 5, 3], ["tanh", "linear"], seed=0, input_shape=(2, 3),
+        [6, 5, 3],
+        ["tanh", "linear"],
+        seed=0,
+        input_shape=(2, 3),
         use_bias=[False, True],
-    )  # fmt: skip
+    )
     X, Y = rng.normal(size=(4, 6)), rng.normal(size=(4, 3))
     mod = oracles.get("torch")
     built = mod.build(net)

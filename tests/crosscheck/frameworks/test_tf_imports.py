@@ -17,8 +17,11 @@ def test_crosscheck_run_prints_no_tensorflow_start_up_lines():
     env = {k: v for k, v in os.environ.items() if not k.startswith("TF_")}
     proc = subprocess.run(
         [sys.executable, "-m", "crosscheck", "--layout", "3-5-2", "--dtype", "float64"],
-        cwd=ROOT, capture_output=True, text=True, env=env,
-    )  # fmt: skip
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert proc.returncode == 0, proc.stderr
     for noise in (
         "absl::InitializeLog",
@@ -67,8 +70,9 @@ def test_compare_training_as_first_tensorflow_use_is_quiet():
         "    'softmax_cross_entropy', refnet.optimizers.SGD(0.1), steps=2)\n"
         "print('ok' if r.ok else 'FAIL')\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                          text=True, env=env)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, env=env
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "ok"
     for noise in (

@@ -67,18 +67,28 @@ def tutorial_784_512_10():
 
 def flatten_256_128_10():
     model = keras.Sequential(
-        [keras.Input((28, 28)), L.Flatten(), L.Dense(256, activation="relu"),
-         L.Dense(128, activation="relu"), L.Dense(10, activation="softmax")]
-    )  # fmt: skip
+        [
+            keras.Input((28, 28)),
+            L.Flatten(),
+            L.Dense(256, activation="relu"),
+            L.Dense(128, activation="relu"),
+            L.Dense(10, activation="softmax"),
+        ]
+    )
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     return model
 
 
 def with_dropout():
     model = keras.Sequential(
-        [keras.Input((28, 28)), L.Flatten(), L.Dense(32, activation="relu"), L.Dropout(0.2),
-         L.Dense(10, activation="softmax")]
-    )  # fmt: skip
+        [
+            keras.Input((28, 28)),
+            L.Flatten(),
+            L.Dense(32, activation="relu"),
+            L.Dropout(0.2),
+            L.Dense(10, activation="softmax"),
+        ]
+    )
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     return model
 
@@ -108,9 +118,14 @@ def leaky_03():
 
 def no_bias():
     model = keras.Sequential(
-        [keras.Input((12,)), L.Dense(16, activation="relu", use_bias=False),
-         L.Dense(6, use_bias=False), L.ReLU(), L.Dense(3)]
-    )  # fmt: skip
+        [
+            keras.Input((12,)),
+            L.Dense(16, activation="relu", use_bias=False),
+            L.Dense(6, use_bias=False),
+            L.ReLU(),
+            L.Dense(3),
+        ]
+    )
     model.compile(optimizer="sgd", loss="mse")
     return model
 
@@ -128,26 +143,37 @@ def functional_chain():
 
 PATTERNS = {
     "784-512-10 softmax rmsprop categorical_crossentropy": (
-        tutorial_784_512_10, "784-512-10 relu,softmax categorical_cross_entropy",
+        tutorial_784_512_10,
+        "784-512-10 relu,softmax categorical_cross_entropy",
         "compiled loss 'categorical_crossentropy'",
     ),
     "Flatten 256-128-10 sparse_categorical_crossentropy": (
-        flatten_256_128_10, "784-256-128-10 relu,relu,softmax categorical_cross_entropy",
+        flatten_256_128_10,
+        "784-256-128-10 relu,relu,softmax categorical_cross_entropy",
         "sparse_categorical_crossentropy",
     ),
-    "Dropout": (with_dropout, "784-32-10 relu,softmax", "Dropout(rate=0.2) is the identity"),
+    "Dropout": (
+        with_dropout,
+        "784-32-10 relu,softmax",
+        "Dropout(rate=0.2) is the identity",
+    ),
     "Activation(softmax) layer": (
-        separate_softmax, "12-16-5 tanh,softmax categorical_cross_entropy",
+        separate_softmax,
+        "12-16-5 tanh,softmax categorical_cross_entropy",
         "Activation 'activation'",
     ),
     "LeakyReLU(0.3) layer": (
-        leaky_03, "12-16-4 leaky_relu(0.3),linear softmax_cross_entropy", "from_logits=True",
+        leaky_03,
+        "12-16-4 leaky_relu(0.3),linear softmax_cross_entropy",
+        "from_logits=True",
     ),
     "use_bias=False": (no_bias, "12-16-6-3 relu,relu,linear mse", "'mse'"),
     "Functional chain": (
-        functional_chain, "28-16-3 sigmoid,linear softmax_cross_entropy", "X: shape (8, 4, 7)",
+        functional_chain,
+        "28-16-3 sigmoid,linear softmax_cross_entropy",
+        "X: shape (8, 4, 7)",
     ),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("pattern", list(PATTERNS))
@@ -170,8 +196,12 @@ def test_python_dash_m_crosscheck_keras_and_h5(tmp_path):
     for path in save(tutorial_784_512_10(), tmp_path, "tutorial"):
         proc = subprocess.run(
             [sys.executable, "-m", "crosscheck", "--keras", str(path), "--batch", "8"],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
-        )  # fmt: skip
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert proc.returncode == 0, proc.stdout + proc.stderr
         assert "PASS: refnet matches TensorFlow" in proc.stdout
         assert "from the model's compiled loss" in proc.stdout
@@ -185,9 +215,13 @@ def test_flatten_is_row_major_on_a_non_square_input():
     Keras model's own output on (n, 4, 7) inputs is the reference."""
     keras.utils.set_random_seed(1)
     model = keras.Sequential(
-        [keras.Input((4, 7), dtype="float64"), L.Flatten(dtype="float64"),
-         L.Dense(5, activation="tanh", dtype="float64"), L.Dense(3, dtype="float64")]
-    )  # fmt: skip
+        [
+            keras.Input((4, 7), dtype="float64"),
+            L.Flatten(dtype="float64"),
+            L.Dense(5, activation="tanh", dtype="float64"),
+            L.Dense(3, dtype="float64"),
+        ]
+    )
     net = crosscheck.from_keras(model)
     assert net.input_shape == (4, 7)
     X = np.random.default_rng(0).normal(size=(6, 4, 7))
@@ -195,15 +229,19 @@ def test_flatten_is_row_major_on_a_non_square_input():
     np.testing.assert_allclose(net.forward(X), want, rtol=1e-12, atol=1e-14)
     column_major = net.forward(X.transpose(0, 2, 1).reshape(6, 28))
     assert not np.allclose(column_major, want, rtol=1e-3)
-    assert crosscheck.compare(net, X, [0, 1, 2, 0, 1, 2], "softmax_cross_entropy",
-                              model=model, dX=True).ok  # fmt: skip
+    assert crosscheck.compare(
+        net, X, [0, 1, 2, 0, 1, 2], "softmax_cross_entropy", model=model, dX=True
+    ).ok
 
 
 def test_to_keras_round_trip_of_no_bias_flatten_and_leaky_slope():
     net = refnet.Network.build(
-        [28, 6, 3], ["leaky_relu(0.3)", "softmax"], seed=0, input_shape=(4, 7),
+        [28, 6, 3],
+        ["leaky_relu(0.3)", "softmax"],
+        seed=0,
+        input_shape=(4, 7),
         use_bias=[False, True],
-    )  # fmt: skip
+    )
     model = crosscheck.to_keras(net)
     kinds = [type(layer).__name__ for layer in model.layers]
     assert kinds == ["Flatten", "Dense", "LeakyReLU", "Dense"]
@@ -222,9 +260,12 @@ def test_to_keras_round_trip_of_no_bias_flatten_and_leaky_slope():
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_bias_less_net_against_tensorflow(dtype):
     net = refnet.Network.build(
-        [7, 9, 8, 4], ["tanh", "relu", "linear"], seed=3, dtype=dtype,
+        [7, 9, 8, 4],
+        ["tanh", "relu", "linear"],
+        seed=3,
+        dtype=dtype,
         use_bias=[False, True, False],
-    )  # fmt: skip
+    )
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(10, 7)), rng.integers(0, 4, size=10)
     rep = crosscheck.compare(net, X, y, "softmax_cross_entropy", dX=True)
@@ -242,8 +283,9 @@ def test_a_made_up_db_for_a_layer_without_bias_fails_compare():
             return res
 
     net = refnet.Network.build([3, 4, 2], seed=0, use_bias=False)
-    rep = crosscheck.compare(FakeZeros(net.layers), np.ones((2, 3)), [0, 1],
-                             "softmax_cross_entropy")  # fmt: skip
+    rep = crosscheck.compare(
+        FakeZeros(net.layers), np.ones((2, 3)), [0, 1], "softmax_cross_entropy"
+    )
     assert not rep.ok and rep.first_failure.name == "db2"
 
 
@@ -263,16 +305,25 @@ def test_leaky_slope_quirk_in_float64():
         ("sparse_categorical_crossentropy", ("categorical_cross_entropy", "ids")),
         ("mse", ("mse", "values")),
         ("mean_squared_error", ("mse", "values")),
-        (lambda: keras.losses.CategoricalCrossentropy(from_logits=True),
-         ("softmax_cross_entropy", "rows")),
-        (lambda: keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-         ("softmax_cross_entropy", "ids")),
+        (
+            lambda: keras.losses.CategoricalCrossentropy(from_logits=True),
+            ("softmax_cross_entropy", "rows"),
+        ),
+        (
+            lambda: keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            ("softmax_cross_entropy", "ids"),
+        ),
         (lambda: keras.losses.MeanSquaredError(), ("mse", "values")),
-        (lambda: keras.losses.BinaryCrossentropy(from_logits=True),
-         ("binary_cross_entropy", "values")),
-        (lambda: keras.losses.categorical_crossentropy, ("categorical_cross_entropy", "rows")),
+        (
+            lambda: keras.losses.BinaryCrossentropy(from_logits=True),
+            ("binary_cross_entropy", "values"),
+        ),
+        (
+            lambda: keras.losses.categorical_crossentropy,
+            ("categorical_cross_entropy", "rows"),
+        ),
     ],
-)  # fmt: skip
+)
 def test_compiled_loss_mapping(loss, want):
     model = keras.Sequential([keras.Input((3,)), L.Dense(2)])
     model.compile(loss=loss() if callable(loss) and not isinstance(loss, str) else loss)
@@ -316,46 +367,81 @@ def _seq(*layers, shape=(6,)):
 
 
 REFUSED = {
-    "Conv2D": (lambda: _seq(L.Conv2D(2, 3), L.Flatten(), L.Dense(2), shape=(5, 5, 1)),
-               r"model\.layers\[0\] \(Conv2D 'conv2d\w*'\) is not supported"),
-    "BatchNormalization": (lambda: _seq(L.Dense(4), L.BatchNormalization(), L.Dense(2)),
-                           r"model\.layers\[1\] \(BatchNormalization '\w+'\) is not supported"),
-    "LSTM": (lambda: _seq(L.LSTM(3), L.Dense(2), shape=(4, 2)),
-             r"model\.layers\[0\] \(LSTM '\w+'\) is not supported"),
-    "ReLU max_value": (lambda: _seq(L.Dense(4), L.ReLU(max_value=6.0), L.Dense(2)),
-                       r"model\.layers\[1\] \(ReLU '\w+'\) with max_value=6.0"),
-    "ReLU threshold": (lambda: _seq(L.Dense(4), L.ReLU(threshold=0.5), L.Dense(2)),
-                       r"model\.layers\[1\] \(ReLU '\w+'\) with .*threshold=0.5"),
-    "ReLU negative_slope": (lambda: _seq(L.Dense(4), L.ReLU(negative_slope=0.1), L.Dense(2)),
-                            r"model\.layers\[1\] \(ReLU '\w+'\) with .*negative_slope=0.1"),
-    "Softmax axis": (lambda: _seq(L.Dense(4), L.Reshape((2, 2)), L.Softmax(axis=1), shape=(6,)),
-                     r"model\.layers\[1\] \(Reshape '\w+'\) is not supported"),
-    "Softmax axis 1": (lambda: _seq(L.Dense(4), L.Softmax(axis=0)),
-                       r"model\.layers\[1\] \(Softmax '\w+'\) with axis=0"),
-    "unfoldable": (lambda: _seq(L.Dense(4, activation="relu"), L.Activation("softmax")),
-                   r"model\.layers\[1\] \(Activation '\w+'\) cannot be folded onto "
-                   r"model\.layers\[0\] \(Dense '\w+'\), which already applies 'relu'"),
-    "activation on the input": (lambda: _seq(L.Activation("relu"), L.Dense(2)),
-                                r"model\.layers\[0\] \(Activation '\w+'\) before the first Dense"),
-    "3-D input without Flatten": (lambda: _seq(L.Dense(3), shape=(2, 4)),
-                                  r"model\.layers\[0\] \(Dense '\w+'\): acts on the last axis "
-                                  r"of the 2-axis input \(None, 2, 4\).*Flatten"),
-    "Flatten after a Dense": (lambda: _seq(L.Dense(4), L.Flatten(), L.Dense(2)),
-                              r"model\.layers\[1\] \(Flatten '\w+'\) .*after a Dense layer"),
-    "Flatten channels_first": (lambda: _seq(L.Flatten(data_format="channels_first"), L.Dense(2),
-                                            shape=(3, 4)),
-                               r"model\.layers\[0\] \(Flatten '\w+'\) with data_format='channels_first'"),
-    "float16": (lambda: _seq(L.Dense(3, dtype="float16")),
-                r"model\.layers\[0\] \(Dense '\w+'\): expected dtype float32 or float64, "
-                r"got dtype policy 'float16'"),
-    "mixed_float16": (lambda: _seq(L.Dense(3, dtype="mixed_float16")),
-                      r"model\.layers\[0\] \(Dense '\w+'\): .*'mixed_float16' \(compute "
-                      r"float16, variables float32\)"),
+    "Conv2D": (
+        lambda: _seq(L.Conv2D(2, 3), L.Flatten(), L.Dense(2), shape=(5, 5, 1)),
+        r"model\.layers\[0\] \(Conv2D 'conv2d\w*'\) is not supported",
+    ),
+    "BatchNormalization": (
+        lambda: _seq(L.Dense(4), L.BatchNormalization(), L.Dense(2)),
+        r"model\.layers\[1\] \(BatchNormalization '\w+'\) is not supported",
+    ),
+    "LSTM": (
+        lambda: _seq(L.LSTM(3), L.Dense(2), shape=(4, 2)),
+        r"model\.layers\[0\] \(LSTM '\w+'\) is not supported",
+    ),
+    "ReLU max_value": (
+        lambda: _seq(L.Dense(4), L.ReLU(max_value=6.0), L.Dense(2)),
+        r"model\.layers\[1\] \(ReLU '\w+'\) with max_value=6.0",
+    ),
+    "ReLU threshold": (
+        lambda: _seq(L.Dense(4), L.ReLU(threshold=0.5), L.Dense(2)),
+        r"model\.layers\[1\] \(ReLU '\w+'\) with .*threshold=0.5",
+    ),
+    "ReLU negative_slope": (
+        lambda: _seq(L.Dense(4), L.ReLU(negative_slope=0.1), L.Dense(2)),
+        r"model\.layers\[1\] \(ReLU '\w+'\) with .*negative_slope=0.1",
+    ),
+    "Softmax axis": (
+        lambda: _seq(L.Dense(4), L.Reshape((2, 2)), L.Softmax(axis=1), shape=(6,)),
+        r"model\.layers\[1\] \(Reshape '\w+'\) is not supported",
+    ),
+    "Softmax axis 1": (
+        lambda: _seq(L.Dense(4), L.Softmax(axis=0)),
+        r"model\.layers\[1\] \(Softmax '\w+'\) with axis=0",
+    ),
+    "unfoldable": (
+        lambda: _seq(L.Dense(4, activation="relu"), L.Activation("softmax")),
+        r"model\.layers\[1\] \(Activation '\w+'\) cannot be folded onto "
+        r"model\.layers\[0\] \(Dense '\w+'\), which already applies 'relu'",
+    ),
+    "activation on the input": (
+        lambda: _seq(L.Activation("relu"), L.Dense(2)),
+        r"model\.layers\[0\] \(Activation '\w+'\) before the first Dense",
+    ),
+    "3-D input without Flatten": (
+        lambda: _seq(L.Dense(3), shape=(2, 4)),
+        r"model\.layers\[0\] \(Dense '\w+'\): acts on the last axis "
+        r"of the 2-axis input \(None, 2, 4\).*Flatten",
+    ),
+    "Flatten after a Dense": (
+        lambda: _seq(L.Dense(4), L.Flatten(), L.Dense(2)),
+        r"model\.layers\[1\] \(Flatten '\w+'\) .*after a Dense layer",
+    ),
+    "Flatten channels_first": (
+        lambda: _seq(L.Flatten(data_format="channels_first"), L.Dense(2), shape=(3, 4)),
+        r"model\.layers\[0\] \(Flatten '\w+'\) with data_format='channels_first'",
+    ),
+    "float16": (
+        lambda: _seq(L.Dense(3, dtype="float16")),
+        r"model\.layers\[0\] \(Dense '\w+'\): expected dtype float32 or float64, "
+        r"got dtype policy 'float16'",
+    ),
+    "mixed_float16": (
+        lambda: _seq(L.Dense(3, dtype="mixed_float16")),
+        r"model\.layers\[0\] \(Dense '\w+'\): .*'mixed_float16' \(compute "
+        r"float16, variables float32\)",
+    ),
     "Flatten float32 in a float64 model": (
-        lambda: keras.Sequential([keras.Input((2, 3), dtype="float64"), L.Flatten(),
-                                  L.Dense(2, dtype="float64")]),
-        r"model\.layers\[0\] \(Flatten '\w+'\): dtype float32, but the first Dense is float64"),
-}  # fmt: skip
+        lambda: keras.Sequential(
+            [
+                keras.Input((2, 3), dtype="float64"),
+                L.Flatten(),
+                L.Dense(2, dtype="float64"),
+            ]
+        ),
+        r"model\.layers\[0\] \(Flatten '\w+'\): dtype float32, but the first Dense is float64",
+    ),
+}
 
 
 @pytest.mark.parametrize("case", list(REFUSED))
@@ -491,9 +577,8 @@ def test_safe_mode_holds_even_after_enable_unsafe_deserialization(
     keras.config.enable_unsafe_deserialization()
     try:
         assert cli.main(["--keras", str(path)]) == 2
-        assert (
-            global_state.get_global_attribute("safe_mode_saving") is False
-        )  # restored
+        # restored
+        assert global_state.get_global_attribute("safe_mode_saving") is False
     finally:
         global_state.set_global_attribute("safe_mode_saving", saved)
     err = capsys.readouterr().err
@@ -516,18 +601,31 @@ def test_read_chain_notes_dropout_and_folding():
 
 def test_training_rows_of_a_net_with_input_shape_and_no_bias():
     """compare_training's tape side feeds Keras the model's own input shape."""
-    net = refnet.Network.build([6, 5, 3], ["tanh", "linear"], seed=0, input_shape=(2, 3),
-                               use_bias=[False, True])  # fmt: skip
+    net = refnet.Network.build(
+        [6, 5, 3],
+        ["tanh", "linear"],
+        seed=0,
+        input_shape=(2, 3),
+        use_bias=[False, True],
+    )
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(8, 2, 3)), rng.integers(0, 3, size=8)
-    rep = crosscheck.compare_training(net, X, y, "softmax_cross_entropy",
-                                      refnet.optimizers.Adam(0.01), steps=3,
-                                      gradients="both")  # fmt: skip
+    rep = crosscheck.compare_training(
+        net,
+        X,
+        y,
+        "softmax_cross_entropy",
+        refnet.optimizers.Adam(0.01),
+        steps=3,
+        gradients="both",
+    )
     assert rep.ok, str(rep)
 
 
-@pytest.mark.parametrize("flag, value", [("--layout", "3-2"), ("--activations", "relu"),
-                                         ("--dtype", "float64")])  # fmt: skip
+@pytest.mark.parametrize(
+    "flag, value",
+    [("--layout", "3-2"), ("--activations", "relu"), ("--dtype", "float64")],
+)
 def test_flags_the_model_decides_are_refused_with_keras(flag, value, tmp_path, capsys):
     """--keras reads layout, activations and dtype from the model: a flag saying
     otherwise would be silently ignored, so it is refused, naming the flag."""

@@ -68,9 +68,8 @@ def test_float32_built_layer_downcasts_and_is_refused(rng):
         [keras.Input(shape=(3,)), keras.layers.Dense(5, "tanh"), keras.layers.Dense(2)]
     )
     model32.set_weights(net.get_weights())  # float64 weights silently stored as float32
-    assert (
-        model32(X).dtype == tf.float32
-    )  # the pitfall: float64 in, float32 out, no error
+    # the pitfall: float64 in, float32 out, no error
+    assert model32(X).dtype == tf.float32
     with pytest.raises(TypeError, match="float64"):
         crosscheck.compare(net, X, [0, 1, 1, 0], "softmax_cross_entropy", model=model32)
     model = crosscheck.to_keras(net)  # ours: every kernel float64, output float64
@@ -96,9 +95,8 @@ def test_keras_logits_path_differs_ours_matches_clipped_semantics():
     onehot = np.eye(3)[Y]
     naive = float(keras.losses.CategoricalCrossentropy(dtype="float64")(onehot, out))
     p = np.clip(out.numpy() / out.numpy().sum(1, keepdims=True), 1e-7, 1 - 1e-7)
-    clipped = float(
-        -(onehot * np.log(p)).sum(1).mean()
-    )  # LS3 by hand: -log(1e-7) for row 0
+    # LS3 by hand: -log(1e-7) for row 0
+    clipped = float(-(onehot * np.log(p)).sum(1).mean())
     assert abs(naive - clipped) > 1.0  # 20.0 (logits) against 8.06 (clipped)
     assert clipped == pytest.approx(
         0.5 * (-math.log(1e-7) - math.log(p[1, 0])), rel=1e-14
@@ -152,9 +150,8 @@ def test_sigmoid_tanh_derivative_from_the_output(name):
     exact = act.df(z64, act.f(z64))
     if name == "sigmoid":
         assert abs(grad[2] - exact[2]) > 1e-4 * exact[2]  # z = 12: 8e-4 off, ~7000 eps
-        assert (
-            grad[4] == 0 and exact[4] > 0
-        )  # z = 20: a rounds to 1, TF's gradient is 0
+        # z = 20: a rounds to 1, TF's gradient is 0
+        assert grad[4] == 0 and exact[4] > 0
 
 
 def test_sigmoid_at_minus_1000_pinned():
@@ -191,9 +188,8 @@ def test_mse_column_targets_never_broadcast(rng):
     net = refnet.Network.build([3, 4, 1], ["tanh", "linear"], seed=0)
     X, y = rng.normal(size=(6, 3)), rng.normal(size=6)
     out = net.forward(X)  # (6, 1)
-    naive = float(
-        tf.reduce_mean(tf.square(tf.constant(y) - out))
-    )  # (6,) - (6, 1) -> (6, 6)
+    # (6,) - (6, 1) -> (6, 6)
+    naive = float(tf.reduce_mean(tf.square(tf.constant(y) - out)))
     right = float(np.mean((y - out[:, 0]) ** 2))
     assert abs(naive - right) > 1e-3
     report = assert_oracle_agrees(net, X, y, "mse")
@@ -249,7 +245,8 @@ def test_quirk_rows_use_their_own_tolerance(act, rng):
     # torch's rounding may outrank TF's quirk there depending on the BLAS kernel)
     tf_rows = [row.oracles.get("tf", row) for row in report.rows]
     assert max(row.norm_err for row in tf_rows) > policy_rtol("float64", 16, 3)
-    plain = crosscheck.compare(  # TF only: no note about a framework not installed
+    # TF only: no note about a framework not installed
+    plain = crosscheck.compare(
         net_3_5_2(),
         X[:, :3],
         rng.integers(0, 2, 16),

@@ -223,9 +223,12 @@ def _torch_out(module, X) -> np.ndarray:
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_layers_without_bias_round_trip_exactly(dtype, rng):
     net = refnet.Network.build(
-        [5, 6, 4, 3], ["tanh", "relu", "linear"], seed=2, dtype=dtype,
+        [5, 6, 4, 3],
+        ["tanh", "relu", "linear"],
+        seed=2,
+        dtype=dtype,
         use_bias=[False, True, False],
-    )  # fmt: skip
+    )
     net.layers[1].b[:] = rng.normal(size=4)
     module = crosscheck.to_torch(net)
     linears = [m for m in module if isinstance(m, torch.nn.Linear)]
@@ -277,9 +280,12 @@ def test_input_shape_becomes_a_leading_flatten_row_major(rng):
 
 def test_from_torch_with_input_shape_gives_back_the_net():
     net = refnet.Network.build(
-        [12, 5, 3], ["leaky_relu(0.3)", "softmax"], seed=4, input_shape=(3, 4),
+        [12, 5, 3],
+        ["leaky_relu(0.3)", "softmax"],
+        seed=4,
+        input_shape=(3, 4),
         use_bias=[False, True],
-    )  # fmt: skip
+    )
     back = crosscheck.from_torch(crosscheck.to_torch(net), input_shape=(3, 4))
     assert back.input_shape == (3, 4)
     assert back.activations == ["leaky_relu(0.3)", "softmax"]

@@ -36,9 +36,16 @@ def _compare(optimizer, dtype="float64", **kwargs):
     X, y = _data()
     net = refnet.Network.build([6, 8, 3], ["tanh", "linear"], seed=1, dtype=dtype)
     return compare_training(
-        net, X, y, "softmax_cross_entropy", optimizer, steps=10, batch_size=8,
-        oracle="torch", **kwargs,
-    )  # fmt: skip
+        net,
+        X,
+        y,
+        "softmax_cross_entropy",
+        optimizer,
+        steps=10,
+        batch_size=8,
+        oracle="torch",
+        **kwargs,
+    )
 
 
 def _scalar_param(torch, value=0.0):
@@ -98,14 +105,23 @@ def test_training_rows_against_torch_pass(torch, case):
     "loss, activations, make_y",
     [
         ("mse", ["relu", "linear"], lambda rng: rng.normal(size=(16, 3))),
-        ("binary_cross_entropy", ["sigmoid", "linear"],
-         lambda rng: rng.integers(0, 2, size=(16, 3)).astype(float)),
-        ("categorical_cross_entropy", ["tanh", "softmax"],
-         lambda rng: rng.integers(0, 3, size=16)),
-        ("softmax_cross_entropy", ["gelu", "linear"],
-         lambda rng: np.eye(3)[rng.integers(0, 3, size=16)]),
+        (
+            "binary_cross_entropy",
+            ["sigmoid", "linear"],
+            lambda rng: rng.integers(0, 2, size=(16, 3)).astype(float),
+        ),
+        (
+            "categorical_cross_entropy",
+            ["tanh", "softmax"],
+            lambda rng: rng.integers(0, 3, size=16),
+        ),
+        (
+            "softmax_cross_entropy",
+            ["gelu", "linear"],
+            lambda rng: np.eye(3)[rng.integers(0, 3, size=16)],
+        ),
     ],
-)  # fmt: skip
+)
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_tape_source_through_every_loss(torch, loss, activations, make_y, dtype):
     """The tape source runs torch's own loss (crosscheck.frameworks.torch.training.torch_loss) and
@@ -116,9 +132,16 @@ def test_tape_source_through_every_loss(torch, loss, activations, make_y, dtype)
     X, Y = rng.normal(size=(16, 5)), make_y(rng)
     net = refnet.Network.build([5, 7, 3], activations, seed=2, dtype=dtype)
     report = compare_training(
-        net, X, Y, loss, Adam(0.01), steps=10, batch_size=8, gradients="tape",
+        net,
+        X,
+        Y,
+        loss,
+        Adam(0.01),
+        steps=10,
+        batch_size=8,
+        gradients="tape",
         oracle="torch",
-    )  # fmt: skip
+    )
     assert report.ok, str(report)
 
 
@@ -287,8 +310,12 @@ def test_torch_defaults_differ_from_keras(torch):
 
     assert torch_hyper(Adam(), 1, convert=False)["eps"] == 1e-7
     assert torch_hyper(RMSprop(), 1) | {"lr": 0} == {
-        "lr": 0, "alpha": 0.9, "eps": 1e-7, "momentum": 0.0, "centered": False,
-    }  # fmt: skip
+        "lr": 0,
+        "alpha": 0.9,
+        "eps": 1e-7,
+        "momentum": 0.0,
+        "centered": False,
+    }
 
 
 def test_torch_default_adam_against_refnet_default_adam(torch):

@@ -239,8 +239,11 @@ def test_an_installed_third_framework_without_training_joins_the_main_job(tmp_pa
     env.pop(workers.ENV, None)
     run = subprocess.run(
         [sys.executable, "-m", "crosscheck", "--dtype", "float64", "--loss", "mse"],
-        env=env, capture_output=True, text=True, timeout=900,
-    )  # fmt: skip
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert "Third: no training rows (the framework has no training slot)" in run.stderr
     assert "third 1.0 (a NumPy test double)" in run.stderr

@@ -39,8 +39,13 @@ def keras_matrix_mse(weights, X, Y):
     n, k = Y.shape
     d2 = 2 * (a2 - Y) / (n * k)
     d1 = (d2 @ W2.T) * a1 * (1 - a1)
-    return {"grads": [X.T @ d1, d1.sum(0), a1.T @ d2, d2.sum(0)], "dX": d1 @ W1.T,
-            "loss": float(np.mean((a2 - Y) ** 2)), "deltas": [d1, d2], "output": a2}  # fmt: skip
+    return {
+        "grads": [X.T @ d1, d1.sum(0), a1.T @ d2, d2.sum(0)],
+        "dX": d1 @ W1.T,
+        "loss": float(np.mean((a2 - Y) ** 2)),
+        "deltas": [d1, d2],
+        "output": a2,
+    }
 
 
 def keras_triple_loops(weights, X, Y):
@@ -94,8 +99,12 @@ def keras_einsum_relu(weights, X, Y):
     a2 = np.einsum("ni,ij->nj", a1, W2) + b2
     d2 = 2 * (a2 - Y) / Y.size
     d1 = np.einsum("nj,ij->ni", d2, W2) * (z1 > 0)
-    return [np.einsum("ni,nj->ij", X, d1), np.einsum("nj->j", d1),
-            np.einsum("ni,nj->ij", a1, d2), np.einsum("nj->j", d2)]  # fmt: skip
+    return [
+        np.einsum("ni,nj->ij", X, d1),
+        np.einsum("nj->j", d1),
+        np.einsum("ni,nj->ij", a1, d2),
+        np.einsum("nj->j", d2),
+    ]
 
 
 def keras_per_example_deep(weights, X, Y):
@@ -183,8 +192,11 @@ def keras_softmax_output(weights, X, Y):
     p = _softmax_rows(h @ W2 + b2)
     d2 = (p - Y) / X.shape[0]
     d1 = (d2 @ W2.T) * (h > 0)
-    return {"grads": [X.T @ d1, d1.sum(0), h.T @ d2, d2.sum(0)], "output": p,
-            "loss": -np.mean(np.sum(Y * np.log(p), axis=1))}  # fmt: skip
+    return {
+        "grads": [X.T @ d1, d1.sum(0), h.T @ d2, d2.sum(0)],
+        "output": p,
+        "loss": -np.mean(np.sum(Y * np.log(p), axis=1)),
+    }
 
 
 def rows_torch_layout(weights, X, Y):
@@ -204,8 +216,10 @@ def rows_sum_squared(weights, X, Y):
     a2 = a1 @ W2 + b2
     d2 = 2 * (a2 - Y)
     d1 = d2 @ W2.T * a1 * (1 - a1)
-    return {"loss": np.sum((a2 - Y) ** 2),
-            "grads": [X.T @ d1, d1.sum(0), a1.T @ d2, d2.sum(0)]}  # fmt: skip
+    return {
+        "loss": np.sum((a2 - Y) ** 2),
+        "grads": [X.T @ d1, d1.sum(0), a1.T @ d2, d2.sum(0)],
+    }
 
 
 def rows_ng_half_mean(weights, X, Y):
@@ -216,8 +230,10 @@ def rows_ng_half_mean(weights, X, Y):
     A2 = A1 @ W2 + b2
     dZ2 = (A2 - Y) / m
     dZ1 = dZ2 @ W2.T * (1 - A1 * A1)
-    return {"loss": np.sum((A2 - Y) ** 2) / (2 * m),
-            "grads": [X.T @ dZ1, dZ1.sum(0), A1.T @ dZ2, dZ2.sum(0)]}  # fmt: skip
+    return {
+        "loss": np.sum((A2 - Y) ** 2) / (2 * m),
+        "grads": [X.T @ dZ1, dZ1.sum(0), A1.T @ dZ2, dZ2.sum(0)],
+    }
 
 
 def functional_reduce(weights, X, Y):
@@ -249,8 +265,11 @@ def functional_reduce(weights, X, Y):
 
 def dict_params(weights, X, Y):
     """Parameters and gradients held in dicts, as many courses write it; sigmoid, MSE."""
-    params = {f"{p}{l + 1}": w for l in range(len(weights) // 2)
-              for p, w in zip("Wb", weights[2 * l : 2 * l + 2])}  # fmt: skip
+    params = {
+        f"{p}{l + 1}": w
+        for l in range(len(weights) // 2)
+        for p, w in zip("Wb", weights[2 * l : 2 * l + 2])
+    }
     L = len(params) // 2
     cache = {"A0": X}
     for l in range(1, L + 1):
@@ -265,8 +284,11 @@ def dict_params(weights, X, Y):
         if l > 1:
             A = cache[f"A{l - 1}"]
             dZ = dZ @ params[f"W{l}"].T * A * (1 - A)
-    return {"grads": grads, "deltas": [deltas[l] for l in range(1, L + 1)],
-            "output": cache[f"A{L}"]}  # fmt: skip
+    return {
+        "grads": grads,
+        "deltas": [deltas[l] for l in range(1, L + 1)],
+        "output": cache[f"A{L}"],
+    }
 
 
 # ---------------------------------------------------------------------------------
@@ -327,8 +349,16 @@ def nielsen_cross_entropy(weights, X, Y):
     cost = np.sum(np.nan_to_num(-Y * np.log(a2) - (1 - Y) * np.log(1 - a2)))
     d2 = a2 - Y
     d1 = (W2.T @ d2) * a1 * (1 - a1)
-    return {"loss": cost, "output": a2,
-            "grads": [d1 @ X.T, d1.sum(1, keepdims=True), d2 @ a1.T, d2.sum(1, keepdims=True)]}  # fmt: skip
+    return {
+        "loss": cost,
+        "output": a2,
+        "grads": [
+            d1 @ X.T,
+            d1.sum(1, keepdims=True),
+            d2 @ a1.T,
+            d2.sum(1, keepdims=True),
+        ],
+    }
 
 
 def nielsen_deep_with_deltas(weights, X, Y):
@@ -347,8 +377,12 @@ def nielsen_deep_with_deltas(weights, X, Y):
     grads = []
     for l in range(len(Ws)):
         grads += [deltas[l] @ acts[l].T, deltas[l].sum(axis=1, keepdims=True)]
-    return {"grads": grads, "deltas": deltas, "output": a,
-            "loss": 0.5 * np.sum((a - Y) ** 2)}  # fmt: skip
+    return {
+        "grads": grads,
+        "deltas": deltas,
+        "output": a,
+        "loss": 0.5 * np.sum((a - Y) ** 2),
+    }
 
 
 def columns_in_out(weights, X, Y):
@@ -399,8 +433,12 @@ def cs231n_half_reg(weights, X, Y):
     loss = -np.sum(Y * np.log(probs)) / N + 0.5 * reg * (np.sum(W1**2) + np.sum(W2**2))
     ds = (probs - Y) / N
     dh = ds @ W2.T * (1 - h**2)
-    return loss, {"W1": X.T @ dh + reg * W1, "b1": dh.sum(0),
-                  "W2": h.T @ ds + reg * W2, "b2": ds.sum(0)}  # fmt: skip
+    return loss, {
+        "W1": X.T @ dh + reg * W1,
+        "b1": dh.sum(0),
+        "W2": h.T @ ds + reg * W2,
+        "b2": ds.sum(0),
+    }
 
 
 # ---------------------------------------------------------------------------------

@@ -29,8 +29,14 @@ from tests.crosscheck.mine.own_backprops import (
 def test_reference_is_checked_against_tensorflow_in_the_same_report():
     from tests.crosscheck.mine.own_backprops import cs231n_two_layer
 
-    report = check_backprop(cs231n_two_layer, [6, 10, 4], ["relu", "linear"],
-                            "softmax_cross_entropy", convention="cs231n", l2=0.05)  # fmt: skip
+    report = check_backprop(
+        cs231n_two_layer,
+        [6, 10, 4],
+        ["relu", "linear"],
+        "softmax_cross_entropy",
+        convention="cs231n",
+        l2=0.05,
+    )
     assert report.ok and report.reference is not None and report.reference.ok, str(
         report
     )
@@ -50,8 +56,17 @@ def test_user_weights_and_batch_are_converted_exactly(rng):
         seen["w"], seen["X"], seen["Y"] = weights, X_, Y_
         return nielsen_batch_matrix(weights, X_, Y_)
 
-    report = check_backprop(spy, [4, 6, 3], "sigmoid", "mse", convention="nielsen",
-                            weights=[W1, b1, W2, b2], X=X, Y=Y, tensorflow=False)  # fmt: skip
+    report = check_backprop(
+        spy,
+        [4, 6, 3],
+        "sigmoid",
+        "mse",
+        convention="nielsen",
+        weights=[W1, b1, W2, b2],
+        X=X,
+        Y=Y,
+        tensorflow=False,
+    )
     assert report.ok, str(report)
     for got, want in zip(seen["w"] + [seen["X"], seen["Y"]], [W1, b1, W2, b2, X, Y]):
         np.testing.assert_array_equal(got, want)
@@ -65,8 +80,16 @@ def test_class_ids_accepted_as_targets(rng):
     def ids(weights, X, Y):
         return cs231n_two_layer(weights, X, np.eye(4)[Y])
 
-    assert check_backprop(ids, [6, 10, 4], ["relu", "linear"], "softmax_cross_entropy",
-                          convention="cs231n", l2=0.05, Y=y, tensorflow=False).ok  # fmt: skip
+    assert check_backprop(
+        ids,
+        [6, 10, 4],
+        ["relu", "linear"],
+        "softmax_cross_entropy",
+        convention="cs231n",
+        l2=0.05,
+        Y=y,
+        tensorflow=False,
+    ).ok
 
 
 # --- bad user code ----------------------------------------------------------------------
@@ -108,8 +131,9 @@ def test_wrong_shape_names_the_expected_shape_in_the_convention():
         grads[1] = grads[1].ravel()  # b1 flat where nielsen has (n_out, 1)
         return grads
 
-    report = check_backprop(wrong, [4, 6, 3], "sigmoid", "mse", convention="nielsen",
-                            tensorflow=False)  # fmt: skip
+    report = check_backprop(
+        wrong, [4, 6, 3], "sigmoid", "mse", convention="nielsen", tensorflow=False
+    )
     assert report.first_failure.name == "db1"
     assert (
         "your db1 has shape (6,); expected (6, 1) in the nielsen convention"
@@ -132,8 +156,9 @@ def test_non_finite_values_are_named():
 def test_mutating_the_weights_is_reported():
     from tests.crosscheck.mine.own_backprops import bug_stale_weights
 
-    report = check_backprop(bug_stale_weights, [4, 6, 3], ["tanh", "linear"], "mse",
-                            tensorflow=False)  # fmt: skip
+    report = check_backprop(
+        bug_stale_weights, [4, 6, 3], ["tanh", "linear"], "mse", tensorflow=False
+    )
     assert any("changed weights[2] (W2) in place" in s for s in report.diagnosis)
 
 
@@ -160,8 +185,19 @@ def test_bad_arguments_are_named():
     with pytest.raises(
         ValueError, match=r"weights\[2\] \(W2\): expected shape \(3, 6\)"
     ):
-        check_backprop(ok, [4, 6, 3], "tanh", "mse", convention="nielsen",
-                       weights=[np.zeros((6, 4)), np.zeros((6, 1)), np.zeros((6, 3)), np.zeros((3, 1))])  # fmt: skip
+        check_backprop(
+            ok,
+            [4, 6, 3],
+            "tanh",
+            "mse",
+            convention="nielsen",
+            weights=[
+                np.zeros((6, 4)),
+                np.zeros((6, 1)),
+                np.zeros((6, 3)),
+                np.zeros((3, 1)),
+            ],
+        )
     with pytest.raises(
         ValueError, match=r"X: expected shape \(4, 'n'\) in the nielsen"
     ):
@@ -186,9 +222,17 @@ def test_given_float64_data_reach_a_float32_check_as_float32(rng):
         seen["dtypes"] = {a.dtype.name for a in [*w, X, Y]}
         return keras_float32_sigmoid(w, X, Y)
 
-    report = check_backprop(spy, [4, 6, 3], ["sigmoid", "linear"], "mse", dtype="float32",
-                            weights=weights, X=rng.normal(size=(5, 4)),
-                            Y=rng.normal(size=(5, 3)), tensorflow=False)  # fmt: skip
+    report = check_backprop(
+        spy,
+        [4, 6, 3],
+        ["sigmoid", "linear"],
+        "mse",
+        dtype="float32",
+        weights=weights,
+        X=rng.normal(size=(5, 4)),
+        Y=rng.normal(size=(5, 3)),
+        tensorflow=False,
+    )
     assert report.ok, str(report)
     assert seen["dtypes"] == {"float32"}
 
@@ -202,19 +246,24 @@ def test_a_drawn_batch_avoids_entries_near_a_kink():
     from crosscheck.kinks import near_kinks
 
     sizes, acts = [64, 256, 256, 10], ["relu", "relu", "linear"]
-    seed = next(  # a seed whose first draw has entries near the kink (most have)
-        s for s in range(20)
-        if near_kinks(refnet.Network.build(sizes, acts, seed=s, dtype="float32"),
-                      np.random.default_rng([s, 1]).normal(size=(64, 64)).astype(np.float32))
-    )  # fmt: skip
+    # a seed whose first draw has entries near the kink (most have)
+    seed = next(
+        s
+        for s in range(20)
+        if near_kinks(
+            refnet.Network.build(sizes, acts, seed=s, dtype="float32"),
+            np.random.default_rng([s, 1]).normal(size=(64, 64)).astype(np.float32),
+        )
+    )
     seen = []
 
     def mine(weights, X, Y):
         seen.append(np.array(X))
         return network_fn(refnet.Network, acts, "mse")(weights, X, Y)
 
-    report = check_backprop(mine, sizes, acts, "mse", dtype="float32", batch=64,
-                            seed=seed, tensorflow=False)  # fmt: skip
+    report = check_backprop(
+        mine, sizes, acts, "mse", dtype="float32", batch=64, seed=seed, tensorflow=False
+    )
     assert report.ok, report
     net = refnet.Network.build(sizes, acts, seed=seed, dtype="float32")
     assert near_kinks(net, seen[0]) == ""
@@ -224,12 +273,20 @@ def test_a_given_batch_with_entries_at_the_kink_gets_a_note():
     bug = next(b for b in CATALOG if b.name == "relu'(0) = 1")
     net = bug.build()[0]
     X = np.zeros((4, 4))  # zero rows with zero biases: z1 = 0 exactly, on the kink
-    net.set_weights([w if i % 2 == 0 else np.zeros_like(w)
-                     for i, w in enumerate(net.get_weights())])  # fmt: skip
+    net.set_weights(
+        [w if i % 2 == 0 else np.zeros_like(w) for i, w in enumerate(net.get_weights())]
+    )
     fn = network_fn(type(net), list(bug.activations), bug.loss)
-    report = check_backprop(fn, list(bug.layout), list(bug.activations), bug.loss,
-                            weights=net.get_weights(), X=X, Y=[0, 1, 2, 0],
-                            tensorflow=False)  # fmt: skip
+    report = check_backprop(
+        fn,
+        list(bug.layout),
+        list(bug.activations),
+        bug.loss,
+        weights=net.get_weights(),
+        X=X,
+        Y=[0, 1, 2, 0],
+        tensorflow=False,
+    )
     assert not report.ok
     assert any(
         d.startswith("note: z1[0, 0], z1[0, 1], z1[0, 2] and ")

@@ -19,8 +19,17 @@ from crosscheck.cli import main
 ROOT = Path(__file__).resolve().parents[3]
 OWN = str(ROOT / "tests" / "crosscheck" / "mine" / "own_backprops.py")
 EX = ROOT / "docs" / "examples"
-NIELSEN = ["--layout", "784-30-10", "--activations", "sigmoid", "--loss", "mse",
-           "--convention", "nielsen", "--no-tensorflow"]  # fmt: skip
+NIELSEN = [
+    "--layout",
+    "784-30-10",
+    "--activations",
+    "sigmoid",
+    "--loss",
+    "mse",
+    "--convention",
+    "nielsen",
+    "--no-tensorflow",
+]
 
 
 def test_help_says_it_runs_the_users_file(capsys):
@@ -40,8 +49,15 @@ def test_one_matching_file_prints_the_table_and_exits_0(capsys):
 
 
 def test_one_buggy_file_prints_the_diagnosis_and_exits_1(capsys):
-    args = ["--layout", "4-8-8-3", "--activations", "tanh,tanh,linear", "--loss", "mse",
-            "--no-tensorflow"]  # fmt: skip
+    args = [
+        "--layout",
+        "4-8-8-3",
+        "--activations",
+        "tanh,tanh,linear",
+        "--loss",
+        "mse",
+        "--no-tensorflow",
+    ]
     assert main(["mine", f"{EX / 'per_example.py'}:backprop_buggy", *args]) == 1
     out = capsys.readouterr().out
     assert "FAIL: first mismatch at dW2" in out
@@ -52,8 +68,12 @@ def test_one_buggy_file_prints_the_diagnosis_and_exits_1(capsys):
 
 
 def test_several_files_one_line_each(capsys):
-    targets = [f"{OWN}:nielsen_batch_matrix", f"{OWN}:nielsen_per_example",
-               f"{OWN}:bug_nielsen_no_sigmoid_prime", f"{OWN}:bug_raises"]  # fmt: skip
+    targets = [
+        f"{OWN}:nielsen_batch_matrix",
+        f"{OWN}:nielsen_per_example",
+        f"{OWN}:bug_nielsen_no_sigmoid_prime",
+        f"{OWN}:bug_raises",
+    ]
     assert main(["mine", *targets, *NIELSEN]) == 1
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0].endswith("  ok") and lines[1].endswith("  ok")
@@ -64,9 +84,29 @@ def test_several_files_one_line_each(capsys):
 
 def test_overrides_and_json(tmp_path, capsys):
     out = tmp_path / "r.json"
-    code = main(["mine", f"{OWN}:rows_sum_squared", "--layout", "4-6-3", "--activations",
-                 "sigmoid,linear", "--loss", "mse", "--reduction", "sum", "--mse-scale",
-                 "sum", "--no-tensorflow", "--json", str(out), "--seed", "3", "--batch", "5"])  # fmt: skip
+    code = main(
+        [
+            "mine",
+            f"{OWN}:rows_sum_squared",
+            "--layout",
+            "4-6-3",
+            "--activations",
+            "sigmoid,linear",
+            "--loss",
+            "mse",
+            "--reduction",
+            "sum",
+            "--mse-scale",
+            "sum",
+            "--no-tensorflow",
+            "--json",
+            str(out),
+            "--seed",
+            "3",
+            "--batch",
+            "5",
+        ]
+    )
     assert code == 0, capsys.readouterr().out
     data = json.loads(out.read_text())
     assert data[0]["ok"] and data[0]["target"].endswith(":rows_sum_squared")
@@ -112,8 +152,21 @@ def test_usage_errors_exit_2(argv, message, capsys):
 def test_a_file_that_fails_to_import_is_a_usage_error(tmp_path, capsys):
     bad = tmp_path / "broken.py"
     bad.write_text("import numpy\nx = 1 / 0\n")
-    assert main(["mine", f"{bad}:f", "--layout", "3-2", "--activations", "linear",
-                 "--loss", "mse"]) == 2  # fmt: skip
+    assert (
+        main(
+            [
+                "mine",
+                f"{bad}:f",
+                "--layout",
+                "3-2",
+                "--activations",
+                "linear",
+                "--loss",
+                "mse",
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert "importing" in err and "ZeroDivisionError" in err and "x = 1 / 0" in err
 
@@ -126,9 +179,20 @@ def test_the_matrix_cli_is_unchanged_without_the_subcommand(capsys):
 
 def test_console_script_form_runs_the_readme_example():
     """``python -m crosscheck mine ...`` as README.md shows it, from the repo root."""
-    cmd = [sys.executable, "-m", "crosscheck", "mine",
-           "docs/examples/nielsen_backprop.py:backprop", *NIELSEN]  # fmt: skip
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True,
-                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "crosscheck",
+        "mine",
+        "docs/examples/nielsen_backprop.py:backprop",
+        *NIELSEN,
+    ]
+    proc = subprocess.run(
+        cmd,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "PASS: 4 quantities agree" in proc.stdout

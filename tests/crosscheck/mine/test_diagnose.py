@@ -36,13 +36,29 @@ def test_every_catalog_bug_has_a_sentence():
 def test_catalog_bug_diagnosed_in_words(bug):
     net, X, Y, loss = bug.build()
     fn = network_fn(bug.cls, list(bug.activations), loss)
-    report = check_backprop(fn, list(bug.layout), list(bug.activations), loss,
-                            weights=net.get_weights(), X=X, Y=Y, dtype=bug.dtype,
-                            tensorflow=False)  # fmt: skip
+    report = check_backprop(
+        fn,
+        list(bug.layout),
+        list(bug.activations),
+        loss,
+        weights=net.get_weights(),
+        X=X,
+        Y=Y,
+        dtype=bug.dtype,
+        tensorflow=False,
+    )
     assert not report.ok
     assert report.first_failure.name == bug.first_failure, str(report)
     assert report.diagnosis[0].startswith(SENTENCES[bug.name]), str(report)
     honest = network_fn(refnet.Network, list(bug.activations), loss)
-    assert check_backprop(honest, list(bug.layout), list(bug.activations), loss,
-                          weights=net.get_weights(), X=X, Y=Y, dtype=bug.dtype,
-                          tensorflow=False).ok  # fmt: skip
+    assert check_backprop(
+        honest,
+        list(bug.layout),
+        list(bug.activations),
+        loss,
+        weights=net.get_weights(),
+        X=X,
+        Y=Y,
+        dtype=bug.dtype,
+        tensorflow=False,
+    ).ok

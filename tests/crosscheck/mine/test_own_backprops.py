@@ -56,9 +56,8 @@ def test_buggy_implementation_fails_at_its_row_with_its_sentence(entry):
     assert not report.ok
     assert report.first_failure.name == first, str(report)
     assert fragment in report.diagnosis[0], str(report)
-    assert report.diagnosis[0].startswith(
-        f"{first} ("
-    )  # names the quantity, then its label
+    # names the quantity, then its label
+    assert report.diagnosis[0].startswith(f"{first} (")
 
 
 @pytest.mark.parametrize("seed", [1, 2])
