@@ -39,7 +39,13 @@ from refnet.files import check_memory
 from refnet.validation import check_bool, check_dtype, check_size, check_sizes
 
 from ..frameworks import framework
-from ..kinks import KINK_REDRAWS, near_kinks
+from ..kinks import (
+    KINK_REDRAWS,
+    describe_entries,
+    near_kink_entries,
+    near_kinks,
+    with_kinks_flipped,
+)
 from ..report import Report, Row
 from ..tolerance import compare_tensor
 from . import conventions
@@ -294,8 +300,11 @@ def check_backprop(
     if isinstance(got, BackpropReport):  # fn raised, or returned something unreadable
         return got
     rows, messages = _rows(got, ref, case.conv, case.sizes, case.n)
+    pinned = ""
+    if case.kinks and not all(r.ok for r in rows):
+        ref, rows, messages, pinned = _pin_kinks(case, ref, got, rows, messages)
     report = BackpropReport(title, rows, [])
-    report.diagnosis += _diagnosis(report, got, ref, messages, case)
+    report.diagnosis += _diagnosis(report, got, ref, messages, case, pinned)
     report.diagnosis += got["_notes"]
     report.diagnosis += _changed_in_place(saved, given)
     if tensorflow is None:
@@ -408,6 +417,36 @@ def _check_memory(sizes, X, batch: int, dtype) -> None:
     check_memory(n * per_row, f"a batch of {n} for the layout {sizes}", "batch")
 
 
+MAX_PINNED = 16  # kink entries tried one by one (each try is one reference backprop)
+
+
+def _pin_kinks(case: _Case, ref, got, rows, messages):
+    """The reference on your code's side of each kink entry, as ``compare`` pins an
+    oracle to refnet's: entries of z within rounding of relu's kink are flipped one by
+    one, each kept when it brings the rows closer, until every row matches. Returns
+    (ref, rows, messages, the pinned entries described), the given ones when no choice
+    of sides makes every row match."""
+    entries = near_kink_entries(case.net, case.X_rows)[:MAX_PINNED]
+
+    def evaluate(flips):
+        net = with_kinks_flipped(case.net, flips)
+        r = reference(net, case.conv, case.X_rows, case.Y_rows, case.loss, case.prob)
+        out = _rows(got, r, case.conv, case.sizes, case.n)
+        score = (sum(not row.ok for row in out[0]), max(row.ratio for row in out[0]))
+        return score, r, out
+
+    best, kept = evaluate([])[0], []
+    for entry in entries:
+        score, r, (new_rows, new_messages) = evaluate([*kept, entry])
+        if score < best:
+            best, kept = score, [*kept, entry]
+            if score[0] == 0:
+                return r, new_rows, new_messages, describe_entries(kept)
+    # nothing pinned: the rows (and got["_rows"]) of the reference as computed
+    rows, messages = _rows(got, ref, case.conv, case.sizes, case.n)
+    return ref, rows, messages, ""
+
+
 def _call_user(fn, w_user, case: _Case, title: str, what: str):
     """What ``fn`` returned, read (crosscheck/mine/returned.py); or the report saying it
     raised (its traceback) or returned something unreadable."""
@@ -434,52 +473,62 @@ def _call_user(fn, w_user, case: _Case, title: str, what: str):
         )
 
 
-def _diagnosis(report, got, ref, messages, case: _Case) -> list[str]:
+def _diagnosis(report, got, ref, messages, case: _Case, pinned: str = "") -> list[str]:
     """What is wrong, in words: the first failing row explained, the rows after it, and
     a kink the user's X lies on."""
     rows, first = report.rows, report.first_failure
-    L, loss = len(case.sizes) - 1, case.loss
     if first is None:
-        return [
+        out = [
             f"every quantity you returned matches refnet's ({len(rows)} rows: "
             f"{', '.join(r.name for r in rows)})"
         ]
-    if first.name in messages:
-        out = [sentence(first.name, label(first.name, loss, L), messages[first.name])]
-    elif first.note.startswith("dtype"):
-        out = [
-            sentence(
-                first.name,
-                label(first.name, loss, L),
-                f"your {first.name} has {first.note}: something in your code changes the "
-                f"dtype (a float64 constant or array mixed into {case.dtype.name} work); keep "
-                f"every array in {case.dtype.name}",
-            )
-        ]
     else:
-        try:
-            out = [diagnose_row(ref, first.name, got["_rows"][first.name])]
-        except Exception as exc:  # a diagnosis must never hide the table
-            out = [
-                sentence(
-                    first.name,
-                    label(first.name, loss, L),
-                    f"differs from the reference (no diagnosis: {type(exc).__name__}: {exc})",
-                )
-            ]
-    later = [r.name for r in rows if not r.ok and r.name != first.name]
-    if later:
+        out = [_first_failure(first, got, ref, messages, case)]
+        later = [r.name for r in rows if not r.ok and r.name != first.name]
+        if later:
+            out.append(
+                f"rows after it also differ ({', '.join(later)}): "
+                f"fix the first one and check again"
+            )
+    if pinned:
         out.append(
-            f"rows after it also differ ({', '.join(later)}): "
-            f"fix the first one and check again"
+            f"note: {pinned} lie within rounding of a kink (relu, leaky_relu) and your "
+            "code's rounding put them on the other side of 0; the reference was "
+            "evaluated on your side of it (chapter 7, 'How close is close enough')"
         )
-    if case.kinks:  # the user's X (a drawn one avoids them)
+    elif case.kinks and first is not None:
+        # the user's X (a drawn one avoids them)
         out.append(
             f"note: {case.kinks} lie within rounding of a kink (relu, leaky_relu), where "
             "another summation order may pick the other side: if only rows below that "
             "layer differ, by O(1), this is why; try another X"
         )
     return out
+
+
+def _first_failure(first, got, ref, messages, case: _Case) -> str:
+    """The sentence for the first failing row."""
+    L, loss = len(case.sizes) - 1, case.loss
+    lab = label(first.name, loss, L)
+    if first.name in messages:
+        return sentence(first.name, lab, messages[first.name])
+    if first.note.startswith("dtype"):
+        return sentence(
+            first.name,
+            lab,
+            f"your {first.name} has {first.note}: something in your code changes the "
+            f"dtype (a float64 constant or array mixed into {case.dtype.name} work); keep "
+            f"every array in {case.dtype.name}",
+        )
+    try:
+        return diagnose_row(ref, first.name, got["_rows"][first.name])
+    except Exception as exc:
+        # a diagnosis must never hide the table
+        return sentence(
+            first.name,
+            lab,
+            f"differs from the reference (no diagnosis: {type(exc).__name__}: {exc})",
+        )
 
 
 def _changed_in_place(saved: dict, given: dict) -> list[str]:
@@ -563,6 +612,9 @@ def _rows(got, ref, conv, sizes, n):
                 messages[name] = message
                 rows.append(_shape_row(name, shape, ref.row_rtol))
                 continue
+            if _per_example(conv, name):
+                # the per-example derivative, in the cost's scale: its 1/n applied
+                arr = arr / arr.dtype.type(n)
             if not np.isfinite(arr).all():
                 messages[name] = (
                     "your values contain NaN or inf (an overflow: exp of a large "
@@ -581,6 +633,17 @@ def _rows(got, ref, conv, sizes, n):
         rows.append(row)
     got["_rows"] = arrays
     return rows, messages
+
+
+def _per_example(conv, name: str) -> bool:
+    """Whether the user's row ``name`` is an intermediate (dZ, dA, dX) of the
+    per-example cost under a mean reduction (deeplearning.ai's dZ = dA * g'(Z))."""
+    kind = name.rstrip("0123456789")
+    return (
+        conv.intermediates == "per_example"
+        and conv.reduction == "mean"
+        and kind in ("delta", "dA", "dX")
+    )
 
 
 def _shape_row(name: str, shape, rtol: float) -> Row:

@@ -13,6 +13,8 @@ arrays to refnet's layout and scale refnet's gradients to the user's cost, exact
     use_bias        True | False                  every layer has a bias | none has (z = W a)
     container       "list" | "dict"               [W1, b1, W2, ...] | {"W1": .., "b1": .., ...}
     labels          "onehot" | "int"              Y is one row (column) per sample | class ids (n,)
+    intermediates   "cost" | "per_example"        dZ, dA are d(cost)/dz | the per-example
+                                                  derivative (n times it for a mean cost)
     reduction       "mean" | "sum"                batch cost = mean | sum of per-example costs
     mse_scale       "mean" | "half_sum" | "sum"   per-example MSE = mean_j | 1/2 sum_j | sum_j (a_j - y_j)^2
     l2              float >= 0                    weight decay on every W (not b)
@@ -46,6 +48,7 @@ CHOICES = {
     "bias_shape": ("flat", "column", "row"),
     "container": ("list", "dict"),
     "labels": ("onehot", "int"),
+    "intermediates": ("cost", "per_example"),
     "reduction": ("mean", "sum"),
     "mse_scale": ("mean", "half_sum", "sum"),
     "l2_form": ("sum", "half_sum"),
@@ -66,6 +69,7 @@ class Convention:
     l2_form: str = "sum"
     container: str = "list"
     labels: str = "onehot"
+    intermediates: str = "cost"
     use_bias: bool = True
 
     # --- the constant factor between the user's cost and refnet's ---------------------
@@ -178,7 +182,9 @@ PRESETS: dict[str, Convention] = {
     ),
     # deeplearning.ai, course 1 (L_model_forward / L_model_backward): columns, W (n_l,
     # n_{l-1}), b (n_l, 1), the parameters dict; cost -1/m sum(Y log AL + (1 - Y)
-    # log(1 - AL)), summed over the entries of Y (one row for one sigmoid output).
+    # log(1 - AL)), summed over the entries of Y (one row for one sigmoid output). Its
+    # dZ and dA carry no 1/m (dW = 1/m dZ A_prev.T puts it there): per-example
+    # intermediates.
     "deeplearning.ai": Convention(
         "deeplearning.ai",
         "columns",
@@ -187,6 +193,7 @@ PRESETS: dict[str, Convention] = {
         "mean",
         "sum",
         container="dict",
+        intermediates="per_example",
     ),
     # d2l, chapter 4.7 (forward propagation, backward propagation, computational graphs):
     # z = W1 x, h = phi(z), o = W2 h, no bias; J = L + lambda/2 (|W1|^2 + |W2|^2) with
@@ -213,11 +220,14 @@ PRESETS: dict[str, Convention] = {
 }
 
 
+_B_SHAPES = {"flat": "(n_out,)", "column": "(n_out, 1)", "row": "(1, n_out)"}
+
+
 def get(convention: str | Convention = "keras", **overrides) -> Convention:
     """A preset by name with ``overrides`` applied axis by axis; ValueError naming the choices.
 
     >>> get("cs231n", l2=0.1).describe()
-    "cs231n: samples='rows', weights_layout='in_out', bias_shape='flat', reduction='mean', mse_scale='mean', l2=0.1, l2_form='sum', container='dict', labels='int', use_bias=True"
+    "cs231n: samples='rows', weights_layout='in_out', bias_shape='flat', reduction='mean', mse_scale='mean', l2=0.1, l2_form='sum', container='dict', labels='int', intermediates='cost', use_bias=True"
     """
     if isinstance(convention, Convention):
         base = convention
@@ -258,7 +268,8 @@ def get(convention: str | Convention = "keras", **overrides) -> Convention:
         )
     if conv.use_bias and conv.samples == "columns" and conv.bias_shape != "column":
         raise ValueError(
-            f"bias_shape: {conv.bias_shape!r} {conv.b_shape('n_out')} does not broadcast "
+            f"bias_shape: {conv.bias_shape!r} {_B_SHAPES[conv.bias_shape]} does not "
+            "broadcast "
             "over z's columns (z is (n_out, n) with samples='columns'); expected "
             "'column' (n_out, 1)"
         )

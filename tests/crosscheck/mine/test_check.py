@@ -304,3 +304,79 @@ def test_keys_it_cannot_place_are_named_and_ignored():
     assert report.ok, str(report)
     note = [s for s in report.diagnosis if s.startswith("ignored")]
     assert note and "'delta', 'cache', 'dZ9'" in note[0]
+
+
+def _straddling_case():
+    """A float32 4-6-3 relu net and X where the user's correct code (z summed in
+    reverse order) puts z1[0, j] exactly at 0, so relu'(z) = 0 there, while BLAS' sum
+    (refnet's) lands just above 0 (relu' = 1): the same z within rounding, the two
+    sides of the kink. Found by search, so any BLAS kernel gives one."""
+    for seed in range(500):
+        rng = np.random.default_rng(seed)
+        X = rng.normal(size=(5, 4)).astype(np.float32)
+        W1 = rng.normal(size=(4, 6)).astype(np.float32)
+        W2 = rng.normal(size=(6, 3)).astype(np.float32)
+        b1 = np.zeros(6, np.float32)
+        b1[2] = -_reversed_dot(X[0], W1[:, 2])
+        b2 = np.zeros(3, np.float32)
+        if (np.matmul(X, W1) + b1)[0, 2] > 0:
+            return X, [W1, b1, W2, b2]
+    raise RuntimeError("no straddling case in 500 seeds")
+
+
+def _reversed_dot(x, w):
+    acc = np.float32(0)
+    for xi, wi in zip(x[::-1], w[::-1]):
+        acc = np.float32(acc + xi * wi)
+    return acc
+
+
+def reversed_sums(weights, X, Y):
+    """Correct float32 keras-convention backprop (relu, linear, mean MSE) whose first
+    layer sums each z in reverse order, as a loop over inputs might."""
+    W1, b1, W2, b2 = weights
+    z1 = np.array(
+        [[_reversed_dot(x, W1[:, j]) + b1[j] for j in range(W1.shape[1])] for x in X],
+        dtype=np.float32,
+    )
+    a1 = np.maximum(z1, 0)
+    a2 = a1 @ W2 + b2
+    d2 = np.float32(2) * (a2 - Y) / np.float32(Y.size)
+    d1 = (d2 @ W2.T) * (z1 > 0)
+    return [X.T @ d1, d1.sum(0), a1.T @ d2, d2.sum(0)]
+
+
+def test_kink_entries_of_a_users_X_are_pinned_to_the_users_side():
+    """Correct float32 code never FAILs because its rounding put a z on the other side
+    of relu's kink: the reference is evaluated on its side, and the entry is named."""
+    X, weights = _straddling_case()
+    Y = np.zeros((5, 3), np.float32)
+    args = ([4, 6, 3], ["relu", "linear"], "mse")
+    report = check_backprop(
+        reversed_sums,
+        *args,
+        X=X,
+        Y=Y,
+        weights=weights,
+        dtype="float32",
+        tensorflow=False,
+    )
+    assert report.ok, str(report)
+    assert any("z1[0, 2]" in s and "your side" in s for s in report.diagnosis)
+
+    def mask_from_a_wrong_sign(weights, X, Y):
+        # a real bug below the kink is still found: relu' taken as z < 0
+        grads = reversed_sums(weights, X, Y)
+        grads[0] = -grads[0]
+        return grads
+
+    bad = check_backprop(
+        mask_from_a_wrong_sign,
+        *args,
+        X=X,
+        Y=Y,
+        weights=weights,
+        dtype="float32",
+        tensorflow=False,
+    )
+    assert not bad.ok and bad.first_failure.name == "dW1"
