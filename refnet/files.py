@@ -13,7 +13,11 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
+import functools
 import os
+import shutil
 import stat
 import tempfile
 import zipfile
@@ -38,16 +42,40 @@ def check_path(path, name: str = "path") -> str:
     path = os.fsdecode(os.fspath(path))
     if not path:
         raise ValueError(f"{name}: expected a file path, got an empty string")
+    if "\0" in path:
+        raise ValueError(
+            f"{name}: a file path cannot hold a NUL byte, got {path[:80]!r}"
+        )
+    longest = max(len(os.fsencode(part)) for part in path.split(os.sep))
+    if longest > _name_max(path):
+        raise ValueError(
+            f"{name}: a file or folder name of {longest} bytes, longer than the "
+            f"{_name_max(path)} this file system allows, in {path[:80]!r}..."
+        )
     return path
+
+
+def _name_max(path: str) -> int:
+    """The longest file name the file system of ``path``'s nearest folder allows."""
+    folder = os.path.dirname(os.path.abspath(path))
+    while folder and not os.path.isdir(folder):
+        folder = os.path.dirname(folder)
+    try:
+        return os.pathconf(folder or os.sep, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):
+        return 255
 
 
 def atomic_write(path, write, name: str = "path") -> None:
     """Call ``write(fh)`` on a temporary binary file, then rename it over ``path``.
 
     The temporary file lives in the target's folder (so the rename is atomic on one file
-    system), is fsynced before the rename, and is removed if anything fails. A symlink at
-    ``path`` is replaced, not followed. The new file gets the old file's permissions, or
-    the usual ``0o666 & ~umask`` for a new one.
+    system), is fsynced before the rename, and is removed if anything fails. On Linux it
+    is unnamed while it is written (O_TMPFILE): a process killed mid-save leaves nothing
+    behind. Elsewhere it is named ``.NAME.PID.*.tmp``, and the next save to the same
+    target removes those of processes no longer alive. A symlink at ``path`` is
+    replaced, not followed. The new file gets the old file's permissions, or the usual
+    ``0o666 & ~umask`` for a new one.
     """
     path = check_path(path, name)
     folder = os.path.dirname(os.path.abspath(path))
@@ -55,37 +83,147 @@ def atomic_write(path, write, name: str = "path") -> None:
         raise IsADirectoryError(
             f"{name}: {path!r} is a directory, expected a file path"
         )
+    mode = _mode_of(path, name)
+    _sweep_stale(folder, os.path.basename(path))
+    fd, tmp = _open_temporary(folder, os.path.basename(path))
     try:
-        st = os.stat(path, follow_symlinks=False)
-    except FileNotFoundError:
-        mode = 0o666 & ~_umask()
-    else:  # a device (/dev/full), a pipe or a socket is never replaced by a file
-        if not (stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):
-            raise ValueError(
-                f"{name}: {path!r} is not a regular file (a device, pipe or socket); "
-                "refusing to replace it"
-            )
-        mode = stat.S_IMODE(st.st_mode)
-    fd, tmp = tempfile.mkstemp(
-        dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp"
-    )
-    try:
-        with os.fdopen(fd, "wb") as fh:
+        with os.fdopen(fd, "wb", closefd=False) as fh:
             write(fh)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
+        os.fchmod(fd, mode)
+        if tmp is None:
+            # link the unnamed file into the folder, then rename it over the target
+            tmp = _named_copy(fd, folder, os.path.basename(path))
         os.replace(tmp, path)
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
         raise
-    with contextlib.suppress(OSError):  # make the rename itself durable
+    finally:
+        os.close(fd)
+    # make the rename itself durable
+    with contextlib.suppress(OSError):
         dir_fd = os.open(folder, os.O_RDONLY)
         try:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+def _mode_of(path: str, name: str) -> int:
+    """The permissions the new file gets: the old file's, or 0o666 & ~umask."""
+    try:
+        st = os.stat(path, follow_symlinks=False)
+    except FileNotFoundError:
+        return 0o666 & ~_umask()
+    # a device (/dev/full), a pipe or a socket is never replaced by a file
+    if not (stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):
+        raise ValueError(
+            f"{name}: {path!r} is not a regular file (a device, pipe or socket); "
+            "refusing to replace it"
+        )
+    return stat.S_IMODE(st.st_mode)
+
+
+def _open_temporary(folder: str, base: str) -> tuple[int, str | None]:
+    """(fd, None) for an unnamed file in ``folder`` (Linux's O_TMPFILE), else (fd,
+    name) of a named one, ``.BASE.PID.*.tmp``."""
+    flag = getattr(os, "O_TMPFILE", 0)
+    if flag and os.path.isdir("/proc/self/fd") and _libc() is not None:
+        try:
+            return os.open(folder, flag | os.O_RDWR, 0o600), None
+        except OSError:
+            # a file system without O_TMPFILE support: a named file instead
+            pass
+    fd, tmp = tempfile.mkstemp(
+        dir=folder, prefix=f".{base}.{os.getpid()}.", suffix=".tmp"
+    )
+    return fd, tmp
+
+
+def _named_copy(fd: int, folder: str, base: str) -> str:
+    """A name in ``folder`` for the unnamed file ``fd``: linked where the kernel allows
+    it, else its bytes copied into a named temporary file (fsynced)."""
+    tmp = _temporary_name(folder, base)
+    try:
+        _link_unnamed(fd, tmp)
+        return tmp
+    except OSError:
+        pass
+    out, tmp = tempfile.mkstemp(
+        dir=folder, prefix=f".{base}.{os.getpid()}.", suffix=".tmp"
+    )
+    try:
+        os.lseek(fd, 0, os.SEEK_SET)
+        with os.fdopen(out, "wb") as dst, os.fdopen(os.dup(fd), "rb") as src:
+            shutil.copyfileobj(src, dst)
+            dst.flush()
+            os.fsync(dst.fileno())
+        os.chmod(tmp, stat.S_IMODE(os.fstat(fd).st_mode))
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return tmp
+
+
+def _link_unnamed(fd: int, dest: str) -> None:
+    """Give the O_TMPFILE file ``fd`` the name ``dest``: linkat(2) with
+    AT_SYMLINK_FOLLOW on /proc/self/fd/FD (os.link cannot ask the kernel to follow it)."""
+    libc = _libc()
+    source = f"/proc/self/fd/{fd}".encode()
+    ok = libc is not None and (
+        libc.linkat(_AT_FDCWD, source, _AT_FDCWD, os.fsencode(dest), _AT_SYMLINK_FOLLOW)
+        == 0
+    )
+    if not ok:
+        err = ctypes.get_errno() if libc is not None else errno.ENOSYS
+        raise OSError(err, f"linkat: {os.strerror(err)}", dest)
+
+
+_AT_FDCWD, _AT_SYMLINK_FOLLOW = -100, 0x400
+
+
+@functools.cache
+def _libc():
+    """The C library, for linkat(2); None where it cannot be loaded."""
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+
+
+def _temporary_name(folder: str, base: str) -> str:
+    return os.path.join(folder, f".{base}.{os.getpid()}.{os.urandom(6).hex()}.tmp")
+
+
+def _sweep_stale(folder: str, base: str) -> None:
+    """Remove ``.BASE.PID.*.tmp`` files left by a save to the same target whose process
+    is gone (killed mid-save where O_TMPFILE is not available)."""
+    prefix = f".{base}."
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(folder):
+            rest = entry.name[len(prefix) :]
+            if not (entry.name.startswith(prefix) and entry.name.endswith(".tmp")):
+                continue
+            pid = rest.split(".", 1)[0]
+            if pid.isdigit() and not _alive(int(pid)):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError, OverflowError):
+        return True
+    return True
 
 
 def write_json(path, payload, name: str = "path") -> None:

@@ -119,6 +119,12 @@ def as_array(x, name: str) -> np.ndarray:
     lacks (bfloat16) has no NumPy counterpart: both are named with the fix (C7). Ragged
     nested lists stay NumPy's ValueError, for the caller to word.
     """
+    if isinstance(x, np.ma.MaskedArray):
+        raise TypeError(
+            f"{name}: a masked array (numpy.ma); refnet would use the values stored "
+            f"under the mask as if they were data. Pass {name}.filled(value), or drop "
+            f"the masked rows ({name}[~{name}.mask.any(axis=1)])"
+        )
     try:
         return np.asarray(x)
     except (RuntimeError, TypeError) as err:
@@ -246,7 +252,17 @@ def check_l2(l2) -> float:
     l2 = float(l2)
     if not (np.isfinite(l2) and l2 >= 0):
         raise ValueError(f"l2: expected a finite number >= 0, got {l2!r}")
+    if l2 > MAX_L2:
+        raise ValueError(
+            f"l2: expected at most {MAX_L2:g} (a decay this strong only overflows "
+            f"l2 * sum(W^2); useful values are below 1), got {l2!r}"
+        )
     return l2
+
+
+# The largest L2 factor accepted: 2 l2 W stays far from float32's overflow for any
+# initialised W, and no useful decay comes near it.
+MAX_L2 = 1e6
 
 
 def check_input_shape(input_shape, n_in: int) -> tuple[int, ...] | None:

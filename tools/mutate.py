@@ -488,20 +488,20 @@ MUTANTS += [
     ),
     M(
         "crosscheck/mine/check.py",
-        "        and conv.reduction == \"mean\"\n",
-        "        and conv.reduction == \"sum\"\n",
+        '        and conv.reduction == "mean"\n',
+        '        and conv.reduction == "sum"\n',
         "per-example intermediates not rescaled by 1/n",
     ),
     M(
         "crosscheck/mine/conventions.py",
-        "        return dict(zip(names, out)) if self.container == \"dict\" else out",
+        '        return dict(zip(names, out)) if self.container == "dict" else out',
         "        return out",
         "the dict container handed a list",
     ),
     M(
         "crosscheck/mine/returned.py",
-        "        elif m and m[1] == \"Z\" and 1 <= l <= L:",
-        "        elif m and m[1] == \"Z\" and 1 <= l < L:",
+        '        elif m and m[1] == "Z" and 1 <= l <= L:',
+        '        elif m and m[1] == "Z" and 1 <= l < L:',
         "dZ of the output layer ignored",
     ),
     M(

@@ -313,3 +313,95 @@ def test_save_never_replaces_a_device_or_a_pipe(tmp_path):
     with pytest.raises(ValueError, match="path: .*pipe' is not a regular file"):
         net.save(fifo)
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)  # still the pipe
+
+
+# --- what a killed save leaves behind ---------------------------------------------------
+
+_SAVER = """
+import sys
+import refnet
+net = refnet.Network.build([784, 1024, 1024, 10], seed=int(sys.argv[2]))
+print("ready", flush=True)
+while True:
+    net.save(sys.argv[1])
+"""
+
+
+def _temporaries(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp"))
+
+
+def test_a_save_killed_at_random_moments_leaves_no_temporary_and_a_whole_file(tmp_path):
+    """SIGKILL during Network.save, 40 times at random moments: the target is always
+    the old or the new model, whole, and no temporary file is left in the folder
+    (Linux: the file is unnamed until complete; elsewhere the next save sweeps it)."""
+    import random
+    import signal
+    import time
+
+    path = tmp_path / "m.npz"
+    old = refnet.Network.build([784, 1024, 1024, 10], seed=0)
+    old.save(path)
+    rng = random.Random(0)
+    left, seen = [], [old]
+    for trial in range(40):
+        child = subprocess.Popen(
+            [sys.executable, "-c", _SAVER, str(path), str(trial + 1)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert child.stdout.readline().strip() == "ready"
+        time.sleep(rng.uniform(0.0, 0.15))
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        child.stdout.close()
+        left += _temporaries(tmp_path)
+        seen.append(refnet.Network.build([784, 1024, 1024, 10], seed=trial + 1))
+        # the whole file of one of the saves so far: seed 0 (before any) or a trial's
+        first = refnet.Network.load(path).get_weights()[0]
+        assert any(np.array_equal(first, c.get_weights()[0]) for c in seen)
+    if getattr(os, "O_TMPFILE", 0):
+        assert left == [], left
+    old.save(path)
+    assert _temporaries(tmp_path) == []
+
+
+def test_stale_temporaries_of_dead_saves_are_swept(tmp_path, monkeypatch):
+    """Without O_TMPFILE a killed save leaves .NAME.PID.*.tmp; the next save to the same
+    target removes those of processes that are gone, and keeps a live one's."""
+    from refnet import files
+
+    monkeypatch.delattr(files.os, "O_TMPFILE", raising=False)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        stale = tmp_path / f".m.npz.{dead.pid}.abc.tmp"
+        busy = tmp_path / f".m.npz.{live.pid}.def.tmp"
+        other = tmp_path / f".other.npz.{dead.pid}.abc.tmp"
+        for p in (stale, busy, other):
+            p.write_bytes(b"half a model")
+        refnet.Network.build([3, 4, 2], seed=0).save(tmp_path / "m.npz")
+        assert not stale.exists() and busy.exists() and other.exists()
+        assert _temporaries(tmp_path) == sorted([busy.name, other.name])
+    finally:
+        live.kill()
+        live.wait()
+
+
+def test_a_file_system_refusing_the_link_gets_a_copy(tmp_path, monkeypatch):
+    """Where linkat(2) of the unnamed file fails, its bytes are copied to a named
+    temporary file instead: the save still lands whole, and nothing is left over."""
+    from refnet import files
+
+    def refuse(fd, dest):
+        raise OSError(18, "Invalid cross-device link", dest)
+
+    monkeypatch.setattr(files, "_link_unnamed", refuse)
+    net = refnet.Network.build([3, 4, 2], seed=0)
+    net.save(tmp_path / "m.npz")
+    back = refnet.Network.load(tmp_path / "m.npz")
+    assert all(
+        np.array_equal(a, b) for a, b in zip(net.get_weights(), back.get_weights())
+    )
+    assert _temporaries(tmp_path) == []

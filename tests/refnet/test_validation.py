@@ -299,3 +299,60 @@ def test_seeds_that_numpy_accepts_still_work():
     b = refnet.Network.build([3, 2], seed=np.random.default_rng(7)).get_weights()
     for x, y in zip(a, b):
         np.testing.assert_array_equal(x, y)
+
+
+# --- reliability round three: masked arrays, absurd l2, unwritable names -----------------
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda net, X, y: net.forward(X),
+        lambda net, X, y: net.predict(X),
+        lambda net, X, y: net.gradients(X, y, "softmax_cross_entropy"),
+        lambda net, X, y: net.evaluate(X, y, "softmax_cross_entropy"),
+        lambda net, X, y: net.fit(
+            X, y, "softmax_cross_entropy", "sgd", epochs=1, progress=False
+        ),
+    ],
+    ids=["forward", "predict", "gradients", "evaluate", "fit"],
+)
+def test_masked_arrays_are_refused_naming_the_argument(call):
+    """A masked array's masked entries would be used as stored (here NaN): refused,
+    with the two fixes, instead of an error about NaN the user had masked."""
+    net = refnet.Network.build([3, 4, 2], seed=0)
+    X = np.ma.masked_invalid(np.array([[1.0, np.nan, 2.0], [0.5, 1.0, -1.0]]))
+    with pytest.raises(
+        TypeError, match=r"X: a masked array \(numpy.ma\).*X.filled\(value\)"
+    ):
+        call(net, X, np.array([0, 1]))
+    y = np.ma.array([0, 1], mask=[False, True])
+    with pytest.raises(TypeError, match=r"masked array"):
+        net.gradients(np.ones((2, 3)), y, "softmax_cross_entropy")
+
+
+def test_an_l2_that_can_only_overflow_is_refused():
+    net = refnet.Network.build([3, 4, 2], seed=0)
+    with pytest.raises(ValueError, match=r"l2: expected at most 1e\+06 .* got 1e\+308"):
+        net.gradients(np.ones((2, 3)), [0, 1], "softmax_cross_entropy", l2=1e308)
+    # a large but finite decay still works
+    assert np.isfinite(
+        net.gradients(np.ones((2, 3)), [0, 1], "softmax_cross_entropy", l2=1e3).loss
+    )
+
+
+@pytest.mark.parametrize(
+    "name, match",
+    [
+        (
+            "a" * 5000 + ".npz",
+            r"path: a file or folder name of 5004 bytes, longer than",
+        ),
+        ("m\0.npz", "path: a file path cannot hold a NUL byte"),
+    ],
+)
+def test_unwritable_file_names_name_path(tmp_path, name, match):
+    net = refnet.Network.build([3, 4, 2], seed=0)
+    with pytest.raises(ValueError, match=match):
+        net.save(tmp_path / name)
+    assert list(tmp_path.iterdir()) == []

@@ -155,14 +155,45 @@ def load_keras_file(path: str, name: str = "path"):
     A missing file, a folder, a file that is not a zip (``.keras``) or HDF5 (``.h5``)
     archive, a zip bomb (a member declared to inflate past ``MAX_CONFIG_BYTES`` that is a
     ``.json`` or compressed more than ``MAX_RATIO`` times: Keras reads each whole), or one
-    Keras cannot read is a ValueError naming the file, on one line."""
+    Keras cannot read is a ValueError naming the file, on one line. So is a config
+    nested deeper than ``MAX_DEPTH`` levels, or one declaring layers whose weights
+    would not fit in memory (checked before Keras builds anything)."""
+    path = _check_archive(path, name)
+    _check_declared(_read_config(path, name), path, name)
+    _, keras = tf_and_keras()
+    try:
+        with _safe_mode():
+            return keras.saving.load_model(path, compile=False, safe_mode=True)
+    except (OSError, KeyError, AttributeError, zipfile.BadZipFile, EOFError) as err:
+        raise ValueError(
+            f"{name}: {path!r} is not a readable Keras file ({type(err).__name__}: "
+            f"{_first_line(err)})"
+        ) from None
+    except (ValueError, TypeError) as err:
+        if "safe_mode" in str(err):  # a Lambda or other code: refused, never run
+            raise ValueError(
+                f"{name}: {path!r}: refused by Keras' safe mode: {_first_line(err)}"
+            ) from None
+        raise ValueError(
+            f"{name}: {path!r} is not a readable Keras file ({type(err).__name__}: "
+            f"{_first_line(err)})"
+        ) from None
+
+
+def _check_archive(path, name: str) -> str:
+    """``path`` as a str, refused unless a .keras zip (without a bomb) or an .h5 file."""
     path = os.fsdecode(os.fspath(path))
     if not os.path.isfile(path):
         what = "a folder" if os.path.isdir(path) else "no such file"
         raise ValueError(
             f"{name}: expected a saved .keras or .h5 file, got {path!r}: {what}"
         )
-    ext = os.path.splitext(path)[1].lower()
+    ext = os.path.splitext(path)[1]
+    if ext.lower() in (".keras", ".h5", ".hdf5") and ext != ext.lower():
+        raise ValueError(
+            f"{name}: {path!r}: Keras reads only lowercase {ext.lower()!r} file names; "
+            "rename the file"
+        )
     if ext == ".keras":
         if not zipfile.is_zipfile(path):
             raise ValueError(
@@ -190,24 +221,97 @@ def load_keras_file(path: str, name: str = "path"):
                 )
     else:
         raise ValueError(f"{name}: expected a .keras or .h5 file, got {path!r}")
-    _, keras = tf_and_keras()
+    return path
+
+
+MAX_DEPTH = 100  # nesting levels of a model's config (a real one has about ten)
+
+
+def _read_config(path: str, name: str):
+    """The model config a saved file declares, parsed, or a ValueError naming the file
+    when it cannot be read or nests deeper than MAX_DEPTH (Keras would recurse)."""
+    import json
+
     try:
-        with _safe_mode():
-            return keras.saving.load_model(path, compile=False, safe_mode=True)
-    except (OSError, KeyError, AttributeError, zipfile.BadZipFile, EOFError) as err:
+        if path.endswith(".keras"):
+            with zipfile.ZipFile(path) as archive:
+                text = archive.read("config.json")
+        else:
+            import h5py
+
+            with h5py.File(path, "r") as fh:
+                text = fh.attrs.get("model_config")
+                if text is None:
+                    return None
+        config = json.loads(text)
+    except RecursionError:
         raise ValueError(
-            f"{name}: {path!r} is not a readable Keras file ({type(err).__name__}: "
-            f"{_first_line(err)})"
+            f"{name}: {path!r}: its model config nests deeper than Python can read "
+            f"(a real one has about ten levels)"
         ) from None
-    except (ValueError, TypeError) as err:
-        if "safe_mode" in str(err):  # a Lambda or other code: refused, never run
-            raise ValueError(
-                f"{name}: {path!r}: refused by Keras' safe mode: {_first_line(err)}"
-            ) from None
+    except (OSError, KeyError, ValueError, TypeError) as err:
         raise ValueError(
-            f"{name}: {path!r} is not a readable Keras file ({type(err).__name__}: "
-            f"{_first_line(err)})"
+            f"{name}: {path!r} is not a readable Keras file (its model config: "
+            f"{type(err).__name__}: {_first_line(err)})"
         ) from None
+    depth = _depth(config)
+    if depth > MAX_DEPTH:
+        raise ValueError(
+            f"{name}: {path!r}: its model config nests {depth} levels deep, more than "
+            f"{MAX_DEPTH} (a real one has about ten)"
+        )
+    return config
+
+
+def _depth(value) -> int:
+    """The nesting depth of a parsed JSON value, without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        deepest = max(deepest, level)
+        children = item.values() if isinstance(item, dict) else item
+        if isinstance(item, (dict, list)):
+            stack += [(c, level + 1) for c in children if isinstance(c, (dict, list))]
+    return deepest
+
+
+def _check_declared(config, path: str, name: str) -> None:
+    """Refuse a config whose declared layers would not fit in memory, before Keras
+    builds them: each Dense's units times its input width (its build_config, or the
+    previous layer's units), in its dtype, twice (the variable and its initial value)."""
+    from refnet.files import check_memory
+
+    n_bytes, width = 0, None
+    for layer in _layers(config):
+        conf, build = (_dict(layer.get(key)) for key in ("config", "build_config"))
+        shape = build.get("input_shape") or conf.get("batch_shape")
+        if isinstance(shape, list) and shape and isinstance(shape[-1], int):
+            width = shape[-1]
+        units = conf.get("units")
+        if layer.get("class_name") == "Dense" and isinstance(units, int) and units > 0:
+            itemsize = 8 if "float64" in str(conf.get("dtype")) else 4
+            n_bytes += 2 * itemsize * units * ((width or 1) + 1)
+            width = units
+    check_memory(n_bytes, f"the layers {path!r} declares", name)
+
+
+def _dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _layers(config) -> list:
+    """The layer configs of a Sequential or Functional model config (nested models'
+    layers included), in order."""
+    if not isinstance(config, dict):
+        return []
+    inner = config.get("config")
+    layers = inner.get("layers") if isinstance(inner, dict) else None
+    if not isinstance(layers, list):
+        return [config]
+    out = []
+    for layer in layers:
+        out += _layers(layer) if isinstance(layer, dict) else []
+    return out
 
 
 def _first_line(err: BaseException, limit: int = 300) -> str:

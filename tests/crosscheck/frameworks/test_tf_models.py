@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import textwrap
 import warnings
 import zipfile
 from pathlib import Path
@@ -636,3 +637,73 @@ def test_flags_the_model_decides_are_refused_with_keras(flag, value, tmp_path, c
     assert capsys.readouterr().err.startswith(
         f"crosscheck: {flag}: not used with --keras"
     )
+
+
+def _with_config(good: Path, folder: Path, name: str, config_text: str) -> Path:
+    """A copy of the .keras file ``good`` whose config.json is ``config_text``."""
+    out = folder / name
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            data = config_text if info.filename == "config.json" else src.read(info)
+            dst.writestr(info, data)
+    return out
+
+
+def test_a_deeply_nested_config_is_refused_naming_the_file(tmp_path, capsys):
+    """100,000 levels of nesting would end in a RecursionError inside json or Keras."""
+    good, _ = save(_seq(L.Dense(3)), tmp_path, "good")
+    deep = _with_config(
+        good, tmp_path, "deep.keras", '{"a":' * 100_000 + "1" + "}" * 100_000
+    )
+    fairly = _with_config(
+        good, tmp_path, "fairly.keras", '{"a":' * 500 + "1" + "}" * 500
+    )
+    for path, says in (
+        (deep, "deeper than Python can read"),
+        (fairly, "500 levels deep"),
+    ):
+        assert cli.main(["--keras", str(path)]) == 2
+        err = capsys.readouterr().err
+        assert f"--keras: {str(path)!r}" in err and says in err, err
+
+
+def test_a_layer_declared_past_memory_is_refused_before_keras_allocates(tmp_path):
+    """A 1 kB .keras declaring Dense(units=1e9) is refused from its config, and the
+    process never grows by the gigabytes Keras would allocate (peak RSS measured)."""
+    import json
+
+    good, _ = save(_seq(L.Dense(3)), tmp_path, "good")
+    with zipfile.ZipFile(good) as archive:
+        config = json.loads(archive.read("config.json"))
+    for layer in config["config"]["layers"]:
+        if layer["class_name"] == "Dense":
+            layer["config"]["units"] = 1_000_000_000
+    huge = _with_config(good, tmp_path, "huge.keras", json.dumps(config))
+    script = textwrap.dedent(f"""
+        import resource
+        from crosscheck.frameworks.tf import files
+        files.tf_and_keras()
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        try:
+            files.load_keras_file({str(huge)!r})
+        except ValueError as err:
+            print("refused:", err)
+        after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        print("grew_kib", after - before)
+    """)
+    run = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+    )
+    assert "refused: path:" in run.stdout and "more than the" in run.stdout, (
+        run.stdout + run.stderr[-2000:]
+    )
+    grew = int(run.stdout.split("grew_kib")[1])
+    assert grew < 100 * 1024, f"peak RSS grew by {grew} KiB"
+
+
+def test_an_uppercase_extension_is_refused_with_the_reason(tmp_path, capsys):
+    good, _ = save(_seq(L.Dense(3)), tmp_path, "good")
+    upper = tmp_path / "MODEL.KERAS"
+    upper.write_bytes(good.read_bytes())
+    assert cli.main(["--keras", str(upper)]) == 2
+    assert "Keras reads only lowercase '.keras' file names" in capsys.readouterr().err
