@@ -20,7 +20,8 @@ error alone. The hypotheses, by row:
     loss          the L2 term missing (LS6)
     output        z[L] for a[L] (FP2)
 
-Each sentence names the quantity, its equation label and the docs section.
+Each sentence names the quantity, its equation label and the chapter (number and title)
+that derives it.
 """
 
 from __future__ import annotations
@@ -32,16 +33,35 @@ import numpy as np
 from ..tolerance import compare_tensor
 from .reference import Reference, _split
 
-DOCS = "docs/10-check-your-own.md"
-SECTIONS = {
-    "BP1": "docs/06-backprop.md (BP1)",
-    "BP2": "docs/06-backprop.md (BP2)",
-    "BP3": "docs/06-backprop.md (BP3)",
-    "BP4": "docs/06-backprop.md (BP4)",
-    "BP5": f"{DOCS}, 'What refnet adds for it'",
-    "FP1-FP2": "docs/01-notation.md",
-    "LS": "docs/05-losses.md",
+# The chapters a sentence cites, by number: (file stem, title as its "# N. Title"
+# heading has it; tests/crosscheck/mine/test_diagnose.py checks both), and the chapter
+# that defines each label. A pip-installed user has no docs/ folder: sentences cite the
+# chapter's number and title, and its site page once the site has a URL (SITE_URL,
+# mkdocs.yml's site_url; pages are STEM.html, as use_directory_urls is false).
+CHAPTERS = {
+    1: ("01-notation", "Notation and shapes"),
+    4: ("04-activations", "Activations and their derivatives"),
+    5: ("05-losses", "Losses"),
+    6: ("06-backprop", "Backpropagation"),
+    10: ("10-check-your-own", "Check your own backprop"),
 }
+LABEL_CHAPTERS = {
+    "FP1-FP2": 1,
+    "BP1": 6,
+    "BP2": 6,
+    "BP3": 6,
+    "BP4": 6,
+    "BP5": 10,
+    "LS1": 5,
+    "LS2": 5,
+    "LS3": 5,
+    "LS4": 5,
+    "LS5": 10,
+    "LS6": 10,
+    "SM1": 5,
+}
+SECTIONS = {"BP5": "What refnet adds for it"}
+SITE_URL: str | None = None
 _LOSS_LABELS = {
     "mse": "LS1",
     "softmax_cross_entropy": "LS2",
@@ -65,9 +85,21 @@ def label(name: str, loss_name: str, L: int) -> str:
     return {"dW": "BP4", "db": "BP3", "dX": "BP5", "dA": "BP2"}[kind]
 
 
+def cite(lab: str) -> str:
+    """Where label ``lab`` is derived: 'chapter 6 "Backpropagation"' (and the site page)."""
+    number = LABEL_CHAPTERS.get(lab, 10)
+    stem, title = CHAPTERS[number]
+    where = f'chapter {number} "{title}"'
+    if lab in SECTIONS:
+        where += f', section "{SECTIONS[lab]}"'
+    if SITE_URL:
+        where += f", {SITE_URL.rstrip('/')}/{stem}.html"
+    return where
+
+
 def sentence(name: str, lab: str, text: str) -> str:
-    section = SECTIONS.get(lab, SECTIONS["LS"] if lab.startswith("LS") else DOCS)
-    return f"{name} ({lab}, {section}): {text}"
+    """``name (label, chapter N "Title"): text``: the label first, then where it is derived."""
+    return f"{name} ({lab}, {cite(lab)}): {text}"
 
 
 # ---------------------------------------------------------------------------------
