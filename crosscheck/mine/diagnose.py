@@ -26,7 +26,8 @@ that derives it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from dataclasses import replace
 
 import numpy as np
 
@@ -218,66 +219,179 @@ def _stale(ref: Reference, got: np.ndarray, R: np.ndarray, H: np.ndarray, name: 
     )
 
 
-def _factor_texts(ref: Reference, what: str) -> list[tuple[float, str]]:
-    """Known constant factors between the user's row and the reference, with their story."""
+def _where(name: str, L: int, matched) -> tuple[str, str]:
+    """Where a constant factor in row ``name`` enters, told by the rows that matched:
+    ("own", row) when a row of the same layer matched (the factor is in the line that
+    computes ``name``), ("layer", row) when a row of the layer above matched (it enters
+    at this layer), ("output", "") for layer L's rows with neither, ("", "") otherwise."""
+    if name in ("loss", "output", "dX"):
+        return "", ""
+    kind, l = _split(name)
+    for other in ("delta", "dW", "db"):
+        if other != kind and f"{other}{l}" in matched:
+            return "own", f"{other}{l}"
+    for m in range(l + 1, L + 1):
+        for other in ("delta", "dW", "db"):
+            if f"{other}{m}" in matched:
+                return "layer", f"{other}{m}"
+    return ("output", "") if l == L else ("", "")
+
+
+def _located(what: str, where: tuple[str, str]) -> str:
+    """'; db2 matched, so ...': where the factor is, when the rows that matched say."""
+    kind, row = where
+    if kind == "own":
+        return f"; {row} matched, so the factor is in the line that computes {what}"
+    if kind == "layer":
+        return f"; {row} matched, so it enters at layer {_split(what)[1]}"
+    return ""
+
+
+def _place(what: str, where: tuple[str, str]) -> str:
+    """Where a factor found "own" or "layer" by :func:`_where` is made."""
+    if where[0] == "own":
+        return f"the line that computes {what}"
+    return f"layer {_split(what)[1]}'s backward step"
+
+
+def _reduction_text(ref: Reference, what: str, where, loss_ok: bool):
+    """(factor, text, label where it is made) for the batch's n: the convention's
+    reduction when nothing rules it out; else a 1/n missing from (or added to) the
+    derivative, since a matching loss or gradient row shows the cost is right (LS5)."""
+    n, L, (kind, row) = ref.n, ref.L, where
+    if ref.conv.reduction == "mean":
+        size = f"is n = {n} times the reference"
+        if kind in ("own", "layer"):
+            text = (
+                f"your {what} {size} while {row} matched: the 1/n of the mean is "
+                f"missing from {_place(what, where)}"
+            )
+            return n, text, None
+        if loss_ok:
+            text = (
+                f"your {what} {size}, but your loss matched, averaged over the batch: "
+                f"the 1/n of the mean is missing from the output delta; divide "
+                f"delta{L} by n (dscores /= N in CS231n's code)"
+            )
+            return n, text, "BP1"
+        text = (
+            f"your {what} equals the reference times n = {n}: your cost sums over "
+            f"the batch; use reduction='sum' or divide by n"
+        )
+        return n, text, None
+    size = f"is the reference divided by n = {n}"
+    if kind in ("own", "layer"):
+        text = (
+            f"your {what} {size} while {row} matched: {_place(what, where)} has a "
+            f"1/n the summed cost does not"
+        )
+        return 1 / n, text, None
+    if loss_ok:
+        text = (
+            f"your {what} {size}, but your loss matched, summed over the batch: "
+            f"the output delta has a 1/n the summed cost does not; drop it from "
+            f"delta{L}"
+        )
+        return 1 / n, text, "BP1"
+    text = (
+        f"your {what} equals the reference divided by n = {n}: your cost "
+        f"averages over the batch; use reduction='mean' or drop the 1/n"
+    )
+    return 1 / n, text, None
+
+
+def _scale_texts(ref: Reference, what: str, where, loss_ok: bool) -> list:
+    """(factor, text, label) for the factors between two mse_scale forms (k, k/2, ...):
+    a convention when nothing rules it out, else a derivative of the other form."""
     from .conventions import CHOICES
 
-    n, k, conv = ref.n, ref.k, ref.conv
-    out = []
-    if conv.reduction == "mean":
-        out.append(
-            (
-                n,
-                f"your {what} equals the reference times n = {n}: your cost sums over "
-                f"the batch; use reduction='sum' or divide by n",
-            )
-        )
-    else:
-        out.append(
-            (
-                1 / n,
-                f"your {what} equals the reference divided by n = {n}: your cost "
-                f"averages over the batch; use reduction='mean' or drop the 1/n",
-            )
-        )
+    k, L, conv = ref.k, ref.L, ref.conv
     c = conv.factor(ref.loss_name, k)
+    out = []
     for scale in CHOICES["mse_scale"]:
-        if scale == conv.mse_scale:
+        alt = replace(conv, mse_scale=scale).factor(ref.loss_name, k)
+        if scale == conv.mse_scale or alt == c:
             continue
-        alt = type(conv)(**{**conv.__dict__, "mse_scale": scale}).factor(
-            ref.loss_name, k
-        )
-        if alt != c:
-            out.append(
-                (
-                    alt / c,
-                    f"your {what} equals the reference times {alt / c:g} "
-                    f"(k = {k} outputs): your per-example cost is the "
-                    f"mse_scale='{scale}' form; pass mse_scale='{scale}'",
-                )
+        size = f"your {what} equals the reference times {alt / c:g} (k = {k} outputs)"
+        if where[0] in ("own", "layer"):
+            text = (
+                f"{size} while {where[1]} matched: the factor is in "
+                f"{_place(what, where)}"
             )
+            out.append((alt / c, text, None))
+        elif loss_ok:
+            text = (
+                f"{size}, but your loss matched, in the mse_scale='{conv.mse_scale}' "
+                f"form: your output delta differentiates the mse_scale='{scale}' "
+                f"form; delta{L} must be the derivative of the cost your loss computes"
+            )
+            out.append((alt / c, text, "BP1"))
+        else:
+            text = (
+                f"{size}: your per-example cost is the mse_scale='{scale}' form; "
+                f"pass mse_scale='{scale}'"
+            )
+            out.append((alt / c, text, None))
+    return out
+
+
+def _factor_texts(ref: Reference, what: str, where, loss_ok: bool) -> list:
+    """Known constant factors between the user's row and the reference, with their
+    story: (factor, text, the label where the mistake is made, or None for the row's)."""
+    out = [_reduction_text(ref, what, where, loss_ok)]
+    out += _scale_texts(ref, what, where, loss_ok)
+    at = _located(what, where)
     out.append(
         (
             0.5,
             f"your {what} is half the reference: the 2 from differentiating the "
-            f"square, d(a - y)^2/da = 2 (a - y), is missing (LS1)",
+            f"square, d(a - y)^2/da = 2 (a - y), is missing (LS1){at}",
+            None,
         )
     )
     out.append(
         (
             2.0,
             f"your {what} is twice the reference: a factor 2 too many (the cost "
-            f"has a 1/2 your derivative ignores, or 2 l2 W counted twice)",
+            f"has a 1/2 your derivative ignores, or 2 l2 W counted twice){at}",
+            None,
         )
     )
     out.append(
         (
             -1.0,
             f"your {what} has the opposite sign: dL/dtheta, not -dL/dtheta "
-            f"(the minus belongs in the update w - eta dw)",
+            f"(the minus belongs in the update w - eta dw){at}",
+            None,
         )
     )
     return out
+
+
+def _constant_text(what: str, got, R, rtol, at: str) -> str | None:
+    """A constant factor s with got = s R, or None: "4 times" or "1/4 of" when s is a
+    whole number or its inverse (the user's own constant, as 4/m where 1/m belongs),
+    else s with its digits."""
+    rr = float(np.sum(R * R))
+    if rr == 0:
+        return None
+    s = float(np.sum(got * R)) / rr
+    if s and abs(s) < 1 and _matches(what, got, R / round(1 / s), rtol):
+        size = f"1/{round(1 / s)} of"
+    elif round(s) and _matches(what, got, round(s) * R, rtol):
+        size = f"{round(s)} times"
+    elif _matches(what, got, s * R, rtol):
+        return (
+            f"your {what} equals the reference times {s:.7g}, a constant "
+            f"factor no known mistake or convention explains{at}"
+        )
+    else:
+        return None
+    const = size.split()[0]
+    return (
+        f"your {what} is {size} the reference: a constant {const} of your own, "
+        f"which no convention explains{at}"
+    )
 
 
 def _matches(name, got, candidate, rtol) -> bool:
@@ -379,8 +493,15 @@ def _db_hypotheses(ref: Reference, l: int) -> list[Hypothesis]:
     ]
 
 
-def diagnose_row(ref: Reference, name: str, got: np.ndarray) -> str:
-    """One sentence for the failing row ``name`` (refnet layout, user's dtype)."""
+def diagnose_row(
+    ref: Reference, name: str, got: np.ndarray, matched: Collection[str] = ()
+) -> str:
+    """One sentence for the failing row ``name`` (refnet layout, user's dtype).
+
+    ``matched`` names the rows of the same check that matched the reference: a matching
+    loss rules out a convention's factor (the cost is right, the derivative is not), and
+    a matching row of the same layer puts a factor in the line that computes ``name``.
+    """
     lab = label(name, ref.loss_name, ref.L)
     R = np.asarray(ref.value(name), dtype=np.float64)
     got = np.asarray(got)
@@ -415,17 +536,15 @@ def diagnose_row(ref: Reference, name: str, got: np.ndarray) -> str:
             continue  # indistinguishable from the reference on this data
         if _matches(name, got, cand, rtol):
             return say(text, text)
-    for factor, text in _factor_texts(ref, what):
+    where = _where(name, ref.L, matched)
+    for factor, text, lab_at in _factor_texts(ref, what, where, "loss" in matched):
         if _matches(name, got, factor * R, rtol):
-            return say(text)
-    rr = float(np.sum(R * R))
-    if rr > 0:
-        s = float(np.sum(got * R)) / rr
-        if _matches(name, got, s * R, rtol):
-            return say(
-                f"your {what} equals the reference times {s:.7g}, a constant "
-                f"factor no known mistake or convention explains"
-            )
+            if lab_at and lab_at != lab:
+                carried[text] = lab_at  # made in delta[L], shows in dW or db
+            return say(text, text)
+    text = _constant_text(name, got, R, rtol, _located(what, where))
+    if text:
+        return say(text)
     err = float(np.max(np.abs(got - R)))
     scale = float(np.max(np.abs(R))) or 1.0
     return say(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import refnet
@@ -18,7 +19,7 @@ SENTENCES = {
     "relu'(0) = 1": "delta1 (BP2, chapter 6 \"Backpropagation\"): relu'(0) is taken as 1",
     "W not transposed": "delta1 (BP2, chapter 6 \"Backpropagation\"): W2 is not transposed",
     "delta shifted by one layer": "delta1 (BP2, chapter 6 \"Backpropagation\"): the derivative of the wrong layer is used",
-    "missing 1/n": "delta2 (BP1, chapter 6 \"Backpropagation\"): your delta2 equals the reference times n = 8: your cost sums over the batch; use reduction='sum' or divide by n",
+    "missing 1/n": "delta2 (BP1, chapter 6 \"Backpropagation\"): your delta2 is n = 8 times the reference, but your loss matched, averaged over the batch: the 1/n of the mean is missing from the output delta",
     "softmax Jacobian diagonal": "delta2 (BP1, chapter 6 \"Backpropagation\"): softmax's Jacobian is taken as its diagonal",
     "bias gradient from the first row": "db2 (BP3, chapter 6 \"Backpropagation\"): db2 is delta2 of the first example only",
     "bias gradient mean, not sum": "db2 (BP3, chapter 6 \"Backpropagation\"): db2 is the mean over the batch of delta2",
@@ -105,3 +106,214 @@ def test_no_sentence_cites_a_docs_path():
     for lab in [*diagnose.LABEL_CHAPTERS, "BP1", "LS6", "XX9"]:
         text = diagnose.sentence("row", lab, "x")
         assert "docs/" not in text and text.startswith(f"row ({lab}, chapter ")
+
+
+# ---------------------------------------------------------------------------------
+# A matching loss rules out a convention mismatch (CS231n's forgotten dscores /= N)
+# ---------------------------------------------------------------------------------
+
+
+def _cs231n(weights, X, Y, divide_scores=True, loss_sum=False, dW_over_N=False):
+    """CS231n's two-layer net as the assignment writes it (relu, mean softmax loss)."""
+    W1, b1, W2, b2 = weights
+    N = X.shape[0]
+    y = Y.argmax(axis=1)
+    h = np.maximum(0, X @ W1 + b1)
+    scores = h @ W2 + b2
+    scores = scores - scores.max(axis=1, keepdims=True)
+    probs = np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)
+    logp = -np.log(probs[np.arange(N), y])
+    loss = logp.sum() if loss_sum else logp.mean()
+    dscores = probs.copy()
+    dscores[np.arange(N), y] -= 1
+    if divide_scores:
+        dscores /= N
+    grads = {"W2": h.T @ dscores, "b2": dscores.sum(axis=0)}
+    dh = dscores @ W2.T
+    dh[h <= 0] = 0
+    grads["W1"] = X.T @ dh
+    grads["b1"] = dh.sum(axis=0)
+    if dW_over_N:  # dscores left as is, the 1/N put on dW2, dW1, db1 but not db2
+        grads = {key: g / N if key != "b2" else g for key, g in grads.items()}
+    return loss, grads
+
+
+def _check_cs231n(fn):
+    return check_backprop(
+        fn,
+        [5, 7, 3],
+        ["relu", "linear"],
+        "softmax_cross_entropy",
+        convention="cs231n",
+        tensorflow=False,
+    )
+
+
+def test_forgotten_dscores_over_n_is_bp1_not_the_convention():
+    """BP1: the loss matched, averaged; only the gradients are n times too large, so the
+    1/n of the mean is missing from the output delta (not reduction='sum')."""
+    report = _check_cs231n(lambda w, X, Y: _cs231n(w, X, Y, divide_scores=False))
+    assert report.rows[0].name == "loss" and report.rows[0].ok, str(report)
+    assert report.first_failure.name == "dW2", str(report)
+    text = report.diagnosis[0]
+    assert text.startswith('dW2 (BP1, chapter 6 "Backpropagation"): '), text
+    assert "n = 8 times" in text and "your loss matched" in text, text
+    assert "1/n of the mean is missing from the output delta" in text, text
+    assert "dscores /= N" in text and "reduction=" not in text, text
+
+
+def test_forgotten_over_n_without_a_loss_row_is_the_convention():
+    """BP1 without a loss row: nothing rules out a summed cost, so the convention sentence."""
+    report = _check_cs231n(lambda w, X, Y: _cs231n(w, X, Y, divide_scores=False)[1])
+    assert report.first_failure.name == "dW2", str(report)
+    assert "your cost sums over the batch; use reduction='sum'" in report.diagnosis[0]
+
+
+def test_loss_with_the_same_factor_is_the_convention():
+    """LS5: loss and gradients both n times: a summed cost, the convention sentence."""
+    fn = lambda w, X, Y: _cs231n(w, X, Y, divide_scores=False, loss_sum=True)  # noqa: E731
+    report = _check_cs231n(fn)
+    assert report.first_failure.name == "loss", str(report)
+    assert "your cost sums over the batch; use reduction='sum'" in report.diagnosis[0]
+
+
+def test_db_without_the_over_n_its_dw_has_is_its_own_line():
+    """BP3: dW2 matched, db2 is n times: the 1/n is missing from db2's own line."""
+    report = _check_cs231n(lambda w, X, Y: _cs231n(w, X, Y, False, dW_over_N=True))
+    assert report.first_failure.name == "db2", str(report)
+    text = report.diagnosis[0]
+    assert text.startswith('db2 (BP3, chapter 6 "Backpropagation"): '), text
+    assert "n = 8 times" in text and "dW2 matched" in text, text
+    assert "missing from the line that computes db2" in text, text
+    assert "reduction=" not in text, text
+
+
+def _nielsen_columns(weights, X, Y, extra_over_n=False, deltas=False):
+    """Nielsen's network.py on a batch of columns: sigmoid, C = sum_x 1/2 ||a - y||^2."""
+    W1, b1, W2, b2 = weights
+    z1 = W1 @ X + b1
+    a1 = 1 / (1 + np.exp(-z1))
+    z2 = W2 @ a1 + b2
+    a2 = 1 / (1 + np.exp(-z2))
+    loss = 0.5 * np.sum((a2 - Y) ** 2)
+    d2 = (a2 - Y) * a2 * (1 - a2)
+    if extra_over_n:
+        d2 = d2 / X.shape[1]
+    d1 = (W2.T @ d2) * a1 * (1 - a1)
+    grads = [d1 @ X.T, d1.sum(1, keepdims=True), d2 @ a1.T, d2.sum(1, keepdims=True)]
+    out = {"grads": grads, "loss": loss}
+    if deltas:
+        out["deltas"] = [d1, d2]
+    return out
+
+
+def test_summed_loss_with_an_averaged_delta_is_bp1():
+    """BP1, the symmetric case: the summed loss matched, the gradients are 1/n of it."""
+    fn = lambda w, X, Y: _nielsen_columns(w, X, Y, True, deltas=True)  # noqa: E731
+    report = check_backprop(
+        fn, [4, 6, 3], "sigmoid", "mse", convention="nielsen", tensorflow=False
+    )
+    assert report.first_failure.name == "delta2", str(report)
+    text = report.diagnosis[0]
+    assert text.startswith('delta2 (BP1, chapter 6 "Backpropagation"): '), text
+    assert "divided by n = 8" in text and "your loss matched, summed" in text, text
+    assert "the output delta has a 1/n the summed cost does not" in text, text
+    assert "reduction=" not in text, text
+
+
+def test_mean_mse_loss_with_a_summed_derivative_is_bp1():
+    """BP1 with mse_scale: the loss averages over k = 3 outputs and matched, the delta
+    2 (a - y) / n is the derivative of the sum over outputs: k times too large."""
+
+    def fn(weights, X, Y):
+        W1, b1, W2, b2 = weights
+        a1 = np.tanh(X @ W1 + b1)
+        a2 = a1 @ W2 + b2
+        d2 = 2 * (a2 - Y) / X.shape[0]  # / k missing
+        d1 = (d2 @ W2.T) * (1 - a1**2)
+        grads = [X.T @ d1, d1.sum(0), a1.T @ d2, d2.sum(0)]
+        return {"loss": np.mean((a2 - Y) ** 2), "grads": grads}
+
+    report = check_backprop(fn, [4, 6, 3], ["tanh", "linear"], "mse", tensorflow=False)
+    assert report.first_failure.name == "dW2", str(report)
+    text = report.diagnosis[0]
+    assert text.startswith('dW2 (BP1, chapter 6 "Backpropagation"): '), text
+    assert "times 3 (k = 3 outputs)" in text and "your loss matched" in text, text
+    assert "pass mse_scale" not in text, text
+
+
+# ---------------------------------------------------------------------------------
+# deeplearning.ai's gradient-checking notebook: dW2 * 2 and db1 with 4/m
+# ---------------------------------------------------------------------------------
+
+
+def _dlai_backward(weights, X, Y, times_two=False, four_over_m=False):
+    """forward_propagation_n and backward_propagation_n of the notebook (relu, relu,
+    sigmoid; cost mean over m of the cross-entropy), the planted bugs switchable."""
+    W1, b1, W2, b2, W3, b3 = weights
+    m = X.shape[1]
+    Z1 = np.dot(W1, X) + b1
+    A1 = np.maximum(0, Z1)
+    Z2 = np.dot(W2, A1) + b2
+    A2 = np.maximum(0, Z2)
+    Z3 = np.dot(W3, A2) + b3
+    A3 = 1 / (1 + np.exp(-Z3))
+    logprobs = np.multiply(-np.log(A3), Y) + np.multiply(-np.log(1 - A3), 1 - Y)
+    cost = 1.0 / m * np.sum(logprobs)
+    dZ3 = A3 - Y
+    dW3 = 1.0 / m * np.dot(dZ3, A2.T)
+    db3 = 1.0 / m * np.sum(dZ3, axis=1, keepdims=True)
+    dA2 = np.dot(W3.T, dZ3)
+    dZ2 = np.multiply(dA2, np.int64(A2 > 0))
+    dW2 = 1.0 / m * np.dot(dZ2, A1.T) * (2 if times_two else 1)
+    db2 = 1.0 / m * np.sum(dZ2, axis=1, keepdims=True)
+    dA1 = np.dot(W2.T, dZ2)
+    dZ1 = np.multiply(dA1, np.int64(A1 > 0))
+    dW1 = 1.0 / m * np.dot(dZ1, X.T)
+    db1 = (4.0 if four_over_m else 1.0) / m * np.sum(dZ1, axis=1, keepdims=True)
+    return {"loss": cost, "grads": [dW1, db1, dW2, db2, dW3, db3]}
+
+
+def _check_dlai(**bugs):
+    return check_backprop(
+        lambda w, X, Y: _dlai_backward(w, X, Y, **bugs),
+        [4, 5, 3, 1],
+        ["relu", "relu", "sigmoid"],
+        "binary_cross_entropy",
+        convention="nielsen",
+        reduction="mean",
+        tensorflow=False,
+    )
+
+
+def test_dlai_notebook_correct_passes():
+    assert _check_dlai().ok
+
+
+def test_dlai_notebook_dw2_times_two_bp4():
+    """BP4: the notebook's dW2 = 1./m * np.dot(dZ2, A1.T) * 2."""
+    report = _check_dlai(times_two=True)
+    assert report.first_failure.name == "dW2", str(report)
+    text = report.diagnosis[0]
+    assert text.startswith(
+        'dW2 (BP4, chapter 6 "Backpropagation"): your dW2 is twice the reference'
+    ), text
+    assert "db2 matched, so the factor is in the line that computes dW2" in text, text
+
+
+def test_dlai_notebook_db1_four_over_m_bp3():
+    """BP3: the notebook's db1 = 4./m * np.sum(dZ1, ...): 4 times the reference."""
+    report = _check_dlai(four_over_m=True)
+    assert report.first_failure.name == "db1", str(report)
+    text = report.diagnosis[0]
+    assert text.startswith(
+        'db1 (BP3, chapter 6 "Backpropagation"): your db1 is 4 times the reference'
+    ), text
+    assert "dW1 matched, so the factor is in the line that computes db1" in text, text
+
+
+def test_dlai_notebook_both_bugs_first_is_dw2():
+    report = _check_dlai(times_two=True, four_over_m=True)
+    assert report.first_failure.name == "dW2", str(report)
+    assert "your dW2 is twice the reference" in report.diagnosis[0]
+    assert "rows after it also differ (db1)" in report.diagnosis[1]
