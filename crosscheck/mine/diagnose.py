@@ -110,6 +110,40 @@ def sentence(name: str, lab: str, text: str) -> str:
 Hypothesis = tuple[str, Callable[[], np.ndarray]]
 
 
+# Derivatives refnet writes in terms of a = f(z) (refnet/activations.py's df(z, a), as
+# TensorFlow computes them), and the same formula given z instead, by hand:
+#     activation   f'(z) in terms of a      the formula given z
+#     sigmoid      a (1 - a)                z (1 - z)                       (AF2)
+#     tanh         1 - a^2                  1 - z^2                         (AF3)
+#     elu          a + 1 for z <= 0         z + 1 for z <= 0 (1 for z > 0)  (AF6)
+# The other direction, a formula in z given a, is f'(a) for every activation.
+A_FORMS = {
+    "sigmoid": ("a (1 - a)", "z (1 - z)", "AF2", lambda z: z * (1 - z)),
+    "tanh": ("1 - a^2", "1 - z^2", "AF3", lambda z: 1 - z * z),
+    "elu": ("a + 1", "z + 1 for z <= 0", "AF6", lambda z: np.where(z > 0, 1.0, z + 1)),
+}
+
+
+def _mixups(act, l: int, z, a, g) -> list[Hypothesis]:
+    """delta[l] with f_l' written for a given z, or written for z given a (BP1, BP2)."""
+    if act.name == "linear":
+        return []
+    named = act.name
+    text = (
+        f"f' is evaluated at a[{l}] instead of z[{l}]: {named}'(a) where "
+        f"{named}'(z) belongs (a formula in z, given a)"
+    )
+    out: list[Hypothesis] = [(text, lambda: g * act.df(a, act.f(a)))]
+    if named in A_FORMS:
+        in_a, at_z, af, fp = A_FORMS[named]
+        text = (
+            f"{named}' is computed as {at_z}: the formula {in_a} applied to z "
+            f"instead of to a = {named}(z) ({af})"
+        )
+        out.append((text, lambda: g * fp(z)))
+    return out
+
+
 def _delta_hypotheses(ref: Reference, i: int) -> list[Hypothesis]:
     """Alternative delta[l] (l = i + 1) for the known BP1/BP2 mistakes."""
     if i == ref.L - 1:
@@ -128,6 +162,8 @@ def _output_delta_hypotheses(ref: Reference) -> list[Hypothesis]:
             f"without the {act.name} derivative"
         )
         out.append((text, lambda: g))
+    if act.elementwise:
+        out += _mixups(act, l, z, a, g)
     if act.name == "softmax":
         text = (
             "softmax's Jacobian is taken as its diagonal, delta = g * a (1 - a); "
@@ -165,22 +201,10 @@ def _hidden_delta_hypotheses(ref: Reference, i: int) -> list[Hypothesis]:
             lambda: g,
         ),
         (
-            named != "linear",
-            f"f' is evaluated at a[{l}] instead of z[{l}]: {named}'(a) "
-            f"where {named}'(z) belongs",
-            lambda: g * act.df(a, act.f(a)),
-        ),
-        (
             named == "relu",
             "relu'(0) is taken as 1 (only entries with z == 0 differ); "
             "TensorFlow and refnet use relu'(0) = 0 (AF4)",
             lambda: g * (z >= 0).astype(z.dtype),
-        ),
-        (
-            named == "sigmoid",
-            "sigmoid' is computed as z (1 - z): the formula a (1 - a) applied "
-            "to z instead of to a = sigmoid(z) (AF2)",
-            lambda: g * z * (1 - z),
         ),
         (
             ref.z[i + 1].shape == z.shape,
@@ -196,6 +220,7 @@ def _hidden_delta_hypotheses(ref: Reference, i: int) -> list[Hypothesis]:
         ),
     ]
     out: list[Hypothesis] = [(text, f) for when, text, f in candidates if when]
+    out[1:1] = _mixups(act, l, z, a, g)
     # how delta changes per unit step on W[l+1]
     H = (d_next @ ref.dW[i + 1].T) * fp
     out.append(("stale", lambda: H))

@@ -243,6 +243,127 @@ def test_mean_mse_loss_with_a_summed_derivative_is_bp1():
 
 
 # ---------------------------------------------------------------------------------
+# The z/a mix-up, both directions, hidden (BP2) and output (BP1) layers
+# ---------------------------------------------------------------------------------
+
+
+def _sig(v):
+    return 1 / (1 + np.exp(-v))
+
+
+def _elu(v):
+    return np.where(v > 0, v, np.expm1(np.minimum(v, 0)))
+
+
+F = {
+    "sigmoid": _sig,
+    "tanh": np.tanh,
+    "elu": _elu,
+    "softplus": lambda v: np.logaddexp(0, v),
+    "linear": lambda v: v,
+}
+
+# right derivatives, as a student writes them: in a for sigmoid, tanh, elu
+RIGHT = {
+    "sigmoid": lambda z, a: a * (1 - a),
+    "tanh": lambda z, a: 1 - a**2,
+    "elu": lambda z, a: np.where(z > 0, 1.0, a + 1),
+    "softplus": lambda z, a: _sig(z),
+    "linear": lambda z, a: np.ones_like(z),
+}
+# the formula in a, given z: by hand, sigmoid z (1 - z), tanh 1 - z^2, elu z + 1 (z <= 0)
+A_FORM_AT_Z = {
+    "sigmoid": lambda z, a: z * (1 - z),
+    "tanh": lambda z, a: 1 - z**2,
+    "elu": lambda z, a: np.where(z > 0, 1.0, z + 1),
+}
+# the formula in z, given a: sigmoid(a) (1 - sigmoid(a)), 1 - tanh(a)^2, sigmoid(a)
+Z_FORM_AT_A = {
+    "sigmoid": lambda z, a: _sig(a) * (1 - _sig(a)),
+    "tanh": lambda z, a: 1 - np.tanh(a) ** 2,
+    "softplus": lambda z, a: _sig(a),
+}
+
+
+def _student(hidden, out, hidden_prime, out_prime, deltas):
+    """keras rows, one hidden layer, mean MSE, the two derivatives as given."""
+
+    def fn(weights, X, Y):
+        W1, b1, W2, b2 = weights
+        z1 = X @ W1 + b1
+        a1 = F[hidden](z1)
+        z2 = a1 @ W2 + b2
+        a2 = F[out](z2)
+        d2 = 2 * (a2 - Y) / Y.size * out_prime(z2, a2)
+        d1 = (d2 @ W2.T) * hidden_prime(z1, a1)
+        got = {"loss": np.mean((a2 - Y) ** 2), "output": a2}
+        got["grads"] = [X.T @ d1, d1.sum(0), a1.T @ d2, d2.sum(0)]
+        if deltas:
+            got["deltas"] = [d1, d2]
+        return got
+
+    return fn
+
+
+_AT_Z = {
+    "sigmoid": "sigmoid' is computed as z (1 - z): the formula a (1 - a) applied to z",
+    "tanh": "tanh' is computed as 1 - z^2: the formula 1 - a^2 applied to z",
+    "elu": "elu' is computed as z + 1 for z <= 0: the formula a + 1 applied to z",
+}
+MIXUPS = [
+    # (hidden, output, which layer is wrong, bug, deltas returned, first row, sentence)
+    *[(act, "linear", 1, A_FORM_AT_Z[act], True, "delta1", f"delta1 (BP2, chapter 6 \"Backpropagation\"): {_AT_Z[act]}") for act in A_FORM_AT_Z],
+    *[("tanh", act, 2, A_FORM_AT_Z[act], True, "delta2", f"delta2 (BP1, chapter 6 \"Backpropagation\"): {_AT_Z[act]}") for act in A_FORM_AT_Z],
+    *[(act, "linear", 1, Z_FORM_AT_A[act], True, "delta1", "delta1 (BP2, chapter 6 \"Backpropagation\"): f' is evaluated at a[1] instead of z[1]") for act in Z_FORM_AT_A],
+    *[("tanh", act, 2, Z_FORM_AT_A[act], True, "delta2", "delta2 (BP1, chapter 6 \"Backpropagation\"): f' is evaluated at a[2] instead of z[2]") for act in Z_FORM_AT_A],
+    ("tanh", "linear", 1, A_FORM_AT_Z["tanh"], False, "dW1", f"dW1 (BP2, chapter 6 \"Backpropagation\"): {_AT_Z['tanh']}"),
+    ("tanh", "sigmoid", 2, A_FORM_AT_Z["sigmoid"], False, "dW2", f"dW2 (BP1, chapter 6 \"Backpropagation\"): {_AT_Z['sigmoid']}"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "case",
+    MIXUPS,
+    ids=[f"{c[0]}-{c[1]}-layer{c[2]}-{c[5]}-{i}" for i, c in enumerate(MIXUPS)],
+)
+def test_z_a_mixup_named_at_its_layer_bp1_bp2(case):
+    """BP1, BP2 (AF2, AF3, AF6): a derivative written in a evaluated at z, or one
+    written in z evaluated at a, named with the layer where it is made."""
+    hidden, out, wrong, bug, deltas, first, text = case
+    primes = [RIGHT[hidden], RIGHT[out]]
+    primes[wrong - 1] = bug
+    fn = _student(hidden, out, *primes, deltas)
+    report = check_backprop(fn, [4, 6, 3], [hidden, out], "mse", tensorflow=False)
+    assert report.first_failure.name == first, str(report)
+    assert report.diagnosis[0].startswith(text), report.diagnosis[0]
+    if not deltas:
+        assert report.diagnosis[0].endswith(f"(BP4/BP3 carry it into {first})")
+    right = _student(hidden, out, RIGHT[hidden], RIGHT[out], deltas)
+    assert check_backprop(right, [4, 6, 3], [hidden, out], "mse", tensorflow=False).ok
+
+
+def test_nielsen_sigmoid_output_delta_with_z_is_bp1():
+    """BP1 in Nielsen's columns: delta_L = (a - y) * z (1 - z) instead of a (1 - a)."""
+
+    def fn(weights, X, Y):
+        W1, b1, W2, b2 = weights
+        a1 = _sig(W1 @ X + b1)
+        z2 = W2 @ a1 + b2
+        a2 = _sig(z2)
+        d2 = (a2 - Y) * z2 * (1 - z2)
+        d1 = (W2.T @ d2) * a1 * (1 - a1)
+        return [d1 @ X.T, d1.sum(1, keepdims=True), d2 @ a1.T, d2.sum(1, keepdims=True)]
+
+    report = check_backprop(
+        fn, [4, 6, 3], "sigmoid", "mse", convention="nielsen", tensorflow=False
+    )
+    assert report.first_failure.name == "dW2", str(report)
+    assert report.diagnosis[0].startswith(
+        f'dW2 (BP1, chapter 6 "Backpropagation"): {_AT_Z["sigmoid"]}'
+    )
+
+
+# ---------------------------------------------------------------------------------
 # deeplearning.ai's gradient-checking notebook: dW2 * 2 and db1 with 4/m
 # ---------------------------------------------------------------------------------
 
