@@ -7,12 +7,17 @@ reproduces the user's numbers is the diagnosis; nothing is guessed from the size
 error alone. The hypotheses, by row:
 
     every row     a constant factor: n (batch summed, not averaged), 1/n, the factor
-                  between two conventions (k, k/2, ...), 2 or 1/2 (LS1's 2), -1 (sign)
-    delta[L]      f_L' missing; softmax's Jacobian taken as its diagonal a (1 - a) (SM1);
-    (BP1)         softmax cross-entropy's delta without the softmax, (z - y) / n (LS2)
-    delta[l]      f_l' missing; f' evaluated at a instead of z; relu'(0) = 1; sigmoid'
-    (BP2)         as z (1 - z); f_l' of the layer above; W[l+1] not transposed; a stale
-                  W[l+1] (updated before it was used, W - eta dW)
+                  between two conventions (k, k/2, ...), 2 or 1/2 (LS1's 2), -1 (sign),
+                  any other whole number or its inverse ("4 times": the user's own
+                  constant), any other constant
+    delta[L]      f_L' missing; f_L' evaluated at a instead of z; a derivative written
+    (BP1)         in a evaluated at z (sigmoid' as z (1 - z), tanh' as 1 - z^2, elu' as
+                  z + 1: A_FORMS); softmax's Jacobian taken as its diagonal a (1 - a)
+                  (SM1); softmax cross-entropy's delta without the softmax (z - y) / n (LS2)
+    delta[l]      f_l' missing; f' evaluated at a instead of z; a derivative written in
+    (BP2)         a evaluated at z (A_FORMS); relu'(0) = 1; f_l' of the layer above;
+                  W[l+1] not transposed; a stale W[l+1] (updated before it was used,
+                  W - eta dW)
     dW[l] (BP4)   every delta hypothesis carried into dW; z[l-1] for a[l-1]; a[l] for
                   a[l-1]; the transpose delta.T @ a; the L2 term missing (LS6)
     db[l] (BP3)   every delta hypothesis carried into db; the first row of delta, or the
@@ -20,8 +25,15 @@ error alone. The hypotheses, by row:
     loss          the L2 term missing (LS6)
     output        z[L] for a[L] (FP2)
 
+Every row the user returned counts, not only the failing one (``matched``: the rows
+that matched). A constant factor is a convention's (reduction, mse_scale) only when
+nothing rules that out: a matching loss shows the cost is right, so a factor n in layer
+L's rows is the 1/n of the mean missing from delta[L] (CS231n's ``dscores /= N``, BP1);
+a matching row of the same layer puts the factor in the line that computes the failing
+row (db2 without the /n that dW2 has); a matching row of the layer above, at this layer.
+
 Each sentence names the quantity, its equation label and the chapter (number and title)
-that derives it.
+that derives it: ``delta2 (BP1, chapter 6 "Backpropagation"): ...``.
 """
 
 from __future__ import annotations
