@@ -285,6 +285,23 @@ Z_FORM_AT_A = {
 }
 
 
+def test_every_derivative_written_in_a_has_its_z_mixup_af2_af3_af6():
+    """AF2, AF3, AF6: each built-in activation whose df reads the cached a (found by
+    passing a wrong a) is in diagnose.A_FORMS, so a new one cannot be missed; and each
+    A_FORMS formula is refnet's derivative with z put for a (by hand: z (1 - z),
+    1 - z^2, z + 1 below 0)."""
+    z = np.linspace(-2.0, 2.0, 9)
+    reads_a = set()
+    for name in refnet.activations.names():
+        act = refnet.activations.get(name)
+        if act.elementwise and not np.allclose(act.df(z, act.f(z)), act.df(z, z + 3)):
+            reads_a.add(act.name)
+    assert reads_a == set(diagnose.A_FORMS)
+    for name, (_, _, _, at_z) in diagnose.A_FORMS.items():
+        act = refnet.activations.get(name)
+        assert np.allclose(at_z(z), act.df(z, z)), name
+
+
 def _student(hidden, out, hidden_prime, out_prime, deltas):
     """keras rows, one hidden layer, mean MSE, the two derivatives as given."""
 
