@@ -413,9 +413,11 @@ def _constant_text(what: str, got, R, rtol, at: str) -> str | None:
     if rr == 0:
         return None
     s = float(np.sum(got * R)) / rr
-    if s and abs(s) < 1 and _matches(what, got, R / round(1 / s), rtol):
-        size = f"1/{round(1 / s)} of"
-    elif round(s) and _matches(what, got, round(s) * R, rtol):
+    # whole numbers from 2 up (1 and -1 would be the reference, or its sign)
+    if 0 < abs(s) <= 0.5 and _matches(what, got, R / round(1 / s), rtol):
+        q = round(1 / s)
+        size = f"1/{q} of" if q > 0 else f"-1/{-q} times"
+    elif abs(s) >= 1.5 and _matches(what, got, round(s) * R, rtol):
         size = f"{round(s)} times"
     elif _matches(what, got, s * R, rtol):
         return (

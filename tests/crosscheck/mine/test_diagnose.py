@@ -455,3 +455,27 @@ def test_dlai_notebook_both_bugs_first_is_dw2():
     assert report.first_failure.name == "dW2", str(report)
     assert "your dW2 is twice the reference" in report.diagnosis[0]
     assert "rows after it also differ (db1)" in report.diagnosis[1]
+
+
+@pytest.mark.parametrize(
+    "const, said",
+    [(1 / 3, "1/3 of"), (-1 / 3, "-1/3 times"), (5, "5 times"), (1.3, "times 1.3,")],
+)
+def test_a_stray_constant_is_said_with_the_row_that_matched_bp3(const, said):
+    """BP3: db2 scaled by a constant of the user's own; dW2 matched, so it is db2's line."""
+
+    def fn(weights, X, Y):
+        W1, b1, W2, b2 = weights
+        a1 = np.tanh(X @ W1 + b1)
+        a2 = a1 @ W2 + b2
+        d2 = 2 * (a2 - Y) / Y.size
+        d1 = (d2 @ W2.T) * (1 - a1**2)
+        return [X.T @ d1, d1.sum(0), a1.T @ d2, const * d2.sum(0)]
+
+    report = check_backprop(fn, [4, 6, 3], ["tanh", "linear"], "mse", tensorflow=False)
+    assert report.first_failure.name == "db2", str(report)
+    text = report.diagnosis[0]
+    assert text.startswith('db2 (BP3, chapter 6 "Backpropagation"): your db2 '), text
+    assert said in text and text.endswith(
+        "dW2 matched, so the factor is in the line that computes db2"
+    ), text
