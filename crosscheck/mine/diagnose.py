@@ -256,21 +256,33 @@ def _stale(ref: Reference, got: np.ndarray, R: np.ndarray, H: np.ndarray, name: 
     )
 
 
+# The rows computed from the same delta[l] as a row of that kind (its siblings); dA[l] =
+# delta[l+1] @ W[l+1].T is computed before delta[l], so for dW, db it is upstream.
+_SIBLINGS = {
+    "delta": ("dA", "dW", "db"),
+    "dW": ("delta", "db"),
+    "db": ("delta", "dW"),
+    "dA": (),
+}
+
+
 def _where(name: str, L: int, matched) -> tuple[str, str]:
     """Where a constant factor in row ``name`` enters, told by the rows that matched:
-    ("own", row) when a row of the same layer matched (the factor is in the line that
-    computes ``name``), ("layer", row) when a row of the layer above matched (it enters
-    at this layer), ("output", "") for layer L's rows with neither, ("", "") otherwise."""
+    ("own", row) when a row from the same delta matched (the factor is in the line that
+    computes ``name``), ("layer", row) when a row upstream matched (it enters at this
+    layer), ("output", "") for layer L's rows with neither, ("", "") otherwise."""
     if name in ("loss", "output", "dX"):
         return "", ""
     kind, l = _split(name)
-    for other in ("delta", "dW", "db"):
-        if other != kind and f"{other}{l}" in matched:
+    for other in _SIBLINGS.get(kind, ()):
+        if f"{other}{l}" in matched:
             return "own", f"{other}{l}"
+    upstream = [f"dA{l}"] if kind in ("dW", "db") else []
     for m in range(l + 1, L + 1):
-        for other in ("delta", "dW", "db"):
-            if f"{other}{m}" in matched:
-                return "layer", f"{other}{m}"
+        upstream += [f"{other}{m}" for other in ("dA", "delta", "dW", "db")]
+    for row in upstream:
+        if row in matched:
+            return "layer", row
     return ("output", "") if l == L else ("", "")
 
 

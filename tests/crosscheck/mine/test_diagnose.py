@@ -113,11 +113,11 @@ def test_no_sentence_cites_a_docs_path():
 # ---------------------------------------------------------------------------------
 
 
-def _cs231n(weights, X, Y, divide_scores=True, loss_sum=False, dW_over_N=False):
-    """CS231n's two-layer net as the assignment writes it (relu, mean softmax loss)."""
-    W1, b1, W2, b2 = weights
+def _cs231n(params, X, y, divide_scores=True, loss_sum=False, dW_over_N=False):
+    """CS231n's two-layer net as the assignment writes it: ``self.params``-style dict,
+    integer labels y, relu, mean softmax loss, ``(loss, grads)`` returned."""
+    W1, b1, W2, b2 = params["W1"], params["b1"], params["W2"], params["b2"]
     N = X.shape[0]
-    y = Y.argmax(axis=1)
     h = np.maximum(0, X @ W1 + b1)
     scores = h @ W2 + b2
     scores = scores - scores.max(axis=1, keepdims=True)
@@ -478,4 +478,73 @@ def test_a_stray_constant_is_said_with_the_row_that_matched_bp3(const, said):
     assert text.startswith('db2 (BP3, chapter 6 "Backpropagation"): your db2 '), text
     assert said in text and text.endswith(
         "dW2 matched, so the factor is in the line that computes db2"
+    ), text
+
+
+def _backward_propagation_n(parameters, X, Y, times_two=False, four_over_m=False):
+    """The notebook's forward_propagation_n + backward_propagation_n as written, with
+    its ``parameters`` dict and its ``gradients`` dict of dZ, dW, db, dA."""
+    W1, b1 = parameters["W1"], parameters["b1"]
+    W2, b2 = parameters["W2"], parameters["b2"]
+    W3, b3 = parameters["W3"], parameters["b3"]
+    m = X.shape[1]
+    Z1 = np.dot(W1, X) + b1
+    A1 = np.maximum(0, Z1)
+    Z2 = np.dot(W2, A1) + b2
+    A2 = np.maximum(0, Z2)
+    Z3 = np.dot(W3, A2) + b3
+    A3 = 1 / (1 + np.exp(-Z3))
+    dZ3 = A3 - Y
+    dW3 = 1.0 / m * np.dot(dZ3, A2.T)
+    db3 = 1.0 / m * np.sum(dZ3, axis=1, keepdims=True)
+    dA2 = np.dot(W3.T, dZ3)
+    dZ2 = np.multiply(dA2, np.int64(A2 > 0))
+    dW2 = 1.0 / m * np.dot(dZ2, A1.T) * (2 if times_two else 1)
+    db2 = 1.0 / m * np.sum(dZ2, axis=1, keepdims=True)
+    dA1 = np.dot(W2.T, dZ2)
+    dZ1 = np.multiply(dA1, np.int64(A1 > 0))
+    dW1 = 1.0 / m * np.dot(dZ1, X.T)
+    db1 = (4.0 if four_over_m else 1.0) / m * np.sum(dZ1, axis=1, keepdims=True)
+    return {
+        "dZ3": dZ3,
+        "dW3": dW3,
+        "db3": db3,
+        "dA2": dA2,
+        "dZ2": dZ2,
+        "dW2": dW2,
+        "db2": db2,
+        "dA1": dA1,
+        "dZ1": dZ1,
+        "dW1": dW1,
+        "db1": db1,
+    }
+
+
+@pytest.mark.parametrize(
+    "bug, first, said, matched",
+    [
+        ({"times_two": True}, "dW2", "your dW2 is twice the reference", "delta2"),
+        ({"four_over_m": True}, "db1", "your db1 is 4 times the reference", "delta1"),
+    ],
+)
+def test_dlai_notebook_with_its_preset_and_intermediates_bp3_bp4(
+    bug, first, said, matched
+):
+    """BP3, BP4 with the deeplearning.ai preset: the returned dZ of the same layer
+    matched, so the factor is in the line that computes dW2 (db1)."""
+    report = check_backprop(
+        lambda p, X, Y: _backward_propagation_n(p, X, Y, **bug),
+        [4, 5, 3, 1],
+        ["relu", "relu", "sigmoid"],
+        "binary_cross_entropy",
+        convention="deeplearning.ai",
+        tensorflow=False,
+    )
+    assert report.first_failure.name == first, str(report)
+    text = report.diagnosis[0]
+    assert text.startswith(
+        f'{first} (BP{3 if first[1] == "b" else 4}, chapter 6 "Backpropagation"): {said}'
+    ), text
+    assert text.endswith(
+        f"{matched} matched, so the factor is in the line that computes {first}"
     ), text
