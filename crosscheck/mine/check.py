@@ -483,7 +483,8 @@ def _diagnosis(report, got, ref, messages, case: _Case, pinned: str = "") -> lis
             f"{', '.join(r.name for r in rows)})"
         ]
     else:
-        out = [_first_failure(first, got, ref, messages, case)]
+        matched = {r.name for r in rows if r.ok}
+        out = [_first_failure(first, got, ref, messages, case, matched)]
         later = [r.name for r in rows if not r.ok and r.name != first.name]
         if later:
             out.append(
@@ -506,8 +507,8 @@ def _diagnosis(report, got, ref, messages, case: _Case, pinned: str = "") -> lis
     return out
 
 
-def _first_failure(first, got, ref, messages, case: _Case) -> str:
-    """The sentence for the first failing row."""
+def _first_failure(first, got, ref, messages, case: _Case, matched=()) -> str:
+    """The sentence for the first failing row (``matched``: the rows that matched)."""
     L, loss = len(case.sizes) - 1, case.loss
     lab = label(first.name, loss, L)
     if first.name in messages:
@@ -521,7 +522,7 @@ def _first_failure(first, got, ref, messages, case: _Case) -> str:
             f"every array in {case.dtype.name}",
         )
     try:
-        return diagnose_row(ref, first.name, got["_rows"][first.name])
+        return diagnose_row(ref, first.name, got["_rows"][first.name], matched)
     except Exception as exc:
         # a diagnosis must never hide the table
         return sentence(

@@ -7,12 +7,17 @@ reproduces the user's numbers is the diagnosis; nothing is guessed from the size
 error alone. The hypotheses, by row:
 
     every row     a constant factor: n (batch summed, not averaged), 1/n, the factor
-                  between two conventions (k, k/2, ...), 2 or 1/2 (LS1's 2), -1 (sign)
-    delta[L]      f_L' missing; softmax's Jacobian taken as its diagonal a (1 - a) (SM1);
-    (BP1)         softmax cross-entropy's delta without the softmax, (z - y) / n (LS2)
-    delta[l]      f_l' missing; f' evaluated at a instead of z; relu'(0) = 1; sigmoid'
-    (BP2)         as z (1 - z); f_l' of the layer above; W[l+1] not transposed; a stale
-                  W[l+1] (updated before it was used, W - eta dW)
+                  between two conventions (k, k/2, ...), 2 or 1/2 (LS1's 2), -1 (sign),
+                  any other whole number or its inverse ("4 times": the user's own
+                  constant), any other constant
+    delta[L]      f_L' missing; f_L' evaluated at a instead of z; a derivative written
+    (BP1)         in a evaluated at z (sigmoid' as z (1 - z), tanh' as 1 - z^2, elu' as
+                  z + 1: A_FORMS); softmax's Jacobian taken as its diagonal a (1 - a)
+                  (SM1); softmax cross-entropy's delta without the softmax (z - y) / n (LS2)
+    delta[l]      f_l' missing; f' evaluated at a instead of z; a derivative written in
+    (BP2)         a evaluated at z (A_FORMS); relu'(0) = 1; f_l' of the layer above;
+                  W[l+1] not transposed; a stale W[l+1] (updated before it was used,
+                  W - eta dW)
     dW[l] (BP4)   every delta hypothesis carried into dW; z[l-1] for a[l-1]; a[l] for
                   a[l-1]; the transpose delta.T @ a; the L2 term missing (LS6)
     db[l] (BP3)   every delta hypothesis carried into db; the first row of delta, or the
@@ -20,28 +25,56 @@ error alone. The hypotheses, by row:
     loss          the L2 term missing (LS6)
     output        z[L] for a[L] (FP2)
 
-Each sentence names the quantity, its equation label and the docs section.
+Every row the user returned counts, not only the failing one (``matched``: the rows
+that matched). A constant factor is a convention's (reduction, mse_scale) only when
+nothing rules that out: a matching loss shows the cost is right, so a factor n in layer
+L's rows is the 1/n of the mean missing from delta[L] (CS231n's ``dscores /= N``, BP1);
+a matching row of the same layer puts the factor in the line that computes the failing
+row (db2 without the /n that dW2 has); a matching row of the layer above, at this layer.
+
+Each sentence names the quantity, its equation label and the chapter (number and title)
+that derives it: ``delta2 (BP1, chapter 6 "Backpropagation"): ...``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from dataclasses import replace
 
 import numpy as np
 
 from ..tolerance import compare_tensor
 from .reference import Reference, _split
 
-DOCS = "docs/10-check-your-own.md"
-SECTIONS = {
-    "BP1": "docs/06-backprop.md (BP1)",
-    "BP2": "docs/06-backprop.md (BP2)",
-    "BP3": "docs/06-backprop.md (BP3)",
-    "BP4": "docs/06-backprop.md (BP4)",
-    "BP5": f"{DOCS}, 'What refnet adds for it'",
-    "FP1-FP2": "docs/01-notation.md",
-    "LS": "docs/05-losses.md",
+# The chapters a sentence cites, by number: (file stem, title as its "# N. Title"
+# heading has it; tests/crosscheck/mine/test_diagnose.py checks both), and the chapter
+# that defines each label. A pip-installed user has no docs/ folder: sentences cite the
+# chapter's number and title, and its site page once the site has a URL (SITE_URL,
+# mkdocs.yml's site_url; pages are STEM.html, as use_directory_urls is false).
+CHAPTERS = {
+    1: ("01-notation", "Notation and shapes"),
+    4: ("04-activations", "Activations and their derivatives"),
+    5: ("05-losses", "Losses"),
+    6: ("06-backprop", "Backpropagation"),
+    10: ("10-check-your-own", "Check your own backprop"),
 }
+LABEL_CHAPTERS = {
+    "FP1-FP2": 1,
+    "BP1": 6,
+    "BP2": 6,
+    "BP3": 6,
+    "BP4": 6,
+    "BP5": 10,
+    "LS1": 5,
+    "LS2": 5,
+    "LS3": 5,
+    "LS4": 5,
+    "LS5": 10,
+    "LS6": 10,
+    "SM1": 5,
+}
+SECTIONS = {"BP5": "What refnet adds for it"}
+SITE_URL: str | None = None
 _LOSS_LABELS = {
     "mse": "LS1",
     "softmax_cross_entropy": "LS2",
@@ -65,9 +98,21 @@ def label(name: str, loss_name: str, L: int) -> str:
     return {"dW": "BP4", "db": "BP3", "dX": "BP5", "dA": "BP2"}[kind]
 
 
+def cite(lab: str) -> str:
+    """Where label ``lab`` is derived: 'chapter 6 "Backpropagation"' (and the site page)."""
+    number = LABEL_CHAPTERS.get(lab, 10)
+    stem, title = CHAPTERS[number]
+    where = f'chapter {number} "{title}"'
+    if lab in SECTIONS:
+        where += f', section "{SECTIONS[lab]}"'
+    if SITE_URL:
+        where += f", {SITE_URL.rstrip('/')}/{stem}.html"
+    return where
+
+
 def sentence(name: str, lab: str, text: str) -> str:
-    section = SECTIONS.get(lab, SECTIONS["LS"] if lab.startswith("LS") else DOCS)
-    return f"{name} ({lab}, {section}): {text}"
+    """``name (label, chapter N "Title"): text``: the label first, then where it is derived."""
+    return f"{name} ({lab}, {cite(lab)}): {text}"
 
 
 # ---------------------------------------------------------------------------------
@@ -75,6 +120,40 @@ def sentence(name: str, lab: str, text: str) -> str:
 # ---------------------------------------------------------------------------------
 
 Hypothesis = tuple[str, Callable[[], np.ndarray]]
+
+
+# Derivatives refnet writes in terms of a = f(z) (refnet/activations.py's df(z, a), as
+# TensorFlow computes them), and the same formula given z instead, by hand:
+#     activation   f'(z) in terms of a      the formula given z
+#     sigmoid      a (1 - a)                z (1 - z)                       (AF2)
+#     tanh         1 - a^2                  1 - z^2                         (AF3)
+#     elu          a + 1 for z <= 0         z + 1 for z <= 0 (1 for z > 0)  (AF6)
+# The other direction, a formula in z given a, is f'(a) for every activation.
+A_FORMS = {
+    "sigmoid": ("a (1 - a)", "z (1 - z)", "AF2", lambda z: z * (1 - z)),
+    "tanh": ("1 - a^2", "1 - z^2", "AF3", lambda z: 1 - z * z),
+    "elu": ("a + 1", "z + 1 for z <= 0", "AF6", lambda z: np.where(z > 0, 1.0, z + 1)),
+}
+
+
+def _mixups(act, l: int, z, a, g) -> list[Hypothesis]:
+    """delta[l] with f_l' written for a given z, or written for z given a (BP1, BP2)."""
+    if act.name == "linear":
+        return []
+    named = act.name
+    text = (
+        f"f' is evaluated at a[{l}] instead of z[{l}]: {named}'(a) where "
+        f"{named}'(z) belongs (a formula in z, given a)"
+    )
+    out: list[Hypothesis] = [(text, lambda: g * act.df(a, act.f(a)))]
+    if named in A_FORMS:
+        in_a, at_z, af, fp = A_FORMS[named]
+        text = (
+            f"{named}' is computed as {at_z}: the formula {in_a} applied to z "
+            f"instead of to a = {named}(z) ({af})"
+        )
+        out.append((text, lambda: g * fp(z)))
+    return out
 
 
 def _delta_hypotheses(ref: Reference, i: int) -> list[Hypothesis]:
@@ -95,6 +174,8 @@ def _output_delta_hypotheses(ref: Reference) -> list[Hypothesis]:
             f"without the {act.name} derivative"
         )
         out.append((text, lambda: g))
+    if act.elementwise:
+        out += _mixups(act, l, z, a, g)
     if act.name == "softmax":
         text = (
             "softmax's Jacobian is taken as its diagonal, delta = g * a (1 - a); "
@@ -132,22 +213,10 @@ def _hidden_delta_hypotheses(ref: Reference, i: int) -> list[Hypothesis]:
             lambda: g,
         ),
         (
-            named != "linear",
-            f"f' is evaluated at a[{l}] instead of z[{l}]: {named}'(a) "
-            f"where {named}'(z) belongs",
-            lambda: g * act.df(a, act.f(a)),
-        ),
-        (
             named == "relu",
             "relu'(0) is taken as 1 (only entries with z == 0 differ); "
             "TensorFlow and refnet use relu'(0) = 0 (AF4)",
             lambda: g * (z >= 0).astype(z.dtype),
-        ),
-        (
-            named == "sigmoid",
-            "sigmoid' is computed as z (1 - z): the formula a (1 - a) applied "
-            "to z instead of to a = sigmoid(z) (AF2)",
-            lambda: g * z * (1 - z),
         ),
         (
             ref.z[i + 1].shape == z.shape,
@@ -163,6 +232,7 @@ def _hidden_delta_hypotheses(ref: Reference, i: int) -> list[Hypothesis]:
         ),
     ]
     out: list[Hypothesis] = [(text, f) for when, text, f in candidates if when]
+    out[1:1] = _mixups(act, l, z, a, g)
     # how delta changes per unit step on W[l+1]
     H = (d_next @ ref.dW[i + 1].T) * fp
     out.append(("stale", lambda: H))
@@ -186,66 +256,193 @@ def _stale(ref: Reference, got: np.ndarray, R: np.ndarray, H: np.ndarray, name: 
     )
 
 
-def _factor_texts(ref: Reference, what: str) -> list[tuple[float, str]]:
-    """Known constant factors between the user's row and the reference, with their story."""
+# The rows computed from the same delta[l] as a row of that kind (its siblings); dA[l] =
+# delta[l+1] @ W[l+1].T is computed before delta[l], so for dW, db it is upstream.
+_SIBLINGS = {
+    "delta": ("dA", "dW", "db"),
+    "dW": ("delta", "db"),
+    "db": ("delta", "dW"),
+    "dA": (),
+}
+
+
+def _where(name: str, L: int, matched) -> tuple[str, str]:
+    """Where a constant factor in row ``name`` enters, told by the rows that matched:
+    ("own", row) when a row from the same delta matched (the factor is in the line that
+    computes ``name``), ("layer", row) when a row upstream matched (it enters at this
+    layer), ("output", "") for layer L's rows with neither, ("", "") otherwise."""
+    if name in ("loss", "output", "dX"):
+        return "", ""
+    kind, l = _split(name)
+    for other in _SIBLINGS.get(kind, ()):
+        if f"{other}{l}" in matched:
+            return "own", f"{other}{l}"
+    upstream = [f"dA{l}"] if kind in ("dW", "db") else []
+    for m in range(l + 1, L + 1):
+        upstream += [f"{other}{m}" for other in ("dA", "delta", "dW", "db")]
+    for row in upstream:
+        if row in matched:
+            return "layer", row
+    return ("output", "") if l == L else ("", "")
+
+
+def _located(what: str, where: tuple[str, str]) -> str:
+    """'; db2 matched, so ...': where the factor is, when the rows that matched say."""
+    kind, row = where
+    if kind == "own":
+        return f"; {row} matched, so the factor is in the line that computes {what}"
+    if kind == "layer":
+        return f"; {row} matched, so it enters at layer {_split(what)[1]}"
+    return ""
+
+
+def _place(what: str, where: tuple[str, str]) -> str:
+    """Where a factor found "own" or "layer" by :func:`_where` is made."""
+    if where[0] == "own":
+        return f"the line that computes {what}"
+    return f"layer {_split(what)[1]}'s backward step"
+
+
+def _reduction_text(ref: Reference, what: str, where, loss_ok: bool):
+    """(factor, text, label where it is made) for the batch's n: the convention's
+    reduction when nothing rules it out; else a 1/n missing from (or added to) the
+    derivative, since a matching loss or gradient row shows the cost is right (LS5)."""
+    n, L, (kind, row) = ref.n, ref.L, where
+    if ref.conv.reduction == "mean":
+        size = f"is n = {n} times the reference"
+        if kind in ("own", "layer"):
+            text = (
+                f"your {what} {size} while {row} matched: the 1/n of the mean is "
+                f"missing from {_place(what, where)}"
+            )
+            return n, text, None
+        if loss_ok:
+            text = (
+                f"your {what} {size}, but your loss matched, averaged over the batch: "
+                f"the 1/n of the mean is missing from the output delta; divide "
+                f"delta{L} by n (dscores /= N in CS231n's code)"
+            )
+            return n, text, "BP1"
+        text = (
+            f"your {what} equals the reference times n = {n}: your cost sums over "
+            f"the batch; use reduction='sum' or divide by n"
+        )
+        return n, text, None
+    size = f"is the reference divided by n = {n}"
+    if kind in ("own", "layer"):
+        text = (
+            f"your {what} {size} while {row} matched: {_place(what, where)} has a "
+            f"1/n the summed cost does not"
+        )
+        return 1 / n, text, None
+    if loss_ok:
+        text = (
+            f"your {what} {size}, but your loss matched, summed over the batch: "
+            f"the output delta has a 1/n the summed cost does not; drop it from "
+            f"delta{L}"
+        )
+        return 1 / n, text, "BP1"
+    text = (
+        f"your {what} equals the reference divided by n = {n}: your cost "
+        f"averages over the batch; use reduction='mean' or drop the 1/n"
+    )
+    return 1 / n, text, None
+
+
+def _scale_texts(ref: Reference, what: str, where, loss_ok: bool) -> list:
+    """(factor, text, label) for the factors between two mse_scale forms (k, k/2, ...):
+    a convention when nothing rules it out, else a derivative of the other form."""
     from .conventions import CHOICES
 
-    n, k, conv = ref.n, ref.k, ref.conv
-    out = []
-    if conv.reduction == "mean":
-        out.append(
-            (
-                n,
-                f"your {what} equals the reference times n = {n}: your cost sums over "
-                f"the batch; use reduction='sum' or divide by n",
-            )
-        )
-    else:
-        out.append(
-            (
-                1 / n,
-                f"your {what} equals the reference divided by n = {n}: your cost "
-                f"averages over the batch; use reduction='mean' or drop the 1/n",
-            )
-        )
+    k, L, conv = ref.k, ref.L, ref.conv
     c = conv.factor(ref.loss_name, k)
+    out = []
     for scale in CHOICES["mse_scale"]:
-        if scale == conv.mse_scale:
+        alt = replace(conv, mse_scale=scale).factor(ref.loss_name, k)
+        if scale == conv.mse_scale or alt == c:
             continue
-        alt = type(conv)(**{**conv.__dict__, "mse_scale": scale}).factor(
-            ref.loss_name, k
-        )
-        if alt != c:
-            out.append(
-                (
-                    alt / c,
-                    f"your {what} equals the reference times {alt / c:g} "
-                    f"(k = {k} outputs): your per-example cost is the "
-                    f"mse_scale='{scale}' form; pass mse_scale='{scale}'",
-                )
+        size = f"your {what} equals the reference times {alt / c:g} (k = {k} outputs)"
+        if where[0] in ("own", "layer"):
+            text = (
+                f"{size} while {where[1]} matched: the factor is in "
+                f"{_place(what, where)}"
             )
+            out.append((alt / c, text, None))
+        elif loss_ok:
+            text = (
+                f"{size}, but your loss matched, in the mse_scale='{conv.mse_scale}' "
+                f"form: your output delta differentiates the mse_scale='{scale}' "
+                f"form; delta{L} must be the derivative of the cost your loss computes"
+            )
+            out.append((alt / c, text, "BP1"))
+        else:
+            text = (
+                f"{size}: your per-example cost is the mse_scale='{scale}' form; "
+                f"pass mse_scale='{scale}'"
+            )
+            out.append((alt / c, text, None))
+    return out
+
+
+def _factor_texts(ref: Reference, what: str, where, loss_ok: bool) -> list:
+    """Known constant factors between the user's row and the reference, with their
+    story: (factor, text, the label where the mistake is made, or None for the row's)."""
+    out = [_reduction_text(ref, what, where, loss_ok)]
+    out += _scale_texts(ref, what, where, loss_ok)
+    at = _located(what, where)
     out.append(
         (
             0.5,
             f"your {what} is half the reference: the 2 from differentiating the "
-            f"square, d(a - y)^2/da = 2 (a - y), is missing (LS1)",
+            f"square, d(a - y)^2/da = 2 (a - y), is missing (LS1){at}",
+            None,
         )
     )
     out.append(
         (
             2.0,
             f"your {what} is twice the reference: a factor 2 too many (the cost "
-            f"has a 1/2 your derivative ignores, or 2 l2 W counted twice)",
+            f"has a 1/2 your derivative ignores, or 2 l2 W counted twice){at}",
+            None,
         )
     )
     out.append(
         (
             -1.0,
             f"your {what} has the opposite sign: dL/dtheta, not -dL/dtheta "
-            f"(the minus belongs in the update w - eta dw)",
+            f"(the minus belongs in the update w - eta dw){at}",
+            None,
         )
     )
     return out
+
+
+def _constant_text(what: str, got, R, rtol, at: str) -> str | None:
+    """A constant factor s with got = s R, or None: "4 times" or "1/4 of" when s is a
+    whole number or its inverse (the user's own constant, as 4/m where 1/m belongs),
+    else s with its digits."""
+    rr = float(np.sum(R * R))
+    if rr == 0:
+        return None
+    s = float(np.sum(got * R)) / rr
+    # whole numbers from 2 up (1 and -1 would be the reference, or its sign)
+    if 0 < abs(s) <= 0.5 and _matches(what, got, R / round(1 / s), rtol):
+        q = round(1 / s)
+        size = f"1/{q} of" if q > 0 else f"-1/{-q} times"
+    elif abs(s) >= 1.5 and _matches(what, got, round(s) * R, rtol):
+        size = f"{round(s)} times"
+    elif _matches(what, got, s * R, rtol):
+        return (
+            f"your {what} equals the reference times {s:.7g}, a constant "
+            f"factor no known mistake or convention explains{at}"
+        )
+    else:
+        return None
+    const = size.split()[0]
+    return (
+        f"your {what} is {size} the reference: a constant {const} of your own, "
+        f"which no convention explains{at}"
+    )
 
 
 def _matches(name, got, candidate, rtol) -> bool:
@@ -347,8 +544,15 @@ def _db_hypotheses(ref: Reference, l: int) -> list[Hypothesis]:
     ]
 
 
-def diagnose_row(ref: Reference, name: str, got: np.ndarray) -> str:
-    """One sentence for the failing row ``name`` (refnet layout, user's dtype)."""
+def diagnose_row(
+    ref: Reference, name: str, got: np.ndarray, matched: Collection[str] = ()
+) -> str:
+    """One sentence for the failing row ``name`` (refnet layout, user's dtype).
+
+    ``matched`` names the rows of the same check that matched the reference: a matching
+    loss rules out a convention's factor (the cost is right, the derivative is not), and
+    a matching row of the same layer puts a factor in the line that computes ``name``.
+    """
     lab = label(name, ref.loss_name, ref.L)
     R = np.asarray(ref.value(name), dtype=np.float64)
     got = np.asarray(got)
@@ -383,17 +587,15 @@ def diagnose_row(ref: Reference, name: str, got: np.ndarray) -> str:
             continue  # indistinguishable from the reference on this data
         if _matches(name, got, cand, rtol):
             return say(text, text)
-    for factor, text in _factor_texts(ref, what):
+    where = _where(name, ref.L, matched)
+    for factor, text, lab_at in _factor_texts(ref, what, where, "loss" in matched):
         if _matches(name, got, factor * R, rtol):
-            return say(text)
-    rr = float(np.sum(R * R))
-    if rr > 0:
-        s = float(np.sum(got * R)) / rr
-        if _matches(name, got, s * R, rtol):
-            return say(
-                f"your {what} equals the reference times {s:.7g}, a constant "
-                f"factor no known mistake or convention explains"
-            )
+            if lab_at and lab_at != lab:
+                carried[text] = lab_at  # made in delta[L], shows in dW or db
+            return say(text, text)
+    text = _constant_text(name, got, R, rtol, _located(what, where))
+    if text:
+        return say(text)
     err = float(np.max(np.abs(got - R)))
     scale = float(np.max(np.abs(R))) or 1.0
     return say(

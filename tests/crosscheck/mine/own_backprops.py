@@ -641,7 +641,7 @@ def _zero_rows_X(sizes):
 BUGGY = [
     (bug_nielsen_no_sigmoid_prime, [4, 6, 3], "sigmoid", "mse", {"convention": "nielsen"}, "dW1", "the f'(z[1]) factor of BP2 is missing"),
     (bug_cs231n_no_reg_grad, [6, 10, 4], ["relu", "linear"], "softmax_cross_entropy", {"convention": "cs231n", "l2": 0.05}, "dW2", "the L2 term 2 l2 W is missing"),
-    (bug_cs231n_no_divide, [6, 10, 4], ["relu", "linear"], "softmax_cross_entropy", {"convention": "cs231n"}, "dW2", "times n = 8: your cost sums over the batch"),
+    (bug_cs231n_no_divide, [6, 10, 4], ["relu", "linear"], "softmax_cross_entropy", {"convention": "cs231n"}, "dW2", "n = 8 times the reference, but your loss matched, averaged over the batch: the 1/n of the mean is missing from the output delta"),
     (bug_bias_mean, [4, 6, 3], ["sigmoid", "linear"], "mse", {}, "db2", "mean over the batch of delta2"),
     (bug_relu_prime_at_zero, [4, 6, 3], ["relu", "linear"], "softmax_cross_entropy", {"X": _zero_rows_X([4])}, "delta1", "relu'(0) is taken as 1"),
     (bug_nielsen_averaged, [4, 6, 3], "sigmoid", "mse", {"convention": "nielsen"}, "dW2", "divided by n = 8: your cost averages over the batch"),

@@ -62,7 +62,7 @@ def test_one_buggy_file_prints_the_diagnosis_and_exits_1(capsys):
     out = capsys.readouterr().out
     assert "FAIL: first mismatch at dW2" in out
     assert (
-        "dW2 (BP2, docs/06-backprop.md (BP2)): the f'(z[2]) factor of BP2 is missing"
+        'dW2 (BP2, chapter 6 "Backpropagation"): the f\'(z[2]) factor of BP2 is missing'
         in out
     )
 

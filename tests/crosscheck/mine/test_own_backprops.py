@@ -37,7 +37,9 @@ def test_returned_dx_is_checked_bp5():
 
     bad = check_backprop(wrong_dx, [6, 6, 4], acts, loss, tensorflow=False, **kw)
     assert bad.first_failure.name == "dX", str(bad)
-    assert bad.diagnosis[0].startswith("dX (BP5, docs/10-check-your-own.md")
+    assert bad.diagnosis[0].startswith(
+        'dX (BP5, chapter 10 "Check your own backprop", section "What refnet adds for it"): '
+    )
     assert "W1 is not transposed" in bad.diagnosis[0]
 
 
