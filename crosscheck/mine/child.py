@@ -5,8 +5,9 @@ top-level code runs), finds FUNC and calls :func:`check_backprop` on it. It retu
 data, one of:
 
     {"usage": "batch: ..."}                 the arguments are wrong (the CLI exits 2)
-    {"load_error": "...", "kind": ...}      the file could not be imported, or has no FUNC
-    {"error": "called sys.exit(0) ..."}     FUNC ended the process, or check_backprop failed
+    {"load_error": "..."}                   FILE raised at import, or has no FUNC
+    {"error": "called sys.exit(0) ..."}     FILE or FUNC ended the process, or
+                                            check_backprop itself failed
     {"report": {...}, "text": "...", "ok": bool, "summary": "MATCH", "reference": "..."}
 """
 
@@ -75,7 +76,8 @@ def _check_arguments(args, kwargs) -> str | None:
 
 def load_function(path: str, name: str):
     """FUNC from FILE.py, importing it (its top-level code runs, its folder importable
-    after the standard library); or {"load_error": why} when it cannot be had."""
+    after the standard library); or {"load_error": why} when it cannot be had, or
+    {"error": ...} when importing it called sys.exit."""
     sandbox.stage(f"importing {os.path.basename(path)}")
     folder = os.path.dirname(path)
     if folder not in sys.path:
@@ -88,7 +90,7 @@ def load_function(path: str, name: str):
     try:
         spec.loader.exec_module(module)
     except SystemExit as exc:
-        return {"load_error": f"called sys.exit({exc.code!r}) while being imported"}
+        return {"error": f"called sys.exit({exc.code!r}) while being imported"}
     except BaseException as exc:  # noqa: BLE001 (the user's code: shown, not raised)
         return {"load_error": _import_failure(path, exc)}
     fn = getattr(module, name, None)

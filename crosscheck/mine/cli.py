@@ -255,10 +255,9 @@ def _cause(out: sandbox.Outcome, timeout: float) -> str:
     """The sandbox's error in the CLI's words: the flag of the time limit, the stage."""
     cause = out.error
     if out.kind == "timeout":
-        cause = cause.replace(" s", " s (--timeout)", 1)
+        cause = f"did not return within {timeout:g} s (--timeout)"
     if out.stage and out.kind in ("timeout", "signal", "no result"):
-        first, _, rest = cause.partition("\n")
-        cause = f"{first} while {out.stage}" + (f"\n{rest}" if rest else "")
+        cause = f"{cause} while {out.stage}"
     return cause
 
 

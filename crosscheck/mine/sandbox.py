@@ -10,7 +10,7 @@ What the child can do, and what the caller sees (``Outcome.error``):
 
     in the child                         Outcome.error
     sys.exit(n), exit(), quit()          "called sys.exit(n)"
-    os._exit(n)                          "the process exited (code n) without a result, as os._exit(n) does"
+    os._exit(n)                          "the process exited (code n, as os._exit(n) does) without a result"
     an exception the job lets through    "raised ZeroDivisionError: ..." and its traceback
     a segfault, an abort, SIGKILL        "the process died with signal SIGSEGV (segmentation fault)"
     no end in ``timeout`` seconds        "did not return within 60 s"; the process group is killed
@@ -32,6 +32,7 @@ permissions.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -176,7 +177,8 @@ def _spawn(folder, work, path, limits: Limits, env):
         proc.wait(timeout=limits.timeout)
     except subprocess.TimeoutExpired:
         timed_out = True
-    _kill_group(proc)
+    finally:  # also on Ctrl-C in the caller: the child is in its own session
+        _kill_group(proc)
     for r in readers:
         r.join(timeout=5)
     return proc.returncode, "".join(texts[0]), "".join(texts[1]), timed_out
@@ -229,7 +231,7 @@ def _read(folder, code, timed_out: bool, limits: Limits) -> Outcome:
     elif code is not None and code < 0:
         out.error, out.kind = _signal_words(-code), "signal"
     else:
-        out.error = f"the process exited (code {code}) without a result, as os._exit({code}) does"
+        out.error = f"the process exited (code {code}, as os._exit({code}) does) without a result"
         out.kind = "no result"
     return out
 
@@ -287,8 +289,9 @@ def _child(folder: str) -> None:
     with open(tmp, "w", encoding="utf-8") as fh:
         fh.write(text)
     os.replace(tmp, os.path.join(folder, "result.json"))
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):  # the job may have closed or replaced it
+            stream.flush()
     os._exit(0)
 
 

@@ -233,12 +233,12 @@ ENDINGS = {
         "called sys.exit(0) while being imported",
     ),
     "exit_call": (
-        "import sys\n_f = f\ndef f(w, X, Y):\n    sys.exit(0)\n",
+        "import sys\ndef f(w, X, Y):\n    sys.exit(0)\n",
         "called sys.exit(0) while being called",
     ),
     "os_exit": (
         "import os\ndef f(w, X, Y):\n    os._exit(0)\n",
-        "the process exited (code 0) without a result, as os._exit(0) does while "
+        "the process exited (code 0, as os._exit(0) does) without a result while "
         "calling f",
     ),
     "segfault": (
@@ -366,3 +366,11 @@ def test_a_network_without_bias(tmp_path, capsys):
     target = f"{tmp_path / 'nobias.py'}:f"
     code = main(["mine", target, *args, "--no-bias", "--no-tensorflow"])
     assert code == 0, capsys.readouterr()
+
+
+def test_one_file_that_exits_at_import_is_an_error_not_a_usage_error(tmp_path, capsys):
+    (target,) = _files(tmp_path, exits="import sys\nprint('bye')\nsys.exit(3)\n")
+    assert main(["mine", target, *ROWS]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("bye\n")
+    assert out.endswith("ERROR: called sys.exit(3) while being imported\n")

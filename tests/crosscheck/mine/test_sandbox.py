@@ -63,7 +63,7 @@ def test_sys_exit_and_os_exit_are_named():
     out = run("os:_exit", 0)
     assert out.kind == "no result" and out.returncode == 0
     assert out.error == (
-        "the process exited (code 0) without a result, as os._exit(0) does"
+        "the process exited (code 0, as os._exit(0) does) without a result"
     )
 
 
