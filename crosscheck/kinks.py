@@ -79,23 +79,70 @@ def kink_notes(
     return notes
 
 
-def near_kinks(net: refnet.Network, X) -> str:
-    """Entries of z in layers with a kink (relu, leaky_relu) that lie within rounding of
-    it: |z| <= rtol (|a[l-1]| @ |W| + |b|) entry by entry, rtol of TOL1 (float32: ~2e-5
-    of the terms summed at n = 256, about ten times the rounding a sum of n terms
-    really shows). Your code, summing in another order, may put such an entry on the
-    other side of 0, and every delta below it then differs by O(1). "" when there are
-    none, else a short description naming the first few (as z2[3, 5])."""
+def near_kink_entries(net: refnet.Network, X) -> list[tuple[int, tuple[int, int]]]:
+    """(layer index l, 0-based; (row, column)) of every entry of z in a layer with a
+    kink (relu, leaky_relu) that lies within rounding of it: |z| <= rtol (|a[l-1]| @ |W|
+    + |b|) entry by entry, rtol of TOL1 (float32: ~2e-5 of the terms summed at n = 256,
+    about ten times the rounding a sum of n terms really shows)."""
     a = X
     rtol = policy_rtol(net.dtype, max(max(net.sizes), X.shape[0]), len(net.layers))
     found = []
-    for l, layer in enumerate(net.layers, start=1):
+    for l, layer in enumerate(net.layers):
         z = a @ layer.W + (0 if layer.b is None else layer.b)
         if has_kink(layer):
             near = np.argwhere(np.abs(z) <= rtol * kink_scale(layer, a))
-            found += [f"z{l}{[int(i) for i in idx]}" for idx in near]
+            found += [(l, (int(i), int(j))) for i, j in near]
         a = layer.activation.f(z)
-    if not found:
-        return ""
-    more = f" and {len(found) - 3} more" if len(found) > 3 else ""
-    return ", ".join(found[:3]) + more
+    return found
+
+
+def describe_entries(entries) -> str:
+    """ "z2[3, 5], z1[0, 1] and 4 more" for (layer index, (row, column)) entries."""
+    names = [f"z{l + 1}{list(idx)}" for l, idx in entries]
+    more = f" and {len(names) - 3} more" if len(names) > 3 else ""
+    return ", ".join(names[:3]) + more
+
+
+def near_kinks(net: refnet.Network, X) -> str:
+    """The entries of :func:`near_kink_entries`, described: your code, summing in
+    another order, may put such an entry on the other side of 0, and every delta below
+    it then differs by O(1). "" when there are none, else a short description naming
+    the first few (as z2[3, 5])."""
+    return describe_entries(near_kink_entries(net, X))
+
+
+def with_kinks_flipped(net: refnet.Network, entries) -> refnet.Network:
+    """A copy of ``net`` (same weights) whose f' is taken from the other side of the
+    kink at the given (layer index, (row, column)) entries of one batch: the backprop
+    of code whose rounding put those entries of z on the other side of 0."""
+    layers = []
+    for l, layer in enumerate(net.layers):
+        mine = [idx for k, idx in entries if k == l]
+        act = _flipped(layer.activation, mine) if mine else layer.activation
+        copy = refnet.layers.Dense(
+            layer.W.shape[0],
+            layer.W.shape[1],
+            act,
+            init="zeros",
+            dtype=layer.W.dtype,
+            use_bias=layer.b is not None,
+        )
+        layers.append(copy)
+    out = refnet.Network(layers)
+    out.set_weights(net.get_weights())
+    return out
+
+
+def _flipped(act, where: list) -> refnet.activations.Activation:
+    """``act`` whose derivative at the batch entries ``where`` is the other side's."""
+    slope = act.negative_slope or 0.0
+    rows, cols = (np.array(x) for x in zip(*where))
+
+    def df(z, a):
+        d = np.array(act.df(z, a), copy=True)
+        d[rows, cols] = np.where(z[rows, cols] > 0, slope, 1.0)
+        return d
+
+    return refnet.activations.Activation(
+        act.name, act.f, df, smooth=False, negative_slope=act.negative_slope
+    )

@@ -481,6 +481,36 @@ MUTANTS += [
         "a drawn batch near a kink kept",
     ),
     M(
+        "crosscheck/mine/check.py",
+        "            if score[0] == 0:",
+        "            if False:",
+        "a user's X at a kink never pinned",
+    ),
+    M(
+        "crosscheck/mine/check.py",
+        "        and conv.reduction == \"mean\"\n",
+        "        and conv.reduction == \"sum\"\n",
+        "per-example intermediates not rescaled by 1/n",
+    ),
+    M(
+        "crosscheck/mine/conventions.py",
+        "        return dict(zip(names, out)) if self.container == \"dict\" else out",
+        "        return out",
+        "the dict container handed a list",
+    ),
+    M(
+        "crosscheck/mine/returned.py",
+        "        elif m and m[1] == \"Z\" and 1 <= l <= L:",
+        "        elif m and m[1] == \"Z\" and 1 <= l < L:",
+        "dZ of the output layer ignored",
+    ),
+    M(
+        "crosscheck/mine/reference.py",
+        "        return ref.delta[-1] / (a * (1 - a))",
+        "        return ref.delta[-1]",
+        "dA[L] of a fused sigmoid taken as delta[L]",
+    ),
+    M(
         "refnet/network.py",
         "            value = self._add_l2(value, l2)",
         "            pass",

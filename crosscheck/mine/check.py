@@ -35,10 +35,17 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import refnet
+from refnet.files import check_memory
 from refnet.validation import check_bool, check_dtype, check_size, check_sizes
 
 from ..frameworks import framework
-from ..kinks import KINK_REDRAWS, near_kinks
+from ..kinks import (
+    KINK_REDRAWS,
+    describe_entries,
+    near_kink_entries,
+    near_kinks,
+    with_kinks_flipped,
+)
 from ..report import Report, Row
 from ..tolerance import compare_tensor
 from . import conventions
@@ -106,34 +113,43 @@ def _activations(activations, n_layers: int) -> list[str]:
     return acts
 
 
-def _user_weights(weights, conv, sizes) -> list[np.ndarray]:
-    """The user's [W1, b1, ...] checked against the convention's shapes, as arrays."""
+def _user_weights(weights, conv, sizes) -> dict[str, np.ndarray]:
+    """The user's weights (a list in the order W1, b1, ..., or a dict keyed so) checked
+    against the convention's shapes: {"W1": array, ...}."""
     shapes = conv.weight_shapes(sizes)
-    if not isinstance(weights, (list, tuple)) or len(weights) != len(shapes):
+    names = list(shapes)
+    if isinstance(weights, dict):
+        missing = [k for k in names if k not in weights]
+        if missing:
+            raise ValueError(
+                f"weights: a dict needs the keys {names}, missing {missing}"
+            )
+        weights = [weights[k] for k in names]
+    if not isinstance(weights, (list, tuple)) or len(weights) != len(names):
         got = (
             len(weights)
             if isinstance(weights, (list, tuple))
             else type(weights).__name__
         )
         raise ValueError(
-            f"weights: expected a list of {len(shapes)} arrays [W1, b1, ...], got {got}"
+            f"weights: expected a list of {len(names)} arrays [{', '.join(names)}] or "
+            f"a dict keyed so, got {got}"
         )
-    out = []
-    for i, (w, shape) in enumerate(zip(weights, shapes)):
+    out = {}
+    for i, (name, w) in enumerate(zip(names, weights)):
         w = np.asarray(w)
-        name = f"{'Wb'[i % 2]}{i // 2 + 1}"
-        if w.shape != shape:
+        if w.shape != shapes[name]:
             raise ValueError(
-                f"weights[{i}] ({name}): expected shape {shape} in the {conv.name} "
-                f"convention, got {w.shape}"
+                f"weights[{i}] ({name}): expected shape {shapes[name]} in the "
+                f"{conv.name} convention, got {w.shape}"
             )
-        out.append(w)
+        out[name] = w
     return out
 
 
 def _batch(conv, sizes, X, Y, loss, batch, rng):
     """(X_rows, Y_rows_for_refnet, X_user, Y_user): drawn from rng, or the user's converted."""
-    n0, k = sizes[0], sizes[-1]
+    n0 = sizes[0]
     if X is None:
         X_rows = rng.normal(size=(batch, n0))
         X_user = conv.batch_to_user(X_rows)
@@ -145,33 +161,47 @@ def _batch(conv, sizes, X, Y, loss, batch, rng):
                 f"X: expected shape {want} in the {conv.name} convention, got {X_user.shape}"
             )
         X_rows = conv.batch_from_user(X_user)
-    n = X_rows.shape[0]
+    n, k = X_rows.shape[0], sizes[-1]
     if Y is None:
-        if loss == "mse":
-            Y_rows = rng.normal(size=(n, k))
-        elif loss == "binary_cross_entropy":
-            Y_rows = rng.uniform(size=(n, k))
-        else:
-            Y_rows = np.eye(k)[rng.integers(0, k, size=n)]  # one-hot rows
-        return X_rows, Y_rows, X_user, conv.batch_to_user(Y_rows)
+        Y_rows, Y_user = _draw_targets(conv, k, loss, n, rng)
+    else:
+        Y_rows, Y_user = _user_targets(conv, k, loss, n, Y)
+    return X_rows, Y_rows, X_user, Y_user
+
+
+def _draw_targets(conv, k: int, loss: str, n: int, rng):
+    """(Y_rows for refnet, Y_user): targets drawn for the loss, in the convention."""
+    if loss == "mse":
+        Y_rows = rng.normal(size=(n, k))
+    elif loss == "binary_cross_entropy":
+        Y_rows = rng.uniform(size=(n, k))
+    else:
+        ids = rng.integers(0, k, size=n)
+        if conv.labels == "int":
+            return ids, ids
+        # one-hot rows
+        Y_rows = np.eye(k)[ids]
+    return Y_rows, conv.batch_to_user(Y_rows)
+
+
+def _user_targets(conv, k: int, loss: str, n: int, Y):
+    """(Y_rows for refnet, Y_user): the user's Y checked against the convention."""
     Y_user = np.asarray(Y)
-    if Y_user.ndim == 1 and loss in (
-        "softmax_cross_entropy",
-        "categorical_cross_entropy",
-    ):
-        # int class ids, the same in every convention
-        return (
-            X_rows,
-            Y_user,
-            X_user,
-            Y_user,
+    classes = loss in ("softmax_cross_entropy", "categorical_cross_entropy")
+    if conv.labels == "int" and Y_user.shape != (n,):
+        raise ValueError(
+            f"Y: expected class ids of shape ({n},) (labels='int'), got shape "
+            f"{Y_user.shape}; pass labels='onehot' for one-hot targets"
         )
+    if Y_user.ndim == 1 and classes:
+        # class ids, the same in every convention
+        return Y_user, Y_user
     if Y_user.shape != conv.batch_shape(n, k):
         raise ValueError(
             f"Y: expected shape {conv.batch_shape(n, k)} in the {conv.name} convention, "
             f"got {Y_user.shape}"
         )
-    return X_rows, conv.batch_from_user(Y_user), X_user, Y_user
+    return conv.batch_from_user(Y_user), Y_user
 
 
 # ---------------------------------------------------------------------------------
@@ -255,16 +285,14 @@ def check_backprop(
         f"[{','.join(case.acts)}] {case.loss} {case.dtype.name} batch {case.n}; "
         f"convention {conv_text}"
     )
-    w_user = [
-        w.astype(case.dtype) for w in case.conv.weights_to_user(case.net.get_weights())
-    ]
-    if weights is not None:  # the user's own arrays, copied, in the check's dtype
-        w_user = [np.array(w, dtype=case.dtype) for w in weights]
-    given = w_user + [case.X_user, case.Y_user]
-    saved = [np.array(a, copy=True) for a in given]
+    w_user = _weights_given(case, weights)
+    named = w_user if isinstance(w_user, dict) else dict(zip(case.names, w_user))
+    given = {**named, "X": case.X_user, "Y": case.Y_user}
+    saved = {key: np.array(a, copy=True) for key, a in given.items()}
+    shapes = {key: tuple(w.shape) for key, w in named.items()}
     what = (
-        f"while checking fn(weights, X, Y) with weights shapes "
-        f"{[tuple(w.shape) for w in w_user]}, X {tuple(np.shape(case.X_user))}, "
+        f"while checking fn(weights, X, Y) with weights {type(w_user).__name__} "
+        f"shapes {shapes}, X {tuple(np.shape(case.X_user))}, "
         f"Y {tuple(np.shape(case.Y_user))} in the {conv_text} convention (if your "
         f"code lays them out otherwise, pass convention= or the overrides)"
     )
@@ -272,9 +300,13 @@ def check_backprop(
     if isinstance(got, BackpropReport):  # fn raised, or returned something unreadable
         return got
     rows, messages = _rows(got, ref, case.conv, case.sizes, case.n)
+    pinned = ""
+    if case.kinks and not all(r.ok for r in rows):
+        ref, rows, messages, pinned = _pin_kinks(case, ref, got, rows, messages)
     report = BackpropReport(title, rows, [])
-    report.diagnosis += _diagnosis(report, got, ref, messages, case)
-    report.diagnosis += _changed_in_place(saved, given, len(w_user))
+    report.diagnosis += _diagnosis(report, got, ref, messages, case, pinned)
+    report.diagnosis += got["_notes"]
+    report.diagnosis += _changed_in_place(saved, given)
     if tensorflow is None:
         tensorflow = importlib.util.find_spec("tensorflow") is not None
     if tensorflow:
@@ -307,6 +339,26 @@ class _Case:
     def n(self) -> int:
         return self.X_rows.shape[0]
 
+    @property
+    def names(self) -> list[str]:
+        """The weights' names in the user's convention: W1, b1, ... (no b without bias)."""
+        return self.conv.weight_names(len(self.sizes) - 1)
+
+
+def _weights_given(case: _Case, weights):
+    """The weights handed to fn, in its container, as fresh arrays of the check's dtype:
+    the network's drawn ones, or copies of the user's own."""
+    if weights is None:
+        user = case.conv.weights_to_user(case.net.get_weights())
+    elif isinstance(weights, dict):
+        user = {key: weights[key] for key in case.names}
+    else:
+        user = dict(zip(case.names, weights))
+    if isinstance(user, dict):
+        user = {key: np.array(w, dtype=case.dtype) for key, w in user.items()}
+        return user if case.conv.container == "dict" else list(user.values())
+    return [np.array(w, dtype=case.dtype) for w in user]
+
 
 def _setup(
     sizes, activations, loss, convention, overrides, weights, X, Y, dtype, batch, seed
@@ -326,7 +378,18 @@ def _setup(
         ("softmax_cross_entropy", "softmax"),
     ):
         ref_acts[-1], prob = "linear", refnet.activations.get(acts[-1])
-    net = refnet.Network.build(sizes, ref_acts, seed=seed, dtype=dtype)
+    if conv.labels == "int" and loss not in (
+        "softmax_cross_entropy",
+        "categorical_cross_entropy",
+    ):
+        raise ValueError(
+            f"labels: 'int' class ids need a softmax or categorical cross-entropy, got "
+            f"loss {loss!r}; pass labels='onehot'"
+        )
+    _check_memory(sizes, X, batch, dtype)
+    net = refnet.Network.build(
+        sizes, ref_acts, seed=seed, dtype=dtype, use_bias=conv.use_bias
+    )
     if weights is not None:
         net.set_weights(conv.weights_from_user(_user_weights(weights, conv, sizes)))
     rng = np.random.default_rng([seed, 1])
@@ -345,6 +408,45 @@ def _setup(
     )
 
 
+def _check_memory(sizes, X, batch: int, dtype) -> None:
+    """Refuse a batch whose arrays would not fit, before drawing it: about a dozen
+    (n, n_l) arrays per layer live at once (z, a, delta in refnet's rows and in the
+    user's layout, the user's own, the reference scaled), in float64."""
+    n = batch if X is None else int(np.shape(X)[0] if np.ndim(X) == 2 else 0)
+    per_row = 12 * sum(sizes) * 8
+    check_memory(n * per_row, f"a batch of {n} for the layout {sizes}", "batch")
+
+
+MAX_PINNED = 16  # kink entries tried one by one (each try is one reference backprop)
+
+
+def _pin_kinks(case: _Case, ref, got, rows, messages):
+    """The reference on your code's side of each kink entry, as ``compare`` pins an
+    oracle to refnet's: entries of z within rounding of relu's kink are flipped one by
+    one, each kept when it brings the rows closer, until every row matches. Returns
+    (ref, rows, messages, the pinned entries described), the given ones when no choice
+    of sides makes every row match."""
+    entries = near_kink_entries(case.net, case.X_rows)[:MAX_PINNED]
+
+    def evaluate(flips):
+        net = with_kinks_flipped(case.net, flips)
+        r = reference(net, case.conv, case.X_rows, case.Y_rows, case.loss, case.prob)
+        out = _rows(got, r, case.conv, case.sizes, case.n)
+        score = (sum(not row.ok for row in out[0]), max(row.ratio for row in out[0]))
+        return score, r, out
+
+    best, kept = evaluate([])[0], []
+    for entry in entries:
+        score, r, (new_rows, new_messages) = evaluate([*kept, entry])
+        if score < best:
+            best, kept = score, [*kept, entry]
+            if score[0] == 0:
+                return r, new_rows, new_messages, describe_entries(kept)
+    # nothing pinned: the rows (and got["_rows"]) of the reference as computed
+    rows, messages = _rows(got, ref, case.conv, case.sizes, case.n)
+    return ref, rows, messages, ""
+
+
 def _call_user(fn, w_user, case: _Case, title: str, what: str):
     """What ``fn`` returned, read (crosscheck/mine/returned.py); or the report saying it
     raised (its traceback) or returned something unreadable."""
@@ -361,7 +463,7 @@ def _call_user(fn, w_user, case: _Case, title: str, what: str):
             diagnosis=[f"your function raised an exception:\n{text}", what],
         )
     try:
-        return read(out, len(case.sizes) - 1)
+        return read(out, case.names)
     except BadOutput as exc:
         return BackpropReport(
             title,
@@ -371,46 +473,31 @@ def _call_user(fn, w_user, case: _Case, title: str, what: str):
         )
 
 
-def _diagnosis(report, got, ref, messages, case: _Case) -> list[str]:
+def _diagnosis(report, got, ref, messages, case: _Case, pinned: str = "") -> list[str]:
     """What is wrong, in words: the first failing row explained, the rows after it, and
     a kink the user's X lies on."""
     rows, first = report.rows, report.first_failure
-    L, loss = len(case.sizes) - 1, case.loss
     if first is None:
-        return [
+        out = [
             f"every quantity you returned matches refnet's ({len(rows)} rows: "
             f"{', '.join(r.name for r in rows)})"
         ]
-    if first.name in messages:
-        out = [sentence(first.name, label(first.name, loss, L), messages[first.name])]
-    elif first.note.startswith("dtype"):
-        out = [
-            sentence(
-                first.name,
-                label(first.name, loss, L),
-                f"your {first.name} has {first.note}: something in your code changes the "
-                f"dtype (a float64 constant or array mixed into {case.dtype.name} work); keep "
-                f"every array in {case.dtype.name}",
-            )
-        ]
     else:
-        try:
-            out = [diagnose_row(ref, first.name, got["_rows"][first.name])]
-        except Exception as exc:  # a diagnosis must never hide the table
-            out = [
-                sentence(
-                    first.name,
-                    label(first.name, loss, L),
-                    f"differs from the reference (no diagnosis: {type(exc).__name__}: {exc})",
-                )
-            ]
-    later = [r.name for r in rows if not r.ok and r.name != first.name]
-    if later:
+        out = [_first_failure(first, got, ref, messages, case)]
+        later = [r.name for r in rows if not r.ok and r.name != first.name]
+        if later:
+            out.append(
+                f"rows after it also differ ({', '.join(later)}): "
+                f"fix the first one and check again"
+            )
+    if pinned:
         out.append(
-            f"rows after it also differ ({', '.join(later)}): "
-            f"fix the first one and check again"
+            f"note: {pinned} lie within rounding of a kink (relu, leaky_relu) and your "
+            "code's rounding put them on the other side of 0; the reference was "
+            "evaluated on your side of it (chapter 7, 'How close is close enough')"
         )
-    if case.kinks:  # the user's X (a drawn one avoids them)
+    elif case.kinks and first is not None:
+        # the user's X (a drawn one avoids them)
         out.append(
             f"note: {case.kinks} lie within rounding of a kink (relu, leaky_relu), where "
             "another summation order may pick the other side: if only rows below that "
@@ -419,22 +506,40 @@ def _diagnosis(report, got, ref, messages, case: _Case) -> list[str]:
     return out
 
 
-def _changed_in_place(saved, given, n_weights: int) -> list[str]:
+def _first_failure(first, got, ref, messages, case: _Case) -> str:
+    """The sentence for the first failing row."""
+    L, loss = len(case.sizes) - 1, case.loss
+    lab = label(first.name, loss, L)
+    if first.name in messages:
+        return sentence(first.name, lab, messages[first.name])
+    if first.note.startswith("dtype"):
+        return sentence(
+            first.name,
+            lab,
+            f"your {first.name} has {first.note}: something in your code changes the "
+            f"dtype (a float64 constant or array mixed into {case.dtype.name} work); keep "
+            f"every array in {case.dtype.name}",
+        )
+    try:
+        return diagnose_row(ref, first.name, got["_rows"][first.name])
+    except Exception as exc:
+        # a diagnosis must never hide the table
+        return sentence(
+            first.name,
+            lab,
+            f"differs from the reference (no diagnosis: {type(exc).__name__}: {exc})",
+        )
+
+
+def _changed_in_place(saved: dict, given: dict) -> list[str]:
     """A sentence for each argument the user's function changed in place."""
-    out = []
-    for i, (before, now) in enumerate(zip(saved, given)):
-        if not np.array_equal(before, np.asarray(now)):
-            which = (
-                ("X" if i == n_weights else "Y")
-                if i >= n_weights
-                else f"weights[{i}] ({'Wb'[i % 2]}{i // 2 + 1})"
-            )
-            out.append(
-                f"your function changed {which} in place: gradients "
-                f"must be computed from the weights as given, all of "
-                f"them before any update"
-            )
-    return out
+    return [
+        f"your function changed {key if key in 'XY' else f'weights {key}'} in place: "
+        f"gradients must be computed from the weights as given, all of them before "
+        f"any update"
+        for key, before in saved.items()
+        if not np.array_equal(before, np.asarray(given[key]))
+    ]
 
 
 def _reference_sentence(r: Report) -> str:
@@ -449,27 +554,48 @@ def _reference_sentence(r: Report) -> str:
     )
 
 
-def _rows(got, ref, conv, sizes, n):
-    """Rows in backprop order; messages for rows whose shape or type is wrong."""
+def _wanted(got, conv, sizes, n) -> list[tuple[str, object, tuple]]:
+    """(row name, the user's value, expected shape) for everything returned, in
+    backprop order: loss, output, then from layer L down dA{l}, delta{l} (dZ{l}),
+    dW{l}, db{l}, and dX (dA0) last."""
     L = len(sizes) - 1
-    # (name, the user's value, expected shape)
-    want: list[tuple[str, object, tuple]] = []
+    want = []
     if "loss" in got:
         want.append(("loss", got["loss"], ()))
     if "output" in got:
         want.append(("output", got["output"], conv.batch_shape(n, sizes[-1])))
-    grads = got["grads"]
+    grads = dict(zip(conv.weight_names(L), got["grads"]))
     for l in range(L, 0, -1):
-        if "deltas" in got:
-            want.append(
-                (f"delta{l}", got["deltas"][l - 1], conv.batch_shape(n, sizes[l]))
-            )
-        want.append((f"dW{l}", grads[2 * l - 2], conv.W_shape(sizes[l - 1], sizes[l])))
-        want.append((f"db{l}", grads[2 * l - 1], conv.b_shape(sizes[l])))
-    if "dX" in got:
-        want.append(("dX", got["dX"], conv.batch_shape(n, sizes[0])))
+        if l in got["dA"]:
+            want.append((f"dA{l}", got["dA"][l], conv.batch_shape(n, sizes[l])))
+        if l in got["dZ"]:
+            want.append((f"delta{l}", got["dZ"][l], conv.batch_shape(n, sizes[l])))
+        want.append((f"dW{l}", grads[f"W{l}"], conv.W_shape(sizes[l - 1], sizes[l])))
+        if conv.use_bias:
+            want.append((f"db{l}", grads[f"b{l}"], conv.b_shape(sizes[l])))
+    dX = got.get("dX", got["dA"].get(0))
+    if dX is not None:
+        want.append(("dX", dX, conv.batch_shape(n, sizes[0])))
+    return want
+
+
+def _magnitude(ref, name: str):
+    """TOL1's M for a row: the reference's, or for dL/da rows the size of the terms of
+    delta[l+1] @ W[l+1].T (None for dA[L]: TOL1 on its own values)."""
+    if name == "dX":
+        return np.sqrt(np.square(ref.M["delta1"]) @ np.square(ref.W[0]).T)
+    if name.startswith("dA"):
+        l = int(name[2:])
+        if l == ref.L:
+            return None
+        return np.sqrt(np.square(ref.M[f"delta{l + 1}"]) @ np.square(ref.W[l]).T)
+    return ref.M.get(name)
+
+
+def _rows(got, ref, conv, sizes, n):
+    """Rows in backprop order; messages for rows whose shape or type is wrong."""
     rows, messages, arrays = [], {}, {}
-    for name, value, shape in want:
+    for name, value, shape in _wanted(got, conv, sizes, n):
         if name == "loss":
             try:
                 value = float(value)
@@ -478,40 +604,26 @@ def _rows(got, ref, conv, sizes, n):
                     f"your loss is {type(value).__name__}, expected a number"
                 )
                 value = math.nan
-            ref_value = np.float64(ref.loss)
-            arr = np.float64(value)
-            ref_shape = ()
+            ref_value, arr = np.float64(ref.loss), np.float64(value)
         else:
-            ref_value = ref.dX if name == "dX" else ref.value(name)
-            ref_shape = ref_value.shape
-            arr, message = to_rows(value, name, conv, shape, ref_shape, n)
+            ref_value = ref.value(name)
+            arr, message = to_rows(value, name, conv, shape, ref_value.shape, n)
             if message:
                 messages[name] = message
-                rows.append(
-                    Row(
-                        name,
-                        tuple(shape),
-                        math.inf,
-                        math.inf,
-                        ref.row_rtol,
-                        math.nan,
-                        False,
-                        None,
-                        math.inf,
-                        "shape or type",
-                    )
-                )
+                rows.append(_shape_row(name, shape, ref.row_rtol))
                 continue
+            if _per_example(conv, name):
+                # the per-example derivative, in the cost's scale: its 1/n applied
+                arr = arr / arr.dtype.type(n)
+            if not np.isfinite(arr).all():
+                messages[name] = (
+                    "your values contain NaN or inf (an overflow: exp of a large "
+                    "z, log(0), or a division by zero)"
+                )
         arrays[name] = arr
-        m = ref.M.get(name)
-        if name == "dX":
-            m = np.sqrt(np.square(ref.M["delta1"]) @ np.square(ref.W[0]).T)
-        if name != "loss" and not np.isfinite(arr).all():
-            messages[name] = (
-                "your values contain NaN or inf (an overflow: exp of a large "
-                "z, log(0), or a division by zero)"
-            )
-        row = compare_tensor(name, arr, ref_value, ref.row_rtol, "", m)
+        row = compare_tensor(
+            name, arr, ref_value, ref.row_rtol, "", _magnitude(ref, name)
+        )
         if name != "loss" and row.where is not None and tuple(shape) != row.shape:
             # shape and worst index as the user's convention lays the array out
             row.where = (
@@ -521,6 +633,25 @@ def _rows(got, ref, conv, sizes, n):
         rows.append(row)
     got["_rows"] = arrays
     return rows, messages
+
+
+def _per_example(conv, name: str) -> bool:
+    """Whether the user's row ``name`` is an intermediate (dZ, dA, dX) of the
+    per-example cost under a mean reduction (deeplearning.ai's dZ = dA * g'(Z))."""
+    kind = name.rstrip("0123456789")
+    return (
+        conv.intermediates == "per_example"
+        and conv.reduction == "mean"
+        and kind in ("delta", "dA", "dX")
+    )
+
+
+def _shape_row(name: str, shape, rtol: float) -> Row:
+    """The failing row of a value whose shape or type is wrong."""
+    return Row(
+        name, tuple(shape), math.inf, math.inf, rtol, math.nan, False, None, math.inf,
+        "shape or type",
+    )  # fmt: skip
 
 
 def _against_tensorflow(net, conv, X, Y, loss, ref) -> Report:

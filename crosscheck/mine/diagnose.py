@@ -61,7 +61,8 @@ def label(name: str, loss_name: str, L: int) -> str:
     kind, l = _split(name)
     if kind == "delta":
         return "BP1" if l == L else "BP2"
-    return {"dW": "BP4", "db": "BP3", "dX": "BP5"}[kind]
+    # dA[l] = dL/da[l] = delta[l+1] @ W[l+1].T, BP2's first factor
+    return {"dW": "BP4", "db": "BP3", "dX": "BP5", "dA": "BP2"}[kind]
 
 
 def sentence(name: str, lab: str, text: str) -> str:
@@ -274,6 +275,8 @@ def _hypotheses(ref: Reference, name: str, R: np.ndarray, carried: dict) -> list
         text = "W1 is not transposed: dX = delta1 @ W1 where delta1 @ W1.T belongs"
         return [(text, lambda: ref.delta[0] @ ref.W[0])]
     kind, l = _split(name)
+    if kind == "dA":
+        return []
     deltas = _delta_hypotheses(ref, l - 1)
     if kind == "delta":
         return deltas

@@ -43,6 +43,9 @@ class Reference:
     rtol: float  # for matching hypotheses (roomy: they are O(1) apart)
     row_rtol: float = 0.0  # TOL1's rtol for the report's rows
     dX: np.ndarray | None = None  # dL/dX (BP5)
+    # dL/da[L] of the user's output (the probabilities, when a sigmoid or softmax output
+    # is fused into its cross-entropy)
+    dA_out: np.ndarray | None = None
     # TOL1 magnitudes per row (tolerance.magnitudes)
     M: dict = field(default_factory=dict)
 
@@ -63,7 +66,7 @@ class Reference:
         return self.a[i].T @ delta + 2 * self.l2_eff * self.W[i]
 
     def value(self, name: str) -> np.ndarray:
-        """The reference for a row name: loss, output, delta{l}, dW{l}, db{l}."""
+        """The reference for a row name: loss, output, dA{l}, delta{l}, dW{l}, db{l}, dX."""
         if name == "loss":
             return np.float64(self.loss)
         if name == "output":
@@ -71,6 +74,9 @@ class Reference:
         if name == "dX":
             return self.dX
         kind, l = _split(name)
+        if kind == "dA":
+            # dL/da[l] = delta[l+1] @ W[l+1].T (BP2's first factor); dL/da[L] at the top
+            return self.dA_out if l == self.L else self.delta[l] @ self.W[l].T
         return getattr(self, kind)[l - 1]
 
 
@@ -126,7 +132,22 @@ def reference(net, conv, X, Y, loss: str, prob) -> Reference:
         dX=res.dX * t,
         M=M,
     )
+    ref.dA_out = _dA_out(ref, prob, n)
     return ref
+
+
+def _dA_out(ref: Reference, prob, n: int) -> np.ndarray:
+    """dL/da[L] in the user's cost. With a probability output fused into its
+    cross-entropy, the derivative with respect to the probabilities a = f(z): BCE's
+    (a - y) / (a (1 - a)), times the mean's 1/n; CE's -y / a, likewise."""
+    if prob is None:
+        return ref.g_out
+    a, y = ref.a[-1], ref.y
+    y = np.eye(a.shape[1], dtype=a.dtype)[y] if y.ndim == 1 else y
+    per = ref.c / (n if ref.conv.reduction == "mean" else 1)
+    if prob.name == "sigmoid":
+        return ref.delta[-1] / (a * (1 - a))
+    return -per * y / a
 
 
 def _dL_da(loss_obj, a, y, n: int, conv):

@@ -1,9 +1,18 @@
 """What the user's function returned: read, shape-checked, converted to refnet's layout.
 
-``fn(weights, X, Y)`` may return a list [dW1, db1, ...], a dict with ``"grads"`` (a list,
-or a dict keyed ``W1``/``b1``... or ``dW1``/``db1``...) and optionally ``"loss"``,
-``"deltas"``, ``"output"``, ``"dX"``, or CS231n's ``(loss, grads)`` pair. Anything else
-is a :class:`BadOutput` whose message says what was expected. A wrong shape is not an
+``fn(weights, X, Y)`` may return:
+
+- a list [dW1, db1, ...] (no db without bias), in the order of the weights;
+- a dict of gradients keyed ``W1``/``b1``... or ``dW1``/``db1``... (deeplearning.ai's
+  ``grads``, CS231n's), which may also hold the intermediate quantities students name:
+  ``dZ1, dZ2, ...`` (dL/dz, the deltas) and ``dA0, dA1, ...`` (dL/da; dA0 is dL/dX);
+- a dict with ``"grads"`` (either form above) and optionally ``"loss"``, ``"deltas"``
+  (one dL/dz per layer, first layer first), ``"output"`` (a[L]), ``"dX"``;
+- CS231n's ``(loss, grads)`` pair, or the same pair the other way round (read, with a
+  note).
+
+Keys it cannot place are named in a note and ignored. Anything else is a
+:class:`BadOutput` whose message says what was expected. A wrong shape is not an
 exception: :func:`to_rows` returns the message naming the shape expected in the user's
 convention (and what the shape it got suggests: a transpose, db not summed), and the
 check reports it as that row's failure.
@@ -11,65 +20,123 @@ check reports it as that row's failure.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
+
+EXTRAS = ("loss", "deltas", "output", "dX")
+_INTERMEDIATE = re.compile(r"^d([AZ])(\d+)$")
 
 
 class BadOutput(ValueError):
     """What ``fn`` returned cannot be read as gradients (the message says why)."""
 
 
-def grads_list(grads, L: int) -> list:
-    """[dW1, db1, ..., dWL, dbL] from a list or a dict keyed W1/b1... or dW1/db1..."""
+def grads_list(grads, names: list[str]) -> list:
+    """[dW1, db1, ...] in the order of ``names`` (the weights' names, W1, b1, ...) from a
+    list, or from a dict keyed W1/b1... or dW1/db1..."""
     if isinstance(grads, dict):
-        for fmt in ("{}{}", "d{}{}"):
-            keys = [fmt.format(p, l) for l in range(1, L + 1) for p in "Wb"]
-            if all(key in grads for key in keys):
-                return [grads[key] for key in keys]
+        for prefix in ("", "d"):
+            if all(prefix + name in grads for name in names):
+                return [grads[prefix + name] for name in names]
+        want = ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
         raise BadOutput(
-            f"grads: a dict needs the keys W1, b1, ... W{L}, b{L} (or dW1, db1, ...), "
-            f"got {sorted(grads)}"
+            f"grads: a dict needs the keys {want} (or d{names[0]}, ...), got "
+            f"{sorted(map(str, grads))}"
         )
-    if not isinstance(grads, (list, tuple)) or len(grads) != 2 * L:
+    if not isinstance(grads, (list, tuple)) or len(grads) != len(names):
         got = (
             f"{len(grads)} items"
             if isinstance(grads, (list, tuple))
             else type(grads).__name__
         )
         raise BadOutput(
-            f"expected {2 * L} gradients [dW1, db1, ..., dW{L}, db{L}], got {got}"
+            f"expected {len(names)} gradients [{', '.join('d' + n for n in names[:4])}"
+            f"{', ...' if len(names) > 4 else ''}], got {got}"
         )
     return list(grads)
 
 
-def read(out, L: int) -> dict:
-    """{"grads": [...], "loss"?, "deltas"?, "output"?, "dX"?} from fn's return value."""
-    if (
-        isinstance(out, tuple)
-        and len(out) == 2
-        and np.ndim(out[0]) == 0
-        and isinstance(out[1], (dict, list, tuple))
-    ):
-        out = {"loss": out[0], "grads": out[1]}  # CS231n's (loss, grads)
+def _pair(out) -> dict | None:
+    """CS231n's (loss, grads), or (grads, loss) with a note; None for anything else."""
+    if not (isinstance(out, tuple) and len(out) == 2):
+        return None
+    first, second = (_is_scalar(x) for x in out)
+    if first and isinstance(out[1], (dict, list, tuple)):
+        return {"loss": out[0], "grads": out[1]}
+    if second and isinstance(out[0], (dict, list, tuple)):
+        note = (
+            "you returned (grads, loss); CS231n's order is (loss, grads): read as "
+            "(grads, loss)"
+        )
+        return {"loss": out[1], "grads": out[0], "_notes": [note]}
+    return None
+
+
+def _is_scalar(x) -> bool:
+    if isinstance(x, np.ndarray):
+        return x.ndim == 0
+    return isinstance(x, (int, float, np.number)) and not isinstance(x, bool)
+
+
+def read(out, names: list[str]) -> dict:
+    """{"grads": [...], "loss"?, "deltas"?, "output"?, "dX"?, "dA": {l: ..}, "dZ": {l:
+    ..}, "_notes": [...]} from fn's return value; ``names`` are the weights' names."""
+    L = int(names[-1][1:])
+    pair = _pair(out)
+    notes = []
+    if pair is not None:
+        notes = pair.pop("_notes", [])
+        out = pair
     if isinstance(out, dict) and "grads" in out:
-        unknown = set(out) - {"grads", "loss", "deltas", "output", "dX"}
-        if unknown:
-            raise BadOutput(
-                f"unknown keys {sorted(unknown)}; expected grads, loss, deltas, output, dX"
-            )
-        read = dict(out)
-        read["grads"] = grads_list(out["grads"], L)
-        if "deltas" in read and (
-            not isinstance(read["deltas"], (list, tuple)) or len(read["deltas"]) != L
-        ):
+        got = {k: v for k, v in out.items() if k in EXTRAS}
+        rest = {k: v for k, v in out.items() if k not in EXTRAS and k != "grads"}
+        grads = out["grads"]
+        if isinstance(grads, dict):
+            rest = {**grads, **rest}
+    elif isinstance(out, dict):
+        got, rest, grads = {}, dict(out), out
+    elif isinstance(out, (list, tuple)):
+        got, rest, grads = {}, {}, out
+    else:
+        raise BadOutput(
+            "expected a list [dW1, db1, ...] or a dict of gradients, got "
+            f"{type(out).__name__}"
+        )
+    got["grads"] = grads_list(grads, names)
+    got["dA"], got["dZ"], ignored = _intermediates(rest, names, L)
+    if "deltas" in got:
+        deltas = got.pop("deltas")
+        if not isinstance(deltas, (list, tuple)) or len(deltas) != L:
             raise BadOutput(
                 f"deltas: expected a list of {L} arrays (first layer first)"
             )
-        return read
-    if isinstance(out, (list, tuple, dict)):
-        return {"grads": grads_list(out, L)}
-    raise BadOutput(
-        f"expected a list [dW1, db1, ...] or a dict with 'grads', got {type(out).__name__}"
-    )
+        got["dZ"].update({l: d for l, d in enumerate(deltas, start=1)})
+    if ignored:
+        notes.append(
+            f"ignored what crosscheck cannot place: {', '.join(map(repr, ignored))} "
+            "(it compares loss, output, dA<l>, dZ<l> or deltas, the gradients and dX)"
+        )
+    got["_notes"] = notes
+    return got
+
+
+def _intermediates(rest: dict, names: list[str], L: int):
+    """dA{l} (l = 0..L) and dZ{l} (l = 1..L) from the keys left over; the rest ignored."""
+    grads_keys = {prefix + n for n in names for prefix in ("", "d")}
+    dA, dZ, ignored = {}, {}, []
+    for key, value in rest.items():
+        if key in grads_keys:
+            continue
+        m = _INTERMEDIATE.match(str(key))
+        l = int(m[2]) if m else -1
+        if m and m[1] == "A" and 0 <= l <= L:
+            dA[l] = value
+        elif m and m[1] == "Z" and 1 <= l <= L:
+            dZ[l] = value
+        else:
+            ignored.append(key)
+    return dA, dZ, ignored
 
 
 def to_rows(got, name: str, conv, expected: tuple, ref_shape: tuple, n: int):
@@ -80,6 +147,9 @@ def to_rows(got, name: str, conv, expected: tuple, ref_shape: tuple, n: int):
         return None, f"your {name} is not an array ({exc})"
     if got.dtype.kind not in "biuf":
         return None, f"your {name} has dtype {got.dtype}, expected real numbers"
+    if not got.dtype.isnative:
+        # '>f8' is float64 all the same: the byte order is storage, not precision
+        got = got.astype(got.dtype.newbyteorder("="))
     if got.shape != expected:
         hint = ""
         kind = name.rstrip("0123456789")
@@ -102,7 +172,7 @@ def to_rows(got, name: str, conv, expected: tuple, ref_shape: tuple, n: int):
         return conv.W_from_user(got), None
     if kind_of(name) == "db":
         return got.reshape(-1), None
-    if kind_of(name) in ("delta", "output", "dX"):
+    if kind_of(name) in ("delta", "dA", "output", "dX"):
         return conv.batch_from_user(got), None
     return got, None
 

@@ -1,6 +1,6 @@
-"""CS231n-style two-layer net (assignment 1's TwoLayerNet.loss): rows, W (n_in, n_out),
-b (n_out,), relu hidden layer, softmax loss averaged over the batch plus
-reg * sum(W^2), returning (loss, grads) with grads a dict.
+"""CS231n-style two-layer net (assignment 1's TwoLayerNet.loss): the params dict, rows,
+W (n_in, n_out), b (n_out,), class ids y of shape (N,), relu hidden layer, softmax loss
+averaged over the batch plus reg * sum(W^2), returning (loss, grads) with grads a dict.
 
     crosscheck mine docs/examples/cs231n_two_layer.py:loss --layout 20-50-10 \\
         --activations relu,linear --loss softmax_cross_entropy --convention cs231n --l2 0.05
@@ -11,10 +11,10 @@ import numpy as np
 REG = 0.05
 
 
-def loss(weights, X, Y):
-    W1, b1, W2, b2 = weights
+def loss(params, X, y):
+    W1, b1 = params["W1"], params["b1"]
+    W2, b2 = params["W2"], params["b2"]
     N = X.shape[0]
-    y = Y.argmax(axis=1)  # crosscheck passes one-hot rows; class ids work too
     hidden = np.maximum(0, X @ W1 + b1)
     scores = hidden @ W2 + b2
     scores = scores - scores.max(axis=1, keepdims=True)

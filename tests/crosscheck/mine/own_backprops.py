@@ -400,12 +400,13 @@ def columns_in_out(weights, X, Y):
 # ---------------------------------------------------------------------------------
 
 
-def cs231n_two_layer(weights, X, Y):
-    """TwoLayerNet.loss: relu hidden, softmax loss averaged over N, reg * sum(W^2)."""
-    W1, b1, W2, b2 = weights
+def cs231n_two_layer(params, X, y):
+    """TwoLayerNet.loss as the assignment writes it: self.params a dict, y class ids
+    (N,); relu hidden, softmax loss averaged over N, reg * sum(W^2)."""
+    W1, b1 = params["W1"], params["b1"]
+    W2, b2 = params["W2"], params["b2"]
     reg = 0.05
     N = X.shape[0]
-    y = Y.argmax(axis=1)
     h = np.maximum(0, X.dot(W1) + b1)
     scores = h.dot(W2) + b2
     scores -= scores.max(axis=1, keepdims=True)
@@ -461,22 +462,24 @@ def bug_nielsen_no_sigmoid_prime(weights, X, Y):
     return [gW1, gb1, gW2, gb2]
 
 
-def bug_cs231n_no_reg_grad(weights, X, Y):
+def bug_cs231n_no_reg_grad(params, X, y):
     """CS231n net whose loss has reg * sum(W^2) but whose dW forgets 2 reg W (LS6)."""
-    loss, grads = cs231n_two_layer(weights, X, Y)
-    grads["W2"] = grads["W2"] - 2 * 0.05 * weights[2]
-    grads["W1"] = grads["W1"] - 2 * 0.05 * weights[0]
+    loss, grads = cs231n_two_layer(params, X, y)
+    grads["W2"] = grads["W2"] - 2 * 0.05 * params["W2"]
+    grads["W1"] = grads["W1"] - 2 * 0.05 * params["W1"]
     return loss, grads
 
 
-def bug_cs231n_no_divide(weights, X, Y):
+def bug_cs231n_no_divide(params, X, y):
     """CS231n net that forgets dscores /= N (its loss is right)."""
-    W1, b1, W2, b2 = weights
+    W1, b1, W2, b2 = (params[k] for k in ("W1", "b1", "W2", "b2"))
     N = X.shape[0]
+    Y = np.eye(W2.shape[1])[y]
     h = np.maximum(0, X @ W1 + b1)
     probs = _softmax_rows(h @ W2 + b2)
     loss = -np.sum(Y * np.log(probs)) / N
-    ds = probs - Y  # / N missing
+    # / N missing
+    ds = probs - Y
     dh = ds @ W2.T * (h > 0)
     return loss, {"W1": X.T @ dh, "b1": dh.sum(0), "W2": h.T @ ds, "b2": ds.sum(0)}
 
@@ -624,7 +627,7 @@ CORRECT = [
     (nielsen_deep_with_deltas, [3, 5, 5, 4, 2], ["tanh"] * 3 + ["linear"], "mse", {"convention": "nielsen"}),
     (columns_in_out, [4, 6, 3], ["sigmoid", "linear"], "mse", {"convention": "nielsen", "weights_layout": "in_out"}),
     (cs231n_two_layer, [6, 10, 4], ["relu", "linear"], "softmax_cross_entropy", {"convention": "cs231n", "l2": 0.05}),
-    (cs231n_half_reg, [6, 10, 4], ["tanh", "linear"], "softmax_cross_entropy", {"convention": "cs231n", "l2": 0.1, "l2_form": "half_sum"}),
+    (cs231n_half_reg, [6, 10, 4], ["tanh", "linear"], "softmax_cross_entropy", {"convention": "cs231n", "l2": 0.1, "l2_form": "half_sum", "container": "list", "labels": "onehot"}),
 ]  # fmt: skip
 
 

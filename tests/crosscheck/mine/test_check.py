@@ -76,12 +76,8 @@ def test_class_ids_accepted_as_targets(rng):
     from tests.crosscheck.mine.own_backprops import cs231n_two_layer
 
     y = rng.integers(0, 4, size=8)
-
-    def ids(weights, X, Y):
-        return cs231n_two_layer(weights, X, np.eye(4)[Y])
-
     assert check_backprop(
-        ids,
+        cs231n_two_layer,
         [6, 10, 4],
         ["relu", "linear"],
         "softmax_cross_entropy",
@@ -103,19 +99,19 @@ def test_fn_raising_shows_the_users_traceback_then_what_was_checked():
     text = str(report)
     assert "in bug_raises" in text and "z1 = W1 @ X" in text  # the user's own line
     assert "crosscheck/mine/check.py" not in report.diagnosis[0]
-    assert "while checking fn(weights, X, Y) with weights shapes [(4, 6), (6,)" in text
+    assert (
+        "while checking fn(weights, X, Y) with weights list shapes {'W1': (4, 6), "
+        "'b1': (6,)" in text
+    )
 
 
 @pytest.mark.parametrize(
     "returned, message",
     [
-        (None, "expected a list [dW1, db1, ...] or a dict with 'grads', got NoneType"),
-        (
-            [np.zeros((4, 6))],
-            "expected 4 gradients [dW1, db1, ..., dW2, db2], got 1 items",
-        ),
-        ({"grads": {"W1": 0}}, "grads: a dict needs the keys W1, b1, ... W2, b2"),
-        ({"grads": [0] * 4, "delta": []}, "unknown keys ['delta']"),
+        (None, "expected a list [dW1, db1, ...] or a dict of gradients, got NoneType"),
+        ([np.zeros((4, 6))], "expected 4 gradients [dW1, db1, dW2, db2], got 1 items"),
+        ({"grads": {"W1": 0}}, "grads: a dict needs the keys W1, b1, W2, b2 (or dW1"),
+        ({"W1": 0, "b2": 1}, "grads: a dict needs the keys W1, b1, W2, b2 (or dW1"),
     ],
 )
 def test_wrong_structure_is_named(returned, message):
@@ -159,7 +155,7 @@ def test_mutating_the_weights_is_reported():
     report = check_backprop(
         bug_stale_weights, [4, 6, 3], ["tanh", "linear"], "mse", tensorflow=False
     )
-    assert any("changed weights[2] (W2) in place" in s for s in report.diagnosis)
+    assert any("changed weights W2 in place" in s for s in report.diagnosis)
 
 
 def test_wrong_convention_layout_raises_in_the_users_code_with_a_pointer():
@@ -292,3 +288,95 @@ def test_a_given_batch_with_entries_at_the_kink_gets_a_note():
         d.startswith("note: z1[0, 0], z1[0, 1], z1[0, 2] and ")
         for d in report.diagnosis
     )
+
+
+def test_keys_it_cannot_place_are_named_and_ignored():
+    """Extra keys (a cache, a typo'd intermediate) are named in a note; the gradients
+    are still checked."""
+
+    def extra(weights, X, Y):
+        out = keras_matrix_mse(weights, X, Y)
+        return {"grads": out["grads"], "delta": [], "cache": {"A1": 0}, "dZ9": 0}
+
+    report = check_backprop(
+        extra, [4, 6, 3], ["sigmoid", "linear"], "mse", tensorflow=False
+    )
+    assert report.ok, str(report)
+    note = [s for s in report.diagnosis if s.startswith("ignored")]
+    assert note and "'delta', 'cache', 'dZ9'" in note[0]
+
+
+def _straddling_case():
+    """A float32 4-6-3 relu net and X where the user's correct code (z summed in
+    reverse order) puts z1[0, j] exactly at 0, so relu'(z) = 0 there, while BLAS' sum
+    (refnet's) lands just above 0 (relu' = 1): the same z within rounding, the two
+    sides of the kink. Found by search, so any BLAS kernel gives one."""
+    for seed in range(500):
+        rng = np.random.default_rng(seed)
+        X = rng.normal(size=(5, 4)).astype(np.float32)
+        W1 = rng.normal(size=(4, 6)).astype(np.float32)
+        W2 = rng.normal(size=(6, 3)).astype(np.float32)
+        b1 = np.zeros(6, np.float32)
+        b1[2] = -_reversed_dot(X[0], W1[:, 2])
+        b2 = np.zeros(3, np.float32)
+        if (np.matmul(X, W1) + b1)[0, 2] > 0:
+            return X, [W1, b1, W2, b2]
+    raise RuntimeError("no straddling case in 500 seeds")
+
+
+def _reversed_dot(x, w):
+    acc = np.float32(0)
+    for xi, wi in zip(x[::-1], w[::-1]):
+        acc = np.float32(acc + xi * wi)
+    return acc
+
+
+def reversed_sums(weights, X, Y):
+    """Correct float32 keras-convention backprop (relu, linear, mean MSE) whose first
+    layer sums each z in reverse order, as a loop over inputs might."""
+    W1, b1, W2, b2 = weights
+    z1 = np.array(
+        [[_reversed_dot(x, W1[:, j]) + b1[j] for j in range(W1.shape[1])] for x in X],
+        dtype=np.float32,
+    )
+    a1 = np.maximum(z1, 0)
+    a2 = a1 @ W2 + b2
+    d2 = np.float32(2) * (a2 - Y) / np.float32(Y.size)
+    d1 = (d2 @ W2.T) * (z1 > 0)
+    return [X.T @ d1, d1.sum(0), a1.T @ d2, d2.sum(0)]
+
+
+def test_kink_entries_of_a_users_X_are_pinned_to_the_users_side():
+    """Correct float32 code never FAILs because its rounding put a z on the other side
+    of relu's kink: the reference is evaluated on its side, and the entry is named."""
+    X, weights = _straddling_case()
+    Y = np.zeros((5, 3), np.float32)
+    args = ([4, 6, 3], ["relu", "linear"], "mse")
+    report = check_backprop(
+        reversed_sums,
+        *args,
+        X=X,
+        Y=Y,
+        weights=weights,
+        dtype="float32",
+        tensorflow=False,
+    )
+    assert report.ok, str(report)
+    assert any("z1[0, 2]" in s and "your side" in s for s in report.diagnosis)
+
+    def mask_from_a_wrong_sign(weights, X, Y):
+        # a real bug below the kink is still found: relu' taken as z < 0
+        grads = reversed_sums(weights, X, Y)
+        grads[0] = -grads[0]
+        return grads
+
+    bad = check_backprop(
+        mask_from_a_wrong_sign,
+        *args,
+        X=X,
+        Y=Y,
+        weights=weights,
+        dtype="float32",
+        tensorflow=False,
+    )
+    assert not bad.ok and bad.first_failure.name == "dW1"
