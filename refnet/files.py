@@ -67,7 +67,7 @@ def atomic_write(path, write, name: str = "path") -> None:
             )
         mode = stat.S_IMODE(st.st_mode)
     fd, tmp = tempfile.mkstemp(
-        dir=folder, prefix=f".{os.path.basename(path)[:64]}.", suffix=".tmp"
+        dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp"
     )
     try:
         with os.fdopen(fd, "wb") as fh:

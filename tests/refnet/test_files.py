@@ -305,18 +305,13 @@ def test_atomic_write_fsyncs_the_file_before_renaming_it(tmp_path, monkeypatch):
     assert events[:2] == ["fsync", "replace"]
 
 
-def test_a_name_the_file_system_takes_is_written_and_a_longer_one_refused_first(
+def test_a_name_longer_than_the_file_system_takes_is_refused_before_a_long_run(
     tmp_path,
 ):
-    """A 250-byte name is written (the temporary file's name is kept short); a 300-byte
-    one is refused by check_output_folder, before any long run."""
-    from refnet.files import write_json
+    """check_output_folder measures the name (bytes) against the folder's NAME_MAX."""
     from refnet.validation import check_output_folder
 
-    ok = tmp_path / ("a" * 245 + ".json")
-    check_output_folder(ok, "--json")
-    write_json(ok, [1], "--json")
-    assert ok.read_text().split() == ["[", "1", "]"]
+    check_output_folder(tmp_path / ("a" * 200 + ".json"), "--json")
     with pytest.raises(ValueError, match="--json: the file name is 305 bytes long"):
         check_output_folder(tmp_path / ("a" * 300 + ".json"), "--json")
 
