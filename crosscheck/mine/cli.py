@@ -9,7 +9,9 @@ crosscheck/mine/child.py): the child imports FILE.py (running its top-level code
 FUNC(weights, X, Y) on one batch and compares what it returns with refnet, in FUNC's
 convention (crosscheck/mine/check.py). Whatever the file does (sys.exit, os._exit, a
 segfault, a loop that never ends: ``--timeout``), it ends that file's check with an ERROR
-line naming the cause, and the next file is checked.
+line naming the cause, and the next file is checked. A child's address space is capped at
+the machine's RAM (RLIMIT_AS, where the OS has it), so a runaway allocation is a
+MemoryError in that file's report, not a machine swapping.
 
 One file: the backprop-order table and the diagnosis (a file that cannot be imported is a
 usage error). Several files (a teacher's thirty): one line each (MATCH, MISMATCH at the
@@ -71,14 +73,13 @@ def _parser() -> argparse.ArgumentParser:
         "pass files you trust. Each file runs in its own child process, in a fresh "
         "temporary working folder, so a crash, sys.exit or a hang is an ERROR line for "
         "that file and the next file is checked.",
-        epilog="Conventions: keras = rows, W (n_in, n_out), b (n_out,), mean "
-        "reductions; nielsen = columns, W (n_out, n_in), b (n_out, 1), cost summed over "
-        "the batch, MSE as 1/2 ||a - y||^2; cs231n = rows, W (n_in, n_out), softmax loss "
-        "averaged over the batch, plus --l2 REG * sum(W^2). FUNC(weights, X, Y) gets "
-        "[W1, b1, W2, b2, ...] and one batch in that convention and returns the "
-        "gradients in the same structure (or a dict with 'grads' and optionally "
-        "'loss', 'deltas', 'output'). Exit status: 0 all match, 1 a mismatch or an "
-        "error, 2 usage.",
+        epilog=f"Conventions (--convention): {', '.join(PRESETS)}; each one's shapes "
+        "and exact loss are in chapter 10 of the docs (Check your own backprop, "
+        "Conventions), and every axis can be overridden by its flag. FUNC(weights, X, "
+        "Y) gets the weights (a list [W1, b1, W2, b2, ...] or a dict keyed W1, b1, ...) "
+        "and one batch in that convention and returns the gradients in the same "
+        "structure (or a dict with 'grads' and optionally 'loss', 'deltas', "
+        "'output'). Exit status: 0 all match, 1 a mismatch or an error, 2 usage.",
     )
     p.add_argument(
         "targets",
