@@ -364,7 +364,7 @@ _PLOT_TYPES = (".png", ".pdf", ".svg")
 def in_flags(message: str, flags: dict[str, str]) -> str:
     """``message`` with a leading library argument name (``sizes[1]: ...``) replaced by
     the flag the user typed (``--layout: ...``)."""
-    m = re.match(r"([A-Za-z_]+)(\[\d+\])?: ", message)
+    m = re.match(r"([A-Za-z_][A-Za-z0-9_]*)(\[\d+\])?: ", message)
     if m and m.group(1) in flags:
         return f"{flags[m.group(1)]}: {message[m.end() :]}"
     return message

@@ -219,6 +219,13 @@ def check_output_folder(
         raise ValueError(f"{name}: expected an existing folder, got {folder!r}")
     if os.path.isdir(path):
         raise ValueError(f"{name}: expected a file path, got the folder {path!r}")
+    longest = _name_max(folder)
+    n_bytes = len(os.fsencode(os.path.basename(path)))
+    if n_bytes > longest:
+        raise ValueError(
+            f"{name}: the file name is {n_bytes} bytes long; the folder's file system "
+            f"takes at most {longest} (choose a shorter name)"
+        )
     if os.path.exists(path) and not os.path.isfile(path):
         raise ValueError(f"{name}: expected a regular file path, got {path!r}")
     if os.path.isfile(path) and not overwrite:
@@ -241,6 +248,14 @@ def check_output_folder(
         raise ValueError(
             f"{name}: cannot write in the folder {folder!r} ({err.strerror or err})"
         ) from None
+
+
+def _name_max(folder: str) -> int:
+    """The longest file name (bytes) the folder's file system takes; 255 where unknown."""
+    try:
+        return os.pathconf(folder, "PC_NAME_MAX")
+    except (AttributeError, OSError, ValueError):
+        return 255
 
 
 def check_l2(l2) -> float:

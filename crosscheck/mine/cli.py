@@ -3,27 +3,65 @@
     crosscheck mine mynet.py:backprop --layout 784-30-10 --activations sigmoid \\
         --loss mse --convention nielsen
 
-imports each FILE.py (running its top-level code, as ``python FILE.py`` would), calls
+Each FILE.py:FUNC is checked in its own child process (crosscheck/mine/sandbox.py,
+crosscheck/mine/child.py): the child imports FILE.py (running its top-level code, as
+``python FILE.py`` would; FILE's folder is importable, after the standard library), calls
 FUNC(weights, X, Y) on one batch and compares what it returns with refnet, in FUNC's
-convention (crosscheck/mine/check.py). One file: the backprop-order table and the diagnosis.
-Several files (a teacher's thirty): one summary line each. Exit 0 when every function
-matches, 1 when one does not (or raises), 2 for a usage error.
+convention (crosscheck/mine/check.py). Whatever the file does (sys.exit, os._exit, a
+segfault, a loop that never ends: ``--timeout``), it ends that file's check with an ERROR
+line naming the cause, and the next file is checked. A child's address space is capped at
+the machine's RAM (RLIMIT_AS, where the OS has it), so a runaway allocation is a
+MemoryError in that file's report, not a machine swapping.
+
+One file: the backprop-order table and the diagnosis (a file that cannot be imported is a
+usage error). Several files (a teacher's thirty): one line each (MATCH, MISMATCH at the
+first failing row, or ERROR and the cause) and a count. Exit 0 when every function
+matches, 1 when one does not (or errors), 2 for a usage error.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
+import math
 import os
 import sys
-import traceback
+from dataclasses import dataclass
 
 import refnet
+from refnet.cli import in_flags
 from refnet.files import write_json
 
 from ..matrix import DTYPES, LOSSES
-from .check import check_backprop
+from . import conventions, sandbox
 from .conventions import CHOICES, PRESETS
+
+DEFAULT_TIMEOUT = 60.0
+# check_backprop's argument names -> the flags that set them, for error messages
+FLAGS = {
+    "sizes": "--layout",
+    "activations": "--activations",
+    "loss": "--loss",
+    "convention": "--convention",
+    "dtype": "--dtype",
+    "batch": "--batch",
+    "seed": "--seed",
+    "l2": "--l2",
+    "use_bias": "--no-bias",
+    **{axis: f"--{axis.replace('_', '-')}" for axis in CHOICES},
+}
+
+
+def _seconds(text: str) -> float:
+    """--timeout's type: a finite number of seconds > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(
+            f"expected a positive number of seconds, got {text!r}"
+        )
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -32,14 +70,16 @@ def _parser() -> argparse.ArgumentParser:
         description="Check your own backprop against refnet (and refnet against "
         "TensorFlow when it is installed). WARNING: this imports and runs each given "
         "Python file, with your permissions, exactly as `python FILE.py` would; only "
-        "pass files you trust.",
-        epilog="Conventions: keras = rows, W (n_in, n_out), b (n_out,), mean "
-        "reductions; nielsen = columns, W (n_out, n_in), b (n_out, 1), cost summed over "
-        "the batch, MSE as 1/2 ||a - y||^2; cs231n = rows, W (n_in, n_out), softmax loss "
-        "averaged over the batch, plus --l2 REG * sum(W^2). FUNC(weights, X, Y) gets "
-        "[W1, b1, W2, b2, ...] and one batch in that convention and returns the "
-        "gradients in the same structure (or a dict with 'grads' and optionally "
-        "'loss', 'deltas', 'output'). Exit status: 0 all match, 1 a mismatch, 2 usage.",
+        "pass files you trust. Each file runs in its own child process, in a fresh "
+        "temporary working folder, so a crash, sys.exit or a hang is an ERROR line for "
+        "that file and the next file is checked.",
+        epilog=f"Conventions (--convention): {', '.join(PRESETS)}; each one's shapes "
+        "and exact loss are in chapter 10 of the docs (Check your own backprop, "
+        "Conventions), and every axis can be overridden by its flag. FUNC(weights, X, "
+        "Y) gets the weights (a list [W1, b1, W2, b2, ...] or a dict keyed W1, b1, ...) "
+        "and one batch in that convention and returns the gradients in the same "
+        "structure (or a dict with 'grads' and optionally 'loss', 'deltas', "
+        "'output'). Exit status: 0 all match, 1 a mismatch or an error, 2 usage.",
     )
     p.add_argument(
         "targets",
@@ -63,12 +103,27 @@ def _parser() -> argparse.ArgumentParser:
             help=f"override the convention's {axis}",
         )
     p.add_argument(
+        "--no-bias",
+        dest="use_bias",
+        action="store_false",
+        default=None,
+        help="the network has no biases (FUNC gets and returns [W1, W2, ...])",
+    )
+    p.add_argument(
         "--l2", type=float, help="weight decay factor on every W (default 0)"
     )
     p.add_argument("--dtype", default="float64", choices=DTYPES)
     p.add_argument("--batch", type=int, default=8, help="batch size (default 8)")
     p.add_argument(
         "--seed", type=int, default=0, help="seed for weights and batch (default 0)"
+    )
+    p.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"wall-clock seconds each file gets, from import to report (default "
+        f"{DEFAULT_TIMEOUT:g}); then it is stopped and reported as an ERROR",
     )
     p.add_argument("--json", metavar="PATH", help="also write every report as JSON")
     p.add_argument(
@@ -85,7 +140,8 @@ def _parser() -> argparse.ArgumentParser:
         "-v",
         "--verbose",
         action="store_true",
-        help="with several files, print every table, not just the summary",
+        help="with several files, print every table and the files' own output, not "
+        "just the summary",
     )
     return p
 
@@ -94,119 +150,173 @@ class UsageError(ValueError):
     pass
 
 
-def load_function(target: str):
-    """FILE.py:FUNC -> the function, importing FILE.py (its top-level code runs)."""
+@dataclass
+class Result:
+    """One file's check as the parent sees it: the summary line, the full text, the
+    JSON entry, and what the child printed."""
+
+    target: str
+    ok: bool
+    line: str
+    text: str
+    data: dict
+    reference: str | None = None
+    stdout: str = ""
+    stderr: str = ""
+    load_error: bool = False  # FILE could not be imported, or has no FUNC
+
+
+def parse_target(target: str) -> tuple[str, str]:
+    """FILE.py:FUNC -> (absolute path, FUNC); UsageError when malformed or not a file."""
     path, sep, name = target.rpartition(":")
     if not sep or not path or not name:
         raise UsageError(f"{target}: expected FILE.py:FUNC, e.g. mynet.py:backprop")
     if not os.path.isfile(path):
         raise UsageError(f"{target}: no such file {path!r}")
-    module_name = f"crosscheck_mine_{abs(hash(os.path.abspath(path)))}"
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    if spec is None or spec.loader is None:
-        raise UsageError(f"{target}: {path!r} is not a Python file")
-    module = importlib.util.module_from_spec(spec)
-    folder = os.path.dirname(os.path.abspath(path))
-    sys.path.insert(0, folder)  # so the file's own local imports work
+    return os.path.abspath(path), name
+
+
+def _arguments(args) -> tuple[list, list, dict]:
+    """(sizes, activations, check_backprop's keyword arguments), checked where cheap;
+    ValueError or TypeError naming the argument otherwise."""
+    sizes = refnet.validation.check_sizes(args.layout, "--layout")
+    acts = args.activations.split(",")
+    if len(acts) == 1:
+        acts = acts * (len(sizes) - 1)
+    if len(acts) != len(sizes) - 1:
+        raise UsageError(
+            f"--activations: expected {len(sizes) - 1} names (one per "
+            f"layer) or one for all, got {len(acts)}"
+        )
+    for name in acts:
+        try:
+            refnet.activations.get(name)
+        except (TypeError, ValueError) as err:
+            raise UsageError(f"--activations: {err}") from None
+    refnet.validation.check_size(args.batch, "--batch")
+    overrides = {axis: getattr(args, axis) for axis in CHOICES if getattr(args, axis)}
+    if args.l2 is not None:
+        overrides["l2"] = args.l2
+    if args.use_bias is not None:
+        overrides["use_bias"] = args.use_bias
+    conventions.get(args.convention, **overrides)
+    kwargs = dict(
+        convention=args.convention,
+        dtype=args.dtype,
+        batch=args.batch,
+        seed=args.seed,
+        **overrides,
+    )
+    return sizes, acts, kwargs
+
+
+def _memory_limit() -> int | None:
+    """The machine's RAM in bytes: a child asking for more address space gets a
+    MemoryError instead of the machine swapping (None where unknown)."""
     try:
-        spec.loader.exec_module(module)
-    except Exception as exc:
-        tb = traceback.TracebackException.from_exception(exc)
-        tb.stack = traceback.StackSummary.from_list(
-            [
-                f
-                for f in tb.stack
-                if os.path.abspath(f.filename) == os.path.abspath(path)
-            ]
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_in_child(target, path, name, payload, timeout) -> Result | str:
+    """One file checked in its child: its Result, or the usage message (a str)."""
+    limits = sandbox.Limits(timeout=timeout, memory=_memory_limit())
+    payload = dict(payload, target=target, path=path, name=name)
+    out = sandbox.run("crosscheck.mine.child:check_target", payload, limits=limits)
+    got = out.result if isinstance(out.result, dict) else {}
+    if "usage" in got:
+        return got["usage"]
+    if out.error is not None or "error" in got or "load_error" in got:
+        cause = got.get("error") or got.get("load_error") or _cause(out, timeout)
+        data = dict(target=target, ok=False, error=cause)
+        return Result(
+            target,
+            ok=False,
+            line=f"ERROR {cause.splitlines()[0]}",
+            text=f"{target}\nERROR: {cause}",
+            data=dict(data, stdout=out.stdout, stderr=out.stderr),
+            stdout=out.stdout,
+            stderr=out.stderr,
+            load_error="load_error" in got,
         )
-        raise UsageError(
-            f"{target}: importing {path} failed:\n" + "".join(tb.format()).rstrip()
-        ) from None
-    finally:
-        sys.path.remove(folder)
-    fn = getattr(module, name, None)
-    if fn is None:
-        found = sorted(
-            k for k, v in vars(module).items() if callable(v) and not k.startswith("_")
-        )
-        raise UsageError(
-            f"{target}: {path} defines no {name!r}; its functions: {found}"
-        )
-    if not callable(fn):
-        raise UsageError(f"{target}: {name} is a {type(fn).__name__}, not a function")
-    return fn
+    return Result(
+        target,
+        ok=got["ok"],
+        line=got["summary"],
+        text=got["text"],
+        data=dict(got["report"], target=target),
+        reference=got["reference"],
+        stdout=out.stdout,
+        stderr=out.stderr,
+    )
+
+
+def _cause(out: sandbox.Outcome, timeout: float) -> str:
+    """The sandbox's error in the CLI's words: the flag of the time limit, the stage."""
+    cause = out.error
+    if out.kind == "timeout":
+        cause = f"did not return within {timeout:g} s (--timeout)"
+    if out.stage and out.kind in ("timeout", "signal", "no result"):
+        cause = f"{cause} while {out.stage}"
+    return cause
+
+
+def _print_results(results: list[Result], verbose: bool) -> None:
+    if len(results) == 1:
+        r = results[0]
+        if r.stdout:
+            print(r.stdout, end="" if r.stdout.endswith("\n") else "\n")
+        if r.stderr:
+            print(
+                r.stderr, end="" if r.stderr.endswith("\n") else "\n", file=sys.stderr
+            )
+        print(r.text)
+        return
+    width = max(len(r.target) for r in results)
+    for r in results:
+        print(f"{r.target:<{width}}  {r.line}")
+    reference = next((r.reference for r in results if r.reference), None)
+    if reference:
+        print(reference)
+    if verbose:
+        for r in results:
+            print(f"\n{r.text}")
+            for name, text in (("stdout", r.stdout), ("stderr", r.stderr)):
+                if text:
+                    print(f"--- {r.target}: {name} ---\n{text.rstrip()}")
+    n_ok = sum(r.ok for r in results)
+    print(f"{n_ok} of {len(results)} match")
 
 
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
-    overrides = {axis: getattr(args, axis) for axis in CHOICES if getattr(args, axis)}
-    if args.l2 is not None:
-        overrides["l2"] = args.l2
     try:
-        sizes = refnet.validation.check_sizes(args.layout, "--layout")
-        acts = args.activations.split(",")
-        if len(acts) == 1:
-            acts = acts * (len(sizes) - 1)
-        if len(acts) != len(sizes) - 1:
-            raise UsageError(
-                f"--activations: expected {len(sizes) - 1} names (one per "
-                f"layer) or one for all, got {len(acts)}"
-            )
-        for name in acts:
-            try:
-                refnet.activations.get(name)
-            except (TypeError, ValueError) as err:
-                raise UsageError(f"--activations: {err}") from None
-        refnet.validation.check_size(args.batch, "--batch")
+        sizes, acts, kwargs = _arguments(args)
         refnet.validation.check_output_folder(args.json, "--json", overwrite=args.force)
-        functions = [(t, load_function(t)) for t in args.targets]
-        kwargs = dict(
-            convention=args.convention,
-            dtype=args.dtype,
-            batch=args.batch,
-            seed=args.seed,
-            **overrides,
-        )
-        # bad flags (an unknown activation, columns with a flat bias) fail here, once
-        check_backprop(
-            lambda w, X, Y: None, sizes, acts, args.loss, tensorflow=False, **kwargs
-        )
+        targets = [(t, *parse_target(t)) for t in args.targets]
     except (ValueError, TypeError) as exc:
-        print(f"crosscheck mine: {exc}", file=sys.stderr)
-        return 2
-
-    reports = []
-    for i, (target, fn) in enumerate(functions):
-        # the same reference for all
+        return _usage(exc)
+    payload = dict(sizes=sizes, activations=acts, loss=args.loss, kwargs=kwargs)
+    results = []
+    for i, (target, path, name) in enumerate(targets):
+        # the first child checks the arguments, and refnet against TensorFlow (the same
+        # reference for all)
         tf = False if args.no_tensorflow or i > 0 else None
-        reports.append(
-            (
-                target,
-                check_backprop(fn, sizes, acts, args.loss, tensorflow=tf, **kwargs),
-            )
-        )
-    if len(reports) == 1:
-        print(reports[0][1])
-    else:
-        width = max(len(t) for t, _ in reports)
-        for target, rep in reports:
-            if rep.ok:
-                status = "ok"
-            elif rep.error:
-                status = f"ERROR {rep.error.splitlines()[0]}"
-            else:
-                status = f"FAIL at {rep.first_failure.name}: {rep.diagnosis[0]}"
-            print(f"{target:<{width}}  {status}")
-        first = reports[0][1]
-        if first.reference is not None:
-            print(first.diagnosis[-1].splitlines()[0])
-        if args.verbose:
-            for target, rep in reports:
-                print(f"\n{target}\n{rep}")
-        n_ok = sum(rep.ok for _, rep in reports)
-        print(f"{n_ok} of {len(reports)} match")
+        step = dict(payload, tensorflow=tf, validate=i == 0)
+        got = check_in_child(target, path, name, step, args.timeout)
+        if isinstance(got, str):
+            return _usage(got)
+        if len(targets) == 1 and got.load_error:
+            return _usage(f"{target}: {got.data['error']}")
+        results.append(got)
+    _print_results(results, args.verbose)
     if args.json:
-        write_json(
-            args.json, [dict(rep.to_dict(), target=t) for t, rep in reports], "--json"
-        )
-    return 0 if all(rep.ok for _, rep in reports) else 1
+        write_json(args.json, [r.data for r in results], "--json")
+    return 0 if all(r.ok for r in results) else 1
+
+
+def _usage(message) -> int:
+    """Print the message with the flag the user typed, and return 2."""
+    print(f"crosscheck mine: {in_flags(str(message), FLAGS)}", file=sys.stderr)
+    return 2

@@ -305,6 +305,17 @@ def test_atomic_write_fsyncs_the_file_before_renaming_it(tmp_path, monkeypatch):
     assert events[:2] == ["fsync", "replace"]
 
 
+def test_a_name_longer_than_the_file_system_takes_is_refused_before_a_long_run(
+    tmp_path,
+):
+    """check_output_folder measures the name (bytes) against the folder's NAME_MAX."""
+    from refnet.validation import check_output_folder
+
+    check_output_folder(tmp_path / ("a" * 200 + ".json"), "--json")
+    with pytest.raises(ValueError, match="--json: the file name is 305 bytes long"):
+        check_output_folder(tmp_path / ("a" * 300 + ".json"), "--json")
+
+
 def test_save_never_replaces_a_device_or_a_pipe(tmp_path):
     """os.replace would swap a FIFO (or /dev/full, as root) for a regular file: refused."""
     fifo = tmp_path / "pipe"

@@ -38,7 +38,7 @@ def test_help_says_it_runs_the_users_file(capsys):
     assert exc.value.code == 0
     out = " ".join(capsys.readouterr().out.split())
     assert "imports and runs each given Python file" in out
-    assert "Exit status: 0 all match, 1 a mismatch, 2 usage" in out
+    assert "Exit status: 0 all match, 1 a mismatch or an error, 2 usage" in out
 
 
 def test_one_matching_file_prints_the_table_and_exits_0(capsys):
@@ -76,8 +76,8 @@ def test_several_files_one_line_each(capsys):
     ]
     assert main(["mine", *targets, *NIELSEN]) == 1
     lines = capsys.readouterr().out.strip().splitlines()
-    assert lines[0].endswith("  ok") and lines[1].endswith("  ok")
-    assert "FAIL at dW1: dW1 (BP2" in lines[2] and "BP2 is missing" in lines[2]
+    assert lines[0].endswith("  MATCH") and lines[1].endswith("  MATCH")
+    assert "MISMATCH at dW1: dW1 (BP2" in lines[2] and "BP2 is missing" in lines[2]
     assert "ERROR fn returned something unreadable: expected 4 gradients" in lines[3]
     assert lines[-1] == "2 of 4 match"
 
@@ -128,11 +128,14 @@ def test_overrides_and_json(tmp_path, capsys):
             [f"{OWN}:keras_matrix_mse", "--activations", "sigmoidd"],
             "unknown name 'sigmoidd'",
         ),
-        ([f"{OWN}:keras_matrix_mse", "--bias-shape", "column"], "bias_shape: 'column'"),
+        (
+            [f"{OWN}:keras_matrix_mse", "--bias-shape", "column"],
+            "--bias-shape: 'column'",
+        ),
         ([f"{OWN}:keras_matrix_mse", "--batch", "0"], "--batch"),
         (
             [f"{OWN}:keras_matrix_mse", "--l2", "-1"],
-            "l2: expected a finite number >= 0",
+            "--l2: expected a finite number >= 0",
         ),
         (
             [f"{OWN}:keras_matrix_mse", "--json", "/no/such/folder/r.json"],
@@ -196,3 +199,178 @@ def test_console_script_form_runs_the_readme_example():
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "PASS: 4 quantities agree" in proc.stdout
+
+
+# ---------------------------------------------------------------------------------
+# Each file in its own child process (crosscheck/mine/sandbox.py)
+# ---------------------------------------------------------------------------------
+
+ROWS = [
+    "--layout",
+    "4-6-3",
+    "--activations",
+    "sigmoid,linear",
+    "--loss",
+    "mse",
+    "--no-tensorflow",
+]
+# keras convention: rows, W (n_in, n_out), MSE averaged over outputs and batch
+GOOD = """\
+import numpy as np
+
+
+def f(weights, X, Y):
+    W1, b1, W2, b2 = weights
+    a1 = 1 / (1 + np.exp(-(X @ W1 + b1)))
+    a2 = a1 @ W2 + b2
+    delta2 = 2 * (a2 - Y) / a2.size
+    delta1 = (delta2 @ W2.T) * a1 * (1 - a1)
+    return [X.T @ delta1, delta1.sum(axis=0), a1.T @ delta2, delta2.sum(axis=0)]
+"""
+ENDINGS = {
+    "exit_import": (
+        "import sys\nsys.exit(0)\n",
+        "called sys.exit(0) while being imported",
+    ),
+    "exit_call": (
+        "import sys\ndef f(w, X, Y):\n    sys.exit(0)\n",
+        "called sys.exit(0) while being called",
+    ),
+    "os_exit": (
+        "import os\ndef f(w, X, Y):\n    os._exit(0)\n",
+        "the process exited (code 0, as os._exit(0) does) without a result while "
+        "calling f",
+    ),
+    "segfault": (
+        "import ctypes\ndef f(w, X, Y):\n    ctypes.string_at(0)\n",
+        "the process died with signal SIGSEGV (segmentation fault) while calling f",
+    ),
+}
+
+
+def _files(folder, **endings) -> list[str]:
+    """GOOD plus each ending, one file per name, as FILE.py:f targets."""
+    targets = []
+    for name, ending in endings.items():
+        (folder / f"{name}.py").write_text(GOOD + ending)
+        targets.append(f"{folder / name}.py:f")
+    return targets
+
+
+@pytest.mark.skipif(os.name != "posix", reason="a segfault is a POSIX signal")
+def test_exits_and_crashes_are_error_lines_and_the_run_goes_on(tmp_path, capsys):
+    endings = {name: ending for name, (ending, _) in ENDINGS.items()}
+    targets = _files(tmp_path, good="", **endings, also_good="")
+    out = tmp_path / "r.json"
+    assert main(["mine", *targets, *ROWS, "--json", str(out)]) == 1
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].endswith("good.py:f         MATCH")
+    for line, (_, cause) in zip(lines[1:], ENDINGS.values()):
+        assert line.endswith(f"  ERROR {cause}")
+    assert lines[5].endswith("  MATCH") and lines[-1] == "2 of 6 match"
+    data = json.loads(out.read_text())
+    assert [d["ok"] for d in data] == [True, False, False, False, False, True]
+    assert data[4]["error"].startswith("the process died with signal SIGSEGV")
+
+
+def test_a_function_that_never_returns_is_stopped_at_the_timeout(tmp_path, capsys):
+    (target,) = _files(
+        tmp_path, hang="import time\ndef f(w, X, Y):\n    time.sleep(600)\n"
+    )
+    assert main(["mine", target, *ROWS, "--timeout", "1.5"]) == 1
+    out = capsys.readouterr().out
+    assert "ERROR: did not return within 1.5 s (--timeout)" in out
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf", "soon"])
+def test_the_timeout_is_a_positive_number_of_seconds(value, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["mine", f"{OWN}:keras_matrix_mse", *ROWS, "--timeout", value])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "--timeout: expected a positive number of seconds" in err
+
+
+def test_the_students_folder_cannot_shadow_the_standard_library(tmp_path, monkeypatch):
+    """json.py and colorsys.py next to the file and in the working folder raise at
+    import; the file's own helper module is still found."""
+    student, here = tmp_path / "student", tmp_path / "here"
+    for folder in (student, here):
+        folder.mkdir()
+        for name in ("json", "colorsys"):
+            (folder / f"{name}.py").write_text("raise ImportError('shadowed')\n")
+    (student / "helper.py").write_text(
+        "import numpy as np\ndef sigmoid(z):\n    return 1 / (1 + np.exp(-z))\n"
+    )
+    mine = GOOD.replace(
+        "import numpy as np\n", "import colorsys, json\nimport numpy as np\n"
+    )
+    mine = mine.replace("1 / (1 + np.exp(-(X @ W1 + b1)))", "sigmoid(X @ W1 + b1)")
+    (student / "mynet.py").write_text("from helper import sigmoid\n" + mine)
+    monkeypatch.chdir(here)
+    assert main(["mine", f"{student / 'mynet.py'}:f", *ROWS]) == 0
+
+
+def test_json_with_a_too_long_name_is_refused_before_the_check(tmp_path, capsys):
+    path = tmp_path / ("r" * 300 + ".json")
+    assert main(["mine", f"{OWN}:keras_matrix_mse", *ROWS, "--json", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("crosscheck mine: --json: the file name is 305 bytes long")
+    assert "Traceback" not in err and os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--l2", "nan"], "--l2: expected a finite number >= 0, got nan"),
+        (["--seed", "-1"], "--seed: expected an int >= 0, got -1"),
+        (["--batch", "1000000000"], "--batch: "),
+    ],
+)
+def test_argument_errors_name_the_flag(flags, message, capsys):
+    assert main(["mine", f"{OWN}:keras_matrix_mse", *ROWS, *flags]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"crosscheck mine: {message}") and "Traceback" not in err
+
+
+def test_nielsen_with_a_flat_bias_is_refused_up_front(capsys):
+    """Passes once conventions.get refuses columns with a flat bias (issue 20)."""
+    argv = [f"{OWN}:nielsen_batch_matrix", *NIELSEN, "--bias-shape", "flat"]
+    assert main(["mine", *argv]) == 2
+    assert capsys.readouterr().err.startswith("crosscheck mine: --bias-shape: ")
+
+
+def test_every_convention_axis_is_a_flag_and_no_bias_an_override(capsys):
+    from crosscheck.mine.cli import _parser
+    from crosscheck.mine.conventions import CHOICES
+
+    text = _parser().format_help()
+    assert all(f"--{axis.replace('_', '-')}" in text for axis in CHOICES)
+    base = ["a.py:f", "--layout", "3-2", "--activations", "linear", "--loss", "mse"]
+    assert _parser().parse_args(base).use_bias is None
+    assert _parser().parse_args([*base, "--no-bias"]).use_bias is False
+
+
+def test_a_network_without_bias(tmp_path, capsys):
+    """Passes once check_backprop takes use_bias=False (issue 20): [W1, W2] in and out."""
+    (tmp_path / "nobias.py").write_text(
+        "import numpy as np\n"
+        "def f(weights, X, Y):\n"
+        "    W1, W2 = weights\n"
+        "    a1 = np.tanh(X @ W1)\n"
+        "    delta2 = 2 * (a1 @ W2 - Y) / Y.size\n"
+        "    delta1 = (delta2 @ W2.T) * (1 - a1**2)\n"
+        "    return [X.T @ delta1, a1.T @ delta2]\n"
+    )
+    args = ["--layout", "4-6-3", "--activations", "tanh,linear", "--loss", "mse"]
+    target = f"{tmp_path / 'nobias.py'}:f"
+    code = main(["mine", target, *args, "--no-bias", "--no-tensorflow"])
+    assert code == 0, capsys.readouterr()
+
+
+def test_one_file_that_exits_at_import_is_an_error_not_a_usage_error(tmp_path, capsys):
+    (target,) = _files(tmp_path, exits="import sys\nprint('bye')\nsys.exit(3)\n")
+    assert main(["mine", target, *ROWS]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("bye\n")
+    assert out.endswith("ERROR: called sys.exit(3) while being imported\n")

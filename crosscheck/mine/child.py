@@ -1,0 +1,125 @@
+"""What ``crosscheck mine`` runs in each file's child process (crosscheck/mine/sandbox.py).
+
+:func:`check_target` checks the arguments once (when asked), imports FILE.py (its
+top-level code runs), finds FUNC and calls :func:`check_backprop` on it. It returns JSON
+data, one of:
+
+    {"usage": "batch: ..."}                 the arguments are wrong (the CLI exits 2)
+    {"load_error": "..."}                   FILE raised at import, or has no FUNC
+    {"error": "called sys.exit(0) ..."}     FILE or FUNC ended the process, or
+                                            check_backprop itself failed
+    {"report": {...}, "text": "...", "ok": bool, "summary": "MATCH", "reference": "..."}
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+import traceback
+
+from . import sandbox
+from .check import BackpropReport, check_backprop
+
+
+def check_target(payload: dict) -> dict:
+    """Check FUNC of FILE.py in this process; see the module docstring.
+
+    ``payload``: target (as typed), path (absolute), name (FUNC), sizes, activations,
+    loss, kwargs (for check_backprop: convention, dtype, batch, seed, overrides),
+    tensorflow (True, False or None) and validate (check the arguments first).
+    """
+    args = (payload["sizes"], payload["activations"], payload["loss"])
+    kwargs = payload["kwargs"]
+    if payload.get("validate"):
+        usage = _check_arguments(args, kwargs)
+        if usage:
+            return {"usage": usage}
+    fn = load_function(payload["path"], payload["name"])
+    if isinstance(fn, dict):
+        return fn
+    sandbox.stage(f"calling {payload['name']}")
+    try:
+        report = check_backprop(fn, *args, tensorflow=payload["tensorflow"], **kwargs)
+    except SystemExit as exc:
+        return {"error": f"called sys.exit({exc.code!r}) while being called"}
+    except Exception as exc:  # check_backprop's own failure, reported, not raised
+        text = "".join(traceback.format_exception(exc)).rstrip()
+        return {"error": f"check_backprop raised {type(exc).__name__}: {exc}\n{text}"}
+    return {
+        "report": report.to_dict(),
+        "text": str(report),
+        "ok": report.ok,
+        "summary": summary(report),
+        "reference": (
+            report.diagnosis[-1].splitlines()[0]
+            if report.reference is not None
+            else None
+        ),
+    }
+
+
+def _check_arguments(args, kwargs) -> str | None:
+    """The message of the ValueError or TypeError the arguments raise, else None: a
+    dry run with a function that returns nothing (no user code runs)."""
+    try:
+        check_backprop(lambda w, X, Y: None, *args, tensorflow=False, **kwargs)
+    except (ValueError, TypeError) as exc:
+        return str(exc)
+    except MemoryError as exc:
+        return (
+            f"batch: {kwargs.get('batch')} samples do not fit in memory "
+            f"(MemoryError{': ' + str(exc) if str(exc) else ''}); choose a smaller one"
+        )
+    return None
+
+
+def load_function(path: str, name: str):
+    """FUNC from FILE.py, importing it (its top-level code runs, its folder importable
+    after the standard library); or {"load_error": why} when it cannot be had, or
+    {"error": ...} when importing it called sys.exit."""
+    sandbox.stage(f"importing {os.path.basename(path)}")
+    folder = os.path.dirname(path)
+    if folder not in sys.path:
+        sys.path.append(folder)  # the student's helper modules, never before the stdlib
+    spec = importlib.util.spec_from_file_location("crosscheck_mine_target", path)
+    if spec is None or spec.loader is None:
+        return {"load_error": f"{path!r} is not a Python file"}
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    try:
+        spec.loader.exec_module(module)
+    except SystemExit as exc:
+        return {"error": f"called sys.exit({exc.code!r}) while being imported"}
+    except BaseException as exc:  # noqa: BLE001 (the user's code: shown, not raised)
+        return {"load_error": _import_failure(path, exc)}
+    fn = getattr(module, name, None)
+    if fn is None:
+        found = sorted(
+            k for k, v in vars(module).items() if callable(v) and not k.startswith("_")
+        )
+        return {"load_error": f"{path} defines no {name!r}; its functions: {found}"}
+    if not callable(fn):
+        return {"load_error": f"{name} is a {type(fn).__name__}, not a function"}
+    return fn
+
+
+def _import_failure(path: str, exc: BaseException) -> str:
+    """ "importing FILE failed:" and the traceback, cut to the frames in FILE."""
+    tb = traceback.TracebackException.from_exception(exc)
+    here = os.path.abspath(path)
+    tb.stack = traceback.StackSummary.from_list(
+        [f for f in tb.stack if os.path.abspath(f.filename) == here]
+    )
+    return f"importing {path} failed:\n" + "".join(tb.format()).rstrip()
+
+
+def summary(report: BackpropReport) -> str:
+    """One line: MATCH, MISMATCH at the first failing row, or ERROR and the cause."""
+    if report.ok:
+        return "MATCH"
+    if report.error:
+        return f"ERROR {report.error.splitlines()[0]}"
+    if report.first_failure is not None:
+        return f"MISMATCH at {report.first_failure.name}: {report.diagnosis[0]}"
+    return f"MISMATCH: {report.diagnosis[-1].splitlines()[0]}"  # refnet against TF
