@@ -17,6 +17,9 @@ arrays to refnet's layout and scale refnet's gradients to the user's cost, exact
     mse_scale       "mean" | "half_sum" | "sum"   per-example MSE = mean_j | 1/2 sum_j | sum_j (a_j - y_j)^2
     l2              float >= 0                    weight decay on every W (not b)
     l2_form         "sum" | "half_sum"            l2 * sum(W^2) | l2/2 * sum(W^2)
+    intermediates   "cost" | "summed"             returned dA<l>, dZ<l> are dL/da, dL/dz | the
+                                                  same for the batch's summed cost (the 1/m
+                                                  of a mean applied in dW and db only)
 
 The per-example binary cross-entropy follows ``mse_scale`` over the outputs: averaged
 for "mean" (Keras), summed otherwise (Nielsen's network2.py sums). The softmax and
@@ -49,6 +52,7 @@ CHOICES = {
     "reduction": ("mean", "sum"),
     "mse_scale": ("mean", "half_sum", "sum"),
     "l2_form": ("sum", "half_sum"),
+    "intermediates": ("cost", "summed"),
 }
 
 
@@ -67,6 +71,7 @@ class Convention:
     container: str = "list"
     labels: str = "onehot"
     use_bias: bool = True
+    intermediates: str = "cost"
 
     # --- the constant factor between the user's cost and refnet's ---------------------
 
@@ -87,6 +92,13 @@ class Convention:
     def l2_eff(self) -> float:
         """The factor of sum(W^2) in the user's cost (LS6)."""
         return self.l2 / 2 if self.l2_form == "half_sum" else self.l2
+
+    def intermediates_factor(self, n: int) -> float:
+        """f with the user's dA<l>, dZ<l> = f * those of refnet's cost: n when they are
+        derivatives of the summed cost while the cost averages (deeplearning.ai)."""
+        if self.intermediates == "summed" and self.reduction == "mean":
+            return float(n)
+        return 1.0
 
     def describe(self) -> str:
         """One line: every axis, for reports."""
@@ -179,6 +191,8 @@ PRESETS: dict[str, Convention] = {
     # deeplearning.ai, course 1 (L_model_forward / L_model_backward): columns, W (n_l,
     # n_{l-1}), b (n_l, 1), the parameters dict; cost -1/m sum(Y log AL + (1 - Y)
     # log(1 - AL)), summed over the entries of Y (one row for one sigmoid output).
+    # Its dAL = -(Y / AL - (1 - Y) / (1 - AL)) has no 1/m: linear_backward applies it in
+    # dW and db only, so the dA<l> and dZ<l> it returns are those of m * cost.
     "deeplearning.ai": Convention(
         "deeplearning.ai",
         "columns",
@@ -187,6 +201,7 @@ PRESETS: dict[str, Convention] = {
         "mean",
         "sum",
         container="dict",
+        intermediates="summed",
     ),
     # d2l, chapter 4.7 (forward propagation, backward propagation, computational graphs):
     # z = W1 x, h = phi(z), o = W2 h, no bias; J = L + lambda/2 (|W1|^2 + |W2|^2) with
@@ -217,7 +232,7 @@ def get(convention: str | Convention = "keras", **overrides) -> Convention:
     """A preset by name with ``overrides`` applied axis by axis; ValueError naming the choices.
 
     >>> get("cs231n", l2=0.1).describe()
-    "cs231n: samples='rows', weights_layout='in_out', bias_shape='flat', reduction='mean', mse_scale='mean', l2=0.1, l2_form='sum', container='dict', labels='int', use_bias=True"
+    "cs231n: samples='rows', weights_layout='in_out', bias_shape='flat', reduction='mean', mse_scale='mean', l2=0.1, l2_form='sum', container='dict', labels='int', use_bias=True, intermediates='cost'"
     """
     if isinstance(convention, Convention):
         base = convention

@@ -172,7 +172,10 @@ def to_rows(got, name: str, conv, expected: tuple, ref_shape: tuple, n: int):
         return conv.W_from_user(got), None
     if kind_of(name) == "db":
         return got.reshape(-1), None
-    if kind_of(name) in ("delta", "dA", "output", "dX"):
+    if kind_of(name) in ("delta", "dA", "dX"):
+        # deeplearning.ai's are those of the summed cost: n times the mean's
+        return conv.batch_from_user(got) / conv.intermediates_factor(n), None
+    if kind_of(name) == "output":
         return conv.batch_from_user(got), None
     return got, None
 

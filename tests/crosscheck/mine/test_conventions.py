@@ -12,3 +12,13 @@ def test_convention_factors_ls5():
     assert conventions.get("keras").factor("mse", 10) == 1
     assert nielsen.factor("binary_cross_entropy", 3) == 3
     assert conventions.get("cs231n", l2=0.1, l2_form="half_sum").l2_eff == 0.05
+
+
+def test_deeplearning_ai_intermediates_are_those_of_the_summed_cost():
+    """deeplearning.ai's dAL has no 1/m (linear_backward puts it in dW and db only), so
+    its dA<l>, dZ<l> are m times those of its mean cost; nowhere else."""
+    assert conventions.get("deeplearning.ai").intermediates_factor(8) == 8
+    assert (
+        conventions.get("deeplearning.ai", reduction="sum").intermediates_factor(8) == 1
+    )
+    assert conventions.get("nnfs").intermediates_factor(8) == 1
