@@ -13,8 +13,9 @@ arrays to refnet's layout and scale refnet's gradients to the user's cost, exact
     use_bias        True | False                  every layer has a bias | none has (z = W a)
     container       "list" | "dict"               [W1, b1, W2, ...] | {"W1": .., "b1": .., ...}
     labels          "onehot" | "int"              Y is one row (column) per sample | class ids (n,)
-    intermediates   "cost" | "per_example"        dZ, dA are d(cost)/dz | the per-example
-                                                  derivative (n times it for a mean cost)
+    intermediates   "cost" | "per_example"        returned dA<l>, dZ<l> are d(cost)/da, /dz |
+                                                  those of the summed per-example costs (the
+                                                  1/m of a mean applied in dW and db only)
     reduction       "mean" | "sum"                batch cost = mean | sum of per-example costs
     mse_scale       "mean" | "half_sum" | "sum"   per-example MSE = mean_j | 1/2 sum_j | sum_j (a_j - y_j)^2
     l2              float >= 0                    weight decay on every W (not b)

@@ -1,0 +1,73 @@
+"""Neural Networks from Scratch (nnfs), chapter 10's training step: Layer_Dense,
+Activation_ReLU and Activation_Softmax_Loss_CategoricalCrossentropy as the book writes
+them. Rows, weights (n_inputs, n_neurons), biases (1, n_neurons), sparse class ids y of
+shape (samples,), the combined gradient divided by the number of samples.
+
+    crosscheck mine docs/examples/nnfs_backprop.py:train_step --layout 2-64-3 \\
+        --activations relu,softmax --loss softmax_cross_entropy --convention nnfs
+"""
+
+import numpy as np
+
+
+class Layer_Dense:
+    def __init__(self, weights, biases):
+        # the book draws 0.01 * np.random.randn(n_inputs, n_neurons) and zeros biases
+        self.weights = weights
+        self.biases = biases
+
+    def forward(self, inputs):
+        self.inputs = inputs
+        self.output = np.dot(inputs, self.weights) + self.biases
+
+    def backward(self, dvalues):
+        self.dweights = np.dot(self.inputs.T, dvalues)
+        self.dbiases = np.sum(dvalues, axis=0, keepdims=True)
+        self.dinputs = np.dot(dvalues, self.weights.T)
+
+
+class Activation_ReLU:
+    def forward(self, inputs):
+        self.inputs = inputs
+        self.output = np.maximum(0, inputs)
+
+    def backward(self, dvalues):
+        self.dinputs = dvalues.copy()
+        self.dinputs[self.inputs <= 0] = 0
+
+
+class Activation_Softmax_Loss_CategoricalCrossentropy:
+    def forward(self, inputs, y_true):
+        exp_values = np.exp(inputs - np.max(inputs, axis=1, keepdims=True))
+        self.output = exp_values / np.sum(exp_values, axis=1, keepdims=True)
+        samples = len(self.output)
+        y_pred_clipped = np.clip(self.output, 1e-7, 1 - 1e-7)
+        return np.mean(-np.log(y_pred_clipped[range(samples), y_true]))
+
+    def backward(self, dvalues, y_true):
+        samples = len(dvalues)
+        if len(y_true.shape) == 2:
+            y_true = np.argmax(y_true, axis=1)
+        self.dinputs = dvalues.copy()
+        self.dinputs[range(samples), y_true] -= 1
+        self.dinputs = self.dinputs / samples
+
+
+def train_step(weights, X, y):
+    dense1 = Layer_Dense(weights[0], weights[1])
+    activation1 = Activation_ReLU()
+    dense2 = Layer_Dense(weights[2], weights[3])
+    loss_activation = Activation_Softmax_Loss_CategoricalCrossentropy()
+    dense1.forward(X)
+    activation1.forward(dense1.output)
+    dense2.forward(activation1.output)
+    loss = loss_activation.forward(dense2.output, y)
+    loss_activation.backward(loss_activation.output, y)
+    dense2.backward(loss_activation.dinputs)
+    activation1.backward(dense2.dinputs)
+    dense1.backward(activation1.dinputs)
+    return {
+        "loss": loss,
+        "output": loss_activation.output,
+        "grads": [dense1.dweights, dense1.dbiases, dense2.dweights, dense2.dbiases],
+    }
