@@ -188,7 +188,7 @@ def _user_targets(conv, k: int, loss: str, n: int, Y):
     """(Y_rows for refnet, Y_user): the user's Y checked against the convention."""
     Y_user = np.asarray(Y)
     classes = loss in ("softmax_cross_entropy", "categorical_cross_entropy")
-    if conv.labels == "int" and Y_user.shape != (n,):
+    if conv.labels == "int" and classes and Y_user.shape != (n,):
         raise ValueError(
             f"Y: expected class ids of shape ({n},) (labels='int'), got shape "
             f"{Y_user.shape}; pass labels='onehot' for one-hot targets"
@@ -378,7 +378,9 @@ def _setup(
         ("softmax_cross_entropy", "softmax"),
     ):
         ref_acts[-1], prob = "linear", refnet.activations.get(acts[-1])
-    if conv.labels == "int" and loss not in (
+    # a preset's class ids (nnfs) mean nothing for a regression loss: its Y is targets;
+    # asked for by name, they are refused
+    if overrides.get("labels") == "int" and loss not in (
         "softmax_cross_entropy",
         "categorical_cross_entropy",
     ):

@@ -95,7 +95,10 @@ def read(out, names: list[str]) -> dict:
         if isinstance(grads, dict):
             rest = {**grads, **rest}
     elif isinstance(out, dict):
-        got, rest, grads = {}, dict(out), out
+        # one flat dict: gradients, intermediates, and maybe loss, output, deltas, dX
+        got = {k: v for k, v in out.items() if k in EXTRAS}
+        rest = {k: v for k, v in out.items() if k not in EXTRAS}
+        grads = rest
     elif isinstance(out, (list, tuple)):
         got, rest, grads = {}, {}, out
     else:

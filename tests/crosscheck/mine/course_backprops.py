@@ -1174,7 +1174,7 @@ CORRECT = [
     # the same training step fed one-hot rows (the combined backward argmaxes them)
     (nnfs_spiral, [4, 8, 3], ["relu", "softmax"], SCE, {**NNFS, "labels": "onehot"}),
     # regression targets are rows of numbers, not class ids: labels='onehot' reads them
-    (nnfs_regression, [1, 16, 16, 1], ["relu", "relu", "linear"], "mse", {**NNFS, "labels": "onehot"}),
+    (nnfs_regression, [1, 16, 16, 1], ["relu", "relu", "linear"], "mse", NNFS),
     (cs231n_two_layer_net, [6, 10, 4], ["relu", "linear"], SCE, {**CS231N, "l2": 0.05}),
     (cs231n_two_layer_layers, [6, 10, 4], ["relu", "linear"], SCE, CS231N),
     (cs231n_fc_net, [6, 8, 7, 4], ["relu", "relu", "linear"], SCE, CS231N),

@@ -380,3 +380,47 @@ def test_kink_entries_of_a_users_X_are_pinned_to_the_users_side():
         tensorflow=False,
     )
     assert not bad.ok and bad.first_failure.name == "dW1"
+
+
+def test_a_flat_dict_gives_its_loss_and_output_too():
+    """{"loss": .., "output": .., "dW1": .., ...} in one dict, as many loops build it:
+    loss and output are rows, not ignored."""
+
+    def flat(weights, X, Y):
+        out = keras_matrix_mse(weights, X, Y)
+        dW1, db1, dW2, db2 = out["grads"]
+        return {
+            "loss": out["loss"],
+            "output": out["output"],
+            "dW1": dW1,
+            "db1": db1,
+            "dW2": dW2,
+            "db2": db2,
+        }
+
+    report = check_backprop(
+        flat, [4, 6, 3], ["sigmoid", "linear"], "mse", tensorflow=False
+    )
+    assert report.ok, str(report)
+    assert [r.name for r in report.rows][:2] == ["loss", "output"]
+    assert not any(s.startswith("ignored") for s in report.diagnosis)
+
+
+def test_class_ids_of_a_preset_do_not_apply_to_a_regression_loss():
+    """nnfs' preset takes class ids, but its regression chapter's Y is targets: MSE
+    with the preset alone draws targets; labels='int' asked for by name is refused."""
+
+    def regression(weights, X, y):
+        assert y.shape == (X.shape[0], 2) and y.dtype.kind == "f"
+        W1, b1 = weights
+        out = X @ W1 + b1
+        d = 2 * (out - y) / y.size
+        return [X.T @ d, d.sum(0, keepdims=True)]
+
+    assert check_backprop(
+        regression, [3, 2], "linear", "mse", convention="nnfs", tensorflow=False
+    ).ok
+    with pytest.raises(ValueError, match="labels: 'int' class ids need"):
+        check_backprop(
+            regression, [3, 2], "linear", "mse", convention="nnfs", labels="int"
+        )
