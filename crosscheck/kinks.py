@@ -79,18 +79,27 @@ def kink_notes(
     return notes
 
 
-def near_kink_entries(net: refnet.Network, X) -> list[tuple[int, tuple[int, int]]]:
+def near_kink_entries(
+    net: refnet.Network, X, rounding_only: bool = False
+) -> list[tuple[int, tuple[int, int]]]:
     """(layer index l, 0-based; (row, column)) of every entry of z in a layer with a
     kink (relu, leaky_relu) that lies within rounding of it: |z| <= rtol (|a[l-1]| @ |W|
     + |b|) entry by entry, rtol of TOL1 (float32: ~2e-5 of the terms summed at n = 256,
-    about ten times the rounding a sum of n terms really shows)."""
+    about ten times the rounding a sum of n terms really shows). ``rounding_only``
+    leaves out the entries whose terms are all exactly 0 (z = 0 in any order)."""
     a = X
     rtol = policy_rtol(net.dtype, max(max(net.sizes), X.shape[0]), len(net.layers))
     found = []
     for l, layer in enumerate(net.layers):
         z = a @ layer.W + (0 if layer.b is None else layer.b)
         if has_kink(layer):
-            near = np.argwhere(np.abs(z) <= rtol * kink_scale(layer, a))
+            scale = kink_scale(layer, a)
+            near = np.abs(z) <= rtol * scale
+            if rounding_only:
+                # a z summed from exact zeros is 0 in every order: no rounding can
+                # move it across the kink
+                near &= scale > 0
+            near = np.argwhere(near)
             found += [(l, (int(i), int(j))) for i, j in near]
         a = layer.activation.f(z)
     return found

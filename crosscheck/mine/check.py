@@ -49,7 +49,7 @@ from ..kinks import (
 from ..report import Report, Row
 from ..tolerance import compare_tensor
 from . import conventions
-from .diagnose import diagnose_row, label, sentence
+from .diagnose import decay_in_code, diagnose_row, label, sentence
 from .reference import reference
 from .returned import BadOutput, read, to_rows
 
@@ -428,7 +428,8 @@ def _pin_kinks(case: _Case, ref, got, rows, messages):
     one, each kept when it brings the rows closer, until every row matches. Returns
     (ref, rows, messages, the pinned entries described), the given ones when no choice
     of sides makes every row match."""
-    entries = near_kink_entries(case.net, case.X_rows)[:MAX_PINNED]
+    entries = near_kink_entries(case.net, case.X_rows, rounding_only=True)
+    entries = entries[:MAX_PINNED]
 
     def evaluate(flips):
         net = with_kinks_flipped(case.net, flips)
@@ -497,7 +498,9 @@ def _diagnosis(report, got, ref, messages, case: _Case, pinned: str = "") -> lis
         out.append(
             f"note: {pinned} lie within rounding of a kink (relu, leaky_relu) and your "
             "code's rounding put them on the other side of 0; the reference was "
-            "evaluated on your side of it (chapter 7, 'How close is close enough')"
+            "evaluated on your side of it (chapter 7, 'How close is close enough'). "
+            "relu'(0) = 1 (z >= 0) would look the same there: check with another X "
+            "to rule it out"
         )
     elif case.kinks and first is not None:
         # the user's X (a drawn one avoids them)
@@ -523,6 +526,9 @@ def _first_failure(first, got, ref, messages, case: _Case, matched=()) -> str:
             f"dtype (a float64 constant or array mixed into {case.dtype.name} work); keep "
             f"every array in {case.dtype.name}",
         )
+    decay = decay_in_code(ref, got["_rows"]) if first.name == "loss" else None
+    if decay:
+        return decay
     try:
         return diagnose_row(ref, first.name, got["_rows"][first.name], matched)
     except Exception as exc:

@@ -402,7 +402,7 @@ def _factor_texts(ref: Reference, what: str, where, loss_ok: bool) -> list:
         (
             2.0,
             f"your {what} is twice the reference: a factor 2 too many (the cost "
-            f"has a 1/2 your derivative ignores, or 2 l2 W counted twice){at}",
+            f"has a 1/2 your derivative ignores){at}",
             None,
         )
     )
@@ -445,6 +445,77 @@ def _constant_text(what: str, got, R, rtol, at: str) -> str | None:
     )
 
 
+def _l2_terms(ref: Reference) -> tuple[str, str]:
+    """The decay's term in the cost and in dW as the user's l2_form writes them."""
+    if ref.conv.l2_form == "half_sum":
+        return "l2/2 * sum(W^2)", "l2 * W"
+    return "l2 * sum(W^2)", "2 l2 W"
+
+
+def _l2_part(ref: Reference, name: str):
+    """The L2 term (LS6) inside row ``name``'s reference: l2_eff sum W^2 in the loss,
+    2 l2_eff W in dW; 0 elsewhere."""
+    if not ref.l2_eff:
+        return 0.0
+    if name == "loss":
+        return ref.l2_eff * sum(float(np.sum(W * W)) for W in ref.W)
+    kind, l = (None, 0) if name in ("output", "dX") else _split(name)
+    return 2 * ref.l2_eff * ref.W[l - 1] if kind == "dW" else 0.0
+
+
+def _l2_total(ref: Reference, name: str, got, R, rtol) -> float | None:
+    """The user's own decay factor (of sum(W^2) in the cost) that explains row
+    ``name`` when the check was given another one (or none): got = R + 2 c W in dW, or
+    R + c sum(W^2) in the loss, with l2_eff + c > 0; None when none does. A scalar loss
+    always has one: only dW rows can confirm it."""
+    if name == "loss":
+        shape = np.float64(sum(float(np.sum(W * W)) for W in ref.W))
+    elif name.startswith("dW"):
+        shape = 2 * ref.W[_split(name)[1] - 1]
+    else:
+        return None
+    ss = float(np.sum(shape * shape))
+    c = float(np.sum((got - R) * shape)) / ss if ss else 0.0
+    total = ref.l2_eff + c
+    if total > 0 and c != 0 and _matches(name, got, R + c * shape, rtol):
+        return total
+    return None
+
+
+def _decay_text(ref: Reference, name: str, total: float) -> str:
+    told = f"l2_eff = {ref.l2_eff:.4g}" if ref.l2_eff else "no decay"
+    return (
+        f"your {name} holds an L2 term the check was not told of: your decay is "
+        f"{total:.4g} * sum(W^2) in the cost ({told} given); pass --l2 {total:.4g} "
+        f"(l2 * sum(W^2)), or --l2 {2 * total:.4g} --l2-form half_sum (l2/2 * sum(W^2))"
+    )
+
+
+def _l2_in_code(ref: Reference, name: str, got, R, rtol) -> str | None:
+    """The decay sentence for a dW row that a decay of the user's own explains."""
+    total = _l2_total(ref, name, got, R, rtol) if name.startswith("dW") else None
+    return None if total is None else _decay_text(ref, name, total)
+
+
+def decay_in_code(ref: Reference, rows: dict) -> str | None:
+    """For a failing loss row: the decay of the user's own that the loss and every dW
+    row returned agree on, as a sentence naming the loss; None when they do not."""
+    totals = []
+    for name, got in rows.items():
+        if name == "loss" or name.startswith("dW"):
+            R = np.asarray(ref.value(name), dtype=np.float64)
+            totals.append(
+                _l2_total(ref, name, np.asarray(got, np.float64), R, ref.rtol)
+            )
+    if len(totals) < 2 or None in totals or "loss" not in rows:
+        return None
+    if max(totals) - min(totals) > 1e-6 * max(totals):
+        return None
+    return sentence(
+        "loss", label("loss", ref.loss_name, ref.L), _decay_text(ref, "loss", totals[0])
+    )
+
+
 def _matches(name, got, candidate, rtol) -> bool:
     cand = np.asarray(candidate)
     return (
@@ -464,7 +535,7 @@ def _hypotheses(ref: Reference, name: str, R: np.ndarray, carried: dict) -> list
         if not ref.l2_eff:
             return []
         penalty = ref.l2_eff * sum(float(np.sum(W * W)) for W in ref.W)
-        text = "your loss leaves out the L2 term l2 * sum(W^2) (LS6)"
+        text = f"your loss leaves out the L2 term {_l2_terms(ref)[0]} (LS6)"
         return [(text, lambda: R - penalty)]
     if name == "dX":
         if ref.W[0].shape[0] != ref.W[0].shape[1]:
@@ -522,7 +593,7 @@ def _dW_hypotheses(ref: Reference, l: int, R: np.ndarray) -> list[Hypothesis]:
         ),
         (
             bool(ref.l2_eff),
-            "the L2 term 2 l2 W is missing from dW (LS6)",
+            f"the L2 term {_l2_terms(ref)[1]} is missing from dW (LS6)",
             lambda: R - 2 * ref.l2_eff * ref.W[i],
         ),
     ]
@@ -588,12 +659,15 @@ def diagnose_row(
         if _matches(name, got, cand, rtol):
             return say(text, text)
     where = _where(name, ref.L, matched)
+    # a factor scales the data part of the row; the L2 term (LS6) stays as it is
+    P = _l2_part(ref, name)
     for factor, text, lab_at in _factor_texts(ref, what, where, "loss" in matched):
-        if _matches(name, got, factor * R, rtol):
+        if _matches(name, got, factor * (R - P) + P, rtol):
             if lab_at and lab_at != lab:
                 carried[text] = lab_at  # made in delta[L], shows in dW or db
             return say(text, text)
-    text = _constant_text(name, got, R, rtol, _located(what, where))
+    text = _constant_text(name, got - P, R - P, rtol, _located(what, where))
+    text = text or _l2_in_code(ref, name, got, R, rtol)
     if text:
         return say(text)
     err = float(np.max(np.abs(got - R)))

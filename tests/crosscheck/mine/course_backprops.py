@@ -1196,7 +1196,7 @@ BUGGY = [
     (bug_dlai_relu_mask_of_layer_2, [4, 5, 5, 1], ["relu", "relu", "sigmoid"], BCE, DLAI, "delta1", "f_1' evaluated at layer 2's z/a instead of layer 1's", None),
     (bug_dlai_planar_tanh_from_Z, [2, 4, 1], ["tanh", "sigmoid"], BCE, DLAI, "dW1", "tanh' is computed as 1 - z^2", None),
     (bug_dlai_sigmoid_backward_from_Z, [5, 4, 3, 1], ["relu", "relu", "sigmoid"], BCE, DLAI, "dW3", "sigmoid' is computed as z (1 - z)", FUSED_OUTPUT),
-    (bug_d2l_no_decay_in_W1, [4, 6, 3], ["relu", "linear"], "mse", D2L, "dW1", "the L2 term 2 l2 W is missing from dW", None),
+    (bug_d2l_no_decay_in_W1, [4, 6, 3], ["relu", "linear"], "mse", D2L, "dW1", "the L2 term l2 * W is missing from dW", None),
     (bug_d2l_dW2_transposed, [4, 6, 3], ["relu", "linear"], "mse", D2L, "dW2", "your dW2 has shape (6, 3); expected (3, 6) in the d2l convention: the transpose", None),
     (bug_d2l_no_phi_prime, [4, 6, 3], ["tanh", "linear"], "mse", D2L, "dW1", "the f'(z[1]) factor of BP2 is missing", None),
     (bug_d2l_J_without_s, [5, 7, 2], ["sigmoid", "linear"], "mse", D2L, "loss", "your loss leaves out the L2 term", None),

@@ -424,3 +424,36 @@ def test_class_ids_of_a_preset_do_not_apply_to_a_regression_loss():
         check_backprop(
             regression, [3, 2], "linear", "mse", convention="nnfs", labels="int"
         )
+
+
+@pytest.mark.parametrize("zero_rows", [1, 2, 3])
+def test_z_exactly_at_the_kink_from_zero_inputs_is_never_pinned(zero_rows):
+    """Zero input rows with zero biases put z1 at exactly 0 in every summation order:
+    relu'(0) = 1 there is a bug, not rounding, however few such entries there are."""
+
+    def relu_ge(weights, X, Y):
+        W1, b1, W2, b2 = weights
+        z1 = X @ W1 + b1
+        a1 = np.maximum(z1, 0)
+        a2 = a1 @ W2 + b2
+        d2 = 2 * (a2 - Y) / Y.size
+        # relu'(0) = 1: the bug
+        d1 = (d2 @ W2.T) * (z1 >= 0)
+        return [X.T @ d1, d1.sum(axis=0), a1.T @ d2, d2.sum(axis=0)]
+
+    net = refnet.Network.build([4, 6, 3], ["relu", "linear"], seed=0)
+    X = np.random.default_rng(0).normal(size=(8, 4))
+    X[:zero_rows] = 0
+    Y = np.random.default_rng(1).normal(size=(8, 3))
+    report = check_backprop(
+        relu_ge,
+        [4, 6, 3],
+        ["relu", "linear"],
+        "mse",
+        weights=net.get_weights(),
+        X=X,
+        Y=Y,
+        tensorflow=False,
+    )
+    assert not report.ok and report.first_failure.name == "db1"
+    assert "relu'(0) is taken as 1" in report.diagnosis[0]

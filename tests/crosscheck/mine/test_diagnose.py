@@ -548,3 +548,89 @@ def test_dlai_notebook_with_its_preset_and_intermediates_bp3_bp4(
     assert text.endswith(
         f"{matched} matched, so the factor is in the line that computes {first}"
     ), text
+
+
+# --- factors and the L2 term together ---------------------------------------------------
+
+
+def _cs231n_reg(params, X, y, reg, divide=True, half=False):
+    """CS231n's TwoLayerNet.loss written out: relu, softmax, reg * sum(W^2) (or
+    0.5 * reg * sum(W^2) with half); divide=False forgets dscores /= N."""
+    W1, b1, W2, b2 = (params[k] for k in ("W1", "b1", "W2", "b2"))
+    N = X.shape[0]
+    h = np.maximum(0, X @ W1 + b1)
+    s = h @ W2 + b2
+    p = np.exp(s - s.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    r = 0.5 * reg if half else reg
+    loss = -np.log(p[np.arange(N), y]).mean() + r * (np.sum(W1**2) + np.sum(W2**2))
+    ds = p.copy()
+    ds[np.arange(N), y] -= 1
+    if divide:
+        ds /= N
+    dh = ds @ W2.T * (h > 0)
+    return loss, {
+        "W1": X.T @ dh + 2 * r * W1,
+        "b1": dh.sum(0),
+        "W2": h.T @ ds + 2 * r * W2,
+        "b2": ds.sum(0),
+    }
+
+
+CS_ARGS = ([6, 10, 4], ["relu", "linear"], "softmax_cross_entropy")
+
+
+def test_the_missing_1_over_n_is_found_with_a_decay_too():
+    """The factor scales the data part only: 2 reg W is right, the rest n times."""
+    fn = lambda params, X, y: _cs231n_reg(params, X, y, 0.05, divide=False)  # noqa: E731
+    report = check_backprop(
+        fn, *CS_ARGS, convention="cs231n", l2=0.05, tensorflow=False
+    )
+    assert report.first_failure.name == "dW2"
+    assert "the 1/n of the mean is missing from the output delta" in report.diagnosis[0]
+
+
+def test_a_decay_the_check_was_not_told_of_is_named_with_the_flag():
+    fn = lambda params, X, y: _cs231n_reg(params, X, y, 0.05)  # noqa: E731
+    report = check_backprop(fn, *CS_ARGS, convention="cs231n", tensorflow=False)
+    assert report.first_failure.name == "loss"
+    assert "your decay is 0.05 * sum(W^2)" in report.diagnosis[0]
+    assert (
+        "pass --l2 0.05 (l2 * sum(W^2)), or --l2 0.1 --l2-form half_sum"
+        in report.diagnosis[0]
+    )
+
+
+def test_a_decay_told_of_in_the_other_form_is_named():
+    """fc_net.py's 0.5 * reg * sum(W^2), checked as reg * sum(W^2): half the decay."""
+    fn = lambda params, X, y: _cs231n_reg(params, X, y, 0.05, half=True)  # noqa: E731
+    report = check_backprop(
+        fn, *CS_ARGS, convention="cs231n", l2=0.05, tensorflow=False
+    )
+    assert "your decay is 0.025 * sum(W^2)" in report.diagnosis[0], report.diagnosis[0]
+    assert "--l2 0.05 --l2-form half_sum" in report.diagnosis[0]
+
+
+def test_the_missing_decay_is_worded_in_the_users_form():
+    """d2l's lambda/2 (|W1|^2 + |W2|^2): its gradient term is lambda W, not 2 lambda W."""
+
+    def d2l(weights, X, Y, lam=0.01, forget=False):
+        W1, W2 = weights
+        n = X.shape[1]
+        h = np.maximum(W1 @ X, 0)
+        o = W2 @ h
+        do = (o - Y) / n
+        dh = W2.T @ do * (h > 0)
+        return [dh @ X.T + (0 if forget else lam * W1), do @ h.T + lam * W2]
+
+    report = check_backprop(
+        lambda w, X, Y: d2l(w, X, Y, forget=True),
+        [5, 7, 3],
+        ["relu", "linear"],
+        "mse",
+        convention="d2l",
+        l2=0.01,
+        tensorflow=False,
+    )
+    assert report.first_failure.name == "dW1"
+    assert "the L2 term l2 * W is missing from dW" in report.diagnosis[0]
