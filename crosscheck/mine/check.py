@@ -313,8 +313,44 @@ def check_backprop(
         report.reference = _against_tensorflow(
             case.net, case.conv, case.X_rows, case.Y_rows, case.loss, ref
         )
-        report.diagnosis.append(_reference_sentence(report.reference))
+        report.diagnosis.append(reference_sentence(report.reference))
     return report
+
+
+def reference_check(
+    sizes,
+    activations,
+    loss,
+    *,
+    convention="keras",
+    weights=None,
+    X=None,
+    Y=None,
+    dtype="float64",
+    batch: int = 8,
+    seed: int = 0,
+    **overrides,
+) -> Report:
+    """refnet against the installed frameworks on the network and batch that
+    ``check_backprop`` with the same arguments checks (no user function runs): what
+    ``crosscheck mine`` runs once, in its own process, for all the files."""
+    case = _setup(
+        sizes,
+        activations,
+        loss,
+        convention,
+        overrides,
+        weights,
+        X,
+        Y,
+        dtype,
+        batch,
+        seed,
+    )
+    ref = reference(case.net, case.conv, case.X_rows, case.Y_rows, case.loss, case.prob)
+    return _against_tensorflow(
+        case.net, case.conv, case.X_rows, case.Y_rows, case.loss, ref
+    )
 
 
 @dataclass
@@ -551,7 +587,7 @@ def _changed_in_place(saved: dict, given: dict) -> list[str]:
     ]
 
 
-def _reference_sentence(r: Report) -> str:
+def reference_sentence(r: Report) -> str:
     """Whether refnet itself matches the frameworks on this network and batch."""
     who = framework(r.columns()[0] or ["tf"])
     return (
@@ -658,9 +694,17 @@ def _per_example(conv, name: str) -> bool:
 def _shape_row(name: str, shape, rtol: float) -> Row:
     """The failing row of a value whose shape or type is wrong."""
     return Row(
-        name, tuple(shape), math.inf, math.inf, rtol, math.nan, False, None, math.inf,
+        name,
+        tuple(shape),
+        math.inf,
+        math.inf,
+        rtol,
+        math.nan,
+        False,
+        None,
+        math.inf,
         "shape or type",
-    )  # fmt: skip
+    )
 
 
 def _against_tensorflow(net, conv, X, Y, loss, ref) -> Report:

@@ -8,7 +8,10 @@ data, one of:
     {"load_error": "..."}                   FILE raised at import, or has no FUNC
     {"error": "called sys.exit(0) ..."}     FILE or FUNC ended the process, or
                                             check_backprop itself failed
-    {"report": {...}, "text": "...", "ok": bool, "summary": "MATCH", "reference": "..."}
+    {"report": {...}, "text": "...", "ok": bool, "summary": "MATCH"}
+
+and :func:`check_reference`, run once in a child of its own, checks refnet against the
+installed frameworks on the same network and batch.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import sys
 import traceback
 
 from . import sandbox
-from .check import BackpropReport, check_backprop
+from .check import BackpropReport, check_backprop, reference_check, reference_sentence
 
 
 def check_target(payload: dict) -> dict:
@@ -51,12 +54,16 @@ def check_target(payload: dict) -> dict:
         "text": str(report),
         "ok": report.ok,
         "summary": summary(report),
-        "reference": (
-            report.diagnosis[-1].splitlines()[0]
-            if report.reference is not None
-            else None
-        ),
     }
+
+
+def check_reference(payload: dict) -> dict:
+    """refnet against the installed frameworks on the check's network and batch:
+    {"ok": bool, "line": the sentence (and the table when they disagree)}."""
+    args = (payload["sizes"], payload["activations"], payload["loss"])
+    sandbox.stage("checking refnet against the frameworks")
+    report = reference_check(*args, **payload["kwargs"])
+    return {"ok": report.ok, "line": reference_sentence(report)}
 
 
 def _check_arguments(args, kwargs) -> str | None:
@@ -111,7 +118,8 @@ def _import_failure(path: str, exc: BaseException) -> str:
     tb.stack = traceback.StackSummary.from_list(
         [f for f in tb.stack if os.path.abspath(f.filename) == here]
     )
-    return f"importing {path} failed:\n" + "".join(tb.format()).rstrip()
+    cause = "".join(traceback.format_exception_only(exc)).strip().splitlines()[-1]
+    return f"importing {path} failed: {cause}\n" + "".join(tb.format()).rstrip()
 
 
 def summary(report: BackpropReport) -> str:

@@ -22,6 +22,7 @@ matches, 1 when one does not (or errors), 2 for a usage error.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import math
 import os
 import sys
@@ -46,7 +47,7 @@ FLAGS = {
     "batch": "--batch",
     "seed": "--seed",
     "l2": "--l2",
-    "use_bias": "--no-bias",
+    "use_bias": "--bias/--no-bias",
     **{axis: f"--{axis.replace('_', '-')}" for axis in CHOICES},
 }
 
@@ -103,11 +104,12 @@ def _parser() -> argparse.ArgumentParser:
             help=f"override the convention's {axis}",
         )
     p.add_argument(
-        "--no-bias",
+        "--bias",
         dest="use_bias",
-        action="store_false",
+        action=argparse.BooleanOptionalAction,
         default=None,
-        help="the network has no biases (FUNC gets and returns [W1, W2, ...])",
+        help="override the convention's use_bias: --no-bias, the network has no "
+        "biases (FUNC gets and returns [W1, W2, ...]); --bias, every layer has one",
     )
     p.add_argument(
         "--l2", type=float, help="weight decay factor on every W (default 0)"
@@ -160,7 +162,6 @@ class Result:
     line: str
     text: str
     data: dict
-    reference: str | None = None
     stdout: str = ""
     stderr: str = ""
     load_error: bool = False  # FILE could not be imported, or has no FUNC
@@ -229,11 +230,20 @@ def check_in_child(target, path, name, payload, timeout) -> Result | str:
         return got["usage"]
     if out.error is not None or "error" in got or "load_error" in got:
         cause = got.get("error") or got.get("load_error") or _cause(out, timeout)
-        data = dict(target=target, ok=False, error=cause)
+        line = f"ERROR {cause.splitlines()[0]}"
+        data = dict(
+            target=target,
+            verdict="ERROR",
+            summary=line,
+            ok=False,
+            error=cause,
+            rows=[],
+            diagnosis=[cause],
+        )
         return Result(
             target,
             ok=False,
-            line=f"ERROR {cause.splitlines()[0]}",
+            line=line,
             text=f"{target}\nERROR: {cause}",
             data=dict(data, stdout=out.stdout, stderr=out.stderr),
             stdout=out.stdout,
@@ -245,8 +255,14 @@ def check_in_child(target, path, name, payload, timeout) -> Result | str:
         ok=got["ok"],
         line=got["summary"],
         text=got["text"],
-        data=dict(got["report"], target=target),
-        reference=got["reference"],
+        data=dict(
+            got["report"],
+            target=target,
+            verdict=got["summary"].split()[0],
+            summary=got["summary"],
+            stdout=out.stdout,
+            stderr=out.stderr,
+        ),
         stdout=out.stdout,
         stderr=out.stderr,
     )
@@ -262,7 +278,7 @@ def _cause(out: sandbox.Outcome, timeout: float) -> str:
     return cause
 
 
-def _print_results(results: list[Result], verbose: bool) -> None:
+def _print_results(results: list[Result], verbose: bool, reference) -> None:
     if len(results) == 1:
         r = results[0]
         if r.stdout:
@@ -272,13 +288,14 @@ def _print_results(results: list[Result], verbose: bool) -> None:
                 r.stderr, end="" if r.stderr.endswith("\n") else "\n", file=sys.stderr
             )
         print(r.text)
+        if reference:
+            print(f"- {reference['line']}")
         return
     width = max(len(r.target) for r in results)
     for r in results:
         print(f"{r.target:<{width}}  {r.line}")
-    reference = next((r.reference for r in results if r.reference), None)
     if reference:
-        print(reference)
+        print(reference["line"])
     if verbose:
         for r in results:
             print(f"\n{r.text}")
@@ -300,20 +317,40 @@ def main(argv=None) -> int:
     payload = dict(sizes=sizes, activations=acts, loss=args.loss, kwargs=kwargs)
     results = []
     for i, (target, path, name) in enumerate(targets):
-        # the first child checks the arguments, and refnet against TensorFlow (the same
-        # reference for all)
-        tf = False if args.no_tensorflow or i > 0 else None
-        step = dict(payload, tensorflow=tf, validate=i == 0)
+        # the first child checks the arguments before any student code runs
+        step = dict(payload, tensorflow=False, validate=i == 0)
         got = check_in_child(target, path, name, step, args.timeout)
         if isinstance(got, str):
             return _usage(got)
         if len(targets) == 1 and got.load_error:
             return _usage(f"{target}: {got.data['error']}")
         results.append(got)
-    _print_results(results, args.verbose)
+    # refnet against TensorFlow on the same network and batch, once, in its own child:
+    # its time is no student's, and a student's crash never skips it
+    reference = None if args.no_tensorflow else check_reference(payload)
+    _print_results(results, args.verbose, reference)
     if args.json:
-        write_json(args.json, [r.data for r in results], "--json")
-    return 0 if all(r.ok for r in results) else 1
+        entries = [dict(r.data, reference=reference) for r in results]
+        write_json(args.json, entries, "--json")
+    reference_ok = reference is None or reference["ok"] is not False
+    return 0 if all(r.ok for r in results) and reference_ok else 1
+
+
+REFERENCE_TIMEOUT = 300.0  # TensorFlow's import and one compare, on a slow machine
+
+
+def check_reference(payload: dict) -> dict | None:
+    """refnet against TensorFlow (and every installed oracle) on the check's network
+    and batch, in its own child: {"ok": bool or None, "line": str}, or None when no
+    framework is installed."""
+    if not any(importlib.util.find_spec(m) for m in ("tensorflow", "torch")):
+        return None
+    limits = sandbox.Limits(timeout=REFERENCE_TIMEOUT, memory=_memory_limit())
+    out = sandbox.run("crosscheck.mine.child:check_reference", payload, limits=limits)
+    if isinstance(out.result, dict) and "line" in out.result:
+        return out.result
+    cause = out.error or (out.result or {}).get("error", "no result")
+    return {"ok": None, "line": f"the reference itself could not be checked: {cause}"}
 
 
 def _usage(message) -> int:

@@ -317,10 +317,12 @@ def _reduction_text(ref: Reference, what: str, where, loss_ok: bool):
             )
             return n, text, None
         if loss_ok:
+            # each course's name for the line that divides
+            line = {"cs231n": " (dscores /= N)", "nnfs": " (dinputs / samples)"}
             text = (
                 f"your {what} {size}, but your loss matched, averaged over the batch: "
                 f"the 1/n of the mean is missing from the output delta; divide "
-                f"delta{L} by n (dscores /= N in CS231n's code)"
+                f"delta{L} by n{line.get(ref.conv.name, '')}"
             )
             return n, text, "BP1"
         text = (

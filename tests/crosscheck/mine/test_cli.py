@@ -6,6 +6,7 @@ hand-written backprops of tests/crosscheck/mine/own_backprops.py through the CLI
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -374,3 +375,65 @@ def test_one_file_that_exits_at_import_is_an_error_not_a_usage_error(tmp_path, c
     out = capsys.readouterr().out
     assert out.startswith("bye\n")
     assert out.endswith("ERROR: called sys.exit(3) while being imported\n")
+
+
+def test_bias_can_be_turned_on_over_a_bias_less_preset(capsys):
+    """d2l's preset has no bias; d2l's own MLP code has b1, b2: --bias checks it."""
+    from crosscheck.mine.cli import _parser
+
+    base = ["a.py:f", "--layout", "3-2", "--activations", "linear", "--loss", "mse"]
+    assert _parser().parse_args([*base, "--bias"]).use_bias is True
+    rows = ["--layout", "4-6-3", "--activations", "sigmoid,linear", "--loss", "mse"]
+    target = f"{OWN}:keras_matrix_mse"
+    args = ["--convention", "d2l", "--samples", "rows", "--weights-layout", "in_out"]
+    flat = ["--bias-shape", "flat", "--mse-scale", "mean", "--no-tensorflow"]
+    assert main(["mine", target, *rows, *args, *flat]) == 1
+    assert main(["mine", target, *rows, *args, *flat, "--bias"]) == 0, (
+        capsys.readouterr()
+    )
+
+
+def test_an_import_failure_names_its_cause_on_the_summary_line(tmp_path, capsys):
+    (tmp_path / "syntax.py").write_text("def f(w, X, Y)\n    return w\n")
+    (tmp_path / "raises.py").write_text("raise ValueError('not finished')\n")
+    targets = [f"{tmp_path / 'syntax.py'}:f", f"{tmp_path / 'raises.py'}:f"]
+    assert main(["mine", *targets, *ROWS]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert "failed: SyntaxError: expected ':'" in lines[0], lines[0]
+    assert lines[1].endswith("failed: ValueError: not finished"), lines[1]
+
+
+def test_every_json_entry_has_the_same_keys(tmp_path, capsys):
+    targets = _files(tmp_path, good="", exits="import sys\nsys.exit(0)\n")
+    out = tmp_path / "r.json"
+    assert main(["mine", *targets, *ROWS, "--json", str(out)]) == 1
+    data = json.loads(out.read_text())
+    need = {
+        "target",
+        "verdict",
+        "summary",
+        "ok",
+        "rows",
+        "diagnosis",
+        "stdout",
+        "stderr",
+        "reference",
+    }
+    assert all(need <= set(d) for d in data), [sorted(d) for d in data]
+    assert [d["verdict"] for d in data] == ["MATCH", "ERROR"]
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("tensorflow") is None, reason="TensorFlow not installed"
+)
+def test_the_reference_check_is_nobodys_timeout_and_survives_a_crash(tmp_path, capsys):
+    """refnet against TensorFlow runs once, after the files, in a process of its own:
+    with --timeout 2 (less than TensorFlow's import) the students are still checked,
+    and the first file exiting at import does not skip the reference."""
+    targets = _files(tmp_path, exits="import sys\nsys.exit(0)\n", good="")
+    rows = [a for a in ROWS if a != "--no-tensorflow"]
+    assert main(["mine", *targets, *rows, "--timeout", "2"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert "ERROR called sys.exit(0) while being imported" in lines[0]
+    assert lines[1].endswith("MATCH"), lines
+    assert lines[2].startswith("the reference itself: refnet matches TensorFlow"), lines
