@@ -310,3 +310,37 @@ def magnitudes(layers, X, z, a, y, loss: str) -> dict[str, np.ndarray]:
             out[f"db{l}"] = np.sqrt(d2.sum(axis=0))
         g_mag = np.sqrt(d2 @ np.square(np.asarray(W, f64)).T)  # (n, n_{l-1})
     return out
+
+
+PROBE_RTOL = 1e-4
+
+
+def check_probe(run, net, name: str, hint: str) -> None:
+    """ValueError unless a converted ``net`` reproduces the framework model's own output
+    on a probe batch: ``run(X)`` is the model's output (a NumPy array) for X of shape
+    (4, *input_shape). What a model's layers hold is not always what it computes (a
+    layer subclass overriding its forward, a hook); ``hint`` says what may do it. from_keras
+    and from_torch call it after every conversion."""
+    shape = net.input_shape or (net.sizes[0],)
+    X = np.random.default_rng(0).normal(size=(4, *shape)).astype(net.dtype)
+    try:
+        theirs = np.asarray(run(X))
+    except Exception as err:
+        first = str(err).splitlines()[0] if str(err) else ""
+        raise ValueError(
+            f"{name}: running it on a probe batch of shape {X.shape} failed "
+            f"({type(err).__name__}: {first})"
+        ) from None
+    ours = net.forward(X.reshape(4, -1))
+    # a probe looks for another computation, not for rounding or a framework's float32
+    # constants (Keras' LeakyReLU slope): TOL1, but never tighter than PROBE_RTOL
+    rtol = max(policy_rtol(net.dtype, max(net.sizes), len(net.layers)), PROBE_RTOL)
+    if theirs.shape == ours.shape and compare_tensor("probe", theirs, ours, rtol).ok:
+        return
+    got = f"shape {theirs.shape}"
+    if theirs.shape == ours.shape:
+        got = f"max |difference| {np.max(np.abs(theirs - ours)):.3g}"
+    raise ValueError(
+        f"{name}: the converted network does not reproduce the {name}'s own output on "
+        f"a probe batch ({got}, expected {ours.shape} within rtol {rtol:.1g}): {hint}"
+    )

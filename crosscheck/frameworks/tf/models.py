@@ -32,6 +32,7 @@ import numpy as np
 
 import refnet
 
+from ...tolerance import check_probe
 from .bridge import ACTIVATIONS, refnet_activation_name
 from .imports import tf_and_keras
 
@@ -390,9 +391,17 @@ def from_keras(model) -> refnet.Network:
     ValueError
         An unbuilt model, a branch, an activation refnet lacks, an activation layer that
         cannot be folded, NaN/inf weights, or a Dense on a multi-axis input without
-        Flatten.
+        Flatten; or a network that does not reproduce the model's own output on a probe
+        batch (a custom layer's call, a Dense subclass).
     """
-    return network_from_chain(read_chain(model))
+    net = network_from_chain(read_chain(model))
+    check_probe(
+        lambda X: model(X, training=False),
+        net,
+        "model",
+        "a layer subclass overriding call computes something its weights do not say",
+    )
+    return net
 
 
 def check_user_model(net: refnet.Network, model):

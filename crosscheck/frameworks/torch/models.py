@@ -7,6 +7,7 @@ import numpy as np
 
 import refnet
 
+from ...tolerance import check_probe
 from .imports import import_torch
 
 
@@ -80,8 +81,35 @@ def _softmax(module, where: str) -> str:
 
 def _linear_weights(m, i: int) -> tuple[np.ndarray, np.ndarray | None]:
     """(W, b) of module[i], an nn.Linear, as numpy copies: W = weight.T (n_in, n_out), b
-    None without bias; TypeError for a non-float dtype, ValueError for NaN/inf."""
-    W = m.weight.detach().cpu().numpy().T.copy()  # (n_in, n_out)
+    None without bias; TypeError for a non-float dtype, ValueError for NaN/inf, weights
+    without values (meta device, an uninitialised LazyLinear) or an empty layer."""
+    torch = import_torch()
+    weight = m.weight
+    if isinstance(weight, torch.nn.parameter.UninitializedParameter):
+        raise ValueError(
+            f"module[{i}]: {type(m).__name__} is not initialised yet (a lazy module "
+            "learns its shape from its first call); run one batch through the module "
+            "first"
+        )
+    if weight.is_meta:
+        raise ValueError(
+            f"module[{i}]: its weight lives on the meta device (a shape without "
+            "values); load or initialise the weights first (module.to_empty(device="
+            "'cpu') and then load_state_dict)"
+        )
+    if weight.dtype not in (torch.float32, torch.float64):
+        raise TypeError(
+            f"module[{i}]: expected dtype float32 or float64, got "
+            f"{str(weight.dtype).removeprefix('torch.')}; convert with module.float() "
+            "or module.double()"
+        )
+    if 0 in weight.shape:
+        raise ValueError(
+            f"module[{i}]: {type(m).__name__}({m.in_features}, {m.out_features}) has "
+            "no weights; every layer needs at least one input and one output"
+        )
+    # (n_in, n_out)
+    W = weight.detach().cpu().numpy().T.copy()
     if W.dtype not in (np.float32, np.float64):
         raise TypeError(
             f"module[{i}]: expected dtype float32 or float64, got {W.dtype}"
@@ -202,4 +230,23 @@ def from_torch(module, input_shape=None) -> refnet.Network:
                 "act on the last axis only; give the module a leading nn.Flatten()"
             )
     net.set_weights([w for W, b, _ in specs for w in (W, b) if w is not None])
+    check_probe(lambda X: _run_eval(module, X), net, "module", PROBE_HINT)
     return net
+
+
+PROBE_HINT = (
+    "a Linear subclass overriding forward, a forward hook or a custom module computes "
+    "something its layers do not say"
+)
+
+
+def _run_eval(module, X: np.ndarray) -> np.ndarray:
+    """module(X) in eval mode without gradients; its training flag restored."""
+    torch = import_torch()
+    training = module.training
+    try:
+        module.eval()
+        with torch.no_grad():
+            return module(torch.from_numpy(X)).detach().cpu().numpy()
+    finally:
+        module.train(training)

@@ -707,3 +707,18 @@ def test_an_uppercase_extension_is_refused_with_the_reason(tmp_path, capsys):
     upper.write_bytes(good.read_bytes())
     assert cli.main(["--keras", str(upper)]) == 2
     assert "Keras reads only lowercase '.keras' file names" in capsys.readouterr().err
+
+
+def test_a_model_whose_call_differs_from_its_layers_is_refused_by_from_keras():
+    """A Sequential subclass whose call scales the output: its layers say one thing,
+    the model computes another; the probe batch shows it."""
+
+    class Scaled(keras.Sequential):
+        def call(self, x, training=None):
+            return super().call(x, training=training) * 1.1
+
+    model = Scaled([keras.Input((3,)), L.Dense(4, activation="tanh"), L.Dense(2)])
+    with pytest.raises(
+        ValueError, match=r"model: the converted network does not reproduce"
+    ):
+        crosscheck.from_keras(model)

@@ -388,3 +388,67 @@ def test_from_torch_refuses_a_bias_of_another_dtype():
         TypeError, match=r"module\[0\]: expected the bias in the weight's"
     ):
         crosscheck.from_torch(torch.nn.Sequential(linear))
+
+
+# --- conversions that would be silently wrong, and modules without usable weights --------
+
+
+def test_a_linear_subclass_overriding_forward_is_refused():
+    """Its layers say x W + b; its forward adds 2: the probe batch shows it."""
+
+    class Shifted(torch.nn.Linear):
+        def forward(self, x):
+            return super().forward(x) + 2.0
+
+    module = torch.nn.Sequential(Shifted(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2))
+    with pytest.raises(
+        ValueError, match=r"module: the converted network does not reproduce"
+    ):
+        crosscheck.from_torch(module)
+
+
+def test_a_forward_hook_is_refused_and_the_modules_mode_kept():
+    module = torch.nn.Sequential(
+        torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2)
+    )
+    module.train()
+    module[2].register_forward_hook(lambda m, inp, out: out * 1.1)
+    with pytest.raises(ValueError, match=r"max \|difference\|"):
+        crosscheck.from_torch(module)
+    assert module.training
+    # without the hook, the same module converts
+    plain = torch.nn.Sequential(
+        torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2)
+    )
+    assert crosscheck.from_torch(plain).sizes == [3, 4, 2]
+
+
+@pytest.mark.parametrize(
+    "make, error, match",
+    [
+        (
+            lambda: torch.nn.Linear(3, 2, device="meta"),
+            ValueError,
+            r"module\[0\]: its weight lives on the meta device",
+        ),
+        (
+            lambda: torch.nn.Linear(3, 2).to(torch.bfloat16),
+            TypeError,
+            r"module\[0\]: expected dtype float32 or float64, got bfloat16",
+        ),
+        (
+            lambda: torch.nn.LazyLinear(2),
+            ValueError,
+            r"module\[0\]: LazyLinear is not initialised yet",
+        ),
+        (
+            lambda: torch.nn.Linear(3, 0),
+            ValueError,
+            r"module\[0\]: Linear\(3, 0\) has no weights",
+        ),
+    ],
+    ids=["meta", "bfloat16", "lazy", "empty"],
+)
+def test_modules_without_usable_weights_name_the_module(make, error, match):
+    with pytest.raises(error, match=match):
+        crosscheck.from_torch(torch.nn.Sequential(make()))
