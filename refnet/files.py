@@ -241,7 +241,17 @@ def _umask() -> int:
 
 
 def available_memory() -> int | None:
-    """Bytes the machine can still hand out (MemAvailable), or None where unknown."""
+    """Bytes this process can still allocate, or None where unknown: the least of the
+    machine's MemAvailable, the address space left under RLIMIT_AS, and what the
+    cgroup (a container, a CI runner, a notebook server) still allows (memory.max -
+    memory.current)."""
+    limits = [
+        x for x in (_mem_available(), _rlimit_left(), _cgroup_left()) if x is not None
+    ]
+    return min(limits) if limits else None
+
+
+def _mem_available() -> int | None:
     try:
         with open("/proc/meminfo") as fh:
             for line in fh:
@@ -252,6 +262,61 @@ def available_memory() -> int | None:
     try:
         return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _rlimit_left() -> int | None:
+    """RLIMIT_AS's soft limit minus this process's virtual size (VmSize)."""
+    try:
+        import resource
+
+        soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+        if soft == resource.RLIM_INFINITY:
+            return None
+        with open("/proc/self/status") as fh:
+            size = next(int(x.split()[1]) * 1024 for x in fh if x.startswith("VmSize:"))
+        return max(soft - size, 0)
+    except (ImportError, OSError, ValueError, StopIteration, AttributeError):
+        return None
+
+
+def _cgroup_left(root: str = "/sys/fs/cgroup", proc: str = "/proc/self/cgroup"):
+    """What this process's cgroup still allows, in bytes, or None: memory.max -
+    memory.current (cgroup v2), or memory.limit_in_bytes - memory.usage_in_bytes (v1)."""
+    try:
+        with open(proc) as fh:
+            lines = [x.strip().split(":", 2) for x in fh if x.count(":") >= 2]
+    except OSError:
+        return None
+    v2 = [rel for _, ctrl, rel in lines if ctrl == ""]
+    v1 = [rel for _, ctrl, rel in lines if "memory" in ctrl.split(",")]
+    candidates = (
+        [
+            (os.path.join(root, rel.lstrip("/")), "memory.max", "memory.current")
+            for rel in v2
+        ]
+        + [(os.path.join(root, "memory", rel.lstrip("/")), *_V1) for rel in v1]
+        + [(os.path.join(root, "memory"), *_V1)]
+    )
+    for folder, limit, usage in candidates:
+        left = _limit_left(folder, limit, usage)
+        if left is not None:
+            return left
+    return None
+
+
+_V1 = ("memory.limit_in_bytes", "memory.usage_in_bytes")
+
+
+def _limit_left(folder: str, limit: str, usage: str) -> int | None:
+    try:
+        with open(os.path.join(folder, limit)) as fh:
+            top = fh.read().strip()
+        if top == "max" or int(top) >= 1 << 62:
+            return None
+        with open(os.path.join(folder, usage)) as fh:
+            return max(int(top) - int(fh.read().strip()), 0)
+    except (OSError, ValueError):
         return None
 
 
@@ -300,6 +365,8 @@ class NpzReader:
             self._zip.close()
             raise self.error(f"expected only .npy members, got {sorted(names)[:10]}")
         self.keys = {n[: -len(".npy")] for n in names}
+        # bytes the members read so far declare, and store: bounded as a whole too
+        self._declared = self._packed = 0
 
     def __enter__(self) -> NpzReader:
         return self
@@ -347,7 +414,7 @@ class NpzReader:
                     f"{_human(packed)}, a compression ratio over {MAX_RATIO} that real "
                     "weights or images do not reach (a zip bomb?)"
                 )
-            check_memory(n_bytes, f"{key} of shape {got}", self.path)
+            self._check_total(key, n_bytes, packed)
             try:
                 data = fh.read(n_bytes + 1)  # stops at what the header declared
             except (OSError, EOFError, zipfile.BadZipFile, ValueError) as err:
@@ -361,6 +428,21 @@ class NpzReader:
             )
         order = "F" if fortran else "C"
         return np.frombuffer(data, dtype=dtype).reshape(got, order=order).copy()
+
+    def _check_total(self, key: str, n_bytes: int, packed: int) -> None:
+        """Bound the members read so far as a whole, as each one is: many members just
+        under RATIO_FREE_BYTES of zeros each are a zip bomb too, and every array read
+        stays alive in the caller."""
+        self._declared += n_bytes
+        self._packed += packed
+        declared, stored = self._declared, self._packed
+        if declared > RATIO_FREE_BYTES and declared > MAX_RATIO * stored:
+            raise self.error(
+                f"{key}: with it the members declare {_human(declared)} stored in "
+                f"{_human(stored)}, a compression ratio over {MAX_RATIO} that real "
+                "weights or images do not reach (a zip bomb?)"
+            )
+        check_memory(declared, f"{key} of shape and the members before it", self.path)
 
     def _open(self, key: str):
         if key not in self.keys:

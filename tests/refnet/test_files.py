@@ -420,3 +420,87 @@ def test_a_file_system_refusing_the_link_gets_a_copy(tmp_path, monkeypatch):
         np.array_equal(a, b) for a, b in zip(net.get_weights(), back.get_weights())
     )
     assert _temporaries(tmp_path) == []
+
+
+# --- the memory bounds: a file as a whole, RLIMIT_AS and the cgroup ----------------------
+
+
+def test_many_members_of_zeros_each_under_the_bound_are_a_bomb_as_a_whole(tmp_path):
+    """24 members of 60 MiB of zeros each pass the per-member ratio by construction
+    (under RATIO_FREE_BYTES); together they are 1.4 GiB stored in about 1.4 MiB."""
+    from refnet import files
+
+    path = tmp_path / "zeros.npz"
+    zeros = np.zeros((60 << 20) // 8)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for i in range(24):
+            with archive.open(f"W{i}.npy", "w", force_zip64=True) as fh:
+                np.lib.format.write_array(fh, zeros)
+    with files.NpzReader(str(path), "test file") as npz:
+        with pytest.raises(
+            ValueError, match=r"W1: with it the members declare .*zip bomb"
+        ):
+            for i in range(24):
+                npz.read(f"W{i}")
+        assert npz._declared <= 2 * files.RATIO_FREE_BYTES
+
+
+def test_free_memory_counts_the_address_space_limit():
+    """Under RLIMIT_AS = VmSize + 200 MiB, 1 GiB is refused though the machine has it."""
+    script = textwrap.dedent("""
+        import resource
+        from refnet import files
+        with open("/proc/self/status") as fh:
+            size = next(int(x.split()[1]) * 1024 for x in fh if x.startswith("VmSize:"))
+        resource.setrlimit(resource.RLIMIT_AS, (size + (200 << 20), resource.RLIM_INFINITY))
+        left = files.available_memory()
+        print(left < (300 << 20))
+        try:
+            files.check_memory(1 << 30, "a test array", "X")
+        except ValueError as err:
+            print(err)
+    """)
+    run = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    lines = run.stdout.splitlines()
+    assert lines[0] == "True", run.stdout + run.stderr
+    assert lines[1].startswith("X: a test array needs 1.0 GiB, more than the"), lines
+
+
+@pytest.mark.parametrize(
+    "proc, files_, left",
+    [
+        (
+            "0::/job\n",
+            {"job/memory.max": "1000000", "job/memory.current": "250000"},
+            750000,
+        ),
+        ("0::/job\n", {"job/memory.max": "max", "job/memory.current": "250000"}, None),
+        (
+            "4:memory:/ci\n0::/\n",
+            {
+                "memory/ci/memory.limit_in_bytes": "4096",
+                "memory/ci/memory.usage_in_bytes": "1024",
+            },
+            3072,
+        ),
+        (
+            "4:memory:/\n",
+            {
+                "memory/memory.limit_in_bytes": "9223372036854771712",
+                "memory/memory.usage_in_bytes": "5",
+            },
+            None,
+        ),
+    ],
+    ids=["v2", "v2 unlimited", "v1", "v1 unlimited"],
+)
+def test_the_cgroup_limit_is_read_in_both_versions(tmp_path, proc, files_, left):
+    from refnet import files
+
+    (tmp_path / "cgroup").write_text(proc)
+    for rel, text in files_.items():
+        (tmp_path / "fs" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "fs" / rel).write_text(text + "\n")
+    assert files._cgroup_left(str(tmp_path / "fs"), str(tmp_path / "cgroup")) == left
