@@ -251,8 +251,19 @@ def cases() -> list[tuple[str, str, Callable[[], object]]]:
     text.write_text("not a model")
     fifo = tmp / "pipe"
     os.mkfifo(fifo)  # stands for /dev/full: a special file must never be replaced
-    for v in BAD_PATH + [tmp, fifo]:
+    for v in BAD_PATH + [tmp, fifo, tmp / ("a" * 5000 + ".npz"), str(tmp / "m\0.npz")]:
         add("files", "path", lambda v=v: net.save(v))
+    # round three: masked arrays (their masked values would be used), an l2 that can
+    # only overflow
+    masked = np.ma.masked_invalid(np.where(X > 1, np.nan, X))
+    add("api", "X", lambda: net.forward(masked))
+    add("api", "X", lambda: net.gradients(masked, y, "softmax_cross_entropy"))
+    add(
+        "api",
+        "Y",
+        lambda: net.gradients(X, np.ma.array(y, mask=y > 0), "softmax_cross_entropy"),
+    )
+    add("api", "l2", lambda: net.gradients(X, y, "softmax_cross_entropy", l2=1e308))
     for v in BAD_PATH + [tmp / "absent.npz", text, tmp]:
         add("files", "path", lambda v=v: refnet.Network.load(v))
     for v in BAD_PATH + [tmp / "absent", text]:
@@ -444,7 +455,33 @@ def keras_fixtures(tmp: Path) -> dict[str, Path]:
     files["folder"] = tmp / "folder.keras"
     files["folder"].mkdir()
     files["missing"] = tmp / "absent.keras"
+    _round_three_fixtures(files, tmp)
     return files
+
+
+def _round_three_fixtures(files: dict, tmp: Path) -> None:
+    """A config nested 100,000 levels deep, one declaring Dense(units=1e9), and an
+    uppercase .KERAS name: each refused before Keras reads it."""
+    import json
+    import zipfile
+
+    def with_config(name: str, text: str) -> Path:
+        out = tmp / name
+        with zipfile.ZipFile(files["ok"]) as src, zipfile.ZipFile(out, "w") as dst:
+            for info in src.infolist():
+                data = text if info.filename == "config.json" else src.read(info)
+                dst.writestr(info, data)
+        return out
+
+    files["deep"] = with_config("deep.keras", '{"a":' * 100_000 + "1" + "}" * 100_000)
+    with zipfile.ZipFile(files["ok"]) as archive:
+        config = json.loads(archive.read("config.json"))
+    for layer in config["config"]["layers"]:
+        if layer.get("class_name") == "Dense":
+            layer["config"]["units"] = 1_000_000_000
+    files["huge"] = with_config("huge.keras", json.dumps(config))
+    files["upper"] = tmp / "MODEL.KERAS"
+    files["upper"].write_bytes(files["ok"].read_bytes())
 
 
 def keras_file_cases(files: dict[str, Path]) -> list:
@@ -474,6 +511,9 @@ def keras_file_cases(files: dict[str, Path]) -> list:
             "truncated",
             "folder",
             "missing",
+            "deep",
+            "huge",
+            "upper",
         ]
     ]
 
@@ -639,6 +679,8 @@ def crosscheck_cases() -> list:
             net,
         ]:
             add("module", lambda v=v: crosscheck.from_torch(v))
+        for v in _odd_torch_modules(torch):
+            add("module", lambda v=v: crosscheck.from_torch(v))
 
     if HAS_TF:
         from crosscheck.frameworks.tf.imports import tf_and_keras
@@ -688,6 +730,27 @@ def crosscheck_cases() -> list:
         for v in [nan_model, other, mixed, "model", crosscheck.to_keras(net32)]:
             add("model", lambda v=v: compare(model=v, oracle="tf"))
     return out
+
+
+def _odd_torch_modules(torch) -> list:
+    """Round three: modules whose layers do not say what they compute, or have no
+    usable weights (meta device, bfloat16, an uninitialised LazyLinear, no outputs)."""
+    nn = torch.nn
+
+    class Shifted(nn.Linear):
+        def forward(self, x):
+            return super().forward(x) + 2.0
+
+    hooked = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    hooked[2].register_forward_hook(lambda m, inp, out: out * 1.1)
+    return [
+        nn.Sequential(Shifted(3, 2)),
+        hooked,
+        nn.Sequential(nn.Linear(3, 2, device="meta")),
+        nn.Sequential(nn.Linear(3, 2).to(torch.bfloat16)),
+        nn.Sequential(nn.LazyLinear(2)),
+        nn.Sequential(nn.Linear(3, 0)),
+    ]
 
 
 def crosscheck_cli_cases(tmp: Path, files: dict[str, Path] | None) -> list:
