@@ -480,6 +480,61 @@ MUTANTS += [
         "        if True:",
         "a drawn batch near a kink kept",
     ),
+    # issue 21's ten plausible bugs that once passed the whole suite
+    M(
+        "refnet/training.py",
+        "        return _hits(self.predicted[:stop], self.labels, order)",
+        "        return _hits(self.predicted[:stop], self.labels, None)",
+        "fit's accuracy scores a shuffled epoch against unshuffled labels",
+    ),
+    M(
+        "refnet/training.py",
+        "            self.replay(kept[0], kept[1], n_steps - 1)",
+        "            self.replay(kept[0], kept[1], n_steps)",
+        "a divergence at an epoch's first step restores the broken weights",
+    ),
+    M(
+        "refnet/files.py",
+        '        order = "F" if fortran else "C"',
+        '        order = "C"',
+        "a Fortran-ordered npz member read as C-ordered",
+    ),
+    M(
+        "refnet/files.py",
+        "    fd, tmp = _open_temporary(folder, os.path.basename(path))",
+        "    fd, tmp = _open_temporary(tempfile.gettempdir(), os.path.basename(path))",
+        "atomic_write's temporary file in the system temp folder",
+    ),
+    M(
+        "refnet/saving.py",
+        "_SMALL = 1 << 16",
+        "_SMALL = 8 << 16",
+        "the header members' byte limit 8 times too large",
+    ),
+    M(
+        "crosscheck/training_report.py",
+        "    return policy_rtol(dtype, n, depth) * math.sqrt(steps)",
+        "    return policy_rtol(dtype, n, depth) * steps",
+        "the training tolerance grows with steps, not sqrt(steps)",
+    ),
+    M(
+        "crosscheck/mine/reference.py",
+        '        return -y / a / (n if conv.reduction == "mean" else 1)',
+        "        return -y / a / n",
+        "check_backprop's probability-CE dL/da divided by n under reduction='sum'",
+    ),
+    M(
+        "crosscheck/mine/reference.py",
+        '    scale = c * (n if conv.reduction == "sum" else 1)',
+        "    scale = c",
+        "check_backprop's TOL1 magnitudes not scaled by n under reduction='sum'",
+    ),
+    M(
+        "crosscheck/mine/check.py",
+        "    return compare(net, X, Y, loss_obj, l2=conv.l2_eff / ref.c, dX=True)",
+        "    return compare(net, X, Y, loss_obj, l2=conv.l2, dX=True)",
+        "check_backprop's reference check given another l2 than the user's",
+    ),
     M(
         "refnet/files.py",
         '    if flag and os.path.isdir("/proc/self/fd") and _libc() is not None:',

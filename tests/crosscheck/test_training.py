@@ -47,3 +47,14 @@ def test_compare_training_arguments_are_named(kwargs, error, match):
     else:
         with pytest.raises(error, match=match):
             compare_training(net, X, np.zeros((6, 2)), "mse", **args)
+
+
+# issue 21: a plausible bug that once passed the whole suite
+def test_the_training_tolerance_grows_with_the_square_root_of_the_steps():
+    """Independent rounding errors of s updates add up like a random walk: sqrt(s)."""
+    from crosscheck.tolerance import policy_rtol
+    from crosscheck.training_report import training_rtol
+
+    base = policy_rtol("float32", 64, 2)
+    assert training_rtol("float32", 64, 2, 16) == pytest.approx(4 * base)
+    assert training_rtol("float32", 64, 2, 1) == pytest.approx(base)

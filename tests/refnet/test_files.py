@@ -504,3 +504,61 @@ def test_the_cgroup_limit_is_read_in_both_versions(tmp_path, proc, files_, left)
         (tmp_path / "fs" / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / "fs" / rel).write_text(text + "\n")
     assert files._cgroup_left(str(tmp_path / "fs"), str(tmp_path / "cgroup")) == left
+
+
+# issue 21: a plausible bug that once passed the whole suite
+def test_a_fortran_ordered_member_is_read_in_its_order(tmp_path):
+    """.npy's header says fortran_order: True; the bytes are column-major."""
+    net = refnet.Network.build([3, 4, 2], seed=0)
+    path = tmp_path / "m.npz"
+    net.save(path)
+    with zipfile.ZipFile(path) as src:
+        members = {i.filename: src.read(i) for i in src.infolist()}
+    W1 = net.get_weights()[0]
+    with zipfile.ZipFile(path, "w") as dst:
+        for name, data in members.items():
+            if name == "W1.npy":
+                buf = io.BytesIO()
+                np.lib.format.write_array(buf, np.asfortranarray(W1))
+                data = buf.getvalue()
+            dst.writestr(name, data)
+    assert np.array_equal(refnet.Network.load(path).get_weights()[0], W1)
+
+
+def test_atomic_writes_make_their_temporary_file_in_the_targets_folder(
+    tmp_path, monkeypatch
+):
+    """os.replace is atomic only within one file system: the temporary file must be
+    opened in the target's own folder."""
+    from refnet import files
+
+    seen = []
+    real = files._open_temporary
+    monkeypatch.setattr(
+        files,
+        "_open_temporary",
+        lambda folder, base: (seen.append(folder), real(folder, base))[1],
+    )
+    refnet.Network.build([3, 4, 2], seed=0).save(tmp_path / "m.npz")
+    assert seen == [str(tmp_path)]
+
+
+def test_a_header_member_past_64_kib_is_refused(tmp_path):
+    """The header members (format version, sizes, names) are a few bytes: a 'sizes' of
+    80 KiB (between the limit and 8 times it) is hostile and refused as such."""
+    net = refnet.Network.build([3, 4, 2], seed=0)
+    path = tmp_path / "m.npz"
+    net.save(path)
+    with zipfile.ZipFile(path) as src:
+        members = {i.filename: src.read(i) for i in src.infolist()}
+    buf = io.BytesIO()
+    np.lib.format.write_array(buf, np.full(10_000, 3, dtype=np.int64))
+    members["sizes.npy"] = buf.getvalue()
+    with zipfile.ZipFile(path, "w") as dst:
+        for name, data in members.items():
+            dst.writestr(name, data)
+    with pytest.raises(
+        ValueError,
+        match=r"sizes: its header declares .* more than the 64.0 KiB allowed",
+    ):
+        refnet.Network.load(path)

@@ -577,3 +577,25 @@ def test_evaluate_accuracy_is_a_python_float_equal_to_fits():
         a = net.forward(X)
         want = (a.argmax(axis=1) == y) if Y.ndim == 1 else ((a > 0) == (Y > 0.5))
         assert acc == float(np.mean(want))
+
+
+# issue 21: a plausible bug that once passed the whole suite
+def test_fit_accuracy_of_a_shuffled_epoch_scores_each_row_against_its_own_label():
+    """With a learning rate too small to change any prediction, an epoch's accuracy
+    is the accuracy of the network before it, computed here with argmax directly."""
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(120, 5))
+    y = rng.integers(0, 3, size=120)
+    net = refnet.Network.build([5, 8, 3], ["tanh", "linear"], seed=4)
+    before = float(np.mean(np.argmax(net.forward(X), axis=1) == y))
+    hist = net.fit(
+        X,
+        y,
+        "softmax_cross_entropy",
+        SGD(1e-12),
+        epochs=1,
+        batch_size=16,
+        seed=7,
+        progress=False,
+    )
+    assert hist["accuracy"][0] == pytest.approx(before, abs=1e-12)

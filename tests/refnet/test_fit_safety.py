@@ -230,3 +230,33 @@ def test_sigint_at_random_moments_lands_on_a_step_boundary(tmp_path):
         line for line in trials if "same True" not in line or "history True" not in line
     ]
     assert not bad, "\n".join(bad)
+
+
+# issue 21: a plausible bug that once passed the whole suite
+class _BreaksAt(optimizers.SGD):
+    """SGD whose update number ``at`` (0-based) makes every weight inf, and that keeps
+    a copy of the weights just before it: the last good state."""
+
+    def __init__(self, at: int):
+        super().__init__(0.01)
+        self.at, self.good = at, None
+
+    def update_all(self, weights, grads):
+        if self.iterations == self.at:
+            self.good = [w.copy() for w in weights]
+        super().update_all(weights, grads)
+        if self.iterations - 1 == self.at:
+            for w in weights:
+                w[...] = np.inf
+
+
+def test_a_divergence_at_an_epochs_first_step_restores_the_last_good_weights():
+    """The last update of epoch 1 breaks the weights; epoch 2's first loss is inf:
+    the net must hold the weights from before that update, not the broken ones."""
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(32, 3)), rng.normal(size=(32, 2))
+    net = refnet.Network.build([3, 4, 2], ["tanh", "linear"], seed=0)
+    opt = _BreaksAt(at=3)  # 32 rows / batch 8 = 4 steps: update 3 ends epoch 1
+    with pytest.raises(refnet.training.Diverged):
+        net.fit(X, Y, "mse", opt, epochs=2, batch_size=8, shuffle=False, progress=False)
+    assert all(np.array_equal(w, g) for w, g in zip(net.get_weights(), opt.good))

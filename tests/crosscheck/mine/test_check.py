@@ -457,3 +457,136 @@ def test_z_exactly_at_the_kink_from_zero_inputs_is_never_pinned(zero_rows):
     )
     assert not report.ok and report.first_failure.name == "db1"
     assert "relu'(0) is taken as 1" in report.diagnosis[0]
+
+
+# --- issue 21's plausible bugs in check_backprop ------------------------------------------
+
+
+def _softmax_probs_sum(weights, X, Y):
+    """Correct keras-layout backprop of a softmax output with the categorical
+    cross-entropy from probabilities, summed over the batch (reduction='sum'), with
+    dL/da of the probabilities returned as dA2 = -Y / A."""
+    W1, b1, W2, b2 = weights
+    h = np.tanh(X @ W1 + b1)
+    s = h @ W2 + b2
+    p = np.exp(s - s.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    dZ2 = p - Y
+    dh = dZ2 @ W2.T * (1 - h**2)
+    return {
+        "loss": float(-np.sum(Y * np.log(p))),
+        "dA2": -Y / p,
+        "dW2": h.T @ dZ2,
+        "db2": dZ2.sum(0),
+        "dW1": X.T @ dh,
+        "db1": dh.sum(0),
+    }
+
+
+def test_summed_probability_cross_entropy_dA_has_no_1_over_n():
+    """Under reduction='sum' dL/da[L] of -sum Y log A is -Y / A: no 1/n anywhere."""
+    report = check_backprop(
+        _softmax_probs_sum,
+        [4, 6, 3],
+        ["tanh", "softmax"],
+        "categorical_cross_entropy",
+        reduction="sum",
+        tensorflow=False,
+    )
+    assert report.ok and report.rows[1].name == "dA2", str(report)
+
+
+def _float32_per_example_sum(weights, X, Y):
+    """Correct float32 backprop, MSE summed over the batch, one example at a time: a
+    summation order unlike refnet's, whose rounding grows with the n terms summed."""
+    W1, b1, W2, b2 = weights
+    grads = [np.zeros_like(w) for w in weights]
+    for x, t in zip(X, Y):
+        h = np.tanh(x @ W1 + b1)
+        d2 = np.float32(2 / t.size) * (h @ W2 + b2 - t)
+        d1 = (W2 @ d2) * (np.float32(1) - h * h)
+        for g, v in zip(grads, (np.outer(x, d1), d1, np.outer(h, d2), d2)):
+            g += v
+    return grads
+
+
+def test_summed_costs_scale_the_tolerance_with_the_sum():
+    """TOL1's magnitudes of a summed cost are n times those of the mean. Targets equal
+    to the network's own output make the exact gradient 0: every number correct float32
+    code returns, summing 16384 examples one by one, is rounding, judged against the
+    size of the terms it summed (n times a mean's), and passes."""
+    net = refnet.Network.build([8, 16, 4], ["tanh", "linear"], seed=0, dtype="float32")
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(16384, 8)).astype(np.float32)
+    Y = net.forward(X)
+    report = check_backprop(
+        _float32_per_example_sum,
+        [8, 16, 4],
+        ["tanh", "linear"],
+        "mse",
+        X=X,
+        Y=Y,
+        weights=net.get_weights(),
+        reduction="sum",
+        dtype="float32",
+        tensorflow=False,
+    )
+    assert report.ok, str(report)
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("tensorflow") is None, reason="TensorFlow not installed"
+)
+def test_the_reference_check_uses_the_users_decay():
+    """l2 = 0.1 in half_sum form is 0.05 sum(W^2) in the cost: the reference check's
+    loss is the user's own loss, computed here by hand."""
+    from tests.crosscheck.mine.own_backprops import cs231n_half_reg
+
+    seen = {}
+
+    def fn(weights, X, Y):
+        out = cs231n_half_reg(weights, X, Y)
+        seen["loss"] = out[0]
+        return out
+
+    report = check_backprop(
+        fn,
+        [6, 10, 4],
+        ["tanh", "linear"],
+        "softmax_cross_entropy",
+        convention="cs231n",
+        l2=0.1,
+        l2_form="half_sum",
+        container="list",
+        labels="onehot",
+        tensorflow=True,
+    )
+    loss_row = next(r for r in report.reference.rows if r.name == "loss")
+    assert loss_row.scale == pytest.approx(seen["loss"], rel=1e-6)
+
+
+def test_float32_hypotheses_are_matched_with_room_for_rounding():
+    """A float32 bug at batch 256 (sigmoid' from z) is named, although the candidate
+    and the user's numbers differ by float32 rounding of 256-term sums."""
+
+    def sigmoid_prime_from_z(weights, X, Y):
+        W1, b1, W2, b2 = weights
+        z1 = X @ W1 + b1
+        a1 = np.float32(1) / (np.float32(1) + np.exp(-z1))
+        d2 = np.float32(2 / Y.size) * (a1 @ W2 + b2 - Y)
+        # the bug: a (1 - a) applied to z
+        d1 = (d2 @ W2.T) * z1 * (np.float32(1) - z1)
+        return [X.T @ d1, d1.sum(0), a1.T @ d2, d2.sum(0)]
+
+    report = check_backprop(
+        sigmoid_prime_from_z,
+        [16, 32, 8],
+        ["sigmoid", "linear"],
+        "mse",
+        dtype="float32",
+        batch=256,
+        tensorflow=False,
+    )
+    assert "sigmoid' is computed as z (1 - z)" in report.diagnosis[0], report.diagnosis[
+        0
+    ]
