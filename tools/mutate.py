@@ -482,6 +482,12 @@ MUTANTS += [
     ),
     # issue 21's ten plausible bugs that once passed the whole suite
     M(
+        "crosscheck/mine/reference.py",
+        "HYPOTHESIS_C = 1000.0",
+        "HYPOTHESIS_C = 10.0",
+        "the diagnosis's hypothesis tolerance 100 times tighter",
+    ),
+    M(
         "refnet/training.py",
         "        return _hits(self.predicted[:stop], self.labels, order)",
         "        return _hits(self.predicted[:stop], self.labels, None)",

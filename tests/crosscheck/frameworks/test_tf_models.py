@@ -651,16 +651,23 @@ def _with_config(good: Path, folder: Path, name: str, config_text: str) -> Path:
 
 def test_a_deeply_nested_config_is_refused_naming_the_file(tmp_path, capsys):
     """100,000 levels of nesting would end in a RecursionError inside json or Keras."""
-    good, _ = save(_seq(L.Dense(3)), tmp_path, "good")
-    deep = _with_config(
-        good, tmp_path, "deep.keras", '{"a":' * 100_000 + "1" + "}" * 100_000
-    )
+    import h5py
+
+    good, good_h5 = save(_seq(L.Dense(3)), tmp_path, "good")
+    deep_text = '{"a":' * 100_000 + "1" + "}" * 100_000
+    deep = _with_config(good, tmp_path, "deep.keras", deep_text)
     fairly = _with_config(
         good, tmp_path, "fairly.keras", '{"a":' * 500 + "1" + "}" * 500
     )
+    # the legacy .h5 keeps its config in an attribute
+    deep_h5 = tmp_path / "deep.h5"
+    deep_h5.write_bytes(good_h5.read_bytes())
+    with h5py.File(deep_h5, "r+") as fh:
+        fh.attrs["model_config"] = deep_text
     for path, says in (
         (deep, "deeper than Python can read"),
         (fairly, "500 levels deep"),
+        (deep_h5, "deeper than Python can read"),
     ):
         assert cli.main(["--keras", str(path)]) == 2
         err = capsys.readouterr().err

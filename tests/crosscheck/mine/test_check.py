@@ -590,3 +590,37 @@ def test_float32_hypotheses_are_matched_with_room_for_rounding():
     assert "sigmoid' is computed as z (1 - z)" in report.diagnosis[0], report.diagnosis[
         0
     ]
+
+
+def test_hypotheses_are_matched_with_room_for_amplified_rounding():
+    """Targets within 1e-2 of the float32 network's output: a - y cancels, so float32
+    rounding of a (eps |a|) is amplified a hundredfold relative to a - y. The missing 2
+    of the square must still be named, which needs the roomy HYPOTHESIS_C."""
+
+    def no_two(weights, X, Y):
+        W1, b1, W2, b2 = weights
+        h = np.tanh(np.einsum("ni,ij->nj", X, W1) + b1)
+        a = np.einsum("nj,jk->nk", h, W2) + b2
+        # the bug: the 2 from differentiating the square is missing
+        d2 = (a - Y) / np.float32(Y.size)
+        d1 = np.einsum("nk,jk->nj", d2, W2) * (np.float32(1) - h * h)
+        dW1, dW2 = np.einsum("ni,nj->ij", X, d1), np.einsum("nj,nk->jk", h, d2)
+        return [dW1, d1.sum(0), dW2, d2.sum(0)]
+
+    net = refnet.Network.build([4, 6, 3], ["tanh", "linear"], seed=0, dtype="float32")
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(8, 4)).astype(np.float32)
+    Y = (net.forward(X) + 1e-2 * rng.normal(size=(8, 3))).astype(np.float32)
+    report = check_backprop(
+        no_two,
+        [4, 6, 3],
+        ["tanh", "linear"],
+        "mse",
+        dtype="float32",
+        X=X,
+        Y=Y,
+        weights=net.get_weights(),
+        tensorflow=False,
+    )
+    assert report.first_failure.name == "dW2"
+    assert "is half the reference: the 2 from differentiating" in report.diagnosis[0]
