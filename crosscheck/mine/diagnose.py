@@ -13,7 +13,9 @@ error alone. The hypotheses, by row:
     delta[L]      f_L' missing; f_L' evaluated at a instead of z; a derivative written
     (BP1)         in a evaluated at z (sigmoid' as z (1 - z), tanh' as 1 - z^2, elu' as
                   z + 1: A_FORMS); softmax's Jacobian taken as its diagonal a (1 - a)
-                  (SM1); softmax cross-entropy's delta without the softmax (z - y) / n (LS2)
+                  (SM1); softmax cross-entropy's delta without the softmax (z - y) / n (LS2);
+                  the z/a mix-ups also for a sigmoid output fused into its cross-entropy
+                  (dL/da * f'(z) written out, as deeplearning.ai's sigmoid_backward does)
     delta[l]      f_l' missing; f' evaluated at a instead of z; a derivative written in
     (BP2)         a evaluated at z (A_FORMS); relu'(0) = 1; f_l' of the layer above;
                   W[l+1] not transposed; a stale W[l+1] (updated before it was used,
@@ -176,6 +178,10 @@ def _output_delta_hypotheses(ref: Reference) -> list[Hypothesis]:
         out.append((text, lambda: g))
     if act.elementwise:
         out += _mixups(act, l, z, a, g)
+    if ref.prob is not None and ref.prob.elementwise:
+        # a sigmoid output fused into its cross-entropy: the user's own chain rule
+        # dL/da * f'(z) may still mix up z and a
+        out += _mixups(ref.prob, l, z, a, ref.dA_out)
     if act.name == "softmax":
         text = (
             "softmax's Jacobian is taken as its diagonal, delta = g * a (1 - a); "

@@ -46,6 +46,9 @@ class Reference:
     # dL/da[L] of the user's output (the probabilities, when a sigmoid or softmax output
     # is fused into its cross-entropy)
     dA_out: np.ndarray | None = None
+    # the sigmoid or softmax output fused into its cross-entropy (refnet computes from
+    # the logits, so acts[-1] is linear), or None
+    prob: object = None
     # TOL1 magnitudes per row (tolerance.magnitudes)
     M: dict = field(default_factory=dict)
 
@@ -132,7 +135,7 @@ def reference(net, conv, X, Y, loss: str, prob) -> Reference:
         dX=res.dX * t,
         M=M,
     )
-    ref.dA_out = _dA_out(ref, prob, n)
+    ref.dA_out, ref.prob = _dA_out(ref, prob, n), prob
     return ref
 
 

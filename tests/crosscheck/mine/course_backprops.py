@@ -1187,15 +1187,12 @@ CORRECT = [
 
 # (fn, sizes, activations, loss, kwargs, first failing row, fragment of the sentence
 # after its "name (label, section): " prefix, xfail reason or None)
-# Known gap: a sigmoid output fused into its cross-entropy is computed from the logits,
-# so the z/a mix-up of its own derivative has no hypothesis yet.
-FUSED_OUTPUT = "z/a mix-up of a sigmoid output fused into its cross-entropy"
 BUGGY = [
     (bug_dlai_gradient_check_notebook, [4, 5, 3, 1], ["relu", "relu", "sigmoid"], BCE, DLAI, "dW2", "your dW2 is twice the reference", None),
     (bug_dlai_db1_four_over_m, [4, 5, 3, 1], ["relu", "relu", "sigmoid"], BCE, DLAI, "db1", "your db1 is 4 times the reference", None),
     (bug_dlai_relu_mask_of_layer_2, [4, 5, 5, 1], ["relu", "relu", "sigmoid"], BCE, DLAI, "delta1", "f_1' evaluated at layer 2's z/a instead of layer 1's", None),
     (bug_dlai_planar_tanh_from_Z, [2, 4, 1], ["tanh", "sigmoid"], BCE, DLAI, "dW1", "tanh' is computed as 1 - z^2", None),
-    (bug_dlai_sigmoid_backward_from_Z, [5, 4, 3, 1], ["relu", "relu", "sigmoid"], BCE, DLAI, "dW3", "sigmoid' is computed as z (1 - z)", FUSED_OUTPUT),
+    (bug_dlai_sigmoid_backward_from_Z, [5, 4, 3, 1], ["relu", "relu", "sigmoid"], BCE, DLAI, "dW3", "sigmoid' is computed as z (1 - z)", None),
     (bug_d2l_no_decay_in_W1, [4, 6, 3], ["relu", "linear"], "mse", D2L, "dW1", "the L2 term l2 * W is missing from dW", None),
     (bug_d2l_dW2_transposed, [4, 6, 3], ["relu", "linear"], "mse", D2L, "dW2", "your dW2 has shape (6, 3); expected (3, 6) in the d2l convention: the transpose", None),
     (bug_d2l_no_phi_prime, [4, 6, 3], ["tanh", "linear"], "mse", D2L, "dW1", "the f'(z[1]) factor of BP2 is missing", None),
