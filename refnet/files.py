@@ -16,6 +16,7 @@ import contextlib
 import ctypes
 import errno
 import functools
+import hashlib
 import os
 import shutil
 import stat
@@ -91,10 +92,12 @@ def atomic_write(path, write, name: str = "path") -> None:
             write(fh)
             fh.flush()
             os.fsync(fh.fileno())
-        os.fchmod(fd, mode)
         if tmp is None:
+            os.fchmod(fd, mode)
             # link the unnamed file into the folder, then rename it over the target
             tmp = _named_copy(fd, folder, os.path.basename(path))
+        else:
+            os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         if tmp is not None:
@@ -138,7 +141,7 @@ def _open_temporary(folder: str, base: str) -> tuple[int, str | None]:
             # a file system without O_TMPFILE support: a named file instead
             pass
     fd, tmp = tempfile.mkstemp(
-        dir=folder, prefix=f".{base}.{os.getpid()}.", suffix=".tmp"
+        dir=folder, prefix=f"{_stem(base)}{os.getpid()}.", suffix=".tmp"
     )
     return fd, tmp
 
@@ -153,7 +156,7 @@ def _named_copy(fd: int, folder: str, base: str) -> str:
     except OSError:
         pass
     out, tmp = tempfile.mkstemp(
-        dir=folder, prefix=f".{base}.{os.getpid()}.", suffix=".tmp"
+        dir=folder, prefix=f"{_stem(base)}{os.getpid()}.", suffix=".tmp"
     )
     try:
         os.lseek(fd, 0, os.SEEK_SET)
@@ -195,14 +198,24 @@ def _libc():
         return None
 
 
+def _stem(base: str) -> str:
+    """ ".BASE." for the temporary files of target BASE; a name too long to take the
+    PID and a random suffix within NAME_MAX is replaced by a digest of it, the same for
+    every save to that target (so the sweep finds its files)."""
+    if len(os.fsencode(base)) <= 200:
+        return f".{base}."
+    return f".{hashlib.sha256(os.fsencode(base)).hexdigest()[:16]}."
+
+
 def _temporary_name(folder: str, base: str) -> str:
-    return os.path.join(folder, f".{base}.{os.getpid()}.{os.urandom(6).hex()}.tmp")
+    name = f"{_stem(base)}{os.getpid()}.{os.urandom(6).hex()}.tmp"
+    return os.path.join(folder, name)
 
 
 def _sweep_stale(folder: str, base: str) -> None:
     """Remove ``.BASE.PID.*.tmp`` files left by a save to the same target whose process
     is gone (killed mid-save where O_TMPFILE is not available)."""
-    prefix = f".{base}."
+    prefix = _stem(base)
     with contextlib.suppress(OSError):
         for entry in os.scandir(folder):
             rest = entry.name[len(prefix) :]

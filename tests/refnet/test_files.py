@@ -562,3 +562,43 @@ def test_a_header_member_past_64_kib_is_refused(tmp_path):
         match=r"sizes: its header declares .* more than the 64.0 KiB allowed",
     ):
         refnet.Network.load(path)
+
+
+def test_a_target_name_near_the_limit_still_saves(tmp_path):
+    """A 250-byte file name is valid; its temporary file (the name plus a PID and a
+    random part) must not push past NAME_MAX, with or without O_TMPFILE."""
+    from refnet import files
+
+    net = refnet.Network.build([3, 4, 2], seed=0)
+    path = tmp_path / ("m" * 246 + ".npz")
+    net.save(path)
+    assert refnet.Network.load(path).sizes == [3, 4, 2]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delattr(files.os, "O_TMPFILE", raising=False)
+        net.save(path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
+
+
+def test_one_bomb_member_is_refused_even_when_the_whole_file_looks_sane(
+    tmp_path, monkeypatch
+):
+    """A large incompressible member first dilutes the file's overall ratio; the
+    zeros member after it is still a bomb on its own and refused as one."""
+    from refnet import files
+
+    monkeypatch.setattr(files, "RATIO_FREE_BYTES", 1 << 20)
+    path = tmp_path / "diluted.npz"
+    rng = np.random.default_rng(0)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in (
+            ("A", rng.normal(size=(4 << 20) // 8)),
+            ("B", np.zeros((4 << 20) // 8)),
+        ):
+            with archive.open(f"{name}.npy", "w") as fh:
+                np.lib.format.write_array(fh, data)
+    with files.NpzReader(str(path), "test file") as npz:
+        npz.read("A")
+        with pytest.raises(
+            ValueError, match=r"B: its header declares 4.0 MiB stored in"
+        ):
+            npz.read("B")
