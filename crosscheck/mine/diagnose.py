@@ -542,7 +542,7 @@ def _hypotheses(ref: Reference, name: str, R: np.ndarray, carried: dict) -> list
     if name == "loss":
         if not ref.l2_eff:
             return []
-        penalty = ref.l2_eff * sum(float(np.sum(W * W)) for W in ref.W)
+        penalty = _l2_part(ref, "loss")
         text = f"your loss leaves out the L2 term {_l2_terms(ref)[0]} (LS6)"
         return [(text, lambda: R - penalty)]
     if name == "dX":
