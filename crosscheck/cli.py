@@ -193,6 +193,12 @@ def _keras_jobs(args) -> list:
         if compiled is not None:
             loss, labels = compiled.name, compiled.labels
             source = f"from the model's compiled loss {compiled.source}"
+            if loss == "categorical_cross_entropy" and net.activations[-1] == "softmax":
+                source += (
+                    " (LS3: the clipped probability loss; Keras' fit on a softmax "
+                    "output differentiates the logits instead, LS2; the two agree "
+                    "while no target probability is clipped to [1e-7, 1 - 1e-7])"
+                )
         else:
             loss = (
                 "categorical_cross_entropy"

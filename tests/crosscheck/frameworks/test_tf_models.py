@@ -206,6 +206,8 @@ def test_python_dash_m_crosscheck_keras_and_h5(tmp_path):
         assert proc.returncode == 0, proc.stdout + proc.stderr
         assert "PASS: refnet matches TensorFlow" in proc.stdout
         assert "from the model's compiled loss" in proc.stdout
+        # a softmax output: the note says refnet checks LS3 where Keras' fit uses LS2
+        assert "LS3" in proc.stdout and "LS2" in proc.stdout
 
 
 # --- what is read: flatten order, folded layers, compiled losses ------------------------
