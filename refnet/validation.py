@@ -229,9 +229,11 @@ def check_output_folder(
     if os.path.exists(path) and not os.path.isfile(path):
         raise ValueError(f"{name}: expected a regular file path, got {path!r}")
     if os.path.isfile(path) and not overwrite:
+        way_out = "choose another path or remove it first"
+        if name.startswith("--"):  # a command-line flag: every CLI here has --force
+            way_out = "choose another path, remove it, or pass --force to overwrite it"
         raise ValueError(
-            f"{name}: {path!r} exists; refusing to overwrite it (choose another path "
-            "or remove it first)"
+            f"{name}: {path!r} exists; refusing to overwrite it ({way_out})"
         )
     items = inputs.items() if isinstance(inputs, dict) else ((None, p) for p in inputs)
     for flag, other in items:

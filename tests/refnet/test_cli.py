@@ -161,7 +161,9 @@ def test_output_paths_are_checked_before_any_work(tmp_path):
         assert match in str(info.value)
     with pytest.raises(ValueError, match="--save: .* is the input --data"):
         check_output_folder(str(data), "--save", inputs={"--data": str(data)})
-    with pytest.raises(ValueError, match="--save: .* exists; refusing to overwrite"):
+    with pytest.raises(
+        ValueError, match="--save: .* exists; refusing to overwrite .*pass --force"
+    ):
         check_output_folder(str(data), "--save", overwrite=False)
     check_output_folder(str(tmp_path / "new.npz"), "--save", overwrite=False)  # fine
     assert sorted(os.listdir(tmp_path)) == ["mnist.npz"]  # the probe left nothing
