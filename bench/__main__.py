@@ -250,8 +250,8 @@ def step_notes(rows: list[dict], memory: list[dict]) -> str:
     return "\n".join(lines)
 
 
-# The tables in README.md and docs/09-speed.md sit between these markers;
-# ``--from-json FILE --write-tables README.md`` rewrites them from a run's JSON.
+# The tables in docs/09-speed.md sit between these markers;
+# ``--from-json FILE --write-tables docs/09-speed.md`` rewrites them from a run's JSON.
 MARKERS = {
     "step": ("<!-- bench:step -->", "<!-- /bench:step -->"),
     "fit": ("<!-- bench:fit -->", "<!-- /bench:fit -->"),
@@ -357,8 +357,8 @@ def main(argv=None) -> int:
     p.add_argument(
         "--save",
         action="store_true",
-        help="write bench/results.json and bench/bench.png (tracked files: the README "
-        "table's source)",
+        help="write bench/results.json and bench/bench.png (tracked files: the source "
+        "of chapter 9's tables)",
     )
     p.add_argument(
         "--from-json",
@@ -370,7 +370,7 @@ def main(argv=None) -> int:
         metavar="FILE",
         action="append",
         help="with --from-json: rewrite the tables between the bench markers of FILE "
-        "(README.md, docs/09-speed.md; repeatable)",
+        "(e.g. docs/09-speed.md; repeatable)",
     )
     args = p.parse_args(argv)
     if args.save:

@@ -182,7 +182,7 @@ def test_the_matrix_cli_is_unchanged_without_the_subcommand(capsys):
 
 
 def test_console_script_form_runs_the_readme_example():
-    """``python -m crosscheck mine ...`` as README.md shows it, from the repo root."""
+    """``python -m crosscheck mine ...`` as chapter 10 shows it, from the repo root."""
     cmd = [
         sys.executable,
         "-m",
