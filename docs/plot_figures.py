@@ -3,7 +3,9 @@
     python docs/plot_figures.py
 
 network.png: a 3-4-2 network with the j -> k indices of chapter 1 and the layout of W,
-one row per input node j and one column per output node k. layer_graph.png: one dense
+one row per input node j and one column per output node k. Nodes, rows and columns are
+numbered from 1, as in the math ($w_{jk}$); the figure says that NumPy's ``W[j - 1, k - 1]``
+is the same entry. layer_graph.png: one dense
 layer's forward and backward pass (FP1, FP2, BP1/BP2, BP3, BP4) as a computational
 graph, with the shape of every quantity.
 """
@@ -36,7 +38,9 @@ def network() -> None:
     for l, (x, n) in enumerate(zip(xs, sizes)):
         for j in range(n):
             pos[l, j] = (x, (n - 1) / 2 - j)
-    j_hi, k_hi = 1, 2  # the highlighted weight W[1, 2] of layer 1 (0-based in code)
+    # the highlighted weight w_23 of layer 1: nodes are numbered from 1, as in the math
+    # (NumPy's W[1, 2]); j and k below are 0-based loop indices, labels add 1.
+    j_hi, k_hi = 1, 2
     for j in range(sizes[0]):
         for k in range(sizes[1]):
             (x0, y0), (x1, y1) = pos[0, j], pos[1, k]
@@ -61,7 +65,7 @@ def network() -> None:
         ax.text(
             x,
             y,
-            f"{j}",
+            f"{j + 1}",
             ha="center",
             va="center",
             fontsize=10,
@@ -70,12 +74,13 @@ def network() -> None:
         )
     for l, x in enumerate(xs):
         ax.text(x, 2.35, f"${names[l]}$", ha="center", fontsize=11)
-        ax.text(x, -2.5, f"$n_{l} = {sizes[l]}$", ha="center", fontsize=10)
+        ax.text(x, -3.05, f"$n_{l} = {sizes[l]}$", ha="center", fontsize=10)
     (x0, y0), (x1, y1) = pos[0, j_hi], pos[1, k_hi]
     ax.annotate(
-        "W[j, k] = W[1, 2]\nfrom node j = 1 of layer 0\nto node k = 2 of layer 1",
+        f"$w_{{jk}} = w_{{{j_hi + 1}{k_hi + 1}}}$: from node j = {j_hi + 1} of layer 0\n"
+        f"to node k = {k_hi + 1} of layer 1; in NumPy W[{j_hi}, {k_hi}]",
         xy=((x0 + x1) / 2, (y0 + y1) / 2),
-        xytext=(0.05, -2.05),
+        xytext=(-0.3, -2.5),
         fontsize=9,
         color="C3",
         arrowprops={"arrowstyle": "->", "color": "C3"},
@@ -83,11 +88,12 @@ def network() -> None:
     ax.text(0.5, 1.95, "$W^{[1]}$: (3, 4)", ha="center", fontsize=10)
     ax.text(1.5, 1.95, "$W^{[2]}$: (4, 2)", ha="center", fontsize=10)
     ax.set_xlim(-0.4, 2.4)
-    ax.set_ylim(-2.7, 2.7)
+    ax.set_ylim(-3.2, 2.7)
     ax.axis("off")
 
     axw.set_title(
-        "$W^{[1]}$, shape $(n_0, n_1) = (3, 4)$:\nrow j = input node, column k = output node",
+        "$W^{[1]}$, shape $(n_0, n_1) = (3, 4)$:\nrow j = input node, column k = output node\n"
+        "(numbered from 1; NumPy's W[j - 1, k - 1])",
         fontsize=10,
     )
     for j in range(3):
@@ -101,16 +107,16 @@ def network() -> None:
             axw.text(
                 k + 0.5,
                 2 - j + 0.5,
-                f"W[{j},{k}]",
+                f"$w_{{{j + 1}{k + 1}}}$",
                 ha="center",
                 va="center",
-                fontsize=8,
+                fontsize=10,
                 color="white" if hi else "k",
             )
     for j in range(3):
-        axw.text(-0.15, 2 - j + 0.5, f"j={j}", ha="right", va="center", fontsize=9)
+        axw.text(-0.15, 2 - j + 0.5, f"j={j + 1}", ha="right", va="center", fontsize=9)
     for k in range(4):
-        axw.text(k + 0.5, 3.15, f"k={k}", ha="center", fontsize=9)
+        axw.text(k + 0.5, 3.15, f"k={k + 1}", ha="center", fontsize=9)
     axw.text(
         2,
         -0.55,
@@ -128,19 +134,28 @@ def network() -> None:
     plt.close(fig)
 
 
-def _box(ax, x, y, text, color):
+def _box(ax, x, y, text, color, width=1.24, height=0.6, linespacing=1.7):
     ax.add_patch(
         FancyBboxPatch(
-            (x - 0.62, y - 0.27),
-            1.24,
-            0.54,
+            (x - width / 2, y - height / 2),
+            width,
+            height,
             boxstyle="round,pad=0.03",
             facecolor="white",
             edgecolor=color,
             lw=1.4,
         )
     )
-    ax.text(x, y, text, ha="center", va="center", fontsize=9, color=color)
+    ax.text(
+        x,
+        y,
+        text,
+        ha="center",
+        va="center",
+        fontsize=9,
+        color=color,
+        linespacing=linespacing,
+    )
 
 
 def _arrow(ax, a, b, color, label=None, offset=(0, 0.12)):
@@ -165,14 +180,21 @@ def layer_graph() -> None:
     _box(ax, 0, 3, "$a^{[l-1]}$\n$(n, n_{l-1})$", fwd)
     _box(ax, 2.2, 4.3, "$W^{[l]}$\n$(n_{l-1}, n_l)$", fwd)
     _box(ax, 4.4, 4.3, "$b^{[l]}$\n$(n_l,)$", fwd)
-    _box(ax, 2.2, 3, "matmul\n$(n, n_l)$", fwd)
-    _box(ax, 4.4, 3, "$z^{[l]}$ = + b\n$(n, n_l)$", fwd)
+    _box(ax, 2.2, 3, "$a^{[l-1]} W^{[l]}$\n$(n, n_l)$", fwd)
+    _box(
+        ax,
+        4.4,
+        3,
+        "$z^{[l]} = a^{[l-1]} W^{[l]} + b^{[l]}$\n$(n, n_l)$",
+        fwd,
+        width=1.9,
+    )
     _box(ax, 6.6, 3, "$a^{[l]} = f_l(z^{[l]})$\n$(n, n_l)$", fwd)
     _arrow(ax, (0.62, 3), (1.58, 3), fwd, "FP1")
     _arrow(ax, (2.2, 4.03), (2.2, 3.27), fwd)
-    _arrow(ax, (2.82, 3), (3.78, 3), fwd)
-    _arrow(ax, (4.4, 4.03), (4.4, 3.27), fwd)
-    _arrow(ax, (5.02, 3), (5.98, 3), fwd, "FP2")
+    _arrow(ax, (2.82, 3), (3.45, 3), fwd)
+    _arrow(ax, (4.4, 4.0), (4.4, 3.3), fwd)
+    _arrow(ax, (5.35, 3), (5.98, 3), fwd, "FP2")
     _arrow(ax, (7.22, 3), (8.3, 3), fwd, "to layer l+1")
     # backward row (y = 1) and the gradients (y = -0.3)
     _box(ax, 8.9, 1, "$g = \\partial L / \\partial a^{[l]}$\n$(n, n_l)$", bwd)
@@ -186,14 +208,24 @@ def layer_graph() -> None:
         -0.35,
         "$dW^{[l]} = a^{[l-1]\\top} \\delta^{[l]}$\n$(n_{l-1}, n_l)$",
         bwd,
+        width=1.5,
     )
-    _box(ax, 5.6, -0.35, "$db^{[l]} = \\sum_i \\delta^{[l]}_{i,:}$\n$(n_l,)$", bwd)
+    _box(
+        ax,
+        5.6,
+        -0.35,
+        "$db^{[l]} = \\sum_i \\delta^{[l]}_{i,:}$\n$(n_l,)$",
+        bwd,
+        width=1.5,
+        height=0.8,
+        linespacing=2.3,
+    )
     _arrow(ax, (8.28, 1), (7.22, 1), bwd, "from layer l+1")
     _arrow(ax, (5.98, 1), (5.02, 1), bwd, "BP1 / BP2")
     _arrow(ax, (3.78, 1), (2.82, 1), bwd)
     _arrow(ax, (1.58, 1), (0.62, 1), bwd, "to layer l-1")
     _arrow(ax, (4.1, 0.73), (2.6, -0.08), bwd, "BP4", offset=(0.15, 0.1))
-    _arrow(ax, (4.7, 0.73), (5.3, -0.08), bwd, "BP3", offset=(0.3, 0.0))
+    _arrow(ax, (4.7, 0.7), (5.25, 0.07), bwd, "BP3", offset=(0.3, 0.0))
     # what the backward pass reads from the forward pass
     ax.annotate(
         "",

@@ -1,6 +1,9 @@
-"""The docs as a site: ``mkdocs build --strict`` succeeds, and in a real headless Chromium
-every display equation is typeset by the vendored KaTeX, no raw TeX is visible, every
-image loads, and a screenshot of the backprop chapter is saved.
+"""The docs as a site: ``mkdocs build --strict`` succeeds, every relative link and image
+of every built page resolves to a file of the site (the examples chapter 10 links
+included), and in a real headless Chromium every display equation is typeset by the
+vendored KaTeX, no raw TeX is visible, every image loads, every equation and its tag
+sit side by side inside the column, no code block hides part of a line, and a
+screenshot of the backprop chapter is saved.
 
 mkdocs (extra ``docs``) and Chromium (Debian's ``chromium`` + ``chromium-driver``, which
 ``.ci/run`` installs) are optional: without them these tests skip, except in CI
@@ -10,14 +13,17 @@ mkdocs (extra ``docs``) and Chromium (Debian's ``chromium`` + ``chromium-driver`
 from __future__ import annotations
 
 import functools
+import html.parser
 import http.server
 import importlib.util
 import os
+import posixpath
 import shutil
 import subprocess
 import sys
 import threading
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import pytest
 
@@ -56,6 +62,16 @@ def chapters() -> list[str]:
     return sorted(p.stem for p in (ROOT / "docs").glob("[0-9][0-9]-*.md"))
 
 
+def pages() -> list[str]:
+    """Every page of the site, as its path without ``.html`` (a README is an index)."""
+    docs = ROOT / "docs"
+    found = [*docs.glob("*.md"), *docs.glob("examples/*.md")]
+    names = (p.relative_to(docs).with_suffix("").as_posix() for p in found)
+    return sorted(
+        n[: -len("README")] + "index" if n.endswith("README") else n for n in names
+    )
+
+
 def test_mkdocs_build_strict_makes_one_page_per_chapter(site):
     for stem in chapters():
         assert (site / f"{stem}.html").is_file(), stem
@@ -63,6 +79,81 @@ def test_mkdocs_build_strict_makes_one_page_per_chapter(site):
     html = (site / "06-backprop.html").read_text(encoding="utf-8")
     assert 'class="arithmatex"' in html  # math reached the page for KaTeX
     assert "://cdn" not in html and "fonts.googleapis" not in html  # nothing remote
+
+
+class _Links(html.parser.HTMLParser):
+    """The href/src targets and the element ids of one HTML page."""
+
+    def __init__(self):
+        super().__init__()
+        self.targets: list[str] = []
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if name in ("href", "src") and value is not None:
+                self.targets.append(value)
+            elif name in ("id", "name") and value:
+                self.ids.add(value)
+
+
+def _parse(page: Path) -> _Links:
+    links = _Links()
+    links.feed(page.read_text(encoding="utf-8"))
+    return links
+
+
+def test_every_relative_link_of_the_built_site_resolves(site):
+    """Every relative href/src of every built page names a file of the site (a folder:
+    its index.html), and every #anchor into an HTML page names an id there.
+
+    This includes what ``exclude_docs`` could drop: chapter 10 links the example files a
+    student is told to copy (docs/examples/*.py), and they must be on the site too.
+    """
+    parsed: dict[Path, _Links] = {}
+
+    def links(page: Path) -> _Links:
+        if page not in parsed:
+            parsed[page] = _parse(page)
+        return parsed[page]
+
+    broken = []
+    htmls = sorted(site.rglob("*.html"))
+    assert len(htmls) >= len(pages())
+    for page in htmls:
+        rel_page = page.relative_to(site).as_posix()
+        for target in links(page).targets:
+            parts = urlsplit(target)
+            if parts.scheme or parts.netloc or target.startswith("/"):
+                continue  # external (the build test checks nothing is fetched)
+            path = unquote(parts.path)
+            if path:
+                resolved = posixpath.normpath(
+                    posixpath.join(posixpath.dirname(rel_page), path)
+                )
+                file = site / resolved
+                if resolved.startswith("..") or not file.exists():
+                    broken.append(f"{rel_page}: {target}")
+                    continue
+                if file.is_dir():
+                    file = file / "index.html"
+                    if not file.is_file():
+                        broken.append(f"{rel_page}: {target} (a folder, no index.html)")
+                        continue
+            else:
+                file = page
+            frag = unquote(parts.fragment)
+            if frag and file.suffix == ".html" and frag not in links(file).ids:
+                broken.append(f"{rel_page}: {target} (no id {frag!r})")
+    assert not broken, f"{len(broken)} broken links, e.g. {broken[:8]}"
+    # the files chapter 10 tells a student to copy are all on the site, each linked
+    # from the examples' page
+    examples = sorted(p.name for p in (ROOT / "docs" / "examples").glob("*.py"))
+    assert examples
+    index = links(site / "examples" / "index.html").targets
+    for name in examples:
+        assert (site / "examples" / name).is_file(), name
+        assert name in index, f"examples/index.html does not link {name}"
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -95,7 +186,9 @@ def browser(site):
         "--disable-sync",
         "--no-first-run",
         f"--user-data-dir={profile}",
-        "--window-size=1200,2000",
+        # 1440 px: a laptop with both of Material's sidebars shown, where the column is
+        # at its narrowest on a desktop (about 690 px); every equation must fit it
+        "--window-size=1440,2000",
     ):
         opts.add_argument(flag)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
@@ -127,15 +220,113 @@ return {
 """
 
 
-@pytest.mark.parametrize("stem", ["README", *chapters()])
-def test_browser_every_equation_typeset_and_every_image_loads(browser, stem, tmp_path):
+# Boxes in CSS pixels, measured with getBoundingClientRect. The column is the article's
+# content box. A display equation's body is the union of KaTeX's .base boxes, its tag
+# KaTeX's .tag. A code block is Material's .highlight; code-blocks.js marks the tables.
+LAYOUT = """
+const article = document.querySelector('article');
+const r = article.getBoundingClientRect();
+const cs = getComputedStyle(article);
+const col = [r.left + parseFloat(cs.paddingLeft), r.right - parseFloat(cs.paddingRight)];
+const box = e => { const b = e.getBoundingClientRect(); return [b.left, b.right, b.top, b.bottom]; };
+const union = bs => bs.length ? [Math.min(...bs.map(b => b[0])), Math.max(...bs.map(b => b[1])),
+                                  Math.min(...bs.map(b => b[2])), Math.max(...bs.map(b => b[3]))] : null;
+const equations = [...article.querySelectorAll('div.arithmatex')].map(d => {
+  const tag = d.querySelector('.katex-html > .tag');
+  return {
+    tex: d.querySelector('annotation') ? d.querySelector('annotation').textContent.slice(0, 60) : '',
+    box: box(d),
+    body: union([...d.querySelectorAll('.katex-html > .base')].map(box)),
+    tag: tag ? box(tag) : null,
+    tag_text: tag ? tag.textContent : null,
+  };
+});
+const code = [...article.querySelectorAll('.highlight')].map(h => {
+  const c = h.querySelector('pre > code');
+  return {
+    first_line: c.textContent.split('\\n')[0].slice(0, 60),
+    box: box(h.querySelector('pre')),
+    hidden: c.scrollWidth - c.clientWidth,
+    scrolls: ['auto', 'scroll'].includes(getComputedStyle(c).overflowX),
+    table: h.classList.contains('refnet-table'),
+  };
+});
+return {col, equations, code};
+"""
+
+
+@pytest.fixture(scope="module")
+def opened(browser):
+    """page -> (PAGE_STATE, LAYOUT) measured after its fonts loaded; each page opened once."""
     driver, base = browser
-    page = "index" if stem == "README" else stem
-    driver.get(f"{base}/{page}.html")
-    driver.execute_async_script(
-        "const done = arguments[0]; document.fonts.ready.then(() => done(true));"
-    )
-    state = driver.execute_script(PAGE_STATE)
+    cache: dict[str, tuple[dict, dict]] = {}
+
+    def open_page(page: str) -> tuple[dict, dict]:
+        if page not in cache:
+            driver.get(f"{base}/{page}.html")
+            driver.execute_async_script(
+                "const done = arguments[0]; document.fonts.ready.then(() => done(true));"
+            )
+            cache[page] = (
+                driver.execute_script(PAGE_STATE),
+                driver.execute_script(LAYOUT),
+            )
+        return cache[page]
+
+    return open_page
+
+
+def _inside(b, col, slack=0.5):
+    return b[0] >= col[0] - slack and b[1] <= col[1] + slack
+
+
+@pytest.mark.parametrize("page", pages())
+def test_browser_tags_beside_equations_and_nothing_wider_than_the_column(opened, page):
+    """On a desktop column (window 1440 px), every display equation's body and tag lie
+    inside the column, side by side (the tag never on top of the equation), and every
+    equation's box stays in the column. A code block stays in the column and shows
+    every character of every line (long lines wrap); only a table, whose columns must
+    stay aligned, may be wider than its box, and then it scrolls inside it.
+    """
+    _, layout = opened(page)
+    col = layout["col"]
+    bad = []
+    for eq in layout["equations"]:
+        what = eq["tag_text"] or eq["tex"]
+        if not _inside(eq["box"], col):
+            bad.append(
+                f"equation {what}: its box {eq['box'][:2]} leaves the column {col}"
+            )
+        if eq["body"] and not _inside(eq["body"], col):
+            bad.append(
+                f"equation {what}: wider than the column, {eq['body'][:2]} vs {col}"
+            )
+        if eq["tag"]:
+            tag, body = eq["tag"], eq["body"]
+            if not _inside(tag, col) or not _inside(tag, eq["box"]):
+                bad.append(f"tag {what}: outside the column or its box, {tag[:2]}")
+            overlap = min(tag[1], body[1]) - max(tag[0], body[0]) > 0.5 and (
+                min(tag[3], body[3]) - max(tag[2], body[2]) > 0.5
+            )
+            if overlap:
+                bad.append(f"tag {what} {tag[:2]} is on top of its equation {body[:2]}")
+    for block in layout["code"]:
+        what = block["first_line"]
+        if not _inside(block["box"], col):
+            bad.append(f"code {what!r}: its box {block['box'][:2]} leaves the column")
+        if block["hidden"] > 1 and not (block["table"] and block["scrolls"]):
+            bad.append(
+                f"code {what!r}: {block['hidden']} px of its lines are out of sight"
+            )
+    assert not bad, f"{page}: " + "; ".join(bad[:6])
+
+
+@pytest.mark.parametrize("page", pages())
+def test_browser_every_equation_typeset_and_every_image_loads(
+    opened, browser, page, tmp_path
+):
+    driver, base = browser
+    state, _ = opened(page)
     assert state["displays_typeset"] == state["displays"], state["displays"]
     assert state["inlines_typeset"] == state["inlines"]
     assert not state["errors"], f"KaTeX could not parse: {state['errors'][:3]}"
@@ -145,8 +336,12 @@ def test_browser_every_equation_typeset_and_every_image_loads(browser, stem, tmp
         assert loaded, f"{page}: image {src} did not load"
     if state["displays"]:
         assert state["katex_font"], "the vendored KaTeX fonts did not load"
-    if stem == "06-backprop":
+    if page == "06-backprop":
         assert state["displays"] >= 5
+        driver.get(f"{base}/{page}.html")
+        driver.execute_async_script(
+            "const done = arguments[0]; document.fonts.ready.then(() => done(true));"
+        )
         folder = Path(os.environ.get("REFNET_ARTIFACTS", tmp_path))
         folder.mkdir(parents=True, exist_ok=True)
         shot = folder / "06-backprop.png"

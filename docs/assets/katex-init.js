@@ -7,6 +7,9 @@ function refnetTypeset(root) {
     var display = tex.startsWith("\\[");
     tex = tex.replace(/^\\[\[(]/, "").replace(/\\[\])]$/, "");
     katex.render(tex, el, { displayMode: display, throwOnError: false });
+    // refnet.css centres a tagged equation with an invisible copy of its tag.
+    var tag = el.querySelector(".katex-html > .tag");
+    if (tag) tag.parentNode.setAttribute("data-tag", tag.textContent);
   });
 }
 if (typeof document$ !== "undefined") {
