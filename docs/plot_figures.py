@@ -223,7 +223,7 @@ def layer_graph() -> None:
     _arrow(ax, (8.28, 1), (7.22, 1), bwd, "from layer l+1")
     _arrow(ax, (5.98, 1), (5.02, 1), bwd, "BP1 / BP2")
     _arrow(ax, (3.78, 1), (2.82, 1), bwd)
-    _arrow(ax, (1.58, 1), (0.62, 1), bwd, "to layer l-1")
+    _arrow(ax, (1.58, 1), (0.62, 1), bwd, "to layer l-1", offset=(0.12, 0.12))
     _arrow(ax, (4.1, 0.73), (2.6, -0.08), bwd, "BP4", offset=(0.15, 0.1))
     _arrow(ax, (4.7, 0.7), (5.25, 0.07), bwd, "BP3", offset=(0.3, 0.0))
     # what the backward pass reads from the forward pass
@@ -236,11 +236,11 @@ def layer_graph() -> None:
     ax.text(6.0, 2.0, "$z^{[l]}$", fontsize=8, color="0.4")
     ax.annotate(
         "",
-        xy=(1.7, -0.1),
-        xytext=(0.1, 2.73),
+        xy=(1.45, -0.1),
+        xytext=(-0.1, 2.73),
         arrowprops={"arrowstyle": "->", "color": "0.5", "ls": "--"},
     )
-    ax.text(0.55, 1.6, "$a^{[l-1]}$", fontsize=8, color="0.4")
+    ax.text(0.35, 2.1, "$a^{[l-1]}$", fontsize=8, color="0.4")
     ax.annotate(
         "",
         xy=(2.55, 1.27),
