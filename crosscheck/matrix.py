@@ -102,8 +102,8 @@ def make_data(case: Case) -> tuple[np.ndarray, np.ndarray]:
     """(X, Y) for the case, drawn from its seed; Y in the form the loss takes.
 
     Inputs of width 784 are uniform in [0, 1] like MNIST pixels, others standard normal.
-    Class labels alternate between int ids and probability rows with the seed's parity
-    (one-hot rows for categorical_hinge), hinge labels between 0/1 and -1/+1; a single
+    Class labels alternate between int ids and probability rows with the seed's parity,
+    hinge labels between 0/1 and -1/+1; a single
     MSE or hinge output gets targets of shape (n,) (the (n,) vs (n, 1) pitfall).
     """
     rng = np.random.default_rng(case.seed)
@@ -118,9 +118,6 @@ def make_data(case: Case) -> tuple[np.ndarray, np.ndarray]:
     elif case.loss in ("hinge", "squared_hinge"):
         Y = rng.integers(0, 2, size=(n,) if k == 1 else (n, k)).astype(float)
         Y = Y if case.seed % 2 == 0 else 2 * Y - 1
-    elif case.loss == "categorical_hinge":
-        Y = rng.integers(0, k, size=n)
-        Y = Y if case.seed % 2 == 0 else np.eye(k)[Y]
     elif case.seed % 2 == 0 or k == 1:
         Y = rng.integers(0, k, size=n)
     else:

@@ -155,17 +155,6 @@ def _hinge_targets(Y, a: Array) -> Array:
     return Y
 
 
-def _one_hot_targets(Y, a: Array) -> Array:
-    """Int class ids (n,) -> one-hot rows, or one-hot rows (n, k) of 0s with one 1."""
-    Y = _class_targets(Y, a)
-    if not (((Y == 0) | (Y == 1)).all() and (Y.sum(axis=-1) == 1).all()):
-        raise ValueError(
-            "Y: expected int class ids or one-hot rows (0s and a single 1), got "
-            f"entries in [{Y.min():g}, {Y.max():g}] that are not one-hot"
-        )
-    return Y
-
-
 # ---------------------------------------------------------------------------------
 # The table: each value sits directly above its gradient.
 # ---------------------------------------------------------------------------------
@@ -354,7 +343,8 @@ def _categorical_hinge_parts(a: Array, y: Array) -> tuple[Array, Array, Array]:
     """(r, neg, pos) per row: r = (1 - y) a, neg = max_j r_j, pos = sum_j y_j a_j.
 
     For one-hot y the true class's r is 0, so neg is never below 0: with every wrong
-    score negative, neg = 0 comes from the true class (Keras' formula, kept)."""
+    score negative, neg = 0 comes from the true class (Keras' formula, kept). Soft
+    probability rows are taken as Keras takes them, in the same formula."""
     r = (1 - y) * a
     return r, r.max(axis=-1, keepdims=True), (y * a).sum(axis=-1, keepdims=True)
 
@@ -417,7 +407,7 @@ _REGISTRY: dict[str, Loss] = {
         "categorical_hinge",
         categorical_hinge,
         categorical_hinge_grad,
-        _one_hot_targets,
+        _class_targets,
     ),
 }
 

@@ -23,26 +23,34 @@ from tests.conftest import (
 
 ACTIVATIONS = activations.names()
 LOSSES = losses.names()
-CLASS_LOSSES = {"softmax_cross_entropy", "categorical_cross_entropy"}
+CLASS_LOSSES = {
+    "softmax_cross_entropy",
+    "categorical_cross_entropy",
+    "kl_divergence",
+    "categorical_hinge",
+}
 
 
 # --- helpers --------------------------------------------------------------------------
 
 
 def output_activation_for(loss: str, act: str) -> str:
-    """Categorical CE reads probabilities, so its output layer is softmax; the other
-    losses accept any output (logits for the from-logits losses)."""
-    return "softmax" if loss == "categorical_cross_entropy" else act
+    """Categorical CE and KL read probabilities, so their output layer is softmax; the
+    other losses accept any output (logits for the from-logits losses)."""
+    return "softmax" if loss in ("categorical_cross_entropy", "kl_divergence") else act
 
 
 def targets_for(
     loss: str, rng: np.random.Generator, n: int, k: int, soft: bool = False
 ):
-    """mse: reals; binary CE: [0, 1]; class losses: int ids, or probability rows if soft."""
+    """mse: reals; binary CE: [0, 1]; hinges: 0/1 labels, or -1/+1 if soft; class losses:
+    int ids, or probability rows if soft."""
     if loss == "mse":
         return rng.normal(size=(n, k))
     if loss == "binary_cross_entropy":
         return rng.uniform(size=(n, k))
+    if loss in ("hinge", "squared_hinge"):
+        return rng.choice([-1.0, 1.0] if soft else [0.0, 1.0], size=(n, k))
     if soft:
         p = rng.uniform(0.1, 1.0, size=(n, k))
         return p / p.sum(axis=1, keepdims=True)

@@ -94,7 +94,7 @@ def test_train_mnist_from_local_files(capsys, tmp_path):
             ["train", "digits", "--learning-rate", "-1"],
             "--learning-rate: expected a float > 0",
         ),
-        (["train", "digits", "--loss", "hinge"], "loss: unknown name"),
+        (["train", "digits", "--loss", "poisson"], "loss: unknown name"),
         (["train", "digits", "--data", "x"], "--data: only for mnist"),
         (
             ["train", "digits", "--plot", "/nonexistent/loss.png"],
