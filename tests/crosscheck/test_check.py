@@ -322,7 +322,7 @@ def test_cli_bad_options(capsys):
     assert "--batch: expected a positive int, got 0" in err
     assert "--json: expected an existing folder" in err
     with pytest.raises(SystemExit):
-        cli.main(["--loss", "hinge"])
+        cli.main(["--loss", "poisson"])
 
 
 def test_python_dash_m_crosscheck(tmp_path):
