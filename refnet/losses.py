@@ -54,6 +54,9 @@ class Loss:
     prepare: Callable[[NDArray, Array], Array]
     fused: Callable[[Array, Array], tuple[float, Array]] | None = None
     reduction: str = "sum_over_batch_size"
+    # the loss's own kinks: a bool array whose change between two outputs means a
+    # kink lies between them (gradcheck skips such a finite difference), None if smooth
+    branches: Callable[[Array, Array], Array] | None = None
 
     def value_and_grad(self, a: Array, y: Array) -> tuple[float, Array]:
         """(L, dL/da) in one call: ``fused`` when the two share work, else both in turn."""
@@ -371,6 +374,22 @@ def categorical_hinge_grad(a: Array, y: Array) -> Array:
     return active * (d_neg - y) * a.dtype.type(1 / a.shape[0])
 
 
+def _kl_branches(a: Array, y: Array) -> Array:
+    """Where LS7's clip passes the gradient: its kinks are at a = eps and a = 1."""
+    return _clip_inside(a)[1]
+
+
+def _hinge_branches(a: Array, y: Array) -> Array:
+    """Which side of LS8/LS9's kink s a = 1 each entry is on."""
+    return _hinge_margins(a, y)[1] >= 0
+
+
+def _categorical_hinge_branches(a: Array, y: Array) -> Array:
+    """LS10's kinks: which entries attain the max, and whether each row is active."""
+    r, neg, pos = _categorical_hinge_parts(a, y)
+    return np.concatenate([r == neg, neg - pos + 1 >= 0], axis=-1)
+
+
 # ---------------------------------------------------------------------------------
 # The registry
 # ---------------------------------------------------------------------------------
@@ -397,17 +416,26 @@ _REGISTRY: dict[str, Loss] = {
         _binary_targets,
     ),
     "kl_divergence": Loss(
-        "kl_divergence", kl_divergence, kl_divergence_grad, _class_targets
+        "kl_divergence",
+        kl_divergence,
+        kl_divergence_grad,
+        _class_targets,
+        branches=_kl_branches,
     ),
-    "hinge": Loss("hinge", hinge, hinge_grad, _hinge_targets),
+    "hinge": Loss("hinge", hinge, hinge_grad, _hinge_targets, branches=_hinge_branches),
     "squared_hinge": Loss(
-        "squared_hinge", squared_hinge, squared_hinge_grad, _hinge_targets
+        "squared_hinge",
+        squared_hinge,
+        squared_hinge_grad,
+        _hinge_targets,
+        branches=_hinge_branches,
     ),
     "categorical_hinge": Loss(
         "categorical_hinge",
         categorical_hinge,
         categorical_hinge_grad,
         _class_targets,
+        branches=_categorical_hinge_branches,
     ),
 }
 
@@ -446,6 +474,7 @@ def _summed(loss: Loss) -> Loss:
         loss.prepare,
         None if loss.fused is None else _times_n(loss.fused),
         reduction="sum",
+        branches=loss.branches,
     )
 
 
