@@ -146,7 +146,7 @@ def run_case(case: Case, oracle=None) -> Report:
 
 
 def builtin_matrix(seed: int = 0) -> list[Case]:
-    """The built-in matrix (about 90 small cases; the 784-wide ones dominate the time)."""
+    """The built-in matrix (about 160 small cases; the 784-wide ones dominate the time)."""
     cases = []
     for dtype in DTYPES:  # the seed examples
         cases += [

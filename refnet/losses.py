@@ -279,6 +279,11 @@ def _clip_inside(a: Array) -> tuple[Array, Array]:
     return np.clip(a, eps, 1), (a >= eps) & (a <= 1)
 
 
+def _clipped_targets(y: Array, a: Array) -> Array:
+    """clip(y, eps, 1) in a's dtype (int targets too: their clip must not round eps to 0)."""
+    return np.clip(np.asarray(y, dtype=a.dtype), a.dtype.type(CLIP_EPSILON), 1)
+
+
 def kl_divergence(a: Array, y: Array) -> float:
     """L = 1/n sum_i sum_j y_ij log(y_ij / a_ij), y and a clipped to [eps, 1] (LS7).
 
@@ -286,7 +291,7 @@ def kl_divergence(a: Array, y: Array) -> float:
     eps log(eps / a), not 0; no renormalisation (unlike LS3), so a belongs on a softmax
     output. The batch mean of the per-row sums.
     """
-    yc = np.clip(y, y.dtype.type(CLIP_EPSILON), 1)
+    yc = _clipped_targets(y, a)
     ac, _ = _clip_inside(a)
     return float((yc * np.log(yc / ac)).sum(axis=-1).mean())
 
@@ -294,7 +299,7 @@ def kl_divergence(a: Array, y: Array) -> float:
 def kl_divergence_grad(a: Array, y: Array) -> Array:
     """dL/da = -clip(y) / (n clip(a)) where eps <= a <= 1, and 0 where the clip is
     active (a < eps or a > 1), as tf.clip_by_value's gradient (LS7)."""
-    yc = np.clip(y, y.dtype.type(CLIP_EPSILON), 1)
+    yc = _clipped_targets(y, a)
     ac, inside = _clip_inside(a)
     return np.where(inside, -yc / (ac * a.shape[0]), a.dtype.type(0))
 
