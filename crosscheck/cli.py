@@ -36,7 +36,16 @@ import refnet
 from refnet.files import write_json
 
 from . import frameworks as oracles
-from .matrix import DTYPES, LOSSES, Case, builtin_matrix, make_data, run_case
+from .matrix import (
+    DTYPES,
+    LOSSES,
+    MORE_LOSSES,
+    Case,
+    builtin_matrix,
+    make_data,
+    output_activation,
+    run_case,
+)
 from .training import training_frameworks, training_matrix
 
 
@@ -56,7 +65,9 @@ def _parser() -> argparse.ArgumentParser:
         "keep the matrix cases that use these activations",
     )
     p.add_argument(
-        "--loss", choices=LOSSES, help="the loss (filters the matrix without --layout)"
+        "--loss",
+        choices=LOSSES + MORE_LOSSES,
+        help="the loss (filters the matrix without --layout)",
     )
     p.add_argument("--dtype", choices=DTYPES, help="float32 or float64 (default: both)")
     p.add_argument(
@@ -113,8 +124,7 @@ def _custom_cases(args) -> list[Case]:
         acts = args.activations.split(",")
         acts = acts * depth if len(acts) == 1 else acts
     else:
-        out = "softmax" if loss == "categorical_cross_entropy" else "linear"
-        acts = ["relu"] * (depth - 1) + [out]
+        acts = ["relu"] * (depth - 1) + [output_activation(loss)]
     if len(acts) != depth:
         raise ValueError(
             f"--activations: expected {depth} names (one per layer), got {len(acts)}"
@@ -188,7 +198,7 @@ def _keras_jobs(args) -> list:
             compiled = compiled_loss(saved_loss(args.keras, "--keras"))
         except ValueError as err:
             raise ValueError(
-                f"--keras: {args.keras}: {err}; give --loss to choose one of {LOSSES}"
+                f"--keras: {args.keras}: {err}; give --loss to choose one of {LOSSES + MORE_LOSSES}"
             ) from None
         if compiled is not None:
             loss, labels = compiled.name, compiled.labels

@@ -4,7 +4,7 @@ Each :class:`Case` is one network, one batch and one loss; :func:`run_case` buil
 network with refnet, draws the data from the case's seed and returns compare's Report.
 The matrix holds the seed examples (3-5-2, 784-256-128-10, 784-512-10 with a softmax
 output and categorical cross-entropy), every activation as a hidden layer in float32 and
-float64, categorical cross-entropy on sigmoid and softplus outputs (rows that do not sum
+float64, Keras' KL divergence and hinge losses (LS7-LS10), categorical cross-entropy on sigmoid and softplus outputs (rows that do not sum
 to 1), every loss at depths 1 to 6, and batch sizes 1 and larger; and the features the
 convention checker needs: Keras' "sum" reduction (LS5), L2 weight decay (LS6) and dL/dX
 (BP5), in both dtypes; and the tutorials' Keras models: an input flattened from (28, 28)
@@ -28,6 +28,9 @@ LOSSES = [
     "categorical_cross_entropy",
     "binary_cross_entropy",
 ]
+# Keras 3's KL divergence and hinge family (LS7-LS10), crosschecked in their own block of
+# builtin_matrix so that the cases drawn for LOSSES above stay as they were.
+MORE_LOSSES = ["kl_divergence", "hinge", "squared_hinge", "categorical_hinge"]
 DTYPES = ["float32", "float64"]
 # Every refnet activation but softmax, in the order that fixes each one's loss, batch and
 # seed in builtin_matrix (and the random layouts drawn from it): append, never reorder.
@@ -86,16 +89,22 @@ class Case:
 
 
 def output_activation(loss: str) -> str:
-    """The output layer a loss expects: softmax for the cross-entropy from probabilities."""
-    return "softmax" if loss == "categorical_cross_entropy" else "linear"
+    """The output layer a loss expects: softmax for the cross-entropy from probabilities
+    and the KL divergence (probability rows), linear (logits, scores) for the others."""
+    return (
+        "softmax"
+        if loss in ("categorical_cross_entropy", "kl_divergence")
+        else "linear"
+    )
 
 
 def make_data(case: Case) -> tuple[np.ndarray, np.ndarray]:
     """(X, Y) for the case, drawn from its seed; Y in the form the loss takes.
 
     Inputs of width 784 are uniform in [0, 1] like MNIST pixels, others standard normal.
-    Class labels alternate between int ids and probability rows with the seed's parity;
-    a single MSE output gets targets of shape (n,) (the (n,) vs (n, 1) pitfall).
+    Class labels alternate between int ids and probability rows with the seed's parity,
+    hinge labels between 0/1 and -1/+1; a single
+    MSE or hinge output gets targets of shape (n,) (the (n,) vs (n, 1) pitfall).
     """
     rng = np.random.default_rng(case.seed)
     n, n0, k = case.batch, case.layout[0], case.layout[-1]
@@ -106,6 +115,9 @@ def make_data(case: Case) -> tuple[np.ndarray, np.ndarray]:
         Y = rng.normal(size=(n,)) if k == 1 else rng.normal(size=(n, k))
     elif case.loss == "binary_cross_entropy":
         Y = rng.uniform(size=(n, k))
+    elif case.loss in ("hinge", "squared_hinge"):
+        Y = rng.integers(0, 2, size=(n,) if k == 1 else (n, k)).astype(float)
+        Y = Y if case.seed % 2 == 0 else 2 * Y - 1
     elif case.seed % 2 == 0 or k == 1:
         Y = rng.integers(0, k, size=n)
     else:
@@ -134,7 +146,7 @@ def run_case(case: Case, oracle=None) -> Report:
 
 
 def builtin_matrix(seed: int = 0) -> list[Case]:
-    """The built-in matrix (about 90 small cases; the 784-wide ones dominate the time)."""
+    """The built-in matrix (about 160 small cases; the 784-wide ones dominate the time)."""
     cases = []
     for dtype in DTYPES:  # the seed examples
         cases += [
@@ -180,6 +192,7 @@ def builtin_matrix(seed: int = 0) -> list[Case]:
             cases.append(
                 Case((5, 7, 6, 3), acts, loss, dtype, 8, seed + j, red, l2, True)
             )
+    cases += _more_losses(seed)
     rng = np.random.default_rng(seed)
     for depth in range(1, 7):  # depths 1-6, every loss, both dtypes, mixed activations
         for j, loss in enumerate(LOSSES):
@@ -198,5 +211,28 @@ def builtin_matrix(seed: int = 0) -> list[Case]:
                         batch,
                         seed + 10 * depth + j,
                     )
+                )
+    return cases
+
+
+def _more_losses(seed: int) -> list[Case]:
+    """KL divergence and the hinge family (LS7-LS10) in both dtypes: a 6-8-8-3 network at
+    batch 1 and 16, a tanh output for the hinges, a single output, Keras' "sum" (LS5)
+    with L2 (LS6) and dL/dX (BP5), and both label forms (the seed's parity)."""
+    cases = []
+    for j, loss in enumerate(MORE_LOSSES):
+        out = output_activation(loss)
+        hinged = loss in ("hinge", "squared_hinge")
+        for dtype in DTYPES:
+            cases += [
+                Case((6, 8, 8, 3), ("tanh", "relu", out), loss, dtype, 16, seed + j),
+                Case((6, 8, 8, 3), ("sigmoid", "elu", out), loss, dtype, 1, seed + j + 1),
+                Case((5, 7, 6, 3), ("tanh", "sigmoid", out), loss, dtype, 8, seed + j, "sum", 0.01, True),
+                Case((4, 9, 4), ("gelu", "tanh" if hinged else out), loss, dtype, 12, seed + j + 1),
+                Case((784, 64, 10), ("relu", out), loss, dtype, 32, seed + j),
+            ]  # fmt: skip
+            if hinged:  # one output, (n,) targets
+                cases.append(
+                    Case((5, 6, 1), ("softsign", out), loss, dtype, 9, seed + j)
                 )
     return cases

@@ -203,8 +203,10 @@ def _loss_abs(loss: str, a, a_mag, y) -> tuple[float, np.ndarray]:
     """(magnitude of L, magnitude of dL/da) for output a with magnitude a_mag.
 
     Each is the size of the terms that are subtracted: a - y (mse), p - y and
-    logsumexp(z) - z_y (softmax cross-entropy), sigmoid(z) - y (binary), and the
-    relative error of the renormalised probabilities (categorical from probabilities).
+    logsumexp(z) - z_y (softmax cross-entropy), sigmoid(z) - y (binary), the
+    relative error of the renormalised probabilities (categorical from probabilities)
+    and of the clipped a (KL, LS7), 1 - s a (hinge and squared hinge, LS8, LS9) and
+    neg - pos + 1 (categorical hinge, LS10), whose gradients are +-1/(nk) or 1/n.
     """
     n, k = a.shape
     if loss == "mse":
@@ -242,8 +244,26 @@ def _loss_abs(loss: str, a, a_mag, y) -> tuple[float, np.ndarray]:
         g = np.where(inside, np.abs(y) / (n * p), 0.0)
         value = np.mean((np.abs(y) * (np.abs(np.log(p)) + rel)).sum(axis=1))
         return float(value), (g * rel + (g * p * rel).sum(axis=1, keepdims=True)) / s
+    if loss == "kl_divergence":
+        yc = np.clip(y, CLIP_EPSILON, 1)
+        inside = (a >= CLIP_EPSILON) & (a <= 1)  # the clip's gradient, LS7
+        ac = np.clip(a, CLIP_EPSILON, 1)
+        rel = 1 + np.where(inside, a_mag / ac, 0.0)  # relative error of each a_j
+        value = np.mean((yc * (np.abs(np.log(yc / ac)) + rel)).sum(axis=1))
+        return float(value), np.where(inside, yc / (n * ac), 0.0) * rel
+    if loss in ("hinge", "squared_hinge"):
+        s = 2 * y - 1 if ((y == 0) | (y == 1)).all() else y  # Keras' label conversion
+        terms = 1 + np.abs(s) * (np.abs(a) + a_mag)  # m = 1 - s a: what cancels
+        if loss == "hinge":
+            return float(np.mean(terms)), np.full(a.shape, 1 / (n * k))
+        h = np.maximum(1 - s * a, 0)
+        return float(np.mean(h * h + 2 * h * terms)), 2 * (h + terms) / (n * k)
+    if loss == "categorical_hinge":
+        r = np.abs((1 - y) * a) + a_mag
+        pos = (np.abs(y) * (np.abs(a) + a_mag)).sum(axis=1)
+        return float(np.mean(1 + r.max(axis=1) + pos)), np.full(a.shape, 1 / n)
     raise ValueError(
-        f"loss: expected one of {sorted(['mse', 'softmax_cross_entropy', 'binary_cross_entropy', 'categorical_cross_entropy'])}, got {loss!r}"
+        f"loss: expected one of {sorted(['mse', 'softmax_cross_entropy', 'binary_cross_entropy', 'categorical_cross_entropy', 'kl_divergence', 'hinge', 'squared_hinge', 'categorical_hinge'])}, got {loss!r}"
     )
 
 

@@ -56,7 +56,7 @@ def _train(args: argparse.Namespace) -> int:
     Y_train, Y_val = _targets(y_train, loss, net), _targets(y_val, loss, net)
     optimizer = optimizers.get(args.optimizer, learning_rate=args.learning_rate)
     print(net.summary())
-    for warning in classic_mistakes(net.activations, loss.name):
+    for warning in classic_mistakes(net.activations, loss.name, net.sizes[-1]):
         print(f"refnet: warning: {warning}", file=sys.stderr)
     print(
         f"{args.dataset}: {len(X_train)} train, {len(X_val)} validation (split off the "
@@ -182,9 +182,15 @@ def _validation_split(X, y, fraction: float):
     return X[:cut], y[:cut], X[cut:], y[cut:]
 
 
-# Losses that take class ids as they are; the others (mse, binary_cross_entropy) get
-# one-hot rows, as the tutorials do with tf.one_hot(y, depth=10) before an MSE.
-_CLASS_ID_LOSSES = {"softmax_cross_entropy", "categorical_cross_entropy"}
+# Losses that take class ids as they are; the others (mse, binary_cross_entropy, hinge,
+# squared_hinge) get one-hot rows, as the tutorials do with tf.one_hot(y, depth=10)
+# before an MSE (hinge reads those 0/1 rows as -1/+1).
+_CLASS_ID_LOSSES = {
+    "softmax_cross_entropy",
+    "categorical_cross_entropy",
+    "kl_divergence",
+    "categorical_hinge",
+}
 
 
 def _targets(y, loss, net):
@@ -285,7 +291,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--loss",
         default="softmax_cross_entropy",
         help="softmax_cross_entropy (default; linear output), categorical_cross_entropy "
-        "(softmax output), mse or binary_cross_entropy (labels one-hot encoded)",
+        "or kl_divergence (softmax output), categorical_hinge (linear output), mse, "
+        "binary_cross_entropy, hinge or squared_hinge (labels one-hot encoded)",
     )
     train.add_argument(
         "--optimizer",

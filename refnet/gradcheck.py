@@ -10,7 +10,9 @@ override included) supplies the analytic side, computed on a float64 copy.
 
 A finite difference across a kink (relu, leaky_relu at z = 0) measures neither one-sided
 derivative, so any entry whose +h or -h evaluation flips the sign of some z in a layer
-with a kink is skipped and counted, not compared.
+with a kink is skipped and counted, not compared. The same holds for a loss's own kinks
+(``Loss.branches``: the hinges' margin s a = 1, a tie in the categorical hinge's max,
+the KL clip's bounds, LS7-LS10).
 
 Rows are named with the docs' 1-based layer numbers: ``dW1`` is ``res.dW[0]``.
 """
@@ -75,7 +77,8 @@ def _float64_copy(net: Network) -> Network:
 def _loss_from(net: Network, start: int, a, z, y, loss) -> tuple[float, list]:
     """L for the forward pass that resumes at layer ``start`` with pre-activation z.
 
-    Also returns the kink masks (z > 0) of the non-smooth layers, to spot a crossing.
+    Also returns the kink masks (z > 0) of the non-smooth layers, and last the loss's
+    own branches where it has kinks, to spot a crossing.
     """
     masks = []
     for l in range(start, len(net.layers)):
@@ -87,6 +90,8 @@ def _loss_from(net: Network, start: int, a, z, y, loss) -> tuple[float, list]:
         if not layer.activation.smooth:
             masks.append(z > 0)
         a = layer.activation.f(z)  # FP2
+    if loss.branches is not None:
+        masks.append(loss.branches(a, y))
     return loss.value(a, y), masks
 
 

@@ -16,7 +16,14 @@ L = 1/2 sum (y - a)^2 differs from Keras' MSE by the constant factor n * k / 2 a
 delta by the inverse of that factor (docs/05-losses.md).
 
 ``prepare(Y, a)`` validates targets against the output ``a`` and brings them to the
-shape of ``a`` in ``a``'s dtype (int class ids become one-hot rows).
+shape of ``a`` in ``a``'s dtype (int class ids become one-hot rows, hinge's 0/1
+labels become -1/+1).
+
+Besides the cross-entropies, Keras 3's ``kl_divergence`` (LS7) and the hinge family,
+``hinge`` (LS8), ``squared_hinge`` (LS9) and ``categorical_hinge`` (LS10). Where a hinge
+has a kink (max(0, x) at x = 0, a tie in categorical_hinge's max) the derivative is the
+one TensorFlow's gradient takes: the active side of the max, and an even split among
+tied maxima.
 """
 
 from __future__ import annotations
@@ -47,6 +54,9 @@ class Loss:
     prepare: Callable[[NDArray, Array], Array]
     fused: Callable[[Array, Array], tuple[float, Array]] | None = None
     reduction: str = "sum_over_batch_size"
+    # the loss's own kinks: a bool array whose change between two outputs means a
+    # kink lies between them (gradcheck skips such a finite difference), None if smooth
+    branches: Callable[[Array, Array], Array] | None = None
 
     def value_and_grad(self, a: Array, y: Array) -> tuple[float, Array]:
         """(L, dL/da) in one call: ``fused`` when the two share work, else both in turn."""
@@ -129,6 +139,21 @@ def _binary_targets(Y, a: Array) -> Array:
     if (Y < 0).any() or (Y > 1).any():
         raise ValueError(
             f"Y: expected binary targets in [0, 1], got values in [{Y.min()}, {Y.max()}]"
+        )
+    return Y
+
+
+def _hinge_targets(Y, a: Array) -> Array:
+    """Labels -1/+1, or 0/1 (then 2Y - 1, as Keras converts them): the signs hinge and
+    squared_hinge compare a with. A mix (0 with -1, or any other value) is refused."""
+    Y = _real_targets(Y, a)
+    if ((Y == 0) | (Y == 1)).all():
+        return 2 * Y - 1
+    if not ((Y == -1) | (Y == 1)).all():
+        odd = np.unique(Y[(Y != -1) & (Y != 1)])[:3]
+        raise ValueError(
+            "Y: expected hinge labels, every entry -1 or +1 (or every entry 0 or 1, "
+            f"read as -1/+1), got {', '.join(f'{v:g}' for v in odd)} among them"
         )
     return Y
 
@@ -247,6 +272,129 @@ def binary_cross_entropy_grad(z: Array, y: Array) -> Array:
     return (sigmoid(z) - y) * z.dtype.type(1 / z.size)
 
 
+def _clip_inside(a: Array) -> tuple[Array, Array]:
+    """(clip(a, eps, 1), where the clip passes the gradient): Keras' ``ops.clip`` as
+    tf.clip_by_value, whose gradient is 1 on [eps, 1] (bounds included) and 0 outside."""
+    eps = a.dtype.type(CLIP_EPSILON)
+    return np.clip(a, eps, 1), (a >= eps) & (a <= 1)
+
+
+def _clipped_targets(y: Array, a: Array) -> Array:
+    """clip(y, eps, 1) in a's dtype (int targets too: their clip must not round eps to 0)."""
+    return np.clip(np.asarray(y, dtype=a.dtype), a.dtype.type(CLIP_EPSILON), 1)
+
+
+def kl_divergence(a: Array, y: Array) -> float:
+    """L = 1/n sum_i sum_j y_ij log(y_ij / a_ij), y and a clipped to [eps, 1] (LS7).
+
+    Keras 3's ``kl_divergence``: both clipped to [1e-7, 1] first, so a target of 0 adds
+    eps log(eps / a), not 0; no renormalisation (unlike LS3), so a belongs on a softmax
+    output. The batch mean of the per-row sums.
+    """
+    yc = _clipped_targets(y, a)
+    ac, _ = _clip_inside(a)
+    return float((yc * np.log(yc / ac)).sum(axis=-1).mean())
+
+
+def kl_divergence_grad(a: Array, y: Array) -> Array:
+    """dL/da = -clip(y) / (n clip(a)) where eps <= a <= 1, and 0 where the clip is
+    active (a < eps or a > 1), as tf.clip_by_value's gradient (LS7)."""
+    yc = _clipped_targets(y, a)
+    ac, inside = _clip_inside(a)
+    return np.where(inside, -yc / (ac * a.shape[0]), a.dtype.type(0))
+
+
+def _signed_labels(y: Array) -> Array:
+    """Keras' convert_binary_labels_to_hinge: y -> 2y - 1 when every entry is 0 or 1,
+    else y unchanged (so -1/+1 labels pass as they are)."""
+    if ((y == 0) | (y == 1)).all():
+        return 2 * y - 1
+    return y
+
+
+def _hinge_margins(a: Array, y: Array) -> tuple[Array, Array]:
+    """(s, m): the labels s in -1/+1 and m = 1 - s a, per entry."""
+    s = _signed_labels(y)
+    return s, 1 - s * a
+
+
+def hinge(a: Array, y: Array) -> float:
+    """L = 1/(n k) sum_ij max(0, 1 - s_ij a_ij), s = 2y - 1 for 0/1 labels (LS8)."""
+    _, m = _hinge_margins(a, y)
+    return float(np.maximum(m, 0).mean())
+
+
+def hinge_grad(a: Array, y: Array) -> Array:
+    """dL/da = -s / (n k) where 1 - s a >= 0, else 0 (LS8).
+
+    At the kink (s a = 1 exactly) the slope of the active side, -s / (n k): TF's
+    gradient of tf.maximum(x, 0) goes to x wherever x >= 0, ties included.
+    """
+    s, m = _hinge_margins(a, y)
+    return np.where(m >= 0, -s, a.dtype.type(0)) * a.dtype.type(1 / a.size)
+
+
+def squared_hinge(a: Array, y: Array) -> float:
+    """L = 1/(n k) sum_ij max(0, 1 - s_ij a_ij)^2, s = 2y - 1 for 0/1 labels (LS9)."""
+    _, m = _hinge_margins(a, y)
+    h = np.maximum(m, 0)
+    return float((h * h).mean())
+
+
+def squared_hinge_grad(a: Array, y: Array) -> Array:
+    """dL/da = -2 s max(0, 1 - s a) / (n k) (LS9): continuous, 0 at the kink either way."""
+    s, m = _hinge_margins(a, y)
+    return -2 * s * np.maximum(m, 0) * a.dtype.type(1 / a.size)
+
+
+def _categorical_hinge_parts(a: Array, y: Array) -> tuple[Array, Array, Array]:
+    """(r, neg, pos) per row: r = (1 - y) a, neg = max_j r_j, pos = sum_j y_j a_j.
+
+    For one-hot y the true class's r is 0, so neg is never below 0: with every wrong
+    score negative, neg = 0 comes from the true class (Keras' formula, kept). Soft
+    probability rows are taken as Keras takes them, in the same formula."""
+    r = (1 - y) * a
+    return r, r.max(axis=-1, keepdims=True), (y * a).sum(axis=-1, keepdims=True)
+
+
+def categorical_hinge(a: Array, y: Array) -> float:
+    """L = 1/n sum_i max(0, neg_i - pos_i + 1), neg = max_j (1 - y_ij) a_ij,
+    pos = sum_j y_ij a_ij (LS10)."""
+    _, neg, pos = _categorical_hinge_parts(a, y)
+    return float(np.maximum(neg - pos + 1, 0).mean())
+
+
+def categorical_hinge_grad(a: Array, y: Array) -> Array:
+    """dL/da_j = [neg - pos + 1 >= 0] ((1 - y_j) t_j / T - y_j) / n (LS10).
+
+    t_j = [r_j = neg] marks the entries of r = (1 - y) a that attain the maximum and T
+    counts them: TF's reduce_max gradient splits evenly among ties (the true class's
+    r = 0 counts as one, and passes nothing on through its factor 1 - y = 0). At the
+    kink neg - pos + 1 = 0 the active side, as tf.maximum's gradient (see hinge_grad).
+    """
+    r, neg, pos = _categorical_hinge_parts(a, y)
+    ties = (r == neg).astype(a.dtype)
+    d_neg = (1 - y) * ties / ties.sum(axis=-1, keepdims=True)
+    active = (neg - pos + 1 >= 0).astype(a.dtype)
+    return active * (d_neg - y) * a.dtype.type(1 / a.shape[0])
+
+
+def _kl_branches(a: Array, y: Array) -> Array:
+    """Where LS7's clip passes the gradient: its kinks are at a = eps and a = 1."""
+    return _clip_inside(a)[1]
+
+
+def _hinge_branches(a: Array, y: Array) -> Array:
+    """Which side of LS8/LS9's kink s a = 1 each entry is on."""
+    return _hinge_margins(a, y)[1] >= 0
+
+
+def _categorical_hinge_branches(a: Array, y: Array) -> Array:
+    """LS10's kinks: which entries attain the max, and whether each row is active."""
+    r, neg, pos = _categorical_hinge_parts(a, y)
+    return np.concatenate([r == neg, neg - pos + 1 >= 0], axis=-1)
+
+
 # ---------------------------------------------------------------------------------
 # The registry
 # ---------------------------------------------------------------------------------
@@ -271,6 +419,28 @@ _REGISTRY: dict[str, Loss] = {
         binary_cross_entropy,
         binary_cross_entropy_grad,
         _binary_targets,
+    ),
+    "kl_divergence": Loss(
+        "kl_divergence",
+        kl_divergence,
+        kl_divergence_grad,
+        _class_targets,
+        branches=_kl_branches,
+    ),
+    "hinge": Loss("hinge", hinge, hinge_grad, _hinge_targets, branches=_hinge_branches),
+    "squared_hinge": Loss(
+        "squared_hinge",
+        squared_hinge,
+        squared_hinge_grad,
+        _hinge_targets,
+        branches=_hinge_branches,
+    ),
+    "categorical_hinge": Loss(
+        "categorical_hinge",
+        categorical_hinge,
+        categorical_hinge_grad,
+        _class_targets,
+        branches=_categorical_hinge_branches,
     ),
 }
 
@@ -309,6 +479,7 @@ def _summed(loss: Loss) -> Loss:
         loss.prepare,
         None if loss.fused is None else _times_n(loss.fused),
         reduction="sum",
+        branches=loss.branches,
     )
 
 

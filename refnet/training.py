@@ -42,7 +42,16 @@ CLASSIFICATION = (
     "softmax_cross_entropy",
     "categorical_cross_entropy",
     "binary_cross_entropy",
+    "kl_divergence",
+    "hinge",
+    "squared_hinge",
+    "categorical_hinge",
 )
+# Losses scored per output by the sign of a (y > 0.5 binary, y > 0 for -1/+1 or 0/1
+# labels); the others by the argmax of each row.
+_PER_OUTPUT = {"binary_cross_entropy": 0.5, "hinge": 0.0, "squared_hinge": 0.0}
+# Output activations whose values are never negative: a hinge's -1 label is never met.
+_NON_NEGATIVE = {"relu", "sigmoid", "softplus", "softmax"}
 
 
 class Diverged(ValueError):
@@ -58,8 +67,15 @@ class SetupWarning(UserWarning):
     """A network and loss that train without an error, but badly (see classic_mistakes)."""
 
 
-def classic_mistakes(activations: list[str], loss_name: str) -> list[str]:
-    """Set-ups that train without an error but badly, each with its fix."""
+def classic_mistakes(
+    activations: list[str], loss_name: str, outputs: int | None = None
+) -> list[str]:
+    """Set-ups that train without an error but badly, each with its fix.
+
+    ``outputs`` (k, the output layer's width) makes the double-squash warning quote its
+    bound: softmax of values confined to an interval of width w (sigmoid 1, tanh 2)
+    gives no class more than e^w / (e^w + k - 1).
+    """
     out_act = activations[-1]
     found = []
     if loss_name == "softmax_cross_entropy" and out_act == "softmax":
@@ -67,6 +83,8 @@ def classic_mistakes(activations: list[str], loss_name: str) -> list[str]:
             "softmax output with softmax_cross_entropy (which applies softmax itself): "
             "softmax is applied twice; use a linear output"
         )
+    if loss_name == "softmax_cross_entropy" and out_act in ("sigmoid", "tanh"):
+        found.append(_double_squash(out_act, outputs))
     if loss_name == "categorical_cross_entropy" and out_act != "softmax":
         found.append(
             f"categorical_cross_entropy expects probabilities (a softmax output), the "
@@ -76,9 +94,24 @@ def classic_mistakes(activations: list[str], loss_name: str) -> list[str]:
         found.append(
             f"binary_cross_entropy takes logits (a linear output), the output layer is {out_act}"
         )
-    if out_act in {"relu", "sigmoid", "tanh"} and loss_name in (
-        "softmax_cross_entropy",
-        "categorical_cross_entropy",
+    if loss_name == "kl_divergence" and out_act != "softmax":
+        found.append(
+            f"kl_divergence compares probability rows (a softmax output), the output "
+            f"layer is {out_act}: a is clipped to [1e-7, 1] and not renormalised; use softmax"
+        )
+    if loss_name in ("hinge", "squared_hinge") and out_act in _NON_NEGATIVE:
+        found.append(
+            f"{loss_name} scores the sign of a (a linear or tanh output), the output "
+            f"layer is {out_act}, never negative: no -1 label can reach its margin"
+        )
+    if loss_name == "categorical_hinge" and out_act in ("softmax", "sigmoid"):
+        found.append(
+            f"categorical_hinge wants a margin of 1 between scores, the output layer is "
+            f"{out_act} (values in [0, 1]): only a saturated output reaches it; use linear"
+        )
+    if (out_act == "relu" and loss_name == "softmax_cross_entropy") or (
+        out_act in {"relu", "sigmoid", "tanh"}
+        and loss_name == "categorical_cross_entropy"
     ):
         found.append(
             f"the output layer is {out_act} (one activation name applies to every layer, "
@@ -86,6 +119,26 @@ def classic_mistakes(activations: list[str], loss_name: str) -> list[str]:
             "activations relu,linear"
         )
     return found
+
+
+def _double_squash(out_act: str, outputs: int | None) -> str:
+    """The warning for a sigmoid or tanh output under softmax_cross_entropy: tutorial 1's
+    784-256-128-64-10 model ends in Dense(10, sigmoid) and then takes tf.nn.softmax."""
+    width = {"sigmoid": 1, "tanh": 2}[out_act]
+    bound = ""
+    if outputs is not None and outputs > 1:
+        p = math.exp(width) / (math.exp(width) + outputs - 1)
+        bound = (
+            f" (p <= {p:.3f} for {outputs} classes, so the loss never falls below "
+            f"{-math.log(p):.3f})"
+        )
+    return (
+        f"the output layer is {out_act} and softmax_cross_entropy applies softmax to it: "
+        f"a double squash, softmax of values confined to an interval of width {width}, "
+        f"so no class gets a probability above e^{width} / (e^{width} + k - 1){bound}; "
+        "end in linear, e.g. activations relu,linear (one activation name applies to "
+        "every layer, the output included)"
+    )
 
 
 def fit(
@@ -116,7 +169,7 @@ def fit(
     validation = _check_validation_data(net, validation_data, loss)
     rng = rng_from(seed)
     _check_training_memory(net, optimizer, min(batch_size, X.shape[0]))
-    for mistake in classic_mistakes(net.activations, loss.name):
+    for mistake in classic_mistakes(net.activations, loss.name, net.sizes[-1]):
         warnings.warn(mistake, SetupWarning, stacklevel=3)
 
     n = X.shape[0]
@@ -233,7 +286,8 @@ def _run_epoch(steps, score, run: _EpochRun, interrupted) -> tuple[dict, int]:
 
 def accuracy(a, Y, loss_name: str) -> float:
     """Fraction correct: argmax(a) against the class (ids or rows), or for
-    binary_cross_entropy the logit sign (a > 0) against y > 0.5, over all entries.
+    binary_cross_entropy the logit sign (a > 0) against y > 0.5, and for hinge and
+    squared_hinge the score's sign against y > 0, over all entries.
 
     The one accuracy of refnet: ``fit``'s per epoch and ``Network.evaluate``'s."""
     score = _Accuracy(Y, loss_name)
@@ -422,16 +476,18 @@ class _Batch:
 
 
 def _labels(Y, loss_name: str):
-    """What a prediction is scored against: class ids, or y > 0.5 for binary outputs."""
+    """What a prediction is scored against: class ids, or per output y > 0.5 (binary
+    targets) or y > 0 (hinge labels, -1/+1 or 0/1)."""
     Y = np.asarray(Y)
-    if loss_name == "binary_cross_entropy":
-        return Y.reshape(Y.shape[0], -1) > 0.5
+    if loss_name in _PER_OUTPUT:
+        return Y.reshape(Y.shape[0], -1) > _PER_OUTPUT[loss_name]
     return Y.astype(np.intp) if Y.ndim == 1 else Y.argmax(axis=1)
 
 
 def _predict_into(a, loss_name: str, out) -> None:
-    """The predicted class (argmax) of each row of a, or z > 0 per binary output."""
-    if loss_name == "binary_cross_entropy":
+    """The predicted class (argmax) of each row of a, or a > 0 per output for the
+    binary cross-entropy (logits) and the hinges (scores)."""
+    if loss_name in _PER_OUTPUT:
         np.greater(a, 0, out=out)
     else:
         a.argmax(axis=1, out=out)

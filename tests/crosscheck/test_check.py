@@ -194,7 +194,7 @@ def test_compare_refuses_other_weights_and_bad_input(rng):
     with pytest.raises(ValueError, match="X"):
         crosscheck.compare(net, X[:, :2], [0, 1, 1, 0], "softmax_cross_entropy")
     with pytest.raises(ValueError, match="loss"):
-        crosscheck.compare(net, X, [0, 1, 1, 0], "hinge")
+        crosscheck.compare(net, X, [0, 1, 1, 0], "poisson")
 
 
 def test_target_forms_int_ids_and_probability_rows(rng):
@@ -322,7 +322,7 @@ def test_cli_bad_options(capsys):
     assert "--batch: expected a positive int, got 0" in err
     assert "--json: expected an existing folder" in err
     with pytest.raises(SystemExit):
-        cli.main(["--loss", "hinge"])
+        cli.main(["--loss", "poisson"])
 
 
 def test_python_dash_m_crosscheck(tmp_path):

@@ -359,7 +359,7 @@ def test_progress_bar_on_a_terminal_only(monkeypatch):
         ({"batch_size": 0}, ValueError, "batch_size"),
         ({"optimizer": "adagrad"}, ValueError, "optimizer: unknown name"),
         ({"optimizer": 0.1}, TypeError, "optimizer"),
-        ({"loss": "hinge"}, ValueError, "loss: unknown name"),
+        ({"loss": "poisson"}, ValueError, "loss: unknown name"),
         ({"seed": "abc"}, TypeError, "seed"),
         ({"validation_data": np.ones((3, 3))}, ValueError, "validation_data"),
         ({"validation_data": (np.ones((3, 3)), [0, 1])}, ValueError, "Y_val: expected 3 rows"),
@@ -599,3 +599,36 @@ def test_fit_accuracy_of_a_shuffled_epoch_scores_each_row_against_its_own_label(
         progress=False,
     )
     assert hist["accuracy"][0] == pytest.approx(before, abs=1e-12)
+
+
+def test_accuracy_of_the_new_losses_by_hand():
+    """hinge/squared_hinge score each output by its sign against y > 0 (labels 0/1 or
+    -1/+1); KL divergence and categorical_hinge by the argmax of the row."""
+    from refnet.training import accuracy
+
+    a = np.array([[0.3, -2.0], [-0.1, 0.4], [1.5, 0.2]])
+    # signs: (+, -), (-, +), (+, +); labels: 4 of 6 entries agree
+    for Y in (np.array([[1, 0], [1, 1], [1, 0]]), np.array([[1, -1], [1, 1], [1, -1]])):
+        for name in ("hinge", "squared_hinge"):
+            assert accuracy(a, Y, name) == 4 / 6
+    # argmax per row: 0, 1, 0 against classes 0, 0, 0
+    for name in ("kl_divergence", "categorical_hinge"):
+        assert accuracy(a, np.array([0, 0, 0]), name) == 2 / 3
+        assert accuracy(a, np.eye(2)[[0, 0, 0]], name) == 2 / 3
+
+
+def test_fit_and_evaluate_report_accuracy_for_the_new_losses():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(64, 4))
+    c = (X[:, 0] + X[:, 1] > 0).astype(int)
+    for loss, Y, out, k in [
+        ("kl_divergence", c, "softmax", 2),
+        ("hinge", 2.0 * c[:, None] - 1, "linear", 1),
+        ("squared_hinge", c[:, None].astype(float), "tanh", 1),
+        ("categorical_hinge", c, "linear", 2),
+    ]:
+        net = refnet.Network.build([4, 8, k], ["tanh", out], seed=0)
+        history = net.fit(X, Y, loss, "adam", epochs=40, batch_size=16, progress=False)
+        assert history["loss"][-1] < history["loss"][0], loss
+        scores = net.evaluate(X, Y, loss)
+        assert scores["accuracy"] > 0.8, (loss, scores)  # a linearly separable task

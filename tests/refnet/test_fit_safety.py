@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -260,3 +261,69 @@ def test_a_divergence_at_an_epochs_first_step_restores_the_last_good_weights():
     with pytest.raises(refnet.training.Diverged):
         net.fit(X, Y, "mse", opt, epochs=2, batch_size=8, shuffle=False, progress=False)
     assert all(np.array_equal(w, g) for w, g in zip(net.get_weights(), opt.good))
+
+
+def test_fit_warns_about_tutorial_1s_double_squash():
+    """Tutorial 1's 784-256-128-64-10 model ends in Dense(10, sigmoid) and then takes
+    tf.nn.softmax: softmax of values in (0, 1). With softmax_cross_entropy (which applies
+    softmax itself) a sigmoid output is that double squash, and the warning quotes its
+    bound: no class above e / (e + 9) = 0.232, so the loss stays above 1.461."""
+    X, _ = data(n=8)
+    y = np.arange(8) % 10
+    net = refnet.Network.build([8, 6, 10], ["relu", "sigmoid"], seed=0)
+    with pytest.warns(SetupWarning, match="double squash") as record:
+        net.fit(X, y, "softmax_cross_entropy", "sgd", progress=False)
+    message = str(record[0].message)
+    assert "p <= 0.232 for 10 classes" in message and "below 1.461" in message
+    # the bound itself, independently: the most confident sigmoid output there is
+    s = np.array([1.0] + [0.0] * 9)  # sigmoid's limits, one class high, nine low
+    p = np.exp(s) / np.exp(s).sum()
+    assert round(float(p.max()), 3) == 0.232 and round(float(-np.log(p[0])), 3) == 1.461
+    # and the tutorial's own output, softmax of sigmoid outputs, stays in that band
+    out = net.forward(X)
+    soft = np.exp(out) / np.exp(out).sum(axis=1, keepdims=True)
+    assert soft.max() <= 0.232
+
+
+@pytest.mark.parametrize(
+    "acts, loss, warning",
+    [
+        (["relu", "tanh"], "softmax_cross_entropy", "double squash"),
+        (
+            ["relu", "linear"],
+            "kl_divergence",
+            "kl_divergence compares probability rows",
+        ),
+        (["relu", "sigmoid"], "hinge", "no -1 label can reach its margin"),
+        (["relu", "relu"], "squared_hinge", "no -1 label can reach its margin"),
+        (["relu", "softmax"], "categorical_hinge", "only a saturated output"),
+    ],
+)
+def test_setup_warnings_for_the_new_losses(acts, loss, warning):
+    X, y = data(n=8)
+    Y = (
+        y
+        if loss in ("softmax_cross_entropy", "kl_divergence", "categorical_hinge")
+        else (np.eye(3)[y])
+    )
+    net = refnet.Network.build([8, 4, 3], acts, seed=0)
+    with pytest.warns(SetupWarning, match=warning):
+        net.fit(X, Y, loss, "sgd", progress=False)
+
+
+@pytest.mark.parametrize(
+    "acts, loss",
+    [
+        (["relu", "softmax"], "kl_divergence"),
+        (["relu", "linear"], "hinge"),
+        (["relu", "tanh"], "squared_hinge"),
+        (["relu", "linear"], "categorical_hinge"),
+    ],
+)
+def test_the_intended_output_layers_give_no_warning(acts, loss):
+    X, y = data(n=8)
+    Y = np.eye(3)[y] if loss in ("hinge", "squared_hinge") else y
+    net = refnet.Network.build([8, 4, 3], acts, seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SetupWarning)
+        net.fit(X, Y, loss, "sgd", progress=False)

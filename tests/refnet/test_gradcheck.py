@@ -23,26 +23,34 @@ from tests.conftest import (
 
 ACTIVATIONS = activations.names()
 LOSSES = losses.names()
-CLASS_LOSSES = {"softmax_cross_entropy", "categorical_cross_entropy"}
+CLASS_LOSSES = {
+    "softmax_cross_entropy",
+    "categorical_cross_entropy",
+    "kl_divergence",
+    "categorical_hinge",
+}
 
 
 # --- helpers --------------------------------------------------------------------------
 
 
 def output_activation_for(loss: str, act: str) -> str:
-    """Categorical CE reads probabilities, so its output layer is softmax; the other
-    losses accept any output (logits for the from-logits losses)."""
-    return "softmax" if loss == "categorical_cross_entropy" else act
+    """Categorical CE and KL read probabilities, so their output layer is softmax; the
+    other losses accept any output (logits for the from-logits losses)."""
+    return "softmax" if loss in ("categorical_cross_entropy", "kl_divergence") else act
 
 
 def targets_for(
     loss: str, rng: np.random.Generator, n: int, k: int, soft: bool = False
 ):
-    """mse: reals; binary CE: [0, 1]; class losses: int ids, or probability rows if soft."""
+    """mse: reals; binary CE: [0, 1]; hinges: 0/1 labels, or -1/+1 if soft; class losses:
+    int ids, or probability rows if soft."""
     if loss == "mse":
         return rng.normal(size=(n, k))
     if loss == "binary_cross_entropy":
         return rng.uniform(size=(n, k))
+    if loss in ("hinge", "squared_hinge"):
+        return rng.choice([-1.0, 1.0] if soft else [0.0, 1.0], size=(n, k))
     if soft:
         p = rng.uniform(0.1, 1.0, size=(n, k))
         return p / p.sum(axis=1, keepdims=True)
@@ -332,3 +340,32 @@ def test_gradcheck_with_one_entry_per_tensor_still_catches_a_wrong_gradient():
     Y = np.random.default_rng(1).normal(size=(5, 2))
     assert refnet.gradcheck(net, X, Y, "mse", max_entries=1).ok
     assert not refnet.gradcheck(wrong, X, Y, "mse", max_entries=1).ok
+
+
+@pytest.mark.parametrize(
+    "loss, label",
+    [
+        ("hinge", [[1.0]]),  # s a = 1: LS8's kink
+        ("categorical_hinge", [2]),  # two scores tied in LS10's max
+        ("kl_divergence", [[0.5, 0.5]]),  # an output of 1 exactly: LS7's clip
+    ],
+)
+def test_a_finite_difference_across_a_loss_kink_is_skipped(loss, label):
+    """LS7-LS10 have kinks of their own: a central difference across one measures the
+    average of the two sides (-1/2 at hinge's s a = 1, where the gradient is -1), so
+    gradcheck skips it, as it skips relu's. Without Loss.branches these rows fail."""
+    if loss == "hinge":  # a = x w + b = 1 exactly for x = 1
+        net = refnet.Network.build([1, 1], "linear")
+        net.set_weights([[[0.5]], [0.5]])
+        X, Y = np.array([[1.0]]), np.array(label)
+    elif loss == "categorical_hinge":  # scores (1, 0, 2), class 2: neg - pos + 1 = 0
+        net = refnet.Network.build([1, 3], "linear")
+        net.set_weights([[[1.0, 0.0, 2.0]], [0.0, 0.0, 0.0]])
+        X, Y = np.array([[1.0]]), np.array(label)
+    else:  # a linear output of (1, 0.5): the first sits on the clip's bound a = 1
+        net = refnet.Network.build([1, 2], "linear")
+        net.set_weights([[[0.5, 0.25]], [0.5, 0.25]])
+        X, Y = np.array([[1.0]]), np.array(label)
+    report = refnet.gradcheck(net, X, Y, loss)
+    assert report.ok, report
+    assert sum(r.skipped for r in report.rows) > 0, report

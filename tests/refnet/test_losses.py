@@ -31,8 +31,9 @@ ALL = losses.names()
 def outputs_for(
     name: str, rng: np.random.Generator, n: int = 4, k: int = 3
 ) -> np.ndarray:
-    """A valid network output for the loss: probability rows for categorical CE, else any."""
-    if name == "categorical_cross_entropy":
+    """A valid network output for the loss: probability rows for categorical CE and KL,
+    else any."""
+    if name in ("categorical_cross_entropy", "kl_divergence"):
         e = np.exp(rng.normal(size=(n, k)))
         return e / e.sum(axis=1, keepdims=True)
     return rng.normal(scale=2.0, size=(n, k))
@@ -42,11 +43,14 @@ def targets_for(
     name: str, rng: np.random.Generator, n: int = 4, k: int = 3
 ) -> np.ndarray:
     """Valid targets of shape (n, k): real for mse, in [0, 1] for binary CE, else rows of
-    probabilities (soft labels, so every entry of the gradient is exercised)."""
+    probabilities (soft labels, so every entry of the gradient is exercised); -1/+1
+    labels for hinge and squared hinge."""
     if name == "mse":
         return rng.normal(size=(n, k))
     if name == "binary_cross_entropy":
         return rng.uniform(size=(n, k))
+    if name in ("hinge", "squared_hinge"):
+        return rng.choice([-1.0, 1.0], size=(n, k))
     p = rng.uniform(0.1, 1.0, size=(n, k))
     return p / p.sum(axis=1, keepdims=True)
 
@@ -270,8 +274,8 @@ def test_registry_holds_the_design_losses():
 
 
 def test_unknown_loss_lists_the_choices():
-    with pytest.raises(ValueError, match="loss: unknown name 'hinge'") as info:
-        losses.get("hinge")
+    with pytest.raises(ValueError, match="loss: unknown name 'poisson'") as info:
+        losses.get("poisson")
     for name in ALL:
         assert repr(name) in str(info.value)
 
@@ -326,3 +330,129 @@ def test_one_output_class_targets_must_be_probability_rows(name):
             loss.prepare(np.array(bad), a)
     loss.prepare(np.array([[1.0], [1.0]]), a)
     loss.prepare(np.array([0, 0]), a)
+
+
+# --- KL divergence and the hinge family (LS7-LS10) ------------------------------------
+# Expected numbers are worked by hand here; the same cases were run through Keras 3
+# (keras.losses.KLDivergence, Hinge, SquaredHinge, CategoricalHinge under
+# tf.GradientTape), which tests/crosscheck/frameworks/test_tf_losses_kinks.py repeats
+# live.
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_ls7_kl_divergence_by_hand(dtype):
+    """LS7: sum y log(y / a) per row, then the batch mean; a target of 0 is clipped to
+    eps = 1e-7 and adds eps log(eps / a), not 0."""
+    a = np.array([[0.5, 0.5], [0.25, 0.75]], dtype)
+    Y = np.array([[1.0, 0.0], [0.5, 0.5]])
+    eps = 1e-7
+    row1 = math.log(1 / 0.5) + eps * math.log(eps / 0.5)
+    row2 = 0.5 * math.log(0.5 / 0.25) + 0.5 * math.log(0.5 / 0.75)
+    value, grad = loss_and_grad("kl_divergence", a, Y)
+    rtol = EXACT_RTOL if dtype == "float64" else FLOAT32_RTOL
+    assert value == pytest.approx((row1 + row2) / 2, rel=rtol)
+    want = -np.array([[1.0, eps], [0.5, 0.5]]) / (
+        2 * np.array([[0.5, 0.5], [0.25, 0.75]])
+    )
+    assert_close(grad, want, rtol, "KL dL/da = -y / (n a)")
+
+
+def test_ls7_kl_gradient_at_the_clip():
+    """LS7's clip passes the gradient on [eps, 1], bounds included, and stops it outside
+    (tf.clip_by_value's gradient). Keras gives [-2e6, -0.2, 0, 0, -0.6667] here."""
+    a = np.array([[1e-7, 1.0, 0.0, 1.5, 0.3]])
+    y = np.full((1, 5), 0.2)
+    grad = losses.kl_divergence_grad(a, y)
+    want = np.array([[-0.2 / 1e-7, -0.2, 0.0, 0.0, -0.2 / 0.3]])
+    assert_close(grad, want, EXACT_RTOL, "KL gradient at and beyond the clip")
+    # a of 0 and of 1.5 are read as eps and 1: 0.2 log(0.2 / eps) + 0.2 log 0.2 + ...
+    by_hand = 0.2 * (
+        2 * math.log(0.2 / 1e-7) + 2 * math.log(0.2 / 1.0) + math.log(0.2 / 0.3)
+    )
+    assert losses.kl_divergence(a, y) == pytest.approx(by_hand, rel=EXACT_RTOL)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_ls8_ls9_hinge_and_squared_hinge_by_hand_with_kinks(dtype):
+    """LS8/LS9 on 0/1 labels (read as -1/+1) with two entries exactly at the kink
+    s a = 1: margins m = 1 - s a = (0, 0, 0.5, 3). Hinge's slope there is the active
+    side's, -s / (n k) (tf.maximum's gradient goes to x when x >= 0); Keras gives
+    L = 0.875, dL/da = (-0.25, 0.25, -0.25, 0.25) and L = 2.3125, (0, 0, -0.25, 1.5)."""
+    a = np.array([[1.0, -1.0, 0.5, 2.0]], dtype)
+    Y = np.array([[1.0, 0.0, 1.0, 0.0]])
+    value, grad = loss_and_grad("hinge", a, Y)
+    assert value == (0 + 0 + 0.5 + 3) / 4
+    np.testing.assert_array_equal(grad, np.array([[-0.25, 0.25, -0.25, 0.25]], dtype))
+    value, grad = loss_and_grad("squared_hinge", a, Y)
+    assert value == (0 + 0 + 0.25 + 9) / 4
+    np.testing.assert_array_equal(grad, np.array([[0, 0, -0.25, 1.5]], dtype))
+
+
+def test_ls8_hinge_labels_0_1_and_minus_1_plus_1_agree(rng):
+    """Keras converts 0/1 labels to -1/+1 (only when every entry is 0 or 1); so does
+    prepare, and the loss functions called directly."""
+    a = rng.normal(size=(6, 3))
+    Y01 = rng.integers(0, 2, size=(6, 3)).astype(float)
+    Ypm = 2 * Y01 - 1
+    for name in ("hinge", "squared_hinge"):
+        loss = losses.get(name)
+        np.testing.assert_array_equal(loss.prepare(Y01, a), Ypm)
+        assert loss.value(a, Y01) == loss.value(a, Ypm)
+        np.testing.assert_array_equal(loss.grad(a, Y01), loss.grad(a, Ypm))
+
+
+@pytest.mark.parametrize("name", ["hinge", "squared_hinge"])
+@pytest.mark.parametrize("bad", [[[0.0, -1.0]], [[0.5, 1.0]], [[2.0, -1.0]]])
+def test_hinge_labels_that_are_neither_0_1_nor_minus_1_plus_1_are_refused(name, bad):
+    """A mix of 0 and -1 is no label set: Keras would leave it as it is and score a 0
+    label with a constant 1; refnet says what it expected."""
+    loss = losses.get(name)
+    with pytest.raises(ValueError, match=r"Y: expected hinge labels, every entry -1"):
+        loss.prepare(np.array(bad), np.zeros((1, 2)))
+
+
+@pytest.mark.parametrize(
+    "a, want_value, want_grad",
+    [
+        # two wrong classes tie for neg = 2: the gradient splits 1/2, 1/2
+        ([[2.0, 2.0, 0.5]], 2.5, [[0.5, 0.5, -1.0]]),
+        # wrong class 0 ties with the true class's (1 - y) a = 0: a share of 1/2
+        ([[0.0, -1.0, 0.5]], 0.5, [[0.5, 0.0, -1.0]]),
+        # every wrong score negative: neg = 0 comes from the true class
+        ([[-1.0, -2.0, 0.5]], 0.5, [[0.0, 0.0, -1.0]]),
+        # exactly at the kink neg - pos + 1 = 0: the active side
+        ([[1.0, 0.0, 2.0]], 0.0, [[1.0, 0.0, -1.0]]),
+        # beyond the margin: no gradient
+        ([[0.0, 0.0, 3.0]], 0.0, [[0.0, 0.0, 0.0]]),
+    ],
+)
+def test_ls10_categorical_hinge_ties_and_kinks_by_hand(a, want_value, want_grad):
+    """LS10 with y = one-hot class 2: neg = max((1 - y) a), pos = a_2. Ties in the max
+    split the gradient evenly (tf.reduce_max's gradient); Keras 3 gives these numbers."""
+    for dtype in ("float32", "float64"):
+        a_t = np.array(a, dtype)
+        value, grad = loss_and_grad("categorical_hinge", a_t, np.array([2]))
+        assert value == want_value
+        np.testing.assert_array_equal(grad, np.array(want_grad, dtype))
+
+
+def test_ls10_categorical_hinge_batch_mean_and_soft_rows(rng):
+    """The batch mean over rows, and probability rows taken in the same formula (as
+    Keras takes them): value and gradient by central differences off the kinks."""
+    loss = losses.get("categorical_hinge")
+    a = rng.normal(size=(5, 4))
+    y = loss.prepare(targets_for("categorical_hinge", rng, 5, 4), a)
+    rows = [max(0.0, max((1 - y[i]) * a[i]) - float(y[i] @ a[i]) + 1) for i in range(5)]
+    assert loss.value(a, y) == pytest.approx(sum(rows) / 5, rel=EXACT_RTOL)
+    assert_close(loss.grad(a, y), numeric_grad(loss.value, a, y), FD_RTOL, "LS10")
+
+
+def test_new_losses_take_the_sum_reduction():
+    """LS5 for LS7-LS10: "sum" is n times the batch mean, value and gradient."""
+    a = np.array([[0.2, 0.8], [0.6, 0.4], [0.9, 0.1]])
+    Y = np.array([1, 0, 1])
+    for name in ("kl_divergence", "categorical_hinge"):
+        mean, total = losses.get(name), losses.get(name, reduction="sum")
+        y = mean.prepare(Y, a)
+        assert total.value(a, y) == pytest.approx(3 * mean.value(a, y), rel=1e-15)
+        assert_close(total.grad(a, y), 3 * mean.grad(a, y), EXACT_RTOL, name)

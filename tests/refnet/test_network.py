@@ -34,11 +34,14 @@ DTYPES = ["float32", "float64"]
 
 
 def targets_for(loss: str, rng: np.random.Generator, n: int, k: int) -> np.ndarray:
-    """Valid targets for ``loss``: int class ids for the cross-entropies, else (n, k) reals."""
+    """Valid targets for ``loss``: int class ids for the cross-entropies, KL and the
+    categorical hinge, -1/+1 labels for the hinges, else (n, k) reals."""
     if loss == "mse":
         return rng.normal(size=(n, k))
     if loss == "binary_cross_entropy":
         return rng.uniform(size=(n, k))
+    if loss in ("hinge", "squared_hinge"):
+        return rng.choice([-1.0, 1.0], size=(n, k))
     return rng.integers(0, k, size=n)
 
 
@@ -224,7 +227,11 @@ def test_forward_casts_other_numeric_inputs_to_the_network_dtype():
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_every_result_array_keeps_the_network_dtype(dtype, loss, rng):
     """float32 in, float32 everywhere: z, a, delta, dW, db (no silent upcast)."""
-    out_act = "softmax" if loss == "categorical_cross_entropy" else "linear"
+    out_act = (
+        "softmax"
+        if loss in ("categorical_cross_entropy", "kl_divergence")
+        else "linear"
+    )
     hidden = activations.names()  # every registered activation once, softmax included
     sizes = [3] + [4] * len(hidden) + [3]
     net = refnet.Network.build(sizes, hidden + [out_act], seed=1, dtype=dtype)
@@ -243,7 +250,11 @@ def test_every_result_array_keeps_the_network_dtype(dtype, loss, rng):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("loss", losses.names())
 def test_never_mutates_the_callers_arrays(loss, dtype, rng):
-    out_act = "softmax" if loss == "categorical_cross_entropy" else "linear"
+    out_act = (
+        "softmax"
+        if loss in ("categorical_cross_entropy", "kl_divergence")
+        else "linear"
+    )
     net = refnet.Network.build([3, 4, 3], ["relu", out_act], seed=2, dtype=dtype)
     X = rng.normal(size=(5, 3)).astype(dtype)
     Y = targets_for(loss, rng, 5, 3)
@@ -283,7 +294,11 @@ def test_gradients_match_between_dtypes(rng):
 def test_extreme_but_valid_inputs_through_the_network(act, loss):
     """Hidden z of +-1000 and output logits of +-1e4: finite loss and gradients, no
     warning and no overflow/invalid operation anywhere in the backward pass."""
-    out_act = "softmax" if loss == "categorical_cross_entropy" else "linear"
+    out_act = (
+        "softmax"
+        if loss in ("categorical_cross_entropy", "kl_divergence")
+        else "linear"
+    )
     net = refnet.Network.build([2, 2, 2], [act, out_act])
     net.set_weights(
         [
@@ -307,7 +322,11 @@ def test_extreme_but_valid_inputs_through_the_network(act, loss):
 
 @pytest.mark.parametrize("loss", ["softmax_cross_entropy", "categorical_cross_entropy"])
 def test_int_labels_equal_one_hot_labels_through_the_network(loss, rng):
-    out_act = "softmax" if loss == "categorical_cross_entropy" else "linear"
+    out_act = (
+        "softmax"
+        if loss in ("categorical_cross_entropy", "kl_divergence")
+        else "linear"
+    )
     net = refnet.Network.build([4, 5, 3], ["tanh", out_act], seed=6)
     X = rng.normal(size=(6, 4))
     labels = rng.integers(0, 3, size=6)

@@ -16,11 +16,17 @@ LOSSES = refnet.losses.names()
 
 
 def _case(loss, rng, dtype="float64", n=5):
-    out = "softmax" if loss == "categorical_cross_entropy" else "linear"
+    out = (
+        "softmax"
+        if loss in ("categorical_cross_entropy", "kl_divergence")
+        else "linear"
+    )
     net = refnet.Network.build([3, 4, 3], ["tanh", out], seed=1, dtype=dtype)
     X = rng.normal(size=(n, 3))
     if loss in ("mse", "binary_cross_entropy"):
         Y = rng.uniform(size=(n, 3))
+    elif loss in ("hinge", "squared_hinge"):
+        Y = rng.integers(0, 2, size=(n, 3)).astype(float)  # 0/1, read as -1/+1
     else:
         Y = rng.integers(0, 3, size=n)
     return net, X, Y

@@ -94,7 +94,7 @@ def test_train_mnist_from_local_files(capsys, tmp_path):
             ["train", "digits", "--learning-rate", "-1"],
             "--learning-rate: expected a float > 0",
         ),
-        (["train", "digits", "--loss", "hinge"], "loss: unknown name"),
+        (["train", "digits", "--loss", "poisson"], "loss: unknown name"),
         (["train", "digits", "--data", "x"], "--data: only for mnist"),
         (
             ["train", "digits", "--plot", "/nonexistent/loss.png"],
@@ -175,9 +175,13 @@ def test_train_mse_on_class_labels_one_hot_encodes_them(capsys):
         (["--activations", "relu"], "the output layer is relu"),
         (["--activations", "relu,softmax"], "softmax is applied twice"),
         (["--loss", "categorical_cross_entropy"], "expects probabilities"),
+        (["--activations", "relu,sigmoid"], "p <= 0.232 for 10 classes"),
+        (["--loss", "hinge", "--activations", "relu,sigmoid"], "never negative"),
     ],
 )
 def test_train_warns_about_classic_mistakes(argv, warning, capsys):
+    """Each set-up that trains badly is named; relu,sigmoid is tutorial 1's double
+    squash (a sigmoid output under softmax_cross_entropy's softmax), quoted for k = 10."""
     pytest.importorskip("sklearn")
     assert main(["train", "digits", "--epochs", "1", "--quiet", *argv]) == 0
     assert warning in capsys.readouterr().err
@@ -233,3 +237,21 @@ def test_train_never_overwrites_without_force_nor_its_own_data(tmp_path, capsys)
     assert model.read_bytes() == b"an older model"
     assert main(argv + ["--force"]) == 0
     assert refnet.Network.load(model).sizes == [64, 64, 10]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--loss", "hinge"],  # one-hot labels, read as -1/+1
+        ["--loss", "categorical_hinge"],  # class ids as they are
+        ["--loss", "kl_divergence", "--activations", "relu,softmax"],
+    ],
+)
+def test_train_with_kl_and_the_hinges(argv, capsys):
+    """LS7, LS8 and LS10 train digits from the CLI without a warning, far above chance."""
+    pytest.importorskip("sklearn")
+    assert main(["train", "digits", "--epochs", "5", "--quiet", *argv]) == 0
+    out, err = capsys.readouterr()
+    accuracy = float(re.search(r"test accuracy: ([\d.]+) %", out).group(1))
+    assert accuracy > 80.0, out
+    assert "warning" not in err, err

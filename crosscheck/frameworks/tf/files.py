@@ -32,6 +32,22 @@ _FAMILIES = {
     "MeanSquaredError": "mse",
     "binary_crossentropy": "binary",
     "BinaryCrossentropy": "binary",
+    # LS7-LS10: refnet's loss of the same name, no options to check
+    "kl_divergence": "kl_divergence",
+    "KLDivergence": "kl_divergence",
+    "hinge": "hinge",
+    "Hinge": "hinge",
+    "squared_hinge": "squared_hinge",
+    "SquaredHinge": "squared_hinge",
+    "categorical_hinge": "categorical_hinge",
+    "CategoricalHinge": "categorical_hinge",
+}
+# what make_data's Y becomes for them: probability/one-hot rows, or 0/1 / -1/+1 values
+_SAME_NAME = {
+    "kl_divergence": "rows",
+    "hinge": "values",
+    "squared_hinge": "values",
+    "categorical_hinge": "rows",
 }
 
 
@@ -55,7 +71,8 @@ def compiled_loss(loss) -> CompiledLoss | None:
     class ids; from_logits=True -> softmax_cross_entropy (softmax fused, on the output
     as logits), False -> categorical_cross_entropy (on the output as probabilities);
     mse / mean_squared_error -> mse; binary_crossentropy with from_logits=True ->
-    binary_cross_entropy. Anything else is a ValueError that says so.
+    binary_cross_entropy; kl_divergence, hinge, squared_hinge and categorical_hinge ->
+    refnet's loss of that name (LS7-LS10). Anything else is a ValueError that says so.
     """
     _, keras = tf_and_keras()
     if isinstance(loss, keras.Model):
@@ -93,8 +110,9 @@ def compiled_loss(loss) -> CompiledLoss | None:
     if family is None:
         raise ValueError(
             f"compiled loss {shown}: refnet has no counterpart; refnet checks "
-            "categorical_crossentropy, sparse_categorical_crossentropy, mse and "
-            "binary_crossentropy(from_logits=True)"
+            "categorical_crossentropy, sparse_categorical_crossentropy, mse, "
+            "binary_crossentropy(from_logits=True), kl_divergence, hinge, "
+            "squared_hinge and categorical_hinge"
         )
     from_logits = bool(config.get("from_logits", False))
     if config.get("label_smoothing", 0):
@@ -113,6 +131,8 @@ def compiled_loss(loss) -> CompiledLoss | None:
         )
     if family == "mse":
         return CompiledLoss("mse", "values", shown)
+    if family in _SAME_NAME:
+        return CompiledLoss(family, _SAME_NAME[family], shown)
     if family == "binary":
         if not from_logits:
             raise ValueError(

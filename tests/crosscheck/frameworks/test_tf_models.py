@@ -325,6 +325,10 @@ def test_leaky_slope_quirk_in_float64():
             lambda: keras.losses.categorical_crossentropy,
             ("categorical_cross_entropy", "rows"),
         ),
+        ("kl_divergence", ("kl_divergence", "rows")),
+        (lambda: keras.losses.Hinge(), ("hinge", "values")),
+        ("squared_hinge", ("squared_hinge", "values")),
+        (lambda: keras.losses.CategoricalHinge(), ("categorical_hinge", "rows")),
     ],
 )
 def test_compiled_loss_mapping(loss, want):
@@ -338,7 +342,7 @@ def test_compiled_loss_mapping(loss, want):
     "loss, match",
     [
         ("binary_crossentropy", "from probabilities"),
-        ("hinge", "no counterpart"),
+        ("poisson", "no counterpart"),
         (
             lambda: keras.losses.CategoricalCrossentropy(label_smoothing=0.1),
             "label_smoothing",
@@ -731,3 +735,28 @@ def test_a_model_whose_call_differs_from_its_layers_is_refused_by_from_keras():
         ValueError, match=r"model: the converted network does not reproduce"
     ):
         crosscheck.from_keras(model)
+
+
+@pytest.mark.parametrize(
+    "loss, activation",
+    [("kl_divergence", "softmax"), ("hinge", "tanh"), ("categorical_hinge", None)],
+)
+def test_a_model_compiled_with_kl_or_a_hinge_is_checked_with_it(
+    loss, activation, tmp_path, capsys
+):
+    """LS7-LS10 from a saved model's compiled loss: crosscheck --keras runs refnet's loss
+    of the same name against Keras' own, and passes."""
+    model = keras.Sequential(
+        [
+            keras.Input((4,)),
+            L.Dense(5, activation="relu"),
+            L.Dense(3, activation=activation),
+        ]
+    )
+    model.compile(loss=loss)
+    path = tmp_path / "m.keras"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.save(path)
+    assert cli.main(["--keras", str(path), "--batch", "6"]) == 0
+    assert f"loss: {loss}, from the model's compiled loss" in capsys.readouterr().out

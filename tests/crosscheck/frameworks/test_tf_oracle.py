@@ -44,12 +44,19 @@ def test_keras_loss_without_dtype_is_float32(rng):
 @pytest.mark.parametrize("loss", refnet.losses.names())
 def test_compare_losses_in_float64(loss, rng):
     """Every loss's row agrees to ~1e-15 in float64 (a float32 Keras loss would fail it)."""
-    acts = ("tanh", "softmax" if loss == "categorical_cross_entropy" else "linear")
+    acts = (
+        "tanh",
+        "softmax"
+        if loss in ("categorical_cross_entropy", "kl_divergence")
+        else "linear",
+    )
     net = net_3_5_2(acts=acts)
     X = rng.normal(size=(6, 3))
     Y = (
         rng.uniform(size=(6, 2))
         if loss in ("mse", "binary_cross_entropy")
+        else rng.integers(0, 2, (6, 2)).astype(float)  # 0/1 labels, Keras converts them
+        if loss in ("hinge", "squared_hinge")
         else rng.integers(0, 2, 6)
     )
     report = assert_oracle_agrees(net, X, Y, loss)
