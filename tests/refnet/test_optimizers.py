@@ -195,9 +195,8 @@ def test_lr2_inverse_time_decay_values():
     """LR2: lr(step) = lr0 / (1 + r step / T)^c, worked by hand; staircase floors step / T."""
     smooth = InverseTimeDecay(0.1, decay_steps=10, decay_rate=1.0)
     assert [smooth(s) for s in (0, 10, 30)] == [0.1, 0.05, 0.025]
-    assert InverseTimeDecay(0.1, 4, 0.5)(2) == pytest.approx(
-        0.08, rel=1e-15
-    )  # 0.1 / 1.25
+    slow = InverseTimeDecay(0.1, 4, 0.5)
+    assert slow(2) == pytest.approx(0.08, rel=1e-15)  # 0.1 / (1 + 0.5 * 2 / 4)
     stairs = InverseTimeDecay(0.1, 10, 1.0, staircase=True)
     assert [stairs(s) for s in (0, 9, 10, 19, 20)] == pytest.approx(
         [0.1, 0.1, 0.05, 0.05, 0.1 / 3], rel=1e-15

@@ -82,101 +82,106 @@ class _KerasInverseTimeDecay:
         return float(f(s.initial_learning_rate) / (f(1) + f(s.decay_rate) * p))
 
 
+class _PowerDecayRule:
+    """LR2: initial / (1 + rate * p) ** power, p = step / decay_steps (floored when
+    staircase); Keras' InverseTimeDecay raised to ``power``, in float64."""
+
+    def __init__(
+        self, initial_learning_rate, decay_steps, decay_rate, staircase, power
+    ):
+        self.config = dict(
+            initial_learning_rate=initial_learning_rate,
+            decay_steps=decay_steps,
+            decay_rate=decay_rate,
+            staircase=staircase,
+            power=power,
+        )
+
+    def __call__(self, step):
+        ops = tf_and_keras()[1].ops
+        c = self.config
+        p = ops.cast(step, "float64") / float(c["decay_steps"])
+        if c["staircase"]:
+            p = ops.floor(p)
+        denom = ops.power(1.0 + c["decay_rate"] * p, c["power"])
+        return c["initial_learning_rate"] / denom
+
+    def get_config(self):
+        return dict(self.config)
+
+
+class _OneCycleRule:
+    """LR3: the 1cycle rate of torch's OneCycleLR (cycle_momentum=False), in float64.
+
+    Phases end at t_1 = pct_start T - 1 (and t_2 = 2 pct_start T - 2 with three_phase)
+    and T - 1; within a phase the rate anneals from its start to its end value by cos
+    (b + (a - b)(1 + cos(pi x)) / 2) or linearly ((b - a) x + a); past T - 1 it holds.
+    """
+
+    def __init__(
+        self,
+        max_learning_rate,
+        total_steps,
+        pct_start,
+        anneal_strategy,
+        div_factor,
+        final_div_factor,
+        three_phase,
+    ):
+        self.config = dict(
+            max_learning_rate=max_learning_rate,
+            total_steps=total_steps,
+            pct_start=pct_start,
+            anneal_strategy=anneal_strategy,
+            div_factor=div_factor,
+            final_div_factor=final_div_factor,
+            three_phase=three_phase,
+        )
+
+    def _anneal(self, a, b, x):
+        if self.config["anneal_strategy"] == "cos":
+            return b + (a - b) / 2.0 * (tf_and_keras()[1].ops.cos(math.pi * x) + 1)
+        return (b - a) * x + a
+
+    def __call__(self, step):
+        ops = tf_and_keras()[1].ops
+        c = self.config
+        T, pct = c["total_steps"], c["pct_start"]
+        top = c["max_learning_rate"]
+        low = top / c["div_factor"]
+        bottom = low / c["final_div_factor"]
+        knots = [(float(pct * T) - 1, low, top)]  # (end step, start rate, end rate)
+        if c["three_phase"]:
+            knots.append((float(2 * pct * T) - 2, top, low))
+        knots.append((T - 1, knots[-1][2], bottom))
+        t = ops.minimum(ops.cast(step, "float64"), float(T - 1))
+        values, start = [], 0.0
+        for end, a, b in knots:
+            values.append(self._anneal(a, b, (t - start) / (end - start)))
+            start = end
+        lr = values[-1]
+        for (end, _, _), value in zip(knots[-2::-1], values[-2::-1]):
+            lr = ops.where(t <= end, value, lr)
+        return lr
+
+    def get_config(self):
+        return dict(self.config)
+
+
 @functools.cache
 def keras_schedules():
     """(PowerDecay, OneCycle): the two ``LearningRateSchedule`` subclasses Keras lacks,
-    written for this oracle from LR2 and LR3 in ``keras.ops``, in float64.
+    written for this oracle from LR2 and LR3 in ``keras.ops``, in float64
+    (:class:`_PowerDecayRule`, :class:`_OneCycleRule`).
 
     Built on first use (Keras is imported in the worker only). Past ``total_steps`` the
     1cycle rate holds its last value, as refnet documents (torch raises there).
     """
     _, keras = tf_and_keras()
-    ops = keras.ops
     base = keras.optimizers.schedules.LearningRateSchedule
-
-    class PowerDecay(base):
-        """LR2: initial / (1 + rate * p) ** power, p = step / decay_steps (floored when
-        staircase); Keras' InverseTimeDecay raised to ``power``, in float64."""
-
-        def __init__(
-            self, initial_learning_rate, decay_steps, decay_rate, staircase, power
-        ):
-            self.config = dict(
-                initial_learning_rate=initial_learning_rate,
-                decay_steps=decay_steps,
-                decay_rate=decay_rate,
-                staircase=staircase,
-                power=power,
-            )
-
-        def __call__(self, step):
-            c = self.config
-            p = ops.cast(step, "float64") / float(c["decay_steps"])
-            if c["staircase"]:
-                p = ops.floor(p)
-            denom = ops.power(1.0 + c["decay_rate"] * p, c["power"])
-            return c["initial_learning_rate"] / denom
-
-        def get_config(self):
-            return dict(self.config)
-
-    class OneCycle(base):
-        """LR3: the 1cycle rate of torch's OneCycleLR (cycle_momentum=False), in float64.
-
-        Phases end at t_1 = pct_start T - 1 (and t_2 = 2 pct_start T - 2 with
-        three_phase) and T - 1; within a phase the rate anneals from its start to its end
-        value by cos (b + (a - b)(1 + cos(pi x)) / 2) or linearly ((b - a) x + a).
-        """
-
-        def __init__(
-            self,
-            max_learning_rate,
-            total_steps,
-            pct_start,
-            anneal_strategy,
-            div_factor,
-            final_div_factor,
-            three_phase,
-        ):
-            self.config = dict(
-                max_learning_rate=max_learning_rate,
-                total_steps=total_steps,
-                pct_start=pct_start,
-                anneal_strategy=anneal_strategy,
-                div_factor=div_factor,
-                final_div_factor=final_div_factor,
-                three_phase=three_phase,
-            )
-
-        def _anneal(self, a, b, x):
-            if self.config["anneal_strategy"] == "cos":
-                return b + (a - b) / 2.0 * (ops.cos(math.pi * x) + 1)
-            return (b - a) * x + a
-
-        def __call__(self, step):
-            c = self.config
-            T, pct = c["total_steps"], c["pct_start"]
-            top = c["max_learning_rate"]
-            low = top / c["div_factor"]
-            bottom = low / c["final_div_factor"]
-            knots = [(float(pct * T) - 1, low, top)]
-            if c["three_phase"]:
-                knots.append((float(2 * pct * T) - 2, top, low))
-            knots.append((T - 1, knots[-1][2], bottom))
-            t = ops.minimum(ops.cast(step, "float64"), float(T - 1))
-            values, start = [], 0.0
-            for end, a, b in knots:
-                values.append(self._anneal(a, b, (t - start) / (end - start)))
-                start = end
-            lr = values[-1]
-            for (end, _, _), value in zip(knots[-2::-1], values[-2::-1]):
-                lr = ops.where(t <= end, value, lr)
-            return lr
-
-        def get_config(self):
-            return dict(self.config)
-
-    return PowerDecay, OneCycle
+    power_decay = type("PowerDecay", (_PowerDecayRule, base), {})
+    one_cycle = type("OneCycle", (_OneCycleRule, base), {})
+    return power_decay, one_cycle
 
 
 def keras_schedule(lr):
