@@ -72,6 +72,7 @@ Learning-rate schedules, each stepped after every optimizer step as a torch loop
   ``SGD(momentum=0)`` becomes SGD with momentum 0.95. torch raises at step total_steps + 1
   and extrapolates the anneal at step total_steps; the mapping stops stepping the
   scheduler at step total_steps - 1, holding that last rate, which is refnet's rule.
+  (:class:`TorchOptimizer` also re-sets momentum and betas before every step.)
 
 Other schedules are refused.
 

@@ -476,6 +476,26 @@ def test_one_cycle_lr_default_cycles_momentum(torch):
     assert abs(theirs[2] - ours[2]) > 0.1 * abs(ours[2])
 
 
+def test_lr3_scheduler_leaves_momentum_alone(torch):
+    """The mapped OneCycleLR changes only the rate: a torch SGD(momentum=0) or Adam keeps
+    its momentum and beta_1 at every step (torch's default would set 0.95, then lower
+    it). TorchOptimizer also re-sets them before each step; this checks the scheduler
+    itself."""
+    from crosscheck.frameworks.torch.training import torch_scheduler
+
+    p = _scalar_param(torch)
+    for opt, key, want in [
+        (torch.optim.SGD([p], lr=0.1, momentum=0.0), "momentum", 0.0),
+        (torch.optim.Adam([p], lr=0.1, betas=(0.9, 0.999)), "betas", (0.9, 0.999)),
+    ]:
+        sched = torch_scheduler(OneCycle(0.1, 10), opt)
+        for _ in range(9):
+            assert opt.param_groups[0][key] == want
+            p.grad = torch.ones(1, dtype=torch.float64)
+            opt.step()
+            sched.step()
+
+
 def test_nesterov_without_momentum_is_plain_sgd(torch):
     """Keras ignores nesterov=True when momentum = 0; torch refuses it, so the mapping
     passes nesterov=False there."""
