@@ -10,7 +10,7 @@ in that framework's worker process. Two gradient sources, both run by default:
 ``"update"``
     refnet's own gradients (``net.gradients``) are fed to the framework's optimizer: both
     sides apply the update rule to identical numbers, so any difference is the update
-    rule itself (OPT1-OPT3, GD1, LR1). Float64 agrees to a few ulps of the weights.
+    rule itself (OPT1-OPT3, GD1, LR1-LR3). Float64 agrees to a few ulps of the weights.
 ``"tape"``
     the framework computes its own gradients through its own layers and loss, as its
     ``fit`` would: the end-to-end check, where gradient rounding differences enter too
@@ -46,6 +46,9 @@ from . import frameworks
 from .frameworks import workers
 from .report import crash_row
 from .training_report import TrainingReport, training_rtol
+
+# refnet's learning-rate schedules (LR1-LR3) every training slot maps
+SCHEDULES = (ropt.ExponentialDecay, ropt.InverseTimeDecay, ropt.OneCycle)
 
 
 def compare_training(
@@ -106,10 +109,11 @@ def compare_training(
     mirror, convert = check_bool(mirror, "mirror"), check_bool(convert, "convert")
     optimizer = refnet.optimizers.get(optimizer)  # a name gives Keras' defaults
     lr = optimizer.get_config()["learning_rate"]
-    if callable(lr) and not isinstance(lr, ropt.ExponentialDecay):
+    if callable(lr) and not isinstance(lr, SCHEDULES):
         raise ValueError(
-            "optimizer: only constant rates and ExponentialDecay map to the "
-            f"frameworks' optimizers, got {lr!r}"
+            "optimizer: only constant rates and the schedules "
+            f"{', '.join(s.__name__ for s in SCHEDULES)} map to the frameworks' "
+            f"optimizers, got {lr!r}"
         )
     steps = check_size(steps, "steps")
     dtype = net.dtype
@@ -235,6 +239,21 @@ def training_cases(oracle: str = "tf") -> list[dict]:
         (
             "SGD momentum ExponentialDecay",
             lambda: ropt.SGD(ropt.ExponentialDecay(0.1, 3, 0.5), momentum=0.9),
+        ),
+        ("SGD InverseTimeDecay", lambda: ropt.SGD(ropt.InverseTimeDecay(0.2, 2, 1.0))),
+        (
+            "RMSprop InverseTimeDecay power staircase",
+            lambda: ropt.RMSprop(ropt.InverseTimeDecay(0.01, 3, 0.5, True, 2.0), **eps),
+        ),
+        (
+            "SGD nesterov OneCycle",
+            lambda: ropt.SGD(ropt.OneCycle(0.2, 10), momentum=0.9, nesterov=True),
+        ),
+        (
+            "Adam OneCycle linear three_phase",
+            lambda: ropt.Adam(
+                ropt.OneCycle(0.02, 10, 0.25, "linear", three_phase=True)
+            ),
         ),
     ]
     optimizers = [o for o in optimizers if o[0] not in slot.ROW_SKIP]

@@ -29,7 +29,11 @@ keeps ``learning_rate`` in a float32 variable and casts some Python floats throu
 refnet does not copy that rounding; the comparison in ``crosscheck.training`` mirrors it.
 
 The learning rate is a positive float or a schedule: any callable step -> rate, evaluated
-at ``opt.iterations`` (0 for the first step, as Keras), e.g. :class:`ExponentialDecay`.
+at ``opt.iterations`` (0 for the first step, as Keras). Three are built in (LR1-LR3):
+:class:`ExponentialDecay` and :class:`InverseTimeDecay` (Keras' schedules of those
+names; InverseTimeDecay adds a ``power``) and :class:`OneCycle` (PyTorch's
+``OneCycleLR`` learning rates; Keras has none). Schedules are plain objects of their
+arguments: they copy and pickle with the optimizer.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-from .validation import as_array, check_bool, check_float
+from .validation import as_array, check_bool, check_float, check_size
 
 Array = NDArray[np.floating]
 
@@ -73,15 +77,7 @@ class ExponentialDecay:
         self.initial_learning_rate = _check_positive(
             initial_learning_rate, "initial_learning_rate"
         )
-        if isinstance(decay_steps, bool) or not isinstance(decay_steps, numbers.Real):
-            raise TypeError(
-                f"decay_steps: expected a positive number, got {type(decay_steps).__name__}"
-            )
-        if not 0 < decay_steps < math.inf:
-            raise ValueError(
-                f"decay_steps: expected a positive number, got {decay_steps}"
-            )
-        self.decay_steps = decay_steps
+        self.decay_steps = _check_decay_steps(decay_steps)
         self.decay_rate = _check_positive(decay_rate, "decay_rate")
         self.staircase = check_bool(staircase, "staircase")
 
@@ -98,9 +94,206 @@ class ExponentialDecay:
         )
 
 
+class InverseTimeDecay:
+    """lr(step) = initial_learning_rate / (1 + decay_rate * step / decay_steps) ^ power (LR2).
+
+    Power scheduling: the rate falls like 1 / step^power once step >> decay_steps /
+    decay_rate, slower than ExponentialDecay's geometric fall. With ``power=1`` (the
+    default) this is Keras 3's ``keras.optimizers.schedules.InverseTimeDecay`` with the
+    same arguments, computed in the same order (p = step / decay_steps, floored when
+    ``staircase``; lr / (1 + decay_rate p)), in float64 where Keras computes in float32.
+    The usual textbook form eta_0 / (1 + t / s)^c is ``decay_rate=1, decay_steps=s,
+    power=c``; Keras has no ``power`` (c = 1 only), so c != 1 is checked against the
+    formula and against torch's ``LambdaLR`` (docs/08-training.md).
+
+    Parameters
+    ----------
+    initial_learning_rate : float > 0
+        The rate at step 0.
+    decay_steps : number > 0
+        The step scale T: at step T the denominator's base is 1 + decay_rate.
+    decay_rate : float >= 0
+        r; 0 keeps the rate constant.
+    staircase : bool, default False
+        Floor step / decay_steps: the rate changes once every ``decay_steps`` steps.
+    power : float > 0, default 1.0
+        The exponent c of the denominator.
+
+    >>> InverseTimeDecay(0.1, decay_steps=10, decay_rate=1.0)(30)
+    0.025
+    >>> InverseTimeDecay(0.1, decay_steps=10, decay_rate=1.0, power=2.0)(10)
+    0.025
+    """
+
+    def __init__(
+        self,
+        initial_learning_rate: float,
+        decay_steps: float,
+        decay_rate: float,
+        staircase: bool = False,
+        power: float = 1.0,
+    ):
+        self.initial_learning_rate = _check_positive(
+            initial_learning_rate, "initial_learning_rate"
+        )
+        self.decay_steps = _check_decay_steps(decay_steps)
+        self.decay_rate = check_float(decay_rate, "decay_rate", minimum=0)
+        self.staircase = check_bool(staircase, "staircase")
+        self.power = _check_positive(power, "power")
+
+    def __call__(self, step: int) -> float:
+        p = step / self.decay_steps
+        if self.staircase:
+            p = math.floor(p)
+        return self.initial_learning_rate / (1 + self.decay_rate * p) ** self.power
+
+    def __repr__(self) -> str:
+        power = "" if self.power == 1 else f", power={self.power}"
+        return (
+            f"InverseTimeDecay({self.initial_learning_rate}, decay_steps="
+            f"{self.decay_steps}, decay_rate={self.decay_rate}, staircase="
+            f"{self.staircase}{power})"
+        )
+
+
+class OneCycle:
+    """The 1cycle schedule: up from max / div_factor to max, then down to far below (LR3).
+
+    Two phases (Smith and Topin's 1cycle as fastai and PyTorch run it), with
+    eta_0 = max_learning_rate / div_factor, eta_min = eta_0 / final_div_factor and
+    t_1 = pct_start * total_steps - 1:
+
+        0 <= t <= t_1:            anneal(eta_0, max_learning_rate, t / t_1)
+        t_1 < t <= T - 1:         anneal(max_learning_rate, eta_min, (t - t_1) / (T - 1 - t_1))
+
+    where anneal(a, b, x) = b + (a - b) (1 + cos(pi x)) / 2 ("cos") or a + (b - a) x
+    ("linear"). ``three_phase=True`` is the original paper's cycle: up to the maximum by
+    t_1, back down to eta_0 by t_2 = 2 pct_start T - 2, then to eta_min by T - 1.
+
+    The learning rates are those of ``torch.optim.lr_scheduler.OneCycleLR`` with the same
+    arguments (``max_lr``, ``total_steps``, ...) and ``cycle_momentum=False``, bit for bit
+    (the same float64 expressions, ``torch/optim/lr_scheduler.py``); torch's default also
+    cycles the optimizer's momentum (or Adam's beta_1) against the rate, which a schedule
+    of the learning rate cannot do (refnet's and Keras' momentum is a fixed
+    hyper-parameter). Keras has no 1cycle schedule.
+
+    Past the cycle (step >= total_steps) the rate stays at its last value, the rate of
+    step T - 1 (eta_min), as Keras' decaying schedules hold their final value; torch's
+    OneCycleLR instead extrapolates at step T and raises at step T + 1. Arguments torch
+    accepts but for which its rate is undefined (0 / 0) or skips a phase are refused: the
+    warm-up must last more than one step (pct_start * total_steps > 1), and the last
+    phase must not be empty (pct_start < 1; three_phase: 2 pct_start T - 2 < T - 1).
+
+    Parameters
+    ----------
+    max_learning_rate : float > 0
+        The peak rate, reached at step t_1.
+    total_steps : int
+        T, the steps of the cycle (epochs times batches per epoch).
+    pct_start : float in (0, 1), default 0.3
+        The fraction of the cycle spent rising.
+    anneal_strategy : "cos" or "linear", default "cos"
+    div_factor : float > 0, default 25.0
+        eta_0 = max_learning_rate / div_factor.
+    final_div_factor : float > 0, default 1e4
+        eta_min = eta_0 / final_div_factor.
+    three_phase : bool, default False
+
+    >>> schedule = OneCycle(0.1, total_steps=10)   # t_1 = 0.3 * 10 - 1 = 2
+    >>> [float(f"{schedule(t):.3g}") for t in (0, 1, 2, 9, 10)]
+    [0.004, 0.052, 0.1, 4e-07, 4e-07]
+    """
+
+    def __init__(
+        self,
+        max_learning_rate: float,
+        total_steps: int,
+        pct_start: float = 0.3,
+        anneal_strategy: str = "cos",
+        div_factor: float = 25.0,
+        final_div_factor: float = 1e4,
+        three_phase: bool = False,
+    ):
+        self.max_learning_rate = _check_positive(max_learning_rate, "max_learning_rate")
+        self.total_steps = check_size(total_steps, "total_steps")
+        self.pct_start = check_float(pct_start, "pct_start")
+        if anneal_strategy not in ("cos", "linear"):
+            raise ValueError(
+                f"anneal_strategy: expected 'cos' or 'linear', got {anneal_strategy!r}"
+            )
+        self.anneal_strategy = anneal_strategy
+        self.div_factor = _check_positive(div_factor, "div_factor")
+        self.final_div_factor = _check_positive(final_div_factor, "final_div_factor")
+        self.three_phase = check_bool(three_phase, "three_phase")
+        self._phases()  # refuses a cycle with an empty phase
+
+    def _phases(self) -> list[tuple[float, float, float]]:
+        """[(end_step, start_lr, end_lr), ...], each phase ending where torch's does."""
+        T, pct = self.total_steps, self.pct_start
+        eta_max = self.max_learning_rate
+        eta_0 = eta_max / self.div_factor
+        eta_min = eta_0 / self.final_div_factor
+        t_1 = float(pct * T) - 1
+        if not 0 < pct < 1:
+            raise ValueError(f"pct_start: expected a float in (0, 1), got {pct}")
+        if t_1 <= 0:
+            raise ValueError(
+                "pct_start: expected the warm-up to last more than one step, "
+                f"pct_start * total_steps > 1; got {pct} * {T} = {pct * T:g}"
+            )
+        if not self.three_phase:
+            return [(t_1, eta_0, eta_max), (T - 1, eta_max, eta_min)]
+        t_2 = float(2 * pct * T) - 2
+        if t_2 >= T - 1:
+            raise ValueError(
+                "pct_start: with three_phase=True the rise and the return end at step "
+                "2 * pct_start * total_steps - 2, which must come before the last step "
+                f"total_steps - 1 = {T - 1}; got {t_2:g} (pct_start < "
+                f"{(T + 1) / (2 * T):g} for this total_steps)"
+            )
+        return [(t_1, eta_0, eta_max), (t_2, eta_max, eta_0), (T - 1, eta_0, eta_min)]
+
+    def _anneal(self, start: float, end: float, pct: float) -> float:
+        if self.anneal_strategy == "cos":
+            return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+        return (end - start) * pct + start
+
+    def __call__(self, step: int) -> float:
+        step = min(step, self.total_steps - 1)  # past the cycle: hold its last rate
+        *early, last = self._phases()
+        start_step = 0.0
+        for end_step, start_lr, end_lr in early:
+            if step <= end_step:
+                break
+            start_step = end_step
+        else:  # the last phase, which ends at total_steps - 1
+            end_step, start_lr, end_lr = last
+        pct = (step - start_step) / (end_step - start_step)
+        return self._anneal(start_lr, end_lr, pct)
+
+    def __repr__(self) -> str:
+        return (
+            f"OneCycle({self.max_learning_rate}, total_steps={self.total_steps}, "
+            f"pct_start={self.pct_start}, anneal_strategy={self.anneal_strategy!r}, "
+            f"div_factor={self.div_factor}, final_div_factor={self.final_div_factor}, "
+            f"three_phase={self.three_phase})"
+        )
+
+
 # ---------------------------------------------------------------------------------
 # Argument checks
 # ---------------------------------------------------------------------------------
+
+
+def _check_decay_steps(decay_steps):
+    """A positive, finite number of steps (an int or a float, as Keras accepts)."""
+    if isinstance(decay_steps, bool) or not isinstance(decay_steps, numbers.Real):
+        raise TypeError(
+            f"decay_steps: expected a positive number, got {type(decay_steps).__name__}"
+        )
+    if not 0 < decay_steps < math.inf:
+        raise ValueError(f"decay_steps: expected a positive number, got {decay_steps}")
+    return decay_steps
 
 
 def _check_real(value, name: str) -> float:

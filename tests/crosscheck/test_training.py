@@ -58,3 +58,35 @@ def test_the_training_tolerance_grows_with_the_square_root_of_the_steps():
     base = policy_rtol("float32", 64, 2)
     assert training_rtol("float32", 64, 2, 16) == pytest.approx(4 * base)
     assert training_rtol("float32", 64, 2, 1) == pytest.approx(base)
+
+
+def test_lr2_lr3_keras_schedules_written_for_the_oracle_give_the_hand_values():
+    """LR2, LR3: the two LearningRateSchedule subclasses of the TF oracle (Keras has no
+    power != 1 and no 1cycle) evaluated by Keras at the steps worked by hand: power 2,
+    0.1 / (1 + 10 / 10)^2 = 0.025; OneCycle(0.1, 10): 0.004, 0.052 (half way up), 0.1 at
+    t_1 = 2, 4e-7 from step 9 on (held past the cycle); three phases, linear, pct 0.25:
+    0.004, 0.068, 0.068, 0.004. Keras' own InverseTimeDecay serves power 1."""
+    pytest.importorskip("tensorflow")
+    import math
+
+    import keras
+
+    from crosscheck.frameworks.tf.training import keras_schedule
+    from refnet.optimizers import InverseTimeDecay, OneCycle
+
+    def rates(schedule, steps):
+        return [float(schedule(keras.ops.convert_to_tensor(t))) for t in steps]
+
+    assert isinstance(
+        keras_schedule(InverseTimeDecay(0.1, 10, 1.0)),
+        keras.optimizers.schedules.InverseTimeDecay,
+    )
+    power = keras_schedule(InverseTimeDecay(0.1, 10, 1.0, power=2.0))
+    assert rates(power, [0, 10, 30]) == pytest.approx([0.1, 0.025, 0.00625], rel=1e-15)
+    cycle = keras_schedule(OneCycle(0.1, 10))
+    down = 4e-7 + (0.1 - 4e-7) * (1 + math.cos(math.pi / 7)) / 2
+    want = [0.004, 0.052, 0.1, down, 4e-7, 4e-7, 4e-7]
+    assert rates(cycle, [0, 1, 2, 3, 9, 10, 100]) == pytest.approx(want, rel=1e-14)
+    three = keras_schedule(OneCycle(0.1, 10, 0.25, "linear", three_phase=True))
+    want = [0.004, 0.068, 0.068, 0.004, 0.0020002]
+    assert rates(three, [0, 1, 2, 3, 6]) == pytest.approx(want, rel=1e-14)

@@ -1,20 +1,31 @@
-"""Optimizers (GD1, OPT1 SGD, OPT2 RMSprop, OPT3 Adam, LR1 ExponentialDecay).
+"""Optimizers (GD1, OPT1 SGD, OPT2 RMSprop, OPT3 Adam) and schedules (LR1 ExponentialDecay,
+LR2 InverseTimeDecay, LR3 OneCycle).
 
 Expected values come from the update equations evaluated with plain Python floats in
 the test (written from Keras 3's sources, keras/src/optimizers/*.py), and from Keras
 itself: ``crosscheck.training.compare_training`` runs the same steps through
-``keras.optimizers.X.apply_gradients``.
+``keras.optimizers.X.apply_gradients``. The schedules are checked against values worked
+by hand, Keras' InverseTimeDecay, and torch's OneCycleLR (learning rates bit for bit).
 """
 
 from __future__ import annotations
 
+import copy
 import math
+import pickle
 
 import numpy as np
 import pytest
 
 import refnet
-from refnet.optimizers import SGD, Adam, ExponentialDecay, RMSprop
+from refnet.optimizers import (
+    SGD,
+    Adam,
+    ExponentialDecay,
+    InverseTimeDecay,
+    OneCycle,
+    RMSprop,
+)
 
 # Gradients fed to a 2-1 network for three steps: [dW1 (2, 1), db1 (1,)] per step.
 GRADS = [
@@ -180,6 +191,175 @@ def test_lr1_matches_keras_schedule():
             assert ours(step) == pytest.approx(float(theirs(step)), rel=3e-7)
 
 
+def test_lr2_inverse_time_decay_values():
+    """LR2: lr(step) = lr0 / (1 + r step / T)^c, worked by hand; staircase floors step / T."""
+    smooth = InverseTimeDecay(0.1, decay_steps=10, decay_rate=1.0)
+    assert [smooth(s) for s in (0, 10, 30)] == [0.1, 0.05, 0.025]
+    slow = InverseTimeDecay(0.1, 4, 0.5)
+    assert slow(2) == pytest.approx(0.08, rel=1e-15)  # 0.1 / (1 + 0.5 * 2 / 4)
+    stairs = InverseTimeDecay(0.1, 10, 1.0, staircase=True)
+    assert [stairs(s) for s in (0, 9, 10, 19, 20)] == pytest.approx(
+        [0.1, 0.1, 0.05, 0.05, 0.1 / 3], rel=1e-15
+    )
+    assert InverseTimeDecay(0.1, 10, 1.0, power=2.0)(10) == pytest.approx(0.025)
+    assert InverseTimeDecay(0.1, 10, 1.0, power=0.5)(30) == pytest.approx(0.05)
+    assert InverseTimeDecay(0.1, 10, 0.0)(1000) == 0.1  # rate 0: constant
+
+
+@pytest.mark.parametrize("c", [0.5, 1.0, 2.0])
+def test_lr2_is_power_scheduling_with_s_and_c(c):
+    """LR2: the power schedule eta_0 / (1 + t / s)^c of tutorial 0 is
+    InverseTimeDecay(eta_0, decay_steps=s, decay_rate=1, power=c); c = 1 is Keras' own."""
+    eta_0, s = 0.05, 7
+    schedule = InverseTimeDecay(eta_0, decay_steps=s, decay_rate=1.0, power=c)
+    for t in range(0, 60, 3):
+        assert schedule(t) == pytest.approx(eta_0 / (1 + t / s) ** c, rel=1e-15)
+
+
+def test_lr2_matches_keras_inverse_time_decay():
+    """LR2 (power 1) against keras.optimizers.schedules.InverseTimeDecay (float32 there)."""
+    pytest.importorskip("tensorflow")
+    import keras
+
+    for staircase in (False, True):
+        ours = InverseTimeDecay(0.02, 3, 0.7, staircase=staircase)
+        theirs = keras.optimizers.schedules.InverseTimeDecay(
+            0.02, 3, 0.7, staircase=staircase
+        )
+        for step in range(12):
+            assert ours(step) == pytest.approx(float(theirs(step)), rel=3e-7)
+
+
+def test_lr3_one_cycle_values_by_hand():
+    """LR3, OneCycle(0.1, 10): eta_0 = 0.1 / 25 = 0.004, eta_min = 4e-7, t_1 = 0.3 * 10 - 1
+    = 2. Cos: step 1 is half way up, (0.004 + 0.1) / 2 = 0.052; step 3 is 1/7 of the way
+    down, 4e-7 + (0.1 - 4e-7)(1 + cos(pi / 7)) / 2. Linear: step 5 is 3/7 of the way down.
+    Past the cycle the rate holds its last value, eta_min."""
+    cos = OneCycle(0.1, total_steps=10)
+    low = 4e-7
+    want = [0.004, 0.052, 0.1, low + (0.1 - low) * (1 + math.cos(math.pi / 7)) / 2]
+    assert [cos(t) for t in range(4)] == pytest.approx(want, rel=1e-14)
+    assert [cos(t) for t in (9, 10, 11, 1000)] == pytest.approx([low] * 4, rel=1e-14)
+    linear = OneCycle(0.1, 10, anneal_strategy="linear")
+    assert linear(1) == pytest.approx(0.052, rel=1e-14)
+    assert linear(5) == pytest.approx(0.1 - (0.1 - low) * 3 / 7, rel=1e-14)
+
+
+def test_lr3_three_phases_by_hand():
+    """LR3, three_phase: OneCycle(0.1, 10, pct_start=0.25, linear): t_1 = 1.5, t_2 = 2 *
+    2.5 - 2 = 3, last step 9. Up 0.004 -> 0.1 over [0, 1.5], back to 0.004 over [1.5, 3],
+    down to 4e-7 over [3, 9]: steps 0..3 are 0.004, 0.068, 0.068, 0.004; step 6 half way
+    down the third phase, (0.004 + 4e-7) / 2."""
+    s = OneCycle(0.1, 10, pct_start=0.25, anneal_strategy="linear", three_phase=True)
+    want = [0.004, 0.068, 0.068, 0.004]
+    assert [s(t) for t in range(4)] == pytest.approx(want, rel=1e-14)
+    assert s(6) == pytest.approx(0.0020002, rel=1e-14)
+    assert s(9) == pytest.approx(4e-7, rel=1e-14)
+
+
+def _torch_one_cycle_rates(torch, steps, **kwargs) -> list[float]:
+    """The learning rate torch's OneCycleLR gives each of ``steps`` optimizer steps."""
+    p = torch.nn.Parameter(torch.zeros(1, dtype=torch.float64))
+    opt = torch.optim.SGD([p], lr=1.0)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, cycle_momentum=False, **kwargs)
+    rates = []
+    for _ in range(steps):
+        rates.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    return rates
+
+
+@pytest.mark.parametrize("three_phase", [False, True])
+@pytest.mark.parametrize("anneal", ["cos", "linear"])
+def test_lr3_one_cycle_is_torch_one_cycle_lr_bit_for_bit(anneal, three_phase):
+    """LR3 against torch.optim.lr_scheduler.OneCycleLR(cycle_momentum=False): the same
+    learning rate at every step of the cycle, exactly, over a grid of lengths and
+    pct_start (the grid's cycles whose warm-up lasts no more than one step excepted)."""
+    from tests.conftest import importorskip_torch
+
+    torch = importorskip_torch()
+    checked = 0
+    for T in (3, 7, 10, 11, 37, 100):
+        for pct in (0.1, 0.25, 0.3, 0.45, 0.7):
+            args = dict(pct_start=pct, anneal_strategy=anneal, three_phase=three_phase)
+            args |= dict(div_factor=10.0, final_div_factor=100.0)
+            try:
+                ours = OneCycle(0.3, T, **args)
+            except ValueError:
+                continue  # an empty phase: refused (test_one_cycle_refuses_...)
+            want = _torch_one_cycle_rates(torch, T, max_lr=0.3, total_steps=T, **args)
+            assert [ours(t) for t in range(T)] == want, (T, pct)
+            checked += 1
+    assert checked >= 12
+
+
+def test_lr3_past_the_cycle_holds_where_torch_raises():
+    """Past total_steps torch's OneCycleLR extrapolates (step T) and then raises (step
+    T + 1); refnet holds the last rate of the cycle (its documented choice)."""
+    from tests.conftest import importorskip_torch
+
+    torch = importorskip_torch()
+    p = torch.nn.Parameter(torch.zeros(1, dtype=torch.float64))
+    opt = torch.optim.SGD([p], lr=1.0)
+    sched = torch.optim.lr_scheduler.OneCycleLR(
+        opt, 0.1, total_steps=10, anneal_strategy="linear", cycle_momentum=False
+    )
+    for _ in range(10):
+        opt.step()
+        sched.step()
+    extrapolated = opt.param_groups[0]["lr"]  # step 10: beyond eta_min, below zero
+    assert extrapolated < 0
+    opt.step()
+    with pytest.raises(ValueError, match="total steps is 10"):
+        sched.step()
+    ours = OneCycle(0.1, 10, anneal_strategy="linear")
+    assert ours(10) == ours(50) == ours(9) > 0
+
+
+def test_one_cycle_refuses_an_empty_phase():
+    """Torch divides 0 / 0 when pct_start * total_steps = 1 (ZeroDivisionError at step
+    0) and skips the warm-up below it; refnet names pct_start instead."""
+    with pytest.raises(ValueError, match=r"pct_start: .*pct_start \* total_steps > 1"):
+        OneCycle(0.1, 10, pct_start=0.1)
+    with pytest.raises(ValueError, match="pct_start"):
+        OneCycle(0.1, 3)  # 0.3 * 3 = 0.9
+    with pytest.raises(ValueError, match="three_phase=True"):
+        OneCycle(0.1, 10, pct_start=0.55, three_phase=True)  # t_2 = 9: no third phase
+    OneCycle(0.1, 10, pct_start=0.5, three_phase=True)  # t_2 = 8 < 9
+
+
+def test_schedules_drive_sgd_at_iterations():
+    """LR2, LR3: the k-th step (k = 0, 1, ...) uses lr(k), as for LR1."""
+    for schedule in (InverseTimeDecay(0.1, 1, 1.0, power=2.0), OneCycle(0.1, 4, 0.5)):
+        want = _by_hand(lambda t, p, g, s, f=schedule: p - f(t - 1) * g)
+        _assert_steps(_run(SGD(schedule)), want)
+
+
+def test_schedules_copy_and_pickle_with_the_optimizer():
+    """An optimizer holding LR2 or LR3 continues after pickling exactly where it was:
+    two fit epochs equal one epoch, a pickle round trip of the optimizer, and one more."""
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(12, 3)), rng.integers(0, 2, size=12)
+    for make in (
+        lambda: SGD(OneCycle(0.5, 6, anneal_strategy="linear"), momentum=0.9),
+        lambda: Adam(InverseTimeDecay(0.05, 2, 1.0, staircase=True, power=1.5)),
+    ):
+        a = refnet.Network.build([3, 4, 2], seed=0)
+        b = copy.deepcopy(a)
+        fit = dict(loss="softmax_cross_entropy", batch_size=4, shuffle=False)
+        a.fit(X, y, optimizer=make(), epochs=2, progress=False, **fit)
+        opt = make()
+        b.fit(X, y, optimizer=opt, epochs=1, progress=False, **fit)
+        again = pickle.loads(pickle.dumps(opt))
+        assert again.iterations == 3 and repr(again.learning_rate) == repr(
+            opt.learning_rate
+        )
+        b.fit(X, y, optimizer=again, epochs=1, progress=False, **fit)
+        for wa, wb in zip(a.get_weights(), b.get_weights()):
+            np.testing.assert_array_equal(wa, wb)
+
+
 # --- state and dtype -------------------------------------------------------------------
 
 
@@ -278,6 +458,21 @@ def test_float32_step_close_to_float64_step():
         (lambda: ExponentialDecay(0.1, 0, 0.5), "decay_steps"),
         (lambda: ExponentialDecay(0.1, 10, 0.0), "decay_rate"),
         (lambda: ExponentialDecay(-1, 10, 0.5), "initial_learning_rate"),
+        (lambda: InverseTimeDecay(0.1, 0, 0.5), "decay_steps"),
+        (lambda: InverseTimeDecay(0.1, "10", 0.5), "decay_steps"),
+        (lambda: InverseTimeDecay(0.1, 10, -0.5), "decay_rate"),
+        (lambda: InverseTimeDecay(0.0, 10, 0.5), "initial_learning_rate"),
+        (lambda: InverseTimeDecay(0.1, 10, 0.5, staircase=1), "staircase"),
+        (lambda: InverseTimeDecay(0.1, 10, 0.5, power=0), "power"),
+        (lambda: OneCycle(0.0, 10), "max_learning_rate"),
+        (lambda: OneCycle(0.1, 0), "total_steps"),
+        (lambda: OneCycle(0.1, 10.0), "total_steps"),
+        (lambda: OneCycle(0.1, 10, pct_start=1.0), "pct_start"),
+        (lambda: OneCycle(0.1, 10, pct_start="0.3"), "pct_start"),
+        (lambda: OneCycle(0.1, 10, anneal_strategy="cosine"), "anneal_strategy"),
+        (lambda: OneCycle(0.1, 10, div_factor=0), "div_factor"),
+        (lambda: OneCycle(0.1, 10, final_div_factor=-1e4), "final_div_factor"),
+        (lambda: OneCycle(0.1, 10, three_phase="no"), "three_phase"),
         (lambda: refnet.optimizers.get("adagrad"), "optimizer"),
     ],
 )
@@ -397,6 +592,10 @@ KERAS_CASES = [
     ("Adam amsgrad", lambda: Adam(0.01, amsgrad=True)),
     ("Adam ExponentialDecay", lambda: Adam(ExponentialDecay(0.02, 5, 0.5))),
     ("SGD ExponentialDecay staircase", lambda: SGD(ExponentialDecay(0.1, 3, 0.7, True), momentum=0.5)),
+    ("SGD InverseTimeDecay", lambda: SGD(InverseTimeDecay(0.1, 3, 0.7), momentum=0.5)),
+    ("Adam InverseTimeDecay power", lambda: Adam(InverseTimeDecay(0.02, 4, 1.0, True, 2.0))),
+    ("SGD nesterov OneCycle", lambda: SGD(OneCycle(0.1, 20), momentum=0.9, nesterov=True)),
+    ("RMSprop OneCycle three_phase", lambda: RMSprop(OneCycle(0.01, 20, 0.2, "linear", three_phase=True))),
 ]  # fmt: skip
 
 
@@ -407,7 +606,7 @@ def _keras_data():
 
 @pytest.mark.parametrize("name, make", KERAS_CASES, ids=[c[0] for c in KERAS_CASES])
 def test_20_steps_float64_match_keras(name, make):
-    """OPT1-OPT3, LR1: 20 steps in float64 end on Keras' weights to <= 1e-12 relative.
+    """OPT1-OPT3, LR1-LR3: 20 steps in float64 end on Keras' weights to <= 1e-12 relative.
 
     Relative here is to the distance the weights moved (max|got - ref| / max|ref - W0|),
     the sharp measure; Keras' float32 hyper-parameters are mirrored (crosscheck.training).
@@ -443,7 +642,14 @@ def test_20_steps_float32_match_keras(name, make):
     assert report.ok, str(report)
 
 
-@pytest.mark.parametrize("make", [lambda: SGD(0.05, momentum=0.9), lambda: Adam(0.01)])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: SGD(0.05, momentum=0.9),
+        lambda: Adam(0.01),
+        lambda: SGD(InverseTimeDecay(0.1, 3, 0.7)),
+    ],
+)
 def test_keras_float32_hyper_parameters_are_visible_without_the_mirror(make):
     """Keras rounds lr / momentum / betas through float32 even for float64 weights: without
     the mirror the float64 weights differ by far more than rounding (the check can fail)."""

@@ -13,11 +13,23 @@ whose value Keras computes in float32), SGD casts ``momentum`` through float32
 ``1 - beta`` factors and epsilon stay exact Python floats, as do all of RMSprop's).
 Without the mirror, float64 weights differ from Keras' by ~1e-8 relative to the distance
 they moved.
+
+Learning-rate schedules (LR1-LR3). ``ExponentialDecay`` and ``InverseTimeDecay`` (power 1)
+map to Keras' own schedules of those names, which compute in float32: mirrored in refnet
+(:class:`_KerasExponentialDecay`, :class:`_KerasInverseTimeDecay`, the same float32
+operations in the same order). Keras has no power != 1 and no 1cycle schedule: those map
+to two ``keras.optimizers.schedules.LearningRateSchedule`` subclasses written here
+(:func:`keras_schedules`), from the schedules' formulas (LR2, LR3) in ``keras.ops`` and
+in float64, so refnet runs them unmirrored. They check that refnet's schedule drives
+Keras' optimizer step by step (evaluated at ``optimizer.iterations``, cast to the
+weights' dtype), not the formula itself: torch's ``OneCycleLR`` and the values worked
+by hand do that (tests/refnet/test_optimizers.py, crosscheck/frameworks/torch/training.py).
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import math
 
 import numpy as np
@@ -54,6 +66,162 @@ class _KerasExponentialDecay:
         return float(f(s.initial_learning_rate) * f(s.decay_rate) ** p)
 
 
+class _KerasInverseTimeDecay:
+    """LR2 with power 1 as Keras computes it: in float32, initial / (1 + rate * p),
+    p = step / decay_steps (floored when staircase)."""
+
+    def __init__(self, schedule: ropt.InverseTimeDecay):
+        self.schedule = schedule
+
+    def __call__(self, step: int) -> float:
+        s = self.schedule
+        f = np.float32
+        p = f(step) / f(s.decay_steps)
+        if s.staircase:
+            p = np.floor(p)
+        return float(f(s.initial_learning_rate) / (f(1) + f(s.decay_rate) * p))
+
+
+class _PowerDecayRule:
+    """LR2: initial / (1 + rate * p) ** power, p = step / decay_steps (floored when
+    staircase); Keras' InverseTimeDecay raised to ``power``, in float64."""
+
+    def __init__(
+        self, initial_learning_rate, decay_steps, decay_rate, staircase, power
+    ):
+        self.config = dict(
+            initial_learning_rate=initial_learning_rate,
+            decay_steps=decay_steps,
+            decay_rate=decay_rate,
+            staircase=staircase,
+            power=power,
+        )
+
+    def __call__(self, step):
+        ops = tf_and_keras()[1].ops
+        c = self.config
+        p = ops.cast(step, "float64") / float(c["decay_steps"])
+        if c["staircase"]:
+            p = ops.floor(p)
+        denom = ops.power(1.0 + c["decay_rate"] * p, c["power"])
+        return c["initial_learning_rate"] / denom
+
+    def get_config(self):
+        return dict(self.config)
+
+
+class _OneCycleRule:
+    """LR3: the 1cycle rate of torch's OneCycleLR (cycle_momentum=False), in float64.
+
+    Phases end at t_1 = pct_start T - 1 (and t_2 = 2 pct_start T - 2 with three_phase)
+    and T - 1; within a phase the rate anneals from its start to its end value by cos
+    (b + (a - b)(1 + cos(pi x)) / 2) or linearly ((b - a) x + a); past T - 1 it holds.
+    """
+
+    def __init__(
+        self,
+        max_learning_rate,
+        total_steps,
+        pct_start,
+        anneal_strategy,
+        div_factor,
+        final_div_factor,
+        three_phase,
+    ):
+        self.config = dict(
+            max_learning_rate=max_learning_rate,
+            total_steps=total_steps,
+            pct_start=pct_start,
+            anneal_strategy=anneal_strategy,
+            div_factor=div_factor,
+            final_div_factor=final_div_factor,
+            three_phase=three_phase,
+        )
+
+    def _anneal(self, a, b, x):
+        if self.config["anneal_strategy"] == "cos":
+            return b + (a - b) / 2.0 * (tf_and_keras()[1].ops.cos(math.pi * x) + 1)
+        return (b - a) * x + a
+
+    def __call__(self, step):
+        ops = tf_and_keras()[1].ops
+        c = self.config
+        T, pct = c["total_steps"], c["pct_start"]
+        top = c["max_learning_rate"]
+        low = top / c["div_factor"]
+        bottom = low / c["final_div_factor"]
+        knots = [(float(pct * T) - 1, low, top)]  # (end step, start rate, end rate)
+        if c["three_phase"]:
+            knots.append((float(2 * pct * T) - 2, top, low))
+        knots.append((T - 1, knots[-1][2], bottom))
+        t = ops.minimum(ops.cast(step, "float64"), float(T - 1))
+        values, start = [], 0.0
+        for end, a, b in knots:
+            values.append(self._anneal(a, b, (t - start) / (end - start)))
+            start = end
+        lr = values[-1]
+        for (end, _, _), value in zip(knots[-2::-1], values[-2::-1]):
+            lr = ops.where(t <= end, value, lr)
+        return lr
+
+    def get_config(self):
+        return dict(self.config)
+
+
+@functools.cache
+def keras_schedules():
+    """(PowerDecay, OneCycle): the two ``LearningRateSchedule`` subclasses Keras lacks,
+    written for this oracle from LR2 and LR3 in ``keras.ops``, in float64
+    (:class:`_PowerDecayRule`, :class:`_OneCycleRule`).
+
+    Built on first use (Keras is imported in the worker only). Past ``total_steps`` the
+    1cycle rate holds its last value, as refnet documents (torch raises there).
+    """
+    _, keras = tf_and_keras()
+    base = keras.optimizers.schedules.LearningRateSchedule
+    power_decay = type("PowerDecay", (_PowerDecayRule, base), {})
+    one_cycle = type("OneCycle", (_OneCycleRule, base), {})
+    return power_decay, one_cycle
+
+
+def keras_schedule(lr):
+    """The Keras schedule for a refnet schedule: Keras' own for ExponentialDecay and
+    InverseTimeDecay (power 1), :func:`keras_schedules`' for the others."""
+    _, keras = tf_and_keras()
+    schedules = keras.optimizers.schedules
+    if isinstance(lr, ropt.ExponentialDecay):
+        return schedules.ExponentialDecay(
+            lr.initial_learning_rate, lr.decay_steps, lr.decay_rate, lr.staircase
+        )
+    if isinstance(lr, ropt.InverseTimeDecay) and lr.power == 1:
+        return schedules.InverseTimeDecay(
+            lr.initial_learning_rate, lr.decay_steps, lr.decay_rate, lr.staircase
+        )
+    power_decay, one_cycle = keras_schedules()
+    if isinstance(lr, ropt.InverseTimeDecay):
+        return power_decay(
+            lr.initial_learning_rate,
+            lr.decay_steps,
+            lr.decay_rate,
+            lr.staircase,
+            lr.power,
+        )
+    if isinstance(lr, ropt.OneCycle):
+        return one_cycle(
+            lr.max_learning_rate,
+            lr.total_steps,
+            lr.pct_start,
+            lr.anneal_strategy,
+            lr.div_factor,
+            lr.final_div_factor,
+            lr.three_phase,
+        )
+    raise ValueError(
+        "optimizer: only constant rates, ExponentialDecay, InverseTimeDecay and OneCycle "
+        f"map to Keras, got {lr!r}"
+    )
+
+
 class _KerasAdam(ropt.Adam):
     """Adam with beta_1, beta_2 rounded to float32 inside the powers beta^t, as Keras."""
 
@@ -66,16 +234,22 @@ class _KerasAdam(ropt.Adam):
 def keras_mirror(optimizer: ropt.Optimizer) -> ropt.Optimizer:
     """A fresh refnet optimizer that rounds hyper-parameters where Keras 3 does.
 
-    learning_rate -> float32 (a schedule is evaluated in float32); SGD's momentum ->
-    float32; Adam's betas -> float32 inside beta^t only. RMSprop: learning_rate only.
+    learning_rate -> float32 (Keras' own schedules are evaluated in float32; the float64
+    ones of :func:`keras_schedules` are not mirrored); SGD's momentum -> float32; Adam's
+    betas -> float32 inside beta^t only. RMSprop: learning_rate only.
     """
     config = optimizer.get_config()
     lr = config["learning_rate"]
     if isinstance(lr, ropt.ExponentialDecay):
         config["learning_rate"] = _KerasExponentialDecay(lr)
+    elif isinstance(lr, ropt.InverseTimeDecay) and lr.power == 1:
+        config["learning_rate"] = _KerasInverseTimeDecay(lr)
+    elif isinstance(lr, (ropt.InverseTimeDecay, ropt.OneCycle)):
+        pass  # keras_schedules' float64 subclasses: refnet's exact schedule
     elif callable(lr):
         raise ValueError(
-            f"optimizer: only constant rates and ExponentialDecay are mirrored, got {lr!r}"
+            "optimizer: only constant rates, ExponentialDecay, InverseTimeDecay and "
+            f"OneCycle are mirrored, got {lr!r}"
         )
     else:
         config["learning_rate"] = _f32(lr)
@@ -95,11 +269,8 @@ def keras_optimizer(optimizer: ropt.Optimizer):
     """The Keras 3 optimizer with the same configuration (and a fresh state)."""
     _, keras = tf_and_keras()
     config = optimizer.get_config()
-    lr = config["learning_rate"]
-    if isinstance(lr, ropt.ExponentialDecay):
-        config["learning_rate"] = keras.optimizers.schedules.ExponentialDecay(
-            lr.initial_learning_rate, lr.decay_steps, lr.decay_rate, lr.staircase
-        )
+    if callable(config["learning_rate"]):
+        config["learning_rate"] = keras_schedule(config["learning_rate"])
     cls = {ropt.SGD: "SGD", ropt.RMSprop: "RMSprop", ropt.Adam: "Adam"}
     for refnet_cls, name in cls.items():
         if isinstance(optimizer, refnet_cls):

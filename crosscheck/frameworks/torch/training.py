@@ -52,11 +52,29 @@ divided by ``bias_correction2_sqrt``), not over bias-corrected ones; same epsilo
 Defaults differ (only the arguments matter here; every one is passed explicitly):
 torch's eps is 1e-8 (Keras 1e-7), RMSprop's lr 0.01 and alpha 0.99 (Keras 0.001, rho 0.9).
 
-Learning-rate schedules: refnet's :class:`~refnet.optimizers.ExponentialDecay` maps to
-``torch.optim.lr_scheduler.ExponentialLR(gamma = decay_rate ** (1 / decay_steps))``
-(torch multiplies lr by gamma each step) or, with ``staircase``, to ``StepLR(step_size =
-decay_steps, gamma = decay_rate)``, stepped after each optimizer step as a torch loop
-does; other schedules are refused.
+Learning-rate schedules, each stepped after every optimizer step as a torch loop does
+(the scheduler's ``last_epoch`` is then refnet's ``iterations``):
+
+* :class:`~refnet.optimizers.ExponentialDecay` (LR1) maps to
+  ``torch.optim.lr_scheduler.ExponentialLR(gamma = decay_rate ** (1 / decay_steps))``
+  (torch multiplies lr by gamma each step) or, with ``staircase``, to ``StepLR(step_size =
+  decay_steps, gamma = decay_rate)``: rates equal up to rounding.
+* :class:`~refnet.optimizers.InverseTimeDecay` (LR2; torch has no such scheduler) maps to
+  ``LambdaLR(lr_lambda = t -> 1 / (1 + decay_rate p) ** power)``, p = t / decay_steps
+  (floored when staircase): torch's rate is initial_learning_rate times that factor,
+  equal up to rounding.
+* :class:`~refnet.optimizers.OneCycle` (LR3) maps to ``OneCycleLR(max_lr, total_steps,
+  pct_start, anneal_strategy, cycle_momentum=False, div_factor, final_div_factor,
+  three_phase)``: the same rates bit for bit. ``cycle_momentum=False`` because torch's
+  default also sets the optimizer's momentum (SGD, RMSprop) or beta_1 (Adam) at every
+  step, from 0.95 down to 0.85 and back, which no refnet or Keras optimizer does (their
+  momentum is a constant; a schedule is of the learning rate only): with it, even
+  ``SGD(momentum=0)`` becomes SGD with momentum 0.95. torch raises at step total_steps + 1
+  and extrapolates the anneal at step total_steps; the mapping stops stepping the
+  scheduler at step total_steps - 1, holding that last rate, which is refnet's rule.
+  (:class:`TorchOptimizer` also re-sets momentum and betas before every step.)
+
+Other schedules are refused.
 
 torch is imported on first use: without it ``compare_training(oracle="torch")`` raises
 ImportError with the install hint (as the TensorFlow side does); ``python -m crosscheck``
@@ -123,6 +141,45 @@ def torch_hyper(optimizer: ropt.Optimizer, t: int, convert: bool = True) -> dict
     )
 
 
+SCHEDULES = (ropt.ExponentialDecay, ropt.InverseTimeDecay, ropt.OneCycle)
+
+
+def torch_scheduler(lr, opt):
+    """The ``torch.optim.lr_scheduler`` for refnet schedule ``lr`` on ``opt`` (module
+    docstring: ExponentialLR / StepLR for LR1, LambdaLR for LR2, OneCycleLR with
+    cycle_momentum=False for LR3)."""
+    sched = import_torch().optim.lr_scheduler
+    if isinstance(lr, ropt.ExponentialDecay):
+        if lr.staircase:
+            return sched.StepLR(opt, lr.decay_steps, lr.decay_rate)
+        return sched.ExponentialLR(opt, lr.decay_rate ** (1 / lr.decay_steps))
+    if isinstance(lr, ropt.InverseTimeDecay):
+
+        def factor(t: int) -> float:
+            p = t / lr.decay_steps
+            if lr.staircase:
+                p = math.floor(p)
+            return 1 / (1 + lr.decay_rate * p) ** lr.power
+
+        return sched.LambdaLR(opt, factor)
+    if isinstance(lr, ropt.OneCycle):
+        return sched.OneCycleLR(
+            opt,
+            max_lr=lr.max_learning_rate,
+            total_steps=lr.total_steps,
+            pct_start=lr.pct_start,
+            anneal_strategy=lr.anneal_strategy,
+            cycle_momentum=False,
+            div_factor=lr.div_factor,
+            final_div_factor=lr.final_div_factor,
+            three_phase=lr.three_phase,
+        )
+    raise ValueError(
+        "optimizer: only constant rates, ExponentialDecay, InverseTimeDecay and "
+        f"OneCycle map to torch, got {lr!r}"
+    )
+
+
 class TorchOptimizer:
     """The torch.optim optimizer (and scheduler) for a refnet optimizer's configuration.
 
@@ -137,12 +194,12 @@ class TorchOptimizer:
         lr = optimizer.get_config()["learning_rate"]
         kwargs = torch_hyper(optimizer, 1, convert)
         if callable(lr):
-            if not isinstance(lr, ropt.ExponentialDecay):
+            if not isinstance(lr, SCHEDULES):
                 raise ValueError(
-                    "optimizer: only constant rates and ExponentialDecay map to torch, "
-                    f"got {lr!r}"
+                    "optimizer: only constant rates, ExponentialDecay, InverseTimeDecay "
+                    f"and OneCycle map to torch, got {lr!r}"
                 )
-            kwargs["lr"] = lr.initial_learning_rate
+            kwargs["lr"] = lr(0)
         classes = {
             ropt.SGD: torch.optim.SGD,
             ropt.RMSprop: torch.optim.RMSprop,
@@ -150,14 +207,9 @@ class TorchOptimizer:
         }
         cls = next(c for r, c in classes.items() if isinstance(optimizer, r))
         self.opt = cls(params, **kwargs)
-        self.scheduler = None
-        if isinstance(lr, ropt.ExponentialDecay):
-            sched = torch.optim.lr_scheduler
-            if lr.staircase:
-                self.scheduler = sched.StepLR(self.opt, lr.decay_steps, lr.decay_rate)
-            else:
-                gamma = lr.decay_rate ** (1 / lr.decay_steps)
-                self.scheduler = sched.ExponentialLR(self.opt, gamma)
+        self.scheduler = torch_scheduler(lr, self.opt) if callable(lr) else None
+        # OneCycleLR: stop stepping at the cycle's last step (refnet holds that rate)
+        self._last_step = lr.total_steps - 1 if isinstance(lr, ropt.OneCycle) else None
         self._lr_prev = None
 
     def step(self) -> None:
@@ -174,7 +226,9 @@ class TorchOptimizer:
                     buf.mul_(self._lr_prev / lr)
         self._lr_prev = lr
         self.opt.step()
-        if self.scheduler is not None:
+        if self.scheduler is not None and (
+            self._last_step is None or self.scheduler.last_epoch < self._last_step
+        ):
             self.scheduler.step()
 
 

@@ -16,7 +16,14 @@ import numpy as np
 import pytest
 
 import refnet
-from refnet.optimizers import SGD, Adam, ExponentialDecay, RMSprop
+from refnet.optimizers import (
+    SGD,
+    Adam,
+    ExponentialDecay,
+    InverseTimeDecay,
+    OneCycle,
+    RMSprop,
+)
 from tests.conftest import importorskip_torch
 
 
@@ -85,7 +92,7 @@ def _cases():
 
 @pytest.mark.parametrize("case", _cases(), ids=lambda c: c["name"])
 def test_training_rows_against_torch_pass(torch, case):
-    """OPT1-OPT3, LR1 against torch.optim: every weight after every step within TOL1
+    """OPT1-OPT3, LR1-LR3 against torch.optim: every weight after every step within TOL1
     (grown by sqrt(steps)), both gradient sources. float64: within 1e-12 of the distance
     the weights moved (measured: <= 6e-15), as tight as the Keras rows with the mirror."""
     from crosscheck.training import compare_training
@@ -402,6 +409,93 @@ def test_lr1_schedules_map_to_torch_schedulers(torch, make, staircase):
     assert report.worst_moved() <= 1e-12, str(report)
 
 
+@pytest.mark.parametrize(
+    "schedule",
+    [
+        InverseTimeDecay(0.02, 3, 0.5),
+        InverseTimeDecay(0.02, 2, 1.0, staircase=True, power=2.0),
+        OneCycle(0.05, 10),
+        OneCycle(0.05, 10, 0.25, "linear", three_phase=True),
+    ],
+    ids=repr,
+)
+def test_lr2_lr3_schedulers_give_refnets_rates(torch, schedule):
+    """LR2 through LambdaLR (1 / (1 + r p)^c times the initial rate: equal to rounding),
+    LR3 through OneCycleLR(cycle_momentum=False): the rate of every step, exactly."""
+    from crosscheck.frameworks.torch.training import TorchOptimizer
+
+    p = _scalar_param(torch)
+    wrapped = TorchOptimizer(SGD(schedule), [p])
+    for t in range(14):
+        got = wrapped.opt.param_groups[0]["lr"]
+        if isinstance(schedule, OneCycle):
+            assert got == schedule(t), t  # held at step 9 from step 10 on
+        else:
+            assert got == pytest.approx(schedule(t), rel=1e-15), t
+        p.grad = torch.ones(1, dtype=torch.float64)
+        wrapped.step()
+
+
+def test_lr3_rows_run_past_the_cycle(torch):
+    """LR3: 13 steps of a 10-step cycle. torch's OneCycleLR would raise at step 11; the
+    mapping holds its rate from step 9 on, refnet's rule, and the weights still agree."""
+    opt = SGD(OneCycle(0.1, 10), momentum=0.9)
+    from crosscheck.training import compare_training
+
+    X, y = _data()
+    net = refnet.Network.build([6, 8, 3], ["tanh", "linear"], seed=1)
+    report = compare_training(
+        net, X, y, "softmax_cross_entropy", opt, steps=13, batch_size=8, oracle="torch"
+    )
+    assert report.ok and report.worst_moved() <= 1e-12, str(report)
+
+
+def test_torch_one_cycle_divides_zero_by_zero_where_refnet_refuses(torch):
+    """pct_start * total_steps = 1 puts torch's warm-up end at step 0: its first rate is
+    0 / 0. refnet refuses the cycle, naming pct_start."""
+    p = _scalar_param(torch)
+    opt = torch.optim.SGD([p], lr=1.0)
+    with pytest.raises(ZeroDivisionError):
+        torch.optim.lr_scheduler.OneCycleLR(opt, 0.1, total_steps=10, pct_start=0.1)
+    with pytest.raises(ValueError, match="pct_start"):
+        OneCycle(0.1, 10, pct_start=0.1)
+
+
+def test_one_cycle_lr_default_cycles_momentum(torch):
+    """torch's OneCycleLR default (cycle_momentum=True) also sets SGD's momentum, 0.95 at
+    the start, even for SGD(momentum=0): the weights then leave refnet's. The mapping's
+    cycle_momentum=False keeps SGD plain (test_lr2_lr3_... and the rows)."""
+    grads = [1.0, 1.0, 1.0]
+    ours = _refnet_steps(SGD(OneCycle(0.1, 10)), grads)
+    p = _scalar_param(torch)
+    opt = torch.optim.SGD([p], lr=0.1, momentum=0.0)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, 0.1, total_steps=10)
+    assert opt.param_groups[0]["momentum"] == 0.95
+    theirs = _torch_steps(torch, opt, p, grads, sched)
+    assert theirs[0] == pytest.approx(ours[0], rel=1e-15)  # no momentum yet at step 1
+    assert abs(theirs[2] - ours[2]) > 0.1 * abs(ours[2])
+
+
+def test_lr3_scheduler_leaves_momentum_alone(torch):
+    """The mapped OneCycleLR changes only the rate: a torch SGD(momentum=0) or Adam keeps
+    its momentum and beta_1 at every step (torch's default would set 0.95, then lower
+    it). TorchOptimizer also re-sets them before each step; this checks the scheduler
+    itself."""
+    from crosscheck.frameworks.torch.training import torch_scheduler
+
+    p = _scalar_param(torch)
+    for opt, key, want in [
+        (torch.optim.SGD([p], lr=0.1, momentum=0.0), "momentum", 0.0),
+        (torch.optim.Adam([p], lr=0.1, betas=(0.9, 0.999)), "betas", (0.9, 0.999)),
+    ]:
+        sched = torch_scheduler(OneCycle(0.1, 10), opt)
+        for _ in range(9):
+            assert opt.param_groups[0][key] == want
+            p.grad = torch.ones(1, dtype=torch.float64)
+            opt.step()
+            sched.step()
+
+
 def test_nesterov_without_momentum_is_plain_sgd(torch):
     """Keras ignores nesterov=True when momentum = 0; torch refuses it, so the mapping
     passes nesterov=False there."""
@@ -416,9 +510,9 @@ def test_training_matrix_labels_each_oracle():
     from crosscheck.training import training_matrix
 
     labels = [label for label, _ in training_matrix(("tf", "torch"))]
-    assert sum(label.endswith("(tf)") for label in labels) == 14
-    assert sum(label.endswith("(torch)") for label in labels) == 18
-    assert [label for label, _ in training_matrix("torch")] == labels[14:]
+    assert sum(label.endswith("(tf)") for label in labels) == 22
+    assert sum(label.endswith("(torch)") for label in labels) == 26
+    assert [label for label, _ in training_matrix("torch")] == labels[22:]
 
 
 @pytest.mark.parametrize(
