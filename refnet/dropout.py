@@ -74,8 +74,9 @@ def check_masks(masks, layers, n: int, dtype) -> list:
     an (n, n_l) array of 0 and 1 / (1 - rate) where the layer has dropout and None where
     it has not. Returns copies in ``dtype`` (the caller's arrays are never written).
 
-    A kept entry may differ from 1 / (1 - rate) by rounding (a mask made in another
-    dtype or by another framework): within 4 eps of ``dtype``, relative."""
+    A kept entry may differ from 1 / (1 - rate) by rounding (a mask made in float32 or
+    by another framework): within 4 float32 eps, relative; it is then taken as exactly
+    ``keep_scale(rate, dtype)``."""
     if isinstance(masks, np.ndarray) or not isinstance(masks, (list, tuple)):
         raise TypeError(
             "masks: expected a list with one mask (or None) per layer, or a seed (an "
@@ -87,7 +88,7 @@ def check_masks(masks, layers, n: int, dtype) -> list:
             f"masks: expected {L} entries (one per layer, None where a layer has no "
             f"dropout), got {len(masks)}"
         )
-    eps = np.finfo(dtype).eps
+    eps = np.finfo(np.float32).eps  # a float32 mask's rounding, in either dtype
     out = []
     for l, (m, layer) in enumerate(zip(masks, layers)):
         where = f"masks[{l}]"
