@@ -12,8 +12,13 @@ whose every layer takes the previous layer's output) of:
     LeakyReLU, Softmax    has one activation per layer (ReLU with default arguments only,
                           LeakyReLU with its own slope -> ``leaky_relu(SLOPE)``, Softmax
                           on the last axis only)
-    Dropout               the identity at inference (``model(X, training=False)``), which
-                          is what is checked; the report's notes say so
+    Dropout               after a Dense (and its folded activation): that layer's
+                          ``dropout`` rate (refnet applies it after the activation, as
+                          this order does; ``refnet.dropout``). Elsewhere (on the input,
+                          after the output layer, before an activation layer, a second
+                          one, or with a noise_shape) refnet cannot represent it: it is
+                          the identity at inference (``model(X, training=False)``), which
+                          is what is checked, and the report's notes say so
 
 The file and its compiled loss: crosscheck/frameworks/tf/files.py.
 
@@ -51,6 +56,7 @@ class Step:
     activation: str  # the refnet activation name
     fn: object  # z -> a in TensorFlow: the Dense's own activation or the folded layer
     index: int  # the Dense's index in model.layers
+    dropout: float = 0.0  # the rate of a Dropout right after it (and its activation)
 
 
 @dataclass
@@ -188,6 +194,10 @@ def read_chain(model) -> Chain:
             f"model: the input is {in_dtype} and the Dense layers {dense_dtype.name}; "
             f"expected keras.Input(dtype={dense_dtype.name!r})"
         )
+    last = chain.steps[-1]
+    if last.dropout:  # refnet has no dropout on the output layer
+        last.dropout = 0.0
+        _identity_note(chain, reading.dropout_at, "after the output layer")
     chain.dtype = dense_dtype
     return chain
 
@@ -226,6 +236,7 @@ class _Reading:
     keras: object
     flat: bool  # the input is (n, n_0) by now (given so, or after a Flatten)
     dtypes: list = field(default_factory=list)  # (index, layer, dtype) of float layers
+    dropout_at: tuple | None = None  # (index, layer) of the Dropout carried last
 
 
 def _readers(keras) -> dict:
@@ -265,10 +276,30 @@ def _flatten(r: _Reading, i: int, layer) -> None:
 
 
 def _dropout(r: _Reading, i: int, layer) -> None:
+    """A Dropout right after a Dense (and its activation) is that layer's ``dropout``;
+    one refnet cannot represent is the identity at inference, with a note."""
     r.dtypes.append((i, layer, _float_dtype(i, layer)))
-    r.chain.notes.append(
-        f"{_where(i, layer)}: Dropout(rate={layer.rate:g}) is the identity at "
-        "inference (model(X, training=False)), which is what is checked"
+    steps = r.chain.steps
+    if not layer.rate:
+        return
+    if not steps:
+        _identity_note(r.chain, (i, layer), "on the input")
+    elif steps[-1].dropout:
+        _identity_note(r.chain, (i, layer), "a second Dropout on one Dense")
+    elif layer.noise_shape is not None:
+        _identity_note(r.chain, (i, layer), "with a noise_shape (not elementwise)")
+    else:
+        steps[-1].dropout = float(layer.rate)
+        r.dropout_at = (i, layer)
+
+
+def _identity_note(chain: Chain, at: tuple, why: str) -> None:
+    """Note a Dropout refnet cannot carry: the identity at inference, what is checked."""
+    i, layer = at
+    chain.notes.append(
+        f"{_where(i, layer)}: Dropout(rate={layer.rate:g}) {why} is the identity at "
+        "inference (model(X, training=False)), which is what is checked; refnet's "
+        "dropout (after a hidden layer's activation) cannot represent it"
     )
 
 
@@ -287,6 +318,9 @@ def _fold(r: _Reading, i: int, layer, activation: tuple[str, object]) -> None:
             "per layer (give that Dense activation='linear')"
         )
     step.activation, step.fn = name, fn
+    if step.dropout:  # dropped before the activation: not refnet's m * f(z)
+        step.dropout = 0.0
+        _identity_note(chain, r.dropout_at, "before an activation layer")
     chain.notes.append(
         f"{_where(i, layer)}: folded onto {_where(step.index, step.dense)} as "
         f"refnet activation {name!r}"
@@ -356,6 +390,7 @@ def network_from_chain(chain: Chain) -> refnet.Network:
                 init="zeros",
                 dtype=chain.dtype,
                 use_bias=bool(step.dense.use_bias),
+                dropout=step.dropout,
             )
         )
     net = refnet.Network(layers, input_shape=chain.input_shape)  # widths checked there
@@ -379,8 +414,9 @@ def from_keras(model) -> refnet.Network:
 
     ``model`` is a keras.Sequential or a single-chain Functional model of InputLayer,
     Flatten, Dense (with or without bias), Activation, ReLU, LeakyReLU, Softmax and
-    Dropout layers: activation layers are folded onto the linear Dense before them,
-    Dropout is the identity (inference), a Flatten of an input of shape (28, 28) becomes
+    Dropout layers: activation layers are folded onto the linear Dense before them, a
+    Dropout after a hidden Dense (and its activation) becomes that layer's ``dropout``
+    (elsewhere it is the identity, at inference), a Flatten of an input of shape (28, 28) becomes
     the net's ``input_shape`` (this module's docstring has the details).
 
     Raises
