@@ -154,7 +154,7 @@ def compare(
         return Report(title, side.crashed, notes)
     M = _magnitudes(net, x, side, loss_obj, l2, dX, masks)
     if model is not None:  # the user's Keras model, in its own input shape
-        model_row = _user_model_row(user_output(x), net, side, M, policy, quirks)
+        model_row = _user_model_row(user_output(x, masks), net, side, M, policy, quirks)
     else:  # each framework model's own call against its layer-by-layer run
         model_row = combine(
             "model(X)",

@@ -57,6 +57,7 @@ class Step:
     fn: object  # z -> a in TensorFlow: the Dense's own activation or the folded layer
     index: int  # the Dense's index in model.layers
     dropout: float = 0.0  # the rate of a Dropout right after it (and its activation)
+    dropout_index: int | None = None  # that Dropout's index in model.layers
 
 
 @dataclass
@@ -71,6 +72,7 @@ class Chain:
     dtype: np.dtype
     steps: list = field(default_factory=list)
     notes: list = field(default_factory=list)
+    model_layers: list = field(default_factory=list, repr=False)  # model.layers
 
 
 def _where(i: int, layer) -> str:
@@ -166,7 +168,9 @@ def read_chain(model) -> Chain:
         raise ValueError(
             f"model: expected an input of fixed shape, got (None, {', '.join(map(str, shape))})"
         )
-    chain = Chain(input_shape=tuple(int(s) for s in shape), dtype=None)
+    chain = Chain(
+        input_shape=tuple(int(s) for s in shape), dtype=None, model_layers=layers
+    )
     # a Dense may act on the input only once it is (n, n_0)
     reading = _Reading(chain, keras, flat=len(shape) == 1)
     readers = _readers(keras)
@@ -194,10 +198,8 @@ def read_chain(model) -> Chain:
             f"model: the input is {in_dtype} and the Dense layers {dense_dtype.name}; "
             f"expected keras.Input(dtype={dense_dtype.name!r})"
         )
-    last = chain.steps[-1]
-    if last.dropout:  # refnet has no dropout on the output layer
-        last.dropout = 0.0
-        _identity_note(chain, reading.dropout_at, "after the output layer")
+    if chain.steps[-1].dropout:  # refnet has no dropout on the output layer
+        _uncarry(chain, "after the output layer")
     chain.dtype = dense_dtype
     return chain
 
@@ -236,7 +238,6 @@ class _Reading:
     keras: object
     flat: bool  # the input is (n, n_0) by now (given so, or after a Flatten)
     dtypes: list = field(default_factory=list)  # (index, layer, dtype) of float layers
-    dropout_at: tuple | None = None  # (index, layer) of the Dropout carried last
 
 
 def _readers(keras) -> dict:
@@ -289,8 +290,23 @@ def _dropout(r: _Reading, i: int, layer) -> None:
     elif layer.noise_shape is not None:
         _identity_note(r.chain, (i, layer), "with a noise_shape (not elementwise)")
     else:
-        steps[-1].dropout = float(layer.rate)
-        r.dropout_at = (i, layer)
+        steps[-1].dropout, steps[-1].dropout_index = float(layer.rate), i
+        r.chain.notes.append(
+            f"{_where(i, layer)}: Dropout(rate={layer.rate:g}) is the identity at "
+            "inference (model(X, training=False)), which is what is checked unless "
+            f"masks are given; it is refnet's dropout={layer.rate:g} on "
+            f"{_where(steps[-1].index, steps[-1].dense)}"
+        )
+
+
+def _uncarry(chain: Chain, why: str) -> None:
+    """The last step's Dropout is not refnet's after all: back to the identity."""
+    step = chain.steps[-1]
+    i = step.dropout_index
+    layer = chain.model_layers[i]
+    chain.notes = [n for n in chain.notes if not n.startswith(_where(i, layer))]
+    step.dropout, step.dropout_index = 0.0, None
+    _identity_note(chain, (i, layer), why)
 
 
 def _identity_note(chain: Chain, at: tuple, why: str) -> None:
@@ -319,8 +335,7 @@ def _fold(r: _Reading, i: int, layer, activation: tuple[str, object]) -> None:
         )
     step.activation, step.fn = name, fn
     if step.dropout:  # dropped before the activation: not refnet's m * f(z)
-        step.dropout = 0.0
-        _identity_note(chain, r.dropout_at, "before an activation layer")
+        _uncarry(chain, "before an activation layer")
     chain.notes.append(
         f"{_where(i, layer)}: folded onto {_where(step.index, step.dense)} as "
         f"refnet activation {name!r}"
@@ -409,6 +424,27 @@ def model_output(model, x, chain: Chain | None = None) -> np.ndarray:
     )
 
 
+def masked_call(model, X, chain, masks) -> np.ndarray:
+    """The model's own layers called in order on X (n, n_0), each Dropout layer replaced
+    by the mask of the Dense before it: ``keras.layers.Dropout`` in training mode with
+    refnet's mask instead of a random one, ``x * m`` (tests/crosscheck/test_dropout.py
+    shows that is Keras' own convention). A Dropout refnet does not carry (the chain's
+    notes) stays the identity, as in ``model(X, training=False)``."""
+    tf, keras = tf_and_keras()
+    carried = {s.dropout_index: l for l, s in enumerate(chain.steps) if s.dropout}
+    x = tf.constant(np.asarray(X).reshape((len(X), *chain.input_shape)))
+    for i, layer in enumerate(model.layers):
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        if isinstance(layer, keras.layers.Dropout):
+            l = carried.get(i)
+            if l is not None and masks[l] is not None:
+                x = x * tf.constant(masks[l])
+            continue
+        x = layer(x)
+    return np.asarray(x)
+
+
 def from_keras(model) -> refnet.Network:
     """A refnet.Network with model's layout, activations, weights, dtype and input shape.
 
@@ -471,4 +507,10 @@ def check_user_model(net: refnet.Network, model):
             "crosscheck.to_keras(net) or crosscheck.from_keras(model))"
         )
     notes = [n for n in chain.notes if "Dropout" in n]
-    return lambda x: model_output(model, x, chain), notes
+
+    def run(x, masks=None):  # with dropout masks: training mode with refnet's masks
+        if masks is None:
+            return model_output(model, x, chain)
+        return masked_call(model, x, chain, masks)
+
+    return run, notes

@@ -58,7 +58,7 @@ import refnet
 from .bridge import to_keras
 from .imports import tf_and_keras
 from .losses import loss_and_targets
-from .models import model_output, read_chain  # Flatten, Dropout, folded layers
+from .models import masked_call, model_output, read_chain  # Flatten, Dropout, folded
 
 NAME = "tf"
 LABEL = "TF"
@@ -226,28 +226,3 @@ def tf_backprop(
         ],
         "dX": arr(grads[-1], x),
     }
-
-
-def masked_call(model, X, chain, masks) -> np.ndarray:
-    """The model's own layers called in order on X (n, n_0), each Dropout layer replaced
-    by the mask of the Dense before it: ``keras.layers.Dropout`` in training mode with
-    refnet's mask instead of a random one, ``x * m`` (tests/crosscheck/test_dropout.py
-    shows that is Keras' own convention). A Dropout refnet does not carry (the chain's
-    notes) stays the identity, as in ``model(X, training=False)``."""
-    tf, keras = tf_and_keras()
-    carried = {step.index: l for l, step in enumerate(chain.steps) if step.dropout}
-    x = tf.constant(np.asarray(X).reshape((len(X), *chain.input_shape)))
-    dense = None  # the index of the last Dense seen
-    for i, layer in enumerate(model.layers):
-        if isinstance(layer, keras.layers.InputLayer):
-            continue
-        if isinstance(layer, keras.layers.Dropout):
-            l = carried.get(dense)
-            if l is not None and masks[l] is not None:
-                x = x * tf.constant(masks[l])
-                carried.pop(dense)  # one Dropout per Dense
-            continue
-        x = layer(x)
-        if isinstance(layer, keras.layers.Dense):
-            dense = i
-    return np.asarray(x)
