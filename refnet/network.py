@@ -261,6 +261,8 @@ class Network:
 
     def __repr__(self) -> str:
         shape = "" if self.input_shape is None else f", input_shape={self.input_shape}"
+        if any(self.dropout):
+            shape += f", dropout={[float(r) for r in self.dropout]}"
         return f"Network({'-'.join(map(str, self.sizes))}, {self.activations}, dtype={self.dtype.name!r}{shape})"
 
     def _input(self, X, name: str = "X") -> Array:

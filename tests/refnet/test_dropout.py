@@ -312,3 +312,42 @@ def test_a_mask_within_rounding_of_the_keep_scale_is_accepted(rng):
     m = (_mask(rng, 4, 5, 0.3)).astype(np.float32)
     res = net.gradients(np.ones((4, 3)), np.ones((4, 2)), masks=[m, None])
     assert set(np.unique(res.masks[0])) <= {0.0, 1 / 0.7}
+
+
+# --- save and load ----------------------------------------------------------------------
+
+
+def test_save_load_keeps_the_rates(tmp_path):
+    """The rates round-trip exactly; a net without dropout writes no dropout key (its
+    file is as before), and such a file loads with no dropout."""
+    net = refnet.Network.build([3, 5, 4, 2], seed=0, dropout=[0.3, 0.1, 0.0])
+    net.save(tmp_path / "d.npz")
+    back = refnet.Network.load(tmp_path / "d.npz")
+    assert back.dropout == [0.3, 0.1, 0.0]
+    X, Y = np.ones((4, 3)), np.array([0, 1, 1, 0])
+    a = net.gradients(X, Y, "softmax_cross_entropy", masks=2)
+    b = back.gradients(X, Y, "softmax_cross_entropy", masks=2)
+    assert all(np.array_equal(x, y) for x, y in zip(a.grads(), b.grads()))
+    refnet.Network.build([3, 5, 2], seed=0).save(tmp_path / "plain.npz")
+    assert "dropout" not in np.load(tmp_path / "plain.npz").files
+    assert refnet.Network.load(tmp_path / "plain.npz").dropout == [0.0, 0.0]
+
+
+@pytest.mark.parametrize(
+    "rates, words",
+    [
+        (np.array([0.5, 0.5]), "dropout[1]: expected 0 for the output layer"),
+        (np.array([1.5, 0.0]), "dropout[0]: expected a rate in [0, 1)"),
+        (np.array([0.5]), "dropout"),
+        (np.array(["a", "b"]), "dropout"),
+    ],
+)
+def test_load_refuses_bad_rates_naming_the_file(tmp_path, rates, words):
+    refnet.Network.build([3, 5, 2], seed=0, dropout=0.5).save(tmp_path / "ok.npz")
+    contents = dict(np.load(tmp_path / "ok.npz"))
+    contents["dropout"] = rates
+    with open(tmp_path / "bad.npz", "wb") as fh:
+        np.savez(fh, **contents)
+    with pytest.raises(ValueError) as err:
+        refnet.Network.load(tmp_path / "bad.npz")
+    assert "bad.npz" in str(err.value) and words in str(err.value)
