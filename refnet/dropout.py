@@ -48,7 +48,7 @@ def keep_scale(rate: float, dtype) -> np.floating:
 
 
 def draw(layers, n: int, seed, dtype, out=None) -> list:
-    """One mask per layer (None where the layer's rate is 0) for a batch of n rows.
+    """One mask per layer (None where the layer's rate is 0) for a batch of n rows (BP6).
 
     Entry [i, j] is kept (1 / (1 - rate)) where a uniform draw u in [0, 1) has u >= rate,
     as TensorFlow's ``tf.nn.dropout`` decides, so P(dropped) = rate. The layers are drawn
@@ -70,7 +70,7 @@ def draw(layers, n: int, seed, dtype, out=None) -> list:
 
 
 def check_masks(masks, layers, n: int, dtype) -> list:
-    """``masks`` checked against the layers and the batch: a list of one entry per layer,
+    """``masks`` checked against the layers and the batch (BP6): a list of one entry per layer,
     an (n, n_l) array of 0 and 1 / (1 - rate) where the layer has dropout and None where
     it has not. Returns copies in ``dtype`` (the caller's arrays are never written).
 

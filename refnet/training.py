@@ -128,9 +128,8 @@ def fit(
         history["accuracy"] = []
     show = bool(progress) and sys.stderr.isatty()
     steps = _Steps(net, X, Y, y_all, loss, optimizer, l2, batch_size)
-    if any(
-        layer.dropout for layer in net.layers
-    ):  # training mode: fresh masks per step
+    # training mode: fresh dropout masks per step
+    if any(layer.dropout for layer in net.layers):
         net.dropout_masks(1, 0)  # (refuses a rate set on the output layer since)
         steps.dropout_seed = int(rng.integers(2**63))
     kept = None  # (state at the start of the previous epoch, its order)

@@ -135,9 +135,12 @@ def test_bp6_a_backward_pass_that_forgets_the_mask_fails_at_its_layer(dtype):
     whose output was dropped (delta2: layer 2 has dropout 0.25), not before."""
     _keras()
     net = _ForgetsTheMaskInBackprop.build(
-        [6, 9, 7, 3], ["tanh", "tanh", "linear"], seed=2, dtype=dtype,
+        [6, 9, 7, 3],
+        ["tanh", "tanh", "linear"],
+        seed=2,
+        dtype=dtype,
         dropout=[0.0, 0.25, 0.0],
-    )  # fmt: skip
+    )
     X, Y = _data(loss="mse")
     report = crosscheck.compare(net, X, Y, "mse", oracle="tf", masks=1)
     assert not report.ok
@@ -162,9 +165,11 @@ def test_to_keras_puts_dropout_after_the_dense_and_from_keras_reads_it_back():
     LeakyReLU a leaky_relu(SLOPE) layer needs), and from_keras restores the rates."""
     _, keras = _keras()
     net = refnet.Network.build(
-        [5, 6, 4, 2], ["leaky_relu(0.3)", "sigmoid", "linear"], seed=0,
+        [5, 6, 4, 2],
+        ["leaky_relu(0.3)", "sigmoid", "linear"],
+        seed=0,
         dropout=[0.4, 0.1, 0.0],
-    )  # fmt: skip
+    )
     model = crosscheck.to_keras(net)
     kinds = [type(k).__name__ for k in model.layers]
     assert kinds == ["Dense", "LeakyReLU", "Dropout", "Dense", "Dropout", "Dense"]
@@ -216,7 +221,11 @@ def test_to_torch_puts_dropout_after_the_activation_and_from_torch_reads_it_back
     assert crosscheck.from_torch(module).dropout == [0.4, 0.1, 0.0]
     # where refnet cannot carry it: before an activation, after the output layer
     odd = nn.Sequential(
-        nn.Dropout(0.1), nn.Linear(5, 6), nn.Dropout(0.2), nn.ReLU(), nn.Linear(6, 2),
+        nn.Dropout(0.1),
+        nn.Linear(5, 6),
+        nn.Dropout(0.2),
+        nn.ReLU(),
+        nn.Linear(6, 2),
         nn.Dropout(0.3),
-    )  # fmt: skip
+    )
     assert crosscheck.from_torch(odd).dropout == [0.0, 0.0]

@@ -14,7 +14,8 @@ import pytest
 import refnet
 from tests.conftest import EXACT_RTOL, FD_RTOL, assert_close, central_difference
 
-ACTS = {  # independent of refnet.activations
+# independent of refnet.activations
+ACTS = {
     "tanh": np.tanh,
     "sigmoid": lambda z: 1 / (1 + np.exp(-z)),
     "linear": lambda z: z,
@@ -185,16 +186,13 @@ def test_out_reuse_with_and_without_masks_is_bit_for_bit(rng):
 # --- fit --------------------------------------------------------------------------------
 
 
-def _fit(rates, seed, **kwargs):
+def _fit(rates, seed):
     rng = np.random.default_rng(0)
     X, Y = rng.normal(size=(40, 4)), rng.integers(0, 3, size=40)
     net = refnet.Network.build(
         [4, 6, 5, 3], ["tanh", "relu", "linear"], seed=1, **rates
     )
-    net.fit(
-        X, Y, "softmax_cross_entropy", "adam", epochs=3, batch_size=8, seed=seed,
-        progress=False, **kwargs,
-    )  # fmt: skip
+    net.fit(X, Y, "softmax_cross_entropy", "adam", 3, 8, seed, progress=False)
     return net.get_weights()
 
 
@@ -234,8 +232,7 @@ def test_fit_steps_are_gradients_with_the_masks_it_draws():
         net = cls.build(
             [4, 6, 5, 3], ["tanh", "sigmoid", "linear"], seed=1, dropout=0.4
         )
-        net.fit(X, Y, "softmax_cross_entropy", "sgd", epochs=2, batch_size=8, seed=3,
-                progress=False)  # fmt: skip
+        net.fit(X, Y, "softmax_cross_entropy", "sgd", 2, 8, seed=3, progress=False)
         nets.append(net)
     for x, y in zip(nets[0].get_weights(), nets[1].get_weights()):
         assert np.array_equal(x, y)

@@ -167,43 +167,7 @@ def from_torch(module, input_shape=None) -> refnet.Network:
         raise TypeError(
             f"module: expected a torch.nn.Sequential, got {type(module).__name__}"
         )
-    specs = []  # [W, b or None, activation name or None, dropout]
-    flatten = None  # the index of the leading nn.Flatten
-    for i, m in enumerate(module):
-        if isinstance(m, nn.Linear):
-            specs.append([*_linear_weights(m, i), None, 0.0])
-            continue
-        if type(m) is nn.Dropout:  # a hidden layer's dropout, or the identity
-            if specs and not specs[-1][3]:
-                specs[-1][3] = float(m.p)
-            continue
-        if type(m) is nn.Flatten:
-            if specs:
-                raise ValueError(
-                    f"module[{i}]: expected nn.Flatten only before the first nn.Linear, "
-                    f"got it after module[{i - 1}]"
-                )
-            if (m.start_dim, m.end_dim) != (1, -1):
-                raise ValueError(
-                    f"module[{i}]: expected nn.Flatten() (start_dim=1, end_dim=-1: each "
-                    f"example flattened row-major), got start_dim={m.start_dim}, "
-                    f"end_dim={m.end_dim}"
-                )
-            flatten = i
-            continue
-        name = _refnet_name(m, i)
-        if not specs:
-            raise ValueError(
-                f"module[{i}]: expected nn.Linear first, got {type(m).__name__} before it"
-            )
-        if specs[-1][3]:  # dropped before the activation: not refnet's m * f(z)
-            specs[-1][3] = 0.0  # the identity at inference, as before
-        if specs[-1][2] is not None:
-            raise ValueError(
-                f"module[{i}]: expected one activation per nn.Linear, got "
-                f"{type(m).__name__} after {specs[-1][2]}"
-            )
-        specs[-1][2] = name
+    specs, flatten = _read_modules(module)
     if not specs:
         raise ValueError(
             f"module: expected at least one nn.Linear, got "
@@ -242,6 +206,50 @@ def from_torch(module, input_shape=None) -> refnet.Network:
     net.set_weights([w for W, b, _, _ in specs for w in (W, b) if w is not None])
     check_probe(lambda X: _run_eval(module, X), net, "module", PROBE_HINT)
     return net
+
+
+def _read_modules(module) -> tuple[list, int | None]:
+    """from_torch's walk over the children: ``specs`` ([W, b or None, activation name or
+    None, dropout rate] per nn.Linear) and the index of the leading nn.Flatten (None)."""
+    nn = import_torch().nn
+    specs = []  # [W, b or None, activation name or None, dropout]
+    flatten = None  # the index of the leading nn.Flatten
+    for i, m in enumerate(module):
+        if isinstance(m, nn.Linear):
+            specs.append([*_linear_weights(m, i), None, 0.0])
+            continue
+        if type(m) is nn.Dropout:  # a hidden layer's dropout, or the identity
+            if specs and not specs[-1][3]:
+                specs[-1][3] = float(m.p)
+            continue
+        if type(m) is nn.Flatten:
+            if specs:
+                raise ValueError(
+                    f"module[{i}]: expected nn.Flatten only before the first nn.Linear, "
+                    f"got it after module[{i - 1}]"
+                )
+            if (m.start_dim, m.end_dim) != (1, -1):
+                raise ValueError(
+                    f"module[{i}]: expected nn.Flatten() (start_dim=1, end_dim=-1: each "
+                    f"example flattened row-major), got start_dim={m.start_dim}, "
+                    f"end_dim={m.end_dim}"
+                )
+            flatten = i
+            continue
+        name = _refnet_name(m, i)
+        if not specs:
+            raise ValueError(
+                f"module[{i}]: expected nn.Linear first, got {type(m).__name__} before it"
+            )
+        if specs[-1][3]:  # dropped before the activation: not refnet's m * f(z)
+            specs[-1][3] = 0.0  # the identity at inference, as before
+        if specs[-1][2] is not None:
+            raise ValueError(
+                f"module[{i}]: expected one activation per nn.Linear, got "
+                f"{type(m).__name__} after {specs[-1][2]}"
+            )
+        specs[-1][2] = name
+    return specs, flatten
 
 
 PROBE_HINT = (
