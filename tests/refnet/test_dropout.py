@@ -240,6 +240,38 @@ def test_fit_steps_are_gradients_with_the_masks_it_draws():
     assert not np.array_equal(seen[0][0], seen[1][0])  # fresh masks per step
 
 
+class _BreaksAt(refnet.optimizers.SGD):
+    """SGD whose update number ``at`` (0-based) makes every weight inf, keeping a copy
+    of the weights just before it: the last good state."""
+
+    def __init__(self, at: int):
+        super().__init__(0.05)
+        self.at, self.good = at, None
+
+    def update_all(self, weights, grads):
+        if self.iterations == self.at:
+            self.good = [w.copy() for w in weights]
+        super().update_all(weights, grads)
+        if self.iterations - 1 == self.at:
+            for w in weights:
+                w[...] = np.inf
+
+
+@pytest.mark.parametrize("at", [1, 3, 5])
+def test_a_divergence_replays_the_same_masks(at):
+    """fit puts a diverged net back by replaying steps: with dropout the replay must
+    draw each step's masks again, identically, within an epoch (at 1, 5) and from the
+    previous epoch (at 3: the last step of epoch 1), or the weights differ from the
+    last good ones."""
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(32, 3)), rng.normal(size=(32, 2))
+    net = refnet.Network.build([3, 6, 2], ["tanh", "linear"], seed=0, dropout=0.5)
+    opt = _BreaksAt(at)  # 32 rows / batch 8 = 4 steps per epoch
+    with pytest.raises(refnet.training.Diverged), np.errstate(all="ignore"):
+        net.fit(X, Y, "mse", opt, epochs=3, batch_size=8, seed=2, progress=False)
+    assert all(np.array_equal(w, g) for w, g in zip(net.get_weights(), opt.good))
+
+
 # --- bad input --------------------------------------------------------------------------
 
 
