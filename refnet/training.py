@@ -282,9 +282,7 @@ class _Steps:
 
     def masks(self, batch, epoch: int, start: int) -> list | None:
         """The dropout masks of the step at ``start`` of ``epoch`` (BP6), drawn into
-        the batch's buffers; None for a net without dropout."""
-        if self.dropout_seed is None:
-            return None
+        the batch's buffers (only for a net with dropout: ``dropout_seed`` is set)."""
         rng = np.random.default_rng(
             [self.dropout_seed, epoch, start // self.batch_size]
         )
@@ -304,7 +302,7 @@ class _Steps:
             rows = order[start:stop]
             xb = self.X.take(rows, axis=0, out=batch.X)  # X[rows], gathered
             yb = self.y_all.take(rows, axis=0, out=batch.y)  # into reused arrays
-        masks = self.masks(batch, epoch, start)
+        masks = None if self.dropout_seed is None else self.masks(batch, epoch, start)
         if self.own_backprop:
             return net.backprop_into(
                 xb, yb, self.loss, batch.res, batch.work, self.l2, masks
