@@ -150,6 +150,8 @@ def compare(
         title = title.replace(
             f" batch {x.shape[0]} ", f" batch {x.shape[0]} with dropout masks "
         )
+    if not side.names and not side.crashed:  # none of them takes dropout masks
+        raise ImportError("no oracle to compare with; " + "; ".join(side.quirk_notes))
     if not side.names:  # every oracle crashed: nothing to compare with
         return Report(title, side.crashed, notes)
     M = _magnitudes(net, x, side, loss_obj, l2, dX, masks)
@@ -259,6 +261,9 @@ def _oracle_side(
             )
         except workers.WorkerCrashed as err:  # an error row; the others go on
             side.crashed.append(crash_row(err, side.rtols[name]))
+            continue
+        except oracles.NoMasks as err:  # a framework without dropout support
+            side.quirk_notes.append(str(err))
             continue
         side.kink_notes += kink_notes(net, pins, first_z, res, who)
         side.results[name] = out

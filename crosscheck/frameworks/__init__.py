@@ -48,7 +48,9 @@ framework runs on refnet's side of a relu kink (see ``crosscheck.kinks.kink_entr
 ``masks`` (passed only when given) is dropout in training mode: per layer None or the
 (n, n_l) mask refnet used; the oracle multiplies a[l] by it explicitly (BP6, BP7) and
 its ``model_output`` runs the model's own layers with each Dropout layer replaced by
-that multiplication; ``a`` stays f(z), before the mask, as refnet's ``res.a``.
+that multiplication; ``a`` stays f(z), before the mask, as refnet's ``res.a``. An
+oracle whose backprop takes no ``masks`` is skipped for such a comparison, with a note
+(:class:`NoMasks`).
 
 The registry, :data:`ORACLES`, maps each name to its oracle module: the built-in ones,
 then any installed package's entry point in the group ``crosscheck.frameworks``
@@ -67,6 +69,7 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import importlib.util
+import inspect
 from collections.abc import Iterable
 from types import ModuleType
 
@@ -300,6 +303,10 @@ def backprop(
     )
 
 
+class NoMasks(NotImplementedError):
+    """An oracle's backprop takes no ``masks``: it cannot check dropout in training."""
+
+
 def run_backprop(
     module: str, net, l2, X, Y, loss: str, reduction: str, pins=None, masks=None
 ):
@@ -308,4 +315,15 @@ def run_backprop(
     without dropout support still answers every other call."""
     mod = importlib.import_module(module)
     extra = {} if masks is None else {"masks": masks}
+    if extra and not _takes_masks(mod.backprop):
+        raise NoMasks(
+            f"{getattr(mod, 'LABEL', module)} oracle skipped for dropout: its backprop "
+            "takes no masks argument"
+        )
     return mod.backprop(mod.build(net, l2), X, Y, loss, reduction, pins, **extra)
+
+
+def _takes_masks(fn) -> bool:
+    """Does an oracle's backprop accept ``masks=`` (by name or as **kwargs)?"""
+    params = inspect.signature(fn).parameters.values()
+    return any(p.name == "masks" or p.kind is p.VAR_KEYWORD for p in params)
