@@ -229,3 +229,25 @@ def test_to_torch_puts_dropout_after_the_activation_and_from_torch_reads_it_back
         nn.Dropout(0.3),
     )
     assert crosscheck.from_torch(odd).dropout == [0.0, 0.0]
+
+
+def test_kink_bound_after_a_mask_uses_the_masked_input():
+    """A relu layer after a dropout mask sums m * a (BP7): the rounding bound within
+    which two sides may straddle its kink is that of the masked input (here all kept,
+    twice a), so an entry 1.5 times the unmasked bound apart is still pinned."""
+    from crosscheck.kinks import kink_entries, kink_scale
+
+    net = refnet.Network.build(
+        [3, 4, 3, 2], ["tanh", "relu", "linear"], seed=0, dropout=[0.5, 0.0, 0.0]
+    )
+    X = np.random.default_rng(0).normal(size=(5, 3))
+    masks = [np.full((5, 4), 2.0), None, None]
+    res = net.gradients(X, np.zeros((5, 2)), "mse", masks=masks)
+    rtol = 1e-6
+    plain = kink_scale(net.layers[1], res.a[1])
+    d = 0.75 * rtol * (plain[0, 0] + plain.max())  # 2d = 1.5 times the unmasked bound
+    res.z[1][0, 0] = d
+    theirs = [z.copy() for z in res.z]
+    theirs[1][0, 0] = -d
+    pins = kink_entries(net, res, theirs, rtol)
+    assert pins[1] is not None and pins[1][0][0, 0]
