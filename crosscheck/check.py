@@ -39,13 +39,13 @@ from .report import Report, Row, combine, crash_row
 from .tolerance import C, compare_tensor, magnitudes, policy_rtol
 
 
-def _run_pinned(name, net, l2, res, x, Y, loss_name, reduction, rtol):
+def _run_pinned(name, net, l2, res, x, Y, loss_name, reduction, rtol, masks=None):
     """Oracle ``name``'s backprop, run again with z pinned at kink entries until the
     masks agree (a few rounds: pinning layer l moves the z of the layers after it by
     rounding).
 
     Returns (the oracle's result, the pins, the oracle's unpinned z)."""
-    out = oracles.backprop(name, net, l2, x, Y, loss_name, reduction)
+    out = oracles.backprop(name, net, l2, x, Y, loss_name, reduction, None, masks)
     L = len(net.layers)
     pins, first_z = [None] * L, out["z"]
     for _ in range(L):
@@ -56,7 +56,7 @@ def _run_pinned(name, net, l2, res, x, Y, loss_name, reduction, rtol):
             q if p is None else (p if q is None else (p[0] | q[0], p[1]))
             for p, q in zip(found, pins)
         ]
-        out = oracles.backprop(name, net, l2, x, Y, loss_name, reduction, pins)
+        out = oracles.backprop(name, net, l2, x, Y, loss_name, reduction, pins, masks)
     return out, pins, first_z
 
 
@@ -72,6 +72,7 @@ def compare(
     dX: bool = False,
     oracle=None,
     quirks: bool = True,
+    masks=None,
 ) -> Report:
     """Rows loss, output, model(X), then delta{l}, dW{l}, db{l} for l = L..1 (TOL1).
 
@@ -111,6 +112,12 @@ def compare(
         Give networks that use a quirky activation the oracle's stated rtol
         (each oracle's ``quirk``); False: strict TOL1 everywhere, so a quirk shows
         as a disagreement (docs/07-checking.md uses this to show triangulation).
+    masks : None, list, int or numpy Generator
+        Dropout in training mode (``refnet.dropout``): a list of masks as
+        ``net.dropout_masks`` returns them, or a seed to draw them with it. refnet gets
+        ``net.gradients(..., masks=masks)`` and every oracle multiplies each a[l] by
+        the same mask in its forward pass, so their autodiff differentiates through it
+        (BP6, BP7). None: no dropout (inference), as before.
 
     Returns
     -------
@@ -124,8 +131,9 @@ def compare(
         raise ValueError(f"c: expected a safety factor in (0, 1e6), got {c!r}")
     dX, quirks = check_bool(dX, "dX"), check_bool(quirks, "quirks")
     loss_obj = refnet.losses.get(loss)
-    res, l2, notes = _refnet_side(net, X, Y, loss_obj, l2)
     x = _flat_input(net, X)
+    masks = _masks(net, masks, x.shape[0])
+    res, l2, notes = _refnet_side(net, X, Y, loss_obj, l2, masks)
     # The oracles last: the user's arguments are checked even where no framework is.
     names, skipped = oracles.select(oracle)
     notes = skipped + notes
@@ -135,14 +143,20 @@ def compare(
         )
         notes += user_notes
     policy = policy_rtol(net.dtype, max(max(net.sizes), x.shape[0]), len(net.layers), c)
-    side = _oracle_side(names, net, l2, res, x, Y, loss_obj, policy, quirks)
+    side = _oracle_side(names, net, l2, res, x, Y, loss_obj, policy, quirks, masks)
     notes = side.quirk_notes + notes + side.kink_notes
     title = _title(net, loss_obj.name, loss_obj.reduction, l2, x, names, c, quirks)
+    if masks is not None:
+        title = title.replace(
+            f" batch {x.shape[0]} ", f" batch {x.shape[0]} with dropout masks "
+        )
+    if not side.names and not side.crashed:  # none of them takes dropout masks
+        raise ImportError("no oracle to compare with; " + "; ".join(side.quirk_notes))
     if not side.names:  # every oracle crashed: nothing to compare with
         return Report(title, side.crashed, notes)
-    M = _magnitudes(net, x, side, loss_obj, l2, dX)
+    M = _magnitudes(net, x, side, loss_obj, l2, dX, masks)
     if model is not None:  # the user's Keras model, in its own input shape
-        model_row = _user_model_row(user_output(x), net, side, M, policy, quirks)
+        model_row = _user_model_row(user_output(x, masks), net, side, M, policy, quirks)
     else:  # each framework model's own call against its layer-by-layer run
         model_row = combine(
             "model(X)",
@@ -162,12 +176,24 @@ def compare(
     return Report(title, side.crashed + rows, notes)
 
 
-def _refnet_side(net, X, Y, loss_obj, l2) -> tuple:
+def _masks(net, masks, n: int):
+    """compare's ``masks``: None, or one (n, n_l) array or None per layer, checked
+    (``refnet.dropout.check_masks``) or drawn from a seed (``net.dropout_masks``)."""
+    if masks is None:
+        return None
+    if refnet.dropout.is_seed(masks):
+        return net.dropout_masks(n, masks)
+    return refnet.dropout.check_masks(masks, net.layers, n, net.dtype)
+
+
+def _refnet_side(net, X, Y, loss_obj, l2, masks=None) -> tuple:
     """(net.gradients on the batch, l2 as Keras casts it, notes). Keras casts l2 through
-    float32 even for float64 weights; refnet and every oracle get that same value."""
+    float32 even for float64 weights; refnet and every oracle get that same value.
+    ``masks`` is passed only when given (an override without it is still checked)."""
     notes = []
+    extra = {} if masks is None else {"masks": masks}
     if not l2:  # (an override without the l2 argument is still checked)
-        return net.gradients(X, Y, loss_obj), l2, notes
+        return net.gradients(X, Y, loss_obj, **extra), l2, notes
     l2 = refnet.validation.check_l2(l2)  # the user's backprop, validated there
     if float(np.float32(l2)) != l2:
         notes.append(
@@ -175,7 +201,7 @@ def _refnet_side(net, X, Y, loss_obj, l2) -> tuple:
             f"{float(np.float32(l2))!r}"
         )
         l2 = float(np.float32(l2))
-    return net.gradients(X, Y, loss_obj, l2=l2), l2, notes
+    return net.gradients(X, Y, loss_obj, l2=l2, **extra), l2, notes
 
 
 def _flat_input(net, X) -> np.ndarray:
@@ -203,7 +229,9 @@ class _OracleSide:
         return [(p, q) for i, p in enumerate(self.names) for q in self.names[i + 1 :]]
 
 
-def _oracle_side(names, net, l2, res, x, Y, loss_obj, policy, quirks) -> _OracleSide:
+def _oracle_side(
+    names, net, l2, res, x, Y, loss_obj, policy, quirks, masks=None
+) -> _OracleSide:
     """Each oracle's backprop (pinned at kinks), its rtol and notes; a crashed oracle
     becomes a CRASH row and the others go on."""
     side = _OracleSide()
@@ -229,9 +257,13 @@ def _oracle_side(names, net, l2, res, x, Y, loss_obj, policy, quirks) -> _Oracle
                 loss_obj.name,
                 loss_obj.reduction,
                 side.rtols[name],
+                masks,
             )
         except workers.WorkerCrashed as err:  # an error row; the others go on
             side.crashed.append(crash_row(err, side.rtols[name]))
+            continue
+        except oracles.NoMasks as err:  # a framework without dropout support
+            side.quirk_notes.append(str(err))
             continue
         side.kink_notes += kink_notes(net, pins, first_z, res, who)
         side.results[name] = out
@@ -239,12 +271,12 @@ def _oracle_side(names, net, l2, res, x, Y, loss_obj, policy, quirks) -> _Oracle
     return side
 
 
-def _magnitudes(net, x, side: _OracleSide, loss_obj, l2, dX) -> dict:
+def _magnitudes(net, x, side: _OracleSide, loss_obj, l2, dX, masks=None) -> dict:
     """Each row's magnitude for TOL1 (tolerance.magnitudes), from the first oracle's
-    z, a and y, with the sum reduction, L2 and dX accounted for."""
+    z, a and y, with the sum reduction, L2, dX and dropout masks accounted for."""
     ref = side.results[side.names[0]]
     layers = [(layer.W, layer.b, layer.activation) for layer in net.layers]
-    M = magnitudes(layers, x, ref["z"], ref["a"], ref["y"], loss_obj.name)
+    M = magnitudes(layers, x, ref["z"], ref["a"], ref["y"], loss_obj.name, masks)
     # every quantity of the backward pass is n times larger
     if loss_obj.reduction == "sum":
         M = {key: m * x.shape[0] for key, m in M.items()}

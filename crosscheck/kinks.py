@@ -41,7 +41,8 @@ def kink_entries(net: refnet.Network, res, tf_z: list, rtol: float) -> list:
     sides). Where refnet's z and TF's z differ only by rounding (at most rtol times the
     magnitude |a[l-1]| @ |W| + |b| of the terms summed into it) yet lie on opposite sides
     of 0, the two masks differ there and every delta below differs by O(1): a difference
-    of rounding, not of backprop. Returns, per layer, None or (mask, refnet's z).
+    of rounding, not of backprop. Returns, per layer, None or (mask, refnet's z). With
+    dropout the magnitude is that of the masked input the layer read (BP7).
     """
     pins = []
     for l, layer in enumerate(net.layers):
@@ -50,7 +51,11 @@ def kink_entries(net: refnet.Network, res, tf_z: list, rtol: float) -> list:
             continue
         z_ref = np.asarray(res.z[l], np.float64)
         z_tf = np.asarray(tf_z[l], np.float64)
-        scale = kink_scale(layer, res.a[l])  # (n, n_l)
+        a_in = res.a[l]  # what layer l+1 read: m * a with a dropout mask (BP7)
+        masks = getattr(res, "masks", None)
+        if l > 0 and masks and masks[l - 1] is not None:
+            a_in = masks[l - 1] * a_in
+        scale = kink_scale(layer, a_in)  # (n, n_l)
         bound = rtol * (scale + scale.max(initial=0.0))
         mask = ((z_ref > 0) != (z_tf > 0)) & (np.abs(z_ref - z_tf) <= bound)
         pins.append((mask, np.asarray(res.z[l])) if mask.any() else None)

@@ -4,11 +4,12 @@ Each :class:`Case` is one network, one batch and one loss; :func:`run_case` buil
 network with refnet, draws the data from the case's seed and returns compare's Report.
 The matrix holds the seed examples (3-5-2, 784-256-128-10, 784-512-10 with a softmax
 output and categorical cross-entropy), every activation as a hidden layer in float32 and
-float64, Keras' KL divergence and hinge losses (LS7-LS10), categorical cross-entropy on sigmoid and softplus outputs (rows that do not sum
-to 1), every loss at depths 1 to 6, and batch sizes 1 and larger; and the features the
-convention checker needs: Keras' "sum" reduction (LS5), L2 weight decay (LS6) and dL/dX
-(BP5), in both dtypes; and the tutorials' Keras models: an input flattened from (28, 28)
-(FL1), layers without bias and a leaky ReLU of slope 0.3.
+float64, Keras' KL divergence and hinge losses (LS7-LS10), categorical cross-entropy on
+sigmoid and softplus outputs (rows that do not sum to 1), every loss at depths 1 to 6,
+and batch sizes 1 and larger; and the features the convention checker needs: Keras'
+"sum" reduction (LS5), L2 weight decay (LS6) and dL/dX (BP5), in both dtypes; the tutorials' Keras models: an input flattened from (28, 28)
+(FL1), layers without bias and a leaky ReLU of slope 0.3; and training-mode dropout
+(BP6, BP7), every oracle given refnet's masks.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ class Case:
     dX: bool = False
     use_bias: tuple[bool, ...] | None = None  # per layer; None: every layer has a bias
     input_shape: tuple[int, ...] | None = None  # X drawn in this shape, flattened (FL1)
+    dropout: tuple[float, ...] | None = None  # per layer; masks drawn from the seed
 
     @property
     def label(self) -> str:
@@ -79,6 +81,9 @@ class Case:
                 else "",
                 f" X({'x'.join(map(str, self.input_shape))})"
                 if self.input_shape
+                else "",
+                " dropout=" + ",".join(f"{r:g}" for r in self.dropout[:-1])
+                if self.dropout
                 else "",
             ]
         )
@@ -133,16 +138,19 @@ def build_net(case: Case) -> refnet.Network:
         dtype=case.dtype,
         use_bias=True if case.use_bias is None else list(case.use_bias),
         input_shape=case.input_shape,
+        dropout=0.0 if case.dropout is None else list(case.dropout),
     )
 
 
 def run_case(case: Case, oracle=None) -> Report:
     """compare() on the case's network and data, against ``oracle`` (None: every
-    installed oracle; "tf", "torch" or a tuple of names)."""
+    installed oracle; "tf", "torch" or a tuple of names). A case with dropout is
+    compared in training mode, with masks drawn from its seed (BP6, BP7)."""
     net = build_net(case)
     X, Y = make_data(case)
     loss = refnet.losses.get(case.loss, reduction=case.reduction)
-    return compare(net, X, Y, loss, l2=case.l2, dX=case.dX, oracle=oracle)
+    masks = case.seed if case.dropout else None
+    return compare(net, X, Y, loss, l2=case.l2, dX=case.dX, oracle=oracle, masks=masks)
 
 
 def builtin_matrix(seed: int = 0) -> list[Case]:
@@ -193,6 +201,13 @@ def builtin_matrix(seed: int = 0) -> list[Case]:
                 Case((5, 7, 6, 3), acts, loss, dtype, 8, seed + j, red, l2, True)
             )
     cases += _more_losses(seed)
+    for dtype in DTYPES:  # training-mode dropout, the oracles given refnet's masks
+        cases += [
+            Case((784, 256, 128, 10), ("relu", "relu", "linear"), "softmax_cross_entropy", dtype, 16, seed, dropout=(0.2, 0.2, 0.0)),
+            Case((6, 8, 8, 3), ("tanh", "sigmoid", "linear"), "mse", dtype, 7, seed + 1, dropout=(0.5, 0.25, 0.0)),
+            Case((5, 7, 4), ("softmax", "softmax"), "categorical_cross_entropy", dtype, 9, seed, dropout=(0.3, 0.0)),
+            Case((12, 9, 6, 1), ("gelu", "leaky_relu(0.3)", "linear"), "binary_cross_entropy", dtype, 8, seed + 1, "sum", 0.01, True, (False, True, True), (3, 4), (0.1, 0.6, 0.0)),
+        ]  # fmt: skip
     rng = np.random.default_rng(seed)
     for depth in range(1, 7):  # depths 1-6, every loss, both dtypes, mixed activations
         for j, loss in enumerate(LOSSES):

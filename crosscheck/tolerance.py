@@ -267,7 +267,7 @@ def _loss_abs(loss: str, a, a_mag, y) -> tuple[float, np.ndarray]:
     )
 
 
-def magnitudes(layers, X, z, a, y, loss: str) -> dict[str, np.ndarray]:
+def magnitudes(layers, X, z, a, y, loss: str, masks=None) -> dict[str, np.ndarray]:
     """M per reported tensor: the magnitude of the terms rounding errors scale with.
 
     A running error analysis in which rounding errors are independent, so a sum's error
@@ -298,34 +298,46 @@ def magnitudes(layers, X, z, a, y, loss: str) -> dict[str, np.ndarray]:
         Targets as rows (one-hot for class ids).
     loss : str
         A refnet loss name.
+    masks : list of (n, n_l) arrays or None per layer, optional
+        Dropout masks: the next layer reads m * a[l], so the magnitude it sums is
+        |m| abar[l], and the gradient reaching f' is |m| gbar[l] (BP6, BP7).
     """
     f64 = np.float64
     a_mag = np.abs(np.asarray(X, f64))
     zs = [np.asarray(t, f64) for t in z]
     acts = [np.asarray(t, f64) for t in a]
-    z_mags, a_mags = [], [a_mag]
-    for (W, b, act), zl, al in zip(layers, zs, acts):
+    L = len(layers)
+    m_abs = (
+        [None] * L
+        if masks is None
+        else [None if m is None else np.abs(np.asarray(m, f64)) for m in masks]
+    )
+    z_mags, a_mags, in_mags = [], [a_mag], [a_mag]  # in_mags: what each layer reads
+    for (W, b, act), zl, al, ml in zip(layers, zs, acts, m_abs):
         W2 = np.square(np.asarray(W, f64))
         b2 = 0.0 if b is None else np.square(np.asarray(b, f64))  # no bias: no term
-        z_mag = np.sqrt(np.square(a_mag) @ W2 + b2)  # (n, n_l)
+        z_mag = np.sqrt(np.square(in_mags[-1]) @ W2 + b2)  # (n, n_l)
         if act.elementwise:
             a_mag = np.abs(al) + np.abs(act.df(zl, al)) * z_mag
         else:
             a_mag = np.abs(al) + _softmax_abs(al, z_mag)
         z_mags.append(z_mag)
         a_mags.append(a_mag)
+        in_mags.append(a_mag if ml is None else ml * a_mag)
     out = {"output": a_mag}
     out["loss"], g_mag = _loss_abs(loss, acts[-1], a_mag, np.asarray(y, f64))
     for l in range(len(layers), 0, -1):
         W, _, act = layers[l - 1]
         zl, al, z_mag = zs[l - 1], acts[l - 1], z_mags[l - 1]
+        if m_abs[l - 1] is not None:  # dL/da = m * dL/da~
+            g_mag = m_abs[l - 1] * g_mag
         if act.elementwise:
             d_mag = g_mag * _df_abs(act, zl, al, z_mag)
         else:
             d_mag = _softmax_abs(a_mags[l], g_mag)
         out[f"delta{l}"] = d_mag
         d2 = np.square(d_mag)
-        out[f"dW{l}"] = np.sqrt(np.square(a_mags[l - 1]).T @ d2)  # (n_{l-1}, n_l)
+        out[f"dW{l}"] = np.sqrt(np.square(in_mags[l - 1]).T @ d2)  # (n_{l-1}, n_l)
         if layers[l - 1][1] is not None:
             out[f"db{l}"] = np.sqrt(d2.sum(axis=0))
         g_mag = np.sqrt(d2 @ np.square(np.asarray(W, f64)).T)  # (n, n_{l-1})

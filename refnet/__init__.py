@@ -6,7 +6,7 @@
 32
 """
 
-from . import activations, datasets, losses, optimizers
+from . import activations, datasets, dropout, losses, optimizers
 from .gradcheck import gradcheck
 from .layers import Dense
 from .network import Gradients, Network
@@ -19,6 +19,7 @@ __all__ = [
     "activations",
     "count_params",
     "datasets",
+    "dropout",
     "gradcheck",
     "losses",
     "optimizers",

@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import activations
+from .dropout import check_rate
 from .files import check_memory
 from .validation import check_dtype, check_size, rng_from
 
@@ -110,6 +111,14 @@ class Dense:
     use_bias : bool
         False gives a layer without bias, z = a @ W, as Keras' ``Dense(use_bias=False)``:
         ``b`` is None, and so is this layer's ``db`` in ``Network.gradients``'s result.
+    dropout : float in [0, 1)
+        Inverted dropout on this layer's output in training, as Keras'
+        ``keras.layers.Dropout(dropout)`` after the Dense: a[l] = f(z[l]) reaches the
+        next layer as m * a[l], m of 0 (probability ``dropout``) and 1 / (1 - dropout)
+        (``refnet.dropout``). Only when a mask is given (``Network.gradients(...,
+        masks=...)``, ``fit``); ``forward``, ``predict`` and ``evaluate`` ignore it, as
+        Keras does at inference. 0 (the default): none. Hidden layers only: a
+        ``Network`` refuses it on the output layer.
     """
 
     def __init__(
@@ -122,12 +131,14 @@ class Dense:
         seed=None,
         dtype="float64",
         use_bias: bool = True,
+        dropout: float = 0.0,
     ):
         if not isinstance(use_bias, (bool, np.bool_)):
             raise TypeError(f"use_bias: expected True or False, got {use_bias!r}")
         self.n_in = check_size(n_in, "n_in")
         self.n_out = check_size(n_out, "n_out")
         self.activation = activations.get(activation)
+        self.dropout = check_rate(dropout, "dropout")
         dtype = check_dtype(dtype)
         rng = rng_from(seed)
         # drawn in float64, then cast: both live at once
@@ -156,7 +167,8 @@ class Dense:
 
     def __repr__(self) -> str:
         bias = "" if self.use_bias else ", use_bias=False"
+        drop = f", dropout={self.dropout:g}" if self.dropout else ""
         return (
             f"Dense({self.n_in}, {self.n_out}, {self.activation.name!r}, "
-            f"dtype={self.dtype.name!r}{bias})"
+            f"dtype={self.dtype.name!r}{bias}{drop})"
         )

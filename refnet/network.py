@@ -10,6 +10,12 @@ Shapes (one convention, used everywhere; batch rows, Keras layout). For l = 1..L
     db[l] = sum over rows of delta[l]                                              BP3
     dW[l] = a[l-1].T @ delta[l]                                                    BP4
 
+With dropout in training (a mask m[l] given, ``refnet.dropout``) the next layer reads
+a~[l] = m[l] * a[l] instead of a[l]: z[l+1] = a~[l] @ W[l+1] + b[l+1], and
+
+    delta[l] = (delta[l+1] @ W[l+1].T) * m[l] * f_l'(z[l])                          BP6
+    dW[l+1] = a~[l].T @ delta[l+1]                                                 BP7
+
 Python lists are 0-based: ``res.dW[0]`` is dW[1], the first layer's, and so are
 ``res.z[0]``, ``res.delta[0]``, ``net.layers[0]``; only ``res.a`` starts at a[0] = X.
 """
@@ -24,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from . import dropout as _dropout
 from . import losses, saving, training
 from .files import check_memory
 from .layers import Dense
@@ -66,6 +73,11 @@ class Gradients:
     dW, db : lists of arrays
         dL/dW and dL/db per layer, the shapes and dtypes of the weights; ``db[l-1]`` is
         None for a layer without bias (``Dense(use_bias=False)``).
+    masks : list of (n, n_l) arrays or None
+        The dropout mask applied to each layer's output (BP6), None for a layer
+        without one, and for every layer when ``gradients`` was called without
+        ``masks`` (inference: dropout is the identity). A layer's a[l] is f(z[l])
+        before the mask; the next layer read ``masks[l-1] * a[l]`` (BP7).
     dX : (n, n_0) array, or X's own shape
         dL/dX = delta[1] @ W[1].T (BP5), computed when read (one more matrix product,
         which training never needs) from this pass's delta[1] and W[1]: read it before
@@ -79,7 +91,10 @@ class Gradients:
     delta: list[Array]
     dW: list[Array]
     db: list[Array | None]
+    masks: list | None = None
     _W1: Array | None = field(default=None, repr=False)  # W[1], for dX
+    # m[l] * a[l] per layer with a mask (what layer l+1 read, BP7); None elsewhere
+    _dropped: list | None = field(default=None, repr=False)
     _x_shape: tuple | None = field(default=None, repr=False)  # X's shape if not 2-D
 
     @property
@@ -145,6 +160,12 @@ class Network:
                     f"layers[{i + 1}]: expected dtype {prev.dtype.name} like layers[{i}], "
                     f"got {nxt.dtype.name}"
                 )
+        if layers[-1].dropout:
+            raise ValueError(
+                f"layers[{len(layers) - 1}]: dropout={layers[-1].dropout:g} on the output "
+                "layer; expected dropout only on hidden layers (Keras' Dropout after the "
+                "last Dense would drop entries of the prediction itself)"
+            )
         self.layers = layers
         self.input_shape = check_input_shape(input_shape, layers[0].n_in)
 
@@ -159,6 +180,7 @@ class Network:
         *,
         use_bias=True,
         input_shape=None,
+        dropout=0.0,
     ) -> Network:
         """A network of layout ``sizes`` = [n_0, n_1, ..., n_L] (or "784-256-10").
 
@@ -168,10 +190,13 @@ class Network:
         (False: z = a @ W, no b, as Keras' ``Dense(use_bias=False)``). ``input_shape``
         (e.g. (28, 28) for sizes[0] = 784): X may be given in that shape and is
         flattened row-major, as ``keras.layers.Flatten`` (see :class:`Network`).
+        ``dropout`` is one rate in [0, 1) for every hidden layer, or one rate per layer
+        with 0 for the output layer (``Dense(dropout=...)``, ``refnet.dropout``).
         """
         sizes = check_sizes(sizes)
         activations = layer_activations(sizes, activations)
         use_bias = check_per_layer_bools(use_bias, len(sizes) - 1, "use_bias")
+        rates = _layer_rates(dropout, len(sizes) - 1)
         input_shape = check_input_shape(input_shape, sizes[0])
         dtype = check_dtype(dtype)
         rng = rng_from(seed)
@@ -183,9 +208,18 @@ class Network:
         )
         return cls(
             (
-                Dense(n_in, n_out, act, init=init, seed=rng, dtype=dtype, use_bias=bias)
-                for n_in, n_out, act, bias in zip(
-                    sizes, sizes[1:], activations, use_bias
+                Dense(
+                    n_in,
+                    n_out,
+                    act,
+                    init=init,
+                    seed=rng,
+                    dtype=dtype,
+                    use_bias=bias,
+                    dropout=rate,
+                )
+                for n_in, n_out, act, bias, rate in zip(
+                    sizes, sizes[1:], activations, use_bias, rates
                 )
             ),
             input_shape=input_shape,
@@ -206,6 +240,11 @@ class Network:
     def activations(self) -> list[str]:
         return [layer.activation.name for layer in self.layers]
 
+    @property
+    def dropout(self) -> list[float]:
+        """Each layer's dropout rate (0: none; the output layer's is always 0)."""
+        return [layer.dropout for layer in self.layers]
+
     def count_params(self) -> int:
         """sum over layers of n_{l-1} n_l + n_l (PC1)."""
         return sum(layer.count_params() for layer in self.layers)
@@ -222,6 +261,8 @@ class Network:
 
     def __repr__(self) -> str:
         shape = "" if self.input_shape is None else f", input_shape={self.input_shape}"
+        if any(self.dropout):
+            shape += f", dropout={[float(r) for r in self.dropout]}"
         return f"Network({'-'.join(map(str, self.sizes))}, {self.activations}, dtype={self.dtype.name!r}{shape})"
 
     def _input(self, X, name: str = "X") -> Array:
@@ -304,7 +345,9 @@ class Network:
     # --- forward and backward ---------------------------------------------------
 
     def forward(self, X) -> Array:
-        """a[L] for a batch X of shape (n, n_0) (FP1, FP2); returns (n, n_L)."""
+        """a[L] for a batch X of shape (n, n_0) (FP1, FP2); returns (n, n_L).
+
+        Inference: a layer's dropout is the identity here, as in Keras' ``model(X)``."""
         a = self._input(X)
         for layer in self.layers:
             z = a @ layer.W  # (n, n_out)                  FP1
@@ -313,7 +356,9 @@ class Network:
             a = layer.activation.f(z)  # (n, n_out)        FP2
         return a
 
-    def gradients(self, X, Y, loss="mse", l2: float = 0.0, *, out=None) -> Gradients:
+    def gradients(
+        self, X, Y, loss="mse", l2: float = 0.0, *, out=None, masks=None
+    ) -> Gradients:
         """Loss, every z, a, delta, dW and db for the batch (X, Y) by backpropagation.
 
         Parameters
@@ -334,12 +379,21 @@ class Network:
             ``out`` itself is returned (no allocation, as in a training loop); otherwise
             a fresh result is returned. Without ``out`` the arrays are always fresh and
             the caller's. ``a[0]`` is X itself and is never written to.
+        masks : None, list, int or numpy Generator
+            Dropout in training mode (``refnet.dropout``). None (the default):
+            inference, every layer's dropout is the identity (Keras' ``training=False``).
+            A list: one mask per layer, an (n, n_l) array of 0 and 1 / (1 - rate) for
+            a layer with dropout and None for one without, as ``dropout_masks``
+            returns them (copied, never written). An int or a Generator: the masks are
+            drawn from it, ``self.dropout_masks(n, masks)``. ``res.masks`` holds those
+            used.
 
         Notes
         -----
         FP1-FP2 forward, then BP1 (output delta), BP2 (delta recursion), BP3 (db) and
-        BP4 (dW), docs/06-backprop.md; ``res.dX`` is BP5, docs/10-check-your-own.md. This is the one place backprop happens: override it
-        in a subclass and ``crosscheck`` checks your version.
+        BP4 (dW), docs/06-backprop.md, with a mask BP6 and BP7 (dropout); ``res.dX`` is
+        BP5, docs/10-check-your-own.md. This is the one place backprop happens: override
+        it in a subclass and ``crosscheck`` checks your version.
         """
         loss = losses.get(loss)
         l2 = check_l2(l2)
@@ -351,19 +405,50 @@ class Network:
             raise TypeError(
                 f"out: expected an earlier net.gradients(...) result, got {type(out).__name__}"
             )
+        if masks is not None:
+            masks = self._masks(masks, n)
         if out is not None and self._fits(out, n, a, Y):
             if getattr(out, "_work", None) is None:
                 out._work = self.work_buffers(n)
-            res = self.backprop_into(a, y, loss, out, out._work, l2)
+            res = self.backprop_into(a, y, loss, out, out._work, l2, masks)
         else:  # fresh arrays, the caller's
             L = len(self.layers)
             res = Gradients(
                 0.0, [None] * L, [None] * (L + 1), [None] * L, [None] * L, [None] * L
             )
-            res = self.backprop_into(a, y, loss, res, [None] * L, l2)
+            res = self.backprop_into(a, y, loss, res, [None] * L, l2, masks)
         res._x_shape = None if a.ndim == np.ndim(X) else np.shape(X)  # dX in X's shape
         res._held = (weakref.ref(self), n, _arrays(res))  # for a later out=res
         return res
+
+    def dropout_masks(self, n: int, seed=None) -> list:
+        """Fresh dropout masks for a batch of n rows: one (n, n_l) array per layer with
+        dropout, of 0 (probability rate) and 1 / (1 - rate), None for the others.
+
+        ``seed`` (an int, a numpy Generator or None) makes them reproducible; they are
+        what ``gradients(..., masks=seed)`` draws, so they can be seen and reused:
+        ``gradients(X, Y, loss, masks=net.dropout_masks(len(X), 0))`` is
+        ``gradients(X, Y, loss, masks=0)``. Entry [i, j] is kept where a uniform draw
+        u in [0, 1) has u >= rate (``refnet.dropout.draw``).
+        """
+        n = check_size(n, "n")
+        self._check_output_dropout()
+        return _dropout.draw(self.layers, n, rng_from(seed), self.dtype)
+
+    def _masks(self, masks, n: int) -> list:
+        """``gradients``' masks: drawn from a seed, or checked and copied (BP6)."""
+        self._check_output_dropout()
+        if _dropout.is_seed(masks):
+            return _dropout.draw(self.layers, n, rng_from(masks, "masks"), self.dtype)
+        return _dropout.check_masks(masks, self.layers, n, self.dtype)
+
+    def _check_output_dropout(self) -> None:
+        """ValueError if the output layer was given a dropout rate after construction."""
+        if self.layers[-1].dropout:
+            raise ValueError(
+                f"layers[{len(self.layers) - 1}].dropout: expected 0 on the output layer, "
+                f"got {self.layers[-1].dropout:g} (dropout is for hidden layers only)"
+            )
 
     def uses_builtin_backprop(self) -> bool:
         """True when ``gradients`` is refnet's own, not a subclass's override.
@@ -374,7 +459,7 @@ class Network:
         return type(self).gradients is Network.gradients
 
     def backprop_into(
-        self, X, y, loss, res: Gradients, work: list, l2: float = 0.0
+        self, X, y, loss, res: Gradients, work: list, l2: float = 0.0, masks=None
     ) -> Gradients:
         """FP1-FP2 and BP1-BP4 into ``res``'s arrays: the backprop-into-buffers hook.
 
@@ -398,6 +483,9 @@ class Network:
             One scratch array per layer for f'(z) (``work_buffers(n)``), or None entries.
         l2 : float >= 0
             Already checked (``refnet.validation.check_l2``); LS6.
+        masks : list or None
+            Already checked dropout masks, one per layer (None entries where a layer has
+            none), or None: no dropout, the loop below exactly as without it (BP6, BP7).
 
         Returns
         -------
@@ -405,16 +493,23 @@ class Network:
             ``res`` itself, filled.
         """
         zs, activations, deltas, dW, db = res.z, res.a, res.delta, res.dW, res.db
-        a = activations[0] = X
+        L = len(self.layers)
+        # inputs[l]: what layer l+1 reads, a[l] or m[l] * a[l] (BP7)
+        inputs = activations if masks is None else self._drop_into(res, masks)
+        a = activations[0] = inputs[0] = X
         for l, layer in enumerate(self.layers):  # list index l is layer l+1 in the docs
-            z = zs[l] = np.matmul(a, layer.W, out=zs[l])  # z = a @ W, (n, n_out) FP1
+            z = zs[l] = np.matmul(inputs[l], layer.W, out=zs[l])  # (n, n_out) FP1
             if layer.b is not None:
                 z += layer.b  # + b
             # FP2
             a = activations[l + 1] = layer.activation.forward(z, activations[l + 1])
+            if masks is not None:  # what the next layer reads: a~ = m * a (BP7)
+                m = masks[l]
+                inputs[l + 1] = (
+                    a if m is None else np.multiply(m, a, out=res._dropped[l])
+                )
 
         res.loss, g = loss.value_and_grad(a, y)  # L and dL/da[L], (n, n_L)
-        L = len(self.layers)
         for l in reversed(range(L)):
             layer = self.layers[l]
             out = g if l < L - 1 else None  # g = delta @ W.T below: ours to overwrite
@@ -425,16 +520,33 @@ class Network:
             deltas[l] = delta  # (n, n_l)                                BP1, BP2
             if layer.b is not None:  # sum of rows                          BP3
                 db[l] = np.add.reduce(delta, axis=0, out=db[l])
-            dW[l] = np.matmul(activations[l].T, delta, out=dW[l])  # a.T @ delta BP4
+            dW[l] = np.matmul(inputs[l].T, delta, out=dW[l])  # a.T @ delta BP4, BP7
             # dL/da[l] = delta[l+1] @ W[l+1].T, (n, n_l) in docs numbering BP2
             if l > 0:
                 g = np.matmul(delta, layer.W.T, out=deltas[l - 1])
+                if masks is not None and masks[l - 1] is not None:
+                    g *= masks[l - 1]  # through a~ = m * a: dL/da = m * dL/da~ BP6
         if l2:  # L += l2 sum W^2, dW += 2 l2 W (LS6)
             res.loss = self._add_l2(res.loss, l2)
             for l, W in enumerate(layer.W for layer in self.layers):
                 dW[l] += W.dtype.type(2 * l2) * W
         res._W1 = self.layers[0].W  # for res.dX (BP5), read before W1 is updated
+        res.masks = [None] * L if masks is None else masks
         return res
+
+    def _drop_into(self, res: Gradients, masks: list) -> list:
+        """The inputs list of a pass with masks, and res._dropped's m * a buffers
+        (made here when res has none of the right shapes)."""
+        dropped = res._dropped
+        if dropped is None or len(dropped) != len(masks):
+            dropped = [None] * len(masks)
+        res._dropped = [
+            None
+            if m is None
+            else (d if d is not None and d.shape == m.shape else np.empty_like(m))
+            for m, d in zip(masks, dropped)
+        ]
+        return [None] * (len(masks) + 1)
 
     def result_buffers(self, n: int) -> Gradients:
         """Empty arrays for one batch of n rows: what ``backprop_into`` writes into
@@ -453,7 +565,13 @@ class Network:
         db = [
             None if layer.b is None else np.empty_like(layer.b) for layer in self.layers
         ]
-        return Gradients(0.0, z, a, delta, dW, db)
+        res = Gradients(0.0, z, a, delta, dW, db)
+        if any(layer.dropout for layer in self.layers):  # m * a, BP7
+            res._dropped = [
+                np.empty_like(zl) if layer.dropout else None
+                for layer, zl in zip(self.layers, z)
+            ]
+        return res
 
     def work_buffers(self, n: int) -> list:
         """One scratch (n, n_l) array per layer whose f' can write into it, as views of a
@@ -522,7 +640,8 @@ class Network:
             takes it over (``refnet.optimizers``, "One optimizer, one network").
         epochs, batch_size : int
         seed : int, numpy Generator or None
-            Shuffling randomness; the same seed gives the same batches.
+            Shuffling randomness, and for a net with dropout each step's fresh masks
+            (training mode, BP6); the same seed gives the same batches and masks.
         validation_data : (X_val, Y_val) or None
             Evaluated after every epoch.
         progress : bool
@@ -670,7 +789,30 @@ def _arrays(res: Gradients) -> tuple:
         *res.delta,
         *res.dW,
         *(d for d in res.db if d is not None),
+        *(m for m in res.masks or () if m is not None),
+        *(d for d in res._dropped or () if d is not None),
     )
+
+
+def _layer_rates(dropout, n_layers: int) -> list[float]:
+    """build's ``dropout``: one rate for every hidden layer (the output layer gets 0),
+    or one rate per layer whose last is 0."""
+    if isinstance(dropout, (list, tuple, np.ndarray)):
+        rates = list(dropout)
+        if len(rates) != n_layers:
+            raise ValueError(
+                f"dropout: expected one rate or {n_layers} rates (one per layer), got "
+                f"{len(rates)}"
+            )
+        rates = [_dropout.check_rate(r, f"dropout[{i}]") for i, r in enumerate(rates)]
+        if rates[-1]:
+            raise ValueError(
+                f"dropout[{n_layers - 1}]: expected 0 for the output layer (dropout is "
+                f"for hidden layers only), got {rates[-1]:g}"
+            )
+        return rates
+    rate = _dropout.check_rate(dropout, "dropout")
+    return [rate] * (n_layers - 1) + [0.0]
 
 
 def _root(x) -> int:

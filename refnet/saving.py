@@ -11,8 +11,11 @@ A file of format 1 is a plain NumPy ``.npz`` (no pickled objects) holding
                                   a layer without bias)
 
 and, only where they differ from the default (so an ordinary net's file is as before),
-the ``OPTIONAL_KEYS``: ``use_bias`` (bool per layer; absent: every layer has a bias) and
-``input_shape`` (ints; absent: X is (n, n_0)).
+the ``OPTIONAL_KEYS``: ``use_bias`` (bool per layer; absent: every layer has a bias),
+``input_shape`` (ints; absent: X is (n, n_0)) and ``dropout`` (float64 rate per layer;
+absent: no layer has dropout). A file without them is read as before; a new key keeps
+the format at 1, since an older refnet refuses a file with a key it does not know
+rather than misreading it.
 
 This module holds the format alone, as Keras' ``saving`` package does for ``Model.save``;
 ``Network.save`` and ``Network.load`` are one-line delegates. It never imports
@@ -33,8 +36,8 @@ HEADER_KEYS = ("refnet_format", "sizes", "activations", "dtype")
 # Keys a version-1 file may hold beyond the header and the weights, written only when
 # they differ from the default (so a file of an ordinary net is as before):
 # use_bias (bool per layer; absent: every layer has a bias), input_shape (ints; absent:
-# X is (n, n_0)).
-OPTIONAL_KEYS = ("use_bias", "input_shape")
+# X is (n, n_0)), dropout (float64 per layer; absent: no dropout).
+OPTIONAL_KEYS = ("use_bias", "input_shape", "dropout")
 _SMALL = 1 << 16  # the header members are a few bytes; anything more is hostile
 
 
@@ -57,6 +60,10 @@ def save(net, path) -> None:
         arrays["input_shape"] = np.array(net.input_shape, dtype=np.int64)
     if not all(layer.use_bias for layer in net.layers):
         arrays["use_bias"] = np.array([layer.use_bias for layer in net.layers])
+    if any(layer.dropout for layer in net.layers):
+        arrays["dropout"] = np.array(
+            [layer.dropout for layer in net.layers], np.float64
+        )
     for l, layer in enumerate(net.layers, start=1):
         params = [("W", layer.W)] + ([("b", layer.b)] if layer.b is not None else [])
         if not all(np.isfinite(p).all() for _, p in params):
@@ -91,7 +98,7 @@ def from_npz(cls, npz: NpzReader):
     sizes, names, dtype = _read_header(npz)
     n_layers = len(sizes) - 1
     optional = [k for k in OPTIONAL_KEYS if k in npz.keys]
-    use_bias, input_shape = _read_options(npz, n_layers)
+    use_bias, input_shape, dropout = _read_options(npz, n_layers)
     expected = _weight_shapes(sizes, use_bias)
     unexpected = npz.keys - set(HEADER_KEYS) - set(optional) - set(expected)
     if unexpected:
@@ -111,6 +118,7 @@ def from_npz(cls, npz: NpzReader):
             dtype=dtype,
             use_bias=use_bias,
             input_shape=input_shape,
+            dropout=dropout,
         )
     except (TypeError, ValueError) as err:
         raise npz.error(str(err)) from None
@@ -148,8 +156,11 @@ def _read_header(npz: NpzReader) -> tuple[list[int], np.ndarray, np.dtype]:
     return sizes, names, np.dtype(str(dtype_name))
 
 
-def _read_options(npz: NpzReader, n_layers: int) -> tuple[list[bool], tuple | None]:
-    """use_bias (every layer has a bias when the key is absent) and input_shape (None)."""
+def _read_options(
+    npz: NpzReader, n_layers: int
+) -> tuple[list[bool], tuple | None, list]:
+    """use_bias (every layer has a bias when the key is absent), input_shape (None) and
+    the dropout rates (0 for every layer)."""
     use_bias = [True] * n_layers
     if "use_bias" in npz.keys:
         use_bias = npz.read("use_bias", shape=(n_layers,), dtypes="b", max_bytes=_SMALL)
@@ -160,7 +171,11 @@ def _read_options(npz: NpzReader, n_layers: int) -> tuple[list[bool], tuple | No
             "input_shape", shape=(None,), dtypes="iu", max_bytes=_SMALL
         )
         input_shape = tuple(int(s) for s in input_shape)
-    return use_bias, input_shape
+    dropout = [0.0] * n_layers
+    if "dropout" in npz.keys:
+        rates = npz.read("dropout", shape=(n_layers,), dtypes="f", max_bytes=_SMALL)
+        dropout = [float(r) for r in rates]  # checked by build: [0, 1), 0 on the output
+    return use_bias, input_shape, dropout
 
 
 def _weight_shapes(sizes: list[int], use_bias: list[bool]) -> dict[str, tuple]:

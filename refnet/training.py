@@ -32,6 +32,7 @@ import warnings
 
 import numpy as np
 
+from . import dropout as _dropout
 from . import losses
 from . import optimizers as _optimizers
 from .files import check_memory
@@ -180,6 +181,10 @@ def fit(
         history["accuracy"] = []
     show = bool(progress) and sys.stderr.isatty()
     steps = _Steps(net, X, Y, y_all, loss, optimizer, l2, batch_size)
+    # training mode: fresh dropout masks per step
+    if any(layer.dropout for layer in net.layers):
+        net.dropout_masks(1, 0)  # (refuses a rate set on the output layer since)
+        steps.dropout_seed = int(rng.integers(2**63))
     kept = None  # (state at the start of the previous epoch, its order)
     # Overflow is not warned about step by step: a non-finite loss is Diverged, below.
     with (
@@ -251,7 +256,7 @@ def _run_epoch(steps, score, run: _EpochRun, interrupted) -> tuple[dict, int]:
     total = 0.0
     for k, start in enumerate(range(0, n, batch_size)):
         stop = min(start + batch_size, n)
-        res = steps.backprop(run.order, start, stop)
+        res = steps.backprop(run.order, start, stop, run.epoch)
         if not math.isfinite(res.loss):
             if bar is not None:
                 bar.close()
@@ -320,13 +325,26 @@ class _Steps:
         self.net, self.X, self.Y, self.y_all = net, X, Y, y_all
         self.loss, self.optimizer, self.l2 = loss, optimizer, l2
         self.batch_size = batch_size
+        # dropout masks of step k of epoch e come from default_rng([seed, e, k]):
+        # the same on a replay (None: the net has no dropout)
+        self.dropout_seed: int | None = None
         self.own_backprop = net.uses_builtin_backprop()
         self.weights = net.weight_arrays()  # updated in place by the optimizer
         optimizer.bind(net)  # its state belongs to this network only (W8)
         optimizer.build(self.weights)
         self.batches: dict[int, _Batch] = {}
 
-    def backprop(self, order, start: int, stop: int):
+    def masks(self, batch, epoch: int, start: int) -> list | None:
+        """The dropout masks of the step at ``start`` of ``epoch`` (BP6), drawn into
+        the batch's buffers (only for a net with dropout: ``dropout_seed`` is set)."""
+        rng = np.random.default_rng(
+            [self.dropout_seed, epoch, start // self.batch_size]
+        )
+        net = self.net
+        batch.masks = _dropout.draw(net.layers, batch.m, rng, net.dtype, batch.masks)
+        return batch.masks
+
+    def backprop(self, order, start: int, stop: int, epoch: int):
         net, m = self.net, stop - start
         if m not in self.batches:
             self.batches[m] = _Batch(net, m, self.X.shape[1], self.y_all.shape[1])
@@ -338,11 +356,17 @@ class _Steps:
             rows = order[start:stop]
             xb = self.X.take(rows, axis=0, out=batch.X)  # X[rows], gathered
             yb = self.y_all.take(rows, axis=0, out=batch.y)  # into reused arrays
+        masks = None if self.dropout_seed is None else self.masks(batch, epoch, start)
         if self.own_backprop:
-            return net.backprop_into(xb, yb, self.loss, batch.res, batch.work, self.l2)
-        if self.l2:  # a subclass' own gradients (crosscheck's premise) is trained
-            return net.gradients(xb, self.Y[rows], self.loss, self.l2)
-        return net.gradients(xb, self.Y[rows], self.loss)  # (an override without l2)
+            return net.backprop_into(
+                xb, yb, self.loss, batch.res, batch.work, self.l2, masks
+            )
+        # a subclass' own gradients (crosscheck's premise) is trained, given only the
+        # arguments it needs (an override may lack l2 or masks)
+        extra = {} if masks is None else {"masks": masks}
+        if self.l2:
+            return net.gradients(xb, self.Y[rows], self.loss, self.l2, **extra)
+        return net.gradients(xb, self.Y[rows], self.loss, **extra)
 
     def update(self, res) -> None:
         if self.own_backprop:
@@ -368,12 +392,13 @@ class _Steps:
                 np.copyto(s, v)
         self.optimizer.iterations = iterations
 
-    def replay(self, state, order, n_steps: int) -> None:
-        """Restore ``state`` and take the epoch's first ``n_steps`` steps again."""
+    def replay(self, state, order, n_steps: int, epoch: int) -> None:
+        """Restore ``state`` and take the first ``n_steps`` steps of ``epoch`` again."""
         self.restore(state)
         n = self.X.shape[0]
         for start in list(range(0, n, self.batch_size))[:n_steps]:
-            self.update(self.backprop(order, start, min(start + self.batch_size, n)))
+            stop = min(start + self.batch_size, n)
+            self.update(self.backprop(order, start, stop, epoch))
 
     def finite_after(self, order, start: int, stop: int) -> bool:
         """Once, after the last update: are the weights finite, and is the output on the
@@ -396,11 +421,11 @@ class _Steps:
         n_steps = -(-self.X.shape[0] // self.batch_size)
         per_epoch_step = (epoch * n_steps) + (n_steps if k is None else k)  # steps done
         if k is None:
-            self.replay(state, order, n_steps - 1)
+            self.replay(state, order, n_steps - 1, epoch)
         elif k > 0:
-            self.replay(state, order, k - 1)
+            self.replay(state, order, k - 1, epoch)
         elif kept is not None:
-            self.replay(kept[0], kept[1], n_steps - 1)
+            self.replay(kept[0], kept[1], n_steps - 1, epoch - 1)
         else:  # the first step of fit: the weights it was given
             self.restore(state)
         lr = self.optimizer.learning_rate
@@ -471,8 +496,10 @@ class _Batch:
     def __init__(self, net, m: int, n_in: int, n_out: int):
         self.X = np.empty((m, n_in), net.dtype)
         self.y = np.empty((m, n_out), net.dtype)
+        self.m = m
         self.res = net.result_buffers(m)
         self.work = net.work_buffers(m)
+        self.masks = None  # dropout masks, made on the first step that needs them
 
 
 def _labels(Y, loss_name: str):

@@ -152,12 +152,13 @@ def test_label_parser_reads_ranges_and_ignores_lookalikes():
 
 
 def test_docs_define_the_labels_of_the_brief():
-    """FP1, FP2, BP1-BP5, SM1, LS1-LS10, PC1, FD1, TOL1, GD1, OPT1-OPT3, LR1-LR3,
+    """FP1, FP2, BP1-BP7, SM1, LS1-LS10, PC1, FD1, TOL1, GD1, OPT1-OPT3, LR1-LR3,
     AF1-AF12 and FL1 are defined (BP5, LS5, LS6, FL1: dX, the "sum" reduction, L2 decay
-    and the row-major flatten of a model's input, chapter 10; LS7-LS10: KL divergence and
-    the hinge family, chapter 5; LR2, LR3: the power and 1cycle schedules, chapter 8)."""
+    and the row-major flatten of a model's input, chapter 10; BP6, BP7: dropout, chapter
+    6; LS7-LS10: KL divergence and the hinge family, chapter 5; LR2, LR3: the power and
+    1cycle schedules, chapter 8)."""
     expected = cited_labels(
-        "FP1-FP2 BP1-BP5 SM1 LS1-LS10 PC1 FD1 TOL1 GD1 OPT1-OPT3 LR1-LR3 AF1-AF12 FL1"
+        "FP1-FP2 BP1-BP7 SM1 LS1-LS10 PC1 FD1 TOL1 GD1 OPT1-OPT3 LR1-LR3 AF1-AF12 FL1"
     )
     assert set(defined_labels()) == expected
 

@@ -31,8 +31,9 @@ The oracle protocol (``oracle.py``):
     available()       None when the framework imports, else a one-line reason
     describe()        the build found, in words: "TensorFlow 2.21.0 (CPU build)"
     build(net, l2)    the identical network in that framework (exact weights, net's
-                      dtype; ``l2 > 0``: L2 weight decay l2 * sum(W^2) per layer, LS6)
-    backprop(built, X, Y, loss, reduction, pins)
+                      dtype; ``l2 > 0``: L2 weight decay l2 * sum(W^2) per layer, LS6;
+                      a layer's dropout as the framework's Dropout after it)
+    backprop(built, X, Y, loss, reduction, pins, masks=None)
                       forward and backward on X (n, n_0), already 2-D in net's dtype;
                       returns a dict of numpy arrays, 0-based lists like refnet's:
                       loss (float), output, z, a (without a[0]), delta, dW, db (None for
@@ -44,6 +45,12 @@ The oracle protocol (``oracle.py``):
 ``pins`` is None or, per layer, None or (mask, values): z[l] takes ``values`` where
 ``mask`` holds, forward only (``z + stop_gradient(values - z)`` under the mask), so the
 framework runs on refnet's side of a relu kink (see ``crosscheck.kinks.kink_entries``).
+``masks`` (passed only when given) is dropout in training mode: per layer None or the
+(n, n_l) mask refnet used; the oracle multiplies a[l] by it explicitly (BP6, BP7) and
+its ``model_output`` runs the model's own layers with each Dropout layer replaced by
+that multiplication; ``a`` stays f(z), before the mask, as refnet's ``res.a``. An
+oracle whose backprop takes no ``masks`` is skipped for such a comparison, with a note
+(:class:`NoMasks`).
 
 The registry, :data:`ORACLES`, maps each name to its oracle module: the built-in ones,
 then any installed package's entry point in the group ``crosscheck.frameworks``
@@ -62,6 +69,7 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import importlib.util
+import inspect
 from collections.abc import Iterable
 from types import ModuleType
 
@@ -268,8 +276,11 @@ def describe(names) -> list[str]:
     return lines
 
 
-def backprop(name: str, net, l2, X, Y, loss: str, reduction: str, pins=None) -> dict:
-    """Oracle ``name``'s build(net, l2) then backprop(...), in its worker process.
+def backprop(
+    name: str, net, l2, X, Y, loss: str, reduction: str, pins=None, masks=None
+) -> dict:
+    """Oracle ``name``'s build(net, l2) then backprop(...), in its worker process
+    (``masks``: dropout masks, passed on only when given).
 
     ``net`` crosses as a plain refnet.Network with the same layers and input shape
     (its class, maybe a user's subclass, stays here). Raises ``workers.WorkerCrashed``
@@ -288,11 +299,31 @@ def backprop(name: str, net, l2, X, Y, loss: str, reduction: str, pins=None) -> 
         loss,
         reduction,
         pins,
+        masks,
     )
 
 
-def run_backprop(module: str, net, l2, X, Y, loss: str, reduction: str, pins=None):
+class NoMasks(NotImplementedError):
+    """An oracle's backprop takes no ``masks``: it cannot check dropout in training."""
+
+
+def run_backprop(
+    module: str, net, l2, X, Y, loss: str, reduction: str, pins=None, masks=None
+):
     """build then backprop of the oracle ``module`` in this process (what the worker
-    runs for :func:`backprop`)."""
+    runs for :func:`backprop`); ``masks`` reaches an oracle only when given, so one
+    without dropout support still answers every other call."""
     mod = importlib.import_module(module)
-    return mod.backprop(mod.build(net, l2), X, Y, loss, reduction, pins)
+    extra = {} if masks is None else {"masks": masks}
+    if extra and not _takes_masks(mod.backprop):
+        raise NoMasks(
+            f"{getattr(mod, 'LABEL', module)} oracle skipped for dropout: its backprop "
+            "takes no masks argument"
+        )
+    return mod.backprop(mod.build(net, l2), X, Y, loss, reduction, pins, **extra)
+
+
+def _takes_masks(fn) -> bool:
+    """Does an oracle's backprop accept ``masks=`` (by name or as **kwargs)?"""
+    params = inspect.signature(fn).parameters.values()
+    return any(p.name == "masks" or p.kind is p.VAR_KEYWORD for p in params)

@@ -43,3 +43,17 @@ def test_the_builtin_matrix_covers_the_tutorials_keras_models():
         not b for b in no_bias[0].use_bias
     ]
     assert make_data(flat[0])[0].shape == (flat[0].batch, 28, 28)
+
+
+def test_the_builtin_matrix_runs_dropout_in_training_mode():
+    """BP6, BP7: dropout cases in both dtypes, each net built with its rates and compared
+    with masks (the report's title says so), one of them the tutorials' 784-256-128-10."""
+    pytest.importorskip("tensorflow")
+    from crosscheck.matrix import build_net, builtin_matrix, run_case
+
+    cases = [c for c in builtin_matrix() if c.dropout]
+    assert {c.dtype for c in cases} == {"float32", "float64"}
+    assert any(c.layout == (784, 256, 128, 10) for c in cases)
+    assert build_net(cases[1]).dropout == list(cases[1].dropout)
+    report = run_case(cases[1], oracle="tf")
+    assert report.ok and "with dropout masks" in report.title

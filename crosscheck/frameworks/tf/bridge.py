@@ -82,7 +82,11 @@ def to_keras(net: refnet.Network, l2: float = 0.0):
     with ``keras.Input(input_shape)`` and ``Flatten()`` (row-major, FL1); a
     ``leaky_relu(SLOPE)`` layer becomes a linear Dense followed by
     ``keras.layers.LeakyReLU(negative_slope=SLOPE)`` (Keras has no activation function of
-    another slope), which ``from_keras`` folds back.
+    another slope), which ``from_keras`` folds back. A layer with ``dropout=RATE`` is
+    followed by ``keras.layers.Dropout(RATE)`` (after its LeakyReLU, if any): the
+    identity in ``model(X)``, inverted dropout in ``model(X, training=True)`` and in
+    ``fit``, as refnet's (``refnet.dropout``); ``from_keras`` reads it back onto the
+    Dense.
 
     Raises
     ------
@@ -130,6 +134,10 @@ def to_keras(net: refnet.Network, l2: float = 0.0):
         )
         if folded is not None:
             layers.append(folded)
+        if layer.dropout:  # after the activation, as refnet applies it (BP7)
+            layers.append(
+                keras.layers.Dropout(layer.dropout, dtype=dtype, name=f"dropout{l}")
+            )
     model = keras.Sequential(layers)
     model.set_weights(net.get_weights())
     dense = [k for k in model.layers if isinstance(k, keras.layers.Dense)]

@@ -12,8 +12,13 @@ whose every layer takes the previous layer's output) of:
     LeakyReLU, Softmax    has one activation per layer (ReLU with default arguments only,
                           LeakyReLU with its own slope -> ``leaky_relu(SLOPE)``, Softmax
                           on the last axis only)
-    Dropout               the identity at inference (``model(X, training=False)``), which
-                          is what is checked; the report's notes say so
+    Dropout               after a Dense (and its folded activation): that layer's
+                          ``dropout`` rate (refnet applies it after the activation, as
+                          this order does; ``refnet.dropout``). Elsewhere (on the input,
+                          after the output layer, before an activation layer, a second
+                          one, or with a noise_shape) refnet cannot represent it: it is
+                          the identity at inference (``model(X, training=False)``), which
+                          is what is checked, and the report's notes say so
 
 The file and its compiled loss: crosscheck/frameworks/tf/files.py.
 
@@ -51,6 +56,8 @@ class Step:
     activation: str  # the refnet activation name
     fn: object  # z -> a in TensorFlow: the Dense's own activation or the folded layer
     index: int  # the Dense's index in model.layers
+    dropout: float = 0.0  # the rate of a Dropout right after it (and its activation)
+    dropout_index: int | None = None  # that Dropout's index in model.layers
 
 
 @dataclass
@@ -65,6 +72,7 @@ class Chain:
     dtype: np.dtype
     steps: list = field(default_factory=list)
     notes: list = field(default_factory=list)
+    model_layers: list = field(default_factory=list, repr=False)  # model.layers
 
 
 def _where(i: int, layer) -> str:
@@ -160,7 +168,9 @@ def read_chain(model) -> Chain:
         raise ValueError(
             f"model: expected an input of fixed shape, got (None, {', '.join(map(str, shape))})"
         )
-    chain = Chain(input_shape=tuple(int(s) for s in shape), dtype=None)
+    chain = Chain(
+        input_shape=tuple(int(s) for s in shape), dtype=None, model_layers=layers
+    )
     # a Dense may act on the input only once it is (n, n_0)
     reading = _Reading(chain, keras, flat=len(shape) == 1)
     readers = _readers(keras)
@@ -188,6 +198,8 @@ def read_chain(model) -> Chain:
             f"model: the input is {in_dtype} and the Dense layers {dense_dtype.name}; "
             f"expected keras.Input(dtype={dense_dtype.name!r})"
         )
+    if chain.steps[-1].dropout:  # refnet has no dropout on the output layer
+        _uncarry(chain, "after the output layer")
     chain.dtype = dense_dtype
     return chain
 
@@ -265,10 +277,45 @@ def _flatten(r: _Reading, i: int, layer) -> None:
 
 
 def _dropout(r: _Reading, i: int, layer) -> None:
+    """A Dropout right after a Dense (and its activation) is that layer's ``dropout``;
+    one refnet cannot represent is the identity at inference, with a note."""
     r.dtypes.append((i, layer, _float_dtype(i, layer)))
-    r.chain.notes.append(
-        f"{_where(i, layer)}: Dropout(rate={layer.rate:g}) is the identity at "
-        "inference (model(X, training=False)), which is what is checked"
+    steps = r.chain.steps
+    if not layer.rate:
+        return
+    if not steps:
+        _identity_note(r.chain, (i, layer), "on the input")
+    elif steps[-1].dropout:
+        _identity_note(r.chain, (i, layer), "a second Dropout on one Dense")
+    elif layer.noise_shape is not None:
+        _identity_note(r.chain, (i, layer), "with a noise_shape (not elementwise)")
+    else:
+        steps[-1].dropout, steps[-1].dropout_index = float(layer.rate), i
+        r.chain.notes.append(
+            f"{_where(i, layer)}: Dropout(rate={layer.rate:g}) is the identity at "
+            "inference (model(X, training=False)), which is what is checked unless "
+            f"masks are given; it is refnet's dropout={layer.rate:g} on "
+            f"{_where(steps[-1].index, steps[-1].dense)}"
+        )
+
+
+def _uncarry(chain: Chain, why: str) -> None:
+    """The last step's Dropout is not refnet's after all: back to the identity."""
+    step = chain.steps[-1]
+    i = step.dropout_index
+    layer = chain.model_layers[i]
+    chain.notes = [n for n in chain.notes if not n.startswith(_where(i, layer))]
+    step.dropout, step.dropout_index = 0.0, None
+    _identity_note(chain, (i, layer), why)
+
+
+def _identity_note(chain: Chain, at: tuple, why: str) -> None:
+    """Note a Dropout refnet cannot carry: the identity at inference, what is checked."""
+    i, layer = at
+    chain.notes.append(
+        f"{_where(i, layer)}: Dropout(rate={layer.rate:g}) {why} is the identity at "
+        "inference (model(X, training=False)), which is what is checked; refnet's "
+        "dropout (after a hidden layer's activation) cannot represent it"
     )
 
 
@@ -287,6 +334,8 @@ def _fold(r: _Reading, i: int, layer, activation: tuple[str, object]) -> None:
             "per layer (give that Dense activation='linear')"
         )
     step.activation, step.fn = name, fn
+    if step.dropout:  # dropped before the activation: not refnet's m * f(z)
+        _uncarry(chain, "before an activation layer")
     chain.notes.append(
         f"{_where(i, layer)}: folded onto {_where(step.index, step.dense)} as "
         f"refnet activation {name!r}"
@@ -356,6 +405,7 @@ def network_from_chain(chain: Chain) -> refnet.Network:
                 init="zeros",
                 dtype=chain.dtype,
                 use_bias=bool(step.dense.use_bias),
+                dropout=step.dropout,
             )
         )
     net = refnet.Network(layers, input_shape=chain.input_shape)  # widths checked there
@@ -374,13 +424,35 @@ def model_output(model, x, chain: Chain | None = None) -> np.ndarray:
     )
 
 
+def masked_call(model, X, chain, masks) -> np.ndarray:
+    """The model's own layers called in order on X (n, n_0), each Dropout layer replaced
+    by the mask of the Dense before it: ``keras.layers.Dropout`` in training mode with
+    refnet's mask instead of a random one, ``x * m`` (tests/crosscheck/test_dropout.py
+    shows that is Keras' own convention). A Dropout refnet does not carry (the chain's
+    notes) stays the identity, as in ``model(X, training=False)``."""
+    tf, keras = tf_and_keras()
+    carried = {s.dropout_index: l for l, s in enumerate(chain.steps) if s.dropout}
+    x = tf.constant(np.asarray(X).reshape((len(X), *chain.input_shape)))
+    for i, layer in enumerate(model.layers):
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        if isinstance(layer, keras.layers.Dropout):
+            l = carried.get(i)
+            if l is not None and masks[l] is not None:
+                x = x * tf.constant(masks[l])
+            continue
+        x = layer(x)
+    return np.asarray(x)
+
+
 def from_keras(model) -> refnet.Network:
     """A refnet.Network with model's layout, activations, weights, dtype and input shape.
 
     ``model`` is a keras.Sequential or a single-chain Functional model of InputLayer,
     Flatten, Dense (with or without bias), Activation, ReLU, LeakyReLU, Softmax and
-    Dropout layers: activation layers are folded onto the linear Dense before them,
-    Dropout is the identity (inference), a Flatten of an input of shape (28, 28) becomes
+    Dropout layers: activation layers are folded onto the linear Dense before them, a
+    Dropout after a hidden Dense (and its activation) becomes that layer's ``dropout``
+    (elsewhere it is the identity, at inference), a Flatten of an input of shape (28, 28) becomes
     the net's ``input_shape`` (this module's docstring has the details).
 
     Raises
@@ -435,4 +507,10 @@ def check_user_model(net: refnet.Network, model):
             "crosscheck.to_keras(net) or crosscheck.from_keras(model))"
         )
     notes = [n for n in chain.notes if "Dropout" in n]
-    return lambda x: model_output(model, x, chain), notes
+
+    def run(x, masks=None):  # with dropout masks: training mode with refnet's masks
+        if masks is None:
+            return model_output(model, x, chain)
+        return masked_call(model, x, chain, masks)
+
+    return run, notes

@@ -2,6 +2,7 @@
 
     z[l] = a[l-1] @ W[l] + b[l]     layer.kernel, layer.bias          (FP1)
     a[l] = layer.activation(z[l])                                      (FP2)
+    a~[l] = m[l] * a[l]             with dropout masks given: what layer l+1 reads
     L    = keras loss object (dtype = the network's dtype)
     delta[l] = tape.gradient(L, z[l]),  dW[l], db[l] = tape.gradient(L, kernel, bias)
 
@@ -57,7 +58,7 @@ import refnet
 from .bridge import to_keras
 from .imports import tf_and_keras
 from .losses import loss_and_targets
-from .models import model_output, read_chain  # Flatten, Dropout, folded layers
+from .models import masked_call, model_output, read_chain  # Flatten, Dropout, folded
 
 NAME = "tf"
 LABEL = "TF"
@@ -119,13 +120,15 @@ def build(net: refnet.Network, l2: float = 0.0):
     return to_keras(net, l2=l2)
 
 
-def backprop(model, X, Y, loss: str, reduction="sum_over_batch_size", pins=None):
+def backprop(
+    model, X, Y, loss: str, reduction="sum_over_batch_size", pins=None, masks=None
+):
     """:func:`tf_backprop` of the model :func:`build` made (the protocol's backprop)."""
-    return tf_backprop(model, X, Y, loss, reduction, pins)
+    return tf_backprop(model, X, Y, loss, reduction, pins, masks)
 
 
 def tf_backprop(
-    model, X, Y, loss: str, reduction="sum_over_batch_size", pins=None
+    model, X, Y, loss: str, reduction="sum_over_batch_size", pins=None, masks=None
 ) -> dict:
     """Loss, output, every delta, dW and db (and dL/dX) of ``model`` by tf.GradientTape.
 
@@ -149,6 +152,11 @@ def tf_backprop(
         Kink entries (see ``crosscheck.kinks.kink_entries``): z[l] takes ``values`` where ``mask``
         holds, through ``z + stop_gradient(values - z)``, so the forward pass uses those
         values (on refnet's side of the kink) while every gradient is TF's own.
+    masks : list of (n, n_l) arrays or None per layer, optional
+        Dropout in training mode with refnet's masks: the next layer reads m[l] * a[l],
+        multiplied here explicitly, and the tape differentiates through it (BP6, BP7).
+        ``model_output`` is then the model's own layers called in order with each
+        Dropout layer replaced by that multiplication (:func:`masked_call`).
 
     Returns
     -------
@@ -181,6 +189,8 @@ def tf_backprop(
             zs.append(z)
             acts.append(a)
             params += [layer.kernel, layer.bias]  # a None bias: a None gradient
+            if masks is not None and masks[l] is not None:
+                a = a * tf.constant(masks[l])  # a~ = m * a, inverted dropout
         value = loss_fn(tf.constant(y), a)
         if model.losses:  # the kernel regularizers, as compiled training adds them
             value = value + tf.add_n(model.losses)
@@ -196,10 +206,14 @@ def tf_backprop(
     def arr(t, like):  # a gradient the tape left as None is a zero gradient
         return np.zeros(tuple(like.shape), np.dtype(dtype)) if t is None else t.numpy()
 
+    if masks is None or all(m is None for m in masks):
+        own = model_output(model, X, chain)
+    else:
+        own = masked_call(model, X, chain, masks)
     return {
         "loss": float(value.numpy()),
         "output": a.numpy(),
-        "model_output": model_output(model, X, chain),
+        "model_output": own,
         "z": [z.numpy() for z in zs],
         "a": [t.numpy() for t in acts],
         # targets as rows, one-hot for class ids

@@ -27,8 +27,10 @@ each followed by its activation module (none for linear), in the network's dtype
     gelu                   nn.GELU()               (approximate="none": exact erf form)
     gelu_tanh              nn.GELU(approximate="tanh")
     softmax                nn.Softmax(dim=-1)      (along the last axis)
-    (nothing)              nn.Dropout              (from_torch only: the identity at
-                                                   inference, skipped)
+    Dense(dropout=RATE)    nn.Dropout(p=RATE)      (after the layer's activation module;
+                                                   eval(): the identity; train(): refnet's
+                                                   inverted dropout; from_torch reads one
+                                                   after a hidden Linear back onto it)
 """
 
 from __future__ import annotations
@@ -78,7 +80,7 @@ def to_torch(net: refnet.Network):
     FL1); X already of shape (n, 784) passes through it unchanged. Each refnet layer
     becomes ``nn.Linear(n_in, n_out)`` with ``weight = W.T`` and ``bias = b`` (no bias
     when ``layer.use_bias`` is False), followed by its activation module (see the table
-    above). Weights are copied and the transfer is checked exactly (check_transfer).
+    above) and, for a layer with dropout, ``nn.Dropout(p=layer.dropout)``. Weights are copied and the transfer is checked exactly (check_transfer).
 
     Raises
     ------
@@ -118,4 +120,6 @@ def to_torch(net: refnet.Network):
         modules.append(linear)
         if act is not None:
             modules.append(act)
+        if layer.dropout:  # after the activation, as refnet applies it (BP7)
+            modules.append(torch.nn.Dropout(p=layer.dropout))
     return torch.nn.Sequential(*modules)

@@ -138,8 +138,12 @@ def from_torch(module, input_shape=None) -> refnet.Network:
     - after each Linear at most one activation module from the table above (none:
       linear), e.g. ``nn.LeakyReLU(0.3)`` -> ``leaky_relu(0.3)``;
     - optionally ``nn.Flatten()`` (start_dim=1, end_dim=-1 only) before the first Linear;
-    - ``nn.Dropout`` anywhere: the identity at inference, which is what the returned
-      net computes, so it is skipped (the net has no dropout and no note of it).
+    - ``nn.Dropout(p)`` after a hidden Linear (and its activation): that layer's
+      ``dropout=p`` (refnet applies it after the activation, as this order does).
+      Elsewhere (before the first Linear, after the last, between a Linear and its
+      activation, a second one on a Linear) refnet cannot represent it; it is the
+      identity at inference, which is what the returned net computes there, so it is
+      skipped.
 
     A torch module does not record its input shape, so the net's ``input_shape`` is the
     argument ``input_shape`` (e.g. (28, 28); its product must be the first Linear's
@@ -163,13 +167,60 @@ def from_torch(module, input_shape=None) -> refnet.Network:
         raise TypeError(
             f"module: expected a torch.nn.Sequential, got {type(module).__name__}"
         )
-    specs = []  # [W, b or None, activation name or None]
+    specs, flatten = _read_modules(module)
+    if not specs:
+        raise ValueError(
+            f"module: expected at least one nn.Linear, got "
+            f"{'an empty Sequential' if len(module) == 0 else 'none'}"
+        )
+    specs[-1][3] = 0.0  # after the output layer: the identity (no output dropout)
+    layers = [
+        refnet.Dense(
+            W.shape[0],
+            W.shape[1],
+            name or "linear",
+            init="zeros",
+            dtype=W.dtype,
+            use_bias=b is not None,
+            dropout=p,
+        )
+        for W, b, name, p in specs
+    ]
+    try:
+        net = refnet.Network(layers)  # raises on mismatched widths or mixed dtypes
+    except (TypeError, ValueError) as err:
+        raise type(err)(f"module: {err} (the Linear layers, in order)") from None
+    if input_shape is not None:
+        try:
+            net = refnet.Network(layers, input_shape=input_shape)
+        except (TypeError, ValueError) as err:
+            raise type(err)(
+                f"{err} (the module's first nn.Linear has in_features={layers[0].n_in})"
+            ) from None
+        if net.input_shape is not None and flatten is None:
+            raise ValueError(
+                f"input_shape: {net.input_shape} has {len(net.input_shape)} axes, but "
+                "the module has no nn.Flatten() before its first nn.Linear, which would "
+                "act on the last axis only; give the module a leading nn.Flatten()"
+            )
+    net.set_weights([w for W, b, _, _ in specs for w in (W, b) if w is not None])
+    check_probe(lambda X: _run_eval(module, X), net, "module", PROBE_HINT)
+    return net
+
+
+def _read_modules(module) -> tuple[list, int | None]:
+    """from_torch's walk over the children: ``specs`` ([W, b or None, activation name or
+    None, dropout rate] per nn.Linear) and the index of the leading nn.Flatten (None)."""
+    nn = import_torch().nn
+    specs = []  # [W, b or None, activation name or None, dropout]
     flatten = None  # the index of the leading nn.Flatten
     for i, m in enumerate(module):
         if isinstance(m, nn.Linear):
-            specs.append([*_linear_weights(m, i), None])
+            specs.append([*_linear_weights(m, i), None, 0.0])
             continue
-        if type(m) is nn.Dropout:  # the identity at inference
+        if type(m) is nn.Dropout:  # a hidden layer's dropout, or the identity
+            if specs and not specs[-1][3]:
+                specs[-1][3] = float(m.p)
             continue
         if type(m) is nn.Flatten:
             if specs:
@@ -190,48 +241,15 @@ def from_torch(module, input_shape=None) -> refnet.Network:
             raise ValueError(
                 f"module[{i}]: expected nn.Linear first, got {type(m).__name__} before it"
             )
+        if specs[-1][3]:  # dropped before the activation: not refnet's m * f(z)
+            specs[-1][3] = 0.0  # the identity at inference, as before
         if specs[-1][2] is not None:
             raise ValueError(
                 f"module[{i}]: expected one activation per nn.Linear, got "
                 f"{type(m).__name__} after {specs[-1][2]}"
             )
         specs[-1][2] = name
-    if not specs:
-        raise ValueError(
-            f"module: expected at least one nn.Linear, got "
-            f"{'an empty Sequential' if len(module) == 0 else 'none'}"
-        )
-    layers = [
-        refnet.Dense(
-            W.shape[0],
-            W.shape[1],
-            name or "linear",
-            init="zeros",
-            dtype=W.dtype,
-            use_bias=b is not None,
-        )
-        for W, b, name in specs
-    ]
-    try:
-        net = refnet.Network(layers)  # raises on mismatched widths or mixed dtypes
-    except (TypeError, ValueError) as err:
-        raise type(err)(f"module: {err} (the Linear layers, in order)") from None
-    if input_shape is not None:
-        try:
-            net = refnet.Network(layers, input_shape=input_shape)
-        except (TypeError, ValueError) as err:
-            raise type(err)(
-                f"{err} (the module's first nn.Linear has in_features={layers[0].n_in})"
-            ) from None
-        if net.input_shape is not None and flatten is None:
-            raise ValueError(
-                f"input_shape: {net.input_shape} has {len(net.input_shape)} axes, but "
-                "the module has no nn.Flatten() before its first nn.Linear, which would "
-                "act on the last axis only; give the module a leading nn.Flatten()"
-            )
-    net.set_weights([w for W, b, _ in specs for w in (W, b) if w is not None])
-    check_probe(lambda X: _run_eval(module, X), net, "module", PROBE_HINT)
-    return net
+    return specs, flatten
 
 
 PROBE_HINT = (

@@ -2,6 +2,7 @@
 
     z[l] = linear(a[l-1]) = a[l-1] @ weight.T + bias      weight = W[l].T     (FP1)
     a[l] = activation module (z[l])                                            (FP2)
+    a~[l] = m[l] * a[l]       with dropout masks given: what the next Linear reads
     L    = the loss written out in torch with Keras' reductions (below)
     delta[l] = z[l].grad (``retain_grad``),  dW[l] = weight.grad.T,  db[l] = bias.grad
     (db[l] None for nn.Linear(bias=False); to_torch's leading nn.Flatten is left out)
@@ -88,12 +89,15 @@ def build(net: refnet.Network, l2: float = 0.0):
 def _pairs(module) -> list:
     """[(nn.Linear, activation module or None)] of a to_torch Sequential. Its leading
     nn.Flatten (a net with an input_shape) is left out: X reaches the oracle already
-    flattened, (n, n_0), and Flatten passes that through unchanged."""
+    flattened, (n, n_0), and Flatten passes that through unchanged; so are its
+    nn.Dropout modules (the oracle multiplies by refnet's masks itself)."""
     nn = import_torch().nn
     pairs = []
     for m in module:
         if isinstance(m, nn.Linear):
             pairs.append([m, None])
+        elif isinstance(m, nn.Dropout):
+            continue
         elif isinstance(m, nn.Flatten):
             if pairs:
                 raise RuntimeError(
@@ -104,12 +108,17 @@ def _pairs(module) -> list:
     return pairs
 
 
-def backprop(built, X, Y, loss: str, reduction="sum_over_batch_size", pins=None):
+def backprop(
+    built, X, Y, loss: str, reduction="sum_over_batch_size", pins=None, masks=None
+):
     """Loss, output, every z, a, delta, dW, db, dX of the module by torch.autograd.
 
     ``pins`` (per layer None or (mask, values)): z[l] becomes
     ``z + where(mask, values - z, 0).detach()``: refnet's values there in the forward
-    pass, torch's own gradients.
+    pass, torch's own gradients. ``masks`` (per layer None or an (n, n_l) array):
+    dropout in training mode with refnet's masks, the next Linear reads m * a[l]
+    (BP6, BP7); ``model_output`` then runs the module's own children with each
+    nn.Dropout replaced by that multiplication (:func:`masked_call`).
     """
     torch = import_torch()
     module, l2 = built
@@ -133,13 +142,18 @@ def backprop(built, X, Y, loss: str, reduction="sum_over_batch_size", pins=None)
         a = z if act is None else act(z)  # (n, n_l)                     FP2
         zs.append(z)
         acts.append(a)
+        if masks is not None and masks[l] is not None:
+            a = a * torch.from_numpy(np.asarray(masks[l]))  # a~ = m * a
     rows = loss_per_row(loss, a, y)
     value = rows.sum() if reduction == "sum" else rows.sum() / rows.shape[0]
     if l2:
         value = value + sum(l2 * (linear.weight**2).sum() for linear, _ in pairs)
     value.backward()
     with torch.no_grad():
-        model_output = module(x).numpy()
+        if masks is None or all(m is None for m in masks):
+            model_output = module(x).numpy()
+        else:
+            model_output = masked_call(module, x, masks).numpy()
 
     def arr(t):
         return t.detach().numpy().copy()
@@ -158,3 +172,22 @@ def backprop(built, X, Y, loss: str, reduction="sum_over_batch_size", pins=None)
         "db": [None if lin.bias is None else arr(lin.bias.grad) for lin, _ in pairs],
         "dX": arr(x.grad),
     }
+
+
+def masked_call(module, x, masks):
+    """The module's own children called in order on x, each ``nn.Dropout`` replaced by
+    the mask of the Linear before it (``x * m``: torch's training-mode dropout with
+    refnet's mask instead of a random one)."""
+    nn = import_torch().nn
+    linear = -1  # how many Linear layers were passed, minus one
+    used = set()
+    for m in module:
+        if isinstance(m, nn.Dropout):
+            if linear >= 0 and linear not in used and masks[linear] is not None:
+                x = x * import_torch().from_numpy(np.asarray(masks[linear]))
+                used.add(linear)
+            continue
+        x = m(x)
+        if isinstance(m, nn.Linear):
+            linear += 1
+    return x

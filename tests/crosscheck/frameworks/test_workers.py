@@ -375,3 +375,22 @@ def test_the_callers_process_never_imports_a_framework(tmp_path):
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
     assert "frameworks here: []" in run.stdout
     assert "subclass: True" in run.stdout
+
+
+def test_an_oracle_without_masks_is_skipped_for_dropout_with_a_note(fakefw):
+    """BP6: a framework whose backprop takes no ``masks`` (written before dropout) is
+    left out of a dropout comparison with a note, and the others still compare; alone,
+    it leaves nothing to compare with (ImportError, not a vacuous PASS). Without masks
+    it is used as before."""
+    pytest.importorskip("tensorflow")
+    net = refnet.Network.build([3, 4, 2], ["tanh", "linear"], seed=0, dropout=0.5)
+    X, Y = np.random.default_rng(1).normal(size=(5, 3)), np.array([0, 1, 1, 0, 1])
+    report = compare(
+        net, X, Y, "softmax_cross_entropy", oracle=("tf", "honest"), masks=0
+    )
+    assert report.ok
+    assert all(list(row.oracles) in ([], ["tf"]) for row in report.rows), report
+    assert any("honest oracle skipped for dropout" in n for n in report.notes)
+    with pytest.raises(ImportError, match="takes no masks"):
+        compare(net, X, Y, "softmax_cross_entropy", oracle="honest", masks=0)
+    assert compare(net, X, Y, "softmax_cross_entropy", oracle="honest").ok
