@@ -106,6 +106,12 @@ def compare_training(
         )
     if not isinstance(net, refnet.Network):
         raise TypeError(f"net: expected refnet.Network, got {type(net).__name__}")
+    if any(net.dropout):  # the frameworks would draw their own masks in training mode
+        raise ValueError(
+            f"net: expected a network without dropout, got rates {list(net.dropout)}; "
+            "compare_training replays steps without shared masks (compare(..., "
+            "masks=...) checks one step of a dropout network)"
+        )
     mirror, convert = check_bool(mirror, "mirror"), check_bool(convert, "convert")
     optimizer = refnet.optimizers.get(optimizer)  # a name gives Keras' defaults
     lr = optimizer.get_config()["learning_rate"]

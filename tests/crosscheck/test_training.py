@@ -49,6 +49,19 @@ def test_compare_training_arguments_are_named(kwargs, error, match):
             compare_training(net, X, np.zeros((6, 2)), "mse", **args)
 
 
+def test_compare_training_refuses_a_dropout_network():
+    """Keras' fit-mode Dropout draws its own masks, refnet's steps take none: the
+    comparison would fail falsely, so it is refused, naming net and the rates."""
+    from crosscheck.training import compare_training
+
+    net = refnet.Network.build([3, 4, 2], seed=0, dropout=0.25)
+    X = np.random.default_rng(0).normal(size=(6, 3))
+    with pytest.raises(
+        ValueError, match=r"net: .*without dropout, got rates \[0.25, 0.0\]"
+    ):
+        compare_training(net, X, np.zeros((6, 2)), "mse", refnet.optimizers.SGD(0.1))
+
+
 # issue 21: a plausible bug that once passed the whole suite
 def test_the_training_tolerance_grows_with_the_square_root_of_the_steps():
     """Independent rounding errors of s updates add up like a random walk: sqrt(s)."""
