@@ -36,7 +36,7 @@ network through a width-1 layer at 1.23 x tolerance; with M its worst row is 0.0
 Measured (``python -m crosscheck``, 200 cases with PyTorch, 2026-12-05): max|got - ref| /
 max|ref| is at most 3.2e-15 in float64 (2.6e-15 before the hinge and KL cases) and
 1.2e-5 to 2.7e-5 in float32 (it moves from run to run; 5e-7 on 784-256-128-10); the
-worst gradient row is 0.18 of its tolerance, the worst training row (float32 Adam on a
+worst gradient row is 0.05 of its tolerance, the worst training row (float32 Adam on a
 three-phase OneCycle against Keras) 0.32. Three TensorFlow quirks are larger than TOL1 in float64 and get
 their own stated tolerance, :data:`QUIRKS`, only for networks that use them (every other
 network keeps TOL1). oneDNN (on by default in TF on x86) reorders float32 sums: that is
