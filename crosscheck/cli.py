@@ -207,7 +207,8 @@ def _keras_jobs(args) -> list:
                 source += (
                     " (LS3: the clipped probability loss; Keras' fit on a softmax "
                     "output differentiates the logits instead, LS2; the two agree "
-                    "while no target probability is clipped to [1e-7, 1 - 1e-7])"
+                    "while no target probability is clipped to "
+                    f"[{refnet.losses.CLIP_EPSILON:g}, 1 - {refnet.losses.CLIP_EPSILON:g}])"
                 )
         else:
             loss = (

@@ -98,7 +98,8 @@ def classic_mistakes(
     if loss_name == "kl_divergence" and out_act != "softmax":
         found.append(
             f"kl_divergence compares probability rows (a softmax output), the output "
-            f"layer is {out_act}: a is clipped to [1e-7, 1] and not renormalised; use softmax"
+            f"layer is {out_act}: a is clipped to [{losses.CLIP_EPSILON:g}, 1] and not "
+            "renormalised; use softmax"
         )
     if loss_name in ("hinge", "squared_hinge") and out_act in _NON_NEGATIVE:
         found.append(

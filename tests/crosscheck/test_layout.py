@@ -7,7 +7,9 @@ tests/test_architecture.py, for refnet/ and crosscheck/ alike.)
 from __future__ import annotations
 
 import ast
+import io
 import re
+import tokenize
 from pathlib import Path
 
 import pytest
@@ -82,14 +84,22 @@ def test_the_exact_weight_transfer_is_checked_by_raising_not_by_assert():
 
 def test_the_probability_clip_is_written_once():
     """Keras' 1e-7 clip of the cross-entropy from probabilities: refnet.losses.CLIP_EPSILON,
-    imported wherever it is needed, never a literal again."""
-    literal = re.compile(r"(?<![\w.])1e-7\b")
-    found = [
-        f"{path.relative_to(ROOT)}:{i}"
-        for path in MODULES.values()
-        for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
-        if literal.search(line.split("#")[0])
-        and re.search(r"clip|clamp", line, re.IGNORECASE)
-        and not line.startswith("CLIP_EPSILON = ")  # the one definition
-    ]
+    imported wherever it is needed, never a literal again. Code only: the number token
+    1e-7 on a line that clips (docstrings and comments may quote the value)."""
+    found = []
+    for path in MODULES.values():
+        text = path.read_text(encoding="utf-8")
+        lines = text.splitlines()
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type != tokenize.NUMBER or tok.string.lower() not in (
+                "1e-7",
+                "1e-07",
+            ):
+                continue
+            line = lines[tok.start[0] - 1]
+            if (
+                re.search(r"clip|clamp", line, re.IGNORECASE)
+                and not line.startswith("CLIP_EPSILON = ")  # the one definition
+            ):
+                found.append(f"{path.relative_to(ROOT)}:{tok.start[0]}")
     assert not found, found
