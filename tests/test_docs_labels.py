@@ -194,6 +194,19 @@ def test_every_cited_label_is_defined_in_docs():
     )
 
 
+def test_every_label_cited_in_docs_is_defined():
+    """The chapters' prose cites only labels some chapter defines (chapter 3 once cited
+    a second gradient-descent label for its ascent step, an equation with no tag)."""
+    defined = defined_labels()
+    undefined = {
+        f"{md.name}:{i}": sorted(cited_labels(line) - set(defined))
+        for md in sorted(DOCS.glob("*.md"))
+        for i, line in enumerate(md.read_text(encoding="utf-8").splitlines(), 1)
+        if cited_labels(line) - set(defined)
+    }
+    assert not undefined, f"labels cited in docs/ but defined nowhere: {undefined}"
+
+
 def test_docs_index_lists_every_label():
     """docs/README.md's label table has one row per defined label, pointing to its chapter."""
     index = (DOCS / "README.md").read_text(encoding="utf-8")
