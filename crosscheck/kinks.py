@@ -79,7 +79,7 @@ def kink_notes(
         notes.append(
             f"kink: {shown}{more} straddle {net.activations[l - 1]}'s kink at 0 within "
             f"rounding; {who} was evaluated on refnet's side of it (one shared mask), "
-            "docs/07-checking.md"
+            'chapter 7 "Checking it"'
         )
     return notes
 

@@ -322,3 +322,37 @@ def test_fmt_skip_only_keeps_tables_aligned(tmp_path):
     files = [p for p in files if "notebooks" not in p.parts]
     found = [hit for path in sorted(files) for hit in _layout_exceptions(path)]
     assert not found, "\n".join(found)
+
+
+def _message_strings(tree: ast.AST):
+    """Every string constant of a module that is not a docstring: what users read."""
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(
+            node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+        )
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and id(node) not in docstrings
+        ):
+            yield node
+
+
+def test_messages_cite_chapters_not_repository_paths():
+    """A pip-installed user has no docs/ folder: a note, error or diagnosis names the
+    chapter ('chapter 7 "Checking it"'), never docs/07-checking.md (issue 19)."""
+    path_of_a_chapter = re.compile(r"docs/\d\d-[\w.-]+\.md")
+    found = [
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for path in SOURCES
+        for node in _message_strings(ast.parse(path.read_text(encoding="utf-8")))
+        if path_of_a_chapter.search(node.value)
+    ]
+    assert not found, found

@@ -314,6 +314,6 @@ def run(
                 "inside the square root, torch outside, so the two rules differ by the "
                 "bound above wherever v is small (entries with v = 0 included); that is "
                 "the placement, not refnet. RMSprop(..., epsilon=1e-30) on both sides "
-                "compares the rest of the rule (docs/08-training.md)"
+                'compares the rest of the rule (chapter 8 "Training")'
             )
     return report
