@@ -250,13 +250,15 @@ class Network:
         return sum(layer.count_params() for layer in self.layers)
 
     def summary(self) -> str:
-        """A Keras-like table: layer, output shape, activation, parameters, and the total."""
+        """A Keras-like table: layer, output shape, activation, parameters, and the total
+        (a Dropout row after each layer with a rate, as Keras lists them)."""
         return format_summary(
             self.sizes,
             self.activations,
             self.dtype.name,
             [layer.use_bias for layer in self.layers],
             self.input_shape,
+            self.dropout,
         )
 
     def __repr__(self) -> str:
@@ -812,6 +814,11 @@ def _layer_rates(dropout, n_layers: int) -> list[float]:
             )
         return rates
     rate = _dropout.check_rate(dropout, "dropout")
+    if rate and n_layers == 1:  # a rate that would silently drop nothing
+        raise ValueError(
+            f"dropout: expected 0 for a network without hidden layers (dropout is for "
+            f"hidden layers only), got {rate:g}"
+        )
     return [rate] * (n_layers - 1) + [0.0]
 
 

@@ -71,28 +71,41 @@ def summary(sizes, activations=None, dtype="float64") -> str:
 
 
 def format_summary(
-    sizes, activations, dtype: str = "float64", use_bias=None, input_shape=None
+    sizes,
+    activations,
+    dtype: str = "float64",
+    use_bias=None,
+    input_shape=None,
+    dropout=None,
 ) -> str:
     """The table printed by ``Network.summary()`` and ``refnet summary``.
 
     ``use_bias`` (one bool per layer, default all True): a layer without bias has
     n_{l-1} n_l parameters. ``input_shape`` (a tuple, default None): the input is
     flattened first, shown as a ``flatten (Flatten)`` row with no parameters.
+    ``dropout`` (one rate per layer, default none): a layer with a rate is followed by
+    a ``dropout (Dropout r)`` row with no parameters, as Keras lists its Dropout layer.
     """
     sizes = check_sizes(sizes)
     use_bias = [True] * (len(sizes) - 1) if use_bias is None else list(use_bias)
+    dropout = [0.0] * (len(sizes) - 1) if dropout is None else list(dropout)
+    drops = 0
     rows = [("Layer (type)", "Output Shape", "Activation", "Param #")]
     if input_shape is not None:
         rows.append(("flatten (Flatten)", f"(None, {sizes[0]})", "", "0"))
     total = 0
-    for i, (n_in, n_out, act, bias) in enumerate(
-        zip(sizes, sizes[1:], activations, use_bias)
+    for i, (n_in, n_out, act, bias, rate) in enumerate(
+        zip(sizes, sizes[1:], activations, use_bias, dropout)
     ):
         name = "dense" if i == 0 else f"dense_{i}"
         params = n_in * n_out + (n_out if bias else 0)  # PC1
         total += params
         kind = "Dense" if bias else "Dense, no bias"
         rows.append((f"{name} ({kind})", f"(None, {n_out})", act, f"{params:,}"))
+        if rate:
+            name = "dropout" if drops == 0 else f"dropout_{drops}"
+            rows.append((f"{name} (Dropout {rate:g})", f"(None, {n_out})", "", "0"))
+            drops += 1
     widths = [max(len(r[c]) for r in rows) + 2 for c in range(4)]
 
     def line(r):

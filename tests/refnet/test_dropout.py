@@ -301,6 +301,9 @@ def test_dropout_on_the_output_layer_is_refused():
         refnet.Network.build([3, 4, 2], dropout=[0.5, 0.5])
     with pytest.raises(ValueError, match=r"dropout: expected one rate or 2 rates"):
         refnet.Network.build([3, 4, 2], dropout=[0.5])
+    with pytest.raises(ValueError, match=r"dropout: expected 0 for a network without"):
+        refnet.Network.build([4, 2], "linear", dropout=0.5)  # no hidden layer to drop
+    assert refnet.Network.build([4, 2], "linear", dropout=0.0).dropout == [0.0]
     net = refnet.Network.build([3, 4, 2], dropout=0.5)
     assert net.dropout == [0.5, 0.0]
     net.layers[1].dropout = 0.5
@@ -380,3 +383,18 @@ def test_load_refuses_bad_rates_naming_the_file(tmp_path, rates, words):
     with pytest.raises(ValueError) as err:
         refnet.Network.load(tmp_path / "bad.npz")
     assert "bad.npz" in str(err.value) and words in str(err.value)
+
+
+def test_summary_lists_a_dropout_row_after_each_layer_with_a_rate():
+    """As Keras' summary lists Dense, Dropout, Dense, ...: a Dropout row (0 parameters)
+    right after each layer with a rate; the total stays PC1's 3*5+5 + 5*4+4 + 4*2+2."""
+    net = refnet.Network.build([3, 5, 4, 2], dropout=[0.5, 0.0, 0.0])
+    rows = [line.split()[:2] for line in net.summary().splitlines()[4:-3]]
+    assert rows == [
+        ["dense", "(Dense)"],
+        ["dropout", "(Dropout"],
+        ["dense_1", "(Dense)"],
+        ["dense_2", "(Dense)"],
+    ]
+    assert "Dropout 0.5)" in net.summary() and "Total params: 54" in net.summary()
+    assert "Dropout" not in refnet.Network.build([3, 5, 2]).summary()
