@@ -201,11 +201,27 @@ def test_from_keras_takes_a_dropout_refnet_cannot_carry_as_the_identity():
             L.Dropout(0.4),
         ]
     )
-    net = crosscheck.from_keras(model)
+    with pytest.warns(UserWarning, match="model: not carried over") as caught:
+        net = crosscheck.from_keras(model)
     assert net.dropout == pytest.approx([0.0, 0.3, 0.0])
     notes = " ".join(read_chain(model).notes)
     for where in ("on the input", "before an activation layer", "after the output"):
         assert where in notes
+        assert where in str(caught[0].message)  # the warning names each one
+    assert "model.layers[5]" not in str(caught[0].message)  # the carried one is not
+
+
+def test_from_keras_warns_only_about_dropout_it_cannot_carry():
+    _, keras = _keras()
+    L = keras.layers
+    model = keras.Sequential(
+        [keras.Input((4,)), L.Dense(5, "tanh"), L.Dropout(0.3), L.Dense(2)]
+    )
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a carried Dropout gives no warning
+        assert crosscheck.from_keras(model).dropout == pytest.approx([0.3, 0.0])
 
 
 def test_to_torch_puts_dropout_after_the_activation_and_from_torch_reads_it_back():
@@ -228,7 +244,15 @@ def test_to_torch_puts_dropout_after_the_activation_and_from_torch_reads_it_back
         nn.Linear(6, 2),
         nn.Dropout(0.3),
     )
-    assert crosscheck.from_torch(odd).dropout == [0.0, 0.0]
+    with pytest.warns(UserWarning, match="module: not carried over") as caught:
+        assert crosscheck.from_torch(odd).dropout == [0.0, 0.0]
+    assert "module[0], module[2], module[5]" in str(caught[0].message)
+    with pytest.raises(
+        ValueError, match=r"module\[3\]\.p: expected a rate in \[0, 1\)"
+    ):
+        crosscheck.from_torch(
+            nn.Sequential(nn.Linear(5, 6), nn.ReLU(), nn.Linear(6, 2), nn.Dropout(1.0))
+        )
 
 
 def test_kink_bound_after_a_mask_uses_the_masked_input():

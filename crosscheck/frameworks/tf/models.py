@@ -31,6 +31,7 @@ and a Dense acting on the last axis of a multi-axis input (no Flatten before it)
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -293,8 +294,9 @@ def _dropout(r: _Reading, i: int, layer) -> None:
         steps[-1].dropout, steps[-1].dropout_index = float(layer.rate), i
         r.chain.notes.append(
             f"{_where(i, layer)}: Dropout(rate={layer.rate:g}) is the identity at "
-            "inference (model(X, training=False)), which is what is checked unless "
-            f"masks are given; it is refnet's dropout={layer.rate:g} on "
+            "inference (model(X, training=False)), which is what is checked (training "
+            "mode: crosscheck.compare(net, X, Y, loss, masks=seed) with "
+            f"net = from_keras(model)); it is refnet's dropout={layer.rate:g} on "
             f"{_where(steps[-1].index, steps[-1].dense)}"
         )
 
@@ -452,7 +454,7 @@ def from_keras(model) -> refnet.Network:
     Flatten, Dense (with or without bias), Activation, ReLU, LeakyReLU, Softmax and
     Dropout layers: activation layers are folded onto the linear Dense before them, a
     Dropout after a hidden Dense (and its activation) becomes that layer's ``dropout``
-    (elsewhere it is the identity, at inference), a Flatten of an input of shape (28, 28) becomes
+    (elsewhere it is the identity, at inference, and a UserWarning names it), a Flatten of an input of shape (28, 28) becomes
     the net's ``input_shape`` (this module's docstring has the details).
 
     Raises
@@ -466,7 +468,15 @@ def from_keras(model) -> refnet.Network:
         Flatten; or a network that does not reproduce the model's own output on a probe
         batch (a custom layer's call, a Dense subclass).
     """
-    net = network_from_chain(read_chain(model))
+    chain = read_chain(model)
+    net = network_from_chain(chain)
+    dropped = [n for n in chain.notes if n.endswith("cannot represent it")]
+    if dropped:  # the net is right at inference, but would train without them
+        warnings.warn(
+            "model: not carried over to the refnet network: " + "; ".join(dropped),
+            UserWarning,
+            stacklevel=2,
+        )
     check_probe(
         lambda X: model(X, training=False),
         net,

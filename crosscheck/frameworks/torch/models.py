@@ -3,6 +3,8 @@ bridge.py's docstring)."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 import refnet
@@ -167,7 +169,18 @@ def from_torch(module, input_shape=None) -> refnet.Network:
         raise TypeError(
             f"module: expected a torch.nn.Sequential, got {type(module).__name__}"
         )
-    specs, flatten = _read_modules(module)
+    specs, flatten, dropped = _read_modules(module)
+    if specs and specs[-1][3]:  # after the output layer: no output dropout in refnet
+        dropped.append(specs[-1][4])
+    if dropped:  # the net is right at inference, but would train without them
+        warnings.warn(
+            f"module: not carried over to the refnet network: the nn.Dropout at "
+            f"{', '.join(f'module[{i}]' for i in sorted(dropped))} (refnet's dropout "
+            "follows a hidden layer's activation); the net computes each as the "
+            "identity, as at inference",
+            UserWarning,
+            stacklevel=2,
+        )
     if not specs:
         raise ValueError(
             f"module: expected at least one nn.Linear, got "
@@ -184,7 +197,7 @@ def from_torch(module, input_shape=None) -> refnet.Network:
             use_bias=b is not None,
             dropout=p,
         )
-        for W, b, name, p in specs
+        for W, b, name, p, _ in specs
     ]
     try:
         net = refnet.Network(layers)  # raises on mismatched widths or mixed dtypes
@@ -203,24 +216,29 @@ def from_torch(module, input_shape=None) -> refnet.Network:
                 "the module has no nn.Flatten() before its first nn.Linear, which would "
                 "act on the last axis only; give the module a leading nn.Flatten()"
             )
-    net.set_weights([w for W, b, _, _ in specs for w in (W, b) if w is not None])
+    net.set_weights([w for W, b, *_ in specs for w in (W, b) if w is not None])
     check_probe(lambda X: _run_eval(module, X), net, "module", PROBE_HINT)
     return net
 
 
-def _read_modules(module) -> tuple[list, int | None]:
+def _read_modules(module) -> tuple[list, int | None, list]:
     """from_torch's walk over the children: ``specs`` ([W, b or None, activation name or
-    None, dropout rate] per nn.Linear) and the index of the leading nn.Flatten (None)."""
+    None, dropout rate, that nn.Dropout's index] per nn.Linear), the index of the
+    leading nn.Flatten (None) and the indices of the nn.Dropout refnet cannot carry."""
     nn = import_torch().nn
-    specs = []  # [W, b or None, activation name or None, dropout]
+    specs = []  # [W, b or None, activation name or None, dropout, its index]
     flatten = None  # the index of the leading nn.Flatten
+    dropped = []  # nn.Dropout indices that stay the identity
     for i, m in enumerate(module):
         if isinstance(m, nn.Linear):
-            specs.append([*_linear_weights(m, i), None, 0.0])
+            specs.append([*_linear_weights(m, i), None, 0.0, None])
             continue
         if type(m) is nn.Dropout:  # a hidden layer's dropout, or the identity
-            if specs and not specs[-1][3]:
-                specs[-1][3] = float(m.p)
+            rate = refnet.dropout.check_rate(float(m.p), f"module[{i}].p")
+            if specs and not specs[-1][3] and rate:
+                specs[-1][3], specs[-1][4] = rate, i
+            elif rate:
+                dropped.append(i)
             continue
         if type(m) is nn.Flatten:
             if specs:
@@ -242,14 +260,15 @@ def _read_modules(module) -> tuple[list, int | None]:
                 f"module[{i}]: expected nn.Linear first, got {type(m).__name__} before it"
             )
         if specs[-1][3]:  # dropped before the activation: not refnet's m * f(z)
-            specs[-1][3] = 0.0  # the identity at inference, as before
+            dropped.append(specs[-1][4])  # the identity at inference, as before
+            specs[-1][3], specs[-1][4] = 0.0, None
         if specs[-1][2] is not None:
             raise ValueError(
                 f"module[{i}]: expected one activation per nn.Linear, got "
                 f"{type(m).__name__} after {specs[-1][2]}"
             )
         specs[-1][2] = name
-    return specs, flatten
+    return specs, flatten, dropped
 
 
 PROBE_HINT = (
