@@ -217,6 +217,11 @@ class OneCycle:
         self.max_learning_rate = _check_positive(max_learning_rate, "max_learning_rate")
         self.total_steps = check_size(total_steps, "total_steps")
         self.pct_start = check_float(pct_start, "pct_start")
+        if not isinstance(anneal_strategy, str):
+            raise TypeError(
+                "anneal_strategy: expected 'cos' or 'linear', got "
+                f"{type(anneal_strategy).__name__}"
+            )
         if anneal_strategy not in ("cos", "linear"):
             raise ValueError(
                 f"anneal_strategy: expected 'cos' or 'linear', got {anneal_strategy!r}"

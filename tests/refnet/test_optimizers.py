@@ -481,6 +481,17 @@ def test_bad_hyper_parameters_name_the_argument(make, name):
         make()
 
 
+def test_a_wrong_type_is_a_type_error_and_a_wrong_value_a_value_error():
+    with pytest.raises(
+        TypeError, match="anneal_strategy: expected 'cos' or 'linear', got list"
+    ):
+        OneCycle(0.1, 10, anneal_strategy=["cos"])
+    with pytest.raises(
+        ValueError, match="anneal_strategy: expected 'cos' or 'linear', got 'cosine'"
+    ):
+        OneCycle(0.1, 10, anneal_strategy="cosine")
+
+
 def test_apply_rejects_wrong_gradients():
     net = refnet.Network.build([3, 4, 2], seed=0)
     opt = SGD()
