@@ -223,6 +223,48 @@ def cases() -> list[tuple[str, str, Callable[[], object]]]:
             lambda kw=kw: refnet.gradcheck(net, X, y, "softmax_cross_entropy", **kw),
         )
     add("api", "net", lambda: refnet.gradcheck("net", X, y))
+    # issue 19: the schedules, dropout and the new losses' targets
+    for v in [0, -1, NAN, INF, "5", None]:
+        add("api", "decay_steps", lambda v=v: optimizers.InverseTimeDecay(0.1, v, 0.5))
+        add("api", "total_steps", lambda v=v: optimizers.OneCycle(0.1, v))
+    for v in [-0.5, NAN, "1", None, True]:
+        add("api", "decay_rate", lambda v=v: optimizers.InverseTimeDecay(0.1, 5, v))
+        add("api", "power", lambda v=v: optimizers.InverseTimeDecay(0.1, 5, 1, power=v))
+    for v in [0.0, 1.0, -0.1, NAN, "0.3", None]:
+        add("api", "pct_start", lambda v=v: optimizers.OneCycle(0.1, 10, pct_start=v))
+    for v in ["cosine", ["cos"], None, 1]:
+        add(
+            "api",
+            "anneal_strategy",
+            lambda v=v: optimizers.OneCycle(0.1, 10, anneal_strategy=v),
+        )
+    for v in [1.0, -0.1, NAN, INF, "0.5", None, True, [0.5]]:
+        add("api", "dropout", lambda v=v: refnet.Dense(3, 4, dropout=v))
+        add("api", "dropout", lambda v=v: refnet.Network.build([3, 4, 2], dropout=v))
+    dropping = refnet.Network.build([3, 4, 2], ["tanh", "linear"], seed=0, dropout=0.5)
+    ones = np.ones((5, 4))
+    for v in [
+        [ones],
+        [ones[:, :3], None],
+        [ones * 3, None],
+        [-ones * 2, None],
+        [ones.astype(bool), None],  # keep flags, not the scaled mask 0 or 2
+        "masks",
+        -1,
+        [np.full((5, 4), np.nan), None],
+    ]:
+        add(
+            "api",
+            "masks",
+            lambda v=v: dropping.gradients(X, y, "softmax_cross_entropy", masks=v),
+        )
+    for loss, target in [
+        ("hinge", np.full((5, 2), 0.5)),
+        ("squared_hinge", np.array([[2.0, -1.0]] * 5)),
+        ("kl_divergence", np.full((5, 2), -0.5)),
+        ("categorical_hinge", np.array([0, 1, 2, 0, 1])),
+    ]:
+        add("api", "Y", lambda loss=loss, t=target: net.gradients(X, t, loss))
 
     def shared_optimizer():  # W8: one optimizer object, a second net of the same shape
         opt = optimizers.Adam()
