@@ -74,11 +74,15 @@ def _float64_copy(net: Network) -> Network:
     return clone
 
 
-def _loss_from(net: Network, start: int, a, z, y, loss) -> tuple[float, list]:
-    """L for the forward pass that resumes at layer ``start`` with pre-activation z.
+def _loss_from(
+    net: Network, start: int, a, z, y, loss, drop=None
+) -> tuple[float, list]:
+    """L for the forward pass that resumes at layer ``start`` with pre-activation z
+    (``a``: the input layer ``start`` reads, already through its dropout mask).
 
     Also returns the kink masks (z > 0) of the non-smooth layers, and last the loss's
-    own branches where it has kinks, to spot a crossing.
+    own branches where it has kinks, to spot a crossing. ``drop``: the dropout masks,
+    one per layer (None where none), each multiplying that layer's output a[l].
     """
     masks = []
     for l in range(start, len(net.layers)):
@@ -90,6 +94,8 @@ def _loss_from(net: Network, start: int, a, z, y, loss) -> tuple[float, list]:
         if not layer.activation.smooth:
             masks.append(z > 0)
         a = layer.activation.f(z)  # FP2
+        if drop is not None and drop[l] is not None and l < len(net.layers) - 1:
+            a = drop[l] * a  # what the next layer reads, a~ = m * a (BP7)
     if loss.branches is not None:
         masks.append(loss.branches(a, y))
     return loss.value(a, y), masks
@@ -105,6 +111,7 @@ def gradcheck(
     rtol: float = 1e-6,
     max_entries: int | None = None,
     seed: int = 0,
+    masks=None,
 ) -> GradcheckReport:
     """Compare ``net.gradients`` with central differences (FD1) for every dW, db and delta.
 
@@ -123,6 +130,10 @@ def gradcheck(
         Check at most this many randomly chosen entries per tensor (all by default).
     seed : int
         Chooses the sampled entries.
+    masks : list or seed, optional
+        Dropout masks, as for ``Network.gradients``: both sides then run in training
+        mode with the same masks (the numeric forward pass multiplies each a[l] by its
+        mask, BP6 and BP7 on the analytic side). None: inference, dropout off.
     """
     if not isinstance(net, Network):
         raise TypeError(f"net: expected a refnet.Network, got {type(net).__name__}")
@@ -134,10 +145,16 @@ def gradcheck(
     rng = rng_from(seed)
     net64 = _float64_copy(net)
     X = check_input(X, net64.sizes[0], np.dtype(np.float64), "X", net64.input_shape)
-    res = net64.gradients(X, Y, loss)  # the analytic side
+    # drawn or checked once, by refnet's own code (not a subclass's), for both sides
+    drop = None if masks is None else Network._masks(net64, masks, X.shape[0])
+    # the analytic side (a subclass's gradients(X, Y, loss) need not take masks)
+    if drop is None:
+        res = net64.gradients(X, Y, loss)
+    else:
+        res = net64.gradients(X, Y, loss, masks=drop)
     y = loss.prepare(Y, res.a[-1])
     floor = 100 * np.finfo(np.float64).eps * max(abs(res.loss), 1.0) / step
-    numeric = _CentralDifferences(net64, X, res, y, loss, step, max_entries, rng)
+    numeric = _CentralDifferences(net64, X, res, y, loss, step, max_entries, rng, drop)
     rows = []
     for l, layer in enumerate(net64.layers):
         rows += _layer_rows(numeric, l, layer, res, rtol, floor)
@@ -148,10 +165,11 @@ class _CentralDifferences:
     """The numeric side (FD1): L's central differences with respect to the entries of
     one tensor at a time, each evaluation resuming the forward pass at its layer."""
 
-    def __init__(self, net64, X, res, y, loss, step, max_entries, rng):
+    def __init__(self, net64, X, res, y, loss, step, max_entries, rng, drop=None):
         self.net64, self.res, self.y, self.loss = net64, res, y, loss
         self.step, self.max_entries, self.rng = step, max_entries, rng
-        _, self.base_masks = _loss_from(net64, 0, X, None, y, loss)
+        self.drop = drop
+        _, self.base_masks = _loss_from(net64, 0, X, None, y, loss, self.drop)
 
     def __call__(
         self, target, start, z_of
@@ -165,6 +183,8 @@ class _CentralDifferences:
         num = np.empty(flat.size)
         usable = np.ones(flat.size, dtype=bool)
         a_start = self.res.a[start]
+        if start > 0 and self.drop is not None and self.drop[start - 1] is not None:
+            a_start = self.drop[start - 1] * a_start  # the input layer start reads
         for k, i in enumerate(flat):
             idx = np.unravel_index(i, target.shape)
             saved = target[idx]
@@ -173,7 +193,7 @@ class _CentralDifferences:
             for sign in (1, -1):
                 target[idx] = saved + sign * h
                 value, masks = _loss_from(
-                    self.net64, start, a_start, z_of(), self.y, self.loss
+                    self.net64, start, a_start, z_of(), self.y, self.loss, self.drop
                 )
                 values.append(value)
                 kept = self.base_masks[len(self.base_masks) - len(masks) :]

@@ -369,3 +369,38 @@ def test_a_finite_difference_across_a_loss_kink_is_skipped(loss, label):
     report = refnet.gradcheck(net, X, Y, loss)
     assert report.ok, report
     assert sum(r.skipped for r in report.rows) > 0, report
+
+
+class ForgetsTheMask(refnet.Network):
+    """A student's dropout backprop that runs the forward pass with the masks and then
+    forgets BP6 in the backward pass: the delta of the dropout layer misses its m."""
+
+    def gradients(self, X, Y, loss="mse", l2=0.0, *, out=None, masks=None):
+        res = super().gradients(X, Y, loss, l2, out=out, masks=masks)
+        if masks is None:
+            return res
+        g = res.delta[1] @ self.layers[1].W.T  # dL/da~[1], to be multiplied by m[1]
+        res.delta[0] = g * (1 - res.a[1] ** 2)  # tanh' only: BP6's mask forgotten
+        res.dW[0] = res.a[0].T @ res.delta[0]  # X.T @ delta[1], BP4
+        res.db[0] = res.delta[0].sum(axis=0)
+        return res
+
+
+def test_gradcheck_with_dropout_masks_checks_bp6_against_central_differences(rng):
+    """masks= runs both sides in training mode with one set of masks: refnet's BP6 and
+    BP7 agree with central differences of the masked forward pass; a backward pass
+    that forgets the mask fails at the dropout layer; without masks, inference."""
+    net = refnet.Network.build([4, 6, 5, 3], ["tanh", "sigmoid", "linear"], seed=0,
+                               dropout=[0.5, 0.25, 0.0])  # fmt: skip
+    X, y = rng.normal(size=(7, 4)), rng.integers(0, 3, 7)
+    drawn = refnet.gradcheck(net, X, y, "softmax_cross_entropy", masks=3)
+    assert drawn.ok, str(drawn)
+    given = net.dropout_masks(7, 3)
+    assert refnet.gradcheck(net, X, y, "softmax_cross_entropy", masks=given).ok
+    assert refnet.gradcheck(net, X, y, "softmax_cross_entropy").ok  # dropout off
+    forgets = ForgetsTheMask(net.layers)
+    report = refnet.gradcheck(forgets, X, y, "softmax_cross_entropy", masks=3)
+    assert not report.ok
+    assert {"delta1", "dW1", "db1"} <= failing_rows(report), str(report)
+    with pytest.raises(ValueError, match="masks"):
+        refnet.gradcheck(net, X, y, "softmax_cross_entropy", masks=-1)
