@@ -46,7 +46,11 @@ def _train(args: argparse.Namespace) -> int:
         X_train, y_train, args.validation_split
     )
     net = Network.build(
-        layout, _activations(args.activations), seed=args.seed, dtype=args.dtype
+        layout,
+        _activations(args.activations),
+        seed=args.seed,
+        dtype=args.dtype,
+        dropout=args.dropout,
     )
     if net.sizes[0] != X_train.shape[1]:
         raise ValueError(
@@ -309,6 +313,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--epochs", type=int, help="default 30 digits, 5 mnist")
     train.add_argument(
+        "--dropout",
+        type=float,
+        default=0.0,
+        metavar="RATE",
+        help="inverted dropout on every hidden layer's output while training, as "
+        "Keras' Dropout(RATE) after each hidden Dense (default 0: none)",
+    )
+    train.add_argument(
         "--batch-size", type=int, default=32, help="rows per gradient step (default 32)"
     )
     train.add_argument(
@@ -363,6 +375,7 @@ _FLAGS = {
         "batch_size": "--batch-size",
         "seed": "--seed",
         "path": "--save",
+        "dropout": "--dropout",
     },
 }
 _PLOT_TYPES = (".png", ".pdf", ".svg")

@@ -332,6 +332,7 @@ def cli_cases() -> list[tuple[str, str, list[str]]]:
         "--epochs": ["0", "-1", "x"],
         "--batch-size": ["0", "-3", "x"],
         "--seed": ["-1", "x"],
+        "--dropout": ["1", "-0.1", "nan", "x"],
         "--dtype": ["int32"],
         "--save": [tempfile.gettempdir(), "/nonexistent/m.npz", "/dev/null"],
         "--plot": [tempfile.gettempdir(), "/nonexistent/p.png"],

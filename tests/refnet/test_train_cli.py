@@ -117,6 +117,11 @@ def test_train_mnist_from_local_files(capsys, tmp_path):
             ["train", "digits", "--layout", "64-0-10"],
             "--layout: expected a positive int",
         ),
+        (["train", "digits", "--dropout", "1"], "--dropout: expected a rate in [0, 1)"),
+        (
+            ["train", "digits", "--layout", "64-10", "--dropout", "0.3"],
+            "--dropout: expected 0 for a network without hidden layers",
+        ),
     ],
 )
 def test_train_bad_arguments_exit_2_with_a_message(argv, message, capsys):
@@ -255,3 +260,21 @@ def test_train_with_kl_and_the_hinges(argv, capsys):
     accuracy = float(re.search(r"test accuracy: ([\d.]+) %", out).group(1))
     assert accuracy > 80.0, out
     assert "warning" not in err, err
+
+
+def test_train_dropout_trains_with_masks_and_saves_the_rate(tmp_path, capsys):
+    """--dropout RATE is every hidden layer's rate: the summary lists the Dropout row,
+    the saved model keeps the rate, and the masks change the training (the weights
+    differ from the same run without dropout; inference itself has no dropout)."""
+    pytest.importorskip("sklearn")
+    runs = {}
+    for rate in ("0", "0.3"):
+        path = tmp_path / f"m{rate}.npz"
+        argv = ["train", "digits", "--epochs", "2", "--quiet", "--dropout", rate]
+        assert main([*argv, "--save", str(path)]) == 0
+        runs[rate] = refnet.Network.load(path)
+    out = capsys.readouterr().out
+    assert "dropout (Dropout 0.3)" in out
+    assert runs["0.3"].dropout == [0.3, 0.0] and runs["0"].dropout == [0.0, 0.0]
+    W_plain, W_dropped = runs["0"].layers[0].W, runs["0.3"].layers[0].W
+    assert not np.allclose(W_plain, W_dropped)
