@@ -51,6 +51,12 @@ def _f32(x: float) -> float:
     return float(np.float32(x))
 
 
+def _progress32(step: int, schedule) -> np.float32:
+    """Keras' decay progress in float32: step / decay_steps, floored when staircase."""
+    p = np.float32(step) / np.float32(schedule.decay_steps)
+    return np.floor(p) if schedule.staircase else p
+
+
 class _KerasExponentialDecay:
     """LR1 as Keras computes it: in float32 (initial * rate ** (step / decay_steps))."""
 
@@ -58,12 +64,10 @@ class _KerasExponentialDecay:
         self.schedule = schedule
 
     def __call__(self, step: int) -> float:
-        s = self.schedule
-        f = np.float32
-        p = f(step) / f(s.decay_steps)
-        if s.staircase:
-            p = np.floor(p)
-        return float(f(s.initial_learning_rate) * f(s.decay_rate) ** p)
+        s, f = self.schedule, np.float32
+        return float(
+            f(s.initial_learning_rate) * f(s.decay_rate) ** _progress32(step, s)
+        )
 
 
 class _KerasInverseTimeDecay:
@@ -74,11 +78,8 @@ class _KerasInverseTimeDecay:
         self.schedule = schedule
 
     def __call__(self, step: int) -> float:
-        s = self.schedule
-        f = np.float32
-        p = f(step) / f(s.decay_steps)
-        if s.staircase:
-            p = np.floor(p)
+        s, f = self.schedule, np.float32
+        p = _progress32(step, s)
         return float(f(s.initial_learning_rate) / (f(1) + f(s.decay_rate) * p))
 
 
