@@ -390,8 +390,8 @@ def test_gradcheck_with_dropout_masks_checks_bp6_against_central_differences(rng
     """masks= runs both sides in training mode with one set of masks: refnet's BP6 and
     BP7 agree with central differences of the masked forward pass; a backward pass
     that forgets the mask fails at the dropout layer; without masks, inference."""
-    net = refnet.Network.build([4, 6, 5, 3], ["tanh", "sigmoid", "linear"], seed=0,
-                               dropout=[0.5, 0.25, 0.0])  # fmt: skip
+    acts = ["tanh", "sigmoid", "linear"]
+    net = refnet.Network.build([4, 6, 5, 3], acts, seed=0, dropout=[0.5, 0.25, 0.0])
     X, y = rng.normal(size=(7, 4)), rng.integers(0, 3, 7)
     drawn = refnet.gradcheck(net, X, y, "softmax_cross_entropy", masks=3)
     assert drawn.ok, str(drawn)

@@ -170,7 +170,12 @@ def from_torch(module, input_shape=None) -> refnet.Network:
             f"module: expected a torch.nn.Sequential, got {type(module).__name__}"
         )
     specs, flatten, dropped = _read_modules(module)
-    if specs and specs[-1][3]:  # after the output layer: no output dropout in refnet
+    if not specs:
+        raise ValueError(
+            f"module: expected at least one nn.Linear, got "
+            f"{'an empty Sequential' if len(module) == 0 else 'none'}"
+        )
+    if specs[-1][3]:  # after the output layer: no output dropout in refnet
         dropped.append(specs[-1][4])
     if dropped:  # the net is right at inference, but would train without them
         warnings.warn(
@@ -180,11 +185,6 @@ def from_torch(module, input_shape=None) -> refnet.Network:
             "identity, as at inference",
             UserWarning,
             stacklevel=2,
-        )
-    if not specs:
-        raise ValueError(
-            f"module: expected at least one nn.Linear, got "
-            f"{'an empty Sequential' if len(module) == 0 else 'none'}"
         )
     specs[-1][3] = 0.0  # after the output layer: the identity (no output dropout)
     layers = [

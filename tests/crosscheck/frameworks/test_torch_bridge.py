@@ -337,7 +337,8 @@ def test_from_torch_reads_the_pytorch_quickstart_model(rng):
         nn.LeakyReLU(0.3),
         nn.Linear(32, 10),
     )
-    net = crosscheck.from_torch(module, input_shape=(28, 28))
+    with pytest.warns(UserWarning, match=r"the nn.Dropout at module\[5\]"):
+        net = crosscheck.from_torch(module, input_shape=(28, 28))  # before LeakyReLU
     assert net.sizes == [784, 64, 32, 10] and net.input_shape == (28, 28)
     assert net.activations == ["relu", "leaky_relu(0.3)", "linear"]
     X = rng.uniform(size=(5, 28, 28)).astype(np.float32)
