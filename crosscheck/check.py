@@ -60,6 +60,11 @@ def _run_pinned(name, net, l2, res, x, Y, loss_name, reduction, rtol, masks=None
     return out, pins, first_z
 
 
+class NoOracleForMasks(ImportError):
+    """No oracle that ran takes dropout masks: a dropout case cannot be compared (the
+    main job skips such a case with a note; compare() itself raises)."""
+
+
 def compare(
     net: refnet.Network,
     X,
@@ -151,7 +156,9 @@ def compare(
             f" batch {x.shape[0]} ", f" batch {x.shape[0]} with dropout masks "
         )
     if not side.names and not side.crashed:  # none of them takes dropout masks
-        raise ImportError("no oracle to compare with; " + "; ".join(side.quirk_notes))
+        raise NoOracleForMasks(
+            "no oracle to compare with; " + "; ".join(side.quirk_notes)
+        )
     if not side.names:  # every oracle crashed: nothing to compare with
         return Report(title, side.crashed, notes)
     M = _magnitudes(net, x, side, loss_obj, l2, dX, masks)

@@ -36,6 +36,7 @@ import refnet
 from refnet.files import write_json
 
 from . import frameworks as oracles
+from .check import NoOracleForMasks
 from .matrix import (
     DTYPES,
     LOSSES,
@@ -297,7 +298,21 @@ def main(argv=None) -> int:
     if not jobs:
         print("crosscheck: no case matches the options", file=sys.stderr)
         return 2
-    results = [(label, job()) for label, job in _progress(jobs, "crosscheck")]
+    results, unmasked = [], []
+    for label, job in _progress(jobs, "crosscheck"):
+        try:
+            results.append((label, job()))
+        except NoOracleForMasks:  # a dropout case, and no oracle here takes masks
+            unmasked.append(label)
+    if unmasked:
+        print(
+            f"crosscheck: {len(unmasked)} dropout case(s) skipped: no oracle that ran "
+            "takes dropout masks",
+            file=sys.stderr,
+        )
+    if not results:
+        print("crosscheck: no case could be compared", file=sys.stderr)
+        return 2
     failed = [(label, rep) for label, rep in results if not rep.ok]
     # one network: its tables
     single = args.layout is not None or args.keras is not None

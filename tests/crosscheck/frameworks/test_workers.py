@@ -213,10 +213,21 @@ def test_torch_optim_is_refused_where_it_would_crash_this_process(monkeypatch):
     torch_imports.check_optim_safe()
 
 
-def test_an_installed_third_framework_without_training_joins_the_main_job(tmp_path):
+@pytest.mark.parametrize("alone", [False, True], ids=["beside", "alone"])
+def test_an_installed_third_framework_without_training_joins_the_main_job(
+    tmp_path, alone
+):
     """A framework installed as a package of its own (entry point "crosscheck.frameworks")
     with an oracle and no training slot: python -m crosscheck runs the matrix against it
-    too, skips its training rows with a one-line note, and exits 0."""
+    too, skips its training rows with a one-line note, and exits 0. Alone (TensorFlow
+    and torch made unimportable), its backprop takes no dropout masks: the dropout case
+    is skipped with a note, not the run."""
+    shadow = tmp_path / "shadow"
+    for name in ("tensorflow", "keras", "torch") if alone else ():
+        (shadow / name).mkdir(parents=True)
+        (shadow / name / "__init__.py").write_text(
+            f"raise ImportError('No module named {name} (hidden by the test)')"
+        )
     pkg = tmp_path / "thirdfw"
     pkg.mkdir()
     (pkg / "__init__.py").write_text("")
@@ -232,8 +243,9 @@ def test_an_installed_third_framework_without_training_joins_the_main_job(tmp_pa
     (info / "entry_points.txt").write_text(
         "[crosscheck.frameworks]\nthird = thirdfw.oracle\n"
     )
+    first = [str(shadow)] if alone else []
     path = os.pathsep.join(
-        p for p in (str(tmp_path), os.environ.get("PYTHONPATH")) if p
+        p for p in (*first, str(tmp_path), os.environ.get("PYTHONPATH")) if p
     )
     env = dict(os.environ, PYTHONPATH=path, TF_CPP_MIN_LOG_LEVEL="2")
     env.pop(workers.ENV, None)
@@ -245,6 +257,10 @@ def test_an_installed_third_framework_without_training_joins_the_main_job(tmp_pa
         timeout=900,
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    neither = "TF oracle skipped" in run.stderr and "torch oracle skipped" in run.stderr
+    assert neither == alone or not alone  # hidden when asked; else as installed
+    if neither:  # only the third oracle ran: the dropout case skipped, with a note
+        assert "1 dropout case(s) skipped: no oracle that ran takes" in run.stderr
     assert "Third: no training rows (the framework has no training slot)" in run.stderr
     assert "third 1.0 (a NumPy test double)" in run.stderr
     last = run.stdout.strip().splitlines()[-1]
