@@ -184,13 +184,11 @@ def compare(
 
 
 def _masks(net, masks, n: int):
-    """compare's ``masks``: None, or one (n, n_l) array or None per layer, checked
-    (``refnet.dropout.check_masks``) or drawn from a seed (``net.dropout_masks``)."""
+    """compare's ``masks``: None, or one (n, n_l) array or None per layer, checked or
+    drawn from a seed (``refnet.dropout.masks_for``, as ``net.gradients`` reads them)."""
     if masks is None:
         return None
-    if refnet.dropout.is_seed(masks):
-        return net.dropout_masks(n, masks)
-    return refnet.dropout.check_masks(masks, net.layers, n, net.dtype)
+    return refnet.dropout.masks_for(masks, net.layers, n, net.dtype)
 
 
 def _refnet_side(net, X, Y, loss_obj, l2, masks=None) -> tuple:

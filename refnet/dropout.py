@@ -133,3 +133,13 @@ def is_seed(masks) -> bool:
     return isinstance(
         masks, (numbers.Integral, np.random.Generator)
     ) and not isinstance(masks, bool)
+
+
+def masks_for(masks, layers, n: int, dtype) -> list:
+    """What a ``masks=`` argument stands for, for a batch of n rows: drawn (``draw``)
+    from a seed, or checked and copied (``check_masks``) when given as a list. The one
+    reading of ``masks=`` shared by ``Network.gradients``, ``gradcheck`` and
+    ``crosscheck.compare``."""
+    if is_seed(masks):
+        return draw(layers, n, rng_from(masks, "masks"), dtype)
+    return check_masks(masks, layers, n, dtype)

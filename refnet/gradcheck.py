@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import losses
+from . import dropout, losses
 from .network import Network
 from .validation import check_float, check_input, check_size, rng_from
 
@@ -146,7 +146,11 @@ def gradcheck(
     net64 = _float64_copy(net)
     X = check_input(X, net64.sizes[0], np.dtype(np.float64), "X", net64.input_shape)
     # drawn or checked once, by refnet's own code (not a subclass's), for both sides
-    drop = None if masks is None else Network._masks(net64, masks, X.shape[0])
+    drop = (
+        None
+        if masks is None
+        else dropout.masks_for(masks, net64.layers, len(X), X.dtype)
+    )
     # the analytic side (a subclass's gradients(X, Y, loss) need not take masks)
     if drop is None:
         res = net64.gradients(X, Y, loss)

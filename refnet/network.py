@@ -440,9 +440,7 @@ class Network:
     def _masks(self, masks, n: int) -> list:
         """``gradients``' masks: drawn from a seed, or checked and copied (BP6)."""
         self._check_output_dropout()
-        if _dropout.is_seed(masks):
-            return _dropout.draw(self.layers, n, rng_from(masks, "masks"), self.dtype)
-        return _dropout.check_masks(masks, self.layers, n, self.dtype)
+        return _dropout.masks_for(masks, self.layers, n, self.dtype)
 
     def _check_output_dropout(self) -> None:
         """ValueError if the output layer was given a dropout rate after construction."""
