@@ -12,14 +12,17 @@ and the full table of every failing case; exits 1 on any mismatch, 0 otherwise.
         --loss softmax_cross_entropy --dtype float32 --batch 64
     python -m crosscheck --keras model.keras --loss softmax_cross_entropy
     python -m crosscheck --json results.json
-    python -m crosscheck --oracle tf,torch                 # the oracles (default: every
+    python -m crosscheck --oracle tf,torch,jax             # the oracles (default: every
                                                            # installed one)
     python -m crosscheck mine mynet.py:backprop --layout 784-30-10 --activations sigmoid \\
         --loss mse --convention nielsen                  # your own backprop (mine/cli.py)
 
-Every row shows refnet against each oracle (TensorFlow, PyTorch) and, with two, the oracles
-against each other; when exactly one of the three disagrees, the report names it as the odd
-one out. An oracle whose framework is not installed is skipped with a one-line message.
+Every row shows refnet against each oracle (TensorFlow, PyTorch, JAX) and, with two or
+more, the oracles against each other; when exactly one party (refnet or an oracle)
+disagrees with all the others while they agree, the report names it as the odd one out.
+With three oracles a table shows one column per oracle and the worst pair of oracles in
+one more; ``-v`` shows every pair, as the JSON does. An oracle whose framework is not
+installed is skipped with a one-line message.
 
 oneDNN (on by default in TensorFlow on x86) reorders float32 sums; the tolerance covers
 it. Set TF_ENABLE_ONEDNN_OPTS=0 to compare against TensorFlow's plain Eigen kernels.
@@ -97,7 +100,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-training", action="store_true", help="skip the training rows")
     p.add_argument(
-        "-v", "--verbose", action="store_true", help="print every case's table"
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="print every case's table, each pair of oracles in its own column",
     )
     return p
 
@@ -318,7 +324,7 @@ def main(argv=None) -> int:
     single = args.layout is not None or args.keras is not None
     lines = _table(results)
     for label, rep in results if (args.verbose or single) else failed:
-        lines += ["", str(rep)]
+        lines += ["", rep.table(verbose=args.verbose)]
     lines += ["", _summary(results, failed, time.perf_counter() - start)]
     lines += _odd_ones(failed)
     lines.append(

@@ -210,11 +210,18 @@ class Report:
         return list(names), list(pairs)
 
     def __str__(self) -> str:
+        return self.table()
+
+    def table(self, verbose: bool = False) -> str:
+        """The report as text: ``str(report)``. Against three or more oracles the
+        default is compact, one err/tol column per oracle and one for the worst pair of
+        oracles; ``verbose`` shows every pair of oracles in its own column (as
+        ``crosscheck -v`` does; the JSON always holds every pair)."""
         names, pairs = self.columns()
         if len(names) <= 1:
             lines = self._single_table(names[0] if names else "")
         else:
-            lines = self._oracle_table(names, pairs)
+            lines = self._oracle_table(names, pairs, compact=not verbose)
         first = self.first_failure
         if first is None:
             lines.append(f"PASS: {len(self.rows)} quantities agree")
@@ -261,13 +268,18 @@ class Report:
             )
         return lines
 
-    def _oracle_table(self, names: list[str], pairs: list) -> list[str]:
+    def _oracle_table(self, names: list[str], pairs: list, compact: bool) -> list[str]:
         """Rows against several oracles: err/tol of refnet against each and of each
         pair of oracles ("!" marks a disagreement), the odd one out in the result.
         "norm err" is left out (it is in the rows' data and JSON) to stay within ~100
-        columns."""
+        columns; for the same reason, with ``compact`` and three or more oracles the
+        pairs share one column, "oracles": the worst pair's err/tol."""
+        pooled = compact and len(pairs) > 1
         cols = [f"vs {_label(o)}" for o in names]
-        cols += [f"{_label(p)}~{_label(q)}" for p, q in pairs]
+        if pooled:
+            cols.append("oracles")
+        else:
+            cols += [f"{_label(p)}~{_label(q)}" for p, q in pairs]
         widths = [max(9, len(c) + 2) for c in cols]
         w = max([9] + [len(r.name) + 1 for r in self.rows])
         head = (
@@ -275,12 +287,10 @@ class Report:
             + "".join(f"{c:>{w}}" for c, w in zip(cols, widths))
             + f"  {'worst at':<10}result"
         )
-        lines = [
-            self.title,
-            f"{'':<40}err/tol: refnet vs each oracle, oracle vs oracle",
-            head,
-            "-" * len(head),
-        ]
+        legend = "err/tol: refnet vs each oracle, " + (
+            "the worst pair of oracles" if pooled else "oracle vs oracle"
+        )
+        lines = [self.title, f"{'':<40}{legend}", head, "-" * len(head)]
 
         def ratio(r):
             if r is None:
@@ -289,10 +299,17 @@ class Report:
             text = "inf" if math.isinf(x) else f"{x:.0e}" if x >= 100 else f"{x:.2g}"
             return text + ("" if r.ok else "!")
 
+        def worst_pair(r):
+            found = [r.pairs[pair] for pair in pairs if pair in r.pairs]
+            return max(found, key=lambda p: (not p.ok, p.ratio), default=None)
+
         for r in self.rows:
             where = "" if r.where is None else str(r.where).replace(" ", "")
             cells = [ratio(r.oracles.get(o)) for o in names]
-            cells += [ratio(r.pairs.get(pair)) for pair in pairs]
+            if pooled:
+                cells.append(ratio(worst_pair(r)))
+            else:
+                cells += [ratio(r.pairs.get(pair)) for pair in pairs]
             odd = f" odd one out: {_label(r.odd)}" if r.odd else ""
             lines.append(
                 f"{r.name:<{w}}{str(r.shape).replace(' ', ''):<10}"

@@ -2,7 +2,8 @@
 weight.
 
 ``compare_training(net, X, Y, loss, optimizer, steps, oracle="tf")`` takes ``steps``
-optimizer steps on both sides, comparing every weight after every step. The framework's
+optimizer steps in refnet and in each framework asked for (``oracle`` as ``compare``
+takes it; Keras by default), comparing every weight after every step. A framework's
 side is its training slot, ``crosscheck/frameworks/<name>/training.py`` (Keras'
 optimizers for "tf", ``torch.optim`` for "torch"), reached through the registry and run
 in that framework's worker process. Two gradient sources, both run by default:
@@ -44,7 +45,7 @@ from refnet.validation import check_bool, check_input, check_rows, check_size
 
 from . import frameworks
 from .frameworks import workers
-from .report import crash_row
+from .report import combine, crash_row
 from .training_report import TrainingReport, training_rtol
 
 # refnet's learning-rate schedules (LR1-LR3) every training slot maps
@@ -61,11 +62,11 @@ def compare_training(
     gradients: str = "both",
     batch_size: int | None = None,
     mirror: bool = True,
-    oracle: str = "tf",
+    oracle="tf",
     convert: bool = True,
 ) -> TrainingReport:
-    """Take ``steps`` optimizer steps in refnet and Keras (or torch.optim); compare
-    weights after each.
+    """Take ``steps`` optimizer steps in refnet and in each framework's optimizer
+    (Keras', torch.optim, optax); compare weights after each.
 
     Parameters
     ----------
@@ -85,10 +86,19 @@ def compare_training(
         Mirror Keras' float32 hyper-parameters in refnet (default). False runs the
         exact-hyper-parameter refnet optimizer: shows what the mirror accounts for.
         (oracle "tf" only: against torch refnet always uses the exact values.)
-    oracle : str
-        A framework with a training slot: "tf", Keras' optimizers (default), or "torch",
-        ``torch.optim`` with the mapping of crosscheck/frameworks/torch/training.py
-        (ImportError with an install hint where the framework is missing).
+    oracle : None, str or tuple of str
+        As ``compare``'s: frameworks with a training slot, "tf" (Keras' optimizers),
+        "torch" (``torch.optim``, the mapping of crosscheck/frameworks/torch/training.py)
+        or "jax" (optax, crosscheck/frameworks/jax/training.py); None: every installed
+        one. One name gives that framework's report as is (ImportError with an install
+        hint where it is missing); several give one row per weight tensor with refnet
+        against each (``row.oracles``), passing when refnet agrees with every one (a
+        framework not installed is skipped with a note). The frameworks' weights stay
+        in their workers, so training rows hold no oracle-vs-oracle pairs. The default
+        is Keras alone, not every framework as in ``compare``: torch places RMSprop's
+        epsilon outside the square root, a real difference of the rules that no
+        conversion removes, so RMSprop with a usual epsilon fails against torch by
+        design (chapter 8, "Training").
     convert : bool
         oracle "torch" only: apply the exact per-step conversions (Adam's epsilon, the
         momentum under a changing learning rate). False passes the same numbers under
@@ -99,7 +109,9 @@ def compare_training(
     TrainingReport
         One row per gradient source and weight tensor (TOL1; worst step shown).
     """
-    _training_slot(oracle)  # ValueError naming the frameworks that have one
+    single = isinstance(oracle, str)
+    for name in [oracle] if single else _wanted(oracle):
+        _training_slot(name)  # ValueError naming the frameworks that have one
     if gradients not in ("update", "tape", "both"):
         raise ValueError(
             f"gradients: expected 'update', 'tape' or 'both', got {gradients!r}"
@@ -133,13 +145,56 @@ def compare_training(
     sources = ["update", "tape"] if gradients == "both" else [gradients]
     loss_name = refnet.losses.get(loss).name
 
-    report = TrainingReport(
+    title = (
         f"training {'-'.join(map(str, net.sizes))} {net.activations} {loss_name} "
-        f"{optimizer!r} {dtype.name}, {steps} steps{_training_slot(oracle).TITLE}",
-        [],
+        f"{optimizer!r} {dtype.name}, {steps} steps"
     )
     steps_of = _Steps(X, np.asarray(Y), batch, steps)
     options = {"mirror": mirror, "convert": convert}  # each framework takes its own
+    args = (net, steps_of, loss_name, optimizer, sources, w0, rtol, options)
+    if single:
+        return _run_one(oracle, title, *args)
+    # the installed ones (ImportError when none is), a note for each skipped
+    names, notes = frameworks.select(_wanted(oracle))
+    reports = {name: _run_one(name, title, *args) for name in names}
+    return _combined(title, reports, notes)
+
+
+def _wanted(oracle) -> list[str]:
+    """The names ``oracle`` (None or a sequence of names) asks for, checked as
+    ``compare`` checks them; None: every framework with a training slot."""
+    if oracle is None:
+        return training_frameworks(frameworks.names())[0]
+    return frameworks.wanted_names(oracle)
+
+
+def _combined(title: str, reports: dict, notes: list) -> TrainingReport:
+    """One TrainingReport from each framework's: per row name, refnet against every
+    framework that has that row (``combine``); err/moved and bounds the largest."""
+    labels = ", ".join(frameworks.label(name) for name in reports)
+    out = TrainingReport(f"{title} vs {labels}", [], notes=list(notes))
+    order = list(dict.fromkeys(r.name for rep in reports.values() for r in rep.rows))
+    for row_name in order:
+        by_oracle = {
+            name: row
+            for name, rep in reports.items()
+            for row in rep.rows
+            if row.name == row_name
+        }
+        out.rows.append(combine(row_name, by_oracle))
+    for name, rep in reports.items():
+        for key, value in rep.rel_moved.items():
+            out.rel_moved[key] = max(out.rel_moved.get(key, 0.0), value)
+        for key, value in rep.bounds.items():
+            out.bounds[key] = max(out.bounds.get(key, 0.0), value)
+        out.notes += [f"{frameworks.label(name)}: {note}" for note in rep.notes]
+    return out
+
+
+def _run_one(oracle: str, title: str, net, steps_of, *rest) -> TrainingReport:
+    """compare_training against the one framework ``oracle``, in its worker."""
+    report = TrainingReport(title + _training_slot(oracle).TITLE, [])
+    loss_name, optimizer, sources, w0, rtol, options = rest
     try:  # in the framework's own worker process (crosscheck/frameworks/workers.py)
         return workers.call(
             oracle,
@@ -282,8 +337,7 @@ def training_cases(oracle: str = "tf") -> list[dict]:
                 steps=10,
                 batch_size=8,
             )
-            if oracle != "tf":
-                case["oracle"] = oracle
+            case["oracle"] = oracle
             cases.append(case)
     return cases
 

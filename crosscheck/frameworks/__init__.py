@@ -28,6 +28,9 @@ The oracle protocol (``oracle.py``):
                       ``crosscheck --oracle`` take
     LABEL             "TF", "torch": how report tables name it
     FRAMEWORK         "TensorFlow", "PyTorch": how sentences name it
+    PACKAGE           optional, the module the framework imports as ("tensorflow",
+                      "torch"; default NAME): :func:`installed` looks for it without
+                      importing it or starting a worker
     available()       None when the framework imports, else a one-line reason
     describe()        the build found, in words: "TensorFlow 2.21.0 (CPU build)"
     build(net, l2)    the identical network in that framework (exact weights, net's
@@ -113,6 +116,16 @@ def names() -> list[str]:
     return list(ORACLES)
 
 
+def installed() -> list[str]:
+    """The oracles whose framework is installed, judged cheaply (its package is found,
+    nothing imported, no worker started); :func:`select` is the real test."""
+    return [
+        name
+        for name in names()
+        if importlib.util.find_spec(getattr(get(name), "PACKAGE", name)) is not None
+    ]
+
+
 def get(name: str) -> ModuleType:
     """The oracle module called ``name``; ValueError listing the names otherwise."""
     if name not in ORACLES:
@@ -136,6 +149,27 @@ def framework(names) -> str:
     )
 
 
+def wanted_names(oracle=None) -> list[str]:
+    """The oracle names ``oracle`` asks for (None: every one), each once, checked
+    without starting anything: TypeError for neither None, a str nor a sequence of
+    str; ValueError for an unknown name or an empty selection."""
+    if oracle is None:
+        return names()
+    wanted = [oracle] if isinstance(oracle, str) else oracle
+    if not isinstance(wanted, (list, tuple)) or not all(
+        isinstance(n, str) for n in wanted
+    ):
+        raise TypeError(
+            f"oracle: expected None, a name or a tuple of names from {names()}, "
+            f"got {oracle!r}"
+        )
+    if not wanted:
+        raise ValueError(f"oracle: expected at least one of {names()}, got none")
+    for name in wanted:
+        get(name)  # ValueError naming the valid ones
+    return list(dict.fromkeys(wanted))
+
+
 def select(oracle=None) -> tuple[list[str], list[str]]:
     """(oracle names to use, one-line notes on the skipped ones) for ``oracle``.
 
@@ -151,23 +185,8 @@ def select(oracle=None) -> tuple[list[str], list[str]]:
     ImportError
         None of the chosen frameworks is installed (nothing to compare with).
     """
-    if oracle is None:
-        wanted = names()
-    else:
-        wanted = [oracle] if isinstance(oracle, str) else oracle
-        if not isinstance(wanted, (list, tuple)) or not all(
-            isinstance(n, str) for n in wanted
-        ):
-            raise TypeError(
-                f"oracle: expected None, a name or a tuple of names from {names()}, "
-                f"got {oracle!r}"
-            )
-        if not wanted:
-            raise ValueError(f"oracle: expected at least one of {names()}, got none")
-        for name in wanted:
-            get(name)  # ValueError naming the valid ones
+    wanted = wanted_names(oracle)
     chosen, notes = [], []
-    wanted = list(dict.fromkeys(wanted))
     workers.start(wanted)  # their imports run side by side
     for name in wanted:
         try:

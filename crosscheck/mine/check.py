@@ -27,7 +27,6 @@ True
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import traceback
 from dataclasses import dataclass, field
@@ -38,7 +37,7 @@ import refnet
 from refnet.files import check_memory
 from refnet.validation import check_bool, check_dtype, check_size, check_sizes
 
-from ..frameworks import framework
+from ..frameworks import framework, installed, wanted_names
 from ..kinks import (
     KINK_REDRAWS,
     describe_entries,
@@ -223,6 +222,7 @@ def check_backprop(
     batch: int = 8,
     seed: int = 0,
     tensorflow: bool | None = None,
+    oracle=None,
     **overrides,
 ) -> BackpropReport:
     """Check ``fn(weights, X, Y)``'s gradients against refnet's, in ``fn``'s convention.
@@ -250,14 +250,18 @@ def check_backprop(
         Of the weights and batch given to ``fn``; its results must keep it.
     batch, seed : int
     tensorflow : bool or None
-        Also check refnet against TensorFlow (None: when TensorFlow is installed).
+        Also check refnet itself against the frameworks, on the same network and batch
+        (None: when one is installed; the name is older than the other frameworks).
+    oracle : None, str or tuple of str
+        Which frameworks, as ``crosscheck.compare`` takes it: "tf", "torch", "jax" or a
+        tuple of them; None: every installed one.
 
     Returns
     -------
     BackpropReport
         ``ok``, ``rows`` (loss, output, then delta, dW, db from layer L down),
         ``diagnosis`` (sentences naming quantity, equation label and docs section),
-        ``reference`` (refnet against TensorFlow, or None).
+        ``reference`` (refnet against every framework in one report, or None).
     """
     if not callable(fn):
         raise TypeError(
@@ -265,6 +269,7 @@ def check_backprop(
         )
     if tensorflow is not None:
         tensorflow = check_bool(tensorflow, "tensorflow")
+    wanted_names(oracle)  # a bad oracle is named before fn runs
     case = _setup(
         sizes,
         activations,
@@ -308,10 +313,10 @@ def check_backprop(
     report.diagnosis += got["_notes"]
     report.diagnosis += _changed_in_place(saved, given)
     if tensorflow is None:
-        tensorflow = importlib.util.find_spec("tensorflow") is not None
+        tensorflow = bool(installed()) if oracle is None else True
     if tensorflow:
-        report.reference = _against_tensorflow(
-            case.net, case.conv, case.X_rows, case.Y_rows, case.loss, ref
+        report.reference = _against_oracles(
+            case.net, case.conv, case.X_rows, case.Y_rows, case.loss, ref, oracle
         )
         report.diagnosis.append(reference_sentence(report.reference))
     return report
@@ -329,11 +334,13 @@ def reference_check(
     dtype="float64",
     batch: int = 8,
     seed: int = 0,
+    oracle=None,
     **overrides,
 ) -> Report:
-    """refnet against the installed frameworks on the network and batch that
-    ``check_backprop`` with the same arguments checks (no user function runs): what
-    ``crosscheck mine`` runs once, in its own process, for all the files."""
+    """refnet against the frameworks (``oracle`` as compare's: None, every installed
+    one) on the network and batch that ``check_backprop`` with the same arguments
+    checks (no user function runs): what ``crosscheck mine`` runs once, in its own
+    process, for all the files."""
     case = _setup(
         sizes,
         activations,
@@ -348,8 +355,8 @@ def reference_check(
         seed,
     )
     ref = reference(case.net, case.conv, case.X_rows, case.Y_rows, case.loss, case.prob)
-    return _against_tensorflow(
-        case.net, case.conv, case.X_rows, case.Y_rows, case.loss, ref
+    return _against_oracles(
+        case.net, case.conv, case.X_rows, case.Y_rows, case.loss, ref, oracle
     )
 
 
@@ -707,12 +714,13 @@ def _shape_row(name: str, shape, rtol: float) -> Row:
     )
 
 
-def _against_tensorflow(net, conv, X, Y, loss, ref) -> Report:
-    """crosscheck.compare on the reference network: refnet's unscaled rows against TF's."""
+def _against_oracles(net, conv, X, Y, loss, ref, oracle=None) -> Report:
+    """crosscheck.compare on the reference network: refnet's unscaled rows against every
+    framework's (``oracle``), in one report."""
     from ..check import compare
 
     loss_obj = refnet.losses.get(loss, reduction=conv.keras_reduction)
-    return compare(net, X, Y, loss_obj, l2=conv.l2_eff / ref.c, dX=True)
+    return compare(net, X, Y, loss_obj, l2=conv.l2_eff / ref.c, dX=True, oracle=oracle)
 
 
 def network_fn(cls, activations, loss, l2: float = 0.0):

@@ -22,7 +22,6 @@ matches, 1 when one does not (or errors), 2 for a usage error.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import math
 import os
 import sys
@@ -32,6 +31,7 @@ import refnet
 from refnet.cli import in_flags
 from refnet.files import write_json
 
+from .. import frameworks
 from ..matrix import DTYPES, LOSSES
 from . import conventions, sandbox
 from .conventions import CHOICES, PRESETS
@@ -134,9 +134,18 @@ def _parser() -> argparse.ArgumentParser:
         help="replace an existing --json file (refused by default)",
     )
     p.add_argument(
+        "--no-frameworks",
         "--no-tensorflow",
+        dest="no_tensorflow",
         action="store_true",
-        help="skip checking refnet itself against TensorFlow",
+        help="skip checking refnet itself against the frameworks (--no-tensorflow is "
+        "the older name)",
+    )
+    p.add_argument(
+        "--oracle",
+        metavar="NAMES",
+        help="the frameworks refnet itself is checked against, comma-separated from "
+        f"{','.join(frameworks.names())} (default: every installed one)",
     )
     p.add_argument(
         "-v",
@@ -201,6 +210,12 @@ def _arguments(args) -> tuple[list, list, dict]:
     if args.use_bias is not None:
         overrides["use_bias"] = args.use_bias
     conventions.get(args.convention, **overrides)
+    if args.oracle is not None:
+        try:
+            oracle = frameworks.wanted_names(args.oracle.split(","))
+        except ValueError as err:
+            raise UsageError(f"--oracle: {err}") from None
+        overrides["oracle"] = tuple(oracle)
     kwargs = dict(
         convention=args.convention,
         dtype=args.dtype,
@@ -325,7 +340,7 @@ def main(argv=None) -> int:
         if len(targets) == 1 and got.load_error:
             return _usage(f"{target}: {got.data['error']}")
         results.append(got)
-    # refnet against TensorFlow on the same network and batch, once, in its own child:
+    # refnet against the frameworks on the same network and batch, once, in its own child:
     # its time is no student's, and a student's crash never skips it
     reference = None if args.no_tensorflow else check_reference(payload)
     _print_results(results, args.verbose, reference)
@@ -340,10 +355,11 @@ REFERENCE_TIMEOUT = 300.0  # TensorFlow's import and one compare, on a slow mach
 
 
 def check_reference(payload: dict) -> dict | None:
-    """refnet against TensorFlow (and every installed oracle) on the check's network
+    """refnet against every installed framework (or --oracle's) on the check's network
     and batch, in its own child: {"ok": bool or None, "line": str}, or None when no
     framework is installed."""
-    if not any(importlib.util.find_spec(m) for m in ("tensorflow", "torch")):
+    wanted = payload["kwargs"].get("oracle") or frameworks.names()
+    if not set(wanted) & set(frameworks.installed()):
         return None
     limits = sandbox.Limits(timeout=REFERENCE_TIMEOUT, memory=_memory_limit())
     out = sandbox.run("crosscheck.mine.child:check_reference", payload, limits=limits)

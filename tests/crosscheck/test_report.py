@@ -64,3 +64,43 @@ def test_a_crashed_oracle_is_a_failing_crash_row_named_after_it():
     assert "SIGSEGV" in row.note and math.isinf(row.ratio)
     text = str(Report("t", [row, _row("loss", True, 0.0)]))
     assert "CRASH: TF oracle: its process died" in text
+
+
+def _fake_oracles(monkeypatch, labels):
+    """Register oracle modules that only have a LABEL: enough for a report's table."""
+    import sys
+    import types
+
+    from crosscheck import frameworks
+
+    for name, text in labels.items():
+        mod = types.ModuleType(f"fake_oracle_{name}")
+        mod.NAME, mod.LABEL, mod.FRAMEWORK = name, text, text
+        monkeypatch.setitem(sys.modules, mod.__name__, mod)
+        monkeypatch.setitem(frameworks.ORACLES, name, mod.__name__)
+
+
+def test_three_oracles_give_a_compact_table_and_every_pair_verbose(monkeypatch):
+    """One err/tol column per oracle and one for the worst pair of oracles; ``-v``
+    (``table(verbose=True)``) and the JSON keep every pair."""
+    _fake_oracles(monkeypatch, {"a": "AA", "b": "BB", "c": "CC"})
+    fine = {o: _row("dW1", True, 0.1) for o in "abc"}
+    pairs = {("a", "b"): _row("dW1", True, 0.3), ("a", "c"): _row("dW1", False, 40.0)}
+    pairs[("b", "c")] = _row("dW1", False, 50.0)
+    fine["c"] = _row("dW1", False, 60.0)
+    report = Report("t", [combine("dW1", fine, pairs)])
+    assert report.row("dW1").odd == "c"
+    compact = str(report).splitlines()
+    head = next(line for line in compact if line.startswith("quantity"))
+    assert "vs AA" in head and "vs BB" in head and "vs CC" in head
+    assert head.split()[-5:-3] == ["CC", "oracles"] and "~" not in head
+    row = next(line for line in compact if line.startswith("dW1"))
+    assert "50!" in row and "odd one out: CC" in row  # the worst pair: b~c
+    assert "the worst pair of oracles" in str(report)
+    full = report.table(verbose=True)
+    assert all(pair in full for pair in ("AA~BB", "AA~CC", "BB~CC"))
+    assert max(len(line) for line in compact) < max(len(x) for x in full.splitlines())
+    data = report.to_dict()["rows"][0]
+    assert {"a~b", "a~c", "b~c"} <= set(data) and data["b~c"]["ratio"] == 50.0
+    two = Report("t", [combine("dW1", {"a": fine["a"], "b": fine["b"]}, {})])
+    assert str(two) == two.table(verbose=True)  # two oracles: nothing to pool

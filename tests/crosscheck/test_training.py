@@ -103,3 +103,47 @@ def test_lr2_lr3_keras_schedules_written_for_the_oracle_give_the_hand_values():
     three = keras_schedule(OneCycle(0.1, 10, 0.25, "linear", three_phase=True))
     want = [0.004, 0.068, 0.068, 0.004, 0.0020002]
     assert rates(three, [0, 1, 2, 3, 6]) == pytest.approx(want, rel=1e-14)
+
+
+def test_compare_training_takes_several_oracles_as_compare_does():
+    """oracle=("tf", "torch"): one row per weight tensor, refnet against each; the row
+    fails when one framework's rule differs (torch's RMSprop epsilon outside the
+    square root, a documented difference), and says which one."""
+    pytest.importorskip("tensorflow")
+    pytest.importorskip("torch")
+    from crosscheck.training import compare_training
+
+    net = refnet.Network.build([3, 4, 2], ["tanh", "linear"], seed=0)
+    X = np.random.default_rng(0).normal(size=(6, 3))
+    Y = np.random.default_rng(1).normal(size=(6, 2))
+    sgd = refnet.optimizers.SGD(0.1, momentum=0.9, nesterov=True)
+    both = compare_training(net, X, Y, "mse", sgd, steps=3, oracle=("tf", "torch"))
+    assert both.ok, str(both)
+    assert all(list(row.oracles) == ["tf", "torch"] for row in both.rows)
+    assert [r.name for r in both.rows] == [
+        r.name for r in compare_training(net, X, Y, "mse", sgd, steps=3).rows
+    ]
+    assert "vs TF, torch" in both.title
+    rms = refnet.optimizers.RMSprop(0.01, epsilon=1e-7)
+    split = compare_training(net, X, Y, "mse", rms, steps=3, oracle=["tf", "torch"])
+    row = split.rows[0]
+    assert not split.ok and row.oracles["tf"].ok and not row.oracles["torch"].ok
+    assert "torch: RMSprop with epsilon" in " ".join(split.notes)
+
+
+@pytest.mark.parametrize(
+    "oracle, error, match",
+    [
+        ((), ValueError, "oracle: expected at least one of"),
+        (5, TypeError, "oracle: expected None, a name or a tuple of names"),
+        (("tf", "nope"), ValueError, r"oracle: expected one of \["),
+        ("nope", ValueError, "oracle: expected one of"),
+    ],
+)
+def test_compare_training_names_a_bad_oracle(oracle, error, match):
+    from crosscheck.training import compare_training
+
+    net = refnet.Network.build([3, 4, 2], seed=0)
+    X = np.zeros((6, 3))
+    with pytest.raises(error, match=match):
+        compare_training(net, X, X[:, :2], "mse", "sgd", 2, oracle=oracle)

@@ -63,6 +63,7 @@ from .models import masked_call, model_output, read_chain  # Flatten, Dropout, f
 NAME = "tf"
 LABEL = "TF"
 FRAMEWORK = "TensorFlow"
+PACKAGE = "tensorflow"
 
 # Float64 TensorFlow ops whose constants pass through float32 (measured sizes, see
 # tests/crosscheck/frameworks/test_tf_oracle.py). Value: the rtol floor for every row of a float64

@@ -28,6 +28,7 @@ from .losses import loss_per_row, torch_targets
 NAME = "torch"
 LABEL = "torch"
 FRAMEWORK = "PyTorch"
+PACKAGE = "torch"
 
 # PyTorch's own quirks (measured in tests/crosscheck/frameworks/test_oracles.py). None of them needs a
 # tolerance: crosscheck.to_torch passes the arguments that make torch compute refnet's

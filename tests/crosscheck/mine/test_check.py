@@ -45,6 +45,29 @@ def test_reference_is_checked_against_tensorflow_in_the_same_report():
     assert "l2=0.05" in report.reference.title
 
 
+def test_the_reference_takes_the_oracles_compare_takes():
+    """oracle= chooses the frameworks refnet itself is checked against; a bad one is
+    named before the user's function runs."""
+    pytest.importorskip("torch")
+    called = []
+
+    def mine(weights, X, Y):
+        called.append(1)
+        return keras_matrix_mse(weights, X, Y)
+
+    acts = ["sigmoid", "linear"]
+    report = check_backprop(mine, [4, 6, 3], acts, "mse", oracle="torch")
+    assert report.ok, str(report)
+    assert " vs torch:" in report.reference.title, report.reference.title
+    assert "refnet matches PyTorch on this network" in report.diagnosis[-1]
+    called.clear()
+    with pytest.raises(ValueError, match=r"oracle: expected one of \["):
+        check_backprop(mine, [4, 6, 3], acts, "mse", oracle=("torch", "caffe"))
+    with pytest.raises(TypeError, match="oracle: expected None, a name or a tuple"):
+        check_backprop(mine, [4, 6, 3], acts, "mse", oracle=7)
+    assert not called
+
+
 def test_user_weights_and_batch_are_converted_exactly(rng):
     """Given (nielsen-layout) weights, X and Y reach fn untouched and the check passes."""
     W1, b1 = rng.normal(size=(6, 4)), rng.normal(size=(6, 1))

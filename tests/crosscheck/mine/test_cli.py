@@ -153,6 +153,21 @@ def test_usage_errors_exit_2(argv, message, capsys):
     assert message in capsys.readouterr().err
 
 
+def test_the_reference_check_takes_oracle_and_a_bad_one_is_named(capsys):
+    """--oracle chooses the frameworks refnet itself is checked against (--no-frameworks
+    turns the check off); an unknown name is a usage error naming --oracle."""
+    pytest.importorskip("torch")
+    target = f"{OWN}:keras_matrix_mse"
+    base = ["--layout", "4-6-3", "--activations", "sigmoid,linear", "--loss", "mse"]
+    assert main(["mine", target, *base, "--oracle", "torch"]) == 0
+    out = capsys.readouterr().out
+    assert "the reference itself: refnet matches PyTorch on this network" in out
+    assert main(["mine", target, *base, "--oracle", "torch,caffe"]) == 2
+    assert "--oracle: oracle: expected one of [" in capsys.readouterr().err
+    assert main(["mine", target, *base, "--no-frameworks"]) == 0
+    assert "the reference itself" not in capsys.readouterr().out
+
+
 def test_a_file_that_fails_to_import_is_a_usage_error(tmp_path, capsys):
     bad = tmp_path / "broken.py"
     bad.write_text("import numpy\nx = 1 / 0\n")
