@@ -76,7 +76,11 @@ optax's eps is 1e-8 (Keras 1e-7); ``optax.sgd``'s momentum None; ``optax.rmsprop
 0.9 as Keras' rho; optax has no default learning rate.
 
 Learning-rate schedules (optax evaluates a schedule at its update count, 0 at the first
-update: refnet's ``iterations``):
+update: refnet's ``iterations``). The count is an int32 array, and JAX divides two ints
+in float32 even in 64-bit mode (``int32 / int`` is float32), so optax's own schedules
+give a float64 network rates rounded to float32 (relative 1e-8 to 1e-7; the float64 rows
+then fail at ~4e-8 of the distance moved). With ``convert`` each schedule is evaluated at
+the count as a float (:func:`float_count`), which changes nothing else:
 
 * :class:`~refnet.optimizers.ExponentialDecay` (LR1) maps to ``optax.exponential_decay(
   init_value, transition_steps=decay_steps, decay_rate, staircase=staircase)``:
