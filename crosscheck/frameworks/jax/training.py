@@ -6,8 +6,9 @@ Python floats, rounded to the weights' dtype where they meet them) against the o
 transformation this module maps it to, on the network's pytree ``to_jax(net)``, a list
 of ``(W, b)`` per layer (crosscheck/frameworks/jax/bridge.py). Gradient sources as for
 Keras and torch: ``update`` feeds refnet's gradients to optax, ``tape`` runs
-``jax.grad`` through :func:`~crosscheck.frameworks.jax.bridge.forward` and
-:func:`~crosscheck.frameworks.jax.losses.jax_loss`. float64 runs inside JAX's 64-bit
+``jax.jit(jax.grad(...))`` through :func:`~crosscheck.frameworks.jax.bridge.forward`
+and :func:`~crosscheck.frameworks.jax.losses.jax_loss` (optax's update runs eagerly, as
+written: its small operations are compiled once per process and shared by every row). float64 runs inside JAX's 64-bit
 scope (``x64_for``, crosscheck/frameworks/jax/imports.py), float32 without it.
 
 The update lines relied on (optax 0.2.8: ``optax/_src/alias.py`` for the optimizers,
@@ -117,7 +118,7 @@ raises ImportError with the install hint; ``python -m crosscheck`` skips an abse
 from __future__ import annotations
 
 import copy
-import math
+import functools
 
 import numpy as np
 
@@ -192,19 +193,19 @@ def optax_hyper(optimizer: ropt.Optimizer, convert: bool = True) -> tuple[str, d
             return ("amsgrad" if c["amsgrad"] else "adam"), out
         if c["amsgrad"]:
 
-            def amsgrad_rate(count) -> float:
+            def amsgrad_rate(count):
                 """lr_t sqrt(1 - beta_2^t): Keras' bias correction of v, which
-                bias_correction_nu=False leaves out."""
-                t = int(count) + 1
-                base = float(rate(count)) if callable(rate) else rate
-                return base * math.sqrt(1 - b2**t)
+                bias_correction_nu=False leaves out (count: an int or optax's)."""
+                base = rate(count) if callable(rate) else rate
+                return base * (1 - b2 ** (count + 1)) ** 0.5
 
             out["learning_rate"] = amsgrad_rate
             return "amsgrad", out | {"bias_correction_nu": False}
 
-        def adam_eps(count) -> float:
-            """epsilon / sqrt(1 - beta_2^t): Keras' epsilon in optax's place."""
-            return epsilon / math.sqrt(1 - b2 ** (int(count) + 1))
+        def adam_eps(count):
+            """epsilon / sqrt(1 - beta_2^t): Keras' epsilon in optax's place (count:
+            an int or optax's)."""
+            return epsilon / (1 - b2 ** (count + 1)) ** 0.5
 
         return "adam", out | {"eps": adam_eps}
     raise TypeError(
@@ -276,7 +277,7 @@ def one_cycle_phases(lr: ropt.OneCycle) -> list[float]:
 def _one_cycle(lr: ropt.OneCycle, optax):
     ends = one_cycle_phases(lr)
     if min(np.diff(ends)) < 1:  # optax would widen that phase to one step
-        return lambda count: lr(int(count))
+        return _rate_table(lr)
     T1 = lr.total_steps - 1
     whole = all(float(e).is_integer() for e in ends)
     pcts = [e / T1 for e in ends[:-1]]
@@ -301,6 +302,19 @@ def _one_cycle(lr: ropt.OneCycle, optax):
         lr.max_learning_rate / div,
         dict(zip(ends, scales)),
     )
+
+
+def _rate_table(lr: ropt.OneCycle):
+    """refnet's own rates of a 1cycle as a schedule function of the count: a table of
+    its total_steps rates, the last held past the cycle."""
+    jnp = import_jax().numpy
+    rates = np.array([lr(t) for t in range(lr.total_steps)])
+
+    def one_cycle_rates(count):
+        last = lr.total_steps - 1
+        return jnp.asarray(rates)[jnp.minimum(jnp.asarray(count), last).astype(int)]
+
+    return one_cycle_rates
 
 
 def optax_transformation(optimizer: ropt.Optimizer, convert: bool = True):
@@ -340,12 +354,14 @@ class OptaxOptimizer:
             and optimizer.momentum > 0
         )
         self.t = 0  # optax's update count
+        self._lr_prev = None
 
     def step(self, grads, params):
-        if self.rescale and self.t > 0:
-            ratio = float(self.rate(self.t - 1)) / float(self.rate(self.t))
-            if ratio != 1:
-                self.state = _scale_trace(self.state, ratio, self.optax)
+        if self.rescale:
+            lr = float(self.rate(self.t))  # this step's
+            if self._lr_prev not in (None, lr):
+                self.state = _scale_trace(self.state, self._lr_prev / lr, self.optax)
+            self._lr_prev = lr
         updates, self.state = self.tx.update(grads, self.state, params)
         self.t += 1
         return self.optax.apply_updates(params, updates)
@@ -382,6 +398,19 @@ def _as_refnet(params) -> list[np.ndarray]:
     return [np.asarray(w) for W, b in params for w in (W, b) if w is not None]
 
 
+@functools.cache
+def _grad(activations: tuple, loss_name: str):
+    """jax.grad of the batch loss of forward(params, x) with respect to params,
+    compiled by jax.jit (once per activations, loss, shapes and dtype)."""
+    jax = import_jax()
+    loss = jax_loss(loss_name)
+
+    def objective(params, x, y):
+        return loss(forward(params, x, list(activations)), y)
+
+    return jax.jit(jax.grad(objective))
+
+
 def run(
     report: TrainingReport,
     net: refnet.Network,
@@ -398,14 +427,8 @@ def run(
     per-step conversions of the module docstring)."""
     jax = import_jax()
     import_optax()
-    acts = activations_of(net)
-    loss = jax_loss(loss_name)
     k = net.sizes[-1]
-
-    def objective(params, x, y):
-        return loss(forward(params, x, acts), y)
-
-    grad = jax.grad(objective)
+    grad = _grad(tuple(activations_of(net)), loss_name)
     with x64_for(net.dtype):
         for source in sources:
             ref_net = copy.deepcopy(net)
