@@ -8,8 +8,9 @@ of ``(W, b)`` per layer (crosscheck/frameworks/jax/bridge.py). Gradient sources 
 Keras and torch: ``update`` feeds refnet's gradients to optax, ``tape`` runs
 ``jax.jit(jax.grad(...))`` through :func:`~crosscheck.frameworks.jax.bridge.forward`
 and :func:`~crosscheck.frameworks.jax.losses.jax_loss` (optax's update runs eagerly, as
-written: its small operations are compiled once per process and shared by every row). float64 runs inside JAX's 64-bit
-scope (``x64_for``, crosscheck/frameworks/jax/imports.py), float32 without it.
+written: its small operations are compiled once per process and shared by every row).
+float64 runs inside JAX's 64-bit scope (``x64_for``, crosscheck/frameworks/jax/imports.py),
+float32 without it.
 
 The update lines relied on (optax 0.2.8: ``optax/_src/alias.py`` for the optimizers,
 ``optax/_src/transform.py`` for their ``scale_by_*``, ``optax/transforms/_accumulation.py``
@@ -79,9 +80,9 @@ optax's eps is 1e-8 (Keras 1e-7); ``optax.sgd``'s momentum None; ``optax.rmsprop
 Learning-rate schedules (optax evaluates a schedule at its update count, 0 at the first
 update: refnet's ``iterations``). The count is an int32 array, and JAX divides two ints
 in float32 even in 64-bit mode (``int32 / int`` is float32), so optax's own schedules
-give a float64 network rates rounded to float32 (relative 1e-8 to 1e-7; the float64 rows
-then fail at ~4e-8 of the distance moved). With ``convert`` each schedule is evaluated at
-the count as a float (:func:`float_count`), which changes nothing else:
+give a float64 network rates rounded to float32 (errors of order 1e-7 relative; the
+float64 rows then fail at ~4e-8 of the distance moved). With ``convert`` each schedule
+is evaluated at the count as a float (:func:`float_count`), which changes nothing else:
 
 * :class:`~refnet.optimizers.ExponentialDecay` (LR1) maps to ``optax.exponential_decay(
   init_value, transition_steps=decay_steps, decay_rate, staircase=staircase)``:
@@ -107,7 +108,7 @@ the count as a float (:func:`float_count`), which changes nothing else:
   ends as its boundaries (it interpolates over fractional ones as given). Past the cycle
   optax holds its last value, refnet's rule. A phase after the first shorter than one
   step, which optax's interpolation widens to one (``jnp.maximum(bounds[1:] -
-  bounds[:-1], 1)``), gets refnet's own rate as a schedule function instead.
+  bounds[:-1], 1)``), gets refnet's own rates instead, as a table indexed by the count.
 
 Other schedules are refused.
 
