@@ -6,6 +6,7 @@ each (as Keras 3's ``backend/<name>/``), and the registry.
       workers.py    each framework's calls run in its own worker process (serve.py)
       tf/           TensorFlow/Keras          (--oracle tf, the docs' *.tf.md)
       torch/        PyTorch                   (--oracle torch, the docs' *.torch.md)
+      jax/          JAX                       (--oracle jax, the docs' *.jax.md)
 
 The slots of a framework folder. ``oracle.py`` is required; the others are optional, and
 generic code asks :func:`slot` for them (None where a framework has none):
@@ -81,6 +82,7 @@ from . import workers
 _BUILTIN = {
     "tf": "crosscheck.frameworks.tf.oracle",
     "torch": "crosscheck.frameworks.torch.oracle",
+    "jax": "crosscheck.frameworks.jax.oracle",
 }
 ENTRY_POINTS = "crosscheck.frameworks"  # the entry-point group of installed frameworks
 

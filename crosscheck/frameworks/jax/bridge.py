@@ -108,7 +108,7 @@ def to_jax(net: refnet.Network) -> list:
     """
     if not isinstance(net, refnet.Network):
         raise TypeError(f"net: expected refnet.Network, got {type(net).__name__}")
-    jnp = import_jax().numpy
+    jax = import_jax()
     for l, name in enumerate(activations_of(net)):
         try:
             jax_activation(name)
@@ -119,11 +119,11 @@ def to_jax(net: refnet.Network) -> list:
     params = []
     with x64_for(net.dtype):
         for l, layer in enumerate(net.layers, start=1):
-            W = jnp.array(layer.W, dtype=layer.W.dtype)
+            W = jax.device_put(layer.W.copy())  # (jnp.array would compile)
             check_transfer(np.asarray(W), layer.W, f"layer {l}: W")
             b = None
             if layer.use_bias:
-                b = jnp.array(layer.b, dtype=layer.b.dtype)
+                b = jax.device_put(layer.b.copy())
                 check_transfer(np.asarray(b), layer.b, f"layer {l}: b")
             params.append((W, b))
     return params
@@ -134,13 +134,25 @@ def forward(params, x, activations, masks=None):
     ``masks`` (per layer None or an (n, n_l) array): dropout in training mode, the next
     layer reads m * a (BP6, BP7). Differentiable by jax.grad; for float64 call it inside
     ``with x64():``."""
+    return layer_by_layer(params, x, activations, masks)[0]
+
+
+def layer_by_layer(params, x, activations, masks=None, tap=None):
+    """(output, [z], [a]) of :func:`forward`, a = f(z) before any dropout mask as refnet's
+    ``res.a``. ``tap(l, z)``, when given, returns what layer l (0-based) uses as its z:
+    the oracle's pins and its handle on dL/dz go there."""
+    zs, acts = [], []
     a = x
     for l, ((W, b), name) in enumerate(zip(params, activations)):
-        z = a @ W if b is None else a @ W + b
-        a = jax_activation(name)(z)
+        z = a @ W if b is None else a @ W + b  # (n, n_l)                  FP1
+        if tap is not None:
+            z = tap(l, z)
+        a = jax_activation(name)(z)  # (n, n_l)                           FP2
+        zs.append(z)
+        acts.append(a)
         if masks is not None and masks[l] is not None:
-            a = a * masks[l]
-    return a
+            a = a * masks[l]  # a~ = m * a                                 BP6
+    return a, zs, acts
 
 
 def _pair(params, l: int):
