@@ -71,7 +71,8 @@ def quirk(activation: str) -> tuple[float, str]:
 # XLA's CPU compiler set for compiling fast, not for fast code: every case of the matrix
 # is a new program (new shapes, activations, loss), run once on a few KB, so compiling
 # dominates. Measured on 2 busy cores: ~50 ms per case instead of ~500 ms with XLA's
-# defaults. They change no arithmetic (no fast-math; the same HLO, less LLVM work).
+# defaults. No fast-math: they change rounding only (LLVM's instruction choices at -O0),
+# within 10 ulps of each tensor's scale (tests/crosscheck/frameworks/test_jax_oracle.py).
 COMPILER_OPTIONS = {
     "xla_backend_optimization_level": 0,
     "xla_llvm_disable_expensive_passes": True,
