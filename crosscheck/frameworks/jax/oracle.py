@@ -210,5 +210,5 @@ def _compile(jax, activations, loss, reduction, l2, args):
     lowered = jax.jit(run).lower(*args)
     try:
         return lowered.compile(compiler_options=COMPILER_OPTIONS)
-    except jax.errors.JaxRuntimeError:  # an XLA without one of the options
+    except RuntimeError:  # an XLA without one of the options (JaxRuntimeError)
         return lowered.compile()
