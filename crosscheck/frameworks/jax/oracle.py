@@ -30,7 +30,7 @@ import numpy as np
 
 import refnet
 
-from .bridge import activations_of, forward, layer_by_layer, to_jax
+from .bridge import activations_of, layer_by_layer, to_jax
 from .imports import import_jax, x64_for
 from .losses import jax_targets, loss_per_row, reduce
 
@@ -116,9 +116,12 @@ def backprop(
     ``z + stop_gradient(where(mask, values - z, 0))``: refnet's values there in the
     forward pass, JAX's own gradients. ``masks`` (per layer None or an (n, n_l) array):
     dropout in training mode with refnet's masks, the next layer reads m * a[l] (BP6,
-    BP7). ``model_output`` is ``bridge.forward``, the pytree's plain call (what a user
-    of ``to_jax`` runs), with the same masks. Runs on the CPU; a float64 network inside
-    JAX's 64-bit scope only.
+    BP7). Runs on the CPU; a float64 network inside JAX's 64-bit scope only.
+
+    ``model_output`` is ``output``: JAX has no model object whose own call could differ
+    from the layer-by-layer run (``bridge.forward``, what a user of ``to_jax`` calls,
+    is ``layer_by_layer`` without the tap), so its model(X) row compares a function
+    with itself; tracing it a second time cost ~15 % of each case's time.
     """
     jax = import_jax()
     params, activations, l2, dtype = built
@@ -138,7 +141,7 @@ def backprop(
             if len(_COMPILED) >= CACHE_SIZE:
                 _COMPILED.pop(next(iter(_COMPILED)))  # the oldest
             _COMPILED[key] = _compile(jax, activations, loss, reduction, l2, args)
-        value, out, model_out, zs, acts, grads = _COMPILED[key](*args)
+        value, out, zs, acts, grads = _COMPILED[key](*args)
     d_params, d_x, d_e = grads
     k = params[-1][0].shape[1]
 
@@ -148,7 +151,7 @@ def backprop(
     return {
         "loss": float(value),
         "output": arr(out),
-        "model_output": arr(model_out),
+        "model_output": arr(out),  # forward is this very function (see backprop)
         "z": [arr(z) for z in zs],
         "a": [arr(t) for t in acts],
         "y": np.eye(k)[y_np] if y_np.ndim == 1 else y_np,
@@ -184,7 +187,7 @@ def _arguments(jax, params, dtype, X, Y, loss, pins, masks) -> tuple:
 
 def _compile(jax, activations, loss, reduction, l2, args):
     """The whole backprop as one XLA executable for these argument shapes: (loss,
-    output, forward's own output, [z], [a], (dparams, dX, de)); compiled with
+    output, [z], [a], (dparams, dX, de)); compiled with
     COMPILER_OPTIONS (without them where this XLA lacks one)."""
     jnp = jax.numpy
 
@@ -205,7 +208,7 @@ def _compile(jax, activations, loss, reduction, l2, args):
 
     def run(params, x, e, y, pinned, dropout):
         (value, (out, zs, acts)), grads = grad(params, x, e, y, pinned, dropout)
-        return value, out, forward(params, x, activations, dropout), zs, acts, grads
+        return value, out, zs, acts, grads
 
     lowered = jax.jit(run).lower(*args)
     try:
