@@ -55,7 +55,7 @@ oracle whose backprop takes no ``masks`` is skipped for such a comparison, with 
 
 The registry, :data:`ORACLES`, maps each name to its oracle module: the built-in ones,
 then any installed package's entry point in the group ``crosscheck.frameworks``
-(``name = "package.oracle"``). Adding a framework (JAX, say) is one folder here and one
+(``name = "package.oracle"``). Adding a framework (as JAX was) is one folder here and one
 line in ``_BUILTIN``, or a package of its own with that entry point; no generic module
 changes.
 

@@ -58,7 +58,8 @@ QUIRKS: dict[str, tuple[float, str]] = {
 }
 X64 = (
     "JAX computes in float32 unless jax_enable_x64 is set: a float64 array becomes "
-    "float32 (with a UserWarning), ~3e-8 relative off; the oracle enables 64-bit mode "
+    "float32 (each weight rounded, up to 2^-24 = 6e-8 relative; JAX may warn or not), "
+    "and the whole computation is float32; the oracle enables 64-bit mode "
     "for its own call only (with x64():), never for the process"
 )
 

@@ -142,6 +142,7 @@ def test_float64_needs_x64_and_the_scope_gives_it_back():
     with x64():
         assert _x64_on() and jnp.asarray(w).dtype == np.float64
     assert not _x64_on()
+    assert "6e-8" in oracle.X64
 
 
 @pytest.mark.parametrize("isolation", ["process", "inline"])
