@@ -6,8 +6,11 @@ and finite differences (independent of refnet)."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -364,3 +367,17 @@ def test_deltas_against_central_differences_of_the_loss():
         fd[idx] = (loss_from(z1 + step) - loss_from(z1 - step)) / (2 * h)
     np.testing.assert_allclose(out["delta"][0], fd, rtol=1e-7, atol=1e-9)
     assert out["loss"] == pytest.approx(loss_from(z1), rel=1e-13)
+
+
+def test_import_crosscheck_does_not_import_jax():
+    """to_jax/from_jax are exported, and jax is imported on their first use only."""
+    code = (
+        "import sys, crosscheck; crosscheck.to_jax, crosscheck.from_jax; "
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('jax', 'jaxlib', 'optax')]; "
+        "assert not bad, bad"
+    )
+    root = Path(__file__).resolve().parents[3]
+    run = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr
