@@ -23,6 +23,7 @@ imports one; the bridges (``to_keras``, ``to_torch``, ...) import theirs on firs
 """
 
 from .check import assert_match, compare
+from .frameworks.jax.bridge import from_jax, to_jax
 from .frameworks.tf.bridge import to_keras
 from .frameworks.tf.models import from_keras
 from .frameworks.tf.oracle import tf_backprop
@@ -42,10 +43,12 @@ __all__ = [
     "compare",
     "compare_tensor",
     "compare_training",
+    "from_jax",
     "from_keras",
     "from_torch",
     "policy_rtol",
     "tf_backprop",
+    "to_jax",
     "to_keras",
     "to_torch",
 ]

@@ -2,7 +2,7 @@
 
 Every ``*.md`` file in docs/ is a doctest (pyproject: ``--doctest-glob='*.md'``).
 Examples that need TensorFlow live in companion files named ``*.tf.md``, those that need
-TensorFlow and PyTorch in ``*.torch.md``; a file whose optional dependencies (TensorFlow,
+TensorFlow and PyTorch in ``*.torch.md``, those that need JAX in ``*.jax.md``; a file whose optional dependencies (TensorFlow,
 PyTorch, or scikit-learn for the digits data) are not installed is not collected, so the
 other chapters still run. The ``*.py`` files beside the chapters
 are scripts (figures, notebook generation), not test modules.
@@ -28,6 +28,8 @@ def _missing(name: str) -> list[str]:
         needs.append("tensorflow")
     if name.endswith(".torch.md"):
         needs += ["tensorflow", "torch"]
+    if name.endswith(".jax.md"):
+        needs.append("jax")
     return [pkg for pkg in needs if importlib.util.find_spec(pkg) is None]
 
 

@@ -38,6 +38,8 @@ def _needs(chapter: Path) -> list[str]:
     needs = ["tensorflow"] if chapter.name.endswith(".tf.md") else []
     if chapter.name.endswith(".torch.md"):
         needs += ["tensorflow", "torch"]
+    if chapter.name.endswith(".jax.md"):
+        needs.append("jax")
     if chapter.name.startswith(("08-", "11-")):
         needs.append("sklearn")
     return needs

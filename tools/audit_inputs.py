@@ -16,12 +16,12 @@ after which the marker exists is a crash.
 
 Areas: ``api``, ``files`` and ``cli`` (refnet's Python API, loaders and ``refnet`` CLI),
 ``crosscheck api`` (to_keras, from_keras, compare, assert_match, compare_training,
-to_torch, from_torch, check_backprop), ``keras files`` (load_keras_file on pickles,
-Lambda layers in .keras and .h5 files, a Lambda or a module path injected into
-config.json, zip bombs (config.json, weights), empty, truncated and text files, a folder),
-``crosscheck cli`` (``python -m crosscheck`` and ``crosscheck mine``, with ``--keras``
-on those files) and ``bench cli`` (``python -m bench``). The TensorFlow and PyTorch
-cases are left out where the framework is absent.
+to_torch, from_torch, to_jax, from_jax, check_backprop), ``keras files``
+(load_keras_file on pickles, Lambda layers in .keras and .h5 files, a Lambda or a module
+path injected into config.json, zip bombs (config.json, weights), empty, truncated and
+text files, a folder), ``crosscheck cli`` (``python -m crosscheck`` and ``crosscheck
+mine``, with ``--keras`` on those files) and ``bench cli`` (``python -m bench``). The
+TensorFlow, PyTorch and JAX cases are left out where the framework is absent.
 
     python tools/audit_inputs.py            # the figures, and every case that is not clear
     python tools/audit_inputs.py --all      # every case with its outcome
@@ -361,6 +361,7 @@ def cli_cases() -> list[tuple[str, str, list[str]]]:
 
 HAS_TF = importlib.util.find_spec("tensorflow") is not None
 HAS_TORCH = importlib.util.find_spec("torch") is not None
+HAS_JAX = importlib.util.find_spec("jax") is not None
 ORACLE = "torch" if HAS_TORCH else "tf"  # the quicker oracle for the CLI's base command
 
 
@@ -724,6 +725,32 @@ def crosscheck_cases() -> list:
             add("module", lambda v=v: crosscheck.from_torch(v))
         for v in _odd_torch_modules(torch):
             add("module", lambda v=v: crosscheck.from_torch(v))
+
+    if HAS_JAX:
+        for v in ["net", None, [(np.ones((3, 2)), None)]]:
+            add("net", lambda v=v: crosscheck.to_jax(v))
+        good = [(np.ones((3, 4)), np.zeros(4)), (np.ones((4, 2)), None)]
+        for v in [
+            None,
+            "params",
+            np.ones((3, 2)),
+            [],
+            [(np.ones((3, 2)),)],
+            [(np.ones(3), None)],
+            [(np.ones((3, 2), int), None)],
+            [(np.ones((3, 2)), np.ones(3))],
+            [(np.full((3, 2), NAN), None)],
+            [good[0], (np.ones((5, 2)), None)],
+            [good[0], (np.ones((4, 2), np.float32), None)],
+        ]:
+            add("params", lambda v=v: crosscheck.from_jax(v, ["relu"] * 2))
+        for v in ["relu", ["relu"], ["relu", "mish"], ["relu", 3], None]:
+            add("activations", lambda v=v: crosscheck.from_jax(good, v))
+        for v in [(2, 2), (0,), "3", (-3,)]:
+            add(
+                "input_shape",
+                lambda v=v: crosscheck.from_jax(good, ["relu", "linear"], v),
+            )
 
     if HAS_TF:
         from crosscheck.frameworks.tf.imports import tf_and_keras

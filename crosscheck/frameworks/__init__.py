@@ -6,6 +6,7 @@ each (as Keras 3's ``backend/<name>/``), and the registry.
       workers.py    each framework's calls run in its own worker process (serve.py)
       tf/           TensorFlow/Keras          (--oracle tf, the docs' *.tf.md)
       torch/        PyTorch                   (--oracle torch, the docs' *.torch.md)
+      jax/          JAX                       (--oracle jax, the docs' *.jax.md)
 
 The slots of a framework folder. ``oracle.py`` is required; the others are optional, and
 generic code asks :func:`slot` for them (None where a framework has none):
@@ -57,7 +58,7 @@ oracle whose backprop takes no ``masks`` is skipped for such a comparison, with 
 
 The registry, :data:`ORACLES`, maps each name to its oracle module: the built-in ones,
 then any installed package's entry point in the group ``crosscheck.frameworks``
-(``name = "package.oracle"``). Adding a framework (JAX, say) is one folder here and one
+(``name = "package.oracle"``). Adding a framework (as JAX was) is one folder here and one
 line in ``_BUILTIN``, or a package of its own with that entry point; no generic module
 changes.
 
@@ -84,6 +85,7 @@ from . import workers
 _BUILTIN = {
     "tf": "crosscheck.frameworks.tf.oracle",
     "torch": "crosscheck.frameworks.torch.oracle",
+    "jax": "crosscheck.frameworks.jax.oracle",
 }
 ENTRY_POINTS = "crosscheck.frameworks"  # the entry-point group of installed frameworks
 

@@ -16,7 +16,21 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("refnet", "crosscheck")
-FRAMEWORK_MODULES = ("tensorflow", "keras", "torch", "jax", "tf_keras")
+FRAMEWORK_MODULES = (
+    "tensorflow",
+    "keras",
+    "torch",
+    "jax",
+    "jaxlib",
+    "optax",
+    "tf_keras",
+)
+# each framework's modules, imported only in its own folder crosscheck/frameworks/<name>/
+OWN_FOLDER = {
+    "tf": ("tensorflow", "keras", "tf_keras"),
+    "torch": ("torch",),
+    "jax": ("jax", "jaxlib", "optax"),
+}
 MAX_LINES = 80  # a function's body, its docstring excluded
 PARSER_BUILDERS = re.compile(r"(_parser|build_parser)$")  # argparse tables, exempt
 
@@ -66,6 +80,46 @@ def test_no_module_outside_frameworks_imports_a_framework():
         if target.split(".")[0] in FRAMEWORK_MODULES
     ]
     assert not bad, "\n".join(bad)
+
+
+def test_each_framework_is_imported_only_in_its_own_folder():
+    """jax and optax only in crosscheck/frameworks/jax/, torch only in torch/, ...: no
+    framework folder reaches into another's framework."""
+    bad = [
+        f"{path.relative_to(ROOT)}:{line} imports {target}"
+        for name, path in MODULES.items()
+        if name.startswith("crosscheck.frameworks.")
+        for target, line in _imports(name, path)
+        for folder, modules in OWN_FOLDER.items()
+        if target.split(".")[0] in modules
+        and not name.startswith(f"crosscheck.frameworks.{folder}.")
+    ]
+    assert not bad, "\n".join(bad)
+
+
+def test_only_the_jax_folder_imports_jax_anywhere_in_the_repository():
+    """Every .py file of the repository outside tests/ (tools, bench, docs' scripts
+    too): jax, jaxlib and optax are imported in crosscheck/frameworks/jax/ only."""
+    jax_dir = ROOT / "crosscheck" / "frameworks" / "jax"
+    found = []
+    for path in sorted(ROOT.rglob("*.py")):
+        rel = path.relative_to(ROOT)
+        if rel.parts[0] in ("tests", ".venv", "build") or path.is_relative_to(jax_dir):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = (
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom) and not node.level
+                else []
+            )
+            found += [
+                f"{rel}:{node.lineno} imports {n}"
+                for n in names
+                if n.split(".")[0] in ("jax", "jaxlib", "optax")
+            ]
+    assert jax_dir.is_dir() and not found, "\n".join(found)
 
 
 def test_the_exact_weight_transfer_is_checked_by_raising_not_by_assert():

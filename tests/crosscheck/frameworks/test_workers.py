@@ -219,11 +219,11 @@ def test_an_installed_third_framework_without_training_joins_the_main_job(
 ):
     """A framework installed as a package of its own (entry point "crosscheck.frameworks")
     with an oracle and no training slot: python -m crosscheck runs the matrix against it
-    too, skips its training rows with a one-line note, and exits 0. Alone (TensorFlow
-    and torch made unimportable), its backprop takes no dropout masks: the dropout case
-    is skipped with a note, not the run."""
+    too, skips its training rows with a one-line note, and exits 0. Alone (TensorFlow,
+    torch and JAX made unimportable), its backprop takes no dropout masks: the dropout
+    case is skipped with a note, not the run."""
     shadow = tmp_path / "shadow"
-    for name in ("tensorflow", "keras", "torch") if alone else ():
+    for name in ("tensorflow", "keras", "torch", "jax", "optax") if alone else ():
         (shadow / name).mkdir(parents=True)
         (shadow / name / "__init__.py").write_text(
             f"raise ImportError('No module named {name} (hidden by the test)')"
