@@ -34,14 +34,12 @@ import argparse
 import math
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import refnet
 from refnet.files import write_json
 
 from . import frameworks as oracles
 from .check import NoOracleForMasks
-from .frameworks import workers
 from .matrix import (
     DTYPES,
     LOSSES,
@@ -110,48 +108,7 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _run_jobs(jobs: list, n_oracles: int):
-    """(label, Report or None for a dropout case no oracle can check), in the jobs'
-    order. Each framework runs in its own worker process, so with several oracles the
-    cases run a few at a time: while one case waits for TensorFlow another can use
-    PyTorch or JAX (each worker still takes one call at a time). With
-    CROSSCHECK_ISOLATION=inline every framework shares this process: one at a time."""
-
-    def run(job):
-        label, fn = job
-        try:
-            return label, fn()
-        except NoOracleForMasks:
-            return label, None
-
-    if workers.mode() != "process" or n_oracles < 2:
-        return _Sized(map(run, jobs), len(jobs))
-    pool = ThreadPoolExecutor(max_workers=n_oracles)
-    return _Sized(_closing(pool, pool.map(run, jobs)), len(jobs))
-
-
-def _closing(pool, results):
-    """Yield from ``results``, then shut ``pool`` down (also when abandoned)."""
-    try:
-        yield from results
-    finally:
-        pool.shutdown(cancel_futures=True)
-
-
-class _Sized:
-    """An iterator with a length, for the progress bar."""
-
-    def __init__(self, items, n: int):
-        self.items, self.n = items, n
-
-    def __iter__(self):
-        return iter(self.items)
-
-    def __len__(self):
-        return self.n
-
-
-def _progress(items, desc: str):
+def _progress(items: list, desc: str):
     """tqdm on stderr when installed, else a plain counter line."""
     try:
         from tqdm import tqdm
@@ -348,11 +305,11 @@ def main(argv=None) -> int:
         print("crosscheck: no case matches the options", file=sys.stderr)
         return 2
     results, unmasked = [], []
-    for label, report in _progress(_run_jobs(jobs, len(args.oracles)), "crosscheck"):
-        if report is None:  # a dropout case, and no oracle here takes masks
+    for label, job in _progress(jobs, "crosscheck"):
+        try:
+            results.append((label, job()))
+        except NoOracleForMasks:  # a dropout case, and no oracle here takes masks
             unmasked.append(label)
-        else:
-            results.append((label, report))
     if unmasked:
         print(
             f"crosscheck: {len(unmasked)} dropout case(s) skipped: no oracle that ran "
