@@ -15,7 +15,10 @@ cases apart in time, so the policy measures:
             ``PROBE_ROUNDS`` steps each). It probes again when ``DRIFT_STEPS`` steps in a
             row take more than ``DRIFT`` times the chosen count's probe time (the machine
             became busy), and every ``PERIOD_S`` seconds (it became idle), the period
-            doubling, up to ``MAX_PERIOD_S``, while the probes keep the same answer;
+            doubling, up to ``MAX_PERIOD_S``, while the probes keep the same answer. A
+            count whose probe step is ``CUT`` times slower than the other's best is
+            probed no further, and a fit of the same layout, dtype and batch size
+            started within the period (fit called once per epoch) keeps the last answer;
     an int n: n threads;
     "all": leave BLAS as it is (its own default, usually one thread per core).
 
@@ -45,8 +48,14 @@ DRIFT_STEPS = 3  # this many slow steps in a row: probe again
 PERIOD_S = 5.0  # probe again after this long anyway ...
 MAX_PERIOD_S = 80.0  # ... doubling while the answer stays the same, up to this
 
+CUT = 3.0  # a probe step this much slower than another count's best ends its probing
+
 # The clock steps are timed with (tests replace it with a fake one).
 clock = time.perf_counter
+
+# The last probe's answer per problem (layout, dtype, batch size): a fit called again
+# within the probe period (epoch by epoch, as a notebook does) starts from it.
+_LAST: dict = {}
 
 
 def resolve(threads) -> int | str:
@@ -92,6 +101,7 @@ class Tuner:
         policy: int | str,
         set_threads: Callable[[int], None] | None,
         candidates: tuple[int, ...] = (1,),
+        key=None,
     ):
         self._set = set_threads
         self.current: int | None = None  # the count in force (None: BLAS' own)
@@ -112,6 +122,19 @@ class Tuner:
         self.measuring = True
         self._period = PERIOD_S
         self._skip = 1  # fit's first step allocates its buffers: not timed
+        self._key = key
+        last = _LAST.get(key) if key is not None else None
+        if last is not None and clock() < last["deadline"]:
+            # a fit of the same problem probed a moment ago (fit called epoch by epoch):
+            # its answer stands until its next periodic probe
+            self.info["resumed"] = last["probe"]
+            self._schedule = []
+            self._period = last["period"]
+            self._deadline = last["deadline"]
+            self._limit = DRIFT * last["probe"]["seconds_per_step"][last["threads"]]
+            self._slow = 0
+            self.apply(last["threads"])
+            return
         self._probe("start")
 
     def apply(self, n: int) -> None:
@@ -145,6 +168,11 @@ class Tuner:
         if self._schedule:  # probing
             self._samples[self.current].append(dt)
             del self._schedule[0]
+            others = [
+                min(v) for c, v in self._samples.items() if c != self.current and v
+            ]
+            if others and dt > CUT * min(others):  # clearly slower: no more of it
+                self._schedule = [c for c in self._schedule if c != self.current]
             if self._schedule:
                 self.apply(self._schedule[0])
             else:
@@ -179,13 +207,21 @@ class Tuner:
         self._limit = DRIFT * times[best]
         self._slow = 0
         self._deadline = now + self._period
+        if self._key is not None:
+            _LAST[self._key] = {
+                "probe": self.info["probes"][-1],
+                "threads": best,
+                "period": self._period,
+                "deadline": self._deadline,
+            }
 
 
 @contextlib.contextmanager
-def tuned(threads):
+def tuned(threads, key=None):
     """The block runs under the policy ``threads`` resolves to (yields its
-    :class:`Tuner`); BLAS' thread counts are restored afterwards. Without threadpoolctl
-    (or a BLAS it can see) nothing is set."""
+    :class:`Tuner`; ``key`` names the problem, for a later fit of the same one to start
+    from this one's answer); BLAS' thread counts are restored afterwards. Without
+    threadpoolctl (or a BLAS it can see) nothing is set."""
     policy = resolve(threads)
     libs = _blas_libraries() if policy != "all" else []
     if not libs:
@@ -199,7 +235,7 @@ def tuned(threads):
 
     most = min(cores(), max(n or 1 for n in before))
     try:
-        yield Tuner(policy, set_threads, (1, most))
+        yield Tuner(policy, set_threads, (1, most), key)
     finally:
         for lib, n in zip(libs, before):
             if n is not None:

@@ -207,7 +207,9 @@ def fit(
     kept = None
     # Overflow is not warned about step by step: a non-finite loss is Diverged, below.
     with (
-        _threads.tuned(threads) as tuner,
+        _threads.tuned(
+            threads, (tuple(net.sizes), net.dtype.name, batch_size)
+        ) as tuner,
         _held_interrupt() as interrupted,
         np.errstate(over="ignore", invalid="ignore"),
     ):

@@ -309,6 +309,37 @@ def test_a_periodic_probe_that_agrees_doubles_the_period():
     assert gaps[1] > 1.8 * gaps[0]
 
 
+def test_a_count_far_slower_in_the_probe_is_probed_no_further():
+    """On a busy machine two threads are 10 times slower: after one such step (more
+    than CUT times one thread's best) the probe stops trying them."""
+    machine = _Machine({1: 1e-3, 2: 10e-3})
+    tuner = threads.Tuner("auto", machine.set_threads, (1, 2))
+    for _ in range(1 + 2 * threads.PROBE_ROUNDS):
+        machine.step(tuner)
+    [probe] = tuner.info["probes"]
+    assert probe["threads"] == 1
+    assert tuner.info["steps"][2] == 1
+
+
+def test_a_fit_of_the_same_problem_soon_after_keeps_the_answer(monkeypatch):
+    """fit called epoch by epoch: a tuner with the key of one that probed less than its
+    period ago starts from that answer; after the period it probes again."""
+    machine = _Machine({1: 1e-3, 2: 0.5e-3})
+    monkeypatch.setattr(threads, "_LAST", {})
+    monkeypatch.setattr(threads, "clock", lambda: machine.now)
+    first = threads.Tuner("auto", machine.set_threads, (1, 2), key="k")
+    for _ in range(10):
+        machine.step(first)
+    second = threads.Tuner("auto", machine.set_threads, (1, 2), key="k")
+    assert second.current == 2 and not second.info["probes"]
+    assert second.info["resumed"] == first.info["probes"][0]
+    other = threads.Tuner("auto", machine.set_threads, (1, 2), key="another")
+    assert other.info["probes"] == [] and "resumed" not in other.info  # probing
+    machine.now += 2 * threads.PERIOD_S
+    later = threads.Tuner("auto", machine.set_threads, (1, 2), key="k")
+    assert "resumed" not in later.info
+
+
 def test_fixed_policies_and_no_candidates_do_not_probe():
     machine = _Machine({1: 1e-3, 2: 1e-3, 3: 1e-3})
     fixed = threads.Tuner(3, machine.set_threads, (1, 2))
@@ -345,6 +376,7 @@ def _fake_clock_machine(monkeypatch, cost):
             state["now"] += cost[state["threads"]]
         return state["now"]
 
+    monkeypatch.setattr(threads, "_LAST", {})  # no answer from another test's fit
     monkeypatch.setattr(threads, "_blas_libraries", lambda: [FakeLib()])
     monkeypatch.setattr(threads, "cores", lambda: 2)
     monkeypatch.setattr(threads, "clock", clock)
