@@ -460,6 +460,7 @@ def main(argv=None) -> int:
                 "fit_floor": bench_fit.FLOOR_TARGET,
                 "fit_keras": bench_fit.KERAS_TARGET,
                 "fit_busy": bench_fit.BUSY_TARGET,
+                "fit_old_policy": bench_fit.OLD_TARGET,
             },
         }
         _write_atomic(Path(args.json), json.dumps(out, indent=1) + "\n")
