@@ -23,6 +23,7 @@ import refnet.validation
 from refnet.files import atomic_write
 
 from . import cases as bc
+from . import crossover as bench_map
 from . import fit as bench_fit
 
 HERE = Path(__file__).parent
@@ -314,8 +315,24 @@ def main(argv=None) -> int:
     )
     p.add_argument(
         "--only",
-        choices=("step", "fit"),
-        help="only the gradients-step section or only the fit section",
+        choices=("step", "fit", "map"),
+        help="only the gradients-step section, only the fit section, or the crossover "
+        "map (784-w-w-10 float32 SGD step, widths x batches, against TF eager, "
+        "tf.function, PyTorch and JAX where installed; only run when asked; --json and "
+        "--plot then write the map's JSON and heat map, --save bench/map.json and "
+        "docs/img/crossover_map.png)",
+    )
+    p.add_argument(
+        "--widths",
+        help="map: hidden widths, comma-separated (default "
+        + ",".join(map(str, bench_map.WIDTHS))
+        + ")",
+    )
+    p.add_argument(
+        "--batches",
+        help="map: batch sizes, comma-separated (default "
+        + ",".join(map(str, bench_map.BATCHES))
+        + ")",
     )
     p.add_argument(
         "--busy",
@@ -373,7 +390,10 @@ def main(argv=None) -> int:
         "(e.g. docs/09-speed.md; repeatable)",
     )
     args = p.parse_args(argv)
-    if args.save:
+    if args.save and args.only == "map":
+        args.json = args.json or str(HERE / "map.json")
+        args.plot = args.plot or str(HERE.parent / "docs" / "img" / "crossover_map.png")
+    elif args.save:
         args.json = args.json or str(HERE / "results.json")
         args.plot = args.plot or str(HERE / "bench.png")
     try:  # a bad argument fails now, not after minutes of timing
@@ -394,6 +414,8 @@ def main(argv=None) -> int:
             raise ValueError(
                 "--from-json: expected a results file path, got an empty one"
             )
+        args.widths = _grid(args.widths, "--widths", bench_map.WIDTHS)
+        args.batches = _grid(args.batches, "--batches", bench_map.BATCHES)
         if args.write_tables and args.from_json is None:
             raise ValueError(
                 "--write-tables: needs --from-json (a run's JSON to print)"
@@ -426,6 +448,8 @@ def main(argv=None) -> int:
     sample_s, budget_s = (0.02, 1.5) if args.quick else (0.05, 8.0)
     bc.set_threads(args.threads)
     env = bc.environment(with_tf=not args.no_tf)
+    if args.only == "map":
+        return run_map(args, env, argv)
     header(env, rounds)
     rows, memory, fit = [], [], None
     if args.only != "fit":
@@ -467,6 +491,60 @@ def main(argv=None) -> int:
         print(f"wrote {args.json}")
     if args.plot and rows:
         plot(rows, Path(args.plot))
+        print(f"wrote {args.plot}")
+    return 0
+
+
+def _grid(text: str | None, flag: str, default) -> list[int]:
+    """--widths/--batches: positive ints, comma-separated (None: the default grid)."""
+    if text is None:
+        return list(default)
+    try:
+        values = [int(v) for v in text.split(",")]
+    except ValueError:
+        raise ValueError(
+            f"{flag}: expected positive ints separated by commas, got {text!r}"
+        ) from None
+    for v in values:
+        refnet.validation.check_size(v, flag)
+    return values
+
+
+def run_map(args, env: dict, argv) -> int:
+    """The crossover map section (--only map): time, print, write what was asked."""
+    print(
+        f"numpy {env['numpy']}, {bc.describe_blas(env)}; {env['cpu_count']} CPUs; "
+        f"load average {_load_average()}"
+    )
+    frameworks = [f for f in bench_map.FRAMEWORKS if not (args.no_tf and "tf" in f)]
+    data = bench_map.run_map(
+        args.widths,
+        args.batches,
+        rounds=args.rounds or (3 if args.quick else 5),
+        sample_s=0.01 if args.quick else 0.02,
+        frameworks=frameworks,
+        log=lambda msg: print(msg, file=sys.stderr),
+    )
+    if args.no_tf:
+        data["skipped"].update(
+            dict.fromkeys(
+                [f for f in bench_map.FRAMEWORKS if "tf" in f], "disabled (--no-tf)"
+            )
+        )
+    print()
+    bench_map.report(data)
+    if args.json:
+        out = {
+            "command": "python -m bench "
+            + " ".join(argv if argv is not None else sys.argv[1:]),
+            "environment": env,
+            "load_average": _load_average(),
+            "map": data,
+        }
+        _write_atomic(Path(args.json), json.dumps(out, indent=1) + "\n")
+        print(f"wrote {args.json}")
+    if args.plot:
+        bench_map.plot(data, Path(args.plot))
         print(f"wrote {args.plot}")
     return 0
 
