@@ -398,11 +398,11 @@ class Network:
         it in a subclass and ``crosscheck`` checks your version.
         """
         loss = losses.get(loss)
-        l2 = check_l2(l2)
+        l2 = 0.0 if l2.__class__ is float and l2 == 0.0 else check_l2(l2)
         a = self._input(X)
         n = a.shape[0]
         check_rows(Y, n)
-        y = loss.prepare(Y, _placeholder(n, self.sizes[-1], self.dtype))
+        y = loss.prepare(Y, _placeholder(n, self.layers[-1].n_out, a.dtype))
         if out is not None and not isinstance(out, Gradients):
             raise TypeError(
                 f"out: expected an earlier net.gradients(...) result, got {type(out).__name__}"
