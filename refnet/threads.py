@@ -13,8 +13,10 @@ cases apart in time, so the policy measures:
             most threads BLAS may use here: the cores this process may run on, capped by
             BLAS' own setting), interleaved, and keeps the faster (the median of
             ``PROBE_ROUNDS`` steps each). It probes again when ``DRIFT_STEPS`` steps in a
-            row take more than ``DRIFT`` times the chosen count's probe time (the machine
-            became busy), and every ``PERIOD_S`` seconds (it became idle), the period
+            row on more than one thread take more than ``DRIFT`` times the chosen
+            count's probe time (the machine became busy; on one thread a slower step
+            says the same, and more threads would only be slower), and every
+            ``PERIOD_S`` seconds (it became idle), the period
             doubling, up to ``MAX_PERIOD_S``, while the probes keep the same answer. A
             count whose probe step is ``CUT`` times slower than the other's best is
             probed no further, and a fit of the same layout, dtype and batch size
@@ -121,6 +123,7 @@ class Tuner:
         self.candidates = candidates
         self.measuring = True
         self._period = PERIOD_S
+        self._previous = None  # the last probe's answer
         self._skip = 1  # fit's first step allocates its buffers: not timed
         self._key = key
         last = _LAST.get(key) if key is not None else None
@@ -128,6 +131,7 @@ class Tuner:
             # a fit of the same problem probed a moment ago (fit called epoch by epoch):
             # its answer stands until its next periodic probe
             self.info["resumed"] = last["probe"]
+            self._previous = last["threads"]
             self._schedule = []
             self._period = last["period"]
             self._deadline = last["deadline"]
@@ -178,7 +182,9 @@ class Tuner:
             else:
                 self._decide(t1)
             return
-        if dt > self._limit:
+        # slow steps on one thread: the machine is busier, and more threads would only
+        # wait for each other more; the periodic probe looks again
+        if dt > self._limit and self.current > 1:
             self._slow += 1
             if self._slow >= DRIFT_STEPS:
                 self._probe("drift")
@@ -190,11 +196,11 @@ class Tuner:
     def _decide(self, now: float) -> None:
         times = {c: statistics.median(s) for c, s in self._samples.items()}
         best = min(times, key=times.get)
-        previous = self.info["probes"][-1]["threads"] if self.info["probes"] else None
         # the same answer again: look less often; a change: look again soon
         self._period = (
-            min(2 * self._period, MAX_PERIOD_S) if best == previous else PERIOD_S
+            min(2 * self._period, MAX_PERIOD_S) if best == self._previous else PERIOD_S
         )
+        self._previous = best
         self.info["probes"].append(
             {
                 "step": self.steps,
