@@ -256,12 +256,20 @@ def step_notes(rows: list[dict], memory: list[dict]) -> str:
 MARKERS = {
     "step": ("<!-- bench:step -->", "<!-- /bench:step -->"),
     "fit": ("<!-- bench:fit -->", "<!-- /bench:fit -->"),
+    "map": ("<!-- bench:map -->", "<!-- /bench:map -->"),
 }
 
 
 def markdown_blocks(data: dict) -> dict[str, str]:
     """{"step": table + notes, "fit": table + GEMM peak} of a run's JSON, as Markdown."""
     blocks = {}
+    if data.get("map"):
+        m = data["map"]
+        blocks["map"] = (
+            bench_map.table(m)
+            + "\n\nEach backend's step read as g x floor + c x N:\n\n"
+            + bench_map.model_table(m)
+        )
     if data.get("rows"):
         notes = step_notes(data["rows"], data.get("memory", []))
         blocks["step"] = table(data["rows"]) + (
@@ -626,8 +634,11 @@ def load_results(path: Path) -> dict:
     if (
         not isinstance(data, dict)
         or not isinstance(data.get("environment"), dict)
-        or not isinstance(data.get("rows"), list)
-        or not (data["rows"] or data.get("fit"))
+        or not (
+            isinstance(data.get("rows"), list)
+            and (data["rows"] or data.get("fit"))
+            or isinstance(data.get("map"), dict)
+        )
     ):
         raise ValueError(
             f"--from-json: {str(path)!r} is not a results file written by "
@@ -639,13 +650,19 @@ def load_results(path: Path) -> dict:
 def replay(data: dict, source: str, plot_path: str | None, write: list[str]) -> int:
     """The tables of an earlier run, from its JSON; optionally into marked files."""
     print(f"from {source}: {data.get('command', '?')}")
-    rounds = max([r["rounds"] for r in data["rows"]] or [0])
-    header(data["environment"], rounds)
-    print()
-    report(data["rows"], data.get("memory", []), data.get("fit"))
-    if plot_path and data["rows"]:
-        plot(data["rows"], Path(plot_path))
-        print(f"wrote {plot_path}")
+    if data.get("map"):
+        bench_map.report(data["map"])
+        if plot_path:
+            bench_map.plot(data["map"], Path(plot_path))
+            print(f"wrote {plot_path}")
+    if data.get("rows") or data.get("fit"):
+        rounds = max([r["rounds"] for r in data["rows"]] or [0])
+        header(data["environment"], rounds)
+        print()
+        report(data["rows"], data.get("memory", []), data.get("fit"))
+        if plot_path and data["rows"]:
+            plot(data["rows"], Path(plot_path))
+            print(f"wrote {plot_path}")
     blocks = markdown_blocks(data)
     for path in write:
         done = write_tables(Path(path), blocks)

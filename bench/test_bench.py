@@ -150,3 +150,31 @@ def test_fit_floor_is_the_faster_of_one_thread_and_all_cores_per_round():
     assert row["ratios"]["fit/floor"] == pytest.approx(1.2)  # 1.2/1, 1.2/1, 1.2/0.5
     assert row["ratios"]["fit/old"] == pytest.approx(1.0)  # 1.2, 1.0, 0.8
     assert row["targets"]["old"]["pass"]
+
+
+def test_map_section_writes_only_what_is_asked_and_replays(
+    tmp_path, monkeypatch, capsys
+):
+    """--only map on a tiny grid, frameworks left out: the JSON goes where --json says
+    (nothing else is written), and --from-json reprints it and fills the map markers."""
+    from bench import __main__ as bench_main
+    from bench import crossover as bm
+
+    monkeypatch.setattr(bm, "FRAMEWORKS", ())
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "m.json"
+    argv = ["--only", "map", "--widths", "16", "--batches", "1,2", "--rounds", "1",
+            "--quick", "--no-tf", "--json", str(path)]  # fmt: skip
+    assert bench_main.main(argv) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.json"]
+    out = capsys.readouterr().out
+    assert "| 16 | 2 |" in out and "map: 2 cells" in out
+    doc = tmp_path / "doc.md"
+    doc.write_text("a\n<!-- bench:map -->\nold\n<!-- /bench:map -->\nb\n")
+    argv = ["--from-json", str(path), "--write-tables", str(doc)]
+    assert bench_main.main(argv) == 0
+    text = doc.read_text()
+    assert "old" not in text and "| 16 | 1 |" in text and text.endswith("b\n")
+    with pytest.raises(SystemExit):
+        bench_main.main(["--only", "map", "--widths", "16,0"])
+    assert "--widths" in capsys.readouterr().err
