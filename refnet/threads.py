@@ -11,8 +11,8 @@ cases apart in time, so the policy measures:
 
     "auto" (the default): fit times its first steps at each candidate count (1 and the
             most threads BLAS may use here: the cores this process may run on, capped by
-            BLAS' own setting), interleaved, and keeps the faster (the median of
-            ``PROBE_ROUNDS`` steps each). It probes again when ``DRIFT_STEPS`` steps in a
+            BLAS' own setting), ``PROBE_ROUNDS`` steps each, one thread first, and
+            keeps the faster median. It probes again when ``DRIFT_STEPS`` steps in a
             row on more than one thread take more than ``DRIFT`` times the chosen
             count's probe time (the machine became busy; on one thread a slower step
             says the same, and more threads would only be slower), and every
@@ -44,7 +44,7 @@ from collections.abc import Callable
 
 ENV_VAR = "REFNET_BLAS_THREADS"
 
-PROBE_ROUNDS = 3  # timed steps per candidate in one probe (interleaved, median kept)
+PROBE_ROUNDS = 3  # timed steps per candidate in one probe (the median is kept)
 DRIFT = 1.5  # a step this much slower than the chosen count's probe time is "slow"
 DRIFT_STEPS = 3  # this many slow steps in a row: probe again
 PERIOD_S = 5.0  # probe again after this long anyway ...
@@ -148,12 +148,11 @@ class Tuner:
             self.current = n
 
     def _probe(self, reason: str) -> None:
+        # each count's steps in a row, one thread first: just after steps on more,
+        # OpenBLAS' idle threads still spin for a while and would slow a one-thread step
+        # down on a loaded machine
         order = list(self.candidates)
-        self._schedule = [
-            c
-            for r in range(PROBE_ROUNDS)
-            for c in (order if r % 2 == 0 else order[::-1])
-        ]
+        self._schedule = [c for c in order for _ in range(PROBE_ROUNDS)]
         self._samples = {c: [] for c in order}
         self._reason = reason
         self.apply(self._schedule[0])
