@@ -502,7 +502,7 @@ def plot(data: dict, path: Path) -> None:
         label[i, j] = f"{c['refnet/fastest']:.2g}\n{SHORT[c['fastest']]}"
     fig, ax = plt.subplots(figsize=(6.4, 4.8))
     finite = grid[np.isfinite(grid)]
-    span = max(2.0, float(np.max(np.abs(np.log10(finite))))) if finite.size else 2.0
+    span = max(0.5, float(np.max(np.abs(np.log10(finite))))) if finite.size else 1.0
     norm = LogNorm(vmin=10**-span, vmax=10**span)
     im = ax.imshow(grid, cmap="RdBu_r", norm=norm, origin="lower", aspect="auto")
     for (i, j), text in label.items():
