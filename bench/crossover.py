@@ -506,7 +506,9 @@ def plot(data: dict, path: Path) -> None:
     norm = LogNorm(vmin=10**-span, vmax=10**span)
     im = ax.imshow(grid, cmap="RdBu_r", norm=norm, origin="lower", aspect="auto")
     for (i, j), text in label.items():
-        ax.text(j, i, text, ha="center", va="center", fontsize=8)
+        dark = abs(math.log10(grid[i, j])) > 0.6 * span
+        ax.text(j, i, text, ha="center", va="center", fontsize=8,
+                color="white" if dark else "black")  # fmt: skip
     ax.set_xticks(range(len(batches)), [str(b) for b in batches])
     ax.set_yticks(range(len(widths)), [str(w) for w in widths])
     ax.set_xlabel("batch size")
