@@ -20,7 +20,8 @@ cases apart in time, so the policy measures:
             doubling, up to ``MAX_PERIOD_S``, while the probes keep the same answer. A
             count whose probe step is ``CUT`` times slower than the other's best is
             probed no further, and a fit of the same layout, dtype and batch size
-            started within the period (fit called once per epoch) keeps the last answer;
+            started within the period (fit called once per epoch) keeps the last answer,
+            or finishes the probe the last one left unfinished;
     an int n: n threads;
     "all": leave BLAS as it is (its own default, usually one thread per core).
 
@@ -46,7 +47,7 @@ ENV_VAR = "REFNET_BLAS_THREADS"
 
 PROBE_ROUNDS = 3  # timed steps per candidate in one probe (the median is kept)
 DRIFT = 1.5  # a step this much slower than the chosen count's probe time is "slow"
-DRIFT_STEPS = 3  # this many slow steps in a row: probe again
+DRIFT_STEPS = 2  # this many slow steps in a row: probe again
 PERIOD_S = 5.0  # probe again after this long anyway ...
 MAX_PERIOD_S = 80.0  # ... doubling while the answer stays the same, up to this
 
@@ -58,6 +59,8 @@ clock = time.perf_counter
 # The last probe's answer per problem (layout, dtype, batch size): a fit called again
 # within the probe period (epoch by epoch, as a notebook does) starts from it.
 _LAST: dict = {}
+# A probe a fit of few steps left unfinished, per problem: the next fit goes on with it.
+_PENDING: dict = {}
 
 
 def resolve(threads) -> int | str:
@@ -139,7 +142,27 @@ class Tuner:
             self._slow = 0
             self.apply(last["threads"])
             return
+        pending = _PENDING.pop(key, None) if key is not None else None
+        if pending is not None and clock() < pending["until"]:
+            # the last fit of this problem ended mid-probe (a fit of a few steps):
+            # this one goes on with it
+            self._schedule = pending["schedule"]
+            self._samples = pending["samples"]
+            self._reason = pending["reason"]
+            self.apply(self._schedule[0])
+            return
         self._probe("start")
+
+    def close(self) -> None:
+        """fit is done: a probe it did not finish is left for the next fit of the
+        same problem (within PERIOD_S) to finish."""
+        if self.measuring and self._schedule and self._key is not None:
+            _PENDING[self._key] = {
+                "schedule": self._schedule,
+                "samples": self._samples,
+                "reason": self._reason,
+                "until": clock() + PERIOD_S,
+            }
 
     def apply(self, n: int) -> None:
         """Run the next steps on n threads (a replay sets each step's own count)."""
@@ -239,9 +262,11 @@ def tuned(threads, key=None):
             lib.set_num_threads(n)
 
     most = min(cores(), max(n or 1 for n in before))
+    tuner = Tuner(policy, set_threads, (1, most), key)
     try:
-        yield Tuner(policy, set_threads, (1, most), key)
+        yield tuner
     finally:
+        tuner.close()
         for lib, n in zip(libs, before):
             if n is not None:
                 lib.set_num_threads(n)

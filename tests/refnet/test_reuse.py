@@ -344,6 +344,24 @@ def test_a_fit_of_the_same_problem_soon_after_keeps_the_answer(monkeypatch):
     assert "resumed" not in later.info
 
 
+def test_a_probe_left_unfinished_by_a_short_fit_is_finished_by_the_next(monkeypatch):
+    """fits of two steps each (a big layout, few rows): the probe goes on across them
+    instead of starting again (which would keep every fit on its first count)."""
+    machine = _Machine({1: 2e-3, 2: 1e-3})
+    monkeypatch.setattr(threads, "_LAST", {})
+    monkeypatch.setattr(threads, "_PENDING", {})
+    monkeypatch.setattr(threads, "clock", lambda: machine.now)
+    for _ in range(2 * threads.PROBE_ROUNDS):
+        tuner = threads.Tuner("auto", machine.set_threads, (1, 2), key="big")
+        for _ in range(2):  # the first step of each fit is not timed
+            machine.step(tuner)
+        tuner.close()
+    assert tuner.info["probes"][-1]["threads"] == 2
+    assert tuner.info["probes"][-1]["seconds_per_step"] == pytest.approx(
+        {1: 2e-3, 2: 1e-3}
+    )
+
+
 def test_fixed_policies_and_no_candidates_do_not_probe():
     machine = _Machine({1: 1e-3, 2: 1e-3, 3: 1e-3})
     fixed = threads.Tuner(3, machine.set_threads, (1, 2))
@@ -381,6 +399,7 @@ def _fake_clock_machine(monkeypatch, cost):
         return state["now"]
 
     monkeypatch.setattr(threads, "_LAST", {})  # no answer from another test's fit
+    monkeypatch.setattr(threads, "_PENDING", {})
     monkeypatch.setattr(threads, "_blas_libraries", lambda: [FakeLib()])
     monkeypatch.setattr(threads, "cores", lambda: 2)
     monkeypatch.setattr(threads, "clock", clock)
