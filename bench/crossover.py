@@ -442,8 +442,13 @@ def evaluate(width: int, batch: int, samples: dict) -> dict:
 
 def table(data: dict) -> str:
     present = [b for b in BACKENDS if any(b in c["times"] for c in data["cells"])]
-    head = ["width", "batch", *[LABELS[b] for b in present], "fastest framework",
-            "refnet/fastest"]  # fmt: skip
+    head = [
+        "width",
+        "batch",
+        *[LABELS[b] for b in present],
+        "fastest framework",
+        "refnet/fastest",
+    ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for c in data["cells"]:
         cells = [str(c["width"]), str(c["batch"])]
@@ -507,8 +512,15 @@ def plot(data: dict, path: Path) -> None:
     im = ax.imshow(grid, cmap="RdBu_r", norm=norm, origin="lower", aspect="auto")
     for (i, j), text in label.items():
         dark = abs(math.log10(grid[i, j])) > 0.6 * span
-        ax.text(j, i, text, ha="center", va="center", fontsize=8,
-                color="white" if dark else "black")  # fmt: skip
+        ax.text(
+            j,
+            i,
+            text,
+            ha="center",
+            va="center",
+            fontsize=8,
+            color="white" if dark else "black",
+        )
     ax.set_xticks(range(len(batches)), [str(b) for b in batches])
     ax.set_yticks(range(len(widths)), [str(w) for w in widths])
     ax.set_xlabel("batch size")

@@ -163,8 +163,20 @@ def test_map_section_writes_only_what_is_asked_and_replays(
     monkeypatch.setattr(bm, "FRAMEWORKS", ())
     monkeypatch.chdir(tmp_path)
     path = tmp_path / "m.json"
-    argv = ["--only", "map", "--widths", "16", "--batches", "1,2", "--rounds", "1",
-            "--quick", "--no-tf", "--json", str(path)]  # fmt: skip
+    argv = [
+        "--only",
+        "map",
+        "--widths",
+        "16",
+        "--batches",
+        "1,2",
+        "--rounds",
+        "1",
+        "--quick",
+        "--no-tf",
+        "--json",
+        str(path),
+    ]
     assert bench_main.main(argv) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.json"]
     out = capsys.readouterr().out

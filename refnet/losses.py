@@ -114,9 +114,10 @@ def _class_targets(Y, a: Array) -> Array:
                 raise ValueError(
                     "Y: 1-D targets are class ids and must be whole numbers"
                 )
+        # (not uint64: an id beyond the intp range would wrap in take)
         if k <= _IDENTITY_MAX and (
             Y.dtype.kind == "i" or (Y.dtype.kind == "u" and Y.dtype.itemsize < 8)
-        ):  # (a uint64 id beyond the intp range would wrap in take)
+        ):
             # row Y[i] of the k x k identity, by take: one call, and its range check
             # (mode "raise") is the ids' check; negative ids are refused first, since
             # take would count them from the end

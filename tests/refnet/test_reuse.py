@@ -427,8 +427,9 @@ def test_fit_threads_argument_and_environment_override_the_probe(monkeypatch):
     _fake_clock_machine(monkeypatch, {1: 1e-3, 2: 0.1e-3})
     net = refnet.Network.build([3, 4, 2], seed=0)
     X, y = np.ones((8, 3)), np.arange(8) % 2
-    hist = net.fit(X, y, "softmax_cross_entropy", SGD(0.1), batch_size=2,
-                   progress=False, threads=1)  # fmt: skip
+    hist = net.fit(
+        X, y, "softmax_cross_entropy", SGD(0.1), batch_size=2, progress=False, threads=1
+    )
     assert hist.threads == {"policy": 1, "probes": [], "steps": {1: 4}}
     monkeypatch.setenv(threads.ENV_VAR, "1")
     hist = net.fit(
@@ -449,8 +450,17 @@ def test_results_differ_between_thread_counts_only_by_rounding():
     y = np.arange(256) % 10
     nets = [refnet.Network.build([64, 128, 10], seed=0) for _ in range(2)]
     for net, policy in zip(nets, ("auto", 1)):
-        net.fit(X, y, "softmax_cross_entropy", SGD(0.1), epochs=2, batch_size=32,
-                seed=0, progress=False, threads=policy)  # fmt: skip
+        net.fit(
+            X,
+            y,
+            "softmax_cross_entropy",
+            SGD(0.1),
+            epochs=2,
+            batch_size=32,
+            seed=0,
+            progress=False,
+            threads=policy,
+        )
     for a, b in zip(*(net.get_weights() for net in nets)):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-13)
 
