@@ -554,3 +554,44 @@ def test_fit_trains_a_subclass_own_gradients():
     )
     for a, b in zip(net.get_weights(), base.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+
+
+def test_a_replay_after_divergence_runs_each_step_on_its_own_count(monkeypatch):
+    """Probes every few steps (a short period on the fake clock) put one- and two-thread
+    steps in the last epoch; the last update diverges, fit replays that epoch, and every
+    replayed step runs on the thread count it first ran with (the bit-for-bit promise)."""
+    from refnet import training
+    from refnet.training import Diverged
+
+    _fake_clock_machine(monkeypatch, {1: 1e-3, 2: 0.5e-3})
+    monkeypatch.setattr(threads, "PERIOD_S", 0.005)
+    monkeypatch.setattr(threads, "MAX_PERIOD_S", 0.005)
+    seen: dict = {}
+    original = training._Steps.backprop
+
+    def spy(self, order, start, stop, epoch):
+        seen.setdefault((epoch, start), []).append(self.tuner.current)
+        return original(self, order, start, stop, epoch)
+
+    monkeypatch.setattr(training._Steps, "backprop", spy)
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(64, 8)), rng.integers(0, 3, 64)
+    net = refnet.Network.build([8, 16, 3], seed=0)
+    with (
+        pytest.raises(Diverged, match="after its last step"),
+        np.errstate(all="ignore"),
+    ):
+        net.fit(
+            X,
+            y,
+            "softmax_cross_entropy",
+            SGD(1e6),
+            epochs=3,
+            batch_size=4,
+            seed=1,
+            progress=False,
+        )
+    replayed = {key: counts for key, counts in seen.items() if len(counts) > 1}
+    assert len(replayed) == 15  # the last epoch's first 15 of 16 steps
+    assert all(len(set(counts)) == 1 for counts in replayed.values()), replayed
+    assert {counts[0] for counts in replayed.values()} == {1, 2}
