@@ -23,6 +23,7 @@ import refnet.validation
 from refnet.files import atomic_write
 
 from . import cases as bc
+from . import crossover as bench_map
 from . import fit as bench_fit
 
 HERE = Path(__file__).parent
@@ -255,12 +256,20 @@ def step_notes(rows: list[dict], memory: list[dict]) -> str:
 MARKERS = {
     "step": ("<!-- bench:step -->", "<!-- /bench:step -->"),
     "fit": ("<!-- bench:fit -->", "<!-- /bench:fit -->"),
+    "map": ("<!-- bench:map -->", "<!-- /bench:map -->"),
 }
 
 
 def markdown_blocks(data: dict) -> dict[str, str]:
     """{"step": table + notes, "fit": table + GEMM peak} of a run's JSON, as Markdown."""
     blocks = {}
+    if data.get("map"):
+        m = data["map"]
+        blocks["map"] = (
+            bench_map.table(m)
+            + "\n\nEach backend's step read as g x floor + c x N:\n\n"
+            + bench_map.model_table(m)
+        )
     if data.get("rows"):
         notes = step_notes(data["rows"], data.get("memory", []))
         blocks["step"] = table(data["rows"]) + (
@@ -314,8 +323,24 @@ def main(argv=None) -> int:
     )
     p.add_argument(
         "--only",
-        choices=("step", "fit"),
-        help="only the gradients-step section or only the fit section",
+        choices=("step", "fit", "map"),
+        help="only the gradients-step section, only the fit section, or the crossover "
+        "map (784-w-w-10 float32 SGD step, widths x batches, against TF eager, "
+        "tf.function, PyTorch and JAX where installed; only run when asked; --json and "
+        "--plot then write the map's JSON and heat map, --save bench/map.json and "
+        "docs/img/crossover_map.png)",
+    )
+    p.add_argument(
+        "--widths",
+        help="map: hidden widths, comma-separated (default "
+        + ",".join(map(str, bench_map.WIDTHS))
+        + ")",
+    )
+    p.add_argument(
+        "--batches",
+        help="map: batch sizes, comma-separated (default "
+        + ",".join(map(str, bench_map.BATCHES))
+        + ")",
     )
     p.add_argument(
         "--busy",
@@ -373,7 +398,10 @@ def main(argv=None) -> int:
         "(e.g. docs/09-speed.md; repeatable)",
     )
     args = p.parse_args(argv)
-    if args.save:
+    if args.save and args.only == "map":
+        args.json = args.json or str(HERE / "map.json")
+        args.plot = args.plot or str(HERE.parent / "docs" / "img" / "crossover_map.png")
+    elif args.save:
         args.json = args.json or str(HERE / "results.json")
         args.plot = args.plot or str(HERE / "bench.png")
     try:  # a bad argument fails now, not after minutes of timing
@@ -394,6 +422,8 @@ def main(argv=None) -> int:
             raise ValueError(
                 "--from-json: expected a results file path, got an empty one"
             )
+        args.widths = _grid(args.widths, "--widths", bench_map.WIDTHS)
+        args.batches = _grid(args.batches, "--batches", bench_map.BATCHES)
         if args.write_tables and args.from_json is None:
             raise ValueError(
                 "--write-tables: needs --from-json (a run's JSON to print)"
@@ -426,6 +456,8 @@ def main(argv=None) -> int:
     sample_s, budget_s = (0.02, 1.5) if args.quick else (0.05, 8.0)
     bc.set_threads(args.threads)
     env = bc.environment(with_tf=not args.no_tf)
+    if args.only == "map":
+        return run_map(args, env, argv)
     header(env, rounds)
     rows, memory, fit = [], [], None
     if args.only != "fit":
@@ -460,12 +492,67 @@ def main(argv=None) -> int:
                 "fit_floor": bench_fit.FLOOR_TARGET,
                 "fit_keras": bench_fit.KERAS_TARGET,
                 "fit_busy": bench_fit.BUSY_TARGET,
+                "fit_old_policy": bench_fit.OLD_TARGET,
             },
         }
         _write_atomic(Path(args.json), json.dumps(out, indent=1) + "\n")
         print(f"wrote {args.json}")
     if args.plot and rows:
         plot(rows, Path(args.plot))
+        print(f"wrote {args.plot}")
+    return 0
+
+
+def _grid(text: str | None, flag: str, default) -> list[int]:
+    """--widths/--batches: positive ints, comma-separated (None: the default grid)."""
+    if text is None:
+        return list(default)
+    try:
+        values = [int(v) for v in text.split(",")]
+    except ValueError:
+        raise ValueError(
+            f"{flag}: expected positive ints separated by commas, got {text!r}"
+        ) from None
+    for v in values:
+        refnet.validation.check_size(v, flag)
+    return values
+
+
+def run_map(args, env: dict, argv) -> int:
+    """The crossover map section (--only map): time, print, write what was asked."""
+    print(
+        f"numpy {env['numpy']}, {bc.describe_blas(env)}; {env['cpu_count']} CPUs; "
+        f"load average {_load_average()}"
+    )
+    frameworks = [f for f in bench_map.FRAMEWORKS if not (args.no_tf and "tf" in f)]
+    data = bench_map.run_map(
+        args.widths,
+        args.batches,
+        rounds=args.rounds or (3 if args.quick else 5),
+        sample_s=0.01 if args.quick else 0.02,
+        frameworks=frameworks,
+        log=lambda msg: print(msg, file=sys.stderr),
+    )
+    if args.no_tf:
+        data["skipped"].update(
+            dict.fromkeys(
+                [f for f in bench_map.FRAMEWORKS if "tf" in f], "disabled (--no-tf)"
+            )
+        )
+    print()
+    bench_map.report(data)
+    if args.json:
+        out = {
+            "command": "python -m bench "
+            + " ".join(argv if argv is not None else sys.argv[1:]),
+            "environment": env,
+            "load_average": _load_average(),
+            "map": data,
+        }
+        _write_atomic(Path(args.json), json.dumps(out, indent=1) + "\n")
+        print(f"wrote {args.json}")
+    if args.plot:
+        bench_map.plot(data, Path(args.plot))
         print(f"wrote {args.plot}")
     return 0
 
@@ -547,8 +634,11 @@ def load_results(path: Path) -> dict:
     if (
         not isinstance(data, dict)
         or not isinstance(data.get("environment"), dict)
-        or not isinstance(data.get("rows"), list)
-        or not (data["rows"] or data.get("fit"))
+        or not (
+            isinstance(data.get("rows"), list)
+            and (data["rows"] or data.get("fit"))
+            or isinstance(data.get("map"), dict)
+        )
     ):
         raise ValueError(
             f"--from-json: {str(path)!r} is not a results file written by "
@@ -560,13 +650,19 @@ def load_results(path: Path) -> dict:
 def replay(data: dict, source: str, plot_path: str | None, write: list[str]) -> int:
     """The tables of an earlier run, from its JSON; optionally into marked files."""
     print(f"from {source}: {data.get('command', '?')}")
-    rounds = max([r["rounds"] for r in data["rows"]] or [0])
-    header(data["environment"], rounds)
-    print()
-    report(data["rows"], data.get("memory", []), data.get("fit"))
-    if plot_path and data["rows"]:
-        plot(data["rows"], Path(plot_path))
-        print(f"wrote {plot_path}")
+    if data.get("map"):
+        bench_map.report(data["map"])
+        if plot_path:
+            bench_map.plot(data["map"], Path(plot_path))
+            print(f"wrote {plot_path}")
+    if data.get("rows") or data.get("fit"):
+        rounds = max([r["rounds"] for r in data["rows"]] or [0])
+        header(data["environment"], rounds)
+        print()
+        report(data["rows"], data.get("memory", []), data.get("fit"))
+        if plot_path and data["rows"]:
+            plot(data["rows"], Path(plot_path))
+            print(f"wrote {plot_path}")
     blocks = markdown_blocks(data)
     for path in write:
         done = write_tables(Path(path), blocks)

@@ -4,11 +4,16 @@ For each case (layout, batch) and optimizer (SGD, Adam), float32, one process:
 
 - ``refnet``: ``net.fit(X, y, loss, opt, epochs=1, batch_size=b)``, shuffled, no progress
   bar, the default BLAS thread policy (``refnet.threads``); per batch = the fit step;
-- ``floor``: per batch, only what a step cannot avoid: the matrix products of backprop
-  (a @ W and a.T @ delta per layer, delta @ W.T for every layer but the first) into
-  preallocated arrays, and the optimizer's rule as plain NumPy passes over the
-  parameters into preallocated arrays (SGD: lr g, w -= it; Adam: the three lines of its
-  rule, m, v and w, in twelve passes), under the same thread count as refnet's fit;
+- ``refnet_old``: the same fit under the thread policy before the measured one (one
+  thread unless the largest product has 100 MFLOP and the load average leaves a core to
+  spare; ``legacy_threads``), passed as ``threads=``: the "no row slower than today's
+  policy" comparison;
+- ``floor_1``, ``floor_n``: per batch, only what a step cannot avoid: the matrix
+  products of backprop (a @ W and a.T @ delta per layer, delta @ W.T for every layer but
+  the first) into preallocated arrays, and the optimizer's rule as plain NumPy passes
+  over the parameters into preallocated arrays (SGD: lr g, w -= it; Adam: the three
+  lines of its rule, m, v and w, in twelve passes), on one BLAS thread and on one per
+  core; the floor of a round is the faster of the two ("best floor");
 - ``keras``: the same network (``crosscheck.to_keras``) compiled with the same optimizer
   and loss, ``model.fit(X, y, batch_size=b, epochs=1, shuffle=True, verbose=0)``.
 
@@ -33,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import refnet
-from refnet.threads import blas_limit, choose, resolve
+from refnet.threads import blas_limit, cores
 
 from . import cases as bc
 
@@ -74,6 +79,7 @@ LAYOUTS = sorted({c.layout for c in FIT_CASES})
 FLOOR_TARGET = {"64-64-10": 2.0, "784-256-128-10": 1.15, "784-512-10": 1.15}
 KERAS_TARGET = {"64-64-10": 0.10, "784-256-128-10": 0.35, "784-512-10": 0.35}
 BUSY_TARGET = 1.5  # fit's time with one competing busy process / its quiet time
+OLD_TARGET = 1.05  # fit / fit under the policy before the measured one, quiet and busy
 
 
 def make_data(case: FitCase):
@@ -104,19 +110,43 @@ class Runner:
     steps: int  # batches per epoch
 
 
-def refnet_runner(case: FitCase, opt_name: str, X, y) -> Runner:
+def legacy_threads(sizes: list[int], batch: int) -> int:
+    """The thread count refnet's "auto" policy chose before it measured (main at
+    405cee3): one thread unless the step's largest product has >= 100 MFLOP and the
+    1-minute load average leaves a core to spare, then one per core."""
+    largest = max(2.0 * batch * i * o for i, o in zip(sizes, sizes[1:]))
+    if largest < 1e8:
+        return 1
+    try:
+        spare = cores() - os.getloadavg()[0]
+    except (AttributeError, OSError):
+        spare = cores()
+    return cores() if spare >= 1 else 1
+
+
+def refnet_runner(case: FitCase, opt_name: str, X, y, threads=None) -> Runner:
     net = refnet.Network.build(case.sizes, seed=0, dtype=DTYPE)
     opt = refnet_optimizer(opt_name)
+    name = "refnet" if threads is None else "refnet_old"
 
     def run():
+        policy = threads if threads is None else legacy_threads(case.sizes, case.batch)
         net.fit(
-            X, y, bc.LOSS, opt, epochs=1, batch_size=case.batch, seed=0, progress=False
+            X,
+            y,
+            bc.LOSS,
+            opt,
+            epochs=1,
+            batch_size=case.batch,
+            seed=0,
+            progress=False,
+            threads=policy,
         )
 
-    return Runner("refnet", run, -(-X.shape[0] // case.batch))
+    return Runner(name, run, -(-X.shape[0] // case.batch))
 
 
-def floor_runner(case: FitCase, opt_name: str, X, y) -> Runner:
+def floor_runner(case: FitCase, opt_name: str, X, y, threads: int = 1) -> Runner:
     """The GEMMs of every batch and the optimizer's rule as plain passes, nothing else."""
     net = refnet.Network.build(case.sizes, seed=0, dtype=DTYPE)
     b = case.batch
@@ -136,7 +166,6 @@ def floor_runner(case: FitCase, opt_name: str, X, y) -> Runner:
     t = np.float32
     lr, b1, b2, eps = t(LEARNING_RATE[opt_name]), t(0.1), t(0.001), t(1e-7)
     steps = -(-X.shape[0] // b)
-    threads = choose(resolve(None), case.sizes, b)
 
     def gemms():
         for l in range(L):
@@ -168,7 +197,7 @@ def floor_runner(case: FitCase, opt_name: str, X, y) -> Runner:
                 gemms()
                 update()
 
-    return Runner("floor", run, steps)
+    return Runner("floor_1" if threads == 1 else "floor_n", run, steps)
 
 
 def keras_runner(case: FitCase, opt_name: str, X, y) -> Runner:
@@ -213,22 +242,20 @@ def measure(
     """Seconds per epoch, one sample per round, rounds interleaved (alternating order).
 
     A sample runs enough epochs back to back to last about ``sample_s``. With ``busy`` =
-    (start, stop) of a competing process, each round runs refnet once more with the
-    process spinning: sample key ``refnet_busy``.
+    (start, stop) of a competing process, each round runs refnet (and refnet_old) once
+    more with the process spinning: sample keys ``refnet_busy`` (``refnet_old_busy``).
     """
     order = list(runners)
     k = {}
     # warm-up (Keras traces its step on the first epoch)
-    for (
-        name,
-        r,
-    ) in runners.items():
+    for name, r in runners.items():
         r.run()
         k[name] = max(1, math.ceil(sample_s / max(_time(r.run), 1e-6)))
-    k["refnet_busy"] = k["refnet"]
     samples: dict[str, list[float]] = {name: [] for name in order}
+    busy_names = [n for n in ("refnet", "refnet_old") if n in runners]
     if busy is not None:
-        samples["refnet_busy"] = []
+        for name in busy_names:
+            samples[name + "_busy"] = []
         busy[1]()
     previous = None
     for i in range(rounds):
@@ -240,7 +267,8 @@ def measure(
         if busy is not None:
             busy[0]()
             time.sleep(0.05)
-            samples["refnet_busy"].append(_time(runners["refnet"].run, k["refnet"]))
+            for name in busy_names if i % 2 == 0 else reversed(busy_names):
+                samples[name + "_busy"].append(_time(runners[name].run, k[name]))
             busy[1]()
     return samples
 
@@ -280,6 +308,10 @@ def evaluate(
     def ratio(a: str, b: str) -> float:
         return statistics.median(x / y for x, y in zip(samples[a], samples[b]))
 
+    samples = dict(samples)
+    floors = [samples[f] for f in ("floor_1", "floor_n") if f in samples]
+    if floors:  # the best floor of each round
+        samples["floor"] = [min(f) for f in zip(*floors)]
     epoch = {name: statistics.median(s) for name, s in samples.items()}
     row = {
         "layout": case.layout,
@@ -306,6 +338,12 @@ def evaluate(
     if "refnet_busy" in samples:
         r["busy/quiet"] = ratio("refnet_busy", "refnet")
         t["busy"] = _target(r["busy/quiet"], BUSY_TARGET)
+    if "refnet_old" in samples:
+        r["fit/old"] = ratio("refnet", "refnet_old")
+        t["old"] = _target(r["fit/old"], OLD_TARGET)
+    if "refnet_old_busy" in samples:
+        r["busy fit/old"] = ratio("refnet_busy", "refnet_old_busy")
+        t["old_busy"] = _target(r["busy fit/old"], OLD_TARGET)
     return row
 
 
@@ -327,8 +365,10 @@ def run_all(layouts, rounds: int, with_keras: bool, busy: bool, log=print) -> di
             for opt_name in OPTIMIZERS:
                 t0 = time.perf_counter()
                 runners = {
-                    "floor": floor_runner(case, opt_name, X, y),
+                    "floor_1": floor_runner(case, opt_name, X, y, 1),
                     "refnet": refnet_runner(case, opt_name, X, y),
+                    "floor_n": floor_runner(case, opt_name, X, y, cores()),
+                    "refnet_old": refnet_runner(case, opt_name, X, y, "old"),
                 }
                 if with_keras:
                     try:
@@ -358,13 +398,15 @@ def table(fit: dict) -> str:
         "refnet samples/s",
         "Keras samples/s",
         "fit step",
-        "floor step",
+        "floor 1 thread",
+        "floor all cores",
         "GFLOP/s",
-        "fit/floor",
+        "fit/best floor",
         "fit/Keras",
+        "fit/old policy",
     ]
     if fit.get("busy"):
-        head.append("busy/quiet")
+        head += ["busy/quiet", "busy fit/old policy"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in fit["rows"]:
         sps = row["samples_per_s"]
@@ -375,13 +417,16 @@ def table(fit: dict) -> str:
             f"{sps['refnet']:,.0f}",
             f"{sps['keras']:,.0f}" if "keras" in sps else "-",
             bc.fmt_time(row["step_s"]["refnet"]),
-            bc.fmt_time(row["step_s"].get("floor")),
+            bc.fmt_time(row["step_s"].get("floor_1", row["step_s"].get("floor"))),
+            bc.fmt_time(row["step_s"].get("floor_n")),
             f"{row['gflops']:.1f}",
             _fmt_target(row, "fit/floor", "floor"),
             _fmt_target(row, "fit/keras", "keras"),
+            _fmt_target(row, "fit/old", "old"),
         ]
         if fit.get("busy"):
             cells.append(_fmt_target(row, "busy/quiet", "busy"))
+            cells.append(_fmt_target(row, "busy fit/old", "old_busy"))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

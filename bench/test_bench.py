@@ -89,3 +89,104 @@ def test_compare_catches_a_wrong_gradient():
     bad[1][0, 0] += 1e-3 * abs(bad[1]).max()
     problems = bc.compare(case, {"refnet": ref, "floor": (None, bad, None)})
     assert len(problems) == 1 and "floor dW2" in problems[0], problems
+
+
+def test_crossover_map_smoke(tmp_path, monkeypatch):
+    """The map on a tiny grid (not a benchmark, no timing claim): every cell has refnet's
+    and the floor's time, an absent framework is skipped with its reason, and the table,
+    the decomposition and the heat map are written where asked."""
+    from bench import crossover as bm
+
+    monkeypatch.setitem(bm.MAKERS, "jax", ("refnet_no_such_module", None))
+    data = bm.run_map(
+        widths=(16, 32),
+        batches=(1, 4),
+        rounds=1,
+        sample_s=1e-4,
+        frameworks=("jax_jit",),
+        log=lambda msg: None,
+    )
+    assert [(c["width"], c["batch"]) for c in data["cells"]] == [
+        (16, 1), (16, 4), (32, 1), (32, 4)
+    ]  # fmt: skip
+    assert all(set(c["times"]) == {"refnet", "floor"} for c in data["cells"])
+    assert "not importable" in data["skipped"]["jax_jit"]
+    assert "refnet/fastest" not in data["cells"][0]  # no framework ran
+    assert "| 16 | 1 |" in bm.table(data) and "JAX" not in bm.table(data)
+    assert set(data["model"]) == {"refnet"}
+    path = tmp_path / "map.png"
+    bm.plot(data, path)
+    assert path.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_crossover_ratio_is_against_the_fastest_framework_of_each_round():
+    """refnet / fastest framework: per round, against the faster of the frameworks in
+    that round; the median over rounds (hand-worked samples)."""
+    from bench import crossover as bm
+
+    samples = {
+        "refnet": [1.0, 1.0, 1.0],
+        "tf_function": [2.0, 0.5, 4.0],
+        "torch": [4.0, 4.0, 0.8],
+        "floor": [0.1, 0.1, 0.1],
+    }
+    cell = bm.evaluate(16, 1, samples)
+    # per round: 1/2, 1/0.5, 1/0.8 -> median 1.25
+    assert cell["refnet/fastest"] == 1.25
+    assert cell["fastest"] == "tf_function"  # median 2.0 against torch's 4.0
+
+
+def test_fit_floor_is_the_faster_of_one_thread_and_all_cores_per_round():
+    from bench import fit as bench_fit
+
+    case = bench_fit.FIT_CASES[1]
+    samples = {
+        "refnet": [1.2, 1.2, 1.2],
+        "floor_1": [1.0, 2.0, 1.0],
+        "floor_n": [2.0, 1.0, 0.5],
+        "refnet_old": [1.0, 1.2, 1.5],
+    }
+    row = bench_fit.evaluate(case, "sgd", samples, n_rows=10, steps=1)
+    assert row["ratios"]["fit/floor"] == pytest.approx(1.2)  # 1.2/1, 1.2/1, 1.2/0.5
+    assert row["ratios"]["fit/old"] == pytest.approx(1.0)  # 1.2, 1.0, 0.8
+    assert row["targets"]["old"]["pass"]
+
+
+def test_map_section_writes_only_what_is_asked_and_replays(
+    tmp_path, monkeypatch, capsys
+):
+    """--only map on a tiny grid, frameworks left out: the JSON goes where --json says
+    (nothing else is written), and --from-json reprints it and fills the map markers."""
+    from bench import __main__ as bench_main
+    from bench import crossover as bm
+
+    monkeypatch.setattr(bm, "FRAMEWORKS", ())
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "m.json"
+    argv = [
+        "--only",
+        "map",
+        "--widths",
+        "16",
+        "--batches",
+        "1,2",
+        "--rounds",
+        "1",
+        "--quick",
+        "--no-tf",
+        "--json",
+        str(path),
+    ]
+    assert bench_main.main(argv) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.json"]
+    out = capsys.readouterr().out
+    assert "| 16 | 2 |" in out and "map: 2 cells" in out
+    doc = tmp_path / "doc.md"
+    doc.write_text("a\n<!-- bench:map -->\nold\n<!-- /bench:map -->\nb\n")
+    argv = ["--from-json", str(path), "--write-tables", str(doc)]
+    assert bench_main.main(argv) == 0
+    text = doc.read_text()
+    assert "old" not in text and "| 16 | 1 |" in text and text.endswith("b\n")
+    with pytest.raises(SystemExit):
+        bench_main.main(["--only", "map", "--widths", "16,0"])
+    assert "--widths" in capsys.readouterr().err

@@ -1,7 +1,8 @@
 """python -m bench.threads_policy: the measurement behind refnet.threads' default.
 
 Times one epoch of ``net.fit`` (Adam, float32) per batch, with the BLAS thread counts
-1 and 2 (``fit(threads=...)``) and with the "auto" policy, on a quiet machine and with
+1 and 2 (``fit(threads=...)``), with the "auto" policy (measured) and with the policy
+before it ("old": ``bench.fit.legacy_threads``), on a quiet machine and with
 one competing ``while True: pass`` process (stopped with SIGSTOP in quiet rounds), all
 interleaved in one run. Prints ms per step and each option's busy / quiet ratio, and
 each option against the best quiet time. Writes nothing.
@@ -18,7 +19,7 @@ import numpy as np
 import refnet
 
 from . import cases as bc
-from .fit import _time, busy_process
+from .fit import _time, busy_process, legacy_threads
 
 LAYOUTS = [
     ("64-64-10", 32),
@@ -26,7 +27,7 @@ LAYOUTS = [
     ("784-256-128-10", 128),
     ("1024-1024-1024-10", 512),
 ]
-OPTIONS = (1, 2, "auto")
+OPTIONS = (1, 2, "auto", "old")
 
 
 def main(argv=None) -> int:
@@ -58,7 +59,7 @@ def main(argv=None) -> int:
                     batch_size=batch,
                     seed=0,
                     progress=False,
-                    threads=o,
+                    threads=legacy_threads(sizes, batch) if o == "old" else o,
                 )
 
             for o in OPTIONS:

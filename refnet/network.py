@@ -398,11 +398,11 @@ class Network:
         it in a subclass and ``crosscheck`` checks your version.
         """
         loss = losses.get(loss)
-        l2 = check_l2(l2)
+        l2 = 0.0 if l2.__class__ is float and l2 == 0.0 else check_l2(l2)
         a = self._input(X)
         n = a.shape[0]
         check_rows(Y, n)
-        y = loss.prepare(Y, _placeholder(n, self.sizes[-1], self.dtype))
+        y = loss.prepare(Y, _placeholder(n, self.layers[-1].n_out, a.dtype))
         if out is not None and not isinstance(out, Gradients):
             raise TypeError(
                 f"out: expected an earlier net.gradients(...) result, got {type(out).__name__}"
@@ -652,20 +652,22 @@ class Network:
         l2 : float >= 0
             L2 weight decay as Keras' ``kernel_regularizer=L2(l2)`` on every layer (LS6):
             each step's loss and dW include it, as in a compiled Keras model.
-        threads : int, "auto" or None
+        threads : int, "auto", "all" or None
             BLAS threads while training: None follows ``REFNET_BLAS_THREADS`` (default
-            "auto", ``refnet.threads``: one thread for matrix products too small to
-            gain from more, or while other processes keep the cores busy); an int sets
-            the count; "all" leaves BLAS as it is. Results agree to rounding between
-            thread counts (BLAS may sum in another order), bit for bit at one count.
+            "auto", ``refnet.threads``: the first steps are timed on one thread and on
+            all cores, the faster is kept, and the choice is timed again when steps
+            slow down and every few seconds); an int sets the count; "all" leaves BLAS
+            as it is. Results agree to rounding between thread counts (BLAS may sum in
+            another order), bit for bit at one count.
 
         Returns
         -------
-        dict of str -> list of float
+        refnet.training.History (a dict of str -> list of float)
             Per epoch: ``loss`` (the batch losses averaged with batch-size weights, as
             Keras reports it), ``accuracy`` for the classification losses, and
             ``val_loss``, ``val_accuracy`` with validation data (``val_loss`` includes
-            the l2 penalty, as Keras' does).
+            the l2 penalty, as Keras' does). ``history.threads`` records the BLAS
+            thread counts training ran on and the probes' times.
         """
         return training.fit(
             self,

@@ -2,22 +2,35 @@
 
 NumPy's BLAS (OpenBLAS, MKL) splits each matrix product statically between its threads
 and waits for the slowest; OpenBLAS' idle threads also spin for a while before sleeping.
-On a machine whose cores are all busy (another process, a shared CI runner, a 2-vCPU
-notebook) one of the threads is descheduled and every product waits for it: measured on
-2 shared cores, training with two threads ran up to 30 times slower than with one
-(docs/09-speed.md). For small products a second thread gains little in any case. So
-the policy is:
+On an idle machine a second thread makes a 784-256-128-10 step 1.4 times faster; on a
+machine whose cores are busy (another process, a shared CI runner, a 2-vCPU notebook)
+one of the threads is descheduled and every product waits for it: measured on 2 shared
+cores, training with two threads ran up to 30 times slower than with one (chapter
+"Speed"). Neither the layout nor the load average (which lags by a minute) tells the two
+cases apart in time, so the policy measures:
 
-    "auto" (the default): one thread unless the machine has a core to spare for every
-            thread and the step's largest product is big enough to gain from them
-            (>= BIG_GEMM_FLOPS floating-point operations);
+    "auto" (the default): fit times its first steps at each candidate count (1 and the
+            most threads BLAS may use here: the cores this process may run on, capped by
+            BLAS' own setting), ``PROBE_ROUNDS`` steps each, one thread first, and
+            keeps the faster median. It probes again when ``DRIFT_STEPS`` steps in a
+            row on more than one thread take more than ``DRIFT`` times the chosen
+            count's probe time (the machine became busy; on one thread a slower step
+            says the same, and more threads would only be slower), and every
+            ``PERIOD_S`` seconds (it became idle), the period
+            doubling, up to ``MAX_PERIOD_S``, while the probes keep the same answer. A
+            count whose probe step is ``CUT`` times slower than the other's best is
+            probed no further, and a fit of the same layout, dtype and batch size
+            started within the period (fit called once per epoch) keeps the last answer,
+            or finishes the probe the last one left unfinished;
     an int n: n threads;
     "all": leave BLAS as it is (its own default, usually one thread per core).
 
 The default can be changed with the environment variable ``REFNET_BLAS_THREADS`` (an int,
-"auto" or "all"), and per call with ``fit(..., threads=...)``. The thread count changes
-the speed, and the results only to rounding: BLAS may sum a product in another order
-with another thread count (bit for bit the same at one count).
+"auto" or "all"), and per call with ``fit(..., threads=...)``. ``fit``'s history records
+the probes (``history.threads``). The thread count changes the speed, and the results
+only to rounding: BLAS may sum a product in another order with another thread count (bit
+for bit the same at one count; a replay after a divergence reruns each step at the
+count it first ran with).
 """
 
 from __future__ import annotations
@@ -25,16 +38,29 @@ from __future__ import annotations
 import contextlib
 import numbers
 import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
 
 ENV_VAR = "REFNET_BLAS_THREADS"
 
-# A product of fewer floating-point operations runs on one thread under "auto". On 2
-# shared cores (docs/09-speed.md, python -m bench.threads_policy) one thread was as fast
-# as two or faster for every layout from 64-64-10 to 1024-1024-1024-10, and two threads
-# were up to 30 times slower with the cores busy. 100 MFLOP (1024-wide layers at batch 128
-# and more) is where the policy lets a free core help: a judgement, since an idle machine
-# could not be measured there.
-BIG_GEMM_FLOPS = 1e8
+PROBE_ROUNDS = 3  # timed steps per candidate in one probe (the median is kept)
+DRIFT = 1.5  # a step this much slower than the chosen count's probe time is "slow"
+DRIFT_STEPS = 2  # this many slow steps in a row: probe again
+PERIOD_S = 5.0  # probe again after this long anyway ...
+MAX_PERIOD_S = 80.0  # ... doubling while the answer stays the same, up to this
+
+CUT = 3.0  # a probe step this much slower than another count's best ends its probing
+
+# The clock steps are timed with (tests replace it with a fake one).
+clock = time.perf_counter
+
+# The last probe's answer per problem (layout, dtype, batch size): a fit called again
+# within the probe period (epoch by epoch, as a notebook does) starts from it.
+_LAST: dict = {}
+# A probe a fit of few steps left unfinished, per problem: the next fit goes on with it.
+_PENDING: dict = {}
 
 
 def resolve(threads) -> int | str:
@@ -58,40 +84,192 @@ def resolve(threads) -> int | str:
     )
 
 
-def largest_gemm_flops(sizes: list[int], batch: int) -> float:
-    """Floating-point operations of the step's largest matrix product, 2 n n_{l-1} n_l."""
-    return max(2.0 * batch * i * o for i, o in zip(sizes, sizes[1:]))
+def cores() -> int:
+    """The cores this process may run on."""
+    n = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    return n or os.cpu_count() or 1
 
 
-def cores_to_spare() -> float:
-    """Cores not busy with other work: cores minus the 1-minute load average, which counts
-    this process too while it runs (so an idle machine gives about cores - 1)."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-    cores = cores or os.cpu_count() or 1
-    try:
-        load = os.getloadavg()[0]
-    except (AttributeError, OSError):  # not on every platform
-        return float(cores)
-    return cores - load
+class Tuner:
+    """The BLAS thread count of one ``fit`` call, fixed or chosen by timing its steps.
 
+    ``set_threads(n)`` sets BLAS' thread count (None: nothing can be set, the policy is
+    then a no-op); ``candidates`` are the counts "auto" chooses from. fit calls
+    :meth:`record` after every step with the clock's readings around it; the tuner then
+    sets the count for the next step itself. ``info`` is what ``history.threads`` shows:
+    the policy, the candidates, every probe (the step it ended at, why it ran, the median
+    seconds per step of each candidate, the count kept) and the steps run at each count.
+    """
 
-def choose(policy: int | str, sizes: list[int], batch: int) -> int | None:
-    """Threads for a step of layout ``sizes`` at ``batch`` rows; None: leave BLAS alone."""
-    if policy == "all":
-        return None
-    if isinstance(policy, int):
-        return policy
-    if largest_gemm_flops(sizes, batch) < BIG_GEMM_FLOPS:
-        return 1
-    return None if cores_to_spare() >= 1 else 1
+    def __init__(
+        self,
+        policy: int | str,
+        set_threads: Callable[[int], None] | None,
+        candidates: tuple[int, ...] = (1,),
+        key=None,
+    ):
+        self._set = set_threads
+        self.current: int | None = None  # the count in force (None: BLAS' own)
+        self.measuring = False
+        self.steps = 0
+        self.info: dict = {"policy": policy, "probes": [], "steps": {}}
+        if set_threads is None or policy == "all":
+            return
+        if isinstance(policy, int):
+            self.apply(policy)
+            return
+        candidates = tuple(dict.fromkeys(candidates))  # 1 first, no repeats
+        self.info["candidates"] = list(candidates)
+        if len(candidates) == 1:
+            self.apply(candidates[0])
+            return
+        self.candidates = candidates
+        self.measuring = True
+        self._period = PERIOD_S
+        self._previous = None  # the last probe's answer
+        self._skip = 1  # fit's first step allocates its buffers: not timed
+        self._key = key
+        last = _LAST.get(key) if key is not None else None
+        if last is not None and clock() < last["deadline"]:
+            # a fit of the same problem probed a moment ago (fit called epoch by epoch):
+            # its answer stands until its next periodic probe
+            self.info["resumed"] = last["probe"]
+            self._previous = last["threads"]
+            self._schedule = []
+            self._period = last["period"]
+            self._deadline = last["deadline"]
+            self._limit = DRIFT * last["probe"]["seconds_per_step"][last["threads"]]
+            self._slow = 0
+            self.apply(last["threads"])
+            return
+        pending = _PENDING.pop(key, None) if key is not None else None
+        if pending is not None and clock() < pending["until"]:
+            # the last fit of this problem ended mid-probe (a fit of a few steps):
+            # this one goes on with it
+            self._schedule = pending["schedule"]
+            self._samples = pending["samples"]
+            self._reason = pending["reason"]
+            self.apply(self._schedule[0])
+            return
+        self._probe("start")
+
+    def close(self) -> None:
+        """fit is done: a probe it did not finish is left for the next fit of the
+        same problem (within PERIOD_S) to finish."""
+        if self.measuring and self._schedule and self._key is not None:
+            _PENDING[self._key] = {
+                "schedule": self._schedule,
+                "samples": self._samples,
+                "reason": self._reason,
+                "until": clock() + PERIOD_S,
+            }
+
+    def apply(self, n: int) -> None:
+        """Run the next steps on n threads (a replay sets each step's own count)."""
+        if n != self.current:
+            self._set(n)
+            self.current = n
+
+    def _probe(self, reason: str) -> None:
+        # each count's steps in a row, one thread first: just after steps on more,
+        # OpenBLAS' idle threads still spin for a while and would slow a one-thread step
+        # down on a loaded machine
+        order = list(self.candidates)
+        self._schedule = [c for c in order for _ in range(PROBE_ROUNDS)]
+        self._samples = {c: [] for c in order}
+        self._reason = reason
+        self.apply(self._schedule[0])
+
+    def record(self, t0: float, t1: float) -> None:
+        """A step ran from clock reading t0 to t1 on ``current`` threads."""
+        self.steps += 1
+        counts = self.info["steps"]
+        counts[self.current] = counts.get(self.current, 0) + 1
+        if not self.measuring:
+            return
+        if self._skip:
+            self._skip -= 1
+            return
+        dt = t1 - t0
+        if self._schedule:  # probing
+            self._samples[self.current].append(dt)
+            del self._schedule[0]
+            others = [
+                min(v) for c, v in self._samples.items() if c != self.current and v
+            ]
+            if others and dt > CUT * min(others):  # clearly slower: no more of it
+                self._schedule = [c for c in self._schedule if c != self.current]
+            if self._schedule:
+                self.apply(self._schedule[0])
+            else:
+                self._decide(t1)
+            return
+        # slow steps on one thread: the machine is busier, and more threads would only
+        # wait for each other more; the periodic probe looks again
+        if dt > self._limit and self.current > 1:
+            self._slow += 1
+            if self._slow >= DRIFT_STEPS:
+                self._probe("drift")
+        else:
+            self._slow = 0
+        if t1 > self._deadline and not self._schedule:
+            self._probe("periodic")
+
+    def _decide(self, now: float) -> None:
+        times = {c: statistics.median(s) for c, s in self._samples.items()}
+        best = min(times, key=times.get)
+        # the same answer again: look less often; a change: look again soon
+        self._period = (
+            min(2 * self._period, MAX_PERIOD_S) if best == self._previous else PERIOD_S
+        )
+        self._previous = best
+        self.info["probes"].append(
+            {
+                "step": self.steps,
+                "reason": self._reason,
+                "seconds_per_step": times,
+                "threads": best,
+            }
+        )
+        self.apply(best)
+        self._limit = DRIFT * times[best]
+        self._slow = 0
+        self._deadline = now + self._period
+        if self._key is not None:
+            _LAST[self._key] = {
+                "probe": self.info["probes"][-1],
+                "threads": best,
+                "period": self._period,
+                "deadline": self._deadline,
+            }
 
 
 @contextlib.contextmanager
-def blas_threads(threads, net, batch_size: int):
-    """Run the block with the BLAS thread count the policy chooses for ``net`` at
-    ``batch_size`` (threadpoolctl); a no-op when threadpoolctl is not installed."""
-    with blas_limit(choose(resolve(threads), net.sizes, batch_size)):
-        yield
+def tuned(threads, key=None):
+    """The block runs under the policy ``threads`` resolves to (yields its
+    :class:`Tuner`; ``key`` names the problem, for a later fit of the same one to start
+    from this one's answer); BLAS' thread counts are restored afterwards. Without
+    threadpoolctl (or a BLAS it can see) nothing is set."""
+    policy = resolve(threads)
+    libs = _blas_libraries() if policy != "all" else []
+    if not libs:
+        yield Tuner(policy, None)
+        return
+    before = [lib.get_num_threads() for lib in libs]
+
+    def set_threads(n: int) -> None:
+        for lib in libs:
+            lib.set_num_threads(n)
+
+    most = min(cores(), max(n or 1 for n in before))
+    tuner = Tuner(policy, set_threads, (1, most), key)
+    try:
+        yield tuner
+    finally:
+        tuner.close()
+        for lib, n in zip(libs, before):
+            if n is not None:
+                lib.set_num_threads(n)
 
 
 @contextlib.contextmanager
@@ -106,17 +284,30 @@ def blas_limit(n: int | None):
         yield
 
 
-_CONTROLLER = []
+_CONTROLLER: list = []  # [(len(sys.modules) when scanned, controller or None)]
 
 
 def _controller():
-    """threadpoolctl's view of the loaded BLAS libraries, built once (it scans the
-    process' libraries: ~0.2 ms, against ~0.01 ms to set a limit); None without it."""
-    if not _CONTROLLER:
+    """threadpoolctl's view of the loaded BLAS libraries, or None without threadpoolctl.
+
+    Scanning the process' libraries takes ~0.2 ms (setting a count ~1 us), so the view
+    is kept, and rebuilt when modules were imported since: a BLAS loaded later (scipy's,
+    torch's) comes with an import, and is limited too."""
+    if not _CONTROLLER or (
+        _CONTROLLER[0][1] is not None and _CONTROLLER[0][0] != len(sys.modules)
+    ):
         try:
             from threadpoolctl import ThreadpoolController
         except ImportError:
-            _CONTROLLER.append(None)
+            _CONTROLLER[:] = [(len(sys.modules), None)]
         else:
-            _CONTROLLER.append(ThreadpoolController())
-    return _CONTROLLER[0]
+            _CONTROLLER[:] = [(len(sys.modules), ThreadpoolController())]
+    return _CONTROLLER[0][1]
+
+
+def _blas_libraries() -> list:
+    """threadpoolctl's controllers of the loaded BLAS libraries ([] without it)."""
+    controller = _controller()
+    if controller is None:
+        return []
+    return list(controller.select(user_api="blas").lib_controllers)

@@ -10,14 +10,18 @@ update (GD1, OPT1-OPT3). Around that, three promises:
   the network and optimizer are put back to the last good step: the last state whose
   loss was finite. They are not copied every step (that would cost a pass over every
   weight and slot); the state at the start of each epoch is kept and the epoch's steps
-  are replayed up to the last good one, bit for bit (same batches, same buffers, same
-  BLAS threads). At the end, the weights are checked once.
+  are replayed up to the last good one, bit for bit (same batches, same buffers, each
+  step on the BLAS thread count it first ran with). At the end, the weights are
+  checked once.
 - **Interrupts land on a step boundary.** While fit runs in the main thread, a first
   Ctrl-C is held until the current step (backprop and the whole update) is done; then
   ``KeyboardInterrupt`` is raised with the finished epochs' history attached. A second
   Ctrl-C stops at once.
 
 Both exceptions carry ``.history`` (the finished epochs, as fit would have returned them).
+
+The BLAS thread count is chosen by timing the steps (``refnet.threads``: each step is
+timed, and the tuner sets the count of the next); ``history.threads`` shows the probes.
 """
 
 from __future__ import annotations
@@ -35,8 +39,8 @@ import numpy as np
 from . import dropout as _dropout
 from . import losses
 from . import optimizers as _optimizers
+from . import threads as _threads
 from .files import check_memory
-from .threads import blas_threads
 from .validation import check_l2, check_size, rng_from
 
 CLASSIFICATION = (
@@ -62,6 +66,19 @@ class Diverged(ValueError):
     loss was first NaN or inf), ``restored_step`` (the step whose weights the net holds
     now, 0 for the weights fit started from).
     """
+
+
+class History(dict):
+    """fit's return value: {metric: [one value per epoch]}, as Keras' ``History.history``.
+
+    ``threads`` (an attribute, not a key) says which BLAS thread counts training ran on
+    and why: ``{"policy": "auto", "candidates": [1, 2], "probes": [{"step": 7,
+    "reason": "start", "seconds_per_step": {1: ..., 2: ...}, "threads": 2}, ...],
+    "steps": {2: 120, 1: 6}}`` (``refnet.threads``; an int or "all" policy has no
+    probes).
+    """
+
+    threads: dict
 
 
 class SetupWarning(UserWarning):
@@ -177,7 +194,7 @@ def fit(
     n = X.shape[0]
     # per row: the class (or, binary, y > 0.5 per output), scored after the epoch
     score = _Accuracy(Y, loss.name) if loss.name in CLASSIFICATION else None
-    history: dict[str, list[float]] = {"loss": []}
+    history = History(loss=[])
     if score is not None:
         history["accuracy"] = []
     show = bool(progress) and sys.stderr.isatty()
@@ -186,20 +203,25 @@ def fit(
     if any(layer.dropout for layer in net.layers):
         net.dropout_masks(1, 0)  # (refuses a rate set on the output layer since)
         steps.dropout_seed = int(rng.integers(2**63))
-    kept = None  # (state at the start of the previous epoch, its order)
+    # (state at the start of the previous epoch, its order, its steps' thread counts)
+    kept = None
     # Overflow is not warned about step by step: a non-finite loss is Diverged, below.
     with (
-        blas_threads(threads, net, batch_size),
+        _threads.tuned(
+            threads, (tuple(net.sizes), net.dtype.name, batch_size)
+        ) as tuner,
         _held_interrupt() as interrupted,
         np.errstate(over="ignore", invalid="ignore"),
     ):
+        steps.tuner = tuner
+        history.threads = tuner.info
         for epoch in range(epochs):
             order = rng.permutation(n) if shuffle else None
             start_state = steps.snapshot()
             bar = _progress_bar(
                 show, -(-n // batch_size), f"epoch {epoch + 1}/{epochs}"
             )
-            epoch_run = _EpochRun(epoch, order, start_state, kept, history, bar)
+            epoch_run = _EpochRun(epoch, order, start_state, kept, history, bar, [])
             logs, k = _run_epoch(steps, score, epoch_run, interrupted)
             for key, value in logs.items():
                 history[key].append(value)
@@ -210,14 +232,12 @@ def fit(
             if bar is not None:
                 bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()})
                 bar.close()
-            kept = (start_state, order)
+            kept = (start_state, order, epoch_run.counts)
             if interrupted():
                 raise _interrupt(epoch, k, history)
         start = (n - 1) // batch_size * batch_size  # the last batch: [start, n)
         if not steps.finite_after(order, start, n):  # the last update overflowed
-            raise steps.diverged(
-                epochs - 1, None, start_state, order, None, history, math.nan
-            )
+            raise steps.diverged(epochs - 1, None, kept, None, history, math.nan)
     return history
 
 
@@ -240,9 +260,10 @@ class _EpochRun:
     epoch: int  # 0-based
     order: np.ndarray | None  # the rows' order (None: as given)
     start_state: tuple  # _Steps.snapshot() at the epoch's start
-    kept: tuple | None  # (start state, order) of the previous epoch
+    kept: tuple | None  # (start state, order, thread counts) of the previous epoch
     history: dict  # the finished epochs
     bar: object  # a tqdm bar or None
+    counts: list  # the BLAS thread count of each step so far (for a replay)
 
 
 def _run_epoch(steps, score, run: _EpochRun, interrupted) -> tuple[dict, int]:
@@ -254,9 +275,12 @@ def _run_epoch(steps, score, run: _EpochRun, interrupted) -> tuple[dict, int]:
     after the step it arrived in (at the epoch's end: after its history, by ``fit``).
     """
     n, batch_size, bar = steps.X.shape[0], steps.batch_size, run.bar
+    tuner, clock, counts = steps.tuner, _threads.clock, run.counts
     total = 0.0
     for k, start in enumerate(range(0, n, batch_size)):
         stop = min(start + batch_size, n)
+        counts.append(tuner.current)
+        t0 = clock()
         res = steps.backprop(run.order, start, stop, run.epoch)
         if not math.isfinite(res.loss):
             if bar is not None:
@@ -264,13 +288,13 @@ def _run_epoch(steps, score, run: _EpochRun, interrupted) -> tuple[dict, int]:
             raise steps.diverged(
                 run.epoch,
                 k,
-                run.start_state,
-                run.order,
+                (run.start_state, run.order, counts),
                 run.kept,
                 run.history,
                 res.loss,
             )
         steps.update(res)
+        tuner.record(t0, clock())  # sets the next step's thread count
         total += res.loss * (stop - start)
         if score is not None:  # the prediction of each row, scored after the epoch
             score.record(res.a[-1], start, stop)
@@ -334,6 +358,7 @@ class _Steps:
         optimizer.bind(net)  # its state belongs to this network only (W8)
         optimizer.build(self.weights)
         self.batches: dict[int, _Batch] = {}
+        self.tuner = _threads.Tuner("all", None)  # fit sets the real one
 
     def masks(self, batch, epoch: int, start: int) -> list | None:
         """The dropout masks of the step at ``start`` of ``epoch`` (BP6), drawn into
@@ -393,11 +418,15 @@ class _Steps:
                 np.copyto(s, v)
         self.optimizer.iterations = iterations
 
-    def replay(self, state, order, n_steps: int, epoch: int) -> None:
-        """Restore ``state`` and take the first ``n_steps`` steps of ``epoch`` again."""
+    def replay(self, epoch_state, n_steps: int, epoch: int) -> None:
+        """Restore an epoch's start and take its first ``n_steps`` steps again, each on
+        the BLAS thread count it ran with (``epoch_state``: start state, order, counts)."""
+        state, order, counts = epoch_state
         self.restore(state)
         n = self.X.shape[0]
-        for start in list(range(0, n, self.batch_size))[:n_steps]:
+        for k, start in enumerate(list(range(0, n, self.batch_size))[:n_steps]):
+            if counts[k] is not None:
+                self.tuner.apply(counts[k])
             stop = min(start + self.batch_size, n)
             self.update(self.backprop(order, start, stop, epoch))
 
@@ -411,24 +440,26 @@ class _Steps:
         with np.errstate(all="ignore"):
             return bool(np.isfinite(self.net.forward(self.X[rows])).all())
 
-    def diverged(self, epoch, k, state, order, kept, history, value) -> Diverged:
+    def diverged(self, epoch, k, current, kept, history, value) -> Diverged:
         """Put the net back at the last step whose loss was finite; the error to raise.
 
         The loss of step k was not finite, so the update of step k - 1 broke the
         weights: the last good state is the one before it (the epoch's first k - 1 steps
         replayed). At an epoch's first step that update was the previous epoch's last.
-        ``k`` None: the very last update (of the last epoch) broke them.
+        ``k`` None: the very last update (of the last epoch, ``current``) broke them.
+        ``current`` and ``kept``: (start state, order, thread counts) of this epoch and
+        of the previous one.
         """
         n_steps = -(-self.X.shape[0] // self.batch_size)
         per_epoch_step = (epoch * n_steps) + (n_steps if k is None else k)  # steps done
         if k is None:
-            self.replay(state, order, n_steps - 1, epoch)
+            self.replay(current, n_steps - 1, epoch)
         elif k > 0:
-            self.replay(state, order, k - 1, epoch)
+            self.replay(current, k - 1, epoch)
         elif kept is not None:
-            self.replay(kept[0], kept[1], n_steps - 1, epoch - 1)
+            self.replay(kept, n_steps - 1, epoch - 1)
         else:  # the first step of fit: the weights it was given
-            self.restore(state)
+            self.restore(current[0])
         lr = self.optimizer.learning_rate
         lr_text = f"{lr:g}" if isinstance(lr, (int, float)) else "the schedule's rate"
         where = "after its last step" if k is None else f"step {k + 1}"

@@ -9,6 +9,7 @@ checked against finite differences and TensorFlow elsewhere) and a loop of publi
 from __future__ import annotations
 
 import copy
+import sys
 import tracemalloc
 
 import numpy as np
@@ -231,27 +232,254 @@ def test_policy_comes_from_the_argument_then_the_environment(monkeypatch):
             threads.resolve(bad)
 
 
-def test_auto_uses_one_thread_for_small_products(monkeypatch):
-    """Bookkeeping of the policy (no timing): 784-512-10 at batch 32 is 25.7 MFLOP per
-    product, under BIG_GEMM_FLOPS; 4096-4096-10 at batch 1024 is far above, and then
-    the answer depends on the cores to spare."""
-    assert threads.largest_gemm_flops([784, 512, 10], 32) == 2 * 32 * 784 * 512
-    assert threads.choose("auto", [784, 512, 10], 32) == 1
-    assert threads.choose("all", [784, 512, 10], 32) is None
-    assert threads.choose(2, [784, 512, 10], 32) == 2
-    monkeypatch.setattr(threads, "cores_to_spare", lambda: 0.2)
-    assert threads.choose("auto", [4096, 4096, 10], 1024) == 1
-    monkeypatch.setattr(threads, "cores_to_spare", lambda: 1.5)
-    assert threads.choose("auto", [4096, 4096, 10], 1024) is None
+class _Machine:
+    """A fake machine for the tuner: a step on n threads takes cost[n] seconds of a
+    fake clock, and ``busy`` changes the costs mid-run. No wall clock is read."""
+
+    def __init__(self, cost):
+        self.cost = dict(cost)
+        self.now = 0.0
+        self.threads_set = []
+
+    def set_threads(self, n):
+        self.threads_set.append(n)
+
+    def step(self, tuner):
+        t0 = self.now
+        self.now += self.cost[tuner.current]
+        tuner.record(t0, self.now)
+
+
+def test_auto_keeps_the_faster_count_and_notices_a_busy_machine():
+    """Two threads twice as fast: kept after the probe; then the machine gets busy (two
+    threads 20 times slower): within DRIFT_STEPS steps a probe switches to one."""
+    machine = _Machine({1: 1.0e-3, 2: 0.5e-3})
+    tuner = threads.Tuner("auto", machine.set_threads, (1, 2))
+    probe_steps = 1 + 2 * threads.PROBE_ROUNDS  # the untimed first step, then the probe
+    for _ in range(probe_steps):
+        machine.step(tuner)
+    assert tuner.current == 2
+    [probe] = tuner.info["probes"]
+    assert probe["reason"] == "start" and probe["threads"] == 2
+    assert probe["seconds_per_step"] == pytest.approx({1: 1.0e-3, 2: 0.5e-3})
+    for _ in range(10):
+        machine.step(tuner)
+    assert tuner.current == 2 and len(tuner.info["probes"]) == 1
+    machine.cost = {1: 1.1e-3, 2: 10e-3}  # another process takes a core
+    for _ in range(threads.DRIFT_STEPS):
+        machine.step(tuner)
+    assert len(tuner.info["probes"]) == 1  # the probe runs now
+    for _ in range(2 * threads.PROBE_ROUNDS):
+        machine.step(tuner)
+    assert tuner.current == 1
+    assert tuner.info["probes"][-1]["reason"] == "drift"
+    assert tuner.info["probes"][-1]["seconds_per_step"] == pytest.approx(
+        {1: 1.1e-3, 2: 10e-3}
+    )
+    assert sum(tuner.info["steps"].values()) == tuner.steps
+
+
+def test_auto_probes_again_periodically_and_returns_to_two_threads():
+    """On one thread (two were slower), the machine becomes idle: the next periodic
+    probe, PERIOD_S of the fake clock later, switches to two threads."""
+    machine = _Machine({1: 1e-3, 2: 3e-3})
+    tuner = threads.Tuner("auto", machine.set_threads, (1, 2))
+    for _ in range(1 + 2 * threads.PROBE_ROUNDS):
+        machine.step(tuner)
+    assert tuner.current == 1
+    machine.cost = {1: 5e-3, 2: 50e-3}  # busier: one thread slower, still the best
+    for _ in range(2 * threads.DRIFT_STEPS):
+        machine.step(tuner)
+    assert len(tuner.info["probes"]) == 1  # no drift probe on one thread
+    machine.cost = {1: 1e-3, 2: 0.6e-3}
+    steps = 0
+    while len(tuner.info["probes"]) == 1:
+        machine.step(tuner)
+        steps += 1
+        assert steps < 2 * threads.PERIOD_S / 1e-3, "no periodic probe"
+    assert tuner.current == 2
+    assert tuner.info["probes"][-1]["reason"] == "periodic"
+    assert steps <= threads.PERIOD_S / 1e-3 + 10
+
+
+def test_a_periodic_probe_that_agrees_doubles_the_period():
+    machine = _Machine({1: 1e-3, 2: 3e-3})
+    tuner = threads.Tuner("auto", machine.set_threads, (1, 2))
+    for _ in range(int(4 * threads.PERIOD_S / 1e-3)):
+        machine.step(tuner)
+    probes = tuner.info["probes"]
+    assert [p["reason"] for p in probes] == ["start", "periodic", "periodic"]
+    gaps = [b["step"] - a["step"] for a, b in zip(probes, probes[1:])]
+    assert gaps[1] > 1.8 * gaps[0]
+
+
+def test_a_count_far_slower_in_the_probe_is_probed_no_further():
+    """On a busy machine two threads are 10 times slower: after one such step (more
+    than CUT times one thread's best) the probe stops trying them."""
+    machine = _Machine({1: 1e-3, 2: 10e-3})
+    tuner = threads.Tuner("auto", machine.set_threads, (1, 2))
+    for _ in range(1 + 2 * threads.PROBE_ROUNDS):
+        machine.step(tuner)
+    [probe] = tuner.info["probes"]
+    assert probe["threads"] == 1
+    assert tuner.info["steps"][2] == 1
+
+
+def test_a_fit_of_the_same_problem_soon_after_keeps_the_answer(monkeypatch):
+    """fit called epoch by epoch: a tuner with the key of one that probed less than its
+    period ago starts from that answer; after the period it probes again."""
+    machine = _Machine({1: 1e-3, 2: 0.5e-3})
+    monkeypatch.setattr(threads, "_LAST", {})
+    monkeypatch.setattr(threads, "clock", lambda: machine.now)
+    first = threads.Tuner("auto", machine.set_threads, (1, 2), key="k")
+    for _ in range(10):
+        machine.step(first)
+    second = threads.Tuner("auto", machine.set_threads, (1, 2), key="k")
+    assert second.current == 2 and not second.info["probes"]
+    assert second.info["resumed"] == first.info["probes"][0]
+    other = threads.Tuner("auto", machine.set_threads, (1, 2), key="another")
+    assert other.info["probes"] == [] and "resumed" not in other.info  # probing
+    machine.now += 2 * threads.PERIOD_S
+    later = threads.Tuner("auto", machine.set_threads, (1, 2), key="k")
+    assert "resumed" not in later.info
+
+
+def test_a_probe_left_unfinished_by_a_short_fit_is_finished_by_the_next(monkeypatch):
+    """fits of two steps each (a big layout, few rows): the probe goes on across them
+    instead of starting again (which would keep every fit on its first count)."""
+    machine = _Machine({1: 2e-3, 2: 1e-3})
+    monkeypatch.setattr(threads, "_LAST", {})
+    monkeypatch.setattr(threads, "_PENDING", {})
+    monkeypatch.setattr(threads, "clock", lambda: machine.now)
+    for _ in range(2 * threads.PROBE_ROUNDS):
+        tuner = threads.Tuner("auto", machine.set_threads, (1, 2), key="big")
+        for _ in range(2):  # the first step of each fit is not timed
+            machine.step(tuner)
+        tuner.close()
+    assert tuner.info["probes"][-1]["threads"] == 2
+    assert tuner.info["probes"][-1]["seconds_per_step"] == pytest.approx(
+        {1: 2e-3, 2: 1e-3}
+    )
+
+
+def test_fixed_policies_and_no_candidates_do_not_probe():
+    machine = _Machine({1: 1e-3, 2: 1e-3, 3: 1e-3})
+    fixed = threads.Tuner(3, machine.set_threads, (1, 2))
+    assert fixed.current == 3 and machine.threads_set == [3]
+    for _ in range(20):
+        machine.step(fixed)
+    assert fixed.current == 3 and fixed.info["probes"] == []
+    assert fixed.info["steps"] == {3: 20}
+    untouched = threads.Tuner("all", machine.set_threads, (1, 2))
+    assert untouched.current is None and machine.threads_set == [3]
+    one_core = threads.Tuner("auto", machine.set_threads, (1, 1))
+    for _ in range(20):
+        machine.step(one_core)
+    assert one_core.current == 1 and one_core.info["probes"] == []
+    nothing = threads.Tuner("auto", None, (1, 2))  # no threadpoolctl
+    assert nothing.current is None and not nothing.measuring
+
+
+def _fake_clock_machine(monkeypatch, cost):
+    """fit's clock and BLAS' thread setter replaced: a step on n threads lasts cost[n]."""
+    state = {"threads": None, "now": 0.0, "reads": 0}
+
+    class FakeLib:
+        def get_num_threads(self):
+            return 2
+
+        def set_num_threads(self, n):
+            state["threads"] = n
+
+    def clock():
+        # fit reads the clock twice per step: before and after it
+        state["reads"] += 1
+        if state["reads"] % 2 == 0:
+            state["now"] += cost[state["threads"]]
+        return state["now"]
+
+    monkeypatch.setattr(threads, "_LAST", {})  # no answer from another test's fit
+    monkeypatch.setattr(threads, "_PENDING", {})
+    monkeypatch.setattr(threads, "_blas_libraries", lambda: [FakeLib()])
+    monkeypatch.setattr(threads, "cores", lambda: 2)
+    monkeypatch.setattr(threads, "clock", clock)
+    return state
+
+
+def test_fit_keeps_one_thread_when_two_are_slower_and_says_so(monkeypatch):
+    monkeypatch.delenv(threads.ENV_VAR, raising=False)
+    state = _fake_clock_machine(monkeypatch, {1: 1e-3, 2: 2e-3})
+    net = refnet.Network.build([3, 4, 2], seed=0)
+    X, y = np.ones((40, 3)), np.arange(40) % 2
+    hist = net.fit(
+        X, y, "softmax_cross_entropy", SGD(0.1), batch_size=2, progress=False
+    )
+    assert list(hist) == ["loss", "accuracy"]  # the keys stay Keras'
+    info = hist.threads
+    assert info["policy"] == "auto" and info["candidates"] == [1, 2]
+    assert info["probes"][0]["threads"] == 1
+    assert info["probes"][0]["seconds_per_step"] == pytest.approx({1: 1e-3, 2: 2e-3})
+    assert info["steps"] == {1: 20 - threads.PROBE_ROUNDS, 2: threads.PROBE_ROUNDS}
+    assert state["threads"] == 2  # restored to BLAS' own count afterwards
+
+
+def test_fit_threads_argument_and_environment_override_the_probe(monkeypatch):
+    _fake_clock_machine(monkeypatch, {1: 1e-3, 2: 0.1e-3})
+    net = refnet.Network.build([3, 4, 2], seed=0)
+    X, y = np.ones((8, 3)), np.arange(8) % 2
+    hist = net.fit(
+        X, y, "softmax_cross_entropy", SGD(0.1), batch_size=2, progress=False, threads=1
+    )
+    assert hist.threads == {"policy": 1, "probes": [], "steps": {1: 4}}
+    monkeypatch.setenv(threads.ENV_VAR, "1")
+    hist = net.fit(
+        X, y, "softmax_cross_entropy", SGD(0.1), batch_size=2, progress=False
+    )
+    assert hist.threads == {"policy": 1, "probes": [], "steps": {1: 4}}
+    monkeypatch.setenv(threads.ENV_VAR, "all")
+    hist = net.fit(
+        X, y, "softmax_cross_entropy", SGD(0.1), batch_size=2, progress=False
+    )
+    assert hist.threads == {"policy": "all", "probes": [], "steps": {None: 4}}
+
+
+def test_results_differ_between_thread_counts_only_by_rounding():
+    """fit under "auto" (whatever it measures here) against fit on one thread: the
+    same weights to float64 rounding of a few sums."""
+    X = np.random.default_rng(0).normal(size=(256, 64))
+    y = np.arange(256) % 10
+    nets = [refnet.Network.build([64, 128, 10], seed=0) for _ in range(2)]
+    for net, policy in zip(nets, ("auto", 1)):
+        net.fit(
+            X,
+            y,
+            "softmax_cross_entropy",
+            SGD(0.1),
+            epochs=2,
+            batch_size=32,
+            seed=0,
+            progress=False,
+            threads=policy,
+        )
+    for a, b in zip(*(net.get_weights() for net in nets)):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-13)
+
+
+def test_a_blas_loaded_after_the_first_scan_is_seen(monkeypatch):
+    """The controller is rebuilt when modules were imported since it was made."""
+    pytest.importorskip("threadpoolctl")
+    first = threads._controller()
+    assert threads._controller() is first  # nothing imported: kept
+    monkeypatch.setitem(sys.modules, "refnet_test_fake_module", object())
+    assert threads._controller() is not first
 
 
 def test_fit_runs_under_the_chosen_limit_and_restores_it():
     """NumPy's BLAS runs fit's products on the chosen thread count, restored after.
 
-    Only the BLAS libraries refnet's controller knows are limited: the ones loaded when
-    refnet first looked, NumPy's among them (NumPy is imported before refnet). A BLAS
-    loaded later by another package (scipy's OpenBLAS, through scikit-learn) does not
-    run refnet's products and is left alone, so it is left out here too."""
+    The BLAS libraries refnet's controller knows are limited, NumPy's among them (NumPy
+    is imported before refnet); the check looks at those (the controller is rebuilt
+    when modules were imported since, so a BLAS loaded later is limited too)."""
     threadpoolctl = pytest.importorskip("threadpoolctl")
     controller = threads._controller()
     known = {lib.filepath for lib in controller.lib_controllers}
@@ -326,3 +554,44 @@ def test_fit_trains_a_subclass_own_gradients():
     )
     for a, b in zip(net.get_weights(), base.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+
+
+def test_a_replay_after_divergence_runs_each_step_on_its_own_count(monkeypatch):
+    """Probes every few steps (a short period on the fake clock) put one- and two-thread
+    steps in the last epoch; the last update diverges, fit replays that epoch, and every
+    replayed step runs on the thread count it first ran with (the bit-for-bit promise)."""
+    from refnet import training
+    from refnet.training import Diverged
+
+    _fake_clock_machine(monkeypatch, {1: 1e-3, 2: 0.5e-3})
+    monkeypatch.setattr(threads, "PERIOD_S", 0.005)
+    monkeypatch.setattr(threads, "MAX_PERIOD_S", 0.005)
+    seen: dict = {}
+    original = training._Steps.backprop
+
+    def spy(self, order, start, stop, epoch):
+        seen.setdefault((epoch, start), []).append(self.tuner.current)
+        return original(self, order, start, stop, epoch)
+
+    monkeypatch.setattr(training._Steps, "backprop", spy)
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(64, 8)), rng.integers(0, 3, 64)
+    net = refnet.Network.build([8, 16, 3], seed=0)
+    with (
+        pytest.raises(Diverged, match="after its last step"),
+        np.errstate(all="ignore"),
+    ):
+        net.fit(
+            X,
+            y,
+            "softmax_cross_entropy",
+            SGD(1e6),
+            epochs=3,
+            batch_size=4,
+            seed=1,
+            progress=False,
+        )
+    replayed = {key: counts for key, counts in seen.items() if len(counts) > 1}
+    assert len(replayed) == 15  # the last epoch's first 15 of 16 steps
+    assert all(len(set(counts)) == 1 for counts in replayed.values()), replayed
+    assert {counts[0] for counts in replayed.values()} == {1, 2}
