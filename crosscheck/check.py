@@ -1,8 +1,8 @@
-"""compare(net, X, Y, loss): refnet's backprop against TensorFlow's and PyTorch's.
+"""compare(net, X, Y, loss): refnet's backprop against TensorFlow's, PyTorch's and JAX's.
 
-Each oracle (``crosscheck/frameworks/<name>/oracle.py``: ``tf``, ``torch``) builds the
-identical network from ``net`` and runs it layer by layer, so every pre-activation is a
-tensor its autodiff can differentiate against:
+Each oracle (``crosscheck/frameworks/<name>/oracle.py``: ``tf``, ``torch``, ``jax``)
+builds the identical network from ``net`` and runs it layer by layer, so every
+pre-activation is a tensor its autodiff can differentiate against:
 
     z[l] = a[l-1] @ W[l] + b[l]                                        (FP1)
     a[l] = f_l(z[l])                                                   (FP2)
@@ -13,10 +13,11 @@ and the framework model's own call ``model(X)`` must reproduce the layer-by-laye
 (row ``model(X)``), so the network compared really is that model. refnet's side is
 ``net.gradients(X, Y, loss)``: a subclass that overrides it is checked as is.
 
-With two oracles every row also compares the oracles with each other. Three parties
-(refnet, TF, torch) then vote: when exactly one disagrees with the other two, the row
-and the report name it as the odd one out. A refnet bug makes refnet the odd one out; a
-framework quirk makes that framework the odd one out (docs/07-checking.md).
+With two or more oracles every row also compares the oracles with each other, and the
+parties (refnet and each framework) vote: when exactly one disagrees with all the others
+while they agree, the row and the report name it as the odd one out. A refnet bug makes
+refnet the odd one out; a framework quirk makes that framework the odd one out, outvoted
+by refnet and the other frameworks (docs/07-checking.md).
 
 The frameworks' pitfalls, each with its measured size and the test that pins it, are in
 their oracle's docstring (crosscheck/frameworks/tf/oracle.py, .../torch/oracle.py).

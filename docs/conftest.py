@@ -16,6 +16,7 @@ import pytest
 
 # Optional packages a docs file needs beyond refnet's own (numpy).
 NEEDS = {
+    "07-checking.jax.md": ["tensorflow", "torch"],  # its majority of three
     "08-training.md": ["sklearn"],
     "08-training.tf.md": ["sklearn"],
     "11-making-it-train.md": ["sklearn"],

@@ -519,9 +519,9 @@ def test_training_matrix_labels_each_oracle():
     "kwargs, error, match",
     [
         (
-            {"oracle": "jax"},
+            {"oracle": "mxnet"},
             ValueError,
-            r"oracle: expected one of \['tf', 'torch'\] \(the frameworks with a training slot\), got 'jax'",
+            r"oracle: expected one of \['tf', 'torch', 'jax'\] \(the frameworks with a training slot\), got 'mxnet'",
         ),
         ({"optimizer": SGD(lambda step: 0.1)}, ValueError, "optimizer: only constant"),
     ],
@@ -541,9 +541,9 @@ def test_training_cases_refuse_an_unknown_oracle():
 
     with pytest.raises(
         ValueError,
-        match=r"oracle: expected one of \['tf', 'torch'\] \(the frameworks with a training slot\), got 'jax'",
+        match=r"oracle: expected one of \['tf', 'torch', 'jax'\] \(the frameworks with a training slot\), got 'mxnet'",
     ):
-        training_cases("jax")
+        training_cases("mxnet")
 
 
 def test_without_torch_the_torch_oracle_says_how_to_install(monkeypatch, inline):
