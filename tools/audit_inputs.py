@@ -639,7 +639,7 @@ def crosscheck_cases() -> list:
     for v in [1, "yes", None]:
         add("mirror", lambda v=v: train(mirror=v))
         add("convert", lambda v=v: train(convert=v))
-    for v in ["nope", None, "keras"]:
+    for v in ["nope", (), 3, "keras", ("tf", "nope")]:  # None: every installed one
         add("oracle", lambda v=v: train(oracle=v))
     add("net", lambda: train(net="net"))
     add("X", lambda: train(X=np.ones((5, 4))))
@@ -698,6 +698,8 @@ def crosscheck_cases() -> list:
     for v in [-1, "abc", 1.5]:
         add("seed", lambda v=v: mine(seed=v))
     add("tensorflow", lambda: mine(tensorflow="yes"))
+    for v in ["nope", (), 3, ("torch", "caffe")]:
+        add("oracle", lambda v=v: mine(oracle=v))
 
     if HAS_TORCH:
         import torch
@@ -923,6 +925,7 @@ def crosscheck_cli_cases(tmp: Path, files: dict[str, Path] | None) -> list:
         "--activations": ["nope", "relu,relu,relu"],
         "--loss": ["nope"],
         "--convention": ["nope", "Keras"],
+        "--oracle": ["nope", "tf,nope", ","],
         "--samples": ["diagonal"],
         "--l2": ["-1", "nan", "x"],
         "--dtype": ["int32"],

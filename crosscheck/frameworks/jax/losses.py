@@ -75,7 +75,12 @@ def loss_per_row(loss: str, a, y):
         p = clip(a / a.sum(axis=-1, keepdims=True), CLIP_EPSILON, 1 - CLIP_EPSILON)
         return -(y * jnp.log(p)).sum(axis=-1)
     if loss == "binary_cross_entropy":
-        rows = jnp.maximum(a, 0) - a * y + jnp.log1p(jnp.exp(-jnp.abs(a)))
+        # TF's sigmoid_cross_entropy_with_logits, kinks included: at a = 0 both
+        # where's take the a >= 0 side (jnp.maximum would split the gradient in two,
+        # and jnp.abs'(0) is 1: delta off by 1/2 there)
+        pos = a >= 0
+        relu, neg_abs = jnp.where(pos, a, 0), jnp.where(pos, -a, a)
+        rows = relu - a * y + jnp.log1p(jnp.exp(neg_abs))
         return rows.mean(axis=-1)
     if loss == "kl_divergence":
         y_c, a_c = clip(y, CLIP_EPSILON, 1), clip(a, CLIP_EPSILON, 1)

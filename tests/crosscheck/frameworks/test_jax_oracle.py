@@ -50,7 +50,8 @@ def test_the_whole_builtin_matrix_passes_against_jax_in_both_dtypes():
         lambda c: c.input_shape is not None and c.dropout is not None,
         lambda c: "leaky_relu(0.3)" in c.activations,
         lambda c: c.dropout is not None,
-    ):  # each in both dtypes
+    ):
+        # each in both dtypes
         assert {c.dtype for c in cases if feature(c)} == {"float32", "float64"}
     failed = []
     for case in cases:
@@ -191,7 +192,8 @@ def test_gelu_default_is_the_tanh_form_off_the_exact_one_by_4_7e_4():
         ours = np.asarray(bridge.jax_activation("gelu")(z))
     gap = np.max(np.abs(default - exact))
     assert 4.7e-4 < gap < 4.8e-4  # at z = -2.70
-    np.testing.assert_allclose(  # the tanh form; the tails are rounding only
+    # the tanh form; the tails are rounding only
+    np.testing.assert_allclose(
         default, refnet.activations.gelu_tanh(z), rtol=1e-12, atol=16 * EPS64
     )
     assert np.array_equal(ours, exact)  # the table passes approximate=False
@@ -310,7 +312,13 @@ def test_from_jax_refuses_bad_input_naming_the_argument(args, kind, name):
         crosscheck.from_jax(*args)
 
 
-def test_from_jax_refuses_an_input_shape_that_does_not_fit_and_to_jax_a_non_net():
+def test_from_jax_refuses_an_input_shape_that_does_not_fit_and_to_jax_a_non_net(
+    monkeypatch,
+):
+    # a private copy of the registry: the activation must not outlive this test
+    monkeypatch.setattr(
+        refnet.activations, "_REGISTRY", dict(refnet.activations._REGISTRY)
+    )
     with pytest.raises(ValueError, match="^input_shape: "):
         crosscheck.from_jax(_params(), ["relu", "linear"], input_shape=(2, 2))
     with pytest.raises(TypeError, match="^net: expected refnet.Network"):
