@@ -1,4 +1,4 @@
-"""crosscheck: build the identical network in TensorFlow/Keras and PyTorch, compare
+"""crosscheck: build the identical network in TensorFlow/Keras, PyTorch and JAX, compare
 quantity by quantity.
 
     check.py        compare, assert_match: refnet's backprop against every oracle
@@ -6,7 +6,7 @@ quantity by quantity.
     matrix.py       the built-in cases of ``python -m crosscheck`` (cli.py)
     tolerance.py    TOL1 (policy_rtol, compare_tensor, magnitudes); report.py: Report, Row
     bugs.py         the seeded-bug catalog
-    frameworks/     one folder per framework (tf/, torch/) with the same slots (oracle.py
+    frameworks/     one folder per framework (tf/, torch/, jax/) with the same slots (oracle.py
                     required; imports, bridge, models, files, losses, training where the
                     framework has them), the registry and the worker processes each
                     framework runs in (frameworks/__init__.py)
@@ -16,7 +16,7 @@ quantity by quantity.
 >>> crosscheck.policy_rtol("float64", n=100) < 1e-13
 True
 
-TensorFlow and PyTorch are never imported at import time: ``import crosscheck`` works
+TensorFlow, PyTorch and JAX are never imported at import time: ``import crosscheck`` works
 without them. ``compare``, ``compare_training`` and ``check_backprop`` run each framework
 in a worker process of its own (frameworks/workers.py), so the caller's process never
 imports one; the bridges (``to_keras``, ``to_torch``, ...) import theirs on first use.

@@ -20,7 +20,8 @@ refnet the odd one out; a framework quirk makes that framework the odd one out, 
 by refnet and the other frameworks (docs/07-checking.md).
 
 The frameworks' pitfalls, each with its measured size and the test that pins it, are in
-their oracle's docstring (crosscheck/frameworks/tf/oracle.py, .../torch/oracle.py).
+their oracle's docstring (crosscheck/frameworks/tf/oracle.py, .../torch/oracle.py,
+.../jax/oracle.py).
 """
 
 from __future__ import annotations
@@ -112,7 +113,7 @@ def compare(
     dX : bool
         Also compare ``res.dX`` with the oracles' dL/dX (row ``dX``, BP5), last.
     oracle : None, str or tuple of str
-        "tf", "torch" or ("tf", "torch"); None: every installed oracle. One that is not
+        "tf", "torch", "jax" or a tuple of them; None: every installed oracle. One that is not
         installed is skipped with a note (ImportError when none is left).
     quirks : bool
         Give networks that use a quirky activation the oracle's stated rtol

@@ -57,7 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="crosscheck",
         description="Compare refnet's loss, output, every delta, dW and db with "
-        "TensorFlow's and PyTorch's, over the built-in matrix or one given network.",
+        "TensorFlow's, PyTorch's and JAX's (every installed one), over the built-in "
+        "matrix or one given network.",
         epilog="Check your own backprop function instead: crosscheck mine --help",
     )
     p.add_argument(

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -85,7 +86,7 @@ def compare_training(
     mirror : bool
         Mirror Keras' float32 hyper-parameters in refnet (default). False runs the
         exact-hyper-parameter refnet optimizer: shows what the mirror accounts for.
-        (oracle "tf" only: against torch refnet always uses the exact values.)
+        (Keras only: against torch and optax refnet always uses the exact values.)
     oracle : None, str or tuple of str
         As ``compare``'s: frameworks with a training slot, "tf" (Keras' optimizers),
         "torch" (``torch.optim``, the mapping of crosscheck/frameworks/torch/training.py)
@@ -100,9 +101,10 @@ def compare_training(
         conversion removes, so RMSprop with a usual epsilon fails against torch by
         design (chapter 8, "Training").
     convert : bool
-        oracle "torch" only: apply the exact per-step conversions (Adam's epsilon, the
-        momentum under a changing learning rate). False passes the same numbers under
-        torch's names: shows what the conversions account for.
+        torch and optax: apply the exact per-step conversions (Adam's epsilon, the
+        momentum under a changing learning rate; optax's AMSGrad and schedules too).
+        False passes the same numbers under the framework's names: shows what the
+        conversions account for.
 
     Returns
     -------
@@ -156,6 +158,10 @@ def compare_training(
         return _run_one(oracle, title, *args)
     # the installed ones (ImportError when none is), a note for each skipped
     names, notes = frameworks.select(_wanted(oracle))
+    names, slot_notes = training_frameworks(names)
+    notes += slot_notes
+    if not names:
+        raise ImportError("no framework to train with; " + "; ".join(notes))
     reports = {name: _run_one(name, title, *args) for name in names}
     return _combined(title, reports, notes)
 
@@ -257,13 +263,25 @@ def _training_slot(oracle: str):
 
 def training_frameworks(names) -> tuple[list[str], list[str]]:
     """(the frameworks of ``names`` that have a training slot, a one-line note for each
-    that has none)."""
+    that has none). A slot may name packages it needs beyond its framework (``NEEDS``,
+    JAX's optax): where one is not installed the framework has no training rows."""
     have, notes = [], []
     for name in names:
-        if frameworks.slot(name, "training") is None:
+        slot = frameworks.slot(name, "training")
+        missing = [
+            pkg
+            for pkg in getattr(slot, "NEEDS", ())
+            if importlib.util.find_spec(pkg) is None
+        ]
+        if slot is None:
             notes.append(
                 f"{frameworks.label(name)}: no training rows (the framework has no "
                 "training slot)"
+            )
+        elif missing:
+            notes.append(
+                f"{frameworks.label(name)}: no training rows ({', '.join(missing)} not "
+                f"installed: pip install {' '.join(missing)})"
             )
         else:
             have.append(name)

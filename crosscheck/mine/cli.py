@@ -214,7 +214,7 @@ def _arguments(args) -> tuple[list, list, dict]:
         try:
             oracle = frameworks.wanted_names(args.oracle.split(","))
         except ValueError as err:
-            raise UsageError(f"--oracle: {err}") from None
+            raise UsageError(f"--oracle: {str(err).removeprefix('oracle: ')}") from None
         overrides["oracle"] = tuple(oracle)
     kwargs = dict(
         convention=args.convention,

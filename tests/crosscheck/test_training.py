@@ -147,3 +147,21 @@ def test_compare_training_names_a_bad_oracle(oracle, error, match):
     X = np.zeros((6, 3))
     with pytest.raises(error, match=match):
         compare_training(net, X, X[:, :2], "mse", "sgd", 2, oracle=oracle)
+
+
+def test_a_training_slot_missing_a_package_it_needs_is_skipped_with_a_note(monkeypatch):
+    """JAX installed without optax: no JAX training rows, a note naming optax, and the
+    other frameworks' rows still run (the main job does not stop at the first row)."""
+    import importlib.util
+
+    from crosscheck import training
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "optax" else real(name, *a),
+    )
+    have, notes = training.training_frameworks(["tf", "jax"])
+    assert have == ["tf"]
+    assert notes == ["JAX: no training rows (optax not installed: pip install optax)"]

@@ -2,8 +2,8 @@
 JAX installed; and :func:`x64`, JAX's float64 switched on for one ``with`` block only.
 
 JAX computes in float32 unless ``jax_enable_x64`` is set: without it a float64 NumPy array
-becomes a float32 jax array (with a UserWarning), so a float64 network would silently
-be checked in float32. crosscheck never sets the flag for the whole process (with
+becomes a float32 jax array (silently; only operations that ask for a dtype warn), so
+a float64 network would be checked in float32. crosscheck never sets the flag for the whole process (with
 CROSSCHECK_ISOLATION=inline the oracle runs in the user's own process, where the flag
 would change every later jax computation); it enables it inside ``with x64():`` only,
 JAX's own context manager (``jax.enable_x64``, thread-local, restored on exit).

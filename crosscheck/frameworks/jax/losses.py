@@ -70,14 +70,20 @@ def loss_per_row(loss: str, a, y):
         log_p = jax.nn.log_softmax(a, axis=-1)
         if jnp.issubdtype(y.dtype, jnp.integer):
             return -jnp.take_along_axis(log_p, y[:, None], axis=-1)[:, 0]
-        return -(y * log_p).sum(axis=-1)
+        value = -(y * log_p).sum(axis=-1)
+        # the gradient of TF's fused kernel, softmax - y, also where a row of y sums to
+        # 1 only within rounding (autodiff of the value gives sum(y) softmax - y); rows
+        # that sum to exactly 1 keep autodiff's own (same function, its rounding)
+        g = jax.nn.logsumexp(a, axis=-1) - (y * a).sum(axis=-1)
+        fused = g + jax.lax.stop_gradient(value - g)
+        return jnp.where(y.sum(axis=-1) == 1, value, fused)
     if loss == "categorical_cross_entropy":
         p = clip(a / a.sum(axis=-1, keepdims=True), CLIP_EPSILON, 1 - CLIP_EPSILON)
         return -(y * jnp.log(p)).sum(axis=-1)
     if loss == "binary_cross_entropy":
         # TF's sigmoid_cross_entropy_with_logits, kinks included: at a = 0 both
         # where's take the a >= 0 side (jnp.maximum would split the gradient in two,
-        # and jnp.abs'(0) is 1: delta off by 1/2 there)
+        # and jnp.abs'(0) is 1: a loss gradient off by 1/2 there)
         pos = a >= 0
         relu, neg_abs = jnp.where(pos, a, 0), jnp.where(pos, -a, a)
         rows = relu - a * y + jnp.log1p(jnp.exp(neg_abs))

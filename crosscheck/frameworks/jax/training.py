@@ -132,6 +132,9 @@ from .imports import import_jax, import_optax, x64_for
 from .losses import jax_loss, jax_targets
 
 TITLE = " against optax"  # the report title's tail
+NEEDS = (
+    "optax",
+)  # beyond jax: packages the training rows import (a note where absent)
 ROW_SKIP = ()  # every training row of crosscheck.training.training_cases runs
 ROW_RMSPROP = {}  # optax's RMSprop takes Keras' epsilon placement: no change needed
 
@@ -399,7 +402,7 @@ def _as_refnet(params) -> list[np.ndarray]:
     return [np.asarray(w) for W, b in params for w in (W, b) if w is not None]
 
 
-@functools.cache
+@functools.lru_cache(maxsize=64)
 def _grad(activations: tuple, loss_name: str):
     """jax.grad of the batch loss of forward(params, x) with respect to params,
     compiled by jax.jit (once per activations, loss, shapes and dtype)."""

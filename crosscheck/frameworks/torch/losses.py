@@ -55,7 +55,12 @@ def loss_per_row(loss: str, a, y):
     if loss == "softmax_cross_entropy":
         if y.dtype == torch.int64:
             return F.cross_entropy(a, y, reduction="none")
-        return -(y * F.log_softmax(a, dim=-1)).sum(dim=-1)
+        value = -(y * F.log_softmax(a, dim=-1)).sum(dim=-1)
+        # the gradient of TF's fused kernel, softmax - y, also where a row of y sums to
+        # 1 only within rounding (autograd of the value gives sum(y) softmax - y); rows
+        # that sum to exactly 1 keep autograd's own (same function, its rounding)
+        g = torch.logsumexp(a, dim=-1) - (y * a).sum(dim=-1)
+        return torch.where(y.sum(dim=-1) == 1, value, g + (value - g).detach())
     if loss == "categorical_cross_entropy":
         p = a / a.sum(dim=-1, keepdim=True)
         p = torch.clamp(p, CLIP_EPSILON, 1 - CLIP_EPSILON)

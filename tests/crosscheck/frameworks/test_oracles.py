@@ -556,3 +556,16 @@ def test_torch_oracle_skips_the_flatten_of_a_net_with_input_shape(rng, torch):
             np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-15)
     np.testing.assert_allclose(out["db"][1], ref["db"][1], rtol=1e-13)
     np.testing.assert_allclose(out["dX"], ref["dX"], rtol=1e-13, atol=1e-15)
+
+
+def test_soft_labels_summing_to_one_within_rounding_pass_against_every_oracle(torch):
+    """refnet accepts probability rows whose sum is 1 within rounding; TF's fused
+    softmax cross-entropy differentiates to softmax - y there, and so must torch's and
+    JAX's losses (autodiff of -sum(y log softmax) would give sum(y) softmax - y: off
+    by 2e-8 relative, 1e5 times the float64 tolerance)."""
+    net = refnet.Network.build([4, 8, 3], ["tanh", "linear"], seed=0)
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(8, 4)), rng.dirichlet(np.ones(3), size=8) * (1 + 2e-8)
+    report = crosscheck.compare(net, X, Y, "softmax_cross_entropy")
+    assert report.ok and not report.odd_ones, str(report)
+    assert {"tf", "torch"} <= set(report.row("delta2").oracles)

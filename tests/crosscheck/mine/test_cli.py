@@ -163,7 +163,7 @@ def test_the_reference_check_takes_oracle_and_a_bad_one_is_named(capsys):
     out = capsys.readouterr().out
     assert "the reference itself: refnet matches PyTorch on this network" in out
     assert main(["mine", target, *base, "--oracle", "torch,caffe"]) == 2
-    assert "--oracle: oracle: expected one of [" in capsys.readouterr().err
+    assert "--oracle: expected one of [" in capsys.readouterr().err
     assert main(["mine", target, *base, "--no-frameworks"]) == 0
     assert "the reference itself" not in capsys.readouterr().out
 
