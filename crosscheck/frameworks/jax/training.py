@@ -132,9 +132,8 @@ from .imports import import_jax, import_optax, x64_for
 from .losses import jax_loss, jax_targets
 
 TITLE = " against optax"  # the report title's tail
-NEEDS = (
-    "optax",
-)  # beyond jax: packages the training rows import (a note where absent)
+# beyond jax, the packages the training rows import (where one is absent: a note)
+NEEDS = ("optax",)
 ROW_SKIP = ()  # every training row of crosscheck.training.training_cases runs
 ROW_RMSPROP = {}  # optax's RMSprop takes Keras' epsilon placement: no change needed
 
