@@ -287,13 +287,9 @@ class Report:
             + "".join(f"{c:>{w}}" for c, w in zip(cols, widths))
             + f"  {'worst at':<10}result"
         )
-        legend = "err/tol: refnet vs each oracle" + (
-            ""
-            if not pairs
-            else ", the worst pair of oracles"
-            if pooled
-            else ", oracle vs oracle"
-        )
+        legend = "err/tol: refnet vs each oracle"
+        if pairs:  # training reports have none
+            legend += ", the worst pair of oracles" if pooled else ", oracle vs oracle"
         lines = [self.title, f"{'':<40}{legend}", head, "-" * len(head)]
 
         def ratio(r):

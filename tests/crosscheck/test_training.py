@@ -124,6 +124,8 @@ def test_compare_training_takes_several_oracles_as_compare_does():
         r.name for r in compare_training(net, X, Y, "mse", sgd, steps=3).rows
     ]
     assert "vs TF, torch" in both.title
+    legend = str(both).splitlines()[1].strip()  # no pairs in training rows
+    assert legend == "err/tol: refnet vs each oracle", legend
     rms = refnet.optimizers.RMSprop(0.01, epsilon=1e-7)
     split = compare_training(net, X, Y, "mse", rms, steps=3, oracle=["tf", "torch"])
     row = split.rows[0]
