@@ -170,7 +170,7 @@ def _wanted(oracle) -> list[str]:
     """The names ``oracle`` (None or a sequence of names) asks for, checked as
     ``compare`` checks them; None: every framework with a training slot."""
     if oracle is None:
-        return training_frameworks(frameworks.names())[0]
+        return _with_slot(frameworks.names())
     return frameworks.wanted_names(oracle)
 
 
@@ -255,10 +255,15 @@ def _training_slot(oracle: str):
     slot = frameworks.slot(oracle, "training") if oracle in frameworks.names() else None
     if slot is None:
         raise ValueError(
-            f"oracle: expected one of {training_frameworks(frameworks.names())[0]} "
+            f"oracle: expected one of {_with_slot(frameworks.names())} "
             f"(the frameworks with a training slot), got {oracle!r}"
         )
     return slot
+
+
+def _with_slot(names) -> list[str]:
+    """The frameworks of ``names`` that have a training slot (installed or not)."""
+    return [name for name in names if frameworks.slot(name, "training") is not None]
 
 
 def training_frameworks(names) -> tuple[list[str], list[str]]:
