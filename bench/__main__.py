@@ -477,10 +477,7 @@ def main(argv=None) -> int:
 
     if args.json:
         out = {
-            "command": "python -m bench "
-            + " ".join(argv if argv is not None else sys.argv[1:]),
-            "environment": env,
-            "load_average": _load_average(),
+            **_run_header(argv, env),
             "rows": rows,
             "memory": memory,
             "fit": fit,
@@ -543,10 +540,7 @@ def run_map(args, env: dict, argv) -> int:
     bench_map.report(data)
     if args.json:
         out = {
-            "command": "python -m bench "
-            + " ".join(argv if argv is not None else sys.argv[1:]),
-            "environment": env,
-            "load_average": _load_average(),
+            **_run_header(argv, env),
             "map": data,
         }
         _write_atomic(Path(args.json), json.dumps(out, indent=1) + "\n")
@@ -593,6 +587,17 @@ def run_steps(args, rounds: int, sample_s: float, budget_s: float):
                 {"case": case.id, "peak_bytes": peak, "held_bytes": held, **t}
             )
     return rows, memory
+
+
+def _run_header(argv, env: dict) -> dict:
+    """What every JSON this CLI writes starts with: the command, the environment and
+    the load average when it ended."""
+    return {
+        "command": "python -m bench "
+        + " ".join(argv if argv is not None else sys.argv[1:]),
+        "environment": env,
+        "load_average": _load_average(),
+    }
 
 
 def _load_average():
