@@ -59,7 +59,8 @@ def _parser() -> argparse.ArgumentParser:
         description="Compare refnet's loss, output, every delta, dW and db with "
         "TensorFlow's, PyTorch's and JAX's (every installed one), over the built-in "
         "matrix or one given network.",
-        epilog="Check your own backprop function instead: crosscheck mine --help",
+        epilog="Check your own backprop function instead: crosscheck mine --help; "
+        "grade a class's: crosscheck grade --help",
     )
     p.add_argument(
         "--layout", help="one network instead of the matrix, e.g. 784-256-128-10"
@@ -295,6 +296,11 @@ def main(argv=None) -> int:
         from .mine.cli import main as mine_main
 
         return mine_main(argv[1:])
+    # crosscheck grade SUBMISSIONS ...: grade a class
+    if argv[:1] == ["grade"]:
+        from .grading.cli import main as grade_main
+
+        return grade_main(argv[1:])
     args = _parser().parse_args(argv)
     start = time.perf_counter()
     try:

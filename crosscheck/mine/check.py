@@ -322,6 +322,40 @@ def check_backprop(
     return report
 
 
+def case_inputs(
+    sizes,
+    activations,
+    loss,
+    *,
+    convention="keras",
+    weights=None,
+    X=None,
+    Y=None,
+    dtype="float64",
+    batch: int = 8,
+    seed: int = 0,
+    **overrides,
+):
+    """The arguments check_backprop hands ``fn`` for these arguments: (weights, X, Y) in
+    the convention, fresh arrays; ``check_backprop(fn, <the same arguments>)`` calls
+    ``fn`` with equal ones. The grader (crosscheck/grading/) sends them to a student's
+    child process and replays what comes back into check_backprop."""
+    case = _setup(
+        sizes,
+        activations,
+        loss,
+        convention,
+        overrides,
+        weights,
+        X,
+        Y,
+        dtype,
+        batch,
+        seed,
+    )
+    return _weights_given(case, weights), case.X_user, case.Y_user
+
+
 def reference_check(
     sizes,
     activations,

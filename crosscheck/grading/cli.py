@@ -1,0 +1,224 @@
+"""``crosscheck grade SUBMISSIONS``: grade a class's backprops.
+
+    crosscheck grade hw3/ --rubric rubric.toml
+    crosscheck grade hw3/ --function backprop --convention nielsen --layout 4-6-3 \\
+        --activations sigmoid --loss mse
+
+SUBMISSIONS holds one .py file or notebook per student, or one folder per student. Each
+one runs in its own sandboxed child (crosscheck/grading/grade.py); the results go to
+``--out`` (default: SUBMISSIONS-grades beside it): one JSON file per student as it
+finishes (a stopped run continues where it stopped), grades.json, grades.csv,
+report.html and gradescope/NAME/results.json. The terminal shows one line per student.
+Exit 0 when every submission was graded (whatever the scores), 2 for a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from refnet.cli import in_flags
+
+from ..matrix import DTYPES, LOSSES
+from ..mine.cli import FLAGS as MINE_FLAGS
+from ..mine.cli import _seconds
+from ..mine.conventions import CHOICES, PRESETS
+from . import html, outputs
+from .grade import grade
+from .rubric import from_arguments, parse_bytes, read
+
+FLAGS = {
+    **MINE_FLAGS,
+    "layout": "--layout",
+    "hidden": "--hidden",
+    "workers": "--workers",
+    "out": "--out",
+    "submissions": "SUBMISSIONS",
+    "memory": "--memory",
+    "timeout": "--timeout",
+    "function": "--function",
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="crosscheck grade",
+        description="Grade a class's backprop functions against refnet: each "
+        "submission runs in its own child process (time, CPU and memory limits, a "
+        "fresh working folder, no network where Linux allows it, the other students' "
+        "folders hidden), on practice and hidden cases, and is scored per quantity "
+        "with the diagnosis that explains each lost point. It still runs the students' "
+        "code with your permissions: chapter 12 of the docs (Grading a class) says "
+        "what the sandbox does and does not protect against.",
+    )
+    p.add_argument("submissions", metavar="SUBMISSIONS", help="the class's folder")
+    p.add_argument(
+        "--rubric",
+        metavar="RUBRIC.toml",
+        help="the cases, their points and the secret the hidden ones are drawn from; "
+        "without it, give --function, --layout, --activations and --loss",
+    )
+    p.add_argument("--function", help="the function every submission defines")
+    p.add_argument("--layout", help="the layout, e.g. 784-30-10")
+    p.add_argument(
+        "--activations",
+        help="one name for every layer, or one per layer, comma-separated",
+    )
+    p.add_argument("--loss", choices=LOSSES)
+    p.add_argument("--convention", default="keras", choices=sorted(PRESETS))
+    for axis, values in CHOICES.items():
+        p.add_argument(
+            f"--{axis.replace('_', '-')}",
+            choices=values,
+            dest=axis,
+            help=f"override the convention's {axis}",
+        )
+    p.add_argument(
+        "--bias",
+        dest="use_bias",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="override the convention's use_bias",
+    )
+    p.add_argument("--l2", type=float, help="weight decay factor on every W")
+    p.add_argument("--dtype", default="float64", choices=DTYPES)
+    p.add_argument("--batch", type=int, default=8, help="batch size (default 8)")
+    p.add_argument(
+        "--hidden",
+        type=int,
+        default=2,
+        help="hidden cases besides the practice one, without --rubric (default 2)",
+    )
+    p.add_argument(
+        "--secret",
+        help="the text hidden cases are drawn from, without --rubric (default: a new "
+        "random one per results folder)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        help="wall-clock (and CPU) seconds per submission, all its cases (default: "
+        "the rubric's, else 60)",
+    )
+    p.add_argument(
+        "--memory",
+        metavar="BYTES",
+        help="address space per submission, e.g. '2 GiB' (default: the rubric's, else 2 GiB)",
+    )
+    p.add_argument(
+        "--out", metavar="DIR", help="the results folder (default: SUBMISSIONS-grades)"
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="submissions graded at once (default: the core count)",
+    )
+    p.add_argument(
+        "--fresh",
+        action="store_true",
+        help="regrade every submission (default: keep the results of a stopped run)",
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    return p
+
+
+class UsageError(ValueError):
+    pass
+
+
+def _rubric(args):
+    """The rubric from --rubric, or from the flags."""
+    overrides = {axis: getattr(args, axis) for axis in CHOICES if getattr(args, axis)}
+    if args.l2 is not None:
+        overrides["l2"] = args.l2
+    if args.use_bias is not None:
+        overrides["use_bias"] = args.use_bias
+    if args.rubric:
+        rubric = read(args.rubric)
+        if args.function:
+            rubric.function = args.function
+        if args.timeout:
+            rubric.timeout = args.timeout
+        if args.memory:
+            rubric.memory = parse_bytes(args.memory, "--memory")
+        return rubric
+    missing = [
+        f"--{k}"
+        for k in ("function", "layout", "activations", "loss")
+        if not getattr(args, k)
+    ]
+    if missing:
+        raise UsageError(
+            f"{', '.join(missing)}: required without --rubric (or give --rubric RUBRIC.toml)"
+        )
+    acts = args.activations.split(",")
+    extra = {}
+    if args.timeout:
+        extra["timeout"] = args.timeout
+    if args.memory:
+        extra["memory"] = parse_bytes(args.memory, "--memory")
+    return from_arguments(
+        args.function,
+        args.layout,
+        acts[0] if len(acts) == 1 else acts,
+        args.loss,
+        convention=args.convention,
+        hidden=args.hidden,
+        secret=args.secret or _secret(args),
+        dtype=args.dtype,
+        batch=args.batch,
+        **extra,
+        **overrides,
+    )
+
+
+def _secret(args) -> str:
+    """A random secret kept in the results folder, so a resumed run draws the same
+    hidden cases."""
+    out = _out(args)
+    path = os.path.join(out, "secret")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read().strip()
+    except OSError:
+        pass
+    os.makedirs(out, exist_ok=True)
+    secret = os.urandom(16).hex()
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(secret + "\n")
+    return secret
+
+
+def _out(args) -> str:
+    return args.out or os.path.abspath(args.submissions).rstrip(os.sep) + "-grades"
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if not os.path.isdir(args.submissions):
+            raise UsageError(
+                f"SUBMISSIONS: expected a folder of submissions, got {args.submissions!r}"
+            )
+        rubric = _rubric(args)
+        out = _out(args)
+        result = grade(
+            args.submissions,
+            rubric,
+            out=out,
+            workers=args.workers,
+            fresh=args.fresh,
+            progress=not args.quiet and sys.stderr.isatty(),
+        )
+    except (ValueError, TypeError) as exc:
+        print(f"crosscheck grade: {in_flags(str(exc), FLAGS)}", file=sys.stderr)
+        return 2
+    outputs.write_csv(result, os.path.join(out, "grades.csv"))
+    html.write_html(result, os.path.join(out, "report.html"))
+    outputs.write_gradescope(result, os.path.join(out, "gradescope"))
+    print(outputs.table(result))
+    print(f"results: {out} (grades.csv, grades.json, report.html, gradescope/)")
+    return 0

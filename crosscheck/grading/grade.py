@@ -1,0 +1,502 @@
+"""Grade a class: every submission in its own sandboxed child, scored case by case.
+
+For each student: the rubric's cases (crosscheck/grading/rubric.py) are built in the
+rubric's convention by the grader, written to a file the child reads, and the child
+(crosscheck/grading/child.py) only calls the student's function on them and sends back
+what it returned (crosscheck/grading/transport.py: no pickle). The grader then replays each
+returned value into ``check_backprop``, so the rows and the diagnosis are exactly
+``crosscheck mine``'s, and scores them: a quantity earns its points when its row matches;
+each lost point carries the sentence that explains it. The student's code never sees the
+reference's numbers, the secret or another student's files (sandbox.run's ``hide``).
+
+Each student's result is written atomically to ``OUT/students/NAME.json`` as it finishes;
+a run that was stopped continues where it stopped (a result is kept when the student's
+files and the rubric's drawn cases are unchanged). The class result is returned and
+written as ``OUT/grades.json``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from refnet.files import write_json
+
+from ..mine import conventions, sandbox
+from ..mine.check import case_inputs, check_backprop
+from . import submissions as found
+from . import transport
+from .rubric import Drawn, Rubric, read
+
+__all__ = ["grade", "grade_one", "score_case"]
+
+JOB = "crosscheck.grading.child:run_cases"
+RESULT_VERSION = 1
+
+
+def grade(
+    submissions,
+    rubric,
+    *,
+    out,
+    workers: int | None = None,
+    fresh: bool = False,
+    progress: bool = False,
+) -> dict:
+    """Grade every submission in the folder ``submissions`` on ``rubric`` (a Rubric or
+    the path of a rubric.toml); write each student's result under ``out`` and return
+    the class result (chapter 12, "Grading a class", describes every field)."""
+    rubric = rubric if isinstance(rubric, Rubric) else read(rubric)
+    folder = _folder(submissions, "submissions")
+    out = os.path.abspath(os.fspath(out))
+    if workers is None:
+        workers = os.cpu_count() or 1
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers: expected an int >= 1, got {workers!r}")
+    if _inside(out, folder):
+        raise ValueError(
+            f"out: {out!r} is inside the submissions folder {folder!r}; the results "
+            f"would be graded as a student, choose a folder outside it"
+        )
+    students = found.find(folder, rubric.function)
+    drawn = rubric.draw()
+    fingerprint = rubric.fingerprint()
+    os.makedirs(os.path.join(out, "students"), exist_ok=True)
+    _check_run(out, fingerprint, fresh)
+    start = time.perf_counter()
+    results: dict[str, dict] = {}
+    todo = []
+    for sub in students:
+        kept = None if fresh else _kept(out, sub, fingerprint)
+        if kept is not None:
+            results[sub.name] = kept
+        else:
+            todo.append(sub)
+    bar = _Progress(len(students), len(results), progress)
+    with tempfile.TemporaryDirectory(prefix="crosscheck-grade-") as scratch:
+        inputs = os.path.join(scratch, "inputs")
+        write_inputs(drawn, inputs)
+        hide = (folder, out)
+        with threadpool_limits(1), ThreadPoolExecutor(workers) as pool:
+            jobs = {
+                pool.submit(
+                    grade_one, sub, drawn, rubric, inputs, scratch, hide, fingerprint
+                ): sub
+                for sub in todo
+            }
+            for job in as_completed(jobs):
+                sub = jobs[job]
+                result = job.result()
+                write_json(_result_path(out, sub.name), result, "out")
+                results[sub.name] = result
+                bar.step(result)
+    bar.close()
+    cls = dict(
+        title=rubric.title,
+        function=rubric.function,
+        convention=rubric.convention,
+        cases=[d.public() for d in drawn],
+        max_score=float(sum(d.max_score for d in drawn)),
+        students=[results[name] for name in sorted(results)],
+        seconds=round(time.perf_counter() - start, 3),
+        workers=workers,
+    )
+    write_json(os.path.join(out, "grades.json"), cls, "out")
+    return cls
+
+
+def grade_one(
+    sub, drawn, rubric: Rubric, inputs: str, scratch: str, hide, fingerprint=""
+):
+    """One student's result (a dict, see the module docstring); never raises for
+    anything the student's code does."""
+    base = dict(
+        student=sub.name,
+        path=sub.path,
+        kind=sub.kind,
+        sha256=_digest(sub.root),
+        rubric=fingerprint,
+        version=RESULT_VERSION,
+        notes=[],
+        isolation="",
+        stdout="",
+        stderr="",
+        seconds=0.0,
+    )
+    if sub.error:
+        return _all_error(base, drawn, sub.error)
+    home = tempfile.mkdtemp(prefix="student-", dir=scratch)
+    try:
+        code = _copy_in(sub, os.path.join(home, "code"))
+        outputs = os.path.join(home, "outputs")
+        os.mkdir(outputs)
+        payload = dict(
+            source=code,
+            kind=sub.kind,
+            function=rubric.function,
+            inputs=inputs,
+            outputs=outputs,
+        )
+        limits = sandbox.Limits(
+            timeout=rubric.timeout, cpu=rubric.timeout, memory=rubric.memory
+        )
+        outcome = sandbox.run(
+            JOB,
+            payload,
+            limits=limits,
+            env=sandbox.clean_env(home),
+            network=False,
+            hide=hide,
+        )
+        base.update(
+            isolation=outcome.isolation,
+            stdout=outcome.stdout,
+            stderr=outcome.stderr,
+            seconds=round(outcome.seconds, 3),
+        )
+        got = outcome.result if isinstance(outcome.result, dict) else {}
+        base["notes"] = list(got.get("notes", []))
+        if got.get("load_error"):
+            return _all_error(base, drawn, got["load_error"])
+        died = None if outcome.ok else _cause(outcome, rubric)
+        cases = []
+        for i, case in enumerate(drawn):
+            sent = transport.read(os.path.join(outputs, str(i)), _bound(case))
+            cases.append(_case_result(case, sent, died))
+        return _student(base, cases)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------------
+# The inputs, and what came back
+# ---------------------------------------------------------------------------------
+
+
+def write_inputs(drawn: list[Drawn], folder: str) -> None:
+    """Every case's (weights, X, Y) in the students' convention: ``folder``/inputs.npz
+    (keys "i/W1", "i/X", ...) and inputs.json (container and names per case)."""
+    os.makedirs(folder, exist_ok=True)
+    arrays, meta = {}, []
+    for i, case in enumerate(drawn):
+        weights, X, Y = case_inputs(
+            case.sizes, case.activations, case.loss, **case.kwargs()
+        )
+        names = list(weights) if isinstance(weights, dict) else _names(case)
+        values = weights.values() if isinstance(weights, dict) else weights
+        for name, w in zip(names, values):
+            arrays[f"{i}/{name}"] = w
+        arrays[f"{i}/X"], arrays[f"{i}/Y"] = X, Y
+        container = "dict" if isinstance(weights, dict) else "list"
+        meta.append(dict(container=container, names=names))
+    np.savez(os.path.join(folder, "inputs.npz"), **arrays)
+    with open(os.path.join(folder, "inputs.json"), "w") as fh:
+        json.dump(dict(cases=meta), fh)
+
+
+def _names(case: Drawn) -> list[str]:
+    conv = conventions.get(case.convention, **case.overrides)
+    return conv.weight_names(len(case.sizes) - 1)
+
+
+def _bound(case: Drawn) -> int:
+    """The most bytes a case's answer may take: 64 times the reference's arrays (a
+    delta, a dW, an output per layer, in float64), and a megabyte."""
+    per = sum(case.batch * w + w * v + w for w, v in zip(case.sizes, case.sizes[1:]))
+    return 64 * 8 * (per + case.batch * case.sizes[0]) + 2**20
+
+
+def _case_result(case: Drawn, sent, died: str | None) -> dict:
+    """The case's report and score from what the child sent (or why it sent nothing)."""
+    if sent is None:  # no file: the child ended before this case
+        return _error_case(case, died or "sent no result for this case")
+    if isinstance(sent, str):
+        return _error_case(case, f"its answer could not be read back: {sent}")
+    if "error" in sent:
+        return _error_case(case, sent["error"])
+    report = replay(case, sent.get("returned"), sent.get("mutated") or {})
+    return score_case(case, report)
+
+
+def replay(case: Drawn, returned, mutated: dict):
+    """check_backprop on what the student's function returned, with its in-place
+    changes made again to the arrays check_backprop gives, so its report is the one
+    ``crosscheck mine`` would print."""
+
+    def student(weights, X, Y):
+        given = (
+            dict(weights)
+            if isinstance(weights, dict)
+            else dict(zip(_names(case), weights))
+        )
+        given.update(X=X, Y=Y)
+        for key, value in mutated.items():
+            if key in given and np.shape(given[key]) == np.shape(value):
+                given[key][...] = value
+        return returned
+
+    student.__name__ = case.name
+    return check_backprop(
+        student,
+        case.sizes,
+        case.activations,
+        case.loss,
+        tensorflow=False,
+        **case.kwargs(),
+    )
+
+
+# ---------------------------------------------------------------------------------
+# Scoring
+# ---------------------------------------------------------------------------------
+
+
+def score_case(case: Drawn, report) -> dict:
+    """A case's entry: status, points earned and lost (each with its sentence), the
+    report's rows, table and diagnosis."""
+    if report.error is not None:
+        return _error_case(case, report.error, report)
+    rows = {r.name: r for r in report.rows}
+    first = report.first_failure
+    sentence = report.diagnosis[0] if report.diagnosis else ""
+    earned, lost = [], []
+    for quantity, points in case.points.items():
+        row = rows.get(quantity)
+        if row is not None and row.ok:
+            earned.append(dict(quantity=quantity, points=points))
+            continue
+        if row is None:
+            why = f"{quantity} was not returned"
+        elif first is not None and row.name == first.name:
+            why = sentence
+        else:
+            why = f"after {first.name}, the first failing row: {sentence}"
+        lost.append(dict(quantity=quantity, points=points, why=why))
+    lost.sort(key=lambda x: _order(report, x["quantity"]))
+    return dict(
+        _case_head(case, report),
+        status="MATCH" if report.ok else "MISMATCH",
+        score=float(sum(e["points"] for e in earned)),
+        earned=earned,
+        lost=lost,
+        first_failure=None if first is None else first.name,
+    )
+
+
+def _order(report, quantity: str) -> int:
+    names = [r.name for r in report.rows]
+    return names.index(quantity) if quantity in names else len(names)
+
+
+def _case_head(case: Drawn, report=None) -> dict:
+    title = f"hidden case {case.name!r}" if case.hidden else f"case {case.name!r}"
+    if report is not None and not case.hidden:
+        title = f"{title}: {report.title}"
+    rows = [] if report is None else report.to_dict()["rows"]
+    table = "" if report is None or not report.rows else report.table()
+    return dict(
+        name=case.name,
+        hidden=case.hidden,
+        title=title,
+        max_score=case.max_score,
+        rows=rows,
+        table=table,
+        diagnosis=[] if report is None else list(report.diagnosis),
+        error=None,
+    )
+
+
+def _error_case(case: Drawn, why: str, report=None) -> dict:
+    lost = [dict(quantity=q, points=p, why=why) for q, p in case.points.items()]
+    return dict(
+        _case_head(case, report),
+        status="ERROR",
+        score=0.0,
+        earned=[],
+        lost=lost,
+        first_failure=None,
+        error=why,
+    )
+
+
+def _student(base: dict, cases: list[dict]) -> dict:
+    statuses = {c["status"] for c in cases}
+    status = (
+        "ERROR"
+        if "ERROR" in statuses
+        else "MISMATCH"
+        if "MISMATCH" in statuses
+        else "MATCH"
+    )
+    headline, first = "", None
+    for c in cases:
+        if c["lost"]:
+            headline = c["lost"][0]["why"]
+            first = f"{c['name']}: {c['first_failure'] or c['lost'][0]['quantity']}"
+            break
+    if not headline and status != "MATCH":
+        c = next(c for c in cases if c["status"] != "MATCH")
+        headline = (c["diagnosis"] or [""])[0]
+        first = f"{c['name']}: {c['first_failure']}"
+    errors = [c["error"] for c in cases if c["error"]]
+    return dict(
+        base,
+        status=status,
+        score=round(float(sum(c["score"] for c in cases)), 6),
+        max_score=float(sum(c["max_score"] for c in cases)),
+        first_failure=first,
+        diagnosis=headline.splitlines()[0] if headline else "",
+        error=errors[0] if errors else None,
+        cases=cases,
+    )
+
+
+def _all_error(base: dict, drawn, why: str) -> dict:
+    return _student(base, [_error_case(case, why) for case in drawn])
+
+
+def _cause(outcome, rubric: Rubric) -> str:
+    """The sandbox's error in words, with what the child was doing then."""
+    cause = outcome.error or "ended without a result"
+    if outcome.kind == "timeout":
+        cause = f"did not return within {rubric.timeout:g} s (the rubric's timeout)"
+    if outcome.kind == "signal" and "SIGXCPU" in cause:
+        cause = f"{cause}: it used more than {rubric.timeout:g} s of CPU"
+    if outcome.stage and outcome.kind in ("timeout", "signal", "no result", "exit"):
+        cause = f"{cause} while {outcome.stage}"
+    return cause
+
+
+# ---------------------------------------------------------------------------------
+# Files: the student's copy, resuming, the run's fingerprint
+# ---------------------------------------------------------------------------------
+
+
+def _folder(path, name: str) -> str:
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{name}: expected a folder path, got {type(path).__name__}")
+    path = os.path.abspath(os.fspath(path))
+    if not os.path.isdir(path):
+        raise ValueError(f"{name}: expected a folder of submissions, got {path!r}")
+    return path
+
+
+def _inside(path: str, folder: str) -> bool:
+    return os.path.commonpath([path, folder]) == folder
+
+
+def _copy_in(sub, dest: str) -> str:
+    """The student's file or folder copied to ``dest``; the path of its code there."""
+    if os.path.isdir(sub.root):
+        shutil.copytree(sub.root, dest, symlinks=True)
+        return os.path.join(dest, os.path.relpath(sub.path, sub.root))
+    os.mkdir(dest)
+    shutil.copy(sub.path, dest)
+    return os.path.join(dest, os.path.basename(sub.path))
+
+
+def _digest(root: str) -> str:
+    """sha256 over the student's files (names and contents), for resuming."""
+    h = hashlib.sha256()
+    paths = [root]
+    if os.path.isdir(root):
+        paths = sorted(
+            os.path.join(d, f)
+            for d, _, files in os.walk(root)
+            for f in files
+            if "__pycache__" not in d
+        )
+    for p in paths:
+        h.update(os.path.relpath(p, os.path.dirname(root)).encode() + b"\0")
+        try:
+            with open(p, "rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(chunk)
+        except OSError:
+            h.update(b"unreadable")
+    return h.hexdigest()
+
+
+def _result_path(out: str, name: str) -> str:
+    return os.path.join(out, "students", f"{name}.json")
+
+
+def _kept(out: str, sub, fingerprint: str) -> dict | None:
+    """A finished result of an earlier run, when it still holds."""
+    try:
+        with open(_result_path(out, sub.name), encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, ValueError):
+        return None
+    same = (
+        isinstance(data, dict)
+        and data.get("version") == RESULT_VERSION
+        and data.get("rubric") == fingerprint
+        and data.get("sha256") == _digest(sub.root)
+    )
+    return data if same else None
+
+
+def _check_run(out: str, fingerprint: str, fresh: bool) -> None:
+    """OUT/run.json holds the rubric's fingerprint: results of another rubric or secret
+    are never mixed in (fresh: they are removed)."""
+    path = os.path.join(out, "run.json")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            old = json.load(fh).get("rubric")
+    except (OSError, ValueError, AttributeError):
+        old = None
+    if old not in (None, fingerprint):
+        if not fresh:
+            raise ValueError(
+                f"out: {out!r} holds results graded on another rubric or secret; pass "
+                f"fresh=True (--fresh) to regrade into it, or choose another folder"
+            )
+    if fresh or old != fingerprint:
+        students = os.path.join(out, "students")
+        for name in os.listdir(students):
+            if name.endswith(".json"):
+                os.remove(os.path.join(students, name))
+    write_json(path, dict(rubric=fingerprint), "out")
+
+
+class _Progress:
+    """A one-line progress bar on stderr (only when asked, e.g. at a terminal)."""
+
+    def __init__(self, total: int, done: int, show: bool):
+        self.total, self.done, self.show = total, done, show
+        self.errors, self.start = 0, time.perf_counter()
+        self.lock = threading.Lock()
+        self._draw()
+
+    def step(self, result: dict) -> None:
+        with self.lock:
+            self.done += 1
+            self.errors += result["status"] == "ERROR"
+            self._draw()
+
+    def _draw(self) -> None:
+        if not self.show or not self.total:
+            return
+        width = 30
+        filled = width * self.done // self.total
+        text = (
+            f"\rgrading [{'#' * filled}{'.' * (width - filled)}] {self.done}/"
+            f"{self.total}  {self.errors} errors  {time.perf_counter() - self.start:.0f} s"
+        )
+        sys.stderr.write(text)
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.show and self.total:
+            sys.stderr.write("\n")
