@@ -25,6 +25,7 @@ from refnet.files import atomic_write
 from . import cases as bc
 from . import crossover as bench_map
 from . import fit as bench_fit
+from . import grading as bench_grading
 
 HERE = Path(__file__).parent
 
@@ -323,8 +324,10 @@ def main(argv=None) -> int:
     )
     p.add_argument(
         "--only",
-        choices=("step", "fit", "map"),
-        help="only the gradients-step section, only the fit section, or the crossover "
+        choices=("step", "fit", "map", "grade"),
+        help="only the gradients-step section, only the fit section, 'grade' (crosscheck "
+        "grade on a class of 200 submissions with 3 cases, and the sandbox's overhead per "
+        "submission; --save writes bench/grading.json), or the crossover "
         "map (784-w-w-10 float32 SGD step, widths x batches, against TF eager, "
         "tf.function, PyTorch and JAX where installed; only run when asked; --json and "
         "--plot then write the map's JSON and heat map, --save bench/map.json and "
@@ -398,7 +401,9 @@ def main(argv=None) -> int:
         "(e.g. docs/09-speed.md; repeatable)",
     )
     args = p.parse_args(argv)
-    if args.save and args.only == "map":
+    if args.save and args.only == "grade":
+        args.json = args.json or str(HERE / "grading.json")
+    elif args.save and args.only == "map":
         args.json = args.json or str(HERE / "map.json")
         args.plot = args.plot or str(HERE.parent / "docs" / "img" / "crossover_map.png")
     elif args.save:
@@ -458,6 +463,13 @@ def main(argv=None) -> int:
     env = bc.environment(with_tf=not args.no_tf)
     if args.only == "map":
         return run_map(args, env, argv)
+    if args.only == "grade":
+        data = bench_grading.run()
+        print(bench_grading.table(data))
+        if args.json:
+            data = dict(_run_header(argv, env), **data)
+            _write_atomic(Path(args.json), json.dumps(data, indent=1) + "\n")
+        return 0
     header(env, rounds)
     rows, memory, fit = [], [], None
     if args.only != "fit":
