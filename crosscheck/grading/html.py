@@ -66,7 +66,7 @@ pre.output { white-space: pre-wrap; overflow-wrap: anywhere; max-height: 30rem;
 .error { color: var(--bad); }
 svg.histogram { width: 100%; max-width: 40rem; height: auto; display: block; }
 svg .bar { fill: var(--bar); }
-svg text { font: 13px system-ui, sans-serif; fill: var(--text); }
+svg text { font: 15px system-ui, sans-serif; fill: var(--text); }
 svg .axis { stroke: var(--text); stroke-width: 1; }
 details { margin: 0.4rem 0; }
 summary { cursor: pointer; }
