@@ -77,6 +77,16 @@ def check_student(student, name: str = "student") -> dict:
             f"{name}['cases']: expected a list of case results, got "
             f"{type(student['cases']).__name__}"
         )
+    for i, case in enumerate(student["cases"]):
+        where = f"{name}['cases'][{i}]"
+        if not isinstance(case, dict) or not {"name", "score", "max_score"} <= set(
+            case
+        ):
+            got = sorted(case) if isinstance(case, dict) else type(case).__name__
+            raise ValueError(
+                f"{where}: expected a case result (a dict with 'name', 'score', "
+                f"'max_score'), got {got}"
+            )
     return student
 
 

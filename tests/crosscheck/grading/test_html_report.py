@@ -16,6 +16,7 @@ from __future__ import annotations
 import html.parser
 import importlib.util
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -237,6 +238,18 @@ def browser(tmp_path_factory):
         driver.quit()
 
 
+def artifacts(tmp_path) -> Path:
+    """Where screenshots go: $CROSSCHECK_ARTIFACTS, else $REFNET_ARTIFACTS (the site
+    test's), else the test's temporary folder."""
+    folder = Path(
+        os.environ.get("CROSSCHECK_ARTIFACTS")
+        or os.environ.get("REFNET_ARTIFACTS")
+        or tmp_path
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def severe(driver) -> list[str]:
     return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
 
@@ -311,12 +324,7 @@ def test_browser_phone_width_never_scrolls_sideways_and_a_screenshot_is_kept(
     opened, tmp_path
 ):
     driver, path, _, _ = opened
-    folder = Path(
-        os.environ.get("CROSSCHECK_ARTIFACTS")
-        or os.environ.get("REFNET_ARTIFACTS")
-        or tmp_path
-    )
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = artifacts(tmp_path)
     driver.get(path.as_uri())
     shot = folder / "grade-report.png"
     driver.save_screenshot(str(shot))
@@ -337,3 +345,29 @@ def test_browser_phone_width_never_scrolls_sideways_and_a_screenshot_is_kept(
     finally:
         driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     assert wide[1] <= 400 and wide[0] <= wide[1], wide
+
+
+def test_browser_prints_the_report(opened, tmp_path):
+    """Printed (Chromium's print to PDF), the report is a PDF of several pages: the
+    overview, then each student from a new page."""
+    import base64
+
+    driver, path, _, _ = opened
+    driver.get(path.as_uri())
+    pdf = base64.b64decode(driver.print_page())
+    assert pdf.startswith(b"%PDF")
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+    # the overview, then seven students each from a new page
+    assert pages >= 1 + 7, pages
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        breaks = driver.execute_script(
+            "return [...document.querySelectorAll('section.student')].map("
+            "s => getComputedStyle(s).breakBefore);"
+        )
+    finally:
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+    assert breaks == ["page"] * 7
+    folder = artifacts(tmp_path)
+    (folder / "grade-report.pdf").write_bytes(pdf)
+    print(f"printed: {folder / 'grade-report.pdf'}")

@@ -321,6 +321,10 @@ def test_a_result_that_is_not_one_is_named():
     with pytest.raises(TypeError, match=r"\['score'\]: expected a number, got str"):
         outputs.table(bad)
     bad = class_result()
+    del bad["students"][1]["cases"][2]["max_score"]
+    with pytest.raises(ValueError, match=r"\['cases'\]\[2\]: expected a case result"):
+        outputs.write_gradescope(bad, "unused")
+    bad = class_result()
     bad["students"][0]["status"] = "PASS"
     with pytest.raises(ValueError, match="expected one of .*MATCH.*got 'PASS'"):
         outputs.gradescope(bad["students"][0])
