@@ -1,0 +1,410 @@
+"""The class report as ONE self-contained HTML file a teacher can open, print or hand back.
+
+:func:`render` reads the class result (the grading chapter's schema) and returns the page;
+:func:`write_html` writes it atomically. The page needs no network: its CSS is inline, the
+score histogram is inline SVG, and there is no script at all. Its Content-Security-Policy
+forbids every fetch and every script, so even a string that slipped through unescaped
+could neither run nor call out.
+
+The page holds:
+
+- a class overview: title, date, counts, a score histogram (one bar per score range, its
+  count above it), the most common diagnoses (grouped by the headline sentence with its
+  numbers set aside, so "times 0.40" and "times 0.52" are one mistake) with how many
+  students hit each, and a table of students linking to their sections;
+- one section per student: score, status, the sandbox's isolation line, notes, each
+  case's table, its lost points with their sentences, and the captured stdout/stderr
+  in collapsed blocks.
+
+Every string a student can influence (names, paths, notes, messages, captured output)
+is escaped (``html.escape``): a student's ``print("<script>...")`` shows as text.
+"""
+
+from __future__ import annotations
+
+import datetime
+import html
+import re
+
+from crosscheck.grading import outputs
+from refnet import files
+
+MAX_OUTPUT = 20_000
+MAX_GROUPS = 10
+_NUMBER = re.compile(r"\d+(?:\.\d+)?(?:e[+-]?\d+)?")
+
+CSS = """
+:root { --ok: #1a7f37; --warn: #9a6700; --bad: #cf222e; --line: #d0d7de;
+        --soft: #f6f8fa; --text: #1f2328; --muted: #59636e; --bar: #0969da; }
+* { box-sizing: border-box; }
+body { font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
+       color: var(--text); margin: 0 auto; max-width: 64rem; padding: 1rem; }
+h1 { font-size: 1.6rem; margin: 0.2rem 0; }
+h2 { font-size: 1.3rem; margin: 0 0 0.4rem; overflow-wrap: anywhere; }
+h3 { font-size: 1.05rem; margin: 1rem 0 0.3rem; overflow-wrap: anywhere; }
+p, li { overflow-wrap: anywhere; }
+.muted { color: var(--muted); }
+.scroll { overflow-x: auto; }
+table { border-collapse: collapse; width: 100%; font-size: 0.92rem; }
+th, td { border-bottom: 1px solid var(--line); padding: 0.3rem 0.5rem; text-align: left;
+         vertical-align: top; }
+th { background: var(--soft); }
+td.num { text-align: right; white-space: nowrap; }
+td.why { min-width: 16rem; }
+@media (max-width: 40rem) { td.why { min-width: 11rem; } body { padding: 0.6rem; } }
+pre { background: var(--soft); border: 1px solid var(--line); border-radius: 6px;
+      padding: 0.5rem; overflow-x: auto; font-size: 0.8rem; line-height: 1.35; }
+pre.output { white-space: pre-wrap; overflow-wrap: anywhere; max-height: 30rem;
+             overflow-y: auto; }
+.status { display: inline-block; border-radius: 1rem; padding: 0 0.6rem;
+          font-size: 0.85rem; font-weight: 600; color: #fff; white-space: nowrap; }
+.MATCH { background: var(--ok); } .MISMATCH { background: var(--warn); }
+.ERROR { background: var(--bad); }
+.student { border-top: 3px solid var(--line); margin-top: 2rem; padding-top: 1rem; }
+.case { border-left: 3px solid var(--line); padding-left: 0.8rem; margin: 0.8rem 0; }
+.lost li::marker { color: var(--bad); }
+.error { color: var(--bad); }
+svg.histogram { width: 100%; max-width: 40rem; height: auto; display: block; }
+svg .bar { fill: var(--bar); }
+svg text { font: 15px system-ui, sans-serif; fill: var(--text); }
+svg .axis { stroke: var(--text); stroke-width: 1; }
+details { margin: 0.4rem 0; }
+summary { cursor: pointer; }
+@media print {
+  body { max-width: none; padding: 0; font-size: 11pt; }
+  .student { break-before: page; border-top: none; }
+  pre { white-space: pre-wrap; font-size: 8pt; max-height: none; }
+  .case, pre, tr { break-inside: avoid; }
+  a { color: inherit; text-decoration: none; }
+  .status { color: var(--text); background: none; border: 1px solid var(--text); }
+}
+"""
+
+# no fetch, no script, no frame: the page is its own content only
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'"
+
+
+def esc(text) -> str:
+    """``text`` as HTML text (quotes included, so it is safe in an attribute too)."""
+    return html.escape("" if text is None else str(text), quote=True)
+
+
+def _status(status: str) -> str:
+    kind = status if status in outputs.STATUSES else "ERROR"
+    return f'<span class="status {kind}">{esc(status)}</span>'
+
+
+def _score(item: dict) -> str:
+    return f"{outputs.number(item['score'])}/{outputs.number(item['max_score'])}"
+
+
+# --- the class overview ----------------------------------------------------------------
+
+
+def bins(scores: list[float], max_score: float) -> list[tuple[float, float, int]]:
+    """The histogram's bars as (low, high, count): one per point when the total is a
+    whole number up to 10, else 10 equal ranges; each range holds its low end, the last
+    one its high end too (full marks)."""
+    whole = float(max_score).is_integer() and 1 <= max_score <= 10
+    n = int(max_score) if whole else 10
+    width = max_score / n if max_score > 0 else 1.0
+    counts = [0] * n
+    for x in scores:
+        k = int(x / width) if max_score > 0 else 0
+        counts[min(max(k, 0), n - 1)] += 1
+    return [(k * width, (k + 1) * width, c) for k, c in enumerate(counts)]
+
+
+def histogram_svg(scores: list[float], max_score: float) -> str:
+    """The score histogram as inline SVG: bars (class "bar", data-count), the count above
+    each non-empty bar, the range under each, axis titles."""
+    bars = bins(scores, max_score)
+    left, right, top, bottom = 48, 632, 24, 212
+    step = (right - left) / len(bars)
+    tallest = max([c for _, _, c in bars] + [1])
+    parts = [
+        f'<line class="axis" x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}"/>',
+        f'<line class="axis" x1="{left}" y1="{top}" x2="{left}" y2="{bottom}"/>',
+        f'<text x="{left - 6}" y="{bottom}" text-anchor="end">0</text>',
+        f'<text x="{left - 6}" y="{top + 10}" text-anchor="end">{tallest}</text>',
+    ]
+    for k, (lo, hi, count) in enumerate(bars):
+        h = (bottom - top) * count / tallest
+        x = left + k * step + 3
+        label = f"{outputs.number(lo)}–{outputs.number(hi)}"
+        who = f"{count} student{'' if count == 1 else 's'}"
+        parts.append(
+            f'<rect class="bar" data-count="{count}" x="{x:.1f}" y="{bottom - h:.1f}" '
+            f'width="{step - 6:.1f}" height="{h:.1f}"><title>{esc(who)} scored '
+            f"{esc(label)}</title></rect>"
+        )
+        if count:
+            parts.append(
+                f'<text x="{x + (step - 6) / 2:.1f}" y="{bottom - h - 5:.1f}" '
+                f'text-anchor="middle">{count}</text>'
+            )
+        parts.append(
+            f'<text x="{x + (step - 6) / 2:.1f}" y="{bottom + 16}" '
+            f'text-anchor="middle">{esc(label)}</text>'
+        )
+    parts += [
+        f'<text x="{(left + right) / 2}" y="{bottom + 38}" text-anchor="middle">'
+        f"score (out of {esc(outputs.number(max_score))})</text>",
+        f'<text transform="translate(14 {(top + bottom) / 2}) rotate(-90)" '
+        f'text-anchor="middle">students</text>',
+    ]
+    return (
+        '<svg class="histogram" viewBox="0 0 640 256" role="img" '
+        'aria-labelledby="histogram-title">'
+        '<title id="histogram-title">Score histogram</title>'
+        + "".join(parts)
+        + "</svg>"
+    )
+
+
+def diagnosis_key(text: str) -> str:
+    """The headline with every number replaced by "#": "times 0.40" and "times 0.52",
+    or dW1's and dW2's same mistake, group together."""
+    return _NUMBER.sub("#", " ".join(text.split()))
+
+
+def common_diagnoses(students: list[dict]) -> list[tuple[str, list[int]]]:
+    """(an example headline, the indices of the students who hit it), most common first
+    (ties in the class's order); students without a headline are left out."""
+    groups: dict[str, tuple[str, list[int]]] = {}
+    for i, s in enumerate(students):
+        text = s.get("diagnosis") or ""
+        if text.strip():
+            groups.setdefault(diagnosis_key(text), (text, []))[1].append(i)
+    return sorted(groups.values(), key=lambda g: -len(g[1]))
+
+
+def _link(i: int, students: list[dict]) -> str:
+    return f'<a href="#s{i}">{esc(students[i]["student"])}</a>'
+
+
+def _diagnoses_html(students: list[dict]) -> str:
+    groups = common_diagnoses(students)
+    if not groups:
+        return "<p>No diagnosis: every student matches.</p>"
+    rows = []
+    for text, who in groups[:MAX_GROUPS]:
+        names = ", ".join(_link(i, students) for i in who[:12])
+        more = f" and {len(who) - 12} more" if len(who) > 12 else ""
+        rows.append(
+            f'<tr><td class="num">{len(who)}</td><td class="why">{esc(text)}</td>'
+            f"<td>{names}{more}</td></tr>"
+        )
+    rest = len(groups) - MAX_GROUPS
+    tail = f'<p class="muted">and {rest} other diagnoses.</p>' if rest > 0 else ""
+    return (
+        '<div class="scroll"><table class="diagnoses"><thead><tr><th>students</th>'
+        "<th>diagnosis (one example; numbers vary)</th><th>who</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table></div>{tail}"
+    )
+
+
+def _students_html(students: list[dict]) -> str:
+    rows = "".join(
+        f'<tr><td>{_link(i, students)}</td><td class="num">{esc(_score(s))}</td>'
+        f"<td>{_status(s['status'])}</td><td>{esc(s.get('first_failure') or '')}</td>"
+        f'<td class="why">{esc(s.get("diagnosis") or "")}</td></tr>'
+        for i, s in enumerate(students)
+    )
+    return (
+        '<div class="scroll"><table class="students"><thead><tr><th>student</th>'
+        "<th>score</th><th>status</th><th>first failing row</th><th>diagnosis</th>"
+        f"</tr></thead><tbody>{rows}</tbody></table></div>"
+    )
+
+
+def _cases_html(result: dict) -> str:
+    cases = [c for c in result.get("cases") or [] if isinstance(c, dict)]
+    if not cases:
+        return ""
+    rows = []
+    for c in cases:
+        layout = c.get("layout")
+        if isinstance(layout, (list, tuple)):
+            layout = "-".join(map(str, layout))
+        acts = c.get("activations")
+        if isinstance(acts, (list, tuple)):
+            acts = ",".join(map(str, acts))
+        rows.append(
+            f"<tr><td>{esc(c.get('name'))}</td>"
+            f"<td>{'hidden' if c.get('hidden') else 'practice'}</td>"
+            f'<td class="num">{esc(outputs.number(c.get("points") or 0))}</td>'
+            f"<td>{esc(layout or ('drawn per run' if c.get('hidden') else ''))}</td>"
+            f"<td>{esc(acts or '')}</td><td>{esc(c.get('loss') or '')}</td></tr>"
+        )
+    return (
+        '<h2>Cases</h2><div class="scroll"><table class="cases"><thead><tr>'
+        "<th>case</th><th>kind</th><th>points</th><th>layout</th><th>activations</th>"
+        f"<th>loss</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+    )
+
+
+def _overview(result: dict, students: list[dict], date: str) -> str:
+    top = max([s["max_score"] for s in students] + [0])
+    cases = [c for c in result.get("cases") or [] if isinstance(c, dict)]
+    hidden = sum(bool(c.get("hidden")) for c in cases)
+    facts = [
+        f"{len(cases)} cases ({len(cases) - hidden} practice, {hidden} hidden)"
+        if cases
+        else "",
+        f"function {result['function']}" if result.get("function") else "",
+        f"convention {result['convention']}" if result.get("convention") else "",
+    ]
+    if isinstance(result.get("seconds"), (int, float)):
+        workers = result.get("workers")
+        with_workers = f" with {workers} workers" if workers else ""
+        facts.append(f"graded in {result['seconds']:.1f} s{with_workers}")
+    return (
+        '<header id="overview">'
+        f"<h1>{esc(result.get('title') or 'crosscheck grade')}</h1>"
+        f'<p class="muted">{esc(date)} · '
+        f"{esc(' · '.join(f for f in facts if f))}</p>"
+        f'<p class="counts"><strong>{esc(outputs.counts(students))}</strong></p>'
+        "</header>"
+        "<h2>Scores</h2>"
+        + histogram_svg([s["score"] for s in students], top)
+        + "<h2>Most common diagnoses</h2>"
+        + _diagnoses_html(students)
+        + "<h2>Students</h2>"
+        + _students_html(students)
+        + _cases_html(result)
+    )
+
+
+# --- one section per student -----------------------------------------------------------
+
+
+def _captured(label: str, text: str, max_output: int) -> str:
+    """A collapsed block of captured output, its middle cut beyond ``max_output``
+    characters (the head shows what ran first, the tail the traceback)."""
+    if not text:
+        return ""
+    shown = text
+    if len(text) > max_output:
+        head = max_output // 4
+        tail = max_output - head
+        cut = len(text) - max_output
+        shown = (
+            f"{text[:head]}\n[... {cut:,} characters not shown here; the student's "
+            f"JSON result holds all that was captured ...]\n{text[-tail:]}"
+        )
+    return (
+        f"<details><summary>{esc(label)} ({len(text):,} characters)</summary>"
+        f'<pre class="output">{esc(shown)}</pre></details>'
+    )
+
+
+def _case_html(case: dict) -> str:
+    hidden = ' <small class="muted">(hidden)</small>' if case.get("hidden") else ""
+    parts = [
+        f"<h3>{esc(case.get('name'))}{hidden}: {esc(_score(case))} "
+        f"{_status(case.get('status') or 'ERROR')}</h3>",
+    ]
+    if case.get("title"):
+        parts.append(f'<p class="muted">{esc(case["title"])}</p>')
+    if case.get("error"):
+        parts.append(f'<p class="error">{esc(case["error"])}</p>')
+    if case.get("table"):
+        parts.append(f'<pre class="table">{esc(case["table"])}</pre>')
+    groups = outputs.lost_groups(case)
+    if groups:
+        items = "".join(
+            f"<li><strong>−{esc(outputs.number(points))} {esc(', '.join(names))}"
+            f"</strong>: {esc(why)}</li>"
+            for points, names, why in groups
+        )
+        parts.append(f'<p>Lost points:</p><ul class="lost">{items}</ul>')
+    told = {why for _, _, why in groups} | {case.get("error")}
+    more = [d for d in case.get("diagnosis") or [] if d not in told]
+    if more:
+        items = "".join(f"<li>{esc(d)}</li>" for d in more)
+        parts.append(f'<ul class="diagnosis">{items}</ul>')
+    earned = case.get("earned") or []
+    if earned:
+        text = ", ".join(
+            f"{x['quantity']} ({outputs.number(x['points'])})" for x in earned
+        )
+        parts.append(f'<p class="muted">Earned: {esc(text)}</p>')
+    return f'<div class="case">{"".join(parts)}</div>'
+
+
+def _student_html(i: int, s: dict, max_output: int) -> str:
+    meta = [s.get("path"), s.get("kind")]
+    if s.get("sha256"):
+        meta.append(f"sha256 {str(s['sha256'])[:12]}")
+    if isinstance(s.get("seconds"), (int, float)):
+        meta.append(f"{s['seconds']:.1f} s")
+    parts = [
+        f"<h2>{esc(s['student'])} {_status(s['status'])} "
+        f'<span class="score">{esc(_score(s))}</span></h2>',
+        f'<p class="muted">{esc(" · ".join(str(m) for m in meta if m))}</p>',
+    ]
+    if s.get("isolation"):
+        parts.append(f'<p class="muted">Sandbox: {esc(s["isolation"])}</p>')
+    if s.get("first_failure"):
+        parts.append(
+            f"<p>First failing row: <strong>{esc(s['first_failure'])}</strong></p>"
+        )
+    if s.get("diagnosis"):
+        parts.append(f'<p class="headline">{esc(s["diagnosis"])}</p>')
+    if s.get("error") and s["error"] != s.get("diagnosis"):
+        parts.append(f'<p class="error">Error: {esc(s["error"])}</p>')
+    notes = s.get("notes") or []
+    if notes:
+        items = "".join(f"<li>{esc(n)}</li>" for n in notes)
+        parts.append(f'<p>Notes:</p><ul class="notes">{items}</ul>')
+    parts += [_case_html(c) for c in s["cases"] if isinstance(c, dict)]
+    parts.append(_captured("stdout", s.get("stdout") or "", max_output))
+    parts.append(_captured("stderr", s.get("stderr") or "", max_output))
+    parts.append('<p><a href="#overview">back to the class</a></p>')
+    return f'<section class="student" id="s{i}">{"".join(parts)}</section>'
+
+
+# --- the page --------------------------------------------------------------------------
+
+
+def render(result, *, date: str | None = None, max_output: int = MAX_OUTPUT) -> str:
+    """The class report as one self-contained HTML page (a str).
+
+    ``date``: the date shown under the title (default: the result's "date", else now,
+    in UTC). ``max_output``: the captured stdout/stderr shown per student, in
+    characters (the middle of a longer one is cut; the JSON result keeps it all).
+    """
+    students = outputs.check_result(result)
+    if (
+        isinstance(max_output, bool)
+        or not isinstance(max_output, int)
+        or max_output < 100
+    ):
+        raise ValueError(
+            f"max_output: expected a whole number of characters >= 100, got "
+            f"{max_output!r}"
+        )
+    if date is None:
+        date = result.get("date") or datetime.datetime.now(
+            datetime.timezone.utc
+        ).strftime("%Y-%m-%d %H:%M UTC")
+    title = esc(result.get("title") or "crosscheck grade")
+    body = _overview(result, students, str(date)) + "".join(
+        _student_html(i, s, max_output) for i, s in enumerate(students)
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<link rel="icon" href="data:,">'
+        f"<title>{title}</title><style>{CSS}</style></head>"
+        f"<body><main>{body}</main></body></html>\n"
+    )
+
+
+def write_html(result, path, **options) -> None:
+    """:func:`render`'s page written atomically at ``path`` (UTF-8); ``options`` go to
+    :func:`render` (date, max_output)."""
+    data = render(result, **options).encode("utf-8")
+    files.atomic_write(path, lambda fh: fh.write(data), "path")
