@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 
 from refnet.cli import in_flags
@@ -219,6 +220,6 @@ def main(argv=None) -> int:
     outputs.write_csv(result, os.path.join(out, "grades.csv"))
     html.write_html(result, os.path.join(out, "report.html"))
     outputs.write_gradescope(result, os.path.join(out, "gradescope"))
-    print(outputs.table(result))
+    print(outputs.table(result, width=max(40, shutil.get_terminal_size().columns)))
     print(f"results: {out} (grades.csv, grades.json, report.html, gradescope/)")
     return 0

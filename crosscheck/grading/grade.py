@@ -26,6 +26,7 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from datetime import datetime, timezone
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -103,6 +104,7 @@ def grade(
     bar.close()
     cls = dict(
         title=rubric.title,
+        date=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         function=rubric.function,
         convention=rubric.convention,
         cases=[d.public() for d in drawn],
