@@ -38,6 +38,7 @@ from .submissions import notebook_cells
 __all__ = ["DEFAULT_MAX_BYTES", "run_cases"]
 
 DEFAULT_MAX_BYTES = 256 * 2**20  # what one case may send back, unless the payload says
+MAX_ERROR_CHARS = 20_000  # of a case's error text: the first and the last half kept
 
 
 def run_cases(payload: dict) -> dict:
@@ -66,8 +67,8 @@ def run_cases(payload: dict) -> dict:
         stem = os.path.join(payload["outputs"], str(i))
         try:
             transport.write(stem, record, bounds[i])
-        except transport.TransportError as exc:
-            transport.write(stem, {"error": str(exc)}, bounds[i])
+        except transport.TransportError as exc:  # the bound, met by the JSON
+            transport.write(stem, {"error": _cut(str(exc))}, max(bounds[i], 2**16))
     return {"notes": notes, "load_error": None}
 
 
@@ -96,20 +97,28 @@ def _call(fn, names, weights, X, Y, student, max_bytes: int) -> dict:
     try:
         got = fn(weights, X, Y)
     except SystemExit as exc:
-        return {"error": f"called sys.exit({exc.code!r})"}
+        return {"error": _cut(f"called sys.exit({exc.code!r})")}
     except BaseException as exc:  # noqa: BLE001 (the student's error: reported)
-        return {"error": student.failure(exc)}
+        return {"error": _cut(student.failure(exc))}
     got = _plain(got, 0)
     try:
         transport.encode(got, max_bytes, name="returned")
     except transport.TransportError as exc:
-        return {"error": f"returned something that cannot be read back: {exc}"}
+        return {"error": _cut(f"returned something that cannot be read back: {exc}")}
     mutated = {
         key: np.array(a, copy=True)
         for key, a in given.items()
         if _changed(saved[key], a)
     }
     return {"returned": got, "mutated": mutated}
+
+
+def _cut(text: str, keep: int = MAX_ERROR_CHARS) -> str:
+    """``text``, or its first and last ``keep // 2`` characters around a mark."""
+    if len(text) <= keep:
+        return text
+    cut = len(text) - keep
+    return f"{text[: keep // 2]}\n[... {cut} characters cut ...]\n{text[-keep // 2 :]}"
 
 
 def _changed(before: np.ndarray, after: np.ndarray) -> bool:

@@ -144,7 +144,8 @@ def test_an_exception_in_case_2_keeps_cases_1_and_3(tmp_path):
     assert cases[0][0]["returned"] == [1] and cases[2][0]["returned"] == [3]
     error = cases[1][0]["error"]
     path = tmp_path / "raises_in_case_2.py"
-    assert error.splitlines() == [  # the student's frames only, not the child's
+    # the student's frames only, not the child's
+    assert error.splitlines() == [
         "raised ValueError: no batch of 2",
         "Traceback (most recent call last):",
         f'  File "{path}", line 4, in backprop',
@@ -273,3 +274,13 @@ def test_a_notebook_without_func_is_a_load_error(tmp_path):
     assert out.result["load_error"] == (
         "hw.ipynb defines no 'backprop' (cells 3 raised); its functions: ['helper']"
     )
+
+
+def test_a_long_error_keeps_its_first_and_last_lines():
+    from crosscheck.grading.child import _cut
+
+    assert (
+        _cut("a" * 10 + "b" * 10, keep=10)
+        == "aaaaa\n[... 10 characters cut ...]\nbbbbb"
+    )
+    assert _cut("short", keep=10) == "short"
