@@ -28,6 +28,18 @@ The child's ``sys.path`` is the caller's without the working folder (and with
 ``json.py`` in the working folder or next to a student's file cannot shadow the standard
 library. This isolates a mistake, not an attacker: the job runs with the caller's
 permissions.
+
+Isolation, where Linux allows it (``unshare``; probed once per process): with
+``network=False`` the child runs in a user and network namespace of its own
+(``unshare -rn``), so it has no network, not even 127.0.0.1; each folder in ``hide``
+appears empty and read-only to it (a mount namespace with a tmpfs over each, behind a
+second user namespace so the child cannot unmount them): other students' folders and
+the grader's results. ``Outcome.isolation`` says what was done, or why it could not be:
+
+    "network cut off (a Linux network namespace); 2 folders hidden"
+    "the network could not be cut off: unshare -rn failed: unshare: ... Operation not permitted"
+
+:func:`clean_env` is an environment without the caller's variables.
 """
 
 from __future__ import annotations
@@ -35,6 +47,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -44,7 +57,7 @@ import time
 import traceback
 from dataclasses import asdict, dataclass
 
-__all__ = ["Limits", "Outcome", "run", "stage"]
+__all__ = ["Limits", "Outcome", "clean_env", "run", "stage"]
 
 # The child's first lines, before anything else is imported: -I has already left the
 # working folder, PYTHONPATH and user site-packages out of sys.path.
@@ -54,6 +67,18 @@ _BOOT = (
     "from crosscheck.mine.sandbox import _child; _child(sys.argv[1])"
 )
 _SIGNAL_WORDS = {"SIGKILL": "killed; out of memory, or by someone"}
+_UNSHARE = "unshare"  # util-linux's; found on PATH when first needed
+# Run under "unshare -rm[n] -- sh -c _HIDE ...": a read-only tmpfs over each hidden
+# folder, then a second user namespace, in which those mounts are locked (the child,
+# root in its namespace, cannot unmount them to see beneath).
+_HIDE = (
+    'mount=$1 unshare=$2 n=$3; shift 3; while [ "$n" -gt 0 ]; do '
+    '"$mount" -t tmpfs -o ro,size=4k crosscheck-hidden "$1" || exit 121; '
+    'shift; n=$((n - 1)); done; exec "$unshare" -rm -- "$@"'
+)
+_PROBES: dict[tuple[bool, bool], str | None] = {}
+_PROBE_LOCK = threading.Lock()
+_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 @dataclass(frozen=True)
@@ -78,6 +103,7 @@ class Outcome:
     stderr: str = ""
     returncode: int | None = None
     seconds: float = 0.0
+    isolation: str = ""  # what was cut off or hidden, or why it could not be
 
     @property
     def ok(self) -> bool:
@@ -88,7 +114,14 @@ class Outcome:
 
 
 def run(
-    job: str, payload=None, *, path=(), limits: Limits = Limits(), env=None
+    job: str,
+    payload=None,
+    *,
+    path=(),
+    limits: Limits = Limits(),
+    env=None,
+    network: bool = True,
+    hide=(),
 ) -> Outcome:
     """Call the function ``job`` ("package.module:function") with ``payload`` in a child.
 
@@ -103,21 +136,53 @@ def run(
         site-packages.
     limits : Limits
     env : dict, optional
-        The child's environment (default: the caller's).
+        The child's environment (default: the caller's; see :func:`clean_env`).
+    network : bool
+        False: the child has no network (a Linux network namespace), where it can be
+        had; ``Outcome.isolation`` says whether it was.
+    hide : list of folders
+        Folders that appear empty to the child (a Linux mount namespace), where it can
+        be had. None may hold the child's own files, sys.path or the interpreter.
     """
     _check_limits(limits)
+    hide = _check_hide(hide)
+    cut, hide, isolation = _isolation(network, hide)
     with tempfile.TemporaryDirectory(prefix="crosscheck-") as folder:
         work = os.path.join(folder, "work")
         os.mkdir(work)
         spec = dict(job=job, payload=payload, cpu=limits.cpu, memory=limits.memory)
         with open(os.path.join(folder, "job.json"), "w") as fh:
             json.dump(spec, fh)
+        child_path = _child_path(path)
+        _check_needed(hide, [folder, sys.prefix, sys.executable, *child_path])
         start = time.perf_counter()
-        code, out, err, timed_out = _spawn(folder, work, _child_path(path), limits, env)
+        code, out, err, timed_out = _spawn(
+            folder, work, child_path, limits, env, cut, hide
+        )
         outcome = _read(folder, code, timed_out, limits)
     outcome.seconds = time.perf_counter() - start
     outcome.stdout, outcome.stderr = out, err
+    outcome.isolation = isolation
     return outcome
+
+
+def clean_env(work) -> dict[str, str]:
+    """An environment with none of the caller's variables but what a child needs:
+    PATH, LANG=C.UTF-8, HOME and TMPDIR = ``work``, one BLAS/OpenMP thread
+    (OPENBLAS_NUM_THREADS, OMP_NUM_THREADS, MKL_NUM_THREADS = 1), and
+    OPENBLAS_CORETYPE when the caller sets it (some machines need it to start)."""
+    work = os.path.abspath(os.fspath(work))
+    env = {
+        "PATH": os.environ.get("PATH", os.defpath),
+        "LANG": "C.UTF-8",
+        "HOME": work,
+        "TMPDIR": work,
+        **{name: "1" for name in _THREAD_VARIABLES},
+    }
+    for name in ("OPENBLAS_CORETYPE", "SYSTEMROOT"):  # SYSTEMROOT: Windows needs it
+        if name in os.environ:
+            env[name] = os.environ[name]
+    return env
 
 
 def stage(text: str) -> None:
@@ -139,6 +204,103 @@ def _check_limits(limits: Limits) -> None:
         raise ValueError(f"output: expected an int >= 0, got {limits.output!r}")
 
 
+def _check_hide(hide) -> list[str]:
+    """The folders to hide, resolved (mount follows symlinks); a ValueError for one
+    that is not a folder."""
+    if isinstance(hide, (str, bytes, os.PathLike)):
+        raise TypeError(f"hide: expected a list of folders, got {hide!r}")
+    out = []
+    for h in hide:
+        real = os.path.realpath(os.fspath(h))
+        if not os.path.isdir(real):
+            raise ValueError(f"hide: expected existing folders, got {os.fspath(h)!r}")
+        out.append(real)
+    return out
+
+
+def _check_needed(hide: list[str], needed: list[str]) -> None:
+    """A ValueError when a hidden folder holds something the child needs."""
+    for h in hide:
+        for p in needed:
+            real = os.path.realpath(p)
+            if real == h or real.startswith(h.rstrip(os.sep) + os.sep):
+                raise ValueError(
+                    f"hide: {h} holds {p}, which the child needs; hide a folder "
+                    "beside it instead"
+                )
+
+
+def _isolation(network: bool, hide: list[str]) -> tuple[bool, list[str], str]:
+    """(cut the network, the folders to hide, the sentence for Outcome.isolation):
+    what was asked, less what ``unshare`` cannot do here."""
+    cut, n = not network, len(hide)
+    if not cut and not n:
+        return False, [], ""
+    folders = f"{n} folder{'s' if n != 1 else ''}"
+    why = _probe(cut, bool(n))
+    if why is None:
+        done = ["network cut off (a Linux network namespace)"] if cut else []
+        done += [f"{folders} hidden"] if n else []
+        return cut, hide, "; ".join(done)
+    if cut and n and _probe(True, False) is None:
+        text = f"network cut off (a Linux network namespace); {folders} could not be"
+        return True, [], f"{text} hidden: {why}"
+    if cut and n:
+        text = f"the network could not be cut off nor {folders} hidden"
+    elif cut:
+        text = "the network could not be cut off"
+    else:
+        text = f"{folders} could not be hidden"
+    return False, [], f"{text}: {why}"
+
+
+def _command(cut: bool, hide: list[str], cmd: list[str]) -> list[str]:
+    """``cmd`` run in a network namespace (``cut``) and with ``hide`` hidden."""
+    if not cut and not hide:
+        return cmd
+    unshare = shutil.which(_UNSHARE) or _UNSHARE
+    flags = "-r" + ("n" if cut else "") + ("m" if hide else "")
+    if not hide:
+        return [unshare, flags, "--", *cmd]
+    mount = shutil.which("mount") or "mount"
+    sh = [unshare, flags, "--", "/bin/sh", "-c", _HIDE, "sh", mount, unshare]
+    return sh + [str(len(hide)), *hide, *cmd]
+
+
+def _probe(cut: bool, hiding: bool) -> str | None:
+    """None when ``unshare`` gives the child these namespaces here, else why not; once
+    per process."""
+    key = (cut, hiding)
+    with _PROBE_LOCK:
+        if key not in _PROBES:
+            _PROBES[key] = _try_unshare(cut, hiding)
+        return _PROBES[key]
+
+
+def _try_unshare(cut: bool, hiding: bool) -> str | None:
+    flags = "-r" + ("n" if cut else "") + ("m" if hiding else "")
+    name = f"{_UNSHARE} {flags}"
+    if not sys.platform.startswith("linux"):
+        return f"{name} failed: namespaces are Linux only (this is {sys.platform})"
+    with tempfile.TemporaryDirectory(prefix="crosscheck-probe-") as empty:
+        hide = [empty] if hiding else []
+        cmd = _command(cut, hide, ["true"])
+        try:
+            done = subprocess.run(
+                cmd,
+                capture_output=True,
+                text=True,
+                timeout=20,
+                stdin=subprocess.DEVNULL,
+            )
+        except (OSError, subprocess.SubprocessError) as exc:
+            return f"{name} failed: {exc}"
+    if done.returncode == 0:
+        return None
+    lines = (done.stderr or "").strip().splitlines()
+    return f"{name} failed: " + (lines[-1] if lines else f"exit code {done.returncode}")
+
+
 def _child_path(extra) -> list[str]:
     """The caller's sys.path without the working folder, crosscheck's own folder kept,
     then ``extra``."""
@@ -150,12 +312,13 @@ def _child_path(extra) -> list[str]:
     return keep + [os.path.abspath(p) for p in extra]
 
 
-def _spawn(folder, work, path, limits: Limits, env):
+def _spawn(folder, work, path, limits: Limits, env, cut=False, hide=()):
     """Start the child, wait up to the timeout (then kill its process group), and return
     (exit code, stdout, stderr, timed out)."""
     env = dict(os.environ if env is None else env)
     env["CROSSCHECK_SANDBOX_STAGE"] = os.path.join(folder, "stage")
     cmd = [sys.executable, "-I", "-c", _BOOT, folder, json.dumps(path)]
+    cmd = _command(cut, list(hide), cmd)
     proc = subprocess.Popen(
         cmd,
         cwd=work,
