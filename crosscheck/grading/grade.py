@@ -148,6 +148,7 @@ def grade_one(
             function=rubric.function,
             inputs=inputs,
             outputs=outputs,
+            max_bytes=[_bound(case) for case in drawn],
         )
         limits = sandbox.Limits(
             timeout=rubric.timeout, cpu=rubric.timeout, memory=rubric.memory
@@ -173,8 +174,7 @@ def grade_one(
         died = None if outcome.ok else _cause(outcome, rubric)
         cases = []
         for i, case in enumerate(drawn):
-            sent = transport.read(os.path.join(outputs, str(i)), _bound(case))
-            cases.append(_case_result(case, sent, died))
+            cases.append(_case_result(case, _sent(outputs, i, case), died))
         return _student(base, cases)
     finally:
         shutil.rmtree(home, ignore_errors=True)
@@ -216,6 +216,16 @@ def _bound(case: Drawn) -> int:
     delta, a dW, an output per layer, in float64), and a megabyte."""
     per = sum(case.batch * w + w * v + w for w, v in zip(case.sizes, case.sizes[1:]))
     return 64 * 8 * (per + case.batch * case.sizes[0]) + 2**20
+
+
+def _sent(outputs: str, i: int, case: Drawn):
+    """What the child sent for case ``i``: the record, None when there is no file (the
+    child ended before it), or why the file could not be read."""
+    stem = os.path.join(outputs, str(i))
+    if not os.path.exists(stem + ".json"):
+        return None
+    tree, why = transport.read(stem, _bound(case))
+    return tree if why is None else why
 
 
 def _case_result(case: Drawn, sent, died: str | None) -> dict:
