@@ -46,7 +46,8 @@ def run_cases(payload: dict) -> dict:
 
     ``payload``: source (the student's file, absolute), kind ("py" or "ipynb"),
     function (FUNC), inputs and outputs (absolute folders), and optionally max_bytes
-    (an int, or one per case: the most bytes of arrays a case may send back).
+    (an int, or one per case: the most bytes of arrays a case may send back) and forbid
+    (top-level module names the student's code may not import, e.g. "refnet").
     """
     source, function = payload["source"], payload["function"]
     cases = _read_inputs(payload["inputs"])  # before any of the student's code runs
@@ -54,6 +55,7 @@ def run_cases(payload: dict) -> dict:
     if isinstance(bounds, int):
         bounds = [bounds] * len(cases)
     notes: list[str] = []
+    _forbid(payload.get("forbid", ()))
     if payload["kind"] == "ipynb":
         fn = _load_notebook(source, function, notes)
     else:
@@ -70,6 +72,37 @@ def run_cases(payload: dict) -> dict:
         except transport.TransportError as exc:  # the bound, met by the JSON
             transport.write(stem, {"error": _cut(str(exc))}, max(bounds[i], 2**16))
     return {"notes": notes, "load_error": None}
+
+
+class _Forbidden:
+    """A meta path finder refusing the rubric's ``forbid`` modules (a policy for honest
+    mistakes, such as calling refnet for the answer; not a wall against an attacker)."""
+
+    def __init__(self, names):
+        self.names = frozenset(names)
+
+    def find_spec(self, fullname, path=None, target=None):
+        top = fullname.partition(".")[0]
+        if top in self.names:
+            raise ImportError(
+                f"{fullname} may not be imported by a submission: the rubric's forbid "
+                f"list holds {top!r}",
+                name=fullname,
+            )
+        return None
+
+
+def _forbid(names) -> None:
+    """Make the modules ``names`` (top-level names) unimportable from here on: gone from
+    sys.modules (this job keeps the objects it already holds) and refused by a finder
+    ahead of the others."""
+    names = set(names)
+    if not names:
+        return
+    for key in list(sys.modules):
+        if key.partition(".")[0] in names:
+            del sys.modules[key]
+    sys.meta_path.insert(0, _Forbidden(names))
 
 
 def _read_inputs(folder: str) -> list[tuple]:

@@ -19,6 +19,7 @@ import os
 import shutil
 import sys
 
+import refnet.validation
 from refnet.cli import in_flags
 
 from ..matrix import DTYPES, LOSSES
@@ -39,6 +40,7 @@ FLAGS = {
     "memory": "--memory",
     "timeout": "--timeout",
     "function": "--function",
+    "submission": "SUBMISSIONS",
 }
 
 
@@ -53,7 +55,12 @@ def _parser() -> argparse.ArgumentParser:
         "code with your permissions: chapter 12 of the docs (Grading a class) says "
         "what the sandbox does and does not protect against.",
     )
-    p.add_argument("submissions", metavar="SUBMISSIONS", help="the class's folder")
+    p.add_argument(
+        "submissions",
+        metavar="SUBMISSIONS",
+        nargs="?",
+        help="the class's folder (with --gradescope: one student's submission folder)",
+    )
     p.add_argument(
         "--rubric",
         metavar="RUBRIC.toml",
@@ -121,6 +128,19 @@ def _parser() -> argparse.ArgumentParser:
         "--fresh",
         action="store_true",
         help="regrade every submission (default: keep the results of a stopped run)",
+    )
+    p.add_argument(
+        "--gradescope",
+        metavar="RESULTS.json",
+        help="SUBMISSIONS is ONE student's submission (Gradescope's "
+        "/autograder/submission): grade it and write Gradescope's results.json here "
+        "(e.g. /autograder/results/results.json)",
+    )
+    p.add_argument(
+        "--practice",
+        action="store_true",
+        help="print the crosscheck mine command of each practice case, to hand to the "
+        "students; grade nothing",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     return p
@@ -200,12 +220,21 @@ def _out(args) -> str:
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     try:
-        if not os.path.isdir(args.submissions):
+        if args.practice:
+            if not args.rubric and not args.secret:
+                args.secret = "-"  # practice cases draw nothing from it
+            print(practice_commands(_rubric(args)))
+            return 0
+        if not args.submissions or not os.path.isdir(args.submissions):
             raise UsageError(
                 f"SUBMISSIONS: expected a folder of submissions, got {args.submissions!r}"
             )
         rubric = _rubric(args)
         out = _out(args)
+        if args.gradescope:
+            refnet.validation.check_output_folder(
+                args.gradescope, "--gradescope", overwrite=True
+            )
         result = grade(
             args.submissions,
             rubric,
@@ -213,13 +242,49 @@ def main(argv=None) -> int:
             workers=args.workers,
             fresh=args.fresh,
             progress=not args.quiet and sys.stderr.isatty(),
+            single=bool(args.gradescope),
         )
     except (ValueError, TypeError) as exc:
         print(f"crosscheck grade: {in_flags(str(exc), FLAGS)}", file=sys.stderr)
         return 2
     outputs.write_csv(result, os.path.join(out, "grades.csv"))
     html.write_html(result, os.path.join(out, "report.html"))
-    outputs.write_gradescope(result, os.path.join(out, "gradescope"))
+    if args.gradescope:
+        outputs.write_gradescope(result, path=args.gradescope)
+    else:
+        outputs.write_gradescope(result, os.path.join(out, "gradescope"))
     print(outputs.table(result, width=max(40, shutil.get_terminal_size().columns)))
     print(f"results: {out} (grades.csv, grades.json, report.html, gradescope/)")
     return 0
+
+
+def practice_commands(rubric) -> str:
+    """The ``crosscheck mine`` command of each practice case: what the students run
+    to check themselves on exactly the cases they see."""
+    lines = []
+    for case in rubric.draw():
+        if case.hidden:
+            continue
+        words = [
+            f"crosscheck mine FILE.py:{rubric.function}",
+            f"--layout {'-'.join(map(str, case.sizes))}",
+            f"--activations {','.join(case.activations)}",
+            f"--loss {case.loss}",
+            f"--convention {case.convention}",
+        ]
+        for axis, value in case.overrides.items():
+            if axis == "use_bias":
+                words.append("--bias" if value else "--no-bias")
+            else:
+                words.append(f"--{axis.replace('_', '-')} {value}")
+        if case.dtype != "float64":
+            words.append(f"--dtype {case.dtype}")
+        if case.batch != 8:
+            words.append(f"--batch {case.batch}")
+        if case.seed != 0:
+            words.append(f"--seed {case.seed}")
+        lines.append(f"# {case.name} ({case.max_score:g} points)\n" + " ".join(words))
+    hidden = sum(case.hidden for case in rubric.draw())
+    if hidden:
+        lines.append(f"# and {hidden} hidden case(s), drawn from the rubric's secret")
+    return "\n".join(lines)

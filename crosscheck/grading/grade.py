@@ -53,10 +53,13 @@ def grade(
     workers: int | None = None,
     fresh: bool = False,
     progress: bool = False,
+    single: bool = False,
 ) -> dict:
     """Grade every submission in the folder ``submissions`` on ``rubric`` (a Rubric or
     the path of a rubric.toml); write each student's result under ``out`` and return
-    the class result (chapter 12, "Grading a class", describes every field)."""
+    the class result (chapter 12, "Grading a class", describes every field).
+    ``single``: ``submissions`` is ONE student's folder (Gradescope's
+    /autograder/submission), not a class."""
     rubric = rubric if isinstance(rubric, Rubric) else read(rubric)
     folder = _folder(submissions, "submissions")
     out = os.path.abspath(os.fspath(out))
@@ -69,7 +72,10 @@ def grade(
             f"out: {out!r} is inside the submissions folder {folder!r}; the results "
             f"would be graded as a student, choose a folder outside it"
         )
-    students = found.find(folder, rubric.function)
+    if single:
+        students = [found.one(folder, rubric.function)]
+    else:
+        students = found.find(folder, rubric.function)
     drawn = rubric.draw()
     fingerprint = rubric.fingerprint()
     os.makedirs(os.path.join(out, "students"), exist_ok=True)
@@ -149,6 +155,7 @@ def grade_one(
             inputs=inputs,
             outputs=outputs,
             max_bytes=[_bound(case) for case in drawn],
+            forbid=list(rubric.forbid),
         )
         limits = sandbox.Limits(
             timeout=rubric.timeout, cpu=rubric.timeout, memory=rubric.memory
@@ -170,12 +177,13 @@ def grade_one(
         got = outcome.result if isinstance(outcome.result, dict) else {}
         base["notes"] = list(got.get("notes", []))
         if got.get("load_error"):
-            return _all_error(base, drawn, got["load_error"])
+            failed = _all_error(base, drawn, got["load_error"])
+            return _shown(failed, os.path.join(home, "code"), sub)
         died = None if outcome.ok else _cause(outcome, rubric)
         cases = []
         for i, case in enumerate(drawn):
             cases.append(_case_result(case, _sent(outputs, i, case), died))
-        return _student(base, cases)
+        return _shown(_student(base, cases), os.path.join(home, "code"), sub)
     finally:
         shutil.rmtree(home, ignore_errors=True)
 
@@ -354,7 +362,8 @@ def _student(base: dict, cases: list[dict]) -> dict:
     for c in cases:
         if c["lost"]:
             headline = c["lost"][0]["why"]
-            first = f"{c['name']}: {c['first_failure'] or c['lost'][0]['quantity']}"
+            where = "error" if c["status"] == "ERROR" else c["first_failure"]
+            first = f"{c['name']}: {where or c['lost'][0]['quantity']}"
             break
     if not headline and status != "MATCH":
         c = next(c for c in cases if c["status"] != "MATCH")
@@ -371,6 +380,14 @@ def _student(base: dict, cases: list[dict]) -> dict:
         error=errors[0] if errors else None,
         cases=cases,
     )
+
+
+def _shown(result: dict, copy: str, sub) -> dict:
+    """The result with the temporary copy's folder written as the student's own (a
+    traceback names "alice/hw.py", not /tmp/crosscheck-grade-.../code/hw.py)."""
+    own = f"{sub.name}/" if os.path.isdir(sub.root) else ""
+    text = json.dumps(result).replace(json.dumps(copy + os.sep)[1:-1], own)
+    return json.loads(text)
 
 
 def _all_error(base: dict, drawn, why: str) -> dict:

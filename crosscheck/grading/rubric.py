@@ -7,6 +7,7 @@ A rubric is a TOML file (chapter 12, "Grading a class", has the full format)::
     function = "backprop"              # the function every submission defines
     convention = "nielsen"             # a crosscheck mine preset; any axis may follow
     secret = "change me each term"     # the hidden cases are drawn from it
+    forbid = ["refnet", "crosscheck", "torch"]  # modules a submission may not import
     timeout = 60                       # wall-clock seconds per submission, all its cases
     memory = "2 GiB"                   # address space per submission
 
@@ -58,7 +59,17 @@ __all__ = ["Drawn", "Rubric", "from_arguments", "read", "parse_bytes"]
 
 # the convention's axes a rubric (or one case) may set, besides the preset's name
 AXES = (*conventions.CHOICES, "l2", "use_bias")
-KEYS = {"title", "function", "convention", "secret", "timeout", "memory", "case", *AXES}
+KEYS = {
+    "title",
+    "function",
+    "convention",
+    "secret",
+    "timeout",
+    "memory",
+    "forbid",
+    "case",
+    *AXES,
+}
 CASE_KEYS = {
     "name",
     "hidden",
@@ -78,6 +89,8 @@ _UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "kib": 2**10}
 _UNITS.update(mib=2**20, gib=2**30)
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_MEMORY = 2 * 2**30
+# modules a submission may not import: the grader's own reference (the answer)
+DEFAULT_FORBID = ("refnet", "crosscheck")
 
 
 @dataclass(frozen=True)
@@ -138,6 +151,7 @@ class Rubric:
     title: str = "crosscheck grade"
     timeout: float = DEFAULT_TIMEOUT
     memory: int = DEFAULT_MEMORY
+    forbid: tuple = DEFAULT_FORBID
     source: str = "rubric"  # the file it came from, for messages
 
     def draw(self) -> list[Drawn]:
@@ -238,6 +252,7 @@ def from_data(data: dict, source: str = "rubric") -> Rubric:
         title=str(data.get("title", f"crosscheck grade: {function}")),
         timeout=_positive(data.get("timeout", DEFAULT_TIMEOUT), f"{source}: timeout"),
         memory=parse_bytes(data.get("memory", DEFAULT_MEMORY), f"{source}: memory"),
+        forbid=_modules(data.get("forbid", DEFAULT_FORBID), f"{source}: forbid"),
         source=source,
     )
     try:
@@ -434,6 +449,18 @@ def _positive(value, where: str) -> float:
             f"{where}: expected a positive number of seconds, got {value!r}"
         )
     return float(value)
+
+
+def _modules(value, where: str) -> tuple:
+    """Top-level module names, e.g. ["refnet", "crosscheck", "torch"]."""
+    if isinstance(value, (list, tuple)) and all(
+        isinstance(v, str) and v.isidentifier() for v in value
+    ):
+        return tuple(value)
+    raise ValueError(
+        f"{where}: expected a list of module names such as ['refnet', 'torch'], got "
+        f"{value!r}"
+    )
 
 
 def parse_bytes(value, where: str = "memory") -> int:

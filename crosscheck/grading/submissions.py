@@ -108,6 +108,15 @@ def find(folder, function: str, exclude=()) -> list[Submission]:
     return [found[name] for name in sorted(found)]
 
 
+def one(folder, function: str, name: str | None = None) -> Submission:
+    """``folder`` as ONE student's submission (Gradescope's /autograder/submission): its
+    one file defining ``def FUNC``; named ``name`` or the folder's name."""
+    folder = os.path.abspath(os.fspath(folder))
+    if not os.path.isdir(folder):
+        raise ValueError(f"submission: expected a folder, got {folder!r}")
+    return _from_folder(name or os.path.basename(folder), folder, function)
+
+
 def notebook_source(path) -> tuple[str, list[str]]:
     """(code, notes): the code cells of the notebook at ``path``, in order, joined into
     one Python source (each cell after a ``# cell N`` line), and a note for each magic
