@@ -935,6 +935,61 @@ def crosscheck_cli_cases(tmp: Path, files: dict[str, Path] | None) -> list:
     }.items():
         for v in values:
             add(flag, mine_with(flag, v))
+    out += _grade_cases(tmp, mynet, existing)
+    return out
+
+
+def _grade_cases(tmp: Path, mynet: Path, existing: Path) -> list:
+    """(area, flag blamed, argv) for crosscheck grade; none may grade anyone."""
+    hw = tmp / "hw"
+    hw.mkdir(exist_ok=True)
+    (hw / "ada.py").write_text(mynet.read_text())
+    rubrics = {
+        "bad_toml": 'function = "backprop"\n[[case]\n',
+        "no_case": 'function = "backprop"\n',
+        "bad_points": 'function = "backprop"\n[[case]]\nname = "p"\nlayout = "3-4-2"\n'
+        'activations = "tanh"\nloss = "mse"\npoints = { dV = 1 }\n',
+        "no_secret": 'function = "backprop"\n[[case]]\nname = "h"\nhidden = true\n'
+        'layout = "3-4-2"\nactivations = "tanh"\nloss = "mse"\n',
+    }
+    for name, text in rubrics.items():
+        (tmp / f"{name}.toml").write_text(text)
+    grade = ["grade", str(hw), "--function", "backprop", "--layout", "3-4-2"]
+    grade += ["--activations", "tanh,linear", "--loss", "mse", "--secret", "s", "-q"]
+
+    def grade_with(flag, value):
+        argv = list(grade)
+        if flag in argv:
+            argv[argv.index(flag) + 1] = value
+        else:
+            argv += [flag, value]
+        return argv
+
+    out = [
+        ("crosscheck cli", "SUBMISSIONS", ["grade", str(tmp / "absent"), *grade[2:]])
+    ]
+    out.append(("crosscheck cli", "SUBMISSIONS", ["grade", str(mynet), *grade[2:]]))
+    for flag, values in {
+        "--function": ["not a name", "1st"],
+        "--layout": ["3-x-2", "3"],
+        "--activations": ["nope", "relu,relu,relu"],
+        "--loss": ["nope"],
+        "--convention": ["nope"],
+        "--samples": ["diagonal"],
+        "--batch": ["0", "x"],
+        "--hidden": ["-1", "x"],
+        "--workers": ["0", "x"],
+        "--timeout": ["0", "x"],
+        "--memory": ["lots", "-1 GB"],
+        "--out": [str(existing), str(hw / "inside")],
+        "--gradescope": [str(tmp), "/nonexistent/r.json"],
+        "--rubric": [
+            str(tmp / "absent.toml"),
+            *(str(tmp / f"{n}.toml") for n in rubrics),
+        ],
+    }.items():
+        for v in values:
+            out.append(("crosscheck cli", flag, grade_with(flag, v)))
     return out
 
 
@@ -1048,7 +1103,7 @@ def _programs():
 
     return {
         "cli": (refnet.cli.main, "refnet: "),
-        "crosscheck cli": (crosscheck.cli.main, "crosscheck( mine)?: "),
+        "crosscheck cli": (crosscheck.cli.main, "crosscheck( mine| grade)?: "),
         "bench cli": (bench_main.main, "python -m bench: "),
     }
 

@@ -158,7 +158,10 @@ def _rubric(args):
     if args.use_bias is not None:
         overrides["use_bias"] = args.use_bias
     if args.rubric:
-        rubric = read(args.rubric)
+        try:
+            rubric = read(args.rubric)
+        except ValueError as exc:
+            raise UsageError(f"--rubric: {exc}") from None
         if args.function:
             rubric.function = args.function
         if args.timeout:

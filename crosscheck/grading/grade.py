@@ -78,7 +78,16 @@ def grade(
         students = found.find(folder, rubric.function)
     drawn = rubric.draw()
     fingerprint = rubric.fingerprint()
-    os.makedirs(os.path.join(out, "students"), exist_ok=True)
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise ValueError(
+            f"out: expected a folder for the results, got the file {out!r}"
+        )
+    try:
+        os.makedirs(os.path.join(out, "students"), exist_ok=True)
+    except OSError as exc:
+        raise ValueError(
+            f"out: cannot create the results folder {out!r}: {exc}"
+        ) from None
     _check_run(out, fingerprint, fresh)
     start = time.perf_counter()
     results: dict[str, dict] = {}

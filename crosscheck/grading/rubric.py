@@ -313,7 +313,10 @@ def from_arguments(
         case=cases,
         **overrides,
     )
-    return from_data(data, source="arguments")
+    try:
+        return from_data(data, source="arguments")
+    except ValueError as exc:  # named by the argument alone: "function: ..."
+        raise ValueError(str(exc).removeprefix("arguments: ")) from None
 
 
 def _case(i: int, case, source: str) -> dict:
