@@ -700,6 +700,7 @@ def crosscheck_cases() -> list:
     add("tensorflow", lambda: mine(tensorflow="yes"))
     for v in ["nope", (), 3, ("torch", "caffe")]:
         add("oracle", lambda v=v: mine(oracle=v))
+    _grading_api_cases(add, fn)
 
     if HAS_TORCH:
         import torch
@@ -823,6 +824,39 @@ def _odd_torch_modules(torch) -> list:
         nn.Sequential(nn.LazyLinear(2)),
         nn.Sequential(nn.Linear(3, 0)),
     ]
+
+
+def _grading_api_cases(add, fn) -> None:
+    """crosscheck.grading: grade (a class folder, a rubric, the results folder) and
+    assert_backprop; none may grade anyone."""
+    from crosscheck.grading import assert_backprop, grade
+    from crosscheck.grading.rubric import from_data
+
+    tmp = _tmp() / "grading-api"
+    (tmp / "hw").mkdir(parents=True, exist_ok=True)
+    (tmp / "file.txt").write_text("")
+    rubric = from_data(
+        dict(
+            function="backprop",
+            case=[dict(name="p", layout="3-4-2", activations="tanh", loss="mse")],
+        )
+    )
+
+    def graded(**kw):
+        args = dict(submissions=tmp / "hw", rubric=rubric, out=tmp / "out") | kw
+        return grade(args.pop("submissions"), args.pop("rubric"), **args)
+
+    for v in [None, 3, tmp / "absent", tmp / "file.txt"]:
+        add("submissions", lambda v=v: graded(submissions=v))
+    for v in [None, 3, tmp / "absent.toml", tmp / "file.txt"]:
+        add("rubric", lambda v=v: graded(rubric=v))
+    for v in [tmp / "file.txt", tmp / "hw" / "out"]:
+        add("out", lambda v=v: graded(out=v))
+    for v in [0, -1, 1.5, True, "2"]:
+        add("workers", lambda v=v: graded(workers=v))
+    for v in [None, "backprop", 3]:
+        add("fn", lambda v=v: assert_backprop(v, [3, 4, 2], "tanh", "mse"))
+    add("sizes", lambda: assert_backprop(fn, "3-x-2", "tanh", "mse"))
 
 
 def crosscheck_cli_cases(tmp: Path, files: dict[str, Path] | None) -> list:

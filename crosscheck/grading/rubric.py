@@ -51,6 +51,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 import refnet
+from refnet.files import check_path
 
 from ..mine import conventions
 from ..mine.check import case_inputs
@@ -207,6 +208,7 @@ def read(path) -> Rubric:
         import tomllib
     except ImportError:  # Python 3.10
         import tomli as tomllib
+    path = check_path(path, "rubric")
     try:
         with open(path, "rb") as fh:
             data = tomllib.load(fh)
