@@ -99,23 +99,11 @@ def grade(
         else:
             todo.append(sub)
     bar = _Progress(len(students), len(results), progress)
-    with tempfile.TemporaryDirectory(prefix="crosscheck-grade-") as scratch:
-        inputs = os.path.join(scratch, "inputs")
-        write_inputs(drawn, inputs)
-        hide = (folder, out)
-        with threadpool_limits(1), ThreadPoolExecutor(workers) as pool:
-            jobs = {
-                pool.submit(
-                    grade_one, sub, drawn, rubric, inputs, scratch, hide, fingerprint
-                ): sub
-                for sub in todo
-            }
-            for job in as_completed(jobs):
-                sub = jobs[job]
-                result = job.result()
-                write_json(_result_path(out, sub.name), result, "out")
-                results[sub.name] = result
-                bar.step(result)
+    args = (drawn, rubric, (folder, out), fingerprint)
+    for sub, result in _run_all(todo, args, workers):
+        write_json(_result_path(out, sub.name), result, "out")
+        results[sub.name] = result
+        bar.step(result)
     bar.close()
     cls = dict(
         title=rubric.title,
@@ -132,24 +120,49 @@ def grade(
     return cls
 
 
+def _run_all(todo: list, args: tuple, workers: int):
+    """(submission, result) for each of ``todo`` as it finishes, ``workers`` at a time.
+    On an interrupt (Ctrl-C) the submissions not started are dropped and the running
+    ones end (their children are killed with their threads' sandboxes)."""
+    drawn, rubric, hide, fingerprint = args
+    with tempfile.TemporaryDirectory(prefix="crosscheck-grade-") as scratch:
+        inputs = os.path.join(scratch, "inputs")
+        write_inputs(drawn, inputs)
+        pool = ThreadPoolExecutor(workers)
+        try:
+            with threadpool_limits(1):
+                jobs = {
+                    pool.submit(
+                        _guarded, sub, drawn, rubric, inputs, scratch, hide, fingerprint
+                    ): sub
+                    for sub in todo
+                }
+                for job in as_completed(jobs):
+                    yield jobs[job], job.result()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _guarded(sub, drawn, rubric, inputs, scratch, hide, fingerprint) -> dict:
+    """grade_one, with a failure of the grader itself reported as this student's
+    ERROR (naming the grader) instead of stopping the class."""
+    try:
+        return grade_one(sub, drawn, rubric, inputs, scratch, hide, fingerprint)
+    except Exception as exc:  # noqa: BLE001 (reported in the result)
+        why = (
+            f"the grader itself failed on this submission ({type(exc).__name__}: "
+            f"{exc}); please report it"
+        )
+        # version 0: never kept by a resumed run
+        return _all_error(dict(_base(sub, ""), sha256="", version=0), drawn, why)
+
+
 def grade_one(
     sub, drawn, rubric: Rubric, inputs: str, scratch: str, hide, fingerprint=""
 ):
     """One student's result (a dict, see the module docstring); never raises for
     anything the student's code does."""
-    base = dict(
-        student=sub.name,
-        path=sub.path,
-        kind=sub.kind,
-        sha256=_digest(sub.root),
-        rubric=fingerprint,
-        version=RESULT_VERSION,
-        notes=[],
-        isolation="",
-        stdout="",
-        stderr="",
-        seconds=0.0,
-    )
+    base = _base(sub, fingerprint)
     if sub.error:
         return _all_error(base, drawn, sub.error)
     home = tempfile.mkdtemp(prefix="student-", dir=scratch)
@@ -195,6 +208,23 @@ def grade_one(
         return _shown(_student(base, cases), os.path.join(home, "code"), sub)
     finally:
         shutil.rmtree(home, ignore_errors=True)
+
+
+def _base(sub, fingerprint: str) -> dict:
+    """A student's result before any case: who, which files, which rubric."""
+    return dict(
+        student=sub.name,
+        path=sub.path,
+        kind=sub.kind,
+        sha256=_digest(sub.root),
+        rubric=fingerprint,
+        version=RESULT_VERSION,
+        notes=[],
+        isolation="",
+        stdout="",
+        stderr="",
+        seconds=0.0,
+    )
 
 
 # ---------------------------------------------------------------------------------

@@ -174,3 +174,31 @@ def test_gradescope_grades_one_submission(tmp_path):
     assert got["score"] == 15.0
     assert [t["max_score"] for t in got["tests"]] == [10.0, 10.0, 10.0]
     assert [t["status"] for t in got["tests"]] == ["failed"] * 3
+
+
+def test_a_failure_of_the_grader_is_one_students_error(hw, tmp_path, monkeypatch):
+    from crosscheck.grading import grade as grading
+    from crosscheck.grading.rubric import from_arguments
+
+    real = grading.grade_one
+
+    def flaky(sub, *args):
+        if sub.name == "bo":
+            raise RuntimeError("a bug of ours")
+        return real(sub, *args)
+
+    monkeypatch.setattr(grading, "grade_one", flaky)
+    rubric = from_arguments(
+        "backprop", "4-6-3", "tanh,linear".split(","), "mse", secret="k"
+    )
+    result = grading.grade(hw, rubric, out=tmp_path / "out", workers=2)
+    by_name = {s["student"]: s for s in result["students"]}
+    assert by_name["ada"]["score"] == 30.0
+    assert by_name["bo"]["status"] == "ERROR"
+    assert (
+        "the grader itself failed on this submission (RuntimeError: a bug of ours)"
+        in (by_name["bo"]["error"])
+    )
+    monkeypatch.setattr(grading, "grade_one", real)
+    again = grading.grade(hw, rubric, out=tmp_path / "out", workers=2)
+    assert {s["student"]: s["score"] for s in again["students"]}["bo"] == 15.0
