@@ -7,7 +7,9 @@ what it returned (crosscheck/grading/transport.py: no pickle). The grader then r
 returned value into ``check_backprop``, so the rows and the diagnosis are exactly
 ``crosscheck mine``'s, and scores them: a quantity earns its points when its row matches;
 each lost point carries the sentence that explains it. The student's code never sees the
-reference's numbers, the secret or another student's files (sandbox.run's ``hide``).
+reference's numbers, the secret or another student's files (sandbox.run's ``hide``: the
+class folder, the results folder and every other child's folder are hidden from each
+child; its own folder, with a copy of the student's code and of the inputs, is kept).
 
 Each student's result is written atomically to ``OUT/students/NAME.json`` as it finishes;
 a run that was stopped continues where it stopped (a result is kept when the student's
@@ -125,7 +127,8 @@ def _run_all(todo: list, args: tuple, workers: int):
     On an interrupt (Ctrl-C) the submissions not started are dropped and the running
     ones end (their children are killed with their threads' sandboxes)."""
     drawn, rubric, hide, fingerprint = args
-    with tempfile.TemporaryDirectory(prefix="crosscheck-grade-") as scratch:
+    root = _scratch_root()
+    with tempfile.TemporaryDirectory(prefix="run-", dir=root) as scratch:
         inputs = os.path.join(scratch, "inputs")
         write_inputs(drawn, inputs)
         pool = ThreadPoolExecutor(workers)
@@ -133,7 +136,14 @@ def _run_all(todo: list, args: tuple, workers: int):
             with threadpool_limits(1):
                 jobs = {
                     pool.submit(
-                        _guarded, sub, drawn, rubric, inputs, scratch, hide, fingerprint
+                        _guarded,
+                        sub,
+                        drawn,
+                        rubric,
+                        inputs,
+                        scratch,
+                        (*hide, root),
+                        fingerprint,
                     ): sub
                     for sub in todo
                 }
@@ -141,6 +151,15 @@ def _run_all(todo: list, args: tuple, workers: int):
                     yield jobs[job], job.result()
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _scratch_root() -> str:
+    """The folder every grading run's temporary files go in (one per user): hidden
+    from every child, so no child sees another run's or another child's files."""
+    uid = os.getuid() if hasattr(os, "getuid") else "user"
+    root = os.path.join(tempfile.gettempdir(), f"crosscheck-grade-{uid}")
+    os.makedirs(root, mode=0o700, exist_ok=True)
+    return root
 
 
 def _guarded(sub, drawn, rubric, inputs, scratch, hide, fingerprint) -> dict:
@@ -165,9 +184,13 @@ def grade_one(
     base = _base(sub, fingerprint)
     if sub.error:
         return _all_error(base, drawn, sub.error)
+    # everything this child touches lives in its home: the folder that holds every
+    # run's and every student's home is hidden from every child, each child's own kept
     home = tempfile.mkdtemp(prefix="student-", dir=scratch)
     try:
         code = _copy_in(sub, os.path.join(home, "code"))
+        shutil.copytree(inputs, os.path.join(home, "inputs"))
+        inputs = os.path.join(home, "inputs")
         outputs = os.path.join(home, "outputs")
         os.mkdir(outputs)
         payload = dict(
@@ -189,6 +212,7 @@ def grade_one(
             env=sandbox.clean_env(home),
             network=False,
             hide=hide,
+            home=home,
         )
         base.update(
             isolation=outcome.isolation,

@@ -70,11 +70,20 @@ _SIGNAL_WORDS = {"SIGKILL": "killed; out of memory, or by someone"}
 _UNSHARE = "unshare"  # util-linux's; found on PATH when first needed
 # Run under "unshare -rm[n] -- sh -c _HIDE ...": a read-only tmpfs over each hidden
 # folder, then a second user namespace, in which those mounts are locked (the child,
-# root in its namespace, cannot unmount them to see beneath).
+# root in its namespace, cannot unmount them to see beneath). HOME, when given, stays
+# visible and writable though a hidden folder holds it: it is opened (fd 3) before the
+# tmpfs covers it, then bound back at its path from that descriptor.
 _HIDE = (
-    'mount=$1 unshare=$2 n=$3; shift 3; while [ "$n" -gt 0 ]; do '
-    '"$mount" -t tmpfs -o ro,size=4k crosscheck-hidden "$1" || exit 121; '
-    'shift; n=$((n - 1)); done; exec "$unshare" -rm -- "$@"'
+    "mount=$1 unshare=$2 home=$3 parent=$4 n=$5; shift 5; "
+    'if [ -n "$home" ]; then exec 3<"$home" || exit 121; fi; '
+    'while [ "$n" -gt 0 ]; do '
+    'if [ -n "$home" ] && [ "$1" = "$parent" ]; then '
+    '"$mount" -t tmpfs -o size=64k crosscheck-hidden "$1" || exit 121; '
+    'mkdir -p "$home" || exit 121; '
+    '"$mount" --no-canonicalize --bind /proc/self/fd/3 "$home" || exit 121; '
+    '"$mount" -o remount,ro,size=64k crosscheck-hidden "$1" || exit 121; '
+    'else "$mount" -t tmpfs -o ro,size=4k crosscheck-hidden "$1" || exit 121; fi; '
+    'shift; n=$((n - 1)); done; exec 3<&-; exec "$unshare" -rm -- "$@"'
 )
 _PROBES: dict[tuple[bool, bool], str | None] = {}
 _PROBE_LOCK = threading.Lock()
@@ -122,6 +131,7 @@ def run(
     env=None,
     network: bool = True,
     hide=(),
+    home=None,
 ) -> Outcome:
     """Call the function ``job`` ("package.module:function") with ``payload`` in a child.
 
@@ -142,22 +152,33 @@ def run(
         had; ``Outcome.isolation`` says whether it was.
     hide : list of folders
         Folders that appear empty to the child (a Linux mount namespace), where it can
-        be had. None may hold the child's own files, sys.path or the interpreter.
+        be had. None may hold the child's own files, sys.path or the interpreter
+        (``home`` excepted).
+    home : folder, optional
+        Where the child's temporary folder is made (default: the system's), and a
+        folder that stays visible and writable to the child though a hidden folder
+        holds it: the grader hides every student's folder, and shows each child its
+        own.
     """
     _check_limits(limits)
     hide = _check_hide(hide)
+    if home is not None:
+        home = os.path.realpath(os.fspath(home))
+        if not os.path.isdir(home):
+            raise ValueError(f"home: expected an existing folder, got {home!r}")
     cut, hide, isolation = _isolation(network, hide)
-    with tempfile.TemporaryDirectory(prefix="crosscheck-") as folder:
+    with tempfile.TemporaryDirectory(prefix="crosscheck-", dir=home) as folder:
         work = os.path.join(folder, "work")
         os.mkdir(work)
         spec = dict(job=job, payload=payload, cpu=limits.cpu, memory=limits.memory)
         with open(os.path.join(folder, "job.json"), "w") as fh:
             json.dump(spec, fh)
         child_path = _child_path(path)
-        _check_needed(hide, [folder, sys.prefix, sys.executable, *child_path])
+        needed = [sys.prefix, sys.executable, *child_path]
+        _check_needed(hide, needed + ([] if home else [folder]))
         start = time.perf_counter()
         code, out, err, timed_out = _spawn(
-            folder, work, child_path, limits, env, cut, hide
+            folder, work, child_path, limits, env, cut, hide, home
         )
         outcome = _read(folder, code, timed_out, limits)
     outcome.seconds = time.perf_counter() - start
@@ -254,8 +275,9 @@ def _isolation(network: bool, hide: list[str]) -> tuple[bool, list[str], str]:
     return False, [], f"{text}: {why}"
 
 
-def _command(cut: bool, hide: list[str], cmd: list[str]) -> list[str]:
-    """``cmd`` run in a network namespace (``cut``) and with ``hide`` hidden."""
+def _command(cut: bool, hide: list[str], cmd: list[str], home=None) -> list[str]:
+    """``cmd`` run in a network namespace (``cut``) and with ``hide`` hidden (``home``
+    kept visible)."""
     if not cut and not hide:
         return cmd
     unshare = shutil.which(_UNSHARE) or _UNSHARE
@@ -263,8 +285,14 @@ def _command(cut: bool, hide: list[str], cmd: list[str]) -> list[str]:
     if not hide:
         return [unshare, flags, "--", *cmd]
     mount = shutil.which("mount") or "mount"
+    parent = next((h for h in hide if home and _within(home, h)), "")
+    home = home if parent else ""
     sh = [unshare, flags, "--", "/bin/sh", "-c", _HIDE, "sh", mount, unshare]
-    return sh + [str(len(hide)), *hide, *cmd]
+    return sh + [home, parent, str(len(hide)), *hide, *cmd]
+
+
+def _within(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 def _probe(cut: bool, hiding: bool) -> str | None:
@@ -284,7 +312,10 @@ def _try_unshare(cut: bool, hiding: bool) -> str | None:
         return f"{name} failed: namespaces are Linux only (this is {sys.platform})"
     with tempfile.TemporaryDirectory(prefix="crosscheck-probe-") as empty:
         hide = [empty] if hiding else []
-        cmd = _command(cut, hide, ["true"])
+        # a home kept visible inside the hidden folder, as the grader asks
+        home = os.path.join(empty, "home")
+        os.mkdir(home)
+        cmd = _command(cut, hide, ["test", "-d", home], home if hiding else None)
         try:
             done = subprocess.run(
                 cmd,
@@ -312,13 +343,13 @@ def _child_path(extra) -> list[str]:
     return keep + [os.path.abspath(p) for p in extra]
 
 
-def _spawn(folder, work, path, limits: Limits, env, cut=False, hide=()):
+def _spawn(folder, work, path, limits: Limits, env, cut=False, hide=(), home=None):
     """Start the child, wait up to the timeout (then kill its process group), and return
     (exit code, stdout, stderr, timed out)."""
     env = dict(os.environ if env is None else env)
     env["CROSSCHECK_SANDBOX_STAGE"] = os.path.join(folder, "stage")
     cmd = [sys.executable, "-I", "-c", _BOOT, folder, json.dumps(path)]
-    cmd = _command(cut, list(hide), cmd)
+    cmd = _command(cut, list(hide), cmd, home)
     proc = subprocess.Popen(
         cmd,
         cwd=work,

@@ -205,3 +205,59 @@ def test_a_failure_of_the_grader_is_one_students_error(hw, tmp_path, monkeypatch
     monkeypatch.setattr(grading, "grade_one", real)
     again = grading.grade(hw, rubric, out=tmp_path / "out", workers=2)
     assert {s["student"]: s["score"] for s in again["students"]}["bo"] == 15.0
+
+
+SABOTEUR = """
+import glob, os, time
+import numpy as np
+
+def _others(paths):
+    # its own folder (HOME) is its own to spoil
+    return [p for p in paths if not p.startswith(os.environ["HOME"])]
+
+def _attack(root):
+    found = 0
+    pattern = os.path.join(root, "**", "inputs.npz")
+    for path in _others(glob.glob(pattern, recursive=True)):
+        found += 1
+        try:
+            arrays = dict(np.load(path))
+            np.savez(path, **{k: v * 2 for k, v in arrays.items()})
+        except Exception:
+            pass
+    for folder in _others(glob.glob(os.path.join(root, "*", "*"))):
+        if os.path.isdir(folder) and "code" not in folder:
+            found += 1
+            try:
+                with open(os.path.join(folder, "result.json"), "w") as fh:
+                    fh.write('{"result": {"load_error": "forged"}}')
+            except Exception:
+                pass
+    return found
+
+seen, end = 0, time.time() + 3
+while time.time() < end:
+    seen += _attack(ROOT)
+    time.sleep(0.02)
+print("the saboteur found", seen)
+"""
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_student_cannot_reach_another_students_grade(tmp_path, workers):
+    from crosscheck.grading import grade
+    from crosscheck.grading.grade import _scratch_root
+    from crosscheck.grading.rubric import from_arguments
+
+    hw = tmp_path / "hw"
+    hw.mkdir()
+    root = repr(_scratch_root())  # where every run's and child's folders are
+    (hw / "aaa.py").write_text(SABOTEUR.replace("ROOT", root) + RIGHT)
+    (hw / "bob.py").write_text(RIGHT)
+    rubric = from_arguments("backprop", "4-6-3", ["tanh", "linear"], "mse", secret="k")
+    result = grade(hw, rubric, out=tmp_path / "out", workers=workers)
+    by_name = {s["student"]: s for s in result["students"]}
+    if "folders hidden" not in by_name["aaa"]["isolation"]:
+        pytest.skip(f"no mount namespace here: {by_name['aaa']['isolation']}")
+    assert by_name["bob"]["score"] == 30.0
+    assert "the saboteur found 0" in by_name["aaa"]["stdout"]
