@@ -120,7 +120,7 @@ def full_marks(student: dict) -> bool:
 
 
 def counts(students: list[dict]) -> str:
-    """``"7 students: 1 full marks, 4 partial, 2 errors; mean 6.2/10"``: an ERROR counts
+    """``"7 students: 1 full mark, 4 partial, 2 errors; mean 6.2/10"``: an ERROR counts
     as an error whatever its score; a student without an error and without points is
     "with no points" (shown only when there is one)."""
     n = len(students)
@@ -130,7 +130,7 @@ def counts(students: list[dict]) -> str:
         s["status"] != "ERROR" and s["score"] <= 0 < s["max_score"] for s in students
     )
     partial = n - errors - full - zero
-    parts = [f"{full} full marks", f"{partial} partial"]
+    parts = [f"{full} full mark{'' if full == 1 else 's'}", f"{partial} partial"]
     if zero:
         parts.append(f"{zero} with no points")
     parts.append(f"{errors} error{'' if errors == 1 else 's'}")

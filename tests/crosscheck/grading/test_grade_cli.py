@@ -81,7 +81,7 @@ def test_a_class_is_graded_in_sandboxes(hw, capsys):
         or "could not" in got["ada"]["isolation"]
     )
     out = capsys.readouterr().out
-    assert "4 students: 1 full marks, 1 partial, 2 errors" in out
+    assert "4 students: 1 full mark, 1 partial, 2 errors" in out
     results = hw.parent / "hw-grades"
     rows = list(csv.DictReader((results / "grades.csv").open()))
     assert {r["student"]: float(r["score"]) for r in rows} == {

@@ -125,7 +125,7 @@ def test_every_student_provided_string_is_escaped(page_text):
 
 def test_overview_counts_date_and_one_section_per_student(page_text):
     page = parse(page_text)
-    assert "7 students: 1 full marks, 4 partial, 2 errors; mean 6.2/10" in page_text
+    assert "7 students: 1 full mark, 4 partial, 2 errors; mean 6.2/10" in page_text
     assert "2026-12-05" in page_text
     assert "<title>Homework 3: backprop by hand</title>" in page_text
     assert [f"s{i}" for i in range(7)] == [i for i in page.ids if i.startswith("s")]

@@ -22,7 +22,7 @@ from tests.crosscheck.grading.sample_results import (
 NAMES = ["alice", "bob", "carol", "dave", "erin", "frank", "gina"]
 CASES = ["sigmoid + MSE", "hidden: sigmoid + MSE", "hidden: tanh + softmax"]
 # (43.5 points over 7 students = 6.21)
-COUNT_LINE = "7 students: 1 full marks, 4 partial, 2 errors; mean 6.2/10"
+COUNT_LINE = "7 students: 1 full mark, 4 partial, 2 errors; mean 6.2/10"
 
 # the keys Gradescope's autograder specification lists for results.json and its tests
 GRADESCOPE_KEYS = {
@@ -110,11 +110,11 @@ def test_count_line_names_students_without_points_apart():
     # gina: a mismatch worth nothing, no error
     student(result, "gina")["score"] = 0.0
     assert outputs.counts(result["students"]) == (
-        "7 students: 1 full marks, 3 partial, 1 with no points, 2 errors; mean 5.5/10"
+        "7 students: 1 full mark, 3 partial, 1 with no points, 2 errors; mean 5.5/10"
     )
     one = {**result, "students": result["students"][:1]}
     assert outputs.counts(one["students"]) == (
-        "1 student: 1 full marks, 0 partial, 0 errors; mean 10.0/10"
+        "1 student: 1 full mark, 0 partial, 0 errors; mean 10.0/10"
     )
 
 
