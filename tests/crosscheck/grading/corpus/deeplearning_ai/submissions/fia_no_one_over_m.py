@@ -9,7 +9,6 @@ def backprop(parameters, X, Y):
     W1, b1 = parameters["W1"], parameters["b1"]
     W2, b2 = parameters["W2"], parameters["b2"]
     W3, b3 = parameters["W3"], parameters["b3"]
-    m = X.shape[1]
     Z1 = np.dot(W1, X) + b1
     A1 = np.maximum(0, Z1)
     Z2 = np.dot(W2, A1) + b2
