@@ -194,6 +194,9 @@ def test_student_grade(graded, name, student):
     notes = "\n".join(got.get("notes") or [])
     for fragment in want.get("notes", []):
         assert fragment in notes, (fragment, notes)
+    if "case_diagnosis" in want:
+        sentences = "\n".join(s for case in got["cases"] for s in case["diagnosis"])
+        assert want["case_diagnosis"] in sentences, sentences
 
 
 def test_hostile_neighbours_unaffected(graded):
