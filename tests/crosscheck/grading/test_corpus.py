@@ -58,7 +58,9 @@ def graded(tmp_path_factory):
     def get(name: str):
         if name not in done:
             copy = tmp_path_factory.mktemp(name) / name
-            shutil.copytree(CORPUS / name, copy)
+            shutil.copytree(
+                CORPUS / name, copy, ignore=shutil.ignore_patterns("__pycache__")
+            )
             (copy / "submissions" / MARK).write_text("")
             here = os.getcwd()
             os.chdir(copy)  # a teacher grades from the class folder
