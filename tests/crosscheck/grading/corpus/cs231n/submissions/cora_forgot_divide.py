@@ -1,0 +1,27 @@
+"""Bug (CATALOG "missing 1/n", CS231n's classic): dscores /= N forgotten; the loss is
+still averaged (its point kept), every gradient is wrong."""
+
+import numpy as np
+
+
+def backprop(params, X, y, reg=0.05):
+    W1, b1, W2, b2 = params["W1"], params["b1"], params["W2"], params["b2"]
+    N = X.shape[0]
+    h = np.maximum(0, X @ W1 + b1)
+    scores = h @ W2 + b2
+    probs = np.exp(scores - scores.max(axis=1, keepdims=True))
+    probs /= probs.sum(axis=1, keepdims=True)
+    loss = -np.log(probs[np.arange(N), y]).mean() + reg * (
+        np.sum(W1**2) + np.sum(W2**2)
+    )
+    dscores = probs.copy()
+    dscores[np.arange(N), y] -= 1
+    dh = dscores @ W2.T
+    dh[h <= 0] = 0
+    grads = {
+        "W1": X.T @ dh + 2 * reg * W1,
+        "b1": dh.sum(axis=0),
+        "W2": h.T @ dscores + 2 * reg * W2,
+        "b2": dscores.sum(axis=0),
+    }
+    return loss, grads

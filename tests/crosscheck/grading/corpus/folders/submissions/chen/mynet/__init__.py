@@ -1,0 +1,5 @@
+"""Chen's package: the backward pass lives in mynet.backward."""
+
+from .backward import backward, forward
+
+__all__ = ["backward", "forward"]

@@ -1,0 +1,16 @@
+"""Bug (CATALOG "W not transposed"): d1 = (d2 @ W2) * ...; W2 is square (6x6, 8x8,
+7x7 in every case), so the shapes fit and nothing raises. W3 is not square: its .T is
+there. dW1 and db1 are wrong; the rest is right."""
+
+import numpy as np
+
+
+def backprop(weights, X, Y):
+    W1, b1, W2, b2, W3, b3 = weights
+    a1 = np.tanh(X @ W1 + b1)
+    a2 = np.tanh(a1 @ W2 + b2)
+    a3 = a2 @ W3 + b3
+    d3 = 2 * (a3 - Y) / Y.size
+    d2 = (d3 @ W3.T) * (1 - a2**2)
+    d1 = (d2 @ W2) * (1 - a1**2)
+    return [X.T @ d1, d1.sum(0), a1.T @ d2, d2.sum(0), a2.T @ d3, d3.sum(0)]
