@@ -3,4 +3,4 @@ through the grader's sandbox. pytest must never import it itself (--doctest-modu
 would run its top-level code: a sys.exit, a snoop, helper imports that only resolve
 from the student's own folder)."""
 
-collect_ignore_glob = ["*"]
+collect_ignore = ["corpus"]
