@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -225,7 +226,7 @@ def grade_one(
         if got.get("load_error"):
             failed = _all_error(base, drawn, got["load_error"])
             return _shown(failed, os.path.join(home, "code"), sub)
-        died = None if outcome.ok else _cause(outcome, rubric)
+        died = None if outcome.ok else _cause(outcome, rubric, drawn)
         cases = []
         for i, case in enumerate(drawn):
             cases.append(_case_result(case, _sent(outputs, i, case), died))
@@ -457,16 +458,27 @@ def _all_error(base: dict, drawn, why: str) -> dict:
     return _student(base, [_error_case(case, why) for case in drawn])
 
 
-def _cause(outcome, rubric: Rubric) -> str:
-    """The sandbox's error in words, with what the child was doing then."""
+def _cause(outcome, rubric: Rubric, drawn=()) -> str:
+    """The sandbox's error in words, with what the child was doing then (the case
+    named as the rubric names it)."""
     cause = outcome.error or "ended without a result"
     if outcome.kind == "timeout":
         cause = f"did not return within {rubric.timeout:g} s (the rubric's timeout)"
     if outcome.kind == "signal" and "SIGXCPU" in cause:
         cause = f"{cause}: it used more than {rubric.timeout:g} s of CPU"
     if outcome.stage and outcome.kind in ("timeout", "signal", "no result", "exit"):
-        cause = f"{cause} while {outcome.stage}"
+        stage = re.sub(
+            r"on case (\d+)$",
+            lambda m: f"{m[0]} ({_name(drawn, int(m[1]))})",
+            outcome.stage,
+        )
+        cause = f"{cause} while {stage}"
     return cause
+
+
+def _name(drawn, number: int) -> str:
+    """Case ``number`` (from 1) as the rubric names it."""
+    return repr(drawn[number - 1].name) if 0 < number <= len(drawn) else "?"
 
 
 # ---------------------------------------------------------------------------------

@@ -29,7 +29,13 @@ import pytest
 
 from crosscheck.bugs import CATALOG
 from crosscheck.grading import grade
+from crosscheck.grading.html import write_html
 from crosscheck.mine.conventions import PRESETS
+from tests.crosscheck.grading.test_html_report import (  # noqa: F401 (the fixture)
+    artifacts,
+    browser,
+    severe,
+)
 
 try:
     import tomllib
@@ -219,3 +225,24 @@ def test_hostile_neighbours_unaffected(graded):
         assert digest == hashlib.sha256(original.read_bytes()).hexdigest()
     for got in result["students"]:
         assert len(got["stdout"]) + len(got["stderr"]) < 2**20, got["student"]
+
+
+def test_a_real_class_report_renders_in_chromium(graded, browser, tmp_path):  # noqa: F811
+    """The hostile class as graded (crashes, 100 MiB of prints, a snoop): its report
+    opens in Chromium with no console error, one section per student, the histogram."""
+    result, _ = graded("hostile")
+    path = tmp_path / "report.html"
+    write_html(result, path)
+    browser.get(path.as_uri())
+    assert severe(browser) == []
+    state = browser.execute_script(
+        "return {sections: document.querySelectorAll('section.student').length, "
+        "bars: [...document.querySelectorAll('svg.histogram rect.bar')].map("
+        "b => Number(b.dataset.count)), scripts: document.scripts.length}"
+    )
+    assert state["sections"] == len(result["students"])
+    assert sum(state["bars"]) == len(result["students"])
+    assert state["scripts"] == 0
+    shot = artifacts(tmp_path) / "hostile-class-report.png"
+    browser.save_screenshot(str(shot))
+    print(f"screenshot: {shot}")
