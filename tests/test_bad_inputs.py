@@ -1,10 +1,12 @@
 """Every hand-written bad input of tools/audit_inputs.py gives a clear error.
 
-The audit tries about 610 bad arguments, one at a time with the others valid: refnet's
-Python API (266), its loaders (46) and CLI (32); crosscheck's Python API (159: to_keras,
-from_keras, compare, assert_match, compare_training, to_torch, from_torch,
-check_backprop), untrusted or unsupported saved Keras files (16), the crosscheck CLI
-(96, with ``crosscheck mine`` and ``crosscheck grade``) and ``python -m bench`` (30, none allowed to start timing).
+The audit tries 772 bad arguments (with TensorFlow and PyTorch installed), one at a time
+with the others valid: refnet's Python API (330), its loaders (48) and CLI (36);
+crosscheck's Python API (213: to_keras, from_keras, compare, assert_match,
+compare_training, to_torch, from_torch, check_backprop, grade, assert_backprop),
+untrusted or unsupported saved Keras files (19), the crosscheck CLI (96, with ``crosscheck
+mine`` and ``crosscheck grade``) and ``python -m bench`` (30, none allowed to start
+timing).
 It classifies each outcome: a ValueError/TypeError (exit 2 at a CLI) whose message starts
 with the argument's name, the flag or the file is "clear"; anything else (an error naming
 nothing, another exception, a silent acceptance, code from a file that ran) is not. The

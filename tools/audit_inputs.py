@@ -28,7 +28,7 @@ TensorFlow, PyTorch and JAX cases are left out where the framework is absent.
 
 The same table as the reliability review's (bad inputs tried, clear errors, errors not
 naming the argument, crashes, silent acceptances). tests/test_bad_inputs.py asserts that
-every case is clear (612 cases with TensorFlow and PyTorch installed).
+every case is clear (772 cases with TensorFlow and PyTorch installed).
 """
 
 from __future__ import annotations
