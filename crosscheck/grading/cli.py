@@ -41,6 +41,7 @@ FLAGS = {
     "timeout": "--timeout",
     "function": "--function",
     "submission": "SUBMISSIONS",
+    "regrade": "--regrade",
 }
 
 
@@ -74,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
         help="one name for every layer, or one per layer, comma-separated",
     )
     p.add_argument("--loss", choices=LOSSES)
-    p.add_argument("--convention", default="keras", choices=sorted(PRESETS))
+    p.add_argument("--convention", choices=sorted(PRESETS), help="default keras")
     for axis, values in CHOICES.items():
         p.add_argument(
             f"--{axis.replace('_', '-')}",
@@ -90,12 +91,11 @@ def _parser() -> argparse.ArgumentParser:
         help="override the convention's use_bias",
     )
     p.add_argument("--l2", type=float, help="weight decay factor on every W")
-    p.add_argument("--dtype", default="float64", choices=DTYPES)
-    p.add_argument("--batch", type=int, default=8, help="batch size (default 8)")
+    p.add_argument("--dtype", choices=DTYPES, help="default float64")
+    p.add_argument("--batch", type=int, help="batch size (default 8)")
     p.add_argument(
         "--hidden",
         type=int,
-        default=2,
         help="hidden cases besides the practice one, without --rubric (default 2)",
     )
     p.add_argument(
@@ -123,6 +123,13 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         default=os.cpu_count() or 1,
         help="submissions graded at once (default: the core count)",
+    )
+    p.add_argument(
+        "--regrade",
+        metavar="NAME",
+        action="append",
+        default=[],
+        help="grade this student again though their result was kept (repeatable)",
     )
     p.add_argument(
         "--fresh",
@@ -158,10 +165,16 @@ def _rubric(args):
     if args.use_bias is not None:
         overrides["use_bias"] = args.use_bias
     if args.rubric:
+        ignored = [flag for flag, given in _network_flags(args) if given]
+        if ignored:
+            raise UsageError(
+                f"{ignored[0]}: not used with --rubric (the rubric sets the cases, "
+                f"their network and the secret); drop it, or drop --rubric"
+            )
         try:
             rubric = read(args.rubric)
         except ValueError as exc:
-            raise UsageError(f"--rubric: {exc}") from None
+            raise UsageError(f"--rubric: {str(exc).removeprefix('rubric: ')}") from None
         if args.function:
             rubric.function = args.function
         if args.timeout:
@@ -189,14 +202,26 @@ def _rubric(args):
         args.layout,
         acts[0] if len(acts) == 1 else acts,
         args.loss,
-        convention=args.convention,
-        hidden=args.hidden,
+        convention=args.convention or "keras",
+        hidden=2 if args.hidden is None else args.hidden,
         secret=args.secret or _secret(args),
-        dtype=args.dtype,
-        batch=args.batch,
+        dtype=args.dtype or "float64",
+        batch=8 if args.batch is None else args.batch,
         **extra,
         **overrides,
     )
+
+
+def _network_flags(args) -> list[tuple[str, bool]]:
+    """(flag, given) for the flags a rubric file replaces."""
+    flags = [
+        (f"--{name.replace('_', '-')}", getattr(args, name) is not None)
+        for name in ("layout", "activations", "loss", "convention", "dtype", "batch")
+    ]
+    flags += [("--hidden", args.hidden is not None), ("--secret", bool(args.secret))]
+    flags += [("--l2", args.l2 is not None), ("--bias", args.use_bias is not None)]
+    flags += [(f"--{a.replace('_', '-')}", bool(getattr(args, a))) for a in CHOICES]
+    return flags
 
 
 def _secret(args) -> str:
@@ -222,6 +247,7 @@ def _out(args) -> str:
 
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
+    out = None
     try:
         if args.practice:
             if not args.rubric and not args.secret:
@@ -246,17 +272,27 @@ def main(argv=None) -> int:
             fresh=args.fresh,
             progress=not args.quiet and sys.stderr.isatty(),
             single=bool(args.gradescope),
+            regrade=args.regrade,
         )
     except (ValueError, TypeError) as exc:
         print(f"crosscheck grade: {in_flags(str(exc), FLAGS)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(
+            f"\ncrosscheck grade: interrupted; every finished student's result is kept "
+            f"in {out or 'the results folder'}: run the same command again to go on",
+            file=sys.stderr,
+        )
+        return 130
     outputs.write_csv(result, os.path.join(out, "grades.csv"))
     html.write_html(result, os.path.join(out, "report.html"))
     if args.gradescope:
         outputs.write_gradescope(result, path=args.gradescope)
     else:
         outputs.write_gradescope(result, os.path.join(out, "gradescope"))
-    print(outputs.table(result, width=max(40, shutil.get_terminal_size().columns)))
+    # at a terminal, its width; into a file or a pipe, whole sentences
+    width = shutil.get_terminal_size().columns if sys.stdout.isatty() else 200
+    print(outputs.table(result, width=max(40, width)))
     print(f"results: {out} (grades.csv, grades.json, report.html, gradescope/)")
     return 0
 
@@ -289,5 +325,5 @@ def practice_commands(rubric) -> str:
         lines.append(f"# {case.name} ({case.max_score:g} points)\n" + " ".join(words))
     hidden = sum(case.hidden for case in rubric.draw())
     if hidden:
-        lines.append(f"# and {hidden} hidden case(s), drawn from the rubric's secret")
+        lines.append(f"# and {hidden} hidden case(s), drawn from the secret")
     return "\n".join(lines)

@@ -19,6 +19,7 @@ written as ``OUT/grades.json``.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -57,12 +58,17 @@ def grade(
     fresh: bool = False,
     progress: bool = False,
     single: bool = False,
+    regrade=(),
 ) -> dict:
     """Grade every submission in the folder ``submissions`` on ``rubric`` (a Rubric or
     the path of a rubric.toml); write each student's result under ``out`` and return
     the class result (chapter 12, "Grading a class", describes every field).
+
     ``single``: ``submissions`` is ONE student's folder (Gradescope's
-    /autograder/submission), not a class."""
+    /autograder/submission), not a class. A stopped run goes on where it stopped: a
+    student's result is kept while their files and the rubric (its cases, points,
+    limits and forbid list) are unchanged; ``regrade`` names students graded again
+    anyway, ``fresh`` regrades everyone."""
     rubric = rubric if isinstance(rubric, Rubric) else read(rubric)
     folder = _folder(submissions, "submissions")
     out = os.path.abspath(os.fspath(out))
@@ -75,12 +81,108 @@ def grade(
             f"out: {out!r} is inside the submissions folder {folder!r}; the results "
             f"would be graded as a student, choose a folder outside it"
         )
-    if single:
-        students = [found.one(folder, rubric.function)]
-    else:
-        students = found.find(folder, rubric.function)
+    students = _students(folder, rubric, single)
+    regrade = _regrade(regrade, students)
     drawn = rubric.draw()
     fingerprint = rubric.fingerprint()
+    _prepare(out, fingerprint, fresh)
+    start = time.perf_counter()
+    results: dict[str, dict] = {}
+    todo = []
+    for sub in students:
+        again = fresh or sub.name in regrade
+        kept = None if again else _kept(out, sub, fingerprint)
+        if kept is not None:
+            results[sub.name] = kept
+        else:
+            todo.append(sub)
+    kept = len(results)
+    bar = _Progress(len(students), kept, progress)
+    args = (drawn, rubric, (folder, out), fingerprint)
+    for sub, result in _run_all(todo, args, workers):
+        write_json(_result_path(out, sub.name), result, "out")
+        results[sub.name] = result
+        bar.step(result)
+    bar.close()
+    graded = [results[name] for name in sorted(results)]
+    cls = dict(
+        title=rubric.title,
+        date=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        function=rubric.function,
+        convention=rubric.convention,
+        cases=[d.public() for d in drawn],
+        max_score=float(sum(d.max_score for d in drawn)),
+        students=graded,
+        seconds=round(time.perf_counter() - start, 3),
+        kept=kept,
+        workers=workers,
+        warnings=class_warnings(graded),
+        skipped=[] if single else _not_submissions(folder),
+    )
+    write_json(os.path.join(out, "grades.json"), cls, "out")
+    return cls
+
+
+def _students(folder: str, rubric: Rubric, single: bool) -> list:
+    """The submissions, or a ValueError when there are none."""
+    if single:
+        return [found.one(folder, rubric.function)]
+    students = found.find(folder, rubric.function)
+    if not students:
+        raise ValueError(
+            f"submissions: no submission in {folder!r}: expected .py files, .ipynb "
+            f"notebooks or one folder per student"
+            + (
+                f"; it holds {', '.join(_not_submissions(folder)[:5])}"
+                if _not_submissions(folder)
+                else ""
+            )
+        )
+    return students
+
+
+def _regrade(names, students) -> set:
+    """The students to grade again, each one checked to exist."""
+    if isinstance(names, str):
+        names = [names]
+    known = {s.name for s in students}
+    for name in names:
+        if name not in known:
+            raise ValueError(
+                f"regrade: no student named {name!r}; the students are "
+                f"{', '.join(sorted(known)[:20])}"
+            )
+    return set(names)
+
+
+def _not_submissions(folder: str) -> list[str]:
+    """The files of the class folder that are no submission (a .zip, a .pdf), to be
+    named in the report, never silently dropped."""
+    return sorted(
+        name
+        for name in os.listdir(folder)
+        if not name.startswith((".", "_"))
+        and os.path.isfile(os.path.join(folder, name))
+        and os.path.splitext(name)[1] not in (".py", ".ipynb")
+    )
+
+
+def class_warnings(students: list[dict]) -> list[str]:
+    """What looks like a mistake of the rubric rather than of the students: three or
+    more students, all losing points first at the same place."""
+    lost = [s for s in students if s["score"] < s["max_score"]]
+    firsts = {s["first_failure"] for s in lost}
+    if len(students) >= 3 and len(lost) == len(students) and len(firsts) == 1:
+        (first,) = firsts
+        return [
+            f"every student lost points first at {first}: check the rubric (layout, "
+            f"activations, loss, convention) before the students' code"
+        ]
+    return []
+
+
+def _prepare(out: str, fingerprint: str, fresh: bool) -> None:
+    """The results folder, made; a ValueError when it cannot be."""
     if os.path.exists(out) and not os.path.isdir(out):
         raise ValueError(
             f"out: expected a folder for the results, got the file {out!r}"
@@ -92,35 +194,6 @@ def grade(
             f"out: cannot create the results folder {out!r}: {exc}"
         ) from None
     _check_run(out, fingerprint, fresh)
-    start = time.perf_counter()
-    results: dict[str, dict] = {}
-    todo = []
-    for sub in students:
-        kept = None if fresh else _kept(out, sub, fingerprint)
-        if kept is not None:
-            results[sub.name] = kept
-        else:
-            todo.append(sub)
-    bar = _Progress(len(students), len(results), progress)
-    args = (drawn, rubric, (folder, out), fingerprint)
-    for sub, result in _run_all(todo, args, workers):
-        write_json(_result_path(out, sub.name), result, "out")
-        results[sub.name] = result
-        bar.step(result)
-    bar.close()
-    cls = dict(
-        title=rubric.title,
-        date=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        function=rubric.function,
-        convention=rubric.convention,
-        cases=[d.public() for d in drawn],
-        max_score=float(sum(d.max_score for d in drawn)),
-        students=[results[name] for name in sorted(results)],
-        seconds=round(time.perf_counter() - start, 3),
-        workers=workers,
-    )
-    write_json(os.path.join(out, "grades.json"), cls, "out")
-    return cls
 
 
 def _run_all(todo: list, args: tuple, workers: int):
@@ -150,6 +223,10 @@ def _run_all(todo: list, args: tuple, workers: int):
                 }
                 for job in as_completed(jobs):
                     yield jobs[job], job.result()
+        except BaseException:  # Ctrl-C: no new child, and the running ones killed
+            pool.shutdown(wait=False, cancel_futures=True)
+            sandbox.kill_all()
+            raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
@@ -463,9 +540,11 @@ def _cause(outcome, rubric: Rubric, drawn=()) -> str:
     named as the rubric names it)."""
     cause = outcome.error or "ended without a result"
     if outcome.kind == "timeout":
-        cause = f"did not return within {rubric.timeout:g} s (the rubric's timeout)"
+        cause = f"did not return within {rubric.timeout:g} s (the time limit)"
     if outcome.kind == "signal" and "SIGXCPU" in cause:
-        cause = f"{cause}: it used more than {rubric.timeout:g} s of CPU"
+        cause = (
+            f"{cause}: it used more than {rubric.timeout:g} s of CPU (the time limit)"
+        )
     if outcome.stage and outcome.kind in ("timeout", "signal", "no result", "exit"):
         stage = re.sub(
             r"on case (\d+)$",
@@ -563,14 +642,20 @@ def _check_run(out: str, fingerprint: str, fresh: bool) -> None:
     if old not in (None, fingerprint):
         if not fresh:
             raise ValueError(
-                f"out: {out!r} holds results graded on another rubric or secret; pass "
-                f"fresh=True (--fresh) to regrade into it, or choose another folder"
+                f"out: {out!r} holds results graded on another rubric, secret or limits "
+                f"(timeout, memory, forbid); regrade everyone into it (fresh=True; "
+                f"--fresh at the command line), or choose another folder"
             )
     if fresh or old != fingerprint:
         students = os.path.join(out, "students")
         for name in os.listdir(students):
             if name.endswith(".json"):
                 os.remove(os.path.join(students, name))
+        # the last run's class files would describe the old grades until this run ends
+        for name in ("grades.json", "grades.csv", "report.html"):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(os.path.join(out, name))
+        shutil.rmtree(os.path.join(out, "gradescope"), ignore_errors=True)
     write_json(path, dict(rubric=fingerprint), "out")
 
 

@@ -160,9 +160,11 @@ class Rubric:
         return [self._draw(i, case) for i, case in enumerate(self.cases)]
 
     def fingerprint(self) -> str:
-        """A hash of everything that decides a score: a resumed run must match it."""
+        """A hash of everything that decides a score (the drawn cases and their points,
+        the function, the limits and the forbid list): a resumed run must match it."""
         data = [asdict(d) for d in self.draw()]
-        text = json.dumps([self.function, data], sort_keys=True, default=str)
+        limits = [self.timeout, self.memory, sorted(self.forbid)]
+        text = json.dumps([self.function, data, limits], sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()
 
     def _draw(self, i: int, case: dict) -> Drawn:

@@ -57,7 +57,7 @@ import time
 import traceback
 from dataclasses import asdict, dataclass
 
-__all__ = ["Limits", "Outcome", "clean_env", "run", "stage"]
+__all__ = ["Limits", "Outcome", "clean_env", "kill_all", "run", "stage"]
 
 # The child's first lines, before anything else is imported: -I has already left the
 # working folder, PYTHONPATH and user site-packages out of sys.path.
@@ -85,6 +85,9 @@ _HIDE = (
     'else "$mount" -t tmpfs -o ro,size=4k crosscheck-hidden "$1" || exit 121; fi; '
     'shift; n=$((n - 1)); done; exec 3<&-; exec "$unshare" -rm -- "$@"'
 )
+# The children running now (every thread's), for kill_all.
+_LIVE: set = set()
+_LIVE_LOCK = threading.Lock()
 _PROBES: dict[tuple[bool, bool], str | None] = {}
 _PROBE_LOCK = threading.Lock()
 _THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
@@ -359,6 +362,8 @@ def _spawn(folder, work, path, limits: Limits, env, cut=False, hide=(), home=Non
         stderr=subprocess.PIPE,
         start_new_session=hasattr(os, "killpg"),
     )
+    with _LIVE_LOCK:
+        _LIVE.add(proc)
     texts = [[], []]
     readers = [
         threading.Thread(target=_drain, args=(pipe, limits.output, into), daemon=True)
@@ -373,9 +378,27 @@ def _spawn(folder, work, path, limits: Limits, env, cut=False, hide=(), home=Non
         timed_out = True
     finally:  # also on Ctrl-C in the caller: the child is in its own session
         _kill_group(proc)
+        with _LIVE_LOCK:
+            _LIVE.discard(proc)
     for r in readers:
         r.join(timeout=5)
     return proc.returncode, "".join(texts[0]), "".join(texts[1]), timed_out
+
+
+def kill_all() -> None:
+    """Kill every child still running (their process groups): a caller interrupted by
+    Ctrl-C while other threads wait on children (the grader's workers) ends at once,
+    not when the last child's time limit is up."""
+    with _LIVE_LOCK:
+        live = list(_LIVE)
+    for proc in live:
+        try:
+            if hasattr(os, "killpg"):
+                os.killpg(proc.pid, signal.SIGKILL)
+            else:
+                proc.kill()
+        except (ProcessLookupError, PermissionError):
+            pass
 
 
 def _kill_group(proc) -> None:

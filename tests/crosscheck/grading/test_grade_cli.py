@@ -125,7 +125,11 @@ def test_another_secret_is_not_mixed_into_the_results(hw, capsys):
     flags = [f if f != "class of 2026" else "another term" for f in FLAGS]
     assert main(["grade", str(hw), *flags]) == 2
     err = capsys.readouterr().err
-    assert "--out" in err and "--fresh" in err and "another rubric or secret" in err
+    assert (
+        "--out" in err
+        and "--fresh" in err
+        and "another rubric, secret or limits" in err
+    )
 
 
 @pytest.mark.parametrize(
@@ -160,7 +164,7 @@ def test_practice_prints_the_students_command(capsys):
         "crosscheck mine FILE.py:backprop --layout 4-6-3 --activations tanh,linear "
         "--loss mse --convention nielsen"
     )
-    assert out[2] == "# and 2 hidden case(s), drawn from the rubric's secret"
+    assert out[2] == "# and 2 hidden case(s), drawn from the secret"
 
 
 def test_gradescope_grades_one_submission(tmp_path):
@@ -261,3 +265,97 @@ def test_a_student_cannot_reach_another_students_grade(tmp_path, workers):
         pytest.skip(f"no mount namespace here: {by_name['aaa']['isolation']}")
     assert by_name["bob"]["score"] == 30.0
     assert "the saboteur found 0" in by_name["aaa"]["stdout"]
+
+
+def test_regrade_one_student_and_limits_that_changed(hw, capsys):
+    assert grade(hw) == 0
+    folder = hw.parent / "hw-grades" / "students"
+    for name in ("ada", "bo"):
+        data = json.loads((folder / f"{name}.json").read_text())
+        (folder / f"{name}.json").write_text(json.dumps(dict(data, marker=True)))
+    assert grade(hw, "--regrade", "bo") == 0
+    got = students(hw)
+    assert got["ada"].get("marker") is True and "marker" not in got["bo"]
+    capsys.readouterr()
+    assert grade(hw, "--regrade", "zed") == 2
+    assert "--regrade: no student named 'zed'" in capsys.readouterr().err
+    # another time limit decides other outcomes: not mixed with the old results
+    assert grade(hw, "--timeout", "7") == 2
+    assert "--out" in capsys.readouterr().err
+
+
+def test_flags_a_rubric_replaces_are_refused_with_it(hw, tmp_path, capsys):
+    rubric = tmp_path / "rubric.toml"
+    rubric.write_text(
+        'function = "backprop"\nsecret = "s"\n[[case]]\nname = "p"\n'
+        'layout = "4-6-3"\nactivations = ["tanh", "linear"]\nloss = "mse"\n'
+    )
+    for flag, value in [("--secret", "x"), ("--layout", "4-6-3"), ("--hidden", "3")]:
+        assert main(["grade", str(hw), "--rubric", str(rubric), flag, value]) == 2
+        assert f"{flag}: not used with --rubric" in capsys.readouterr().err
+    assert main(["grade", str(hw), "--rubric", str(rubric), "-q"]) == 0
+
+
+def test_an_empty_class_and_files_that_are_no_submission(tmp_path, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "notes.pdf").write_text("")
+    assert main(["grade", str(empty), *FLAGS]) == 2
+    err = capsys.readouterr().err
+    assert "SUBMISSIONS: no submission in" in err and "notes.pdf" in err
+    (empty / "ada.py").write_text(RIGHT)
+    (empty / "yan.zip").write_text("")
+    assert main(["grade", str(empty), *FLAGS]) == 0
+    result = json.loads((tmp_path / "empty-grades" / "grades.json").read_text())
+    assert result["skipped"] == ["notes.pdf", "yan.zip"]
+
+
+def test_a_rubric_everyone_fails_alike_is_flagged(tmp_path):
+    from crosscheck.grading import grade as grade_class
+    from crosscheck.grading.rubric import from_arguments
+
+    hw = tmp_path / "hw"
+    hw.mkdir()
+    for name in ("ada", "bo", "cy"):
+        (hw / f"{name}.py").write_text(RIGHT)
+    # the teacher meant tanh, linear; everyone's right code fails at the output delta
+    rubric = from_arguments("backprop", "4-6-3", "relu", "mse", secret="k")
+    result = grade_class(hw, rubric, out=tmp_path / "out")
+    assert result["warnings"] and "check the rubric" in result["warnings"][0]
+    right = from_arguments("backprop", "4-6-3", ["tanh", "linear"], "mse", secret="k")
+    assert grade_class(hw, right, out=tmp_path / "out2")["warnings"] == []
+
+
+HANGS = "def backprop(weights, X, Y):\n    while True:\n        pass\n"
+
+
+def test_ctrl_c_ends_at_once_and_a_rerun_goes_on(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    hw = tmp_path / "hw"
+    hw.mkdir()
+    (hw / "aa_hangs.py").write_text(HANGS)
+    (hw / "ab_hangs.py").write_text(HANGS)
+    cmd = [
+        sys.executable,
+        "-m",
+        "crosscheck",
+        "grade",
+        str(hw),
+        *FLAGS,
+        "--workers",
+        "2",
+    ]
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env=env)
+    time.sleep(3)  # both children running their endless loop (time limit 60 s)
+    start = time.perf_counter()
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert time.perf_counter() - start < 10  # not the children's 60 s
+    assert proc.returncode == 130
+    assert "interrupted" in err and "Traceback" not in err
