@@ -440,8 +440,10 @@ def score_case(case: Drawn, report) -> dict:
             why = f"{quantity} was not returned"
         elif first is not None and row.name == first.name:
             why = sentence
-        else:
+        elif _feeds(first.name):
             why = f"after {first.name}, the first failing row: {sentence}"
+        else:  # nothing before it feeds this row: a mistake of its own
+            why = report.explained.get(row.name) or sentence
         lost.append(dict(quantity=quantity, points=points, why=why))
     lost.sort(key=lambda x: _order(report, x["quantity"]))
     return dict(
@@ -452,6 +454,13 @@ def score_case(case: Drawn, report) -> dict:
         lost=lost,
         first_failure=None if first is None else first.name,
     )
+
+
+def _feeds(name: str) -> bool:
+    """Whether a wrong ``name`` makes the rows after it wrong too: the output and a
+    delta feed everything backprop computes later; the loss value, a dW, a db and dX
+    feed nothing."""
+    return name == "output" or name.startswith("delta")
 
 
 def _order(report, quantity: str) -> int:

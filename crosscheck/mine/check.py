@@ -64,6 +64,9 @@ class BackpropReport(Report):
     diagnosis: list[str] = field(default_factory=list)
     reference: Report | None = None  # refnet against TensorFlow, same network and batch
     error: str | None = None
+    # every failing row's own sentence, as if it failed first (the grader explains a
+    # lost point at a row no earlier failure feeds with it)
+    explained: dict = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -310,6 +313,12 @@ def check_backprop(
         ref, rows, messages, pinned = _pin_kinks(case, ref, got, rows, messages)
     report = BackpropReport(title, rows, [])
     report.diagnosis += _diagnosis(report, got, ref, messages, case, pinned)
+    matched = {r.name for r in rows if r.ok}
+    report.explained = {
+        r.name: _first_failure(r, got, ref, messages, case, matched)
+        for r in rows
+        if not r.ok
+    }
     report.diagnosis += got["_notes"]
     report.diagnosis += _changed_in_place(saved, given)
     if tensorflow is None:

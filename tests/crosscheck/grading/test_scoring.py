@@ -38,7 +38,19 @@ def test_a_bias_mistake_keeps_the_weight_points():
     assert got["status"] == "MISMATCH" and got["score"] == 5.0
     assert [x["quantity"] for x in got["lost"]] == ["db2", "db1"]
     assert "mean over the batch of delta2" in got["lost"][0]["why"]
-    assert got["lost"][1]["why"].startswith("after db2, the first failing row: ")
+    # db2 feeds nothing: db1's lost point is explained by db1's own mistake
+    assert "db1 is the mean over the batch of delta1" in got["lost"][1]["why"]
+
+
+def test_points_lost_below_a_wrong_delta_point_to_it():
+    # tanh' taken at a instead of z: delta1 is wrong, so are dW1 and db1 it feeds
+    case = drawn(activations=["tanh", "linear"], points={"dW": 2, "db": 2, "delta": 2})
+    got = run(case, ob.bug_prime_at_a)
+    assert [x["quantity"] for x in got["lost"]] == ["delta1", "dW1", "db1"]
+    assert "evaluated at a[1] instead of z[1]" in got["lost"][0]["why"]
+    for lost in got["lost"][1:]:
+        assert lost["why"].startswith("after delta1, the first failing row: ")
+    assert got["score"] == 3.0
 
 
 def test_a_mistake_in_layer_1_keeps_layer_2():
