@@ -8,13 +8,16 @@ could neither run nor call out.
 
 The page holds:
 
-- a class overview: title, date, counts, a score histogram (one bar per score range, its
-  count above it), the most common diagnoses (grouped by the headline sentence with its
-  numbers set aside, so "times 0.40" and "times 0.52" are one mistake) with how many
-  students hit each, and a table of students linking to their sections;
+- a class overview: title, the grader's warnings (in a red box at the top), date,
+  counts, the files of the class folder that were not graded, a score histogram (one
+  bar per score range of whole points, its count above it), every diagnosis (grouped
+  by the headline sentence with its numbers set aside, so "times 0.40" and "times
+  0.52" are one mistake) with how many students hit it and who, and a table of
+  students linking to their sections;
 - one section per student: score, status, the sandbox's isolation line, notes, each
   case's table, its lost points with their sentences, and the captured stdout/stderr
-  in collapsed blocks.
+  in collapsed blocks. A text of several lines (an error with its traceback) is shown
+  in a ``<pre>``, so a syntax error's caret stays under its column.
 
 Every string a student can influence (names, paths, notes, messages, captured output)
 is escaped (``html.escape``): a student's ``print("<script>...")`` shows as text.
@@ -24,14 +27,16 @@ from __future__ import annotations
 
 import datetime
 import html
+import math
 import re
 
 from crosscheck.grading import outputs
 from refnet import files
 
 MAX_OUTPUT = 20_000
-MAX_GROUPS = 10
 _NUMBER = re.compile(r"\d+(?:\.\d+)?(?:e[+-]?\d+)?")
+# the mark the sandbox leaves where it cut the middle of a captured output
+_CUT_MARK = re.compile(r"\n?\[\.\.\. (\d+) (?:bytes|characters) cut \.\.\.\]\n?")
 
 CSS = """
 :root { --ok: #1a7f37; --warn: #9a6700; --bad: #cf222e; --line: #d0d7de;
@@ -64,6 +69,10 @@ pre.output { white-space: pre-wrap; overflow-wrap: anywhere; max-height: 30rem;
 .case { border-left: 3px solid var(--line); padding-left: 0.8rem; margin: 0.8rem 0; }
 .lost li::marker { color: var(--bad); }
 .error { color: var(--bad); }
+pre.text { white-space: pre; margin: 0.3rem 0; }
+.warnings { border: 2px solid var(--bad); border-radius: 6px; background: #ffebe9;
+            padding: 0.4rem 0.8rem; margin: 0.6rem 0; font-weight: 600; }
+.warnings ul { margin: 0.2rem 0; padding-left: 1.2rem; }
 svg.histogram { width: 100%; max-width: 40rem; height: auto; display: block; }
 svg .bar { fill: var(--bar); }
 svg text { font: 15px system-ui, sans-serif; fill: var(--text); }
@@ -89,6 +98,19 @@ def esc(text) -> str:
     return html.escape("" if text is None else str(text), quote=True)
 
 
+def text_html(text, cls: str = "", *, tag: str = "") -> str:
+    """``text`` escaped: inline when it is one line (in a ``tag`` element of class
+    ``cls`` when ``tag`` is given), else in a ``<pre>`` of class ``cls`` (a traceback's
+    caret stays under its column)."""
+    text = "" if text is None else str(text)
+    if "\n" in text.strip("\n"):
+        return f'<pre class="{f"text {cls}".strip()}">{esc(text.strip(chr(10)))}</pre>'
+    if not tag:
+        return esc(text)
+    attr = f' class="{cls}"' if cls else ""
+    return f"<{tag}{attr}>{esc(text)}</{tag}>"
+
+
 def _status(status: str) -> str:
     kind = status if status in outputs.STATUSES else "ERROR"
     return f'<span class="status {kind}">{esc(status)}</span>'
@@ -101,16 +123,17 @@ def _score(item: dict) -> str:
 # --- the class overview ----------------------------------------------------------------
 
 
-def bins(scores: list[float], max_score: float) -> list[tuple[float, float, int]]:
-    """The histogram's bars as (low, high, count): one per point when the total is a
-    whole number up to 10, else 10 equal ranges; each range holds its low end, the last
-    one its high end too (full marks)."""
-    whole = float(max_score).is_integer() and 1 <= max_score <= 10
-    n = int(max_score) if whole else 10
-    width = max_score / n if max_score > 0 else 1.0
+def bins(scores: list[float], max_score: float) -> list[tuple[int, int, int]]:
+    """The histogram's bars as (low, high, count), every bound a whole number: one bar
+    per point up to 10 points, else bars ceil(max_score / 10) points wide (14 points:
+    0-2, 2-4, ..., 12-14); each range holds its low end, the last one its high end too
+    (full marks)."""
+    width = 1 if max_score <= 10 else math.ceil(max_score / 10)
+    n = max(math.ceil(max_score / width), 1)
     counts = [0] * n
     for x in scores:
-        k = int(x / width) if max_score > 0 else 0
+        # a score summed in floating point (5.999999999) stays in its bar
+        k = math.floor(x / width + 1e-9)
         counts[min(max(k, 0), n - 1)] += 1
     return [(k * width, (k + 1) * width, c) for k, c in enumerate(counts)]
 
@@ -188,19 +211,16 @@ def _diagnoses_html(students: list[dict]) -> str:
     if not groups:
         return "<p>No diagnosis: every student matches.</p>"
     rows = []
-    for text, who in groups[:MAX_GROUPS]:
-        names = ", ".join(_link(i, students) for i in who[:12])
-        more = f" and {len(who) - 12} more" if len(who) > 12 else ""
+    for text, who in groups:
+        names = ", ".join(_link(i, students) for i in who)
         rows.append(
-            f'<tr><td class="num">{len(who)}</td><td class="why">{esc(text)}</td>'
-            f"<td>{names}{more}</td></tr>"
+            f'<tr><td class="num">{len(who)}</td>'
+            f'<td class="why">{text_html(text)}</td><td>{names}</td></tr>'
         )
-    rest = len(groups) - MAX_GROUPS
-    tail = f'<p class="muted">and {rest} other diagnoses.</p>' if rest > 0 else ""
     return (
         '<div class="scroll"><table class="diagnoses"><thead><tr><th>students</th>'
         "<th>diagnosis (one example; numbers vary)</th><th>who</th></tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table></div>{tail}"
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
     )
 
 
@@ -208,7 +228,7 @@ def _students_html(students: list[dict]) -> str:
     rows = "".join(
         f'<tr><td>{_link(i, students)}</td><td class="num">{esc(_score(s))}</td>'
         f"<td>{_status(s['status'])}</td><td>{esc(s.get('first_failure') or '')}</td>"
-        f'<td class="why">{esc(s.get("diagnosis") or "")}</td></tr>'
+        f'<td class="why">{text_html(s.get("diagnosis") or "")}</td></tr>'
         for i, s in enumerate(students)
     )
     return (
@@ -258,13 +278,27 @@ def _overview(result: dict, students: list[dict], date: str) -> str:
     if isinstance(result.get("seconds"), (int, float)):
         workers = result.get("workers")
         with_workers = f" with {workers} workers" if workers else ""
-        facts.append(f"graded in {result['seconds']:.1f} s{with_workers}")
+        kept = result.get("kept") or 0
+        earlier = f" ({kept} kept from an earlier run)" if kept > 0 else ""
+        facts.append(f"graded in {result['seconds']:.1f} s{earlier}{with_workers}")
+    warnings = result.get("warnings") or []
+    if warnings:
+        items = "".join(f"<li>{text_html(w)}</li>" for w in warnings)
+        warnings = (
+            '<div class="warnings" role="alert"><p>Check before you publish these '
+            f"grades:</p><ul>{items}</ul></div>"
+        )
+    skipped = result.get("skipped") or []
+    if skipped:
+        skipped = f'<p class="skipped">not graded: {esc(", ".join(skipped))}</p>'
     return (
         '<header id="overview">'
         f"<h1>{esc(result.get('title') or 'crosscheck grade')}</h1>"
+        f"{warnings or ''}"
         f'<p class="muted">{esc(date)} · '
         f"{esc(' · '.join(f for f in facts if f))}</p>"
         f'<p class="counts"><strong>{esc(outputs.counts(students))}</strong></p>'
+        f"{skipped or ''}"
         "</header>"
         "<h2>Scores</h2>"
         + histogram_svg([s["score"] for s in students], top)
@@ -284,6 +318,11 @@ def _captured(label: str, text: str, max_output: int) -> str:
     characters (the head shows what ran first, the tail the traceback)."""
     if not text:
         return ""
+    size = f"{len(text):,} characters"
+    mark = _CUT_MARK.search(text)
+    if mark:
+        whole = int(mark.group(1)) + len(text) - len(mark.group(0))
+        size = f"{whole:,} characters, middle cut"
     shown = text
     if len(text) > max_output:
         head = max_output // 4
@@ -294,7 +333,7 @@ def _captured(label: str, text: str, max_output: int) -> str:
             f"JSON result holds all that was captured ...]\n{text[-tail:]}"
         )
     return (
-        f"<details><summary>{esc(label)} ({len(text):,} characters)</summary>"
+        f"<details><summary>{esc(label)} ({size})</summary>"
         f'<pre class="output">{esc(shown)}</pre></details>'
     )
 
@@ -308,21 +347,21 @@ def _case_html(case: dict) -> str:
     if case.get("title"):
         parts.append(f'<p class="muted">{esc(case["title"])}</p>')
     if case.get("error"):
-        parts.append(f'<p class="error">{esc(case["error"])}</p>')
+        parts.append(text_html(case["error"], "error", tag="p"))
     if case.get("table"):
         parts.append(f'<pre class="table">{esc(case["table"])}</pre>')
     groups = outputs.lost_groups(case)
     if groups:
         items = "".join(
             f"<li><strong>−{esc(outputs.number(points))} {esc(', '.join(names))}"
-            f"</strong>: {esc(why)}</li>"
+            f"</strong>: {text_html(why)}</li>"
             for points, names, why in groups
         )
         parts.append(f'<p>Lost points:</p><ul class="lost">{items}</ul>')
     told = {why for _, _, why in groups} | {case.get("error")}
     more = [d for d in case.get("diagnosis") or [] if d not in told]
     if more:
-        items = "".join(f"<li>{esc(d)}</li>" for d in more)
+        items = "".join(f"<li>{text_html(d)}</li>" for d in more)
         parts.append(f'<ul class="diagnosis">{items}</ul>')
     earned = case.get("earned") or []
     if earned:
@@ -351,12 +390,15 @@ def _student_html(i: int, s: dict, max_output: int) -> str:
             f"<p>First failing row: <strong>{esc(s['first_failure'])}</strong></p>"
         )
     if s.get("diagnosis"):
-        parts.append(f'<p class="headline">{esc(s["diagnosis"])}</p>')
+        parts.append(text_html(s["diagnosis"], "headline", tag="p"))
     if s.get("error") and s["error"] != s.get("diagnosis"):
-        parts.append(f'<p class="error">Error: {esc(s["error"])}</p>')
+        if "\n" in str(s["error"]).strip("\n"):
+            parts.append('<p class="error">Error:</p>' + text_html(s["error"], "error"))
+        else:
+            parts.append(f'<p class="error">Error: {esc(s["error"])}</p>')
     notes = s.get("notes") or []
     if notes:
-        items = "".join(f"<li>{esc(n)}</li>" for n in notes)
+        items = "".join(f"<li>{text_html(n)}</li>" for n in notes)
         parts.append(f'<p>Notes:</p><ul class="notes">{items}</ul>')
     parts += [_case_html(c) for c in s["cases"] if isinstance(c, dict)]
     parts.append(_captured("stdout", s.get("stdout") or "", max_output))

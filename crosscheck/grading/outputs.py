@@ -20,6 +20,7 @@ import csv
 import io
 import math
 import os
+import re
 import unicodedata
 
 from refnet import files
@@ -37,6 +38,10 @@ CSV_COLUMNS = (
 )
 # a spreadsheet runs a cell that starts with one of these as a formula
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# ... except a plain negative number, which it shows as the number it is
+_NEGATIVE = re.compile(r"-(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+# the label a check's sentence starts with: 'dW2 (BP4, chapter 6 "Backpropagation"): '
+_ROW_LABEL = re.compile(r'[^\s()]+ \([^()"]*, chapter \d+ "[^"]*"\): ')
 
 
 def check_student(student, name: str = "student") -> dict:
@@ -100,6 +105,21 @@ def check_result(result, name: str = "result") -> list[dict]:
             f"{name}: expected a class result (a dict with a 'students' list, as "
             f"crosscheck.grading.grade returns), got {got}"
         )
+    for key in ("warnings", "skipped"):
+        value = result.get(key)
+        if value is not None and (
+            not isinstance(value, list) or not all(isinstance(v, str) for v in value)
+        ):
+            raise TypeError(
+                f"{name}[{key!r}]: expected a list of strings, got {value!r:.80}"
+            )
+    kept = result.get("kept")
+    if kept is not None and (
+        isinstance(kept, bool) or not isinstance(kept, int) or kept < 0
+    ):
+        raise TypeError(
+            f"{name}['kept']: expected a whole number of students >= 0, got {kept!r}"
+        )
     return [
         check_student(s, f"{name}['students'][{i}]")
         for i, s in enumerate(result["students"])
@@ -142,27 +162,61 @@ def counts(students: list[dict]) -> str:
     return text
 
 
-def cut(text: str, width: int) -> str:
-    """``text`` on one line (each run of whitespace one space) of at most ``width``
-    characters, ending in "..." if cut. A control character (a terminal escape a
-    student's message may carry) is shown as its escape, never sent to the terminal."""
-    text = " ".join(str(text).split())
-    text = "".join(
+def printable(text) -> str:
+    """``text`` on one line (each run of whitespace one space, NFC-normalised so an
+    accent typed as a combining mark shows as one letter). A control character (a
+    terminal escape a student's message may carry) is shown as its escape, never sent
+    to the terminal."""
+    text = unicodedata.normalize("NFC", " ".join(str(text).split()))
+    return "".join(
         c.encode("unicode_escape").decode() if unicodedata.category(c)[0] == "C" else c
         for c in text
     )
-    return _clip(text, width)
+
+
+def cut(text: str, width: int) -> str:
+    """:func:`printable` ``text`` of at most ``width`` terminal columns
+    (:func:`display_width`), ending in "..." if cut."""
+    return _clip(printable(text), width)
+
+
+def _char_width(c: str) -> int:
+    if unicodedata.combining(c) or unicodedata.category(c) in ("Mn", "Me"):
+        return 0
+    return 2 if unicodedata.east_asian_width(c) in ("W", "F") else 1
+
+
+def display_width(text: str) -> int:
+    """The columns ``text`` takes in a terminal: a wide (Chinese, Japanese, Korean)
+    character 2, a combining mark 0, any other 1."""
+    return sum(_char_width(c) for c in text)
 
 
 def _clip(text: str, width: int) -> str:
-    if len(text) <= width:
+    if display_width(text) <= width:
         return text
-    return text[: max(width - 3, 0)] + "..."
+    room, used, end = max(width - 3, 0), 0, 0
+    while end < len(text) and used + _char_width(text[end]) <= room:
+        used += _char_width(text[end])
+        end += 1
+    return text[:end] + "..."
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - display_width(text))
+
+
+def short_diagnosis(text: str) -> str:
+    """``text`` without its leading row label ('dW2 (BP4, chapter 6
+    "Backpropagation"): '), which the table's first-failure column already names."""
+    match = _ROW_LABEL.match(text)
+    return text[match.end() :] if match else text
 
 
 def table(result, width: int = 100) -> str:
     """The terminal table: one line per student (name, score/max, status, first failing
-    row, diagnosis), each cut to ``width`` characters, then the count line."""
+    row, diagnosis without its row label), each cut to ``width`` terminal columns, then
+    the count line, then the class's warnings and the files that were not graded."""
     students = check_result(result)
     if isinstance(width, bool) or not isinstance(width, int) or width < 40:
         raise ValueError(
@@ -175,18 +229,23 @@ def table(result, width: int = 100) -> str:
             f"{number(s['score'])}/{number(s['max_score'])}",
             s["status"],
             cut(s.get("first_failure") or "-", 28),
-            cut(s.get("diagnosis") or "", width),
+            cut(short_diagnosis(printable(s.get("diagnosis") or "")), width),
         )
         for s in students
     ]
     sizes = [
-        max([len(h)] + [len(line[i]) for line in lines]) for i, h in enumerate(head)
+        max([len(h)] + [display_width(line[i]) for line in lines])
+        for i, h in enumerate(head)
     ]
     out = []
     for cells in [(*head, "diagnosis"), *lines]:
-        left = "  ".join(c.ljust(w) for c, w in zip(cells, sizes))
+        left = "  ".join(_pad(c, w) for c, w in zip(cells, sizes))
         out.append(_clip(f"{left}  {cells[-1]}".rstrip(), width))
     out.append(counts(students))
+    out += [f"warning: {printable(w)}" for w in result.get("warnings") or []]
+    if result.get("skipped"):
+        names = ", ".join(printable(n) for n in result["skipped"])
+        out.append(f"not graded: {names}")
     return "\n".join(out)
 
 
@@ -194,9 +253,18 @@ def table(result, width: int = 100) -> str:
 
 
 def _cell(text) -> str:
-    """A text cell a spreadsheet shows as text: one starting like a formula gets a "'"."""
+    """A text cell a spreadsheet shows as text: one starting like a formula (but not a
+    plain negative number) gets a "'"."""
     text = "" if text is None else str(text)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    if text.startswith(_FORMULA_START) and not _NEGATIVE.fullmatch(text):
+        return "'" + text
+    return text
+
+
+def first_line(text) -> str:
+    """The first non-blank line of ``text`` ("" for None): a traceback's message."""
+    lines = ("" if text is None else str(text)).splitlines()
+    return next((line.rstrip() for line in lines if line.strip()), "")
 
 
 def case_names(result) -> list[str]:
@@ -223,8 +291,8 @@ def csv_text(result) -> str:
                 number(s["max_score"]),
                 s["status"],
                 _cell(s.get("first_failure")),
-                _cell(s.get("diagnosis")),
-                _cell(s.get("error")),
+                _cell(first_line(s.get("diagnosis"))),
+                _cell(first_line(s.get("error"))),
                 *(scores.get(n, "") for n in names),
             ]
         )
@@ -233,9 +301,12 @@ def csv_text(result) -> str:
 
 def write_csv(result, path) -> None:
     """One row per student (student, score, max_score, status, first_failure,
-    diagnosis, error), then one column per case with its score; UTF-8, atomically.
-    A text cell that starts like a spreadsheet formula (=, +, -, @) gets a leading "'"."""
-    data = csv_text(result).encode("utf-8")
+    diagnosis, error), then one column per case with its score; UTF-8 with a byte-order
+    mark (so Excel reads "josé" right), atomically. The diagnosis and the error keep
+    their first line (a traceback stays in grades.json and the HTML report). A text
+    cell that starts like a spreadsheet formula (=, +, -, @) gets a leading "'"; a plain
+    negative number is left as it is."""
+    data = csv_text(result).encode("utf-8-sig")
     files.atomic_write(path, lambda fh: fh.write(data), "path")
 
 

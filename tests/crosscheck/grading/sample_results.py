@@ -244,6 +244,10 @@ CLASS_RESULT = {
     "students": STUDENTS,
     "seconds": 12.3,
     "workers": 2,
+    # nothing kept from an earlier run, no warning, no stray file in the class folder
+    "kept": 0,
+    "warnings": [],
+    "skipped": [],
 }
 
 

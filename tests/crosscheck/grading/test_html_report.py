@@ -145,10 +145,43 @@ def test_histogram_bins_hold_the_hand_counted_scores():
     scores = [10, 5, 7.5, 8, 8, 0, 5]
     assert [c for _, _, c in report.bins(scores, 10)] == COUNTS
     assert report.bins(scores, 10)[-1][:2] == (9.0, 10.0)
-    # a total that is no whole number up to 10: ten equal ranges, full marks in the last
+    # 37.5 points: bars ceil(3.75) = 4 points wide, 0-4 ... 36-40, full marks in the last
     ranges = report.bins([0, 3.75, 37.5, 20], 37.5)
-    assert [c for _, _, c in ranges] == [1, 1, 0, 0, 0, 1, 0, 0, 0, 1]
+    assert [c for _, _, c in ranges] == [2, 0, 0, 0, 0, 1, 0, 0, 0, 1]
+    assert ranges[-1][:2] == (36, 40)
     assert [c for _, _, c in report.bins([0, 1, 4, 4, 2.5], 4)] == [1, 1, 1, 2]
+
+
+def test_histogram_bins_are_whole_points_wide():
+    # 14 points: 0-2, 2-4, ..., 12-14; 14 (full marks) in the last bar
+    assert report.bins([0, 1.9, 2, 7, 13.5, 14], 14) == [
+        (0, 2, 2),
+        (2, 4, 1),
+        (4, 6, 0),
+        (6, 8, 1),
+        (8, 10, 0),
+        (10, 12, 0),
+        (12, 14, 2),
+    ]
+    # 7.5 points: one bar per point, 0-1 ... 7-8, full marks in 7-8
+    assert report.bins([7.5, 0.5, 3], 7.5) == [
+        (0, 1, 1),
+        (1, 2, 0),
+        (2, 3, 0),
+        (3, 4, 1),
+        (4, 5, 0),
+        (5, 6, 0),
+        (6, 7, 0),
+        (7, 8, 1),
+    ]
+    # 100 points: ten bars of 10
+    assert [b[:2] for b in report.bins([], 100)][-2:] == [(80, 90), (90, 100)]
+    # 6 summed in floating point as 5.999999999999999 stays in 6-8
+    assert report.bins([0.1 * 3 * 20], 14)[3] == (6, 8, 1)
+    svg = report.histogram_svg([0, 14], 14)
+    labels = re.findall(r'text-anchor="middle">([^<]*)</text>', svg)
+    assert labels[:7] == ["1", "0–2", "2–4", "4–6", "6–8", "8–10", "10–12"]
+    assert "12–14" in labels and not any("." in label for label in labels)
 
 
 def test_histogram_svg_has_one_bar_per_range_with_its_count(page_text):
@@ -182,6 +215,111 @@ def test_long_captured_output_is_cut_in_the_middle(page_text):
     assert "epoch 400: loss 0.0400" in whole
     with pytest.raises(ValueError, match="max_output: expected a whole number"):
         report.render(class_result(), max_output=10)
+
+
+def test_the_overview_says_how_many_results_were_kept_from_an_earlier_run():
+    result = class_result()
+    result["kept"] = 31
+    text = report.render(result, date="d")
+    assert "graded in 12.3 s (31 kept from an earlier run) with 2 workers" in text
+    # none kept, or a result without "kept": as before
+    assert "graded in 12.3 s with 2 workers" in report.render(class_result(), date="d")
+    del result["kept"]
+    text = report.render(result, date="d")
+    assert "graded in 12.3 s with 2 workers" in text and "kept from" not in text
+
+
+SYNTAX_ERROR = (
+    "raised SyntaxError: invalid syntax\n"
+    '  File "hw.py", line 3\n'
+    "    x = = 1 < 2\n"
+    "        ^"
+)
+
+
+def test_a_text_of_several_lines_is_shown_in_pre_and_one_line_stays_inline():
+    result = class_result()
+    frank = result["students"][5]
+    frank["error"] = frank["diagnosis"] = SYNTAX_ERROR
+    frank["cases"][0]["error"] = SYNTAX_ERROR
+    frank["cases"][1]["lost"][0]["why"] = SYNTAX_ERROR
+    frank["notes"] = ["cell 2:\n  %%time\n  ^ skipped"]
+    text = report.render(result, date="d")
+    escaped = (
+        "raised SyntaxError: invalid syntax\n"
+        "  File &quot;hw.py&quot;, line 3\n"
+        "    x = = 1 &lt; 2\n"
+        "        ^"
+    )
+    # the headline, the case's error, a lost point's why: each in a <pre>
+    assert f'<pre class="text headline">{escaped}</pre>' in text
+    assert f'<pre class="text error">{escaped}</pre>' in text
+    assert f'</strong>: <pre class="text">{escaped}</pre></li>' in text
+    assert '<pre class="text">cell 2:\n  %%time\n  ^ skipped</pre>' in text
+    # a sentence of one line stays inline
+    assert (
+        "−1 dW1</strong>: dW1 (BP2, chapter 6 &quot;Backpropagation&quot;): the f"
+        in text
+    )
+    assert '<p class="headline">did not return within 60 s' in text
+    assert not parse(text).problems
+
+
+def test_a_sandbox_cut_output_shows_its_original_size():
+    result = class_result()
+    # 50 + 50 characters kept of 5,100: the sandbox's mark says 5,000 were cut
+    result["students"][1]["stdout"] = (
+        "a" * 50 + "\n[... 5000 bytes cut ...]\n" + "b" * 50
+    )
+    text = report.render(result, date="d")
+    assert "<summary>stdout (5,100 characters, middle cut)</summary>" in text
+    # an output the sandbox did not cut: its own size
+    assert "<summary>stderr (35 characters)</summary>" in text  # gina's
+
+
+def test_every_diagnosis_is_listed_with_all_its_students():
+    result = class_result()
+    alice = result["students"][0]
+    students = []
+    for i in range(26):
+        s = {**alice, "student": f"s{i:02d}", "status": "MISMATCH", "score": 5.0}
+        # twelve mistakes of one student each, then one of fourteen students
+        s["diagnosis"] = f"mistake {'abcdefghijkl'[i]}" if i < 12 else "common one"
+        students.append(s)
+    result["students"] = students
+    text = report.render(result, date="d")
+    table = text.split('<table class="diagnoses">')[1].split("</table>")[0]
+    assert table.count("<tr>") == 1 + 13
+    first = table.split("<tr>")[2]
+    assert first.startswith('<td class="num">14</td><td class="why">common one</td>')
+    assert [f'href="#s{i}"' in first for i in range(26)] == [False] * 12 + [True] * 14
+    for letter in "abcdefghijkl":
+        assert f'<td class="why">mistake {letter}</td>' in table
+    assert "other diagnoses" not in text and " more<" not in text
+
+
+def test_warnings_at_the_top_and_the_files_not_graded_under_the_overview():
+    result = class_result()
+    result["warnings"] = [
+        "every student failed case 'practice' at delta2: check the rubric"
+    ]
+    result["skipped"] = ["yan.zip", "<b>notes</b>.pdf"]
+    text = report.render(result, date="d")
+    warning = (
+        "every student failed case &#x27;practice&#x27; at delta2: check the rubric"
+    )
+    at = text.index('<div class="warnings" role="alert">')
+    assert at < text.index(warning) < text.index('<p class="counts">')
+    assert text.index("</h1>") < at
+    assert (
+        '<p class="skipped">not graded: yan.zip, &lt;b&gt;notes&lt;/b&gt;.pdf</p>'
+        in text
+    )
+    assert text.index('<p class="skipped">') < text.index("<h2>Scores</h2>")
+    assert not parse(text).problems
+    # none: no box, no line
+    plain = report.render(class_result(), date="d")
+    assert 'class="warnings"' not in plain and "not graded:" not in plain
 
 
 def test_write_html_writes_the_page_atomically(tmp_path):

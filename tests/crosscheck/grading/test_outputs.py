@@ -89,13 +89,70 @@ def test_table_one_line_per_student_then_the_count_line(result):
     )
 
 
-@pytest.mark.parametrize("width", [40, 60, 100, 200])
+@pytest.mark.parametrize("width", [40, 60, 100])
 def test_table_lines_are_cut_to_the_width(result, width):
     lines = outputs.table(result, width=width).splitlines()
     assert all(len(line) <= width for line in lines[:-1])
-    # bob's diagnosis is 170 characters long: cut with "..." whatever the width
+    # bob's line is 171 characters long: cut with "..." at these widths
     assert lines[2].endswith("...")
     assert len(lines[2]) == width
+
+
+BOB_LINE = (
+    "bob      5/10    MISMATCH  sigmoid + MSE: dW1      the f'(z[1]) factor of BP2 is "
+    "missing: delta1 = delta2 @ W2.T without the sigmoid derivative (BP4/BP3 carry it "
+    "into dW1)"
+)
+
+
+def test_table_drops_the_row_label_the_first_failure_column_names(result):
+    # 'dW1 (BP2, chapter 6 "Backpropagation"): ' goes; the sentence stays whole
+    lines = outputs.table(result, width=200).splitlines()
+    assert lines[2] == BOB_LINE
+    # a label that does not lead, and a sentence without one, stay as they are
+    student(result, "bob")["diagnosis"] = SENTENCES["bp2_after"]
+    line = outputs.table(result, width=200).splitlines()[2]
+    assert line == (
+        "bob      5/10    MISMATCH  sigmoid + MSE: dW1      after dW1, the first "
+        'failing row: db1 (BP3, chapter 6 "Backpropagation"): db1 sums delta1, which '
+        "lacks the f'(z[1]) factor"
+    )
+    assert "did not return within 60 s" in outputs.table(result).splitlines()[5]
+    # the CSV keeps the full sentence
+    assert 'dW1 (BP2, chapter 6 ""Backpropagation""): the f' in outputs.csv_text(
+        class_result()
+    )
+
+
+def test_table_lines_up_wide_and_combining_names():
+    result = class_result()
+    result["students"] = result["students"][:3]
+    alice, bob, _ = result["students"]
+    alice["student"] = "王小明"  # 3 wide characters: 6 columns
+    bob["student"] = "Rene\u0301e"  # NFD: 6 code points, 5 columns, shown as NFC
+    alice["diagnosis"] = "梯度" * 40  # 160 columns
+    lines = outputs.table(result, width=60).splitlines()
+    # columns: student 7, score 6, status 8, first failure 18, each then 2 spaces;
+    # the diagnosis gets 60 - 47 - 3 = 10 columns: five wide characters, then "..."
+    assert lines[1] == "王小明   10/10   MATCH     -" + " " * 19 + "梯度梯度梯..."
+    assert lines[2].startswith("Ren\u00e9e    5/10    MISMATCH  sigmoid + MSE: dW1  ")
+    assert lines[3].startswith("carol    7.5/10  MISMATCH  sigmoid + MSE: dW1  ")
+
+
+def test_table_prints_warnings_and_skipped_files_after_the_count_line(result):
+    result["warnings"] = [
+        "every student failed case 'practice' at delta2: check the rubric"
+    ]
+    result["skipped"] = ["yan.zip", "notes.pdf"]
+    assert outputs.table(result).splitlines()[-3:] == [
+        COUNT_LINE,
+        "warning: every student failed case 'practice' at delta2: check the rubric",
+        "not graded: yan.zip, notes.pdf",
+    ]
+    # absent or empty: the count line ends the table
+    del result["warnings"], result["skipped"]
+    assert outputs.table(result).splitlines()[-1] == COUNT_LINE
+    assert outputs.table(class_result()).splitlines()[-1] == COUNT_LINE
 
 
 def test_table_shows_a_control_character_as_its_escape(result):
@@ -128,14 +185,14 @@ def test_table_refuses_a_bad_width(result, width):
 
 
 def read_csv(path):
-    with open(path, newline="", encoding="utf-8") as fh:
+    with open(path, newline="", encoding="utf-8-sig") as fh:
         return list(csv.DictReader(fh))
 
 
 def test_csv_one_row_per_student_and_one_column_per_case(result, tmp_path):
     path = tmp_path / "grades.csv"
     outputs.write_csv(result, path)
-    with open(path, newline="", encoding="utf-8") as fh:
+    with open(path, newline="", encoding="utf-8-sig") as fh:
         header = next(csv.reader(fh))
     assert header == [
         "student",
@@ -180,12 +237,58 @@ def test_csv_keeps_a_formula_in_a_name_as_text(result, tmp_path):
     assert read_csv(tmp_path / "g.csv")[0]["student"] == '\'=HYPERLINK("http://x","y")'
 
 
+def test_csv_is_utf8_with_a_byte_order_mark_for_excel(result, tmp_path):
+    student(result, "alice")["student"] = "josé"
+    outputs.write_csv(result, tmp_path / "g.csv")
+    data = (tmp_path / "g.csv").read_bytes()
+    assert data.startswith(b"\xef\xbb\xbfstudent,score,")
+    assert b"\njos\xc3\xa9,10,10,MATCH," in data
+    assert read_csv(tmp_path / "g.csv")[0]["student"] == "josé"
+
+
+SYNTAX_ERROR = (
+    "could not be loaded: importing hw.py raised SyntaxError: invalid syntax\n"
+    '  File "hw.py", line 3\n'
+    "    x = = 1\n"
+    "        ^"
+)
+
+
+def test_csv_keeps_the_first_line_of_an_error_and_a_diagnosis(result, tmp_path):
+    frank = student(result, "frank")
+    frank["error"] = frank["diagnosis"] = SYNTAX_ERROR
+    outputs.write_csv(result, tmp_path / "g.csv")
+    outputs.write_json(result, tmp_path / "g.json")
+    row = read_csv(tmp_path / "g.csv")[5]
+    first = "could not be loaded: importing hw.py raised SyntaxError: invalid syntax"
+    assert (row["error"], row["diagnosis"]) == (first, first)
+    # the whole traceback stays in the JSON
+    saved = json.loads((tmp_path / "g.json").read_text())["students"][5]
+    assert saved["error"] == SYNTAX_ERROR
+
+
+def test_csv_formula_guard_leaves_a_plain_negative_number(result, tmp_path):
+    names = ["-3", "-0.5", "-1e-3", "-1+2", "-", "=1+1", "@x"]
+    for s, name in zip(result["students"], names):
+        s["student"] = name
+    outputs.write_csv(result, tmp_path / "g.csv")
+    assert [r["student"] for r in read_csv(tmp_path / "g.csv")] == [
+        "-3",
+        "-0.5",
+        "-1e-3",
+        "'-1+2",
+        "'-",
+        "'=1+1",
+        "'@x",
+    ]
+
+
 def test_writes_replace_the_old_file_and_leave_no_temporary(result, tmp_path):
     path = tmp_path / "grades.csv"
     path.write_text("old")
     outputs.write_csv(result, path)
     outputs.write_json(result, tmp_path / "grades.json")
-    assert path.read_text(encoding="utf-8").startswith("student,score")
+    assert path.read_text(encoding="utf-8-sig").startswith("student,score")
     assert sorted(os.listdir(tmp_path)) == ["grades.csv", "grades.json"]
 
 
@@ -324,6 +427,17 @@ def test_a_result_that_is_not_one_is_named():
     del bad["students"][1]["cases"][2]["max_score"]
     with pytest.raises(ValueError, match=r"\['cases'\]\[2\]: expected a case result"):
         outputs.write_gradescope(bad, "unused")
+    for key, value in (("warnings", "check the rubric"), ("skipped", [3])):
+        bad = class_result()
+        bad[key] = value
+        with pytest.raises(
+            TypeError, match=rf"result\['{key}'\]: expected a list of strings"
+        ):
+            outputs.table(bad)
+    bad = class_result()
+    bad["kept"] = -1
+    with pytest.raises(TypeError, match=r"result\['kept'\]: expected a whole number"):
+        outputs.write_csv(bad, "unused.csv")
     bad = class_result()
     bad["students"][0]["status"] = "PASS"
     with pytest.raises(ValueError, match="expected one of .*MATCH.*got 'PASS'"):
