@@ -31,11 +31,10 @@ from crosscheck.bugs import CATALOG
 from crosscheck.grading import grade
 from crosscheck.grading.html import write_html
 from crosscheck.mine.conventions import PRESETS
-from tests.crosscheck.grading.test_html_report import (  # noqa: F401 (the fixture)
-    artifacts,
-    browser,
-    severe,
-)
+from tests.crosscheck.grading import test_html_report
+from tests.crosscheck.grading.test_html_report import artifacts, severe
+
+browser = test_html_report.browser  # the Chromium fixture, shared
 
 try:
     import tomllib
@@ -227,7 +226,7 @@ def test_hostile_neighbours_unaffected(graded):
         assert len(got["stdout"]) + len(got["stderr"]) < 2**20, got["student"]
 
 
-def test_a_real_class_report_renders_in_chromium(graded, browser, tmp_path):  # noqa: F811
+def test_a_real_class_report_renders_in_chromium(graded, browser, tmp_path):
     """The hostile class as graded (crashes, 100 MiB of prints, a snoop): its report
     opens in Chromium with no console error, one section per student, the histogram."""
     result, _ = graded("hostile")

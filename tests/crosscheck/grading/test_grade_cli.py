@@ -83,7 +83,7 @@ def test_a_class_is_graded_in_sandboxes(hw, capsys):
     out = capsys.readouterr().out
     assert "4 students: 1 full mark, 1 partial, 2 errors" in out
     results = hw.parent / "hw-grades"
-    rows = list(csv.DictReader((results / "grades.csv").open()))
+    rows = list(csv.DictReader((results / "grades.csv").open(encoding="utf-8-sig")))
     assert {r["student"]: float(r["score"]) for r in rows} == {
         "ada": 30.0,
         "bo": 15.0,
