@@ -59,7 +59,7 @@ def run_cases(payload: dict) -> dict:
     if payload["kind"] == "ipynb":
         fn = _load_notebook(source, function, notes)
     else:
-        fn = load_function(source, function)
+        fn = load_function(source, function, notes)
     if isinstance(fn, dict):
         return {"notes": notes, "load_error": fn.get("load_error") or fn.get("error")}
     student = _StudentFrames(source)

@@ -81,10 +81,14 @@ def _check_arguments(args, kwargs) -> str | None:
     return None
 
 
-def load_function(path: str, name: str):
+def load_function(path: str, name: str, notes: list | None = None):
     """FUNC from FILE.py, importing it (its top-level code runs, its folder importable
     after the standard library); or {"load_error": why} when it cannot be had, or
-    {"error": ...} when importing it called sys.exit."""
+    {"error": ...} when importing it called sys.exit.
+
+    ``notes`` (the grader's): a list; then a file whose top-level code raises after
+    FUNC was defined (a test left below it) still gives FUNC, and the failure is a note,
+    as a notebook's failing cell is."""
     sandbox.stage(f"importing {os.path.basename(path)}")
     folder = os.path.dirname(path)
     if folder not in sys.path:
@@ -99,7 +103,15 @@ def load_function(path: str, name: str):
     except SystemExit as exc:
         return {"error": f"called sys.exit({exc.code!r}) while being imported"}
     except BaseException as exc:  # noqa: BLE001 (the user's code: shown, not raised)
-        return {"load_error": _import_failure(path, exc)}
+        failure = _import_failure(path, exc)
+        fn = getattr(module, name, None)
+        if notes is None or not callable(fn) or not isinstance(exc, Exception):
+            return {"load_error": failure}
+        notes.append(
+            f"{failure.splitlines()[0]}; {name} was defined before that line and is "
+            f"graded"
+        )
+        return fn
     fn = getattr(module, name, None)
     if fn is None:
         found = sorted(
@@ -119,7 +131,14 @@ def _import_failure(path: str, exc: BaseException) -> str:
         [f for f in tb.stack if os.path.abspath(f.filename) == here]
     )
     cause = "".join(traceback.format_exception_only(exc)).strip().splitlines()[-1]
-    return f"importing {path} failed: {cause}\n" + "".join(tb.format()).rstrip()
+    hint = ""
+    if tb.stack and tb.stack[-1].name == "<module>":
+        hint = (
+            "(the file's top-level code runs when it is imported: put tests and "
+            'examples under if __name__ == "__main__":)\n'
+        )
+    text = "".join(tb.format()).rstrip()
+    return f"importing {path} failed: {cause}\n{hint}" + text
 
 
 def summary(report: BackpropReport) -> str:

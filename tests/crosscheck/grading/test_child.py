@@ -211,9 +211,11 @@ def test_load_errors_are_returned_and_no_case_runs(tmp_path):
         )
         results[name] = out.result["load_error"]
     path = tmp_path / "import_raises" / "import_raises.py"
-    assert results["import_raises"].splitlines()[:4] == [
+    assert results["import_raises"].splitlines()[:5] == [
         f"importing {path} failed: FileNotFoundError: [Errno 2] No such file or "
         "directory: 'data.csv'",
+        "(the file's top-level code runs when it is imported: put tests and examples "
+        'under if __name__ == "__main__":)',
         "Traceback (most recent call last):",
         f'  File "{path}", line 4, in <module>',
         '    DATA = np.loadtxt(open("data.csv"))',
@@ -284,3 +286,22 @@ def test_a_long_error_keeps_its_first_and_last_lines():
         == "aaaaa\n[... 10 characters cut ...]\nbbbbb"
     )
     assert _cut("short", keep=10) == "short"
+
+
+def test_a_test_left_below_the_function_is_a_note_not_a_zero(tmp_path):
+    """A .py whose top-level test fails after FUNC is defined is graded, as a notebook
+    whose last cell fails is; the failure is a note."""
+    folder = tmp_path / "kim"
+    folder.mkdir()
+    (folder / "kim.py").write_text(
+        "def backprop(weights, X, Y):\n"
+        "    return [w * 0 for w in weights]\n\n"
+        "assert backprop([1.0], None, None) == [1.0], 'my own test'\n"
+    )
+    from crosscheck.grading import child
+
+    notes = []
+    fn = child.load_function(str(folder / "kim.py"), "backprop", notes)
+    assert callable(fn)
+    assert len(notes) == 1 and "AssertionError: my own test" in notes[0]
+    assert notes[0].endswith("backprop was defined before that line and is graded")
