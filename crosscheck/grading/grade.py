@@ -260,6 +260,8 @@ def grade_one(
     """One student's result (a dict, see the module docstring); never raises for
     anything the student's code does."""
     base = _base(sub, fingerprint)
+    if sub.note:
+        base["notes"].append(sub.note)
     if sub.error:
         return _all_error(base, drawn, sub.error)
     # everything this child touches lives in its home: the folder that holds every
@@ -299,7 +301,7 @@ def grade_one(
             seconds=round(outcome.seconds, 3),
         )
         got = outcome.result if isinstance(outcome.result, dict) else {}
-        base["notes"] = list(got.get("notes", []))
+        base["notes"] += list(got.get("notes", []))
         if got.get("load_error"):
             failed = _all_error(base, drawn, got["load_error"])
             return _shown(failed, os.path.join(home, "code"), sub)
@@ -519,6 +521,9 @@ def _student(base: dict, cases: list[dict]) -> dict:
         c = next(c for c in cases if c["status"] != "MATCH")
         headline = (c["diagnosis"] or [""])[0]
         first = f"{c['name']}: {c['first_failure']}"
+    if not headline:  # every point earned: still say what the student should know
+        said = [s for c in cases for s in c["diagnosis"] if " in place" in s]
+        headline = said[0] if said else ""
     errors = [c["error"] for c in cases if c["error"]]
     return dict(
         base,

@@ -53,6 +53,7 @@ class Submission:
     kind : "py" or "ipynb" (None when ``error``)
     root : the absolute path of what the student handed in (their file or folder)
     error : why FUNC's file could not be told, in words, or None
+    note : what was chosen for the student, in words (a .py beside its notebook)
     """
 
     name: str
@@ -60,6 +61,7 @@ class Submission:
     kind: str | None
     root: str
     error: str | None = None
+    note: str | None = None
 
 
 def find(folder, function: str, exclude=()) -> list[Submission]:
@@ -225,6 +227,18 @@ def _from_folder(name: str, folder: str, function: str) -> Submission:
     if len(hits) == 1:
         rel, path, kind = hits[0]
         return Submission(name, path, kind, folder)
+    scripts = [h for h in hits if h[2] == "py"]
+    if len(hits) > 1 and len(scripts) == 1:
+        # a notebook and the .py exported from it (a common upload): the .py
+        rel, path, kind = scripts[0]
+        others = [h[0] for h in hits if h[2] != "py"]
+        verb = "defines" if len(others) == 1 else "define"
+        left = "was" if len(others) == 1 else "were"
+        note = (
+            f"{rel} graded; {', '.join(others)} also {verb} {function} and {left} "
+            f"left out"
+        )
+        return Submission(name, path, kind, folder, note=note)
     if hits:
         error = (
             f"{len(hits)} files in {name}/ define {function}: "

@@ -605,12 +605,18 @@ def _first_failure(first, got, ref, messages, case: _Case, matched=()) -> str:
     if first.name in messages:
         return sentence(first.name, lab, messages[first.name])
     if first.note.startswith("dtype"):
+        if case.dtype.name == "float32":
+            how = (
+                "a float64 constant or array mixed into float32 work, such as "
+                "np.zeros(shape) or np.eye(k) without dtype="
+            )
+        else:
+            how = "a cast to float32 or lower somewhere in float64 work"
         return sentence(
             first.name,
             lab,
             f"your {first.name} has {first.note}: something in your code changes the "
-            f"dtype (a float64 constant or array mixed into {case.dtype.name} work); keep "
-            f"every array in {case.dtype.name}",
+            f"dtype ({how}); keep every array in {case.dtype.name}",
         )
     decay = decay_in_code(ref, got["_rows"]) if first.name == "loss" else None
     if decay:

@@ -92,9 +92,7 @@ def test_def_inside_if_counts_but_not_inside_a_class_or_another_def(tmp_path):
 
 
 def test_a_folder_with_two_files_defining_func_is_that_students_error(tmp_path):
-    root = layout(
-        tmp_path, {"eve/hw.py": DEF, "eve/old/hw_v1.ipynb": notebook(("code", DEF))}
-    )
+    root = layout(tmp_path, {"eve/hw.py": DEF, "eve/old/hw_v1.py": DEF})
     (sub,) = find(root, "backprop")
     assert (sub.name, sub.path, sub.kind, sub.root) == (
         "eve",
@@ -102,9 +100,14 @@ def test_a_folder_with_two_files_defining_func_is_that_students_error(tmp_path):
         None,
         f"{root}/eve",
     )
-    assert (
-        sub.error == "2 files in eve/ define backprop: hw.py, old/hw_v1.ipynb; keep one"
-    )
+    assert sub.error == "2 files in eve/ define backprop: hw.py, old/hw_v1.py; keep one"
+
+
+def test_a_notebook_and_its_exported_script_grade_the_script(tmp_path):
+    root = layout(tmp_path, {"eve/hw.py": DEF, "eve/hw.ipynb": notebook(("code", DEF))})
+    (sub,) = find(root, "backprop")
+    assert (sub.path, sub.kind, sub.error) == (f"{root}/eve/hw.py", "py", None)
+    assert sub.note == "hw.py graded; hw.ipynb also defines backprop and was left out"
 
 
 def test_a_folder_with_none_names_its_files_and_why(tmp_path):
