@@ -492,10 +492,20 @@ def _l2_total(ref: Reference, name: str, got, R, rtol) -> float | None:
 
 def _decay_text(ref: Reference, name: str, total: float) -> str:
     told = f"l2_eff = {ref.l2_eff:.4g}" if ref.l2_eff else "no decay"
+    # a grader's rubric fixes the decay: then the code is wrong, not the check's flags
+    if ref.l2_eff:
+        which = (
+            f"if the assignment's decay is {ref.l2_eff:.4g} * sum(W^2), your code's is "
+            f"{total / ref.l2_eff:.4g} times it (the derivative of l2 * sum(W^2) is "
+            f"2 l2 W); if yours is the one intended, "
+        )
+    else:
+        which = "if the assignment asks for it, "
     return (
         f"your {name} holds an L2 term the check was not told of: your decay is "
-        f"{total:.4g} * sum(W^2) in the cost ({told} given); pass --l2 {total:.4g} "
-        f"(l2 * sum(W^2)), or --l2 {2 * total:.4g} --l2-form half_sum (l2/2 * sum(W^2))"
+        f"{total:.4g} * sum(W^2) in the cost ({told} given); {which}pass --l2 "
+        f"{total:.4g} (l2 * sum(W^2)), or --l2 {2 * total:.4g} --l2-form half_sum "
+        f"(l2/2 * sum(W^2))"
     )
 
 

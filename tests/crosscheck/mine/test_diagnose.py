@@ -609,6 +609,11 @@ def test_a_decay_told_of_in_the_other_form_is_named():
     )
     assert "your decay is 0.025 * sum(W^2)" in report.diagnosis[0], report.diagnosis[0]
     assert "--l2 0.05 --l2-form half_sum" in report.diagnosis[0]
+    # a grader's rubric fixes the decay: the sentence also reads as the code's mistake
+    assert (
+        "if the assignment's decay is 0.05 * sum(W^2), your code's is 0.5 times it"
+        in report.diagnosis[0]
+    )
 
 
 def test_the_missing_decay_is_worded_in_the_users_form():
