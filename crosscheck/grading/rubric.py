@@ -168,7 +168,7 @@ class Rubric:
         return hashlib.sha256(text.encode()).hexdigest()
 
     def _draw(self, i: int, case: dict) -> Drawn:
-        where = f"{self.source}: case[{i}] ({case.get('name', '?')!r})"
+        where = f"{self.source}: case {i + 1} ({case.get('name', '?')!r})"
         hidden = case.get("hidden", False)
         rng = _generator(self.secret, case["name"]) if hidden else None
         seed = int(rng.integers(0, 2**31)) if hidden else case.get("seed", 0)
@@ -324,7 +324,7 @@ def from_arguments(
 
 
 def _case(i: int, case, source: str) -> dict:
-    where = f"{source}: case[{i}]"
+    where = f"{source}: case {i + 1}"
     if not isinstance(case, dict):
         raise ValueError(f"{where}: expected a table, got {case!r}")
     _known(case, CASE_KEYS, where)
@@ -413,7 +413,7 @@ def _points(points, n_layers: int, conv, where: str) -> dict:
         points = {k: v * share for k, v in points.items()}
     if not isinstance(points, dict) or not points:
         raise ValueError(
-            f"{where}: expected a number or a table such as {{ dW = 2, db = 1, loss = 1 }}, got {points!r}"
+            f"{where}: expected a number >= 0 or a table such as {{ dW = 2, db = 1, loss = 1 }}, got {points!r}"
         )
     out: dict[str, float] = {}
     for key, value in points.items():

@@ -91,9 +91,9 @@ def test_a_table_of_points():
         (dict(hidden=True, seed=3), "seed: a hidden case draws its own"),
         (dict(hidden=True, batch=[9, 4]), "expected a range [lo, hi]"),
         (dict(hidden=True, dtype=["float16"]), "expected 'float64' or 'float32'"),
-        (dict(activations=["relu"]), "case[0] ('p')"),
-        (dict(loss="hinge2"), "case[0] ('p')"),
-        (dict(layout="4-x-3"), "case[0] ('p')"),
+        (dict(activations=["relu"]), "case 1 ('p')"),
+        (dict(loss="hinge2"), "case 1 ('p')"),
+        (dict(layout="4-x-3"), "case 1 ('p')"),
     ],
 )
 def test_a_wrong_case_is_named(change, words):
