@@ -24,7 +24,7 @@ from refnet.cli import in_flags
 
 from ..matrix import DTYPES, LOSSES
 from ..mine.cli import FLAGS as MINE_FLAGS
-from ..mine.cli import _seconds
+from ..mine.cli import _seconds, add_axis_flags
 from ..mine.conventions import CHOICES, PRESETS
 from . import html, outputs
 from .grade import grade
@@ -76,20 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--loss", choices=LOSSES)
     p.add_argument("--convention", choices=sorted(PRESETS), help="default keras")
-    for axis, values in CHOICES.items():
-        p.add_argument(
-            f"--{axis.replace('_', '-')}",
-            choices=values,
-            dest=axis,
-            help=f"override the convention's {axis}",
-        )
-    p.add_argument(
-        "--bias",
-        dest="use_bias",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="override the convention's use_bias",
-    )
+    add_axis_flags(p)
     p.add_argument("--l2", type=float, help="weight decay factor on every W")
     p.add_argument("--dtype", choices=DTYPES, help="default float64")
     p.add_argument("--batch", type=int, help="batch size (default 8)")

@@ -96,21 +96,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--loss", required=True, choices=LOSSES)
     p.add_argument("--convention", default="keras", choices=sorted(PRESETS))
-    for axis, values in CHOICES.items():
-        p.add_argument(
-            f"--{axis.replace('_', '-')}",
-            choices=values,
-            dest=axis,
-            help=f"override the convention's {axis}",
-        )
-    p.add_argument(
-        "--bias",
-        dest="use_bias",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="override the convention's use_bias: --no-bias, the network has no "
-        "biases (FUNC gets and returns [W1, W2, ...]); --bias, every layer has one",
-    )
+    add_axis_flags(p)
     p.add_argument(
         "--l2", type=float, help="weight decay factor on every W (default 0)"
     )
@@ -155,6 +141,26 @@ def _parser() -> argparse.ArgumentParser:
         "just the summary",
     )
     return p
+
+
+def add_axis_flags(p: argparse.ArgumentParser) -> None:
+    """The flags that override one axis of the convention (--samples, ..., --bias);
+    crosscheck grade takes them too."""
+    for axis, values in CHOICES.items():
+        p.add_argument(
+            f"--{axis.replace('_', '-')}",
+            choices=values,
+            dest=axis,
+            help=f"override the convention's {axis}",
+        )
+    p.add_argument(
+        "--bias",
+        dest="use_bias",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="override the convention's use_bias: --no-bias, the network has no "
+        "biases (FUNC gets and returns [W1, W2, ...]); --bias, every layer has one",
+    )
 
 
 class UsageError(ValueError):
