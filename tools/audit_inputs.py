@@ -28,7 +28,7 @@ TensorFlow, PyTorch and JAX cases are left out where the framework is absent.
 
 The same table as the reliability review's (bad inputs tried, clear errors, errors not
 naming the argument, crashes, silent acceptances). tests/test_bad_inputs.py asserts that
-every case is clear (772 cases with TensorFlow and PyTorch installed).
+every case is clear (773 cases with TensorFlow and PyTorch installed).
 """
 
 from __future__ import annotations
@@ -834,6 +834,7 @@ def _grading_api_cases(add, fn) -> None:
 
     tmp = _tmp() / "grading-api"
     (tmp / "hw").mkdir(parents=True, exist_ok=True)
+    (tmp / "hw" / "ada.py").write_text("def backprop(weights, X, Y):\n    return []\n")
     (tmp / "file.txt").write_text("")
     rubric = from_data(
         dict(
@@ -1017,13 +1018,14 @@ def _grade_cases(tmp: Path, mynet: Path, existing: Path) -> list:
         "--memory": ["lots", "-1 GB"],
         "--out": [str(existing), str(hw / "inside")],
         "--gradescope": [str(tmp), "/nonexistent/r.json"],
-        "--rubric": [
-            str(tmp / "absent.toml"),
-            *(str(tmp / f"{n}.toml") for n in rubrics),
-        ],
     }.items():
         for v in values:
             out.append(("crosscheck cli", flag, grade_with(flag, v)))
+    # a rubric replaces the network's flags: given alone, and once with one of them
+    for v in [str(tmp / "absent.toml"), *(str(tmp / f"{n}.toml") for n in rubrics)]:
+        out.append(("crosscheck cli", "--rubric", ["grade", str(hw), "--rubric", v]))
+    rubric = ["--rubric", str(tmp / "no_case.toml")]
+    out.append(("crosscheck cli", "--layout", [*grade, *rubric]))
     return out
 
 
