@@ -1,7 +1,7 @@
 """Collection rules for the docs' doctests.
 
 Every ``*.md`` file in docs/ is a doctest (pyproject: ``--doctest-glob='*.md'``).
-Examples that need TensorFlow live in companion files named ``*.tf.md``, those that need
+Examples that need TensorFlow live in companion files named ``*.tensorflow.md``, those that need
 TensorFlow and PyTorch in ``*.torch.md``, those that need JAX in ``*.jax.md``; a file whose optional dependencies (TensorFlow,
 PyTorch, or scikit-learn for the digits data) are not installed is not collected, so the
 other chapters still run. The ``*.py`` files beside the chapters
@@ -18,14 +18,14 @@ import pytest
 NEEDS = {
     "07-checking.jax.md": ["tensorflow", "torch"],  # its majority of three
     "08-training.md": ["sklearn"],
-    "08-training.tf.md": ["sklearn"],
+    "08-training.tensorflow.md": ["sklearn"],
     "11-making-it-train.md": ["sklearn"],
 }
 
 
 def _missing(name: str) -> list[str]:
     needs = list(NEEDS.get(name, []))
-    if name.endswith(".tf.md"):
+    if name.endswith(".tensorflow.md"):
         needs.append("tensorflow")
     if name.endswith(".torch.md"):
         needs += ["tensorflow", "torch"]

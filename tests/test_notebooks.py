@@ -35,7 +35,7 @@ def _make_notebooks():
 
 
 def _needs(chapter: Path) -> list[str]:
-    needs = ["tensorflow"] if chapter.name.endswith(".tf.md") else []
+    needs = ["tensorflow"] if chapter.name.endswith(".tensorflow.md") else []
     if chapter.name.endswith(".torch.md"):
         needs += ["tensorflow", "torch"]
     if chapter.name.endswith(".jax.md"):

@@ -4,7 +4,7 @@ each (as Keras 3's ``backend/<name>/``), and the registry.
     frameworks/
       __init__.py   this: the protocol, the registry, select/label/framework, quirk_rtol
       workers.py    each framework's calls run in its own worker process (serve.py)
-      tf/           TensorFlow/Keras          (--oracle tf, the docs' *.tf.md)
+      tf/           TensorFlow/Keras          (--oracle tf, the docs' *.tensorflow.md)
       torch/        PyTorch                   (--oracle torch, the docs' *.torch.md)
       jax/          JAX                       (--oracle jax, the docs' *.jax.md)
 
