@@ -379,9 +379,13 @@ class _Steps:
             rows = slice(start, stop)
             xb, yb = self.X[rows], self.y_all[rows]
         else:
+            # X[rows] gathered into reused arrays. The rows come from a permutation, so
+            # they are in range: mode="clip" only spares take's default mode="raise"
+            # its extra buffered copy of the result (NumPy's take docs), 10-20 us a step
+            # for a 128-row MNIST batch
             rows = order[start:stop]
-            xb = self.X.take(rows, axis=0, out=batch.X)  # X[rows], gathered
-            yb = self.y_all.take(rows, axis=0, out=batch.y)  # into reused arrays
+            xb = self.X.take(rows, axis=0, out=batch.X, mode="clip")
+            yb = self.y_all.take(rows, axis=0, out=batch.y, mode="clip")
         masks = None if self.dropout_seed is None else self.masks(batch, epoch, start)
         if self.own_backprop:
             return net.backprop_into(
