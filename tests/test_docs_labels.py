@@ -266,8 +266,8 @@ def test_readme_links_the_chapters_in_reading_order():
         p.name
         for p in DOCS.glob("[0-9][0-9]-*.md")
         if not any(
-            f".{part}." in p.name for part in ("tf", "torch", "jax")
-        )  # companions
+            f".{part}." in p.name for part in ("tensorflow", "torch", "jax", "zh")
+        )  # companions, translations
     )
     linked = re.findall(r"\(docs/(\d\d-[\w-]+\.md)\)", readme)
     assert list(dict.fromkeys(linked)) == chapters  # first mentions, in reading order
