@@ -59,6 +59,8 @@ def defined_labels() -> dict[str, Path]:
     """label -> the docs file whose display equation carries ``\\tag{label}``."""
     defined: dict[str, Path] = {}
     for md in sorted(DOCS.glob("*.md")):
+        if md.name.endswith(".zh.md"):  # a translation repeats its page's tags
+            continue
         for label in TAG_RE.findall(md.read_text(encoding="utf-8")):
             assert label not in defined, (
                 f"{label} defined twice: {defined[label]}, {md}"
@@ -291,3 +293,12 @@ def test_docs_index_points_to_code_that_cites_the_label():
             )
             checked += 1
     assert checked >= 10  # the table was parsed
+
+
+@pytest.mark.parametrize("zh", sorted(DOCS.glob("*.zh.md")), ids=lambda p: p.name)
+def test_a_translation_tags_the_equations_its_english_page_tags(zh):
+    """A zh page carries its English page's \\tag{...} labels, in the same order."""
+    english = zh.with_name(zh.name.removesuffix(".zh.md") + ".md")
+    assert TAG_RE.findall(zh.read_text(encoding="utf-8")) == TAG_RE.findall(
+        english.read_text(encoding="utf-8")
+    )
