@@ -380,6 +380,15 @@ def main(argv=None) -> int:
     p.add_argument("--json", help="write the results to this JSON file")
     p.add_argument("--plot", help="write a PNG plot here")
     p.add_argument(
+        "--lang",
+        choices=("en", "zh"),
+        default="en",
+        help="language of the crossover map's labels (zh: Chinese, needs the font "
+        "Noto Sans CJK SC; with --save: docs/img/crossover_map.zh.png). Redraw it from "
+        "the saved run: --from-json bench/map.json --plot docs/img/crossover_map.zh.png "
+        "--lang zh --force",
+    )
+    p.add_argument(
         "--force", action="store_true", help="replace an existing --json/--plot file"
     )
     p.add_argument(
@@ -405,7 +414,10 @@ def main(argv=None) -> int:
         args.json = args.json or str(HERE / "grading.json")
     elif args.save and args.only == "map":
         args.json = args.json or str(HERE / "map.json")
-        args.plot = args.plot or str(HERE.parent / "docs" / "img" / "crossover_map.png")
+        end = "" if args.lang == "en" else f".{args.lang}"
+        args.plot = args.plot or str(
+            HERE.parent / "docs" / "img" / f"crossover_map{end}.png"
+        )
     elif args.save:
         args.json = args.json or str(HERE / "results.json")
         args.plot = args.plot or str(HERE / "bench.png")
@@ -427,6 +439,8 @@ def main(argv=None) -> int:
             raise ValueError(
                 "--from-json: expected a results file path, got an empty one"
             )
+        if args.lang != "en":  # the font, before minutes of timing
+            bench_map.figure_lang().rc(args.lang)
         args.widths = _grid(args.widths, "--widths", bench_map.WIDTHS)
         args.batches = _grid(args.batches, "--batches", bench_map.BATCHES)
         if args.write_tables and args.from_json is None:
@@ -436,7 +450,7 @@ def main(argv=None) -> int:
         for path in args.write_tables or []:
             if not Path(path).is_file():
                 raise ValueError(f"--write-tables: no such file {path!r}")
-    except (TypeError, ValueError) as err:
+    except (TypeError, ValueError, RuntimeError) as err:
         p.error(str(err))
     if args.from_json is not None:
         try:
@@ -444,7 +458,9 @@ def main(argv=None) -> int:
         except ValueError as err:
             p.error(str(err))
         try:
-            return replay(data, args.from_json, args.plot, args.write_tables or [])
+            return replay(
+                data, args.from_json, args.plot, args.write_tables or [], args.lang
+            )
         # a hand-edited file
         except (
             KeyError,
@@ -558,7 +574,7 @@ def run_map(args, env: dict, argv) -> int:
         _write_atomic(Path(args.json), json.dumps(out, indent=1) + "\n")
         print(f"wrote {args.json}")
     if args.plot:
-        bench_map.plot(data, Path(args.plot))
+        bench_map.plot(data, Path(args.plot), args.lang)
         print(f"wrote {args.plot}")
     return 0
 
@@ -664,13 +680,16 @@ def load_results(path: Path) -> dict:
     return data
 
 
-def replay(data: dict, source: str, plot_path: str | None, write: list[str]) -> int:
-    """The tables of an earlier run, from its JSON; optionally into marked files."""
+def replay(
+    data: dict, source: str, plot_path: str | None, write: list[str], lang: str = "en"
+) -> int:
+    """The tables of an earlier run, from its JSON; optionally into marked files (lang:
+    of the map's plot)."""
     print(f"from {source}: {data.get('command', '?')}")
     if data.get("map"):
         bench_map.report(data["map"])
         if plot_path:
-            bench_map.plot(data["map"], Path(plot_path))
+            bench_map.plot(data["map"], Path(plot_path), lang)
             print(f"wrote {plot_path}")
     if data.get("rows") or data.get("fit"):
         rounds = max([r["rounds"] for r in data["rows"]] or [0])

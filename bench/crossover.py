@@ -485,12 +485,31 @@ def report(data: dict) -> None:
     print(f"map: {len(data['cells'])} cells in {data['seconds']:.0f} s")
 
 
-def plot(data: dict, path: Path) -> None:
+def figure_lang():
+    """docs/figure_lang.py: the figures' language (labels, font), shared with the docs'
+    figure scripts."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "docs" / "figure_lang.py"
+    spec = importlib.util.spec_from_file_location("figure_lang", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def plot(data: dict, path: Path, lang: str = "en") -> None:
     """Heat map of refnet's time over the fastest framework's, log colour scale centred
-    on 1 (blue: refnet faster), each cell labelled with the ratio and that framework."""
+    on 1 (blue: refnet faster), each cell labelled with the ratio and that framework.
+    lang "zh": the same map with Chinese labels (needs the font Noto Sans CJK SC)."""
     import matplotlib
 
     matplotlib.use("Agg")
+    words = figure_lang()
+    with matplotlib.rc_context(words.rc(lang)):
+        _draw(data, path, words.text(lang))
+
+
+def _draw(data: dict, path: Path, t: Callable[[str, str], str]) -> None:
     import matplotlib.pyplot as plt
     from matplotlib.colors import LogNorm
 
@@ -523,14 +542,20 @@ def plot(data: dict, path: Path) -> None:
         )
     ax.set_xticks(range(len(batches)), [str(b) for b in batches])
     ax.set_yticks(range(len(widths)), [str(w) for w in widths])
-    ax.set_xlabel("batch size")
-    ax.set_ylabel("hidden width w")
+    ax.set_xlabel(t("batch size", "批量大小"))
+    ax.set_ylabel(t("hidden width w", "隐藏层宽度 w"))
     ax.set_title(
-        f"{data['layout']} float32, one SGD step: refnet time / fastest framework\n"
-        "(blue < 1: refnet faster; label: ratio and the fastest framework)",
+        t(
+            f"{data['layout']} float32, one SGD step: refnet time / fastest framework\n"
+            "(blue < 1: refnet faster; label: ratio and the fastest framework)",
+            f"{data['layout']} float32，一步 SGD：refnet 用时 / 最快框架用时\n"
+            "（蓝色 < 1：refnet 更快；标注：比值与最快的框架）",
+        ),
         fontsize=9,
     )
-    fig.colorbar(im, ax=ax, label="refnet / fastest framework")
+    fig.colorbar(
+        im, ax=ax, label=t("refnet / fastest framework", "refnet / 最快框架用时")
+    )
     fig.tight_layout()
     atomic_write(path, lambda fh: fig.savefig(fh, dpi=90, format="png"), "--map-plot")
     plt.close(fig)

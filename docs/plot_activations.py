@@ -3,6 +3,7 @@
 Run from the repository root (needs matplotlib, the ``examples`` extra):
 
     python docs/plot_activations.py
+    python docs/plot_activations.py --lang zh   # Chinese labels, into *.zh.png
 
 It writes docs/img/activations.png (f solid, f' dashed, one panel per activation, AF1-AF11)
 and docs/img/relu_kink.png (ReLU and its derivative near 0, with both conventions for
@@ -11,9 +12,11 @@ f'(0)). The derivative curves are refnet's own ``df``, not finite differences.
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
+import figure_lang
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout's refnet
@@ -36,7 +39,8 @@ NAMES = [
 LABELS = {name: f"AF{i}" for i, name in enumerate(NAMES, start=1)}
 
 
-def plot_all(path: Path) -> None:
+def plot_all(path: Path, lang: str = "en") -> None:
+    t = figure_lang.text(lang)
     import matplotlib
 
     matplotlib.use("Agg")
@@ -66,17 +70,26 @@ def plot_all(path: Path) -> None:
     axes.flat[-1].text(
         0.05,
         0.5,
-        "solid: f(z)\ndashed: f'(z)\ndot: f'(0) at a kink\n\nf' is refnet's df,\nrelu'(0) = 0 (TensorFlow)",
+        t(
+            "solid: f(z)\ndashed: f'(z)\ndot: f'(0) at a kink\n\nf' is refnet's df,\nrelu'(0) = 0 (TensorFlow)",
+            "实线：f(z)\n虚线：f'(z)\n圆点：折点处的 f'(0)\n\nf' 是 refnet 的 df，\nrelu'(0) = 0（同 TensorFlow）",
+        ),
         fontsize=11,
         va="center",
     )
-    fig.suptitle("refnet activations and their derivatives (docs/04-activations.md)")
+    fig.suptitle(
+        t(
+            "refnet activations and their derivatives (docs/04-activations.md)",
+            "refnet 的激活函数及其导数（docs/04-activations.md）",
+        )
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=80, metadata={"Software": None})
     plt.close(fig)
 
 
-def plot_relu_kink(path: Path) -> None:
+def plot_relu_kink(path: Path, lang: str = "en") -> None:
+    t = figure_lang.text(lang)
     import matplotlib
 
     matplotlib.use("Agg")
@@ -89,19 +102,38 @@ def plot_relu_kink(path: Path) -> None:
     left.set_title("relu(z) = max(0, z)")
     right.plot(z[z < 0], np.zeros((z < 0).sum()), color="C3", lw=2)
     right.plot(z[z > 0], np.ones((z > 0).sum()), color="C3", lw=2)
-    right.plot([0], [0], "o", color="C3", ms=8, label="refnet, TensorFlow: f'(0) = 0")
-    right.plot([0], [1], "s", color="k", ms=7, label="one tutorial: f'(0) = 1")
+    right.plot(
+        [0],
+        [0],
+        "o",
+        color="C3",
+        ms=8,
+        label=t("refnet, TensorFlow: f'(0) = 0", "refnet、TensorFlow：f'(0) = 0"),
+    )
+    right.plot(
+        [0],
+        [1],
+        "s",
+        color="k",
+        ms=7,
+        label=t("one tutorial: f'(0) = 1", "一篇教程：f'(0) = 1"),
+    )
     right.plot(
         [0, 0],
         [0, 1],
         color="0.6",
         lw=4,
         alpha=0.4,
-        label="any value in [0, 1] is a subgradient",
+        label=t("any value in [0, 1] is a subgradient", "[0, 1] 中任一值都是次梯度"),
     )
     right.set_ylim(-0.3, 1.4)
     right.legend(loc="center left", fontsize=9)
-    right.set_title("relu'(z): the value at the kink is a convention")
+    right.set_title(
+        t(
+            "relu'(z): the value at the kink is a convention",
+            "relu'(z)：折点处的取值是一种约定",
+        )
+    )
     for ax in (left, right):
         ax.grid(alpha=0.3)
         ax.axvline(0, color="0.7", lw=0.6)
@@ -110,11 +142,24 @@ def plot_relu_kink(path: Path) -> None:
     plt.close(fig)
 
 
-def main() -> None:
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    p.add_argument(
+        "--lang",
+        choices=figure_lang.LANGS,
+        default="en",
+        help="language of the labels (zh: Chinese, into *.zh.png; needs the font "
+        f"{figure_lang.CJK_FONT})",
+    )
+    lang = p.parse_args(argv).lang
+    import matplotlib
+
+    matplotlib.rcParams.update(figure_lang.rc(lang))
     IMG.mkdir(exist_ok=True)
-    plot_all(IMG / "activations.png")
-    plot_relu_kink(IMG / "relu_kink.png")
-    print(f"wrote {IMG / 'activations.png'} and {IMG / 'relu_kink.png'}")
+    end = figure_lang.suffix(lang)
+    plot_all(IMG / f"activations{end}.png", lang)
+    plot_relu_kink(IMG / f"relu_kink{end}.png", lang)
+    print(f"wrote {IMG / f'activations{end}.png'} and {IMG / f'relu_kink{end}.png'}")
 
 
 if __name__ == "__main__":

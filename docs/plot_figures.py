@@ -1,6 +1,7 @@
 """Draw the two diagrams of the docs: img/network.png and img/layer_graph.png.
 
-    python docs/plot_figures.py
+    python docs/plot_figures.py             # img/network.png, img/layer_graph.png
+    python docs/plot_figures.py --lang zh   # the same with Chinese labels: *.zh.png
 
 network.png: a 3-4-2 network with the j -> k indices of chapter 1 and the layout of W,
 one row per input node j and one column per output node k. Nodes, rows and columns are
@@ -12,8 +13,10 @@ graph, with the shape of every quantity.
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
+import figure_lang
 import matplotlib
 
 matplotlib.use("Agg")
@@ -28,7 +31,8 @@ PNG = {
 }
 
 
-def network() -> None:
+def network(lang: str = "en") -> None:
+    t = figure_lang.text(lang)
     fig, (ax, axw) = plt.subplots(
         1, 2, figsize=(9.5, 4.2), gridspec_kw={"width_ratios": [1.45, 1]}
     )
@@ -77,8 +81,12 @@ def network() -> None:
         ax.text(x, -3.05, f"$n_{l} = {sizes[l]}$", ha="center", fontsize=10)
     (x0, y0), (x1, y1) = pos[0, j_hi], pos[1, k_hi]
     ax.annotate(
-        f"$w_{{jk}} = w_{{{j_hi + 1}{k_hi + 1}}}$: from node j = {j_hi + 1} of layer 0\n"
-        f"to node k = {k_hi + 1} of layer 1; in NumPy W[{j_hi}, {k_hi}]",
+        t(
+            f"$w_{{jk}} = w_{{{j_hi + 1}{k_hi + 1}}}$: from node j = {j_hi + 1} of layer 0\n"
+            f"to node k = {k_hi + 1} of layer 1; in NumPy W[{j_hi}, {k_hi}]",
+            f"$w_{{jk}} = w_{{{j_hi + 1}{k_hi + 1}}}$：从第 0 层的神经元 j = {j_hi + 1}\n"
+            f"到第 1 层的神经元 k = {k_hi + 1}；在 NumPy 中是 W[{j_hi}, {k_hi}]",
+        ),
         xy=((x0 + x1) / 2, (y0 + y1) / 2),
         xytext=(-0.3, -2.5),
         fontsize=9,
@@ -92,8 +100,12 @@ def network() -> None:
     ax.axis("off")
 
     axw.set_title(
-        "$W^{[1]}$, shape $(n_0, n_1) = (3, 4)$:\nrow j = input node, column k = output node\n"
-        "(numbered from 1; NumPy's W[j - 1, k - 1])",
+        t(
+            "$W^{[1]}$, shape $(n_0, n_1) = (3, 4)$:\nrow j = input node, column k = output node\n"
+            "(numbered from 1; NumPy's W[j - 1, k - 1])",
+            "$W^{[1]}$，形状 $(n_0, n_1) = (3, 4)$：\n第 j 行 = 输入神经元，第 k 列 = 输出神经元\n"
+            "（从 1 开始编号；即 NumPy 的 W[j - 1, k - 1]）",
+        ),
         fontsize=10,
     )
     for j in range(3):
@@ -120,7 +132,10 @@ def network() -> None:
     axw.text(
         2,
         -0.55,
-        "$z^{[1]} = a^{[0]} W^{[1]} + b^{[1]}$: column k of $W$\nholds the weights into node k",
+        t(
+            "$z^{[1]} = a^{[0]} W^{[1]} + b^{[1]}$: column k of $W$\nholds the weights into node k",
+            "$z^{[1]} = a^{[0]} W^{[1]} + b^{[1]}$：$W$ 的第 k 列\n是进入神经元 k 的权重",
+        ),
         ha="center",
         va="top",
         fontsize=9,
@@ -130,7 +145,7 @@ def network() -> None:
     axw.set_aspect("equal")
     axw.axis("off")
     fig.tight_layout()
-    fig.savefig(IMG / "network.png", **PNG)
+    fig.savefig(IMG / f"network{figure_lang.suffix(lang)}.png", **PNG)
     plt.close(fig)
 
 
@@ -173,7 +188,8 @@ def _arrow(ax, a, b, color, label=None, offset=(0, 0.12)):
         )
 
 
-def layer_graph() -> None:
+def layer_graph(lang: str = "en") -> None:
+    t = figure_lang.text(lang)
     fig, ax = plt.subplots(figsize=(10, 4.6))
     fwd, bwd = "k", "C3"
     # forward row (y = 3) and the parameters (y = 4.2)
@@ -195,7 +211,7 @@ def layer_graph() -> None:
     _arrow(ax, (2.82, 3), (3.45, 3), fwd)
     _arrow(ax, (4.4, 4.0), (4.4, 3.3), fwd)
     _arrow(ax, (5.35, 3), (5.98, 3), fwd, "FP2")
-    _arrow(ax, (7.22, 3), (8.3, 3), fwd, "to layer l+1")
+    _arrow(ax, (7.22, 3), (8.3, 3), fwd, t("to layer l+1", "传给第 l+1 层"))
     # backward row (y = 1) and the gradients (y = -0.3)
     _box(ax, 8.9, 1, "$g = \\partial L / \\partial a^{[l]}$\n$(n, n_l)$", bwd)
     _box(ax, 6.6, 1, "$\\odot\\, f_l'(z^{[l]})$\n$(n, n_l)$", bwd)
@@ -220,10 +236,17 @@ def layer_graph() -> None:
         height=0.8,
         linespacing=2.3,
     )
-    _arrow(ax, (8.28, 1), (7.22, 1), bwd, "from layer l+1")
+    _arrow(ax, (8.28, 1), (7.22, 1), bwd, t("from layer l+1", "来自第 l+1 层"))
     _arrow(ax, (5.98, 1), (5.02, 1), bwd, "BP1 / BP2")
     _arrow(ax, (3.78, 1), (2.82, 1), bwd)
-    _arrow(ax, (1.58, 1), (0.62, 1), bwd, "to layer l-1", offset=(0.12, 0.12))
+    _arrow(
+        ax,
+        (1.58, 1),
+        (0.62, 1),
+        bwd,
+        t("to layer l-1", "传给第 l-1 层"),
+        offset=(0.12, 0.12),
+    )
     _arrow(ax, (4.1, 0.73), (2.6, -0.08), bwd, "BP4", offset=(0.15, 0.1))
     _arrow(ax, (4.7, 0.7), (5.25, 0.07), bwd, "BP3", offset=(0.3, 0.0))
     # what the backward pass reads from the forward pass
@@ -248,17 +271,32 @@ def layer_graph() -> None:
         arrowprops={"arrowstyle": "->", "color": "0.5", "ls": "--"},
     )
     ax.text(2.65, 3.55, "$W^{[l]}$", fontsize=8, color="0.4")
-    ax.text(-0.6, 4.3, "forward", fontsize=11, color=fwd, weight="bold")
-    ax.text(-0.6, 1.7, "backward", fontsize=11, color=bwd, weight="bold")
+    ax.text(-0.6, 4.3, t("forward", "前向传递"), fontsize=11, color=fwd, weight="bold")
+    ax.text(-0.6, 1.7, t("backward", "反向传递"), fontsize=11, color=bwd, weight="bold")
     ax.set_xlim(-0.8, 9.7)
     ax.set_ylim(-0.9, 4.8)
     ax.axis("off")
     fig.tight_layout()
-    fig.savefig(IMG / "layer_graph.png", **PNG)
+    fig.savefig(IMG / f"layer_graph{figure_lang.suffix(lang)}.png", **PNG)
     plt.close(fig)
 
 
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    p.add_argument(
+        "--lang",
+        choices=figure_lang.LANGS,
+        default="en",
+        help="language of the labels (zh: Chinese, into *.zh.png; needs the font "
+        f"{figure_lang.CJK_FONT})",
+    )
+    lang = p.parse_args(argv).lang
+    plt.rcParams.update(figure_lang.rc(lang))
+    network(lang)
+    layer_graph(lang)
+    end = figure_lang.suffix(lang)
+    print("wrote", IMG / f"network{end}.png", "and", IMG / f"layer_graph{end}.png")
+
+
 if __name__ == "__main__":
-    network()
-    layer_graph()
-    print("wrote", IMG / "network.png", "and", IMG / "layer_graph.png")
+    main()

@@ -1,6 +1,7 @@
 """Draw chapter 11's plots from chapter 11's own code.
 
     python docs/plot_making_it_train.py
+    python docs/plot_making_it_train.py --lang zh   # Chinese labels, into *.zh.png
 
 Runs the chapter's examples (the same code cells as its notebook, so the plots show the
 numbers the chapter prints) and writes img/init_depth.png, img/delta_norms.png,
@@ -9,10 +10,12 @@ img/overfitting.png and img/lr_range.png.
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import sys
 from pathlib import Path
 
+import figure_lang
 import matplotlib
 
 matplotlib.use("Agg")
@@ -39,14 +42,27 @@ def chapter_namespace() -> dict:
     return ns
 
 
-def main() -> None:
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    p.add_argument(
+        "--lang",
+        choices=figure_lang.LANGS,
+        default="en",
+        help="language of the labels (zh: Chinese, into *.zh.png; needs the font "
+        f"{figure_lang.CJK_FONT})",
+    )
+    lang = p.parse_args(argv).lang
+    plt.rcParams.update(figure_lang.rc(lang))
+    t, end = figure_lang.text(lang), figure_lang.suffix(lang)
+    written = []
     sys.path.insert(0, str(DOCS.parent))  # refnet from this checkout
     import refnet
 
     ns = chapter_namespace()
 
     fig, ax = plt.subplots(figsize=(6, 3.6))
-    x = ns["x"]
+    # the chapter's input (its exercise 1 reuses the name x for one sample)
+    x = np.random.default_rng(0).normal(size=(500, 256))
     for act, init in [
         ("relu", "glorot_uniform"),
         ("relu", "he_normal"),
@@ -60,12 +76,13 @@ def main() -> None:
             marker="o",
             label=f"{act}, {init}",
         )
-    ax.set_xlabel("layer")
-    ax.set_ylabel("std of the layer's output")
+    ax.set_xlabel(t("layer", "层"))
+    ax.set_ylabel(t("std of the layer's output", "该层输出的标准差"))
     ax.set_xticks(range(1, 11))
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(IMG / "init_depth.png", **PNG)
+    written.append(IMG / f"init_depth{end}.png")
+    fig.savefig(written[-1], **PNG)
     plt.close(fig)
 
     fig, ax = plt.subplots(figsize=(6, 3.6))
@@ -76,47 +93,73 @@ def main() -> None:
     ]:
         norms = ns["delta_norms"](*args)
         ax.semilogy(range(1, len(norms) + 1), norms, marker="o", label=label)
-    ax.set_xlabel("layer l (1 = next to the input)")
-    ax.set_ylabel("norm of delta[l]")
+    ax.set_xlabel(t("layer l (1 = next to the input)", "第 l 层（1 = 紧邻输入的一层）"))
+    ax.set_ylabel(t("norm of delta[l]", "delta[l] 的范数"))
     ax.set_xticks(range(1, 11))
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(IMG / "delta_norms.png", **PNG)
+    written.append(IMG / f"delta_norms{end}.png")
+    fig.savefig(written[-1], **PNG)
     plt.close(fig)
 
     fig, ax = plt.subplots(figsize=(6.5, 3.8))
     for name, curves, color in [
-        ("no L2", ns["plain"], "C0"),
+        (t("no L2", "无 L2"), ns["plain"], "C0"),
         ("L2 3e-3", ns["l2"], "C1"),
     ]:
         epochs = range(1, len(curves) + 1)
         ax.plot(
-            epochs, curves[:, 0], color=color, ls="--", label=f"{name}: training loss"
+            epochs,
+            curves[:, 0],
+            color=color,
+            ls="--",
+            label=t(f"{name}: training loss", f"{name}：训练损失"),
         )
-        ax.plot(epochs, curves[:, 1], color=color, label=f"{name}: validation loss")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("softmax cross-entropy")
+        ax.plot(
+            epochs,
+            curves[:, 1],
+            color=color,
+            label=t(f"{name}: validation loss", f"{name}：验证损失"),
+        )
+    ax.set_xlabel(t("epoch", "轮（epoch）"))
+    ax.set_ylabel(t("softmax cross-entropy", "softmax 交叉熵"))
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(IMG / "overfitting.png", **PNG)
+    written.append(IMG / f"overfitting{end}.png")
+    fig.savefig(written[-1], **PNG)
     plt.close(fig)
 
     fig, ax = plt.subplots(figsize=(6, 3.6))
     seen, rates = ns["seen"], ns["rates"]
     ax.semilogx(
-        rates[: len(seen)], seen, ".", color="0.6", label="loss of each mini-batch"
+        rates[: len(seen)],
+        seen,
+        ".",
+        color="0.6",
+        label=t("loss of each mini-batch", "每个小批量的损失"),
     )
     smooth = np.convolve(seen, np.ones(5) / 5, mode="valid")
-    ax.semilogx(rates[2 : 2 + len(smooth)], smooth, color="C0", label="mean of 5 steps")
-    ax.axvline(ns["best"], color="C3", ls=":", label=f"lowest mean: {ns['best']:.2f}")
-    ax.set_xlabel("learning rate")
-    ax.set_ylabel("loss")
+    ax.semilogx(
+        rates[2 : 2 + len(smooth)],
+        smooth,
+        color="C0",
+        label=t("mean of 5 steps", "5 步的均值"),
+    )
+    ax.axvline(
+        ns["best"],
+        color="C3",
+        ls=":",
+        label=t(f"lowest mean: {ns['best']:.2f}", f"最低均值：{ns['best']:.2f}"),
+    )
+    ax.set_xlabel(t("learning rate", "学习率"))
+    ax.set_ylabel(t("loss", "损失"))
     ax.set_ylim(0, 2 * seen[0])  # the last steps go far higher
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(IMG / "lr_range.png", **PNG)
+    written.append(IMG / f"lr_range{end}.png")
+    fig.savefig(written[-1], **PNG)
     plt.close(fig)
-    print("wrote", *(p.name for p in sorted(IMG.glob("*.png"))))
+    print("wrote", *(path.name for path in written))
 
 
 if __name__ == "__main__":
