@@ -58,7 +58,8 @@ def cited_labels(text: str) -> set[str]:
 def defined_labels() -> dict[str, Path]:
     """label -> the docs file whose display equation carries ``\\tag{label}``."""
     defined: dict[str, Path] = {}
-    for md in sorted(DOCS.glob("*.md")):
+    # a Chinese page (NAME.zh.md) repeats its English page's equations and tags
+    for md in sorted(p for p in DOCS.glob("*.md") if not p.name.endswith(".zh.md")):
         for label in TAG_RE.findall(md.read_text(encoding="utf-8")):
             assert label not in defined, (
                 f"{label} defined twice: {defined[label]}, {md}"
@@ -265,8 +266,9 @@ def test_readme_links_the_chapters_in_reading_order():
     chapters = sorted(
         p.name
         for p in DOCS.glob("[0-9][0-9]-*.md")
-        if not any(
-            f".{part}." in p.name for part in ("tf", "torch", "jax")
+        if not p.name.endswith(".zh.md")  # the Chinese edition's pages
+        and not any(
+            f".{part}." in p.name for part in ("tensorflow", "torch", "jax")
         )  # companions
     )
     linked = re.findall(r"\(docs/(\d\d-[\w-]+\.md)\)", readme)
