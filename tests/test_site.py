@@ -420,7 +420,11 @@ ENGLISH_NAMES = {
     *"Python Jupyter Gradescope MNIST GitHub Chromium KaTeX BLAS OpenBLAS GEMM".split(),
     *"MATCH MISMATCH PASS FAIL OK".split(),
 }
-PROSE_WORD = r"\b(?:[A-Za-z][a-z]+|[a-z]{1,2})(?:['’-][A-Za-z]+)*\b"
+# a word: lowercase or capitalized, bounded by anything but a Latin letter or digit (\b
+# would not see the edge between a Chinese character and a Latin letter)
+PROSE_WORD = (
+    r"(?<![A-Za-z0-9])(?:[A-Za-z][a-z]+|[a-z]{1,2})(?:['’-][A-Za-z]+)*(?![A-Za-z0-9])"
+)
 PROSE_RUN = re.compile(rf"{PROSE_WORD}(?:[\s,;:.()/]+{PROSE_WORD}){{3,}}")
 
 
@@ -431,7 +435,7 @@ def english_prose(text: str) -> list[str]:
     math, links, emphasis (a title, a quoted name), quotations, and elements marked
     ``lang="en"`` (the glossary's English column); a name or a label stays."""
     for name in ENGLISH_NAMES:
-        text = re.sub(rf"\b{re.escape(name)}\b", " | ", text)
+        text = re.sub(rf"(?<![A-Za-z0-9]){re.escape(name)}(?![A-Za-z0-9])", " | ", text)
     return [m.group(0) for m in PROSE_RUN.finditer(text)]
 
 
@@ -443,6 +447,10 @@ def test_english_prose_rule():
     ]
     assert english_prose("For example:") == []  # three words: too short to tell
     assert english_prose("See the table below.") == ["See the table below"]
+    assert english_prose("这里we forgot to translate this句子。") == [
+        "we forgot to translate this"
+    ]
+    assert english_prose("用TensorFlow and PyTorch 计算 dW2 ...") == []
 
 
 ZH_TEXT = """
