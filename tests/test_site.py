@@ -399,6 +399,16 @@ def test_zh_site_has_every_page_translated_or_bannered(site):
         )
         english = (site / f"{page}.html").read_text(encoding="utf-8")
         assert ZH_BANNER not in english and '<html lang="en"' in english, page
+    # a translated chapter's "run this page as a notebook" link (the English target, as
+    # the translators keep it) leads to its zh notebook, which the plugin puts under /zh/
+    for page in sorted(p for p in translated if p[:2].isdigit()):
+        zh_notebook = ROOT / "docs" / "notebooks" / f"{page}.zh.ipynb"
+        if not zh_notebook.exists():
+            continue  # tests/test_notebooks.py reports it missing
+        html = (site / "zh" / f"{page}.html").read_text(encoding="utf-8")
+        assert f'href="notebooks/{page}.ipynb"' in html, page
+        built = site / "zh" / "notebooks" / f"{page}.ipynb"
+        assert built.read_bytes() == zh_notebook.read_bytes(), page
     # the search index holds both languages, the Chinese cut into words by jieba
     index = json.loads((site / "search" / "search_index.json").read_text("utf-8"))
     locations = {doc["location"].split("#")[0] for doc in index["docs"]}
