@@ -6,9 +6,15 @@ TensorFlow and PyTorch in ``*.torch.md``, those that need JAX in ``*.jax.md``; a
 PyTorch, or scikit-learn for the digits data) are not installed is not collected, so the
 other chapters still run. The ``*.py`` files beside the chapters
 are scripts (figures, notebook generation), not test modules.
+
+A Chinese page ``NAME.zh.md`` runs the same examples as ``NAME.md`` and needs what it needs.
+With ``REFNET_DOCS_ZH=0`` the Chinese pages are not collected (the range legs of
+``.ci/run`` set it: their examples equal the English pages', tests/test_translations.py
+checks, and the main leg runs them).
 """
 
 import importlib.util
+import os
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +30,7 @@ NEEDS = {
 
 
 def _missing(name: str) -> list[str]:
+    name = name.removesuffix(".zh.md") + ".md" if name.endswith(".zh.md") else name
     needs = list(NEEDS.get(name, []))
     if name.endswith(".tensorflow.md"):
         needs.append("tensorflow")
@@ -40,6 +47,8 @@ def pytest_ignore_collect(collection_path: Path, config):
     if name.endswith(".py") and name != "conftest.py":
         return True
     if name.endswith(".md") and _missing(name):
+        return True
+    if name.endswith(".zh.md") and os.environ.get("REFNET_DOCS_ZH", "1") == "0":
         return True
     return None
 

@@ -9,6 +9,12 @@ go back to ``$$ ... $$``, which Jupyter typesets; links to other chapters point 
 notebooks. Any file matching ``docs/[0-9][0-9]-*.md`` is picked up, so a new chapter
 gets its notebook by running this script again.
 
+The Chinese edition: a chapter's translation ``docs/NN-*.zh.md`` gets its notebook
+``docs/notebooks/NN-*.zh.ipynb``, which the site's i18n plugin links from the zh page in
+place of the English one (the page keeps the English link target). Its front matter
+(``translated_from``) is left out, and its links to other chapters lead to their zh
+notebooks where those exist.
+
     python docs/make_notebooks.py           # (re)write every notebook
     python docs/make_notebooks.py --check   # exit 1 if a notebook is missing or stale
 """
@@ -28,8 +34,21 @@ OUT = DOCS / "notebooks"
 FENCE = re.compile(r"^```(\w*)\s*$")
 
 
+FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n+", re.S)
+
+
 def chapters() -> list[Path]:
-    return sorted(DOCS.glob("[0-9][0-9]-*.md"))
+    """The English chapters."""
+    return sorted(p for p in DOCS.glob("[0-9][0-9]-*.md") if not is_zh(p))
+
+
+def zh_chapters() -> list[Path]:
+    """The chapters' Chinese translations that exist (docs/NN-*.zh.md)."""
+    return sorted(DOCS.glob("[0-9][0-9]-*.zh.md"))
+
+
+def is_zh(chapter: Path) -> bool:
+    return chapter.name.endswith(".zh.md")
 
 
 def notebook_path(chapter: Path) -> Path:
@@ -48,17 +67,29 @@ def _code(block: str) -> str:
     return "\n".join(lines)
 
 
-def _markdown(text: str) -> str:
-    text = re.sub(r"\]\((\d\d-[\w.-]+)\.md", r"](\1.ipynb", text)
+def _chapter_link(match: re.Match, zh: bool) -> str:
+    stem = match.group(1)
+    if zh and (DOCS / f"{stem}.zh.md").exists():
+        stem += ".zh"
+    return f"]({stem}.ipynb"
+
+
+def _markdown(text: str, zh: bool = False) -> str:
+    text = re.sub(r"\]\((\d\d-[\w.-]+?)\.md", lambda m: _chapter_link(m, zh), text)
+    # a zh heading's {#english-anchor} is for the site; Jupyter would print it
+    text = re.sub(r"^(#+ .*?)\s*\{#[\w-]+\}\s*$", r"\1", text, flags=re.M)
     text = re.sub(r"\]\((?!https?:|#|\d\d-)([\w./-]+)", r"](../\1", text)
     return text.strip("\n")
 
 
-def convert(md: str) -> nbformat.NotebookNode:
+def convert(md: str, zh: bool = False) -> nbformat.NotebookNode:
+    """The notebook of one chapter's Markdown (``zh``: a Chinese page's, whose links to
+    other chapters lead to their zh notebooks where those exist)."""
     cells, prose, block, lang = [], [], [], None
+    md = FRONT_MATTER.sub("", md, count=1)
 
     def flush_prose():
-        text = _markdown("\n".join(prose))
+        text = _markdown("\n".join(prose), zh)
         if text.strip():
             cells.append(nbformat.v4.new_markdown_cell(text))
         prose.clear()
@@ -97,7 +128,7 @@ def convert(md: str) -> nbformat.NotebookNode:
 
 
 def render(chapter: Path) -> str:
-    nb = convert(chapter.read_text(encoding="utf-8"))
+    nb = convert(chapter.read_text(encoding="utf-8"), zh=is_zh(chapter))
     return nbformat.writes(nb) + "\n"
 
 
@@ -111,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     stale = []
     OUT.mkdir(exist_ok=True)
-    for chapter in chapters():
+    for chapter in [*chapters(), *zh_chapters()]:
         path, text = notebook_path(chapter), render(chapter)
         if path.exists() and path.read_text(encoding="utf-8") == text:
             continue

@@ -5,6 +5,13 @@ vendored KaTeX, no raw TeX is visible, every image loads, every equation and its
 sit side by side inside the column, no code block hides part of a line, and a
 screenshot of the backprop chapter is saved.
 
+The Chinese edition (/zh/, built from whichever docs/NAME.zh.md exist): every page is
+there, translated or under the untranslated banner, with the theme's interface in
+Chinese; math is typeset on a zh page; the language switcher leads to the same chapter
+in the other language and back; searching 反向传播 finds the glossary and chapter 6 (that
+part skips until docs/06-backprop.zh.md exists); a translated page shows no English prose
+(english_prose says what counts).
+
 mkdocs (extra ``docs``) and Chromium (Debian's ``chromium`` + ``chromium-driver``, which
 ``.ci/run`` installs) are optional: without them these tests skip, except in CI
 (``CI=true``), where a missing tool is a failure.
@@ -16,8 +23,10 @@ import functools
 import html.parser
 import http.server
 import importlib.util
+import json
 import os
 import posixpath
+import re
 import shutil
 import subprocess
 import sys
@@ -45,6 +54,10 @@ def site(tmp_path_factory) -> Path:
     """The site, built once with ``mkdocs build --strict`` into a temporary folder."""
     _need(importlib.util.find_spec("mkdocs") is not None, "mkdocs (extra 'docs')")
     _need(importlib.util.find_spec("material") is not None, "mkdocs-material")
+    _need(
+        importlib.util.find_spec("mkdocs_static_i18n") is not None,
+        "mkdocs-static-i18n (extra 'docs')",
+    )
     out = tmp_path_factory.mktemp("site")
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
     proc = subprocess.run(
@@ -58,14 +71,20 @@ def site(tmp_path_factory) -> Path:
     return out
 
 
+def _english(paths) -> list[Path]:
+    """The English pages (a Chinese translation docs/NAME.zh.md is the page NAME under /zh/)."""
+    return [p for p in paths if not p.name.endswith(".zh.md")]
+
+
 def chapters() -> list[str]:
-    return sorted(p.stem for p in (ROOT / "docs").glob("[0-9][0-9]-*.md"))
+    return sorted(p.stem for p in _english((ROOT / "docs").glob("[0-9][0-9]-*.md")))
 
 
 def pages() -> list[str]:
-    """Every page of the site, as its path without ``.html`` (a README is an index)."""
+    """Every English page of the site, as its path without ``.html`` (a README is an
+    index); each is under /zh/ too, translated or under the untranslated banner."""
     docs = ROOT / "docs"
-    found = [*docs.glob("*.md"), *docs.glob("examples/*.md")]
+    found = _english([*docs.glob("*.md"), *docs.glob("examples/*.md")])
     names = (p.relative_to(docs).with_suffix("").as_posix() for p in found)
     return sorted(
         n[: -len("README")] + "index" if n.endswith("README") else n for n in names
@@ -348,3 +367,194 @@ def test_browser_every_equation_typeset_and_every_image_loads(
         driver.save_screenshot(str(shot))
         assert shot.stat().st_size > 10_000
         print(f"screenshot: {shot}")
+
+
+# --- the Chinese edition (/zh/; docs/design.md, "The Chinese edition") -----------------
+#
+# Built with whichever docs/NAME.zh.md exist: a page without one is the English text
+# under the untranslated banner (docs/hooks/refnet_zh.py).
+
+ZH_BANNER = "refnet-untranslated"
+
+
+def zh_translated() -> set[str]:
+    """The pages (as in pages()) that have a Chinese translation."""
+    docs = ROOT / "docs"
+    found = [*docs.glob("*.zh.md"), *docs.glob("examples/*.zh.md")]
+    names = (p.relative_to(docs).as_posix().removesuffix(".zh.md") for p in found)
+    return {n[: -len("README")] + "index" if n.endswith("README") else n for n in names}
+
+
+def test_zh_site_has_every_page_translated_or_bannered(site):
+    _need(importlib.util.find_spec("jieba") is not None, "jieba (extra 'docs')")
+    translated = zh_translated()
+    assert "glossary" in translated
+    for page in pages():
+        html = (site / "zh" / f"{page}.html").read_text(encoding="utf-8")
+        assert '<html lang="zh"' in html, page  # the theme's interface in Chinese
+        assert 'placeholder="搜索"' in html, page
+        assert (ZH_BANNER in html) == (page not in translated), (
+            f"zh/{page}.html: the untranslated banner must show exactly when "
+            f"docs/{page}.zh.md does not exist"
+        )
+        english = (site / f"{page}.html").read_text(encoding="utf-8")
+        assert ZH_BANNER not in english and '<html lang="en"' in english, page
+    # a translated chapter's "run this page as a notebook" link (the English target, as
+    # the translators keep it) leads to its zh notebook, which the plugin puts under /zh/
+    for page in sorted(p for p in translated if p[:2].isdigit()):
+        zh_notebook = ROOT / "docs" / "notebooks" / f"{page}.zh.ipynb"
+        if not zh_notebook.exists():
+            continue  # tests/test_notebooks.py reports it missing
+        html = (site / "zh" / f"{page}.html").read_text(encoding="utf-8")
+        assert f'href="notebooks/{page}.ipynb"' in html, page
+        built = site / "zh" / "notebooks" / f"{page}.ipynb"
+        assert built.read_bytes() == zh_notebook.read_bytes(), page
+    # the search index holds both languages, the Chinese cut into words by jieba
+    index = json.loads((site / "search" / "search_index.json").read_text("utf-8"))
+    locations = {doc["location"].split("#")[0] for doc in index["docs"]}
+    assert {"glossary.html", "zh/glossary.html"} <= locations
+    zh_text = "\u200b".join(
+        d["title"] + "\u200b" + d["text"]
+        for d in index["docs"]
+        if d["location"].startswith("zh/glossary.html")
+    )
+    assert (
+        "\u200b反向传播\u200b" in zh_text
+    )  # one word (the glossary's), not 反向 / 传播
+
+
+# Words that are names, kept in English on a zh page (zh-translate rules); they do not
+# count towards a run of English prose.
+ENGLISH_NAMES = {
+    *"refnet crosscheck NumPy TensorFlow Keras PyTorch JAX optax Nielsen CS231n".split(),
+    *"Python Jupyter Gradescope MNIST GitHub Chromium KaTeX BLAS OpenBLAS GEMM".split(),
+    *"MATCH MISMATCH PASS FAIL OK".split(),
+}
+# a word: lowercase or capitalized, bounded by anything but a Latin letter or digit (\b
+# would not see the edge between a Chinese character and a Latin letter)
+PROSE_WORD = (
+    r"(?<![A-Za-z0-9])(?:[A-Za-z][a-z]+|[a-z]{1,2})(?:['’-][A-Za-z]+)*(?![A-Za-z0-9])"
+)
+PROSE_RUN = re.compile(rf"{PROSE_WORD}(?:[\s,;:.()/]+{PROSE_WORD}){{3,}}")
+
+
+def english_prose(text: str) -> list[str]:
+    """The runs of at least four English words in ``text`` (a name of ENGLISH_NAMES, a
+    word in capitals or with a digit, breaks a run): on a zh page, a sentence left in
+    English. The browser hands over the visible text of the article without code,
+    math, links, emphasis (a title, a quoted name), quotations, and elements marked
+    ``lang="en"`` (the glossary's English column); a name or a label stays."""
+    for name in ENGLISH_NAMES:
+        text = re.sub(rf"(?<![A-Za-z0-9]){re.escape(name)}(?![A-Za-z0-9])", " | ", text)
+    return [m.group(0) for m in PROSE_RUN.finditer(text)]
+
+
+def test_english_prose_rule():
+    assert english_prose("这是中文，refnet 与 TensorFlow 的 MATCH 结果。") == []
+    assert english_prose("用 numpy 计算 dW 与 db。") == []
+    assert english_prose("这里 we forgot to translate this 句子。") == [
+        "we forgot to translate this"
+    ]
+    assert english_prose("For example:") == []  # three words: too short to tell
+    assert english_prose("See the table below.") == ["See the table below"]
+    assert english_prose("这里we forgot to translate this句子。") == [
+        "we forgot to translate this"
+    ]
+    assert english_prose("用TensorFlow and PyTorch 计算 dW2 ...") == []
+
+
+ZH_TEXT = """
+const article = document.querySelector('article');
+const clone = article.cloneNode(true);
+clone.querySelectorAll('pre, code, .arithmatex, .katex, a, em, cite, q, [lang="en"], '
+  + '.headerlink, .' + arguments[0]).forEach(e => e.replaceWith(' | '));
+return clone.textContent.replace(/["“][^"”]*["”]/g, ' | ');
+"""
+
+
+def _zh_open(driver, base, page):
+    driver.get(f"{base}/zh/{page}.html")
+    driver.execute_async_script(
+        "const done = arguments[0]; document.fonts.ready.then(() => done(true));"
+    )
+
+
+def test_browser_zh_math_typeset_and_interface_chinese(browser):
+    """KaTeX typesets a zh page (the vendored files resolve from /zh/), on a translated
+    chapter if one exists, else on chapter 6 under its banner."""
+    driver, base = browser
+    translated = sorted(p for p in zh_translated() if p[:2].isdigit())
+    page = translated[0] if translated else "06-backprop"
+    _zh_open(driver, base, page)
+    state = driver.execute_script(PAGE_STATE)
+    assert state["displays"] + state["inlines"] > 0, f"zh/{page}: no math"
+    assert state["displays_typeset"] == state["displays"]
+    assert state["inlines_typeset"] == state["inlines"]
+    assert not state["errors"]
+    for raw in ("$", "\\frac", "\\(", "\\[", "\\tag"):
+        assert raw not in state["text"], f"raw TeX {raw!r} visible on zh/{page}"
+    assert state["katex_font"] or not state["displays"]
+    assert driver.execute_script("return document.documentElement.lang") == "zh"
+
+
+def test_browser_language_switcher_leads_to_the_same_chapter(browser):
+    driver, base = browser
+    translated = sorted(p for p in zh_translated() if p[:2].isdigit())
+    page = (
+        "06-backprop"
+        if "06-backprop" in translated
+        else (translated or ["glossary"])[0]
+    )
+    _zh_open(driver, base, page)
+
+    def switch(lang):
+        link = driver.find_element(
+            "css selector", f'a.md-select__link[hreflang="{lang}"]'
+        )
+        driver.execute_script("arguments[0].click()", link)
+        driver.execute_async_script(
+            "const done = arguments[0]; document.fonts.ready.then(() => done(true));"
+        )
+        return urlsplit(driver.current_url).path
+
+    assert switch("en") == f"/{page}.html"
+    assert driver.execute_script("return document.documentElement.lang") == "en"
+    assert switch("zh") == f"/zh/{page}.html"
+    assert driver.execute_script("return document.documentElement.lang") == "zh"
+
+
+def _search(driver, query: str) -> list[str]:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    box = driver.find_element("css selector", "input.md-search__input")
+    driver.execute_script("arguments[0].focus()", box)
+    box.send_keys(query)
+    links = "a.md-search-result__link"
+    WebDriverWait(driver, 30).until(lambda d: d.find_elements("css selector", links))
+    return [
+        urlsplit(a.get_attribute("href")).path
+        for a in driver.find_elements("css selector", links)
+    ]
+
+
+def test_browser_zh_search_finds_the_glossary_and_chapter_6(browser):
+    """Searching 反向传播 on the zh site finds the glossary, and chapter 6 once its
+    translation exists (the lead runs this after merging the translations)."""
+    driver, base = browser
+    _zh_open(driver, base, "index")
+    found = _search(driver, "反向传播")
+    assert "/zh/glossary.html" in found, found
+    if "06-backprop" not in zh_translated():
+        pytest.skip("docs/06-backprop.zh.md does not exist yet: chapter 6 not searched")
+    assert "/zh/06-backprop.html" in found, found
+
+
+@pytest.mark.parametrize("page", sorted(zh_translated()))
+def test_browser_zh_page_has_no_english_prose(browser, page):
+    """A translated zh page shows no run of four English words outside code, math,
+    links, emphasis, quotations and ``lang="en"`` (see english_prose); the
+    untranslated pages are the English text under their banner, and are not checked."""
+    driver, base = browser
+    _zh_open(driver, base, page)
+    runs = english_prose(driver.execute_script(ZH_TEXT, ZH_BANNER))
+    assert not runs, f"zh/{page}: English prose {runs[:5]}"
