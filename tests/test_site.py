@@ -429,6 +429,7 @@ ENGLISH_NAMES = {
     *"refnet crosscheck NumPy TensorFlow Keras PyTorch JAX optax Nielsen CS231n".split(),
     *"Python Jupyter Gradescope MNIST GitHub Chromium KaTeX BLAS OpenBLAS GEMM".split(),
     *"MATCH MISMATCH PASS FAIL OK".split(),
+    *"tf.function XLA eager jit".split(),  # TF eager, JAX jit: the benches' column names
 }
 # a word: lowercase or capitalized, bounded by anything but a Latin letter or digit (\b
 # would not see the edge between a Chinese character and a Latin letter)

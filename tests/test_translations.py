@@ -32,33 +32,7 @@ DOCS = ROOT / "docs"
 # yet" banner). The acceptance of issue 25 wants every page translated: when the
 # translations are merged, empty this set; a page listed here that has a zh page, or a
 # page missing a zh page that is not listed here, fails test_every_nav_page_is_translated_or_listed.
-UNTRANSLATED = frozenset(
-    {
-        "README.md",
-        "01-notation.md",
-        "02-dense.md",
-        "02-dense.tensorflow.md",
-        "03-gradient-descent.md",
-        "03-gradient-descent.tensorflow.md",
-        "04-activations.md",
-        "05-losses.md",
-        "06-backprop.md",
-        "07-checking.md",
-        "07-checking.tensorflow.md",
-        "07-checking.torch.md",
-        "07-checking.jax.md",
-        "08-training.md",
-        "08-training.tensorflow.md",
-        "09-speed.md",
-        "10-check-your-own.md",
-        "examples/README.md",
-        "11-making-it-train.md",
-        "12-grading.md",
-        "design.md",
-        "review-changes.md",
-        "references.md",
-    }
-)
+UNTRANSLATED: frozenset[str] = frozenset()
 
 
 def _hook():
@@ -367,3 +341,15 @@ def test_code_check_allows_translated_comments_and_catches_changed_code():
     )
     assert "block 2" in code_difference(english, zh.replace("FP1", "FP2"))
     assert "fenced blocks" in code_difference(english, zh + "\n```text\nextra\n```\n")
+
+
+def test_a_line_break_inside_chinese_text_is_joined_but_not_in_code():
+    """The zh pages are wrapped like the English ones; HTML would render each break
+    between two Chinese characters as a space, so the hook joins them, outside code."""
+    join = _hook().join_cjk_lines
+    assert join("误差项，\n从输出层\n往回传。") == "误差项，从输出层往回传。"
+    assert (
+        join("第 6 章\n`gradients`\n的") == "第 6 章\n`gradients`\n的"
+    )  # Latin: a space
+    code = "```python\n>>> x = 1  # 中文\n# 注释\n中文\n```\n"
+    assert join("中文\n" + code + "中\n文") == "中文\n" + code + "中文"

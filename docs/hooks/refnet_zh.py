@@ -131,7 +131,36 @@ def _untranslated(page, config) -> bool:
     return lang != i18n.default_language and getattr(page.file, "locale", lang) != lang
 
 
+# CJK characters and full-width punctuation: a line break between two of them is no
+# space in Chinese, but HTML renders a newline as one (the source is wrapped at ~90
+# columns), so the translated pages' paragraphs are joined there before rendering
+CJK = "\u3000-\u303f\u3400-\u9fff\uff00-\uffef"
+_CJK_BREAK = re.compile(f"([{CJK}])\n(?=[{CJK}])")
+_FENCE = re.compile(r"^(```|~~~)", re.M)
+
+
+def join_cjk_lines(markdown: str) -> str:
+    """Remove each line break that has a CJK character on both sides, outside fenced
+    code blocks (whose lines are code, kept as written)."""
+    parts = re.split(
+        r"(^(?:```|~~~).*?^(?:```|~~~)[^\n]*$)", markdown, flags=re.M | re.S
+    )
+    return "".join(
+        part if _FENCE.match(part) else _CJK_BREAK.sub(r"\1", part) for part in parts
+    )
+
+
+def _translated(page, config) -> bool:
+    i18n = config.plugins.get("i18n")
+    if i18n is None or not page.file.src_uri.endswith(".md"):
+        return False
+    lang = i18n.current_language
+    return lang != i18n.default_language and getattr(page.file, "locale", None) == lang
+
+
 def on_page_markdown(markdown, page, config, files):
+    if _translated(page, config):
+        return join_cjk_lines(markdown)
     if not _untranslated(page, config):
         return markdown
     lines = markdown.split("\n")
