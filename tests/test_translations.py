@@ -348,6 +348,7 @@ def test_a_line_break_inside_chinese_text_is_joined_but_not_in_code():
     between two Chinese characters as a space, so the hook joins them, outside code."""
     join = _hook().join_cjk_lines
     assert join("误差项，\n从输出层\n往回传。") == "误差项，从输出层往回传。"
+    assert join("- 列表项的\n  续行") == "- 列表项的续行"
     assert (
         join("第 6 章\n`gradients`\n的") == "第 6 章\n`gradients`\n的"
     )  # Latin: a space

@@ -135,7 +135,7 @@ def _untranslated(page, config) -> bool:
 # space in Chinese, but HTML renders a newline as one (the source is wrapped at ~90
 # columns), so the translated pages' paragraphs are joined there before rendering
 CJK = "\u3000-\u303f\u3400-\u9fff\uff00-\uffef"
-_CJK_BREAK = re.compile(f"([{CJK}])\n(?=[{CJK}])")
+_CJK_BREAK = re.compile(f"([{CJK}])\n[ \t]*(?=[{CJK}])")  # (a list item's indent too)
 _FENCE = re.compile(r"^(```|~~~)", re.M)
 
 
