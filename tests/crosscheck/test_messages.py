@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import ast
+import json
 import re
 from pathlib import Path
 
@@ -82,6 +83,18 @@ def test_the_english_titles_are_the_chapters_headings():
         assert en.MESSAGES[msg_id] == diagnose.CHAPTERS[number][1]
     for label, msg_id in diagnose.SECTION_IDS.items():
         assert en.MESSAGES[msg_id] == diagnose.SECTIONS[label]
+
+
+def test_the_chinese_titles_are_the_chinese_chapters_headings():
+    """A chapter translated (docs/STEM.zh.md) is cited by its Chinese heading: the
+    first "# N. ..." line of the page. Chapters not yet translated are skipped."""
+    for number, msg_id in diagnose.TITLE_IDS.items():
+        page = ROOT / "docs" / f"{diagnose.CHAPTERS[number][0]}.zh.md"
+        if not page.exists():
+            continue
+        lines = page.read_text(encoding="utf-8").splitlines()
+        heading = next(line for line in lines if line.startswith("# "))
+        assert heading == f"# {number}. {zh.MESSAGES[msg_id]}", (page.name, heading)
 
 
 # the glossary's discouraged variants (docs' 中英术语对照): never in a Chinese sentence
@@ -198,8 +211,8 @@ def test_the_static_rule_can_fail():
 # --- (c) a Chinese diagnosis, end to end ------------------------------------------------
 
 
-def _zh(key, **fields):
-    return zh.MESSAGES[key].format(**fields)
+def _zh(msg_id, /, **fields):
+    return zh.MESSAGES[msg_id].format(**fields)
 
 
 # the zh entries put together by hand: the row, its label and chapter, the BP2 mistake
@@ -358,3 +371,92 @@ def test_a_bad_lang_flag_is_a_usage_error_naming_it(main, capsys, tmp_path):
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert "--lang" in err and "'fr'" in err
+
+
+# --- crosscheck grade in Chinese, end to end (two students, in sandboxes) ---------------
+
+RIGHT = """import numpy as np
+
+def backprop(weights, X, Y):
+    W1, b1, W2, b2 = weights
+    a1 = np.tanh(X @ W1 + b1)
+    a2 = a1 @ W2 + b2
+    d2 = 2 * (a2 - Y) / Y.size
+    d1 = (d2 @ W2.T) * (1 - a1 ** 2)
+    return [X.T @ d1, d1.sum(axis=0), a1.T @ d2, d2.sum(axis=0)]
+"""
+GRADE_FLAGS = ["--function", "backprop", "--layout", "4-6-3"]
+GRADE_FLAGS += ["--activations", "tanh,linear", "--loss", "mse", "--hidden", "0"]
+GRADE_FLAGS += ["--secret", "s", "-q"]
+
+
+def test_crosscheck_grade_in_chinese_then_english(tmp_path, capsys, monkeypatch):
+    """db as a mean over the batch (BP3): the student's sentence, the table's count
+    line and the Gradescope text in Chinese; a Chinese LANG with --lang en regrades the
+    kept results in English."""
+    hw = tmp_path / "hw"
+    hw.mkdir()
+    (hw / "ada.py").write_text(RIGHT)
+    (hw / "bo.py").write_text(RIGHT.replace("sum(axis=0)", "mean(axis=0)"))
+    out = tmp_path / "out"
+    assert grade_main([str(hw), *GRADE_FLAGS, "--out", str(out), "--lang", "zh"]) == 0
+    printed = capsys.readouterr().out
+    bo = json.loads((out / "students" / "bo.json").read_text(encoding="utf-8"))
+    want = _zh(
+        "cite.sentence",
+        name="db2",
+        label="BP3",
+        where=_zh("cite.chapter", number=6, title=_zh("chapter.backprop")),
+        text=_zh("diag.db_mean", l=2),
+    )
+    assert (
+        want
+        == "db2（BP3，第 6 章“反向传播”）：db2 是 delta2 在批量上的平均；BP3 是对它求和"
+    )
+    assert bo["diagnosis"] == want and bo["lang"] == "zh"
+    # ada: full marks; bo: the dW points only, 5 of 10
+    parts = _zh("grade.list_separator").join(
+        [
+            _zh("grade.full_mark", n=1),
+            _zh("grade.partial", n=1),
+            _zh("grade.errors", n=0),
+        ]
+    )
+    counts = _zh("grade.students_count", n=2, parts=parts)
+    counts += _zh("grade.mean", mean=7.5, top="10")
+    assert counts in printed.splitlines()
+    assert want.split("）：", 1)[1] in printed  # the table's diagnosis column
+    result = json.loads((out / "gradescope" / "bo" / "results.json").read_text())
+    assert _zh("grade.first_failing_row", where="practice: db2") in result["output"]
+
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    assert grade_main([str(hw), *GRADE_FLAGS, "--out", str(out), "--lang", "en"]) == 0
+    bo = json.loads((out / "students" / "bo.json").read_text(encoding="utf-8"))
+    assert bo["diagnosis"].startswith('db2 (BP3, chapter 6 "Backpropagation"): db2 is')
+    assert "lang" not in bo
+    assert "2 students: 1 full mark, 1 partial, 0 errors; mean 7.5/10" in (
+        capsys.readouterr().out
+    )
+
+
+def test_a_full_mark_student_still_hears_of_an_in_place_change_in_chinese():
+    """The grader picks the in-place sentence out of a case's diagnosis by its catalog
+    entry, in either language (not by English words)."""
+    said = _zh("check.in_place", what=_zh("check.in_place_weights", key="W2"))
+    assert said.startswith("你的函数原地修改了 权重 W2")
+    case = dict(
+        name="c",
+        status="MATCH",
+        score=10.0,
+        max_score=10.0,
+        lost=[],
+        earned=[],
+        diagnosis=[
+            "你返回的每个量都与 refnet 的一致（4 行：dW2, db2, dW1, db1）",
+            said,
+        ],
+        first_failure=None,
+        error=None,
+    )
+    assert _student(dict(student="s", notes=[]), [case])["diagnosis"] == said
+    assert not messages.matches("check.in_place", case["diagnosis"][0])
