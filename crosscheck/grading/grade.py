@@ -253,9 +253,7 @@ def _guarded(sub, drawn, rubric, inputs, scratch, hide, fingerprint, lang) -> di
     """grade_one, with a failure of the grader itself reported as this student's
     ERROR (naming the grader) instead of stopping the class."""
     try:
-        return grade_one(
-            sub, drawn, rubric, inputs, scratch, hide, fingerprint, lang=lang
-        )
+        return grade_one(sub, drawn, rubric, inputs, scratch, hide, fingerprint, lang)
     except Exception as exc:  # noqa: BLE001 (reported in the result)
         why = (
             f"the grader itself failed on this submission ({type(exc).__name__}: "
