@@ -205,7 +205,8 @@ MESSAGES = {
     ),
     "check.dtype_float64": "a cast to float32 or lower somewhere in float64 work",
     "check.dtype": (
-        "your {name} has {note}: something in your code changes the dtype ({how}); "
+        "your {name} has dtype {got}, expected {want}: something in your code changes "
+        "the dtype ({how}); "
         "keep every array in {dtype}"
     ),
     "check.no_diagnosis": "differs from the reference (no diagnosis: {error})",

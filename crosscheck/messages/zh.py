@@ -74,8 +74,8 @@ MESSAGES = {
     ),
     "diag.size_divided_by_n": "是参考值除以 n = {n}",
     "diag.extra_1_over_n_in": (
-        "你的 {what} {size}，而 {row} 一致：{place}多了一个 1/n，而求和形式的损失函数"
-        "并没有它"
+        "你的 {what} {size}，而 {row} 一致：{place}多了一个 1/n，求和形式的损失函数中"
+        "并没有这个 1/n"
     ),
     "diag.extra_1_over_n_in_delta": (
         "你的 {what} {size}，但你的损失（对批量求和）一致：输出层的误差项 δ 多了一个 "
@@ -124,7 +124,7 @@ MESSAGES = {
         "你的 {what} 等于参考值乘以 {s:.7g}，这个常数因子不是任何已知错误或约定"
         "所能解释的{at}"
     ),
-    "diag.no_decay": "未设权重衰减",
+    "diag.no_decay": "无权重衰减",
     "diag.decay_if_assigned": (
         "如果作业规定的权重衰减是 {l2:.4g} * sum(W^2)，那么你代码中的是它的 "
         "{ratio:.4g} 倍（l2 * sum(W^2) 的导数是 2 l2 W）；如果你的才是本意，"
@@ -132,7 +132,7 @@ MESSAGES = {
     "diag.decay_if_asked": "如果作业要求有它，",
     "diag.decay_in_code": (
         "你的 {name} 含有一个检查时未被告知的 L2 项：损失函数中你的权重衰减是 "
-        "{total:.4g} * sum(W^2)（给定的是 {told}）；{which}请传入 --l2 "
+        "{total:.4g} * sum(W^2)（检查时给定：{told}）；{which}请传入 --l2 "
         "{total:.4g}（l2 * sum(W^2)），或 --l2 {twice:.4g} --l2-form half_sum "
         "（l2/2 * sum(W^2)）"
     ),
@@ -174,7 +174,7 @@ MESSAGES = {
     "check.later_rows": "它之后的行也不一致（{names}）：先修正第一个，再检查一次",
     "check.kink_pinned": (
         "注：{entries} 与折点（relu、leaky_relu）的距离在舍入误差以内，你的代码的"
-        "舍入把它们放到了 0 的另一侧；参考值已在你那一侧求值（第 7 章“多近才算"
+        "舍入把它们放到了 0 的另一侧；参考值已在你那一侧求值（第 7 章，“多近才算"
         "足够近”）。relu'(0) = 1（z >= 0）在那里看起来也一样：换一个 X 再检查，"
         "以排除这种可能"
     ),
@@ -190,7 +190,8 @@ MESSAGES = {
     ),
     "check.dtype_float64": "在 float64 计算中某处转换成了 float32 或更低的精度",
     "check.dtype": (
-        "你的 {name} 是 {note}：你的代码中有地方改变了 dtype（{how}）；"
+        "你的 {name} 的 dtype 是 {got}，应为 {want}：你的代码中有地方改变了 dtype"
+        "（{how}）；"
         "请让每个数组都保持 {dtype}"
     ),
     "check.no_diagnosis": "与参考值不同（无法诊断：{error}）",

@@ -28,6 +28,7 @@ True
 from __future__ import annotations
 
 import math
+import re
 import traceback
 from dataclasses import dataclass, field
 
@@ -646,10 +647,14 @@ def _first_failure(first, got, ref, messages, case: _Case, matched=()) -> str:
             how = msg("check.dtype_float32")
         else:
             how = msg("check.dtype_float64")
+        # the row's note, "dtype float64, expected float32" (compare_tensor's)
+        found = re.fullmatch(r"dtype (\S+), expected (\S+)", first.note)
+        got_dtype, want_dtype = found.groups() if found else ("?", case.dtype.name)
         text = msg(
             "check.dtype",
             name=first.name,
-            note=first.note,
+            got=got_dtype,
+            want=want_dtype,
             how=how,
             dtype=case.dtype.name,
         )
