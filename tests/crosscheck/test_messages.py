@@ -144,12 +144,15 @@ def test_every_message_is_used_by_the_code():
 # string literal there (an f-string counted with its fields as words) holds five or more
 # English words, except docstrings, the messages of ValueError/TypeError raised for a
 # bad argument (the API's errors are English, as Python's are) and the names below.
+# HTML counts its text only: tags, attributes and table headers (<th>, the same in every
+# language, as the check's table is) are not words; nor is the page's CSS.
 SENTENCE_MODULES = (
     "mine/diagnose.py",
     "mine/check.py",
     "mine/returned.py",
     "report.py",
     "grading/outputs.py",
+    "grading/html.py",
 )
 # (kinks.py's one phrase a student reads, "and 4 more", is the catalog's; its note
 # "kink: ..." belongs to crosscheck.compare, refnet against the frameworks.)
@@ -171,6 +174,10 @@ def _english_strings(tree):
         body = getattr(node, "body", None)
         if isinstance(body, list) and body and isinstance(body[0], ast.Expr):
             skip.add(id(body[0].value))  # a docstring
+        if isinstance(node, ast.Assign) and any(
+            getattr(t, "id", "") in ("CSS", "CSP") for t in node.targets
+        ):
+            skip.add(id(node.value))
         if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
             name = getattr(node.exc.func, "id", "")
             if name in ("ValueError", "TypeError"):
@@ -189,6 +196,7 @@ def _english_strings(tree):
             continue
         if text in ALLOWED or text in en.MESSAGES:  # (an id is no sentence)
             continue
+        text = re.sub(r"<th>[^<]*</th>|<[^>]*>", " ", text)
         if len(re.findall(r"[A-Za-z][a-z']+", text)) >= 5:
             yield node.lineno, text
 
@@ -206,6 +214,10 @@ def test_the_static_rule_can_fail():
         '    return f"your {x} is half the reference value"\n'
     )
     assert [line for line, _ in _english_strings(tree)] == [5]
+    html = 'x = "<p class=\\"a b c d e\\">ok</p><th>one two three four five</th>"\n'
+    assert list(_english_strings(ast.parse(html))) == []
+    html = html.replace("ok", "the student did not return it")
+    assert len(list(_english_strings(ast.parse(html)))) == 1
 
 
 # --- (c) a Chinese diagnosis, end to end ------------------------------------------------
@@ -428,12 +440,17 @@ def test_crosscheck_grade_in_chinese_then_english(tmp_path, capsys, monkeypatch)
     assert want.split("）：", 1)[1] in printed  # the table's diagnosis column
     result = json.loads((out / "gradescope" / "bo" / "results.json").read_text())
     assert _zh("grade.first_failing_row", where="practice: db2") in result["output"]
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert '<html lang="zh-CN">' in page
+    assert f"<h2>{_zh('html.common')}</h2>" in page and counts in page
 
     monkeypatch.setenv("LANG", "zh_CN.UTF-8")
     assert grade_main([str(hw), *GRADE_FLAGS, "--out", str(out), "--lang", "en"]) == 0
     bo = json.loads((out / "students" / "bo.json").read_text(encoding="utf-8"))
     assert bo["diagnosis"].startswith('db2 (BP3, chapter 6 "Backpropagation"): db2 is')
     assert "lang" not in bo
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert '<html lang="en">' in page and "<h2>Most common diagnoses</h2>" in page
     assert "2 students: 1 full mark, 1 partial, 0 errors; mean 7.5/10" in (
         capsys.readouterr().out
     )
