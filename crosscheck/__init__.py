@@ -11,6 +11,8 @@ quantity by quantity.
                     framework has them), the registry and the worker processes each
                     framework runs in (frameworks/__init__.py)
     mine/           checking *your own* backprop: check_backprop, ``crosscheck mine``
+    messages/       the message catalog: every verdict line and diagnosis sentence, in
+                    English (en.py) and Chinese (zh.py); ``lang=``, ``--lang``
 
 >>> import crosscheck
 >>> crosscheck.policy_rtol("float64", n=100) < 1e-13

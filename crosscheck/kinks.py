@@ -113,7 +113,9 @@ def near_kink_entries(
 def describe_entries(entries) -> str:
     """ "z2[3, 5], z1[0, 1] and 4 more" for (layer index, (row, column)) entries."""
     names = [f"z{l + 1}{list(idx)}" for l, idx in entries]
-    more = f" and {len(names) - 3} more" if len(names) > 3 else ""
+    from .messages import msg
+
+    more = msg("check.kink_more", k=len(names) - 3) if len(names) > 3 else ""
     return ", ".join(names[:3]) + more
 
 

@@ -20,6 +20,8 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 
+from .messages import check_lang, language, msg
+
 
 @dataclass
 class Row:
@@ -164,12 +166,15 @@ class Report:
 
     ``str(report)`` is a table; the first failing row (rows are ordered loss, output,
     then layer L down to 1, the order in which backprop computes them) is named below it:
-    that is where a bug first shows.
+    that is where a bug first shows. ``lang`` ("en" or "zh") is the language of the
+    verdict lines under the table (crosscheck/messages/); the table itself is the same
+    in every language.
     """
 
     title: str
     rows: list[Row]
     notes: list[str] = field(default_factory=list)
+    lang: str = field(default="en", repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -212,11 +217,17 @@ class Report:
     def __str__(self) -> str:
         return self.table()
 
-    def table(self, verbose: bool = False) -> str:
+    def table(self, verbose: bool = False, lang=None) -> str:
         """The report as text: ``str(report)``. Against three or more oracles the
         default is compact, one err/tol column per oracle and one for the worst pair of
         oracles; ``verbose`` shows every pair of oracles in its own column (as
-        ``crosscheck -v`` does; the JSON always holds every pair)."""
+        ``crosscheck -v`` does; the JSON always holds every pair). ``lang``: the
+        verdict lines' language (None: the report's ``lang``)."""
+        lang = self.lang if lang is None else check_lang(lang)
+        with language(lang):
+            return self._table(verbose)
+
+    def _table(self, verbose: bool) -> str:
         names, pairs = self.columns()
         if len(names) <= 1:
             lines = self._single_table(names[0] if names else "")
@@ -224,30 +235,27 @@ class Report:
             lines = self._oracle_table(names, pairs, compact=not verbose)
         first = self.first_failure
         if first is None:
-            lines.append(f"PASS: {len(self.rows)} quantities agree")
+            lines.append(msg("report.pass", n=len(self.rows)))
         elif first.verdict == "CRASH":
-            lines.append(
-                f"CRASH: {first.name}: its process died, so nothing was compared with "
-                "it (the row's note says how)"
-            )
+            lines.append(msg("report.crash", name=first.name))
         elif first.verdict == "NONFINITE":
-            lines.append(
-                f"NONFINITE: both sides hold NaN or inf from {first.name} on; nothing "
-                "was compared there (overflow in the inputs or weights?)"
-            )
+            lines.append(msg("report.nonfinite", name=first.name))
         else:
-            lines.append(f"FAIL: first mismatch at {first.name}")
+            lines.append(msg("report.fail", name=first.name))
         odd = self.odd_ones
         if odd:
-            lines.append(
-                "odd one out: "
-                + "; ".join(
-                    f"{_label(p)} ({len(rows)} of {len(self.rows)} rows, first "
-                    f"{rows[0]})"
-                    for p, rows in odd.items()
+            parties = "; ".join(
+                msg(
+                    "report.odd_party",
+                    party=_label(p),
+                    k=len(rows),
+                    n=len(self.rows),
+                    first=rows[0],
                 )
+                for p, rows in odd.items()
             )
-        lines.extend(f"note: {note}" for note in self.notes)
+            lines.append(msg("report.odd_one_out", parties=parties))
+        lines.extend(msg("report.note", note=note) for note in self.notes)
         return "\n".join(lines)
 
     def _single_table(self, oracle: str) -> list[str]:

@@ -23,8 +23,9 @@ import refnet.validation
 from refnet.cli import in_flags
 
 from ..matrix import DTYPES, LOSSES
+from ..messages import env_lang
 from ..mine.cli import FLAGS as MINE_FLAGS
-from ..mine.cli import _seconds, add_axis_flags
+from ..mine.cli import _seconds, add_axis_flags, add_lang_flag
 from ..mine.conventions import CHOICES, PRESETS
 from . import html, outputs
 from .grade import grade
@@ -77,6 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--loss", choices=LOSSES)
     p.add_argument("--convention", choices=sorted(PRESETS), help="default keras")
     add_axis_flags(p)
+    add_lang_flag(p)
     p.add_argument("--l2", type=float, help="weight decay factor on every W")
     p.add_argument("--dtype", choices=DTYPES, help="default float64")
     p.add_argument("--batch", type=int, help="batch size (default 8)")
@@ -260,6 +262,7 @@ def main(argv=None) -> int:
             progress=not args.quiet and sys.stderr.isatty(),
             single=bool(args.gradescope),
             regrade=args.regrade,
+            lang=args.lang or env_lang(),
         )
     except (ValueError, TypeError) as exc:
         print(f"crosscheck grade: {in_flags(str(exc), FLAGS)}", file=sys.stderr)

@@ -37,6 +37,7 @@ from threadpoolctl import threadpool_limits
 
 from refnet.files import write_json
 
+from ..messages import check_lang, language, matches, msg
 from ..mine import conventions, sandbox
 from ..mine.check import case_inputs, check_backprop
 from . import submissions as found
@@ -59,6 +60,7 @@ def grade(
     progress: bool = False,
     single: bool = False,
     regrade=(),
+    lang=None,
 ) -> dict:
     """Grade every submission in the folder ``submissions`` on ``rubric`` (a Rubric or
     the path of a rubric.toml); write each student's result under ``out`` and return
@@ -68,7 +70,13 @@ def grade(
     /autograder/submission), not a class. A stopped run goes on where it stopped: a
     student's result is kept while their files and the rubric (its cases, points,
     limits and forbid list) are unchanged; ``regrade`` names students graded again
-    anyway, ``fresh`` regrades everyone."""
+    anyway, ``fresh`` regrades everyone.
+
+    ``lang`` ("en" or "zh"; None: English): the language of every sentence in the
+    results (the diagnosis, each lost point's why, the warnings). A result kept from a
+    stopped run is kept only when it is in the same language (a result in Chinese
+    records ``"lang": "zh"``)."""
+    lang = check_lang(lang)
     rubric = rubric if isinstance(rubric, Rubric) else read(rubric)
     folder = _folder(submissions, "submissions")
     out = os.path.abspath(os.fspath(out))
@@ -91,14 +99,14 @@ def grade(
     todo = []
     for sub in students:
         again = fresh or sub.name in regrade
-        kept = None if again else _kept(out, sub, fingerprint)
+        kept = None if again else _kept(out, sub, fingerprint, lang)
         if kept is not None:
             results[sub.name] = kept
         else:
             todo.append(sub)
     kept = len(results)
     bar = _Progress(len(students), kept, progress)
-    args = (drawn, rubric, (folder, out), fingerprint)
+    args = (drawn, rubric, (folder, out), fingerprint, lang)
     for sub, result in _run_all(todo, args, workers):
         write_json(_result_path(out, sub.name), result, "out")
         results[sub.name] = result
@@ -116,9 +124,11 @@ def grade(
         seconds=round(time.perf_counter() - start, 3),
         kept=kept,
         workers=workers,
-        warnings=class_warnings(graded),
+        warnings=class_warnings(graded, lang),
         skipped=[] if single else _not_submissions(folder),
     )
+    if lang != "en":
+        cls["lang"] = lang
     write_json(os.path.join(out, "grades.json"), cls, "out")
     return cls
 
@@ -167,17 +177,15 @@ def _not_submissions(folder: str) -> list[str]:
     )
 
 
-def class_warnings(students: list[dict]) -> list[str]:
+def class_warnings(students: list[dict], lang=None) -> list[str]:
     """What looks like a mistake of the rubric rather than of the students: three or
-    more students, all losing points first at the same place."""
+    more students, all losing points first at the same place (in ``lang``)."""
     lost = [s for s in students if s["score"] < s["max_score"]]
     firsts = {s["first_failure"] for s in lost}
     if len(students) >= 3 and len(lost) == len(students) and len(firsts) == 1:
         (first,) = firsts
-        return [
-            f"every student lost points first at {first}: check the rubric (layout, "
-            f"activations, loss, convention) before the students' code"
-        ]
+        with language(lang):
+            return [msg("grade.rubric_warning", first=first)]
     return []
 
 
@@ -200,7 +208,7 @@ def _run_all(todo: list, args: tuple, workers: int):
     """(submission, result) for each of ``todo`` as it finishes, ``workers`` at a time.
     On an interrupt (Ctrl-C) the submissions not started are dropped and the running
     ones end (their children are killed with their threads' sandboxes)."""
-    drawn, rubric, hide, fingerprint = args
+    drawn, rubric, hide, fingerprint, lang = args
     root = _scratch_root()
     with tempfile.TemporaryDirectory(prefix="run-", dir=root) as scratch:
         inputs = os.path.join(scratch, "inputs")
@@ -218,6 +226,7 @@ def _run_all(todo: list, args: tuple, workers: int):
                         scratch,
                         (*hide, root),
                         fingerprint,
+                        lang,
                     ): sub
                     for sub in todo
                 }
@@ -240,11 +249,11 @@ def _scratch_root() -> str:
     return root
 
 
-def _guarded(sub, drawn, rubric, inputs, scratch, hide, fingerprint) -> dict:
+def _guarded(sub, drawn, rubric, inputs, scratch, hide, fingerprint, lang) -> dict:
     """grade_one, with a failure of the grader itself reported as this student's
     ERROR (naming the grader) instead of stopping the class."""
     try:
-        return grade_one(sub, drawn, rubric, inputs, scratch, hide, fingerprint)
+        return grade_one(sub, drawn, rubric, inputs, scratch, hide, fingerprint, lang)
     except Exception as exc:  # noqa: BLE001 (reported in the result)
         why = (
             f"the grader itself failed on this submission ({type(exc).__name__}: "
@@ -255,11 +264,21 @@ def _guarded(sub, drawn, rubric, inputs, scratch, hide, fingerprint) -> dict:
 
 
 def grade_one(
-    sub, drawn, rubric: Rubric, inputs: str, scratch: str, hide, fingerprint=""
+    sub,
+    drawn,
+    rubric: Rubric,
+    inputs: str,
+    scratch: str,
+    hide,
+    fingerprint="",
+    lang=None,
 ):
-    """One student's result (a dict, see the module docstring); never raises for
-    anything the student's code does."""
+    """One student's result (a dict, see the module docstring), its sentences in
+    ``lang`` (None: English); never raises for anything the student's code does."""
+    lang = check_lang(lang)
     base = _base(sub, fingerprint)
+    if lang != "en":
+        base["lang"] = lang
     if sub.note:
         base["notes"].append(sub.note)
     if sub.error:
@@ -308,7 +327,7 @@ def grade_one(
         died = None if outcome.ok else _cause(outcome, rubric, drawn)
         cases = []
         for i, case in enumerate(drawn):
-            cases.append(_case_result(case, _sent(outputs, i, case), died))
+            cases.append(_case_result(case, _sent(outputs, i, case), died, lang))
         return _shown(_student(base, cases), os.path.join(home, "code"), sub)
     finally:
         shutil.rmtree(home, ignore_errors=True)
@@ -379,7 +398,7 @@ def _sent(outputs: str, i: int, case: Drawn):
     return tree if why is None else why
 
 
-def _case_result(case: Drawn, sent, died: str | None) -> dict:
+def _case_result(case: Drawn, sent, died: str | None, lang: str = "en") -> dict:
     """The case's report and score from what the child sent (or why it sent nothing)."""
     if sent is None:  # no file: the child ended before this case
         return _error_case(case, died or "sent no result for this case")
@@ -387,14 +406,14 @@ def _case_result(case: Drawn, sent, died: str | None) -> dict:
         return _error_case(case, f"its answer could not be read back: {sent}")
     if "error" in sent:
         return _error_case(case, sent["error"])
-    report = replay(case, sent.get("returned"), sent.get("mutated") or {})
+    report = replay(case, sent.get("returned"), sent.get("mutated") or {}, lang)
     return score_case(case, report)
 
 
-def replay(case: Drawn, returned, mutated: dict):
+def replay(case: Drawn, returned, mutated: dict, lang=None):
     """check_backprop on what the student's function returned, with its in-place
     changes made again to the arrays check_backprop gives, so its report is the one
-    ``crosscheck mine`` would print."""
+    ``crosscheck mine`` would print (in ``lang``)."""
 
     def student(weights, X, Y):
         given = (
@@ -415,6 +434,7 @@ def replay(case: Drawn, returned, mutated: dict):
         case.activations,
         case.loss,
         tensorflow=False,
+        lang=lang,
         **case.kwargs(),
     )
 
@@ -426,7 +446,12 @@ def replay(case: Drawn, returned, mutated: dict):
 
 def score_case(case: Drawn, report) -> dict:
     """A case's entry: status, points earned and lost (each with its sentence), the
-    report's rows, table and diagnosis."""
+    report's rows, table and diagnosis; its sentences in the report's language."""
+    with language(report.lang):
+        return _score_case(case, report)
+
+
+def _score_case(case: Drawn, report) -> dict:
     if report.error is not None:
         return _error_case(case, report.error, report)
     rows = {r.name: r for r in report.rows}
@@ -439,11 +464,11 @@ def score_case(case: Drawn, report) -> dict:
             earned.append(dict(quantity=quantity, points=points))
             continue
         if row is None:
-            why = f"{quantity} was not returned"
+            why = msg("grade.not_returned", quantity=quantity)
         elif first is not None and row.name == first.name:
             why = sentence
         elif _feeds(first.name):
-            why = f"after {first.name}, the first failing row: {sentence}"
+            why = msg("grade.after_first", first=first.name, sentence=sentence)
         else:  # nothing before it feeds this row: a mistake of its own
             why = report.explained.get(row.name) or sentence
         lost.append(dict(quantity=quantity, points=points, why=why))
@@ -522,7 +547,9 @@ def _student(base: dict, cases: list[dict]) -> dict:
         headline = (c["diagnosis"] or [""])[0]
         first = f"{c['name']}: {c['first_failure']}"
     if not headline:  # every point earned: still say what the student should know
-        said = [s for c in cases for s in c["diagnosis"] if " in place" in s]
+        said = [
+            s for c in cases for s in c["diagnosis"] if matches("check.in_place", s)
+        ]
         headline = said[0] if said else ""
     errors = [c["error"] for c in cases if c["error"]]
     return dict(
@@ -628,8 +655,9 @@ def _result_path(out: str, name: str) -> str:
     return os.path.join(out, "students", f"{name}.json")
 
 
-def _kept(out: str, sub, fingerprint: str) -> dict | None:
-    """A finished result of an earlier run, when it still holds."""
+def _kept(out: str, sub, fingerprint: str, lang: str = "en") -> dict | None:
+    """A finished result of an earlier run, when it still holds (and is in
+    ``lang``)."""
     try:
         with open(_result_path(out, sub.name), encoding="utf-8") as fh:
             data = json.load(fh)
@@ -640,6 +668,7 @@ def _kept(out: str, sub, fingerprint: str) -> dict | None:
         and data.get("version") == RESULT_VERSION
         and data.get("rubric") == fingerprint
         and data.get("sha256") == _digest(sub.root)
+        and data.get("lang", "en") == lang
     )
     return data if same else None
 

@@ -31,6 +31,7 @@ import math
 import re
 
 from crosscheck.grading import outputs
+from crosscheck.messages import language, msg
 from refnet import files
 
 MAX_OUTPUT = 20_000
@@ -155,11 +156,11 @@ def histogram_svg(scores: list[float], max_score: float) -> str:
         h = (bottom - top) * count / tallest
         x = left + k * step + 3
         label = f"{outputs.number(lo)}–{outputs.number(hi)}"
-        who = f"{count} student{'' if count == 1 else 's'}"
+        who = msg("html.student" if count == 1 else "html.students", n=count)
+        tip = msg("html.bar", who=who, range=label)
         parts.append(
             f'<rect class="bar" data-count="{count}" x="{x:.1f}" y="{bottom - h:.1f}" '
-            f'width="{step - 6:.1f}" height="{h:.1f}"><title>{esc(who)} scored '
-            f"{esc(label)}</title></rect>"
+            f'width="{step - 6:.1f}" height="{h:.1f}"><title>{esc(tip)}</title></rect>'
         )
         if count:
             parts.append(
@@ -172,14 +173,14 @@ def histogram_svg(scores: list[float], max_score: float) -> str:
         )
     parts += [
         f'<text x="{(left + right) / 2}" y="{bottom + 38}" text-anchor="middle">'
-        f"score (out of {esc(outputs.number(max_score))})</text>",
+        f"{esc(msg('html.x_axis', max=outputs.number(max_score)))}</text>",
         f'<text transform="translate(14 {(top + bottom) / 2}) rotate(-90)" '
-        f'text-anchor="middle">students</text>',
+        f'text-anchor="middle">{esc(msg("html.y_axis"))}</text>',
     ]
     return (
         '<svg class="histogram" viewBox="0 0 640 256" role="img" '
         'aria-labelledby="histogram-title">'
-        '<title id="histogram-title">Score histogram</title>'
+        f'<title id="histogram-title">{esc(msg("html.histogram"))}</title>'
         + "".join(parts)
         + "</svg>"
     )
@@ -209,7 +210,7 @@ def _link(i: int, students: list[dict]) -> str:
 def _diagnoses_html(students: list[dict]) -> str:
     groups = common_diagnoses(students)
     if not groups:
-        return "<p>No diagnosis: every student matches.</p>"
+        return f"<p>{esc(msg('html.no_diagnosis'))}</p>"
     rows = []
     for text, who in groups:
         names = ", ".join(_link(i, students) for i in who)
@@ -252,13 +253,14 @@ def _cases_html(result: dict) -> str:
             acts = ",".join(map(str, acts))
         rows.append(
             f"<tr><td>{esc(c.get('name'))}</td>"
-            f"<td>{'hidden' if c.get('hidden') else 'practice'}</td>"
+            f"<td>{esc(msg('html.hidden' if c.get('hidden') else 'html.practice'))}</td>"
             f'<td class="num">{esc(outputs.number(c.get("points") or 0))}</td>'
-            f"<td>{esc(layout or ('drawn per run' if c.get('hidden') else ''))}</td>"
+            f"<td>{esc(layout or (msg('html.drawn') if c.get('hidden') else ''))}</td>"
             f"<td>{esc(acts or '')}</td><td>{esc(c.get('loss') or '')}</td></tr>"
         )
     return (
-        '<h2>Cases</h2><div class="scroll"><table class="cases"><thead><tr>'
+        f"<h2>{esc(msg('html.cases'))}</h2>"
+        '<div class="scroll"><table class="cases"><thead><tr>'
         "<th>case</th><th>kind</th><th>points</th><th>layout</th><th>activations</th>"
         f"<th>loss</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
     )
@@ -268,29 +270,40 @@ def _overview(result: dict, students: list[dict], date: str) -> str:
     top = max([s["max_score"] for s in students] + [0])
     cases = [c for c in result.get("cases") or [] if isinstance(c, dict)]
     hidden = sum(bool(c.get("hidden")) for c in cases)
+    n_cases = len(cases)
     facts = [
-        f"{len(cases)} cases ({len(cases) - hidden} practice, {hidden} hidden)"
+        msg("html.case_count", n=n_cases, practice=n_cases - hidden, hidden=hidden)
         if cases
         else "",
-        f"function {result['function']}" if result.get("function") else "",
-        f"convention {result['convention']}" if result.get("convention") else "",
+        msg("html.function", name=result["function"]) if result.get("function") else "",
+        msg("html.convention", name=result["convention"])
+        if result.get("convention")
+        else "",
     ]
     if isinstance(result.get("seconds"), (int, float)):
         workers = result.get("workers")
-        with_workers = f" with {workers} workers" if workers else ""
+        with_workers = msg("html.workers", n=workers) if workers else ""
         kept = result.get("kept") or 0
-        earlier = f" ({kept} kept from an earlier run)" if kept > 0 else ""
-        facts.append(f"graded in {result['seconds']:.1f} s{earlier}{with_workers}")
+        earlier = msg("html.kept", n=kept) if kept > 0 else ""
+        facts.append(
+            msg(
+                "html.graded_in",
+                seconds=result["seconds"],
+                earlier=earlier,
+                workers=with_workers,
+            )
+        )
     warnings = result.get("warnings") or []
     if warnings:
         items = "".join(f"<li>{text_html(w)}</li>" for w in warnings)
         warnings = (
-            '<div class="warnings" role="alert"><p>Check before you publish these '
-            f"grades:</p><ul>{items}</ul></div>"
+            f'<div class="warnings" role="alert"><p>{esc(msg("html.check_first"))}'
+            f"</p><ul>{items}</ul></div>"
         )
     skipped = result.get("skipped") or []
     if skipped:
-        skipped = f'<p class="skipped">not graded: {esc(", ".join(skipped))}</p>'
+        text = msg("grade.not_graded", names=", ".join(skipped))
+        skipped = f'<p class="skipped">{esc(text)}</p>'
     return (
         '<header id="overview">'
         f"<h1>{esc(result.get('title') or 'crosscheck grade')}</h1>"
@@ -300,11 +313,11 @@ def _overview(result: dict, students: list[dict], date: str) -> str:
         f'<p class="counts"><strong>{esc(outputs.counts(students))}</strong></p>'
         f"{skipped or ''}"
         "</header>"
-        "<h2>Scores</h2>"
+        f"<h2>{esc(msg('html.scores'))}</h2>"
         + histogram_svg([s["score"] for s in students], top)
-        + "<h2>Most common diagnoses</h2>"
+        + f"<h2>{esc(msg('html.common'))}</h2>"
         + _diagnoses_html(students)
-        + "<h2>Students</h2>"
+        + f"<h2>{esc(msg('html.students_heading'))}</h2>"
         + _students_html(students)
         + _cases_html(result)
     )
@@ -318,20 +331,18 @@ def _captured(label: str, text: str, max_output: int) -> str:
     characters (the head shows what ran first, the tail the traceback)."""
     if not text:
         return ""
-    size = f"{len(text):,} characters"
+    size = msg("html.characters", n=f"{len(text):,}")
     mark = _CUT_MARK.search(text)
     if mark:
         whole = int(mark.group(1)) + len(text) - len(mark.group(0))
-        size = f"{whole:,} characters, middle cut"
+        size = msg("html.characters_cut", n=f"{whole:,}")
     shown = text
     if len(text) > max_output:
         head = max_output // 4
         tail = max_output - head
         cut = len(text) - max_output
-        shown = (
-            f"{text[:head]}\n[... {cut:,} characters not shown here; the student's "
-            f"JSON result holds all that was captured ...]\n{text[-tail:]}"
-        )
+        mid = msg("html.not_shown", n=f"{cut:,}")
+        shown = f"{text[:head]}\n{mid}\n{text[-tail:]}"
     return (
         f"<details><summary>{esc(label)} ({size})</summary>"
         f'<pre class="output">{esc(shown)}</pre></details>'
@@ -339,7 +350,11 @@ def _captured(label: str, text: str, max_output: int) -> str:
 
 
 def _case_html(case: dict) -> str:
-    hidden = ' <small class="muted">(hidden)</small>' if case.get("hidden") else ""
+    hidden = (
+        f' <small class="muted">{esc(msg("html.hidden_mark"))}</small>'
+        if case.get("hidden")
+        else ""
+    )
     parts = [
         f"<h3>{esc(case.get('name'))}{hidden}: {esc(_score(case))} "
         f"{_status(case.get('status') or 'ERROR')}</h3>",
@@ -357,7 +372,7 @@ def _case_html(case: dict) -> str:
             f"</strong>: {text_html(why)}</li>"
             for points, names, why in groups
         )
-        parts.append(f'<p>Lost points:</p><ul class="lost">{items}</ul>')
+        parts.append(f'<p>{esc(msg("html.lost"))}</p><ul class="lost">{items}</ul>')
     told = {why for _, _, why in groups} | {case.get("error")}
     more = [d for d in case.get("diagnosis") or [] if d not in told]
     if more:
@@ -368,7 +383,7 @@ def _case_html(case: dict) -> str:
         text = ", ".join(
             f"{x['quantity']} ({outputs.number(x['points'])})" for x in earned
         )
-        parts.append(f'<p class="muted">Earned: {esc(text)}</p>')
+        parts.append(f'<p class="muted">{esc(msg("html.earned", text=text))}</p>')
     return f'<div class="case">{"".join(parts)}</div>'
 
 
@@ -384,26 +399,30 @@ def _student_html(i: int, s: dict, max_output: int) -> str:
         f'<p class="muted">{esc(" · ".join(str(m) for m in meta if m))}</p>',
     ]
     if s.get("isolation"):
-        parts.append(f'<p class="muted">Sandbox: {esc(s["isolation"])}</p>')
+        text = msg("html.sandbox", text=s["isolation"])
+        parts.append(f'<p class="muted">{esc(text)}</p>')
     if s.get("first_failure"):
         parts.append(
-            f"<p>First failing row: <strong>{esc(s['first_failure'])}</strong></p>"
+            f"<p>{esc(msg('html.first_failing_row'))} "
+            f"<strong>{esc(s['first_failure'])}</strong></p>"
         )
     if s.get("diagnosis"):
         parts.append(text_html(s["diagnosis"], "headline", tag="p"))
     if s.get("error") and s["error"] != s.get("diagnosis"):
         if "\n" in str(s["error"]).strip("\n"):
-            parts.append('<p class="error">Error:</p>' + text_html(s["error"], "error"))
+            label = f'<p class="error">{esc(msg("html.error"))}</p>'
+            parts.append(label + text_html(s["error"], "error"))
         else:
-            parts.append(f'<p class="error">Error: {esc(s["error"])}</p>')
+            text = f"{msg('html.error')} {s['error']}"
+            parts.append(f'<p class="error">{esc(text)}</p>')
     notes = s.get("notes") or []
     if notes:
         items = "".join(f"<li>{text_html(n)}</li>" for n in notes)
-        parts.append(f'<p>Notes:</p><ul class="notes">{items}</ul>')
+        parts.append(f'<p>{esc(msg("html.notes"))}</p><ul class="notes">{items}</ul>')
     parts += [_case_html(c) for c in s["cases"] if isinstance(c, dict)]
     parts.append(_captured("stdout", s.get("stdout") or "", max_output))
     parts.append(_captured("stderr", s.get("stderr") or "", max_output))
-    parts.append('<p><a href="#overview">back to the class</a></p>')
+    parts.append(f'<p><a href="#overview">{esc(msg("html.back"))}</a></p>')
     return f'<section class="student" id="s{i}">{"".join(parts)}</section>'
 
 
@@ -432,11 +451,14 @@ def render(result, *, date: str | None = None, max_output: int = MAX_OUTPUT) -> 
             datetime.timezone.utc
         ).strftime("%Y-%m-%d %H:%M UTC")
     title = esc(result.get("title") or "crosscheck grade")
-    body = _overview(result, students, str(date)) + "".join(
-        _student_html(i, s, max_output) for i, s in enumerate(students)
-    )
+    lang = outputs.lang_of(result)
+    with language(lang):  # the page's fixed words in the result's language
+        body = _overview(result, students, str(date)) + "".join(
+            _student_html(i, s, max_output) for i, s in enumerate(students)
+        )
+    html_lang = {"en": "en", "zh": "zh-CN"}[lang]
     return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<!DOCTYPE html>\n<html lang="{html_lang}"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<link rel="icon" href="data:,">'

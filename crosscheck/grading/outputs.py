@@ -25,6 +25,8 @@ import unicodedata
 
 from refnet import files
 
+from ..messages import check_lang, language, msg
+
 STATUSES = ("MATCH", "MISMATCH", "ERROR")
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 CSV_COLUMNS = (
@@ -40,8 +42,18 @@ CSV_COLUMNS = (
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # ... except a plain negative number, which it shows as the number it is
 _NEGATIVE = re.compile(r"-(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-# the label a check's sentence starts with: 'dW2 (BP4, chapter 6 "Backpropagation"): '
-_ROW_LABEL = re.compile(r'[^\s()]+ \([^()"]*, chapter \d+ "[^"]*"\): ')
+# the label a check's sentence starts with: 'dW2 (BP4, chapter 6 "Backpropagation"): ',
+# in Chinese 'dW2（BP4，第 6 章“反向传播”）：' (crosscheck/messages/, "cite.*")
+_ROW_LABEL = re.compile(
+    r'[^\s()]+ \([^()"]*, chapter \d+ "[^"]*"\): '
+    r"|[^\s()（）]+（[^（）“”]*，第 \d+ 章“[^“”]*”）："
+)
+
+
+def lang_of(data: dict, name: str = "result") -> str:
+    """The language a class or student result was graded in: its "lang" ("zh"), or
+    "en" when it has none (English results record no language)."""
+    return check_lang(data.get("lang"), f"{name}['lang']")
 
 
 def check_student(student, name: str = "student") -> dict:
@@ -150,15 +162,22 @@ def counts(students: list[dict]) -> str:
         s["status"] != "ERROR" and s["score"] <= 0 < s["max_score"] for s in students
     )
     partial = n - errors - full - zero
-    parts = [f"{full} full mark{'' if full == 1 else 's'}", f"{partial} partial"]
+    parts = [
+        msg("grade.full_mark" if full == 1 else "grade.full_marks", n=full),
+        msg("grade.partial", n=partial),
+    ]
     if zero:
-        parts.append(f"{zero} with no points")
-    parts.append(f"{errors} error{'' if errors == 1 else 's'}")
-    text = f"{n} student{'' if n == 1 else 's'}: " + ", ".join(parts)
+        parts.append(msg("grade.no_points", n=zero))
+    parts.append(msg("grade.error" if errors == 1 else "grade.errors", n=errors))
+    text = msg(
+        "grade.students_count" if n != 1 else "grade.student_count",
+        n=n,
+        parts=msg("grade.list_separator").join(parts),
+    )
     if n:
         mean = sum(s["score"] for s in students) / n
         top = max(s["max_score"] for s in students)
-        text += f"; mean {mean:.1f}/{number(top)}"
+        text += msg("grade.mean", mean=mean, top=number(top))
     return text
 
 
@@ -222,6 +241,11 @@ def table(result, width: int = 100) -> str:
         raise ValueError(
             f"width: expected a whole number of columns >= 40, got {width!r}"
         )
+    with language(lang_of(result)):
+        return _table(result, students, width)
+
+
+def _table(result, students: list[dict], width: int) -> str:
     head = ("student", "score", "status", "first failure")
     lines = [
         (
@@ -242,10 +266,12 @@ def table(result, width: int = 100) -> str:
         left = "  ".join(_pad(c, w) for c, w in zip(cells, sizes))
         out.append(_clip(f"{left}  {cells[-1]}".rstrip(), width))
     out.append(counts(students))
-    out += [f"warning: {printable(w)}" for w in result.get("warnings") or []]
+    out += [
+        msg("grade.warning", text=printable(w)) for w in result.get("warnings") or []
+    ]
     if result.get("skipped"):
         names = ", ".join(printable(n) for n in result["skipped"])
-        out.append(f"not graded: {names}")
+        out.append(msg("grade.not_graded", names=names))
     return "\n".join(out)
 
 
@@ -339,13 +365,14 @@ def _case_output(case: dict) -> str:
     no layout, batch or seed: only the lost points (or the error)."""
     lines = []
     if case.get("error"):
-        lines.append(f"error: {case['error']}")
+        lines.append(msg("grade.error_line", error=case["error"]))
     for points, names, why in lost_groups(case):
         if why != case.get("error"):
-            lines.append(f"-{number(points)} {', '.join(names)}: {why}")
+            names = ", ".join(names)
+            lines.append(msg("grade.lost", points=number(points), names=names, why=why))
     if not lines:
         earned = ", ".join(e["quantity"] for e in case.get("earned") or [])
-        lines.append(f"every quantity matches ({earned})" if earned else "ok")
+        lines.append(msg("grade.all_match", earned=earned) if earned else "ok")
     if not case.get("hidden"):
         whys = {x.get("why") for x in case.get("lost") or []} | {case.get("error")}
         extra = [d for d in case.get("diagnosis") or [] if d not in whys]
@@ -356,17 +383,15 @@ def _case_output(case: dict) -> str:
 
 
 def _submission_output(student: dict) -> str:
-    lines = [
-        f"{number(student['score'])}/{number(student['max_score'])} points: "
-        f"{student['status']}"
-    ]
+    score = f"{number(student['score'])}/{number(student['max_score'])}"
+    lines = [msg("grade.points", score=score, status=student["status"])]
     if student.get("first_failure"):
-        lines.append(f"first failing row: {student['first_failure']}")
+        lines.append(msg("grade.first_failing_row", where=student["first_failure"]))
     if student.get("diagnosis"):
         lines.append(student["diagnosis"])
     if student.get("error") and student["error"] != student.get("diagnosis"):
-        lines.append(f"error: {student['error']}")
-    lines += [f"note: {n}" for n in student.get("notes") or []]
+        lines.append(msg("grade.error_line", error=student["error"]))
+    lines += [msg("report.note", note=n) for n in student.get("notes") or []]
     return "\n".join(lines)
 
 
@@ -394,6 +419,11 @@ def gradescope(
     (Gradescope's values: "hidden", "after_due_date", "after_published", "visible").
     """
     check_student(student)
+    with language(lang_of(student, "student")):
+        return _gradescope(student, visibility, hidden_visibility, stdout_visibility)
+
+
+def _gradescope(student, visibility, hidden_visibility, stdout_visibility) -> dict:
     visibility = _visibility(visibility, "visibility")
     hidden_visibility = _visibility(hidden_visibility, "hidden_visibility")
     stdout_visibility = _visibility(stdout_visibility, "stdout_visibility")

@@ -28,6 +28,7 @@ True
 from __future__ import annotations
 
 import math
+import re
 import traceback
 from dataclasses import dataclass, field
 
@@ -45,6 +46,7 @@ from ..kinks import (
     near_kinks,
     with_kinks_flipped,
 )
+from ..messages import check_lang, current, language, msg
 from ..report import Report, Row
 from ..tolerance import compare_tensor
 from . import conventions
@@ -78,7 +80,9 @@ class BackpropReport(Report):
             body = [self.title, "ERROR: " + self.error]
         else:
             body = [super().__str__()]
-        body += ["", "diagnosis:"] + [f"- {s}" for s in self.diagnosis]
+        with language(self.lang):
+            head = msg("check.diagnosis_head")
+        body += ["", head] + [f"- {s}" for s in self.diagnosis]
         return "\n".join(body)
 
     def to_dict(self) -> dict:
@@ -226,6 +230,7 @@ def check_backprop(
     seed: int = 0,
     tensorflow: bool | None = None,
     oracle=None,
+    lang=None,
     **overrides,
 ) -> BackpropReport:
     """Check ``fn(weights, X, Y)``'s gradients against refnet's, in ``fn``'s convention.
@@ -258,6 +263,11 @@ def check_backprop(
     oracle : None, str or tuple of str
         Which frameworks, as ``crosscheck.compare`` takes it: "tf", "torch", "jax" or a
         tuple of them; None: every installed one.
+    lang : None, "en" or "zh"
+        The language of the diagnosis and the verdict lines (crosscheck/messages/):
+        None is English, whatever the environment's LANG (the command lines follow
+        it). The table's headers, row names, equation labels and numbers are the same
+        in every language.
 
     Returns
     -------
@@ -273,6 +283,47 @@ def check_backprop(
     if tensorflow is not None:
         tensorflow = check_bool(tensorflow, "tensorflow")
     wanted_names(oracle)  # a bad oracle is named before fn runs
+    lang = check_lang(lang)
+    with language(lang):
+        report = _check(
+            fn,
+            sizes,
+            activations,
+            loss,
+            convention,
+            weights,
+            X,
+            Y,
+            dtype,
+            batch,
+            seed,
+            tensorflow,
+            oracle,
+            overrides,
+        )
+    report.lang = lang
+    if report.reference is not None:
+        report.reference.lang = lang
+    return report
+
+
+def _check(
+    fn,
+    sizes,
+    activations,
+    loss,
+    convention,
+    weights,
+    X,
+    Y,
+    dtype,
+    batch,
+    seed,
+    tensorflow,
+    oracle,
+    overrides,
+) -> BackpropReport:
+    """check_backprop, its arguments checked, in the current language."""
     case = _setup(
         sizes,
         activations,
@@ -298,11 +349,13 @@ def check_backprop(
     given = {**named, "X": case.X_user, "Y": case.Y_user}
     saved = {key: np.array(a, copy=True) for key, a in given.items()}
     shapes = {key: tuple(w.shape) for key, w in named.items()}
-    what = (
-        f"while checking fn(weights, X, Y) with weights {type(w_user).__name__} "
-        f"shapes {shapes}, X {tuple(np.shape(case.X_user))}, "
-        f"Y {tuple(np.shape(case.Y_user))} in the {conv_text} convention (if your "
-        f"code lays them out otherwise, pass convention= or the overrides)"
+    what = msg(
+        "check.what",
+        container=type(w_user).__name__,
+        shapes=shapes,
+        X=tuple(np.shape(case.X_user)),
+        Y=tuple(np.shape(case.Y_user)),
+        convention=conv_text,
     )
     got = _call_user(fn, w_user, case, title, what)
     if isinstance(got, BackpropReport):  # fn raised, or returned something unreadable
@@ -548,8 +601,8 @@ def _call_user(fn, w_user, case: _Case, title: str, what: str):
         return BackpropReport(
             title,
             [],
-            error=f"fn raised {type(exc).__name__}: {exc}",
-            diagnosis=[f"your function raised an exception:\n{text}", what],
+            error=msg("check.fn_raised", error=type(exc).__name__, exc=exc),
+            diagnosis=[msg("check.fn_raised_traceback", traceback=text), what],
         )
     try:
         return read(out, case.names)
@@ -557,8 +610,8 @@ def _call_user(fn, w_user, case: _Case, title: str, what: str):
         return BackpropReport(
             title,
             [],
-            error=f"fn returned something unreadable: {exc}",
-            diagnosis=[f"fn returned {type(out).__name__}: {exc}", what],
+            error=msg("check.unreadable", exc=exc),
+            diagnosis=[msg("check.returned", type=type(out).__name__, exc=exc), what],
         )
 
 
@@ -567,34 +620,19 @@ def _diagnosis(report, got, ref, messages, case: _Case, pinned: str = "") -> lis
     a kink the user's X lies on."""
     rows, first = report.rows, report.first_failure
     if first is None:
-        out = [
-            f"every quantity you returned matches refnet's ({len(rows)} rows: "
-            f"{', '.join(r.name for r in rows)})"
-        ]
+        names = ", ".join(r.name for r in rows)
+        out = [msg("check.all_match", n=len(rows), names=names)]
     else:
         matched = {r.name for r in rows if r.ok}
         out = [_first_failure(first, got, ref, messages, case, matched)]
         later = [r.name for r in rows if not r.ok and r.name != first.name]
         if later:
-            out.append(
-                f"rows after it also differ ({', '.join(later)}): "
-                f"fix the first one and check again"
-            )
+            out.append(msg("check.later_rows", names=", ".join(later)))
     if pinned:
-        out.append(
-            f"note: {pinned} lie within rounding of a kink (relu, leaky_relu) and your "
-            "code's rounding put them on the other side of 0; the reference was "
-            "evaluated on your side of it (chapter 7, 'How close is close enough'). "
-            "relu'(0) = 1 (z >= 0) would look the same there: check with another X "
-            "to rule it out"
-        )
+        out.append(msg("check.kink_pinned", entries=pinned))
     elif case.kinks and first is not None:
         # the user's X (a drawn one avoids them)
-        out.append(
-            f"note: {case.kinks} lie within rounding of a kink (relu, leaky_relu), where "
-            "another summation order may pick the other side: if only rows below that "
-            "layer differ, by O(1), this is why; try another X"
-        )
+        out.append(msg("check.kink_near", entries=case.kinks))
     return out
 
 
@@ -606,18 +644,21 @@ def _first_failure(first, got, ref, messages, case: _Case, matched=()) -> str:
         return sentence(first.name, lab, messages[first.name])
     if first.note.startswith("dtype"):
         if case.dtype.name == "float32":
-            how = (
-                "a float64 constant or array mixed into float32 work, such as "
-                "np.zeros(shape) or np.eye(k) without dtype="
-            )
+            how = msg("check.dtype_float32")
         else:
-            how = "a cast to float32 or lower somewhere in float64 work"
-        return sentence(
-            first.name,
-            lab,
-            f"your {first.name} has {first.note}: something in your code changes the "
-            f"dtype ({how}); keep every array in {case.dtype.name}",
+            how = msg("check.dtype_float64")
+        # the row's note, "dtype float64, expected float32" (compare_tensor's)
+        found = re.fullmatch(r"dtype (\S+), expected (\S+)", first.note)
+        got_dtype, want_dtype = found.groups() if found else ("?", case.dtype.name)
+        text = msg(
+            "check.dtype",
+            name=first.name,
+            got=got_dtype,
+            want=want_dtype,
+            how=how,
+            dtype=case.dtype.name,
         )
+        return sentence(first.name, lab, text)
     decay = decay_in_code(ref, got["_rows"]) if first.name == "loss" else None
     if decay:
         return decay
@@ -625,34 +666,38 @@ def _first_failure(first, got, ref, messages, case: _Case, matched=()) -> str:
         return diagnose_row(ref, first.name, got["_rows"][first.name], matched)
     except Exception as exc:
         # a diagnosis must never hide the table
-        return sentence(
-            first.name,
-            lab,
-            f"differs from the reference (no diagnosis: {type(exc).__name__}: {exc})",
-        )
+        error = f"{type(exc).__name__}: {exc}"
+        return sentence(first.name, lab, msg("check.no_diagnosis", error=error))
 
 
 def _changed_in_place(saved: dict, given: dict) -> list[str]:
     """A sentence for each argument the user's function changed in place."""
     return [
-        f"your function changed {key if key in 'XY' else f'weights {key}'} in place: "
-        f"gradients must be computed from the weights as given, all of them before "
-        f"any update"
+        msg(
+            "check.in_place",
+            what=key if key in "XY" else msg("check.in_place_weights", key=key),
+        )
         for key, before in saved.items()
         if not np.array_equal(before, np.asarray(given[key]))
     ]
 
 
-def reference_sentence(r: Report) -> str:
-    """Whether refnet itself matches the frameworks on this network and batch."""
-    who = framework(r.columns()[0] or ["tf"])
-    return (
-        f"the reference itself: refnet matches {who} on this network and batch "
-        f"({len(r.rows)} quantities, worst err/tol {r.worst_ratio:.2g})"
-        if r.ok
-        else f"the reference itself DISAGREES with {who} (first at {r.first_failure.name}): "
-        f"do not trust this check; please report it\n{r}"
-    )
+def reference_sentence(r: Report, lang=None) -> str:
+    """Whether refnet itself matches the frameworks on this network and batch, in
+    ``lang`` (None: the current language, English outside check_backprop)."""
+    with language(lang or current()):
+        who = framework(r.columns()[0] or ["tf"])
+        if r.ok:
+            return msg(
+                "check.reference_ok", who=who, n=len(r.rows), worst=r.worst_ratio
+            )
+        table = r.table(lang=current())
+        return msg(
+            "check.reference_disagrees",
+            who=who,
+            first=r.first_failure.name,
+            table=table,
+        )
 
 
 def _wanted(got, conv, sizes, n) -> list[tuple[str, object, tuple]]:
@@ -701,9 +746,7 @@ def _rows(got, ref, conv, sizes, n):
             try:
                 value = float(value)
             except (TypeError, ValueError):
-                messages[name] = (
-                    f"your loss is {type(value).__name__}, expected a number"
-                )
+                messages[name] = msg("check.loss_not_number", type=type(value).__name__)
                 value = math.nan
             ref_value, arr = np.float64(ref.loss), np.float64(value)
         else:
@@ -717,10 +760,7 @@ def _rows(got, ref, conv, sizes, n):
                 # the per-example derivative, in the cost's scale: its 1/n applied
                 arr = arr / arr.dtype.type(n)
             if not np.isfinite(arr).all():
-                messages[name] = (
-                    "your values contain NaN or inf (an overflow: exp of a large "
-                    "z, log(0), or a division by zero)"
-                )
+                messages[name] = msg("diag.nonfinite")
         arrays[name] = arr
         row = compare_tensor(
             name, arr, ref_value, ref.row_rtol, "", _magnitude(ref, name)

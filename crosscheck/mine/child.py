@@ -21,6 +21,7 @@ import os
 import sys
 import traceback
 
+from ..messages import language, msg
 from . import sandbox
 from .check import BackpropReport, check_backprop, reference_check, reference_sentence
 
@@ -30,7 +31,8 @@ def check_target(payload: dict) -> dict:
 
     ``payload``: target (as typed), path (absolute), name (FUNC), sizes, activations,
     loss, kwargs (for check_backprop: convention, dtype, batch, seed, overrides),
-    tensorflow (True, False or None) and validate (check the arguments first).
+    tensorflow (True, False or None), validate (check the arguments first) and lang
+    (the sentences' language, "en" or "zh"; default "en").
     """
     args = (payload["sizes"], payload["activations"], payload["loss"])
     kwargs = payload["kwargs"]
@@ -43,7 +45,13 @@ def check_target(payload: dict) -> dict:
         return fn
     sandbox.stage(f"calling {payload['name']}")
     try:
-        report = check_backprop(fn, *args, tensorflow=payload["tensorflow"], **kwargs)
+        report = check_backprop(
+            fn,
+            *args,
+            tensorflow=payload["tensorflow"],
+            lang=payload.get("lang"),
+            **kwargs,
+        )
     except SystemExit as exc:
         return {"error": f"called sys.exit({exc.code!r}) while being called"}
     except Exception as exc:  # check_backprop's own failure, reported, not raised
@@ -63,7 +71,8 @@ def check_reference(payload: dict) -> dict:
     args = (payload["sizes"], payload["activations"], payload["loss"])
     sandbox.stage("checking refnet against the frameworks")
     report = reference_check(*args, **payload["kwargs"])
-    return {"ok": report.ok, "line": reference_sentence(report)}
+    line = reference_sentence(report, payload.get("lang") or "en")
+    return {"ok": report.ok, "line": line}
 
 
 def _check_arguments(args, kwargs) -> str | None:
@@ -148,5 +157,10 @@ def summary(report: BackpropReport) -> str:
     if report.error:
         return f"ERROR {report.error.splitlines()[0]}"
     if report.first_failure is not None:
-        return f"MISMATCH at {report.first_failure.name}: {report.diagnosis[0]}"
+        with language(report.lang):
+            return msg(
+                "mine.mismatch_at",
+                name=report.first_failure.name,
+                sentence=report.diagnosis[0],
+            )
     return f"MISMATCH: {report.diagnosis[-1].splitlines()[0]}"  # refnet against TF

@@ -33,6 +33,7 @@ from refnet.files import write_json
 
 from .. import frameworks
 from ..matrix import DTYPES, LOSSES
+from ..messages import LANGS, env_lang, language, msg
 from . import conventions, sandbox
 from .conventions import CHOICES, PRESETS
 
@@ -140,7 +141,20 @@ def _parser() -> argparse.ArgumentParser:
         help="with several files, print every table and the files' own output, not "
         "just the summary",
     )
+    add_lang_flag(p)
     return p
+
+
+def add_lang_flag(p: argparse.ArgumentParser) -> None:
+    """--lang: the language of the verdict lines and the diagnosis (crosscheck grade
+    takes it too)."""
+    p.add_argument(
+        "--lang",
+        choices=LANGS,
+        help="the language of the verdicts and the diagnosis (default: Chinese when "
+        "LC_ALL, LC_MESSAGES or LANG starts with zh, else English); the table is the "
+        "same in both",
+    )
 
 
 def add_axis_flags(p: argparse.ArgumentParser) -> None:
@@ -299,7 +313,9 @@ def _cause(out: sandbox.Outcome, timeout: float) -> str:
     return cause
 
 
-def _print_results(results: list[Result], verbose: bool, reference) -> None:
+def _print_results(
+    results: list[Result], verbose: bool, reference, lang: str = "en"
+) -> None:
     if len(results) == 1:
         r = results[0]
         if r.stdout:
@@ -324,7 +340,8 @@ def _print_results(results: list[Result], verbose: bool, reference) -> None:
                 if text:
                     print(f"--- {r.target}: {name} ---\n{text.rstrip()}")
     n_ok = sum(r.ok for r in results)
-    print(f"{n_ok} of {len(results)} match")
+    with language(lang):
+        print(msg("mine.count", ok=n_ok, n=len(results)))
 
 
 def main(argv=None) -> int:
@@ -335,7 +352,10 @@ def main(argv=None) -> int:
         targets = [(t, *parse_target(t)) for t in args.targets]
     except (ValueError, TypeError) as exc:
         return _usage(exc)
-    payload = dict(sizes=sizes, activations=acts, loss=args.loss, kwargs=kwargs)
+    lang = args.lang or env_lang()
+    payload = dict(
+        sizes=sizes, activations=acts, loss=args.loss, kwargs=kwargs, lang=lang
+    )
     results = []
     for i, (target, path, name) in enumerate(targets):
         # the first child checks the arguments before any student code runs
@@ -349,7 +369,7 @@ def main(argv=None) -> int:
     # refnet against the frameworks on the same network and batch, once, in its own child:
     # its time is no student's, and a student's crash never skips it
     reference = None if args.no_tensorflow else check_reference(payload)
-    _print_results(results, args.verbose, reference)
+    _print_results(results, args.verbose, reference, lang)
     if args.json:
         entries = [dict(r.data, reference=reference) for r in results]
         write_json(args.json, entries, "--json")
@@ -372,7 +392,9 @@ def check_reference(payload: dict) -> dict | None:
     if isinstance(out.result, dict) and "line" in out.result:
         return out.result
     cause = out.error or (out.result or {}).get("error", "no result")
-    return {"ok": None, "line": f"the reference itself could not be checked: {cause}"}
+    with language(payload.get("lang") or "en"):
+        line = msg("mine.reference_unchecked", cause=cause)
+    return {"ok": None, "line": line}
 
 
 def _usage(message) -> int:

@@ -35,7 +35,9 @@ a matching row of the same layer puts the factor in the line that computes the f
 row (db2 without the /n that dW2 has); a matching row of the layer above, at this layer.
 
 Each sentence names the quantity, its equation label and the chapter (number and title)
-that derives it: ``delta2 (BP1, chapter 6 "Backpropagation"): ...``.
+that derives it: ``delta2 (BP1, chapter 6 "Backpropagation"): ...``. Every sentence comes
+from the message catalog (crosscheck/messages/), in the language check_backprop was
+given (``lang=``).
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from ..messages import msg
 from ..tolerance import compare_tensor
 from .reference import Reference, _split
 
@@ -76,6 +79,15 @@ LABEL_CHAPTERS = {
     "SM1": 5,
 }
 SECTIONS = {"BP5": "What refnet adds for it"}
+# the catalog's ids of the chapter titles and sections (English: the titles above)
+TITLE_IDS = {
+    1: "chapter.notation",
+    4: "chapter.activations",
+    5: "chapter.losses",
+    6: "chapter.backprop",
+    10: "chapter.check_your_own",
+}
+SECTION_IDS = {"BP5": "section.bp5"}
 SITE_URL: str | None = None
 _LOSS_LABELS = {
     "mse": "LS1",
@@ -103,18 +115,18 @@ def label(name: str, loss_name: str, L: int) -> str:
 def cite(lab: str) -> str:
     """Where label ``lab`` is derived: 'chapter 6 "Backpropagation"' (and the site page)."""
     number = LABEL_CHAPTERS.get(lab, 10)
-    stem, title = CHAPTERS[number]
-    where = f'chapter {number} "{title}"'
+    stem = CHAPTERS[number][0]
+    where = msg("cite.chapter", number=number, title=msg(TITLE_IDS[number]))
     if lab in SECTIONS:
-        where += f', section "{SECTIONS[lab]}"'
+        where += msg("cite.section", section=msg(SECTION_IDS[lab]))
     if SITE_URL:
-        where += f", {SITE_URL.rstrip('/')}/{stem}.html"
+        where += msg("cite.site", url=f"{SITE_URL.rstrip('/')}/{stem}.html")
     return where
 
 
 def sentence(name: str, lab: str, text: str) -> str:
     """``name (label, chapter N "Title"): text``: the label first, then where it is derived."""
-    return f"{name} ({lab}, {cite(lab)}): {text}"
+    return msg("cite.sentence", name=name, label=lab, where=cite(lab), text=text)
 
 
 # ---------------------------------------------------------------------------------
@@ -134,8 +146,9 @@ Hypothesis = tuple[str, Callable[[], np.ndarray]]
 A_FORMS = {
     "sigmoid": ("a (1 - a)", "z (1 - z)", "AF2", lambda z: z * (1 - z)),
     "tanh": ("1 - a^2", "1 - z^2", "AF3", lambda z: 1 - z * z),
-    "elu": ("a + 1", "z + 1 for z <= 0", "AF6", lambda z: np.where(z > 0, 1.0, z + 1)),
+    "elu": ("a + 1", "diag.elu_at_z", "AF6", lambda z: np.where(z > 0, 1.0, z + 1)),
 }
+# (elu's "z + 1 for z <= 0" holds words: it is the catalog's, by its id)
 
 
 def _mixups(act, l: int, z, a, g) -> list[Hypothesis]:
@@ -143,17 +156,12 @@ def _mixups(act, l: int, z, a, g) -> list[Hypothesis]:
     if act.name == "linear":
         return []
     named = act.name
-    text = (
-        f"f' is evaluated at a[{l}] instead of z[{l}]: {named}'(a) where "
-        f"{named}'(z) belongs (a formula in z, given a)"
-    )
+    text = msg("diag.mixup_at_a", l=l, act=named)
     out: list[Hypothesis] = [(text, lambda: g * act.df(a, act.f(a)))]
     if named in A_FORMS:
         in_a, at_z, af, fp = A_FORMS[named]
-        text = (
-            f"{named}' is computed as {at_z}: the formula {in_a} applied to z "
-            f"instead of to a = {named}(z) ({af})"
-        )
+        at_z = msg(at_z) if at_z.startswith("diag.") else at_z
+        text = msg("diag.mixup_a_form", act=named, at_z=at_z, in_a=in_a, af=af)
         out.append((text, lambda: g * fp(z)))
     return out
 
@@ -171,10 +179,7 @@ def _output_delta_hypotheses(ref: Reference) -> list[Hypothesis]:
     z, a, g = ref.z[-1], ref.a[-1], ref.g_out
     out: list[Hypothesis] = []
     if act.name != "linear":
-        text = (
-            f"the f_L'(z[L]) factor of BP1 is missing: delta{l} = dL/da[L] "
-            f"without the {act.name} derivative"
-        )
+        text = msg("diag.bp1_no_fprime", l=l, act=act.name)
         out.append((text, lambda: g))
     if act.elementwise:
         out += _mixups(act, l, z, a, g)
@@ -183,19 +188,13 @@ def _output_delta_hypotheses(ref: Reference) -> list[Hypothesis]:
         # dL/da * f'(z) may still mix up z and a
         out += _mixups(ref.prob, l, z, a, ref.dA_out)
     if act.name == "softmax":
-        text = (
-            "softmax's Jacobian is taken as its diagonal, delta = g * a (1 - a); "
-            "use the Jacobian product a * (g - sum(g * a)) (SM1)"
-        )
+        text = msg("diag.softmax_diagonal")
         # the textbook dL/da, and Keras' renormalised one
         for g_out in (g, ref.g_keras):
             out.append((text, lambda g_out=g_out: g_out * a * (1 - a)))
     if ref.loss_name == "softmax_cross_entropy":
         scale = ref.c / (ref.n if ref.conv.reduction == "mean" else 1)
-        text = (
-            "the softmax is missing from the cross-entropy's delta: you have "
-            "(z - y) where (softmax(z) - y) belongs (LS2)"
-        )
+        text = msg("diag.ls2_no_softmax")
         out.append((text, lambda: (z - ref.y) * scale))
     return out
 
@@ -214,26 +213,22 @@ def _hidden_delta_hypotheses(ref: Reference, i: int) -> list[Hypothesis]:
     candidates = [
         (
             named != "linear",
-            f"the f'(z[{l}]) factor of BP2 is missing: delta{l} = delta{l + 1} "
-            f"@ W{l + 1}.T without the {named} derivative",
+            msg("diag.bp2_no_fprime", l=l, up=l + 1, act=named),
             lambda: g,
         ),
         (
             named == "relu",
-            "relu'(0) is taken as 1 (only entries with z == 0 differ); "
-            "TensorFlow and refnet use relu'(0) = 0 (AF4)",
+            msg("diag.relu_at_0"),
             lambda: g * (z >= 0).astype(z.dtype),
         ),
         (
             ref.z[i + 1].shape == z.shape,
-            f"the derivative of the wrong layer is used: f_{l}' evaluated at "
-            f"layer {l + 1}'s z/a instead of layer {l}'s",
+            msg("diag.wrong_layer_fprime", l=l, up=l + 1),
             lambda: g * act.df(ref.z[i + 1], ref.a[i + 2]),
         ),
         (
             W_next.shape[0] == W_next.shape[1],
-            f"W{l + 1} is not transposed: delta{l + 1} @ W{l + 1} where "
-            f"delta{l + 1} @ W{l + 1}.T belongs",
+            msg("diag.W_not_transposed", up=l + 1),
             lambda: (d_next @ W_next) * fp,
         ),
     ]
@@ -254,12 +249,7 @@ def _stale(ref: Reference, got: np.ndarray, R: np.ndarray, H: np.ndarray, name: 
     if not eta > 0:
         return None
     l = _split(name)[1]
-    return (
-        f"delta{l} uses an updated W{l + 1} (W - eta dW with eta = {eta:.3g}): the "
-        f"weights were changed before BP2 used them; compute every gradient first, "
-        f"then update",
-        R - eta * H,
-    )
+    return msg("diag.stale_W", l=l, up=l + 1, eta=eta), R - eta * H
 
 
 # The rows computed from the same delta[l] as a row of that kind (its siblings); dA[l] =
@@ -296,17 +286,17 @@ def _located(what: str, where: tuple[str, str]) -> str:
     """'; db2 matched, so ...': where the factor is, when the rows that matched say."""
     kind, row = where
     if kind == "own":
-        return f"; {row} matched, so the factor is in the line that computes {what}"
+        return msg("diag.located_own", row=row, what=what)
     if kind == "layer":
-        return f"; {row} matched, so it enters at layer {_split(what)[1]}"
+        return msg("diag.located_layer", row=row, l=_split(what)[1])
     return ""
 
 
 def _place(what: str, where: tuple[str, str]) -> str:
     """Where a factor found "own" or "layer" by :func:`_where` is made."""
     if where[0] == "own":
-        return f"the line that computes {what}"
-    return f"layer {_split(what)[1]}'s backward step"
+        return msg("diag.place_own", what=what)
+    return msg("diag.place_layer", l=_split(what)[1])
 
 
 def _reduction_text(ref: Reference, what: str, where, loss_ok: bool):
@@ -315,46 +305,34 @@ def _reduction_text(ref: Reference, what: str, where, loss_ok: bool):
     derivative, since a matching loss or gradient row shows the cost is right (LS5)."""
     n, L, (kind, row) = ref.n, ref.L, where
     if ref.conv.reduction == "mean":
-        size = f"is n = {n} times the reference"
+        size = msg("diag.size_times_n", n=n)
         if kind in ("own", "layer"):
-            text = (
-                f"your {what} {size} while {row} matched: the 1/n of the mean is "
-                f"missing from {_place(what, where)}"
+            place = _place(what, where)
+            text = msg(
+                "diag.mean_missing_in", what=what, size=size, row=row, place=place
             )
             return n, text, None
         if loss_ok:
             # each course's name for the line that divides
             line = {"cs231n": " (dscores /= N)", "nnfs": " (dinputs / samples)"}
-            text = (
-                f"your {what} {size}, but your loss matched, averaged over the batch: "
-                f"the 1/n of the mean is missing from the output delta; divide "
-                f"delta{L} by n{line.get(ref.conv.name, '')}"
+            text = msg(
+                "diag.mean_missing_in_delta",
+                what=what,
+                size=size,
+                L=L,
+                line=line.get(ref.conv.name, ""),
             )
             return n, text, "BP1"
-        text = (
-            f"your {what} equals the reference times n = {n}: your cost sums over "
-            f"the batch; use reduction='sum' or divide by n"
-        )
-        return n, text, None
-    size = f"is the reference divided by n = {n}"
+        return n, msg("diag.cost_sums", what=what, n=n), None
+    size = msg("diag.size_divided_by_n", n=n)
     if kind in ("own", "layer"):
-        text = (
-            f"your {what} {size} while {row} matched: {_place(what, where)} has a "
-            f"1/n the summed cost does not"
-        )
+        place = _place(what, where)
+        text = msg("diag.extra_1_over_n_in", what=what, size=size, row=row, place=place)
         return 1 / n, text, None
     if loss_ok:
-        text = (
-            f"your {what} {size}, but your loss matched, summed over the batch: "
-            f"the output delta has a 1/n the summed cost does not; drop it from "
-            f"delta{L}"
-        )
+        text = msg("diag.extra_1_over_n_in_delta", what=what, size=size, L=L)
         return 1 / n, text, "BP1"
-    text = (
-        f"your {what} equals the reference divided by n = {n}: your cost "
-        f"averages over the batch; use reduction='mean' or drop the 1/n"
-    )
-    return 1 / n, text, None
+    return 1 / n, msg("diag.cost_averages", what=what, n=n), None
 
 
 def _scale_texts(ref: Reference, what: str, where, loss_ok: bool) -> list:
@@ -369,25 +347,22 @@ def _scale_texts(ref: Reference, what: str, where, loss_ok: bool) -> list:
         alt = replace(conv, mse_scale=scale).factor(ref.loss_name, k)
         if scale == conv.mse_scale or alt == c:
             continue
-        size = f"your {what} equals the reference times {alt / c:g} (k = {k} outputs)"
+        size = msg("diag.scale_size", what=what, factor=alt / c, k=k)
         if where[0] in ("own", "layer"):
-            text = (
-                f"{size} while {where[1]} matched: the factor is in "
-                f"{_place(what, where)}"
-            )
+            place = _place(what, where)
+            text = msg("diag.scale_in", size=size, row=where[1], place=place)
             out.append((alt / c, text, None))
         elif loss_ok:
-            text = (
-                f"{size}, but your loss matched, in the mse_scale='{conv.mse_scale}' "
-                f"form: your output delta differentiates the mse_scale='{scale}' "
-                f"form; delta{L} must be the derivative of the cost your loss computes"
+            text = msg(
+                "diag.scale_in_delta",
+                size=size,
+                ours=conv.mse_scale,
+                scale=scale,
+                L=L,
             )
             out.append((alt / c, text, "BP1"))
         else:
-            text = (
-                f"{size}: your per-example cost is the mse_scale='{scale}' form; "
-                f"pass mse_scale='{scale}'"
-            )
+            text = msg("diag.scale_convention", size=size, scale=scale)
             out.append((alt / c, text, None))
     return out
 
@@ -398,30 +373,9 @@ def _factor_texts(ref: Reference, what: str, where, loss_ok: bool) -> list:
     out = [_reduction_text(ref, what, where, loss_ok)]
     out += _scale_texts(ref, what, where, loss_ok)
     at = _located(what, where)
-    out.append(
-        (
-            0.5,
-            f"your {what} is half the reference: the 2 from differentiating the "
-            f"square, d(a - y)^2/da = 2 (a - y), is missing (LS1){at}",
-            None,
-        )
-    )
-    out.append(
-        (
-            2.0,
-            f"your {what} is twice the reference: a factor 2 too many (the cost "
-            f"has a 1/2 your derivative ignores){at}",
-            None,
-        )
-    )
-    out.append(
-        (
-            -1.0,
-            f"your {what} has the opposite sign: dL/dtheta, not -dL/dtheta "
-            f"(the minus belongs in the update w - eta dw){at}",
-            None,
-        )
-    )
+    out.append((0.5, msg("diag.half", what=what, at=at), None))
+    out.append((2.0, msg("diag.twice", what=what, at=at), None))
+    out.append((-1.0, msg("diag.sign", what=what, at=at), None))
     return out
 
 
@@ -436,21 +390,14 @@ def _constant_text(what: str, got, R, rtol, at: str) -> str | None:
     # whole numbers from 2 up (1 and -1 would be the reference, or its sign)
     if 0 < abs(s) <= 0.5 and _matches(what, got, R / round(1 / s), rtol):
         q = round(1 / s)
-        size = f"1/{q} of" if q > 0 else f"-1/{-q} times"
-    elif abs(s) >= 1.5 and _matches(what, got, round(s) * R, rtol):
-        size = f"{round(s)} times"
-    elif _matches(what, got, s * R, rtol):
-        return (
-            f"your {what} equals the reference times {s:.7g}, a constant "
-            f"factor no known mistake or convention explains{at}"
-        )
-    else:
-        return None
-    const = size.split()[0]
-    return (
-        f"your {what} is {size} the reference: a constant {const} of your own, "
-        f"which no convention explains{at}"
-    )
+        if q > 0:
+            return msg("diag.constant_inverse", what=what, q=q, at=at)
+        return msg("diag.constant_negative_inverse", what=what, q=-q, at=at)
+    if abs(s) >= 1.5 and _matches(what, got, round(s) * R, rtol):
+        return msg("diag.constant_whole", what=what, s=round(s), at=at)
+    if _matches(what, got, s * R, rtol):
+        return msg("diag.constant_any", what=what, s=s, at=at)
+    return None
 
 
 def _l2_terms(ref: Reference) -> tuple[str, str]:
@@ -491,21 +438,19 @@ def _l2_total(ref: Reference, name: str, got, R, rtol) -> float | None:
 
 
 def _decay_text(ref: Reference, name: str, total: float) -> str:
-    told = f"l2_eff = {ref.l2_eff:.4g}" if ref.l2_eff else "no decay"
+    told = f"l2_eff = {ref.l2_eff:.4g}" if ref.l2_eff else msg("diag.no_decay")
     # a grader's rubric fixes the decay: then the code is wrong, not the check's flags
     if ref.l2_eff:
-        which = (
-            f"if the assignment's decay is {ref.l2_eff:.4g} * sum(W^2), your code's is "
-            f"{total / ref.l2_eff:.4g} times it (the derivative of l2 * sum(W^2) is "
-            f"2 l2 W); if yours is the one intended, "
-        )
+        which = msg("diag.decay_if_assigned", l2=ref.l2_eff, ratio=total / ref.l2_eff)
     else:
-        which = "if the assignment asks for it, "
-    return (
-        f"your {name} holds an L2 term the check was not told of: your decay is "
-        f"{total:.4g} * sum(W^2) in the cost ({told} given); {which}pass --l2 "
-        f"{total:.4g} (l2 * sum(W^2)), or --l2 {2 * total:.4g} --l2-form half_sum "
-        f"(l2/2 * sum(W^2))"
+        which = msg("diag.decay_if_asked")
+    return msg(
+        "diag.decay_in_code",
+        name=name,
+        total=total,
+        told=told,
+        which=which,
+        twice=2 * total,
     )
 
 
@@ -547,18 +492,18 @@ def _hypotheses(ref: Reference, name: str, R: np.ndarray, carried: dict) -> list
     A mistake made in a delta and carried into dW or db (BP4/BP3) records, in
     ``carried``, the delta's label where it is made."""
     if name == "output":
-        text = f"your output is z[{ref.L}], before the activation: a[L] = f_L(z[L])"
+        text = msg("diag.output_is_z", L=ref.L)
         return [(text, lambda: ref.z[-1])]
     if name == "loss":
         if not ref.l2_eff:
             return []
         penalty = _l2_part(ref, "loss")
-        text = f"your loss leaves out the L2 term {_l2_terms(ref)[0]} (LS6)"
+        text = msg("diag.loss_without_l2", term=_l2_terms(ref)[0])
         return [(text, lambda: R - penalty)]
     if name == "dX":
         if ref.W[0].shape[0] != ref.W[0].shape[1]:
             return []
-        text = "W1 is not transposed: dX = delta1 @ W1 where delta1 @ W1.T belongs"
+        text = msg("diag.W1_not_transposed")
         return [(text, lambda: ref.delta[0] @ ref.W[0])]
     kind, l = _split(name)
     if kind == "dA":
@@ -595,23 +540,22 @@ def _dW_hypotheses(ref: Reference, l: int, R: np.ndarray) -> list[Hypothesis]:
     candidates = [
         (
             i > 0,
-            f"BP4 uses z[{l - 1}] where a[{l - 1}] belongs: dW{l} = "
-            f"a[{l - 1}].T @ delta{l}",
+            msg("diag.bp4_z_for_a", k=l - 1, l=l),
             lambda: ref.dW_from(i, 0 * d) + ref.z[i - 1].T @ d,
         ),
         (
             ref.a[i + 1].shape[1] == a_prev.shape[1],
-            f"BP4 uses the wrong layer's activation a[{l}] where a[{l - 1}] belongs",
+            msg("diag.bp4_wrong_a", k=l - 1, l=l),
             lambda: ref.dW_from(i, 0 * d) + ref.a[i + 1].T @ d,
         ),
         (
             R.shape[0] == R.shape[1],
-            f"dW{l} is transposed: dW = a[l-1].T @ delta[l], not delta[l].T @ a[l-1]",
+            msg("diag.dW_transposed", l=l),
             lambda: R.T,
         ),
         (
             bool(ref.l2_eff),
-            f"the L2 term {_l2_terms(ref)[1]} is missing from dW (LS6)",
+            msg("diag.dW_without_l2", term=_l2_terms(ref)[1]),
             lambda: R - 2 * ref.l2_eff * ref.W[i],
         ),
     ]
@@ -622,14 +566,8 @@ def _db_hypotheses(ref: Reference, l: int) -> list[Hypothesis]:
     """The known BP3 mistakes of db[l] itself."""
     d = ref.delta[l - 1]
     return [
-        (
-            f"db{l} is delta{l} of the first example only: sum delta over the batch",
-            lambda: d[0],
-        ),
-        (
-            f"db{l} is the mean over the batch of delta{l}; BP3 sums it",
-            lambda: d.mean(axis=0),
-        ),
+        (msg("diag.db_first_example", l=l), lambda: d[0]),
+        (msg("diag.db_mean", l=l), lambda: d.mean(axis=0)),
     ]
 
 
@@ -653,17 +591,14 @@ def diagnose_row(
     def say(text, key=None):
         if key in carried:  # name where it shows, and the equation where it is made
             return sentence(
-                name, carried[key], f"{text} (BP4/BP3 carry it into {name})"
+                name, carried[key], msg("diag.carried", text=text, name=name)
             )
         return sentence(name, lab, text)
 
     if not np.all(np.isfinite(got)):
-        return say(
-            "your values contain NaN or inf (an overflow: exp of a large z, "
-            "log(0), or a division by zero)"
-        )
+        return say(msg("diag.nonfinite"))
     if got.shape != R.shape:
-        return say(f"your {what} has shape {got.shape}, expected {R.shape}")
+        return say(msg("diag.shape", what=what, got=got.shape, want=R.shape))
     hyps = _hypotheses(ref, name, R, carried)
     for text, make in hyps:
         cand = np.asarray(make(), dtype=np.float64)
@@ -690,8 +625,4 @@ def diagnose_row(
         return say(text)
     err = float(np.max(np.abs(got - R)))
     scale = float(np.max(np.abs(R))) or 1.0
-    return say(
-        f"your {what} differs from the reference by up to {err:.3g} "
-        f"({err / scale:.2g} of its largest entry) with no pattern crosscheck "
-        f"recognises; compare it entry by entry with the reference"
-    )
+    return say(msg("diag.no_pattern", what=what, err=err, rel=err / scale))

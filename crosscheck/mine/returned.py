@@ -24,6 +24,8 @@ import re
 
 import numpy as np
 
+from ..messages import msg
+
 EXTRAS = ("loss", "deltas", "output", "dX")
 _INTERMEDIATE = re.compile(r"^d([AZ])(\d+)$")
 
@@ -40,20 +42,17 @@ def grads_list(grads, names: list[str]) -> list:
             if all(prefix + name in grads for name in names):
                 return [grads[prefix + name] for name in names]
         want = ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
-        raise BadOutput(
-            f"grads: a dict needs the keys {want} (or d{names[0]}, ...), got "
-            f"{sorted(map(str, grads))}"
-        )
+        got = sorted(map(str, grads))
+        raise BadOutput(msg("returned.grads_keys", want=want, first=names[0], got=got))
     if not isinstance(grads, (list, tuple)) or len(grads) != len(names):
         got = (
-            f"{len(grads)} items"
+            msg("returned.items", n=len(grads))
             if isinstance(grads, (list, tuple))
             else type(grads).__name__
         )
-        raise BadOutput(
-            f"expected {len(names)} gradients [{', '.join('d' + n for n in names[:4])}"
-            f"{', ...' if len(names) > 4 else ''}], got {got}"
-        )
+        listed = ", ".join("d" + n for n in names[:4])
+        listed += ", ..." if len(names) > 4 else ""
+        raise BadOutput(msg("returned.count", n=len(names), names=listed, got=got))
     return list(grads)
 
 
@@ -65,10 +64,7 @@ def _pair(out) -> dict | None:
     if first and isinstance(out[1], (dict, list, tuple)):
         return {"loss": out[0], "grads": out[1]}
     if second and isinstance(out[0], (dict, list, tuple)):
-        note = (
-            "you returned (grads, loss); CS231n's order is (loss, grads): read as "
-            "(grads, loss)"
-        )
+        note = msg("returned.pair_reversed")
         return {"loss": out[1], "grads": out[0], "_notes": [note]}
     return None
 
@@ -102,24 +98,16 @@ def read(out, names: list[str]) -> dict:
     elif isinstance(out, (list, tuple)):
         got, rest, grads = {}, {}, out
     else:
-        raise BadOutput(
-            "expected a list [dW1, db1, ...] or a dict of gradients, got "
-            f"{type(out).__name__}"
-        )
+        raise BadOutput(msg("returned.not_gradients", type=type(out).__name__))
     got["grads"] = grads_list(grads, names)
     got["dA"], got["dZ"], ignored = _intermediates(rest, names, L)
     if "deltas" in got:
         deltas = got.pop("deltas")
         if not isinstance(deltas, (list, tuple)) or len(deltas) != L:
-            raise BadOutput(
-                f"deltas: expected a list of {L} arrays (first layer first)"
-            )
+            raise BadOutput(msg("returned.deltas", L=L))
         got["dZ"].update({l: d for l, d in enumerate(deltas, start=1)})
     if ignored:
-        notes.append(
-            f"ignored what crosscheck cannot place: {', '.join(map(repr, ignored))} "
-            "(it compares loss, output, dA<l>, dZ<l> or deltas, the gradients and dX)"
-        )
+        notes.append(msg("returned.ignored", keys=", ".join(map(repr, ignored))))
     got["_notes"] = notes
     return got
 
@@ -147,9 +135,9 @@ def to_rows(got, name: str, conv, expected: tuple, ref_shape: tuple, n: int):
     try:
         got = np.asarray(got)
     except (TypeError, ValueError) as exc:
-        return None, f"your {name} is not an array ({exc})"
+        return None, msg("returned.not_array", name=name, exc=exc)
     if got.dtype.kind not in "biuf":
-        return None, f"your {name} has dtype {got.dtype}, expected real numbers"
+        return None, msg("returned.dtype", name=name, dtype=got.dtype)
     if not got.dtype.isnative:
         # '>f8' is float64 all the same: the byte order is storage, not precision
         got = got.astype(got.dtype.newbyteorder("="))
@@ -157,20 +145,21 @@ def to_rows(got, name: str, conv, expected: tuple, ref_shape: tuple, n: int):
         hint = ""
         kind = name.rstrip("0123456789")
         if kind == "db" and got.shape == conv.batch_shape(n, ref_shape[0]):
-            hint = ": one row per example, not summed over the batch (BP3 sums delta over it)"
+            hint = msg("returned.hint_db")
         elif kind == "dW" and got.shape == expected[::-1]:
             other = "out_in" if conv.weights_layout == "in_out" else "in_out"
-            hint = (
-                f": the transpose; dW = a[l-1].T @ delta[l] in rows (delta[l] @ "
-                f"a[l-1].T in columns), or pass weights_layout='{other}' if W is "
-                f"stored that way"
-            )
+            hint = msg("returned.hint_dW", other=other)
         elif got.shape == expected[::-1]:
-            hint = ": the transpose (rows against columns? see the samples override)"
-        return None, (
-            f"your {name} has shape {got.shape}; expected {expected} in the "
-            f"{conv.name} convention{hint}"
+            hint = msg("returned.hint_transpose")
+        text = msg(
+            "returned.shape",
+            name=name,
+            got=got.shape,
+            want=expected,
+            convention=conv.name,
+            hint=hint,
         )
+        return None, text
     if kind_of(name) == "dW":
         return conv.W_from_user(got), None
     if kind_of(name) == "db":
