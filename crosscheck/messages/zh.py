@@ -60,7 +60,7 @@ MESSAGES = {
     "diag.located_layer": "；{row} 一致，所以它是在第 {l} 层引入的",
     "diag.place_own": "计算 {what} 的那一行",
     "diag.place_layer": "第 {l} 层的反向传播步骤",
-    "diag.size_times_n": "是参考值的 n = {n} 倍",
+    "diag.size_times_n": "是参照值的 n = {n} 倍",
     "diag.mean_missing_in": (
         "你的 {what} {size}，而 {row} 一致：{place}缺少求平均的 1/n"
     ),
@@ -69,10 +69,10 @@ MESSAGES = {
         "缺少求平均的 1/n；把 delta{L} 除以 n{line}"
     ),
     "diag.cost_sums": (
-        "你的 {what} 等于参考值乘以 n = {n}：你的损失函数对批量求和；请用 "
+        "你的 {what} 等于参照值乘以 n = {n}：你的损失函数对批量求和；请用 "
         "reduction='sum'，或者除以 n"
     ),
-    "diag.size_divided_by_n": "是参考值除以 n = {n}",
+    "diag.size_divided_by_n": "是参照值除以 n = {n}",
     "diag.extra_1_over_n_in": (
         "你的 {what} {size}，而 {row} 一致：{place}多了一个 1/n，求和形式的损失函数中"
         "并没有这个 1/n"
@@ -82,10 +82,10 @@ MESSAGES = {
         "1/n，而求和形式的损失函数并没有它；把它从 delta{L} 中去掉"
     ),
     "diag.cost_averages": (
-        "你的 {what} 等于参考值除以 n = {n}：你的损失函数对批量求平均；请用 "
+        "你的 {what} 等于参照值除以 n = {n}：你的损失函数对批量求平均；请用 "
         "reduction='mean'，或者去掉 1/n"
     ),
-    "diag.scale_size": "你的 {what} 等于参考值乘以 {factor:g}（k = {k} 个输出）",
+    "diag.scale_size": "你的 {what} 等于参照值乘以 {factor:g}（k = {k} 个输出）",
     "diag.scale_in": "{size}，而 {row} 一致：这个因子出在{place}",
     "diag.scale_in_delta": (
         "{size}，但你的损失（mse_scale='{ours}' 形式）一致：你的输出层误差项 δ "
@@ -97,11 +97,11 @@ MESSAGES = {
         "mse_scale='{scale}'"
     ),
     "diag.half": (
-        "你的 {what} 是参考值的一半：对平方求导得到的 2，d(a - y)^2/da = 2 (a - y)，"
+        "你的 {what} 是参照值的一半：对平方求导得到的 2，d(a - y)^2/da = 2 (a - y)，"
         "被漏掉了（LS1）{at}"
     ),
     "diag.twice": (
-        "你的 {what} 是参考值的两倍：多了一个因子 2（损失函数里有一个 1/2，"
+        "你的 {what} 是参照值的两倍：多了一个因子 2（损失函数里有一个 1/2，"
         "你的导数忽略了它）{at}"
     ),
     "diag.sign": (
@@ -109,19 +109,19 @@ MESSAGES = {
         "w - eta dw）{at}"
     ),
     "diag.constant_inverse": (
-        "你的 {what} 是参考值的 1/{q}：这是你自己引入的常数 1/{q}，没有哪种约定能"
+        "你的 {what} 是参照值的 1/{q}：这是你自己引入的常数 1/{q}，没有哪种约定能"
         "解释它{at}"
     ),
     "diag.constant_negative_inverse": (
-        "你的 {what} 是参考值的 -1/{q} 倍：这是你自己引入的常数 -1/{q}，没有哪种约定"
+        "你的 {what} 是参照值的 -1/{q} 倍：这是你自己引入的常数 -1/{q}，没有哪种约定"
         "能解释它{at}"
     ),
     "diag.constant_whole": (
-        "你的 {what} 是参考值的 {s} 倍：这是你自己引入的常数 {s}，没有哪种约定能"
+        "你的 {what} 是参照值的 {s} 倍：这是你自己引入的常数 {s}，没有哪种约定能"
         "解释它{at}"
     ),
     "diag.constant_any": (
-        "你的 {what} 等于参考值乘以 {s:.7g}，这个常数因子不是任何已知错误或约定"
+        "你的 {what} 等于参照值乘以 {s:.7g}，这个常数因子不是任何已知错误或约定"
         "所能解释的{at}"
     ),
     "diag.no_decay": "无权重衰减",
@@ -157,8 +157,8 @@ MESSAGES = {
     ),
     "diag.shape": "你的 {what} 形状是 {got}，应为 {want}",
     "diag.no_pattern": (
-        "你的 {what} 与参考值最多相差 {err:.3g}（是其最大元素的 {rel:.2g}），"
-        "crosscheck 认不出其中的规律；请逐个元素与参考值比较"
+        "你的 {what} 与参照值最多相差 {err:.3g}（是其最大元素的 {rel:.2g}），"
+        "crosscheck 认不出其中的规律；请逐个元素与参照值比较"
     ),
     # -- check_backprop 的其他句子
     "check.what": (
@@ -174,7 +174,7 @@ MESSAGES = {
     "check.later_rows": "它之后的行也不一致（{names}）：先修正第一个，再检查一次",
     "check.kink_pinned": (
         "注：{entries} 与折点（relu、leaky_relu）的距离在舍入误差以内，你的代码的"
-        "舍入把它们放到了 0 的另一侧；参考值已在你那一侧求值（第 7 章，“多近才算"
+        "舍入把它们放到了 0 的另一侧；参照值已在你那一侧求值（第 7 章，“多近才算"
         "足够近”）。relu'(0) = 1（z >= 0）在那里看起来也一样：换一个 X 再检查，"
         "以排除这种可能"
     ),
@@ -194,18 +194,18 @@ MESSAGES = {
         "（{how}）；"
         "请让每个数组都保持 {dtype}"
     ),
-    "check.no_diagnosis": "与参考值不同（无法诊断：{error}）",
+    "check.no_diagnosis": "与参照值不同（无法诊断：{error}）",
     "check.in_place": (
         "你的函数原地修改了 {what}：梯度必须用给定的权重计算，先算出全部梯度，"
         "再做任何更新"
     ),
     "check.in_place_weights": "权重 {key}",
     "check.reference_ok": (
-        "参考值本身：在这个网络和批量上 refnet 与 {who} 一致（{n} 个量，最大 "
+        "参照值本身：在这个网络和批量上 refnet 与 {who} 一致（{n} 个量，最大 "
         "err/tol {worst:.2g}）"
     ),
     "check.reference_disagrees": (
-        "参考值本身与 {who} 不一致（首个不一致在 {first}）：不要相信这次检查；"
+        "参照值本身与 {who} 不一致（首个不一致在 {first}）：不要相信这次检查；"
         "请报告这个问题\n{table}"
     ),
     "check.loss_not_number": "你的损失是 {type}，应为一个数",
@@ -252,7 +252,7 @@ MESSAGES = {
     # -- crosscheck mine
     "mine.mismatch_at": "MISMATCH 首个不一致在 {name}：{sentence}",
     "mine.count": "{n} 个中有 {ok} 个一致",
-    "mine.reference_unchecked": "无法检查参考值本身：{cause}",
+    "mine.reference_unchecked": "无法检查参照值本身：{cause}",
     # -- crosscheck grade
     "grade.not_returned": "没有返回 {quantity}",
     "grade.after_first": "在首个不一致的行 {first} 之后：{sentence}",
