@@ -1,6 +1,6 @@
 """Every hand-written bad input of tools/audit_inputs.py gives a clear error.
 
-The audit tries 773 bad arguments (with TensorFlow and PyTorch installed), one at a time
+The audit tries 781 bad arguments (with TensorFlow and PyTorch installed), one at a time
 with the others valid: refnet's Python API (330), its loaders (48) and CLI (36);
 crosscheck's Python API (213: to_keras, from_keras, compare, assert_match,
 compare_training, to_torch, from_torch, check_backprop, grade, assert_backprop),

@@ -28,7 +28,7 @@ TensorFlow, PyTorch and JAX cases are left out where the framework is absent.
 
 The same table as the reliability review's (bad inputs tried, clear errors, errors not
 naming the argument, crashes, silent acceptances). tests/test_bad_inputs.py asserts that
-every case is clear (773 cases with TensorFlow and PyTorch installed).
+every case is clear (781 cases with TensorFlow and PyTorch installed).
 """
 
 from __future__ import annotations
@@ -698,6 +698,8 @@ def crosscheck_cases() -> list:
     for v in [-1, "abc", 1.5]:
         add("seed", lambda v=v: mine(seed=v))
     add("tensorflow", lambda: mine(tensorflow="yes"))
+    for v in ["fr", "ZH", "zh_CN", "", 1]:
+        add("lang", lambda v=v: mine(lang=v))
     for v in ["nope", (), 3, ("torch", "caffe")]:
         add("oracle", lambda v=v: mine(oracle=v))
     _grading_api_cases(add, fn)
@@ -967,6 +969,7 @@ def crosscheck_cli_cases(tmp: Path, files: dict[str, Path] | None) -> list:
         "--batch": ["0", "x"],
         "--seed": ["-1", "x"],
         "--json": [str(tmp), str(existing)],
+        "--lang": ["fr", "zh_CN"],
     }.items():
         for v in values:
             add(flag, mine_with(flag, v))
@@ -1018,6 +1021,7 @@ def _grade_cases(tmp: Path, mynet: Path, existing: Path) -> list:
         "--memory": ["lots", "-1 GB"],
         "--out": [str(existing), str(hw / "inside")],
         "--gradescope": [str(tmp), "/nonexistent/r.json"],
+        "--lang": ["fr"],
     }.items():
         for v in values:
             out.append(("crosscheck cli", flag, grade_with(flag, v)))
