@@ -78,9 +78,8 @@ def test_every_zh_chapter_has_an_up_to_date_notebook():
     for chapter in ZH_CHAPTERS:
         nb = mk.convert(chapter.read_text(encoding="utf-8"), zh=True)
         nbformat.validate(nb)
-        assert (
-            "translated_from" not in nb.cells[0].source
-        )  # the front matter is left out
+        # the front matter is left out
+        assert "translated_from" not in nb.cells[0].source
         path = mk.notebook_path(chapter)
         assert path.name == chapter.name.removesuffix(".md") + ".ipynb"  # NAME.zh.ipynb
         assert path.exists(), f"{path.name} missing: run python docs/make_notebooks.py"

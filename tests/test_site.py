@@ -418,9 +418,8 @@ def test_zh_site_has_every_page_translated_or_bannered(site):
         for d in index["docs"]
         if d["location"].startswith("zh/glossary.html")
     )
-    assert (
-        "\u200b反向传播\u200b" in zh_text
-    )  # one word (the glossary's), not 反向 / 传播
+    # one word (the glossary's), not 反向 / 传播
+    assert "\u200b反向传播\u200b" in zh_text
 
 
 # Words that are names, kept in English on a zh page (zh-translate rules); they do not
