@@ -79,6 +79,7 @@ from types import ModuleType
 
 import numpy as np
 
+from ..messages import msg
 from . import workers
 
 # name -> oracle module, in the order reports show them.
@@ -144,11 +145,11 @@ def framework(names) -> str:
     """The frameworks of oracle names in words: "TensorFlow", "TensorFlow and PyTorch",
     "TensorFlow, PyTorch and JAX"."""
     words = [get(name).FRAMEWORK for name in names]
-    return (
-        " and ".join(words)
-        if len(words) < 3
-        else ", ".join(words[:-1]) + " and " + words[-1]
-    )
+    # in the current language (crosscheck.messages): "TensorFlow、PyTorch 和 JAX" in Chinese
+    last = msg("list.and")
+    if len(words) < 3:
+        return last.join(words)
+    return msg("list.comma").join(words[:-1]) + last + words[-1]
 
 
 def wanted_names(oracle=None) -> list[str]:

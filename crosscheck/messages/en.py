@@ -267,6 +267,8 @@ MESSAGES = {
         "NONFINITE: both sides hold NaN or inf from {name} on; nothing was compared "
         "there (overflow in the inputs or weights?)"
     ),
+    "list.and": " and ",
+    "list.comma": ", ",
     "report.fail": "FAIL: first mismatch at {name}",
     "report.odd_one_out": "odd one out: {parties}",
     "report.odd_party": "{party} ({k} of {n} rows, first {first})",

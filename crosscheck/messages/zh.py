@@ -17,7 +17,7 @@ MESSAGES = {
     "chapter.losses": "损失函数",
     "chapter.backprop": "反向传播",
     "chapter.check_your_own": "检查你自己的反向传播",
-    "section.bp5": "refnet 为此补充了什么",
+    "section.bp5": "refnet 为此增加的功能",
     # -- diagnose.py 的各条假设
     "diag.mixup_at_a": (
         "f' 在 a[{l}] 处求值，而不是在 z[{l}] 处：该用 {act}'(z) 的地方用了 "
@@ -29,18 +29,18 @@ MESSAGES = {
     ),
     "diag.elu_at_z": "z + 1（z <= 0 时）",
     "diag.bp1_no_fprime": (
-        "BP1 中缺少因子 f_L'(z[L])：delta{l} = dL/da[L]，没有乘 {act} 的导数"
+        "BP1 中缺少因子 f_L'(z[L])：delta{l} = dL/da[L]，没有乘以 {act} 的导数"
     ),
     "diag.softmax_diagonal": (
         "softmax 的雅可比矩阵被当成了它的对角线，delta = g * a (1 - a)；"
-        "应使用雅可比矩阵乘积 a * (g - sum(g * a))（SM1）"
+        "应使用向量-雅可比积 a * (g - sum(g * a))（SM1）"
     ),
     "diag.ls2_no_softmax": (
         "交叉熵的误差项 δ 里缺少 softmax：该是 (softmax(z) - y) 的地方你写成了 "
         "(z - y)（LS2）"
     ),
     "diag.bp2_no_fprime": (
-        "BP2 中缺少因子 f'(z[{l}])：delta{l} = delta{up} @ W{up}.T，没有乘 {act} 的导数"
+        "BP2 中缺少因子 f'(z[{l}])：delta{l} = delta{up} @ W{up}.T，没有乘以 {act} 的导数"
     ),
     "diag.relu_at_0": (
         "relu'(0) 被取为 1（只有 z == 0 的元素不同）；TensorFlow 和 refnet 取 "
@@ -62,11 +62,11 @@ MESSAGES = {
     "diag.place_layer": "第 {l} 层的反向传播步骤",
     "diag.size_times_n": "是参照值的 n = {n} 倍",
     "diag.mean_missing_in": (
-        "你的 {what} {size}，而 {row} 一致：{place}缺少求平均的 1/n"
+        "你的 {what} {size}，而 {row} 一致：{place}缺少取平均的 1/n"
     ),
     "diag.mean_missing_in_delta": (
-        "你的 {what} {size}，但你的损失（对批量求平均）一致：输出层的误差项 δ "
-        "缺少求平均的 1/n；把 delta{L} 除以 n{line}"
+        "你的 {what} {size}，但你的损失（对批量取平均）一致：输出层的误差项 δ "
+        "缺少取平均的 1/n；把 delta{L} 除以 n{line}"
     ),
     "diag.cost_sums": (
         "你的 {what} 等于参照值乘以 n = {n}：你的损失函数对批量求和；请用 "
@@ -82,7 +82,7 @@ MESSAGES = {
         "1/n，而求和形式的损失函数并没有它；把它从 delta{L} 中去掉"
     ),
     "diag.cost_averages": (
-        "你的 {what} 等于参照值除以 n = {n}：你的损失函数对批量求平均；请用 "
+        "你的 {what} 等于参照值除以 n = {n}：你的损失函数对批量取平均；请用 "
         "reduction='mean'，或者去掉 1/n"
     ),
     "diag.scale_size": "你的 {what} 等于参照值乘以 {factor:g}（k = {k} 个输出）",
@@ -151,7 +151,7 @@ MESSAGES = {
     "diag.dW_without_l2": "dW 中缺少 L2 项 {term}（LS6）",
     "diag.db_first_example": "db{l} 只是第一个样本的 delta{l}：应对整个批量求和",
     "diag.db_mean": "db{l} 是 delta{l} 在批量上的平均；BP3 是对它求和",
-    "diag.carried": "{text}（BP4/BP3 把它带进了 {name}）",
+    "diag.carried": "{text}（这个错误经 BP4/BP3 传到了 {name}）",
     "diag.nonfinite": (
         "你的值中含有 NaN 或 inf（溢出：对很大的 z 取 exp、log(0)，或除以零）"
     ),
@@ -174,8 +174,8 @@ MESSAGES = {
     "check.later_rows": "它之后的行也不一致（{names}）：先修正第一个，再检查一次",
     "check.kink_pinned": (
         "注：{entries} 与折点（relu、leaky_relu）的距离在舍入误差以内，你的代码的"
-        "舍入把它们放到了 0 的另一侧；参照值已在你那一侧求值（第 7 章，“多近才算"
-        "足够近”）。relu'(0) = 1（z >= 0）在那里看起来也一样：换一个 X 再检查，"
+        "舍入把它们放到了 0 的另一侧；参照值已在你那一侧求值（第 7 章，“多接近才算"
+        "足够接近”）。relu'(0) = 1（z >= 0）在那里看起来也一样：换一个 X 再检查，"
         "以排除这种可能"
     ),
     "check.kink_near": (
@@ -205,7 +205,7 @@ MESSAGES = {
         "err/tol {worst:.2g}）"
     ),
     "check.reference_disagrees": (
-        "参照值本身与 {who} 不一致（首个不一致在 {first}）：不要相信这次检查；"
+        "参照值本身与 {who} 不一致（首个不一致出现在 {first}）：不要相信这次检查；"
         "请报告这个问题\n{table}"
     ),
     "check.loss_not_number": "你的损失是 {type}，应为一个数",
@@ -245,12 +245,14 @@ MESSAGES = {
         "NONFINITE：双方从 {name} 起都含有 NaN 或 inf；那里没有做任何比较"
         "（输入或权重溢出？）"
     ),
-    "report.fail": "FAIL：首个不一致在 {name}",
+    "list.and": " 和 ",
+    "list.comma": "、",
+    "report.fail": "FAIL：首个不一致出现在 {name}",
     "report.odd_one_out": "唯一不一致的一方：{parties}",
     "report.odd_party": "{party}（{n} 行中有 {k} 行，首个为 {first}）",
     "report.note": "注：{note}",
     # -- crosscheck mine
-    "mine.mismatch_at": "MISMATCH 首个不一致在 {name}：{sentence}",
+    "mine.mismatch_at": "MISMATCH 首个不一致出现在 {name}：{sentence}",
     "mine.count": "{n} 个中有 {ok} 个一致",
     "mine.reference_unchecked": "无法检查参照值本身：{cause}",
     # -- crosscheck grade

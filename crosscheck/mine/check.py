@@ -620,14 +620,14 @@ def _diagnosis(report, got, ref, messages, case: _Case, pinned: str = "") -> lis
     a kink the user's X lies on."""
     rows, first = report.rows, report.first_failure
     if first is None:
-        names = ", ".join(r.name for r in rows)
+        names = msg("list.comma").join(r.name for r in rows)
         out = [msg("check.all_match", n=len(rows), names=names)]
     else:
         matched = {r.name for r in rows if r.ok}
         out = [_first_failure(first, got, ref, messages, case, matched)]
         later = [r.name for r in rows if not r.ok and r.name != first.name]
         if later:
-            out.append(msg("check.later_rows", names=", ".join(later)))
+            out.append(msg("check.later_rows", names=msg("list.comma").join(later)))
     if pinned:
         out.append(msg("check.kink_pinned", entries=pinned))
     elif case.kinks and first is not None:

@@ -255,7 +255,7 @@ def test_the_expected_chinese_sentence_reads_as_written():
     """The hand-made sentence, spelled out: a check of the composition itself."""
     assert EXPECTED_ZH == (
         "dW1（BP2，第 6 章“反向传播”）：BP2 中缺少因子 f'(z[1])：delta1 = delta2 @ "
-        "W2.T，没有乘 sigmoid 的导数（BP4/BP3 把它带进了 dW1）"
+        "W2.T，没有乘以 sigmoid 的导数（这个错误经 BP4/BP3 传到了 dW1）"
     )
 
 
@@ -264,7 +264,7 @@ def test_check_backprop_in_chinese():
     zh_report = check_backprop(fn, tensorflow=False, lang="zh", **BUG)
     assert zh_report.diagnosis[0] == EXPECTED_ZH
     text = str(zh_report)
-    assert "FAIL：首个不一致在 dW1" in text and "\n诊断：\n- " + EXPECTED_ZH in text
+    assert "FAIL：首个不一致出现在 dW1" in text and "\n诊断：\n- " + EXPECTED_ZH in text
     en_report = check_backprop(fn, tensorflow=False, **BUG)
     assert en_report.diagnosis[0] == EXPECTED_EN
     # the table is the same in both languages; only the lines under it differ
@@ -285,7 +285,7 @@ def _mine(capsys, *extra):
 def test_crosscheck_mine_lang_zh(capsys):
     code, out = _mine(capsys, "--lang", "zh")
     assert code == 1
-    assert "FAIL：首个不一致在 dW1" in out and f"- {EXPECTED_ZH}\n" in out
+    assert "FAIL：首个不一致出现在 dW1" in out and f"- {EXPECTED_ZH}\n" in out
 
 
 @pytest.mark.parametrize(
@@ -317,7 +317,7 @@ def test_several_files_summary_lines_in_chinese(capsys):
     assert mine_main([*targets, *FLAGS, "--lang", "zh"]) == 1
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0].endswith("  MATCH")
-    assert lines[1].endswith(f"  MISMATCH 首个不一致在 dW1：{EXPECTED_ZH}")
+    assert lines[1].endswith(f"  MISMATCH 首个不一致出现在 dW1：{EXPECTED_ZH}")
     assert lines[-1] == _zh("mine.count", ok=1, n=2) == "2 个中有 1 个一致"
 
 
@@ -482,3 +482,12 @@ def test_a_full_mark_student_still_hears_of_an_in_place_change_in_chinese():
     )
     assert _student(dict(student="s", notes=[]), [case])["diagnosis"] == said
     assert not messages.matches("check.in_place", case["diagnosis"][0])
+
+
+def test_the_chinese_sections_cited_are_the_chinese_chapters_headings():
+    """A section the sentences cite by name exists under that name in the zh page."""
+    ch10 = (ROOT / "docs" / "10-check-your-own.zh.md").read_text(encoding="utf-8")
+    assert f"## {zh.MESSAGES['section.bp5']} {{#what-refnet-adds-for-it}}" in ch10
+    ch7 = (ROOT / "docs" / "07-checking.zh.md").read_text(encoding="utf-8")
+    assert "“多接近才算足够接近”" in zh.MESSAGES["check.kink_pinned"].replace("\n", "")
+    assert "## 多接近才算足够接近：容差策略 {#how-close-is-close-enough" in ch7
