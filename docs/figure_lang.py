@@ -59,3 +59,22 @@ def rc(lang: str) -> dict:
             f"install of {CJK_FONT}); the English figures do not need it"
         )
     return {"font.family": [CJK_FONT, "DejaVu Sans"]}
+
+
+def from_command_line(argv, description: str) -> str:
+    """A figure script's command line: ``--lang en|zh`` (default en), parsed, with
+    matplotlib's rcParams set for that language (:func:`rc`); returns the language."""
+    import argparse
+
+    import matplotlib
+
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument(
+        "--lang",
+        choices=LANGS,
+        default="en",
+        help=f"language of the labels (zh: Chinese, into *.zh.png; needs the font {CJK_FONT})",
+    )
+    lang = p.parse_args(argv).lang
+    matplotlib.rcParams.update(rc(lang))
+    return lang

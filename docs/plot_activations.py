@@ -12,7 +12,6 @@ f'(0)). The derivative curves are refnet's own ``df``, not finite differences.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -143,18 +142,7 @@ def plot_relu_kink(path: Path, lang: str = "en") -> None:
 
 
 def main(argv=None) -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    p.add_argument(
-        "--lang",
-        choices=figure_lang.LANGS,
-        default="en",
-        help="language of the labels (zh: Chinese, into *.zh.png; needs the font "
-        f"{figure_lang.CJK_FONT})",
-    )
-    lang = p.parse_args(argv).lang
-    import matplotlib
-
-    matplotlib.rcParams.update(figure_lang.rc(lang))
+    lang = figure_lang.from_command_line(argv, __doc__.split("\n", 1)[0])
     IMG.mkdir(exist_ok=True)
     end = figure_lang.suffix(lang)
     plot_all(IMG / f"activations{end}.png", lang)

@@ -13,7 +13,6 @@ graph, with the shape of every quantity.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import figure_lang
@@ -282,16 +281,7 @@ def layer_graph(lang: str = "en") -> None:
 
 
 def main(argv=None) -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    p.add_argument(
-        "--lang",
-        choices=figure_lang.LANGS,
-        default="en",
-        help="language of the labels (zh: Chinese, into *.zh.png; needs the font "
-        f"{figure_lang.CJK_FONT})",
-    )
-    lang = p.parse_args(argv).lang
-    plt.rcParams.update(figure_lang.rc(lang))
+    lang = figure_lang.from_command_line(argv, __doc__.split("\n", 1)[0])
     network(lang)
     layer_graph(lang)
     end = figure_lang.suffix(lang)

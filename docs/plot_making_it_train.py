@@ -10,7 +10,6 @@ img/overfitting.png and img/lr_range.png.
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import sys
 from pathlib import Path
@@ -43,16 +42,7 @@ def chapter_namespace() -> dict:
 
 
 def main(argv=None) -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    p.add_argument(
-        "--lang",
-        choices=figure_lang.LANGS,
-        default="en",
-        help="language of the labels (zh: Chinese, into *.zh.png; needs the font "
-        f"{figure_lang.CJK_FONT})",
-    )
-    lang = p.parse_args(argv).lang
-    plt.rcParams.update(figure_lang.rc(lang))
+    lang = figure_lang.from_command_line(argv, __doc__.split("\n", 1)[0])
     t, end = figure_lang.text(lang), figure_lang.suffix(lang)
     written = []
     sys.path.insert(0, str(DOCS.parent))  # refnet from this checkout
