@@ -123,12 +123,17 @@ def on_config(config):
     return config
 
 
-def _untranslated(page, config) -> bool:
+def _zh_page(page, config) -> str | None:
+    """For a Markdown page of a build in another language than the default (/zh/):
+    "translated" when its file is that language's, "fallback" when the English file
+    stands in for it (its locale is still the default's); None for any other page."""
     i18n = config.plugins.get("i18n")
     if i18n is None or not page.file.src_uri.endswith(".md"):
-        return False
-    lang = i18n.current_language
-    return lang != i18n.default_language and getattr(page.file, "locale", lang) != lang
+        return None
+    lang, locale = i18n.current_language, getattr(page.file, "locale", None)
+    if lang == i18n.default_language or locale is None:
+        return None
+    return "translated" if locale == lang else "fallback"
 
 
 # CJK characters and full-width punctuation: a line break between two of them is no
@@ -150,18 +155,11 @@ def join_cjk_lines(markdown: str) -> str:
     )
 
 
-def _translated(page, config) -> bool:
-    i18n = config.plugins.get("i18n")
-    if i18n is None or not page.file.src_uri.endswith(".md"):
-        return False
-    lang = i18n.current_language
-    return lang != i18n.default_language and getattr(page.file, "locale", None) == lang
-
-
 def on_page_markdown(markdown, page, config, files):
-    if _translated(page, config):
+    kind = _zh_page(page, config)
+    if kind == "translated":
         return join_cjk_lines(markdown)
-    if not _untranslated(page, config):
+    if kind != "fallback":
         return markdown
     lines = markdown.split("\n")
     # below the page's title, when it starts with one
