@@ -18,8 +18,12 @@ For each case (layout, batch) and optimizer (SGD, Adam), float32, one process:
   and loss, ``model.fit(X, y, batch_size=b, epochs=1, shuffle=True, verbose=0)``.
 
 Rounds interleave the three (and, with ``busy``, quiet and busy rounds: one competing
-``while True: pass`` process, stopped with SIGSTOP in quiet rounds). Ratios are medians of
-per-round ratios. Samples per second are rows trained per second over a whole epoch.
+``while True: pass`` process, stopped with SIGSTOP in quiet rounds). Each condition is
+timed in its steady state: at each switch the thread tuner's kept answer is dropped
+(``refnet.threads.forget``) and one untimed fit probes the new condition, as on a machine
+busy or quiet for longer than the tuner's probe period (its first probe in a long run is
+paid once). Ratios are medians of per-round ratios. Samples per second are rows trained
+per second over a whole epoch.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import refnet
-from refnet.threads import blas_limit, cores
+from refnet.threads import blas_limit, cores, forget
 
 from . import cases as bc
 
@@ -265,12 +269,27 @@ def measure(
             previous = name
             samples[name].append(_time(runners[name].run, k[name]))
         if busy is not None:
+            # each condition is timed in its steady state, as on a machine busy (or
+            # quiet) for longer than the tuner's probe period: at each switch the
+            # tuner's kept answer is dropped and one untimed fit probes the new
+            # condition (else a busy round would start from the quiet round's answer,
+            # paying a drift probe every round instead of once a period)
+            forget()
             busy[0]()
             time.sleep(0.05)
+            _settle(runners)
             for name in busy_names if i % 2 == 0 else reversed(busy_names):
                 samples[name + "_busy"].append(_time(runners[name].run, k[name]))
             busy[1]()
+            forget()
+            _settle(runners)
     return samples
+
+
+def _settle(runners: dict[str, Runner]) -> None:
+    """One untimed fit under the default policy: its probe answers for the next fits."""
+    if "refnet" in runners:
+        runners["refnet"].run()
 
 
 def _time(run, k: int = 1) -> float:

@@ -13,9 +13,11 @@ cases apart in time, so the policy measures:
             most threads BLAS may use here: the cores this process may run on, capped by
             BLAS' own setting), ``PROBE_ROUNDS`` steps each, one thread first, and
             keeps the faster median. It probes again when ``DRIFT_STEPS`` steps in a
-            row on more than one thread take more than ``DRIFT`` times the chosen
-            count's probe time (the machine became busy; on one thread a slower step
-            says the same, and more threads would only be slower), and every
+            row on more than one thread are slow: slower than ``DRIFT`` times the chosen
+            count's probe time, or than one thread's probe time (the machine became
+            busy; a step ``CUT`` times slower than that counts as ``DRIFT_STEPS`` slow
+            steps at once; on one thread a slower step says the same, and more threads
+            would only be slower), and every
             ``PERIOD_S`` seconds (it became idle), the period
             doubling, up to ``MAX_PERIOD_S``, while the probes keep the same answer. A
             count whose probe step is ``CUT`` times slower than the other's best is
@@ -61,6 +63,13 @@ clock = time.perf_counter
 _LAST: dict = {}
 # A probe a fit of few steps left unfinished, per problem: the next fit goes on with it.
 _PENDING: dict = {}
+
+
+def forget() -> None:
+    """Drop the answers kept for later fits: the next fit of any problem probes afresh
+    (as after a pause longer than the probe period; bench's quiet/busy switches)."""
+    _LAST.clear()
+    _PENDING.clear()
 
 
 def resolve(threads) -> int | str:
@@ -138,8 +147,10 @@ class Tuner:
             self._schedule = []
             self._period = last["period"]
             self._deadline = last["deadline"]
-            self._limit = DRIFT * last["probe"]["seconds_per_step"][last["threads"]]
-            self._slow = 0
+            self._limit = _slow_limit(
+                last["probe"]["seconds_per_step"], last["threads"]
+            )
+            self._slow = []
             self.apply(last["threads"])
             return
         pending = _PENDING.pop(key, None) if key is not None else None
@@ -170,13 +181,19 @@ class Tuner:
             self._set(n)
             self.current = n
 
-    def _probe(self, reason: str) -> None:
+    def _probe(self, reason: str, slow: list | None = None) -> None:
         # each count's steps in a row, one thread first: just after steps on more,
         # OpenBLAS' idle threads still spin for a while and would slow a one-thread step
-        # down on a loaded machine
+        # down on a loaded machine. A drift probe counts the slow steps that started it
+        # among the current count's samples: on a busy machine a few steps on two
+        # threads in a row can all fall in a moment when both run (the scheduler
+        # shares the cores in slices of milliseconds), and a median of those alone
+        # would choose two threads again and again
         order = list(self.candidates)
         self._schedule = [c for c in order for _ in range(PROBE_ROUNDS)]
         self._samples = {c: [] for c in order}
+        if slow:
+            self._samples[self.current] = list(slow)
         self._reason = reason
         self.apply(self._schedule[0])
 
@@ -207,11 +224,13 @@ class Tuner:
         # slow steps on one thread: the machine is busier, and more threads would only
         # wait for each other more; the periodic probe looks again
         if dt > self._limit and self.current > 1:
-            self._slow += 1
-            if self._slow >= DRIFT_STEPS:
-                self._probe("drift")
+            # a step CUT times too slow (a thread descheduled for a while) counts as
+            # DRIFT_STEPS slow steps: the probe starts at once
+            self._slow += [dt] * (DRIFT_STEPS if dt > CUT * self._limit else 1)
+            if len(self._slow) >= DRIFT_STEPS:
+                self._probe("drift", self._slow)
         else:
-            self._slow = 0
+            self._slow = []
         if t1 > self._deadline and not self._schedule:
             self._probe("periodic")
 
@@ -232,8 +251,8 @@ class Tuner:
             }
         )
         self.apply(best)
-        self._limit = DRIFT * times[best]
-        self._slow = 0
+        self._limit = _slow_limit(times, best)
+        self._slow = []  # the slow steps in a row since
         self._deadline = now + self._period
         if self._key is not None:
             _LAST[self._key] = {
@@ -242,6 +261,16 @@ class Tuner:
                 "period": self._period,
                 "deadline": self._deadline,
             }
+
+
+def _slow_limit(times: dict, chosen: int) -> float:
+    """Seconds beyond which a step on ``chosen`` threads is slow: DRIFT times its own
+    probe time, or one thread's probe time if less (two threads that a busy machine
+    made slower than one would have been; the probe may have caught a quiet moment)."""
+    limit = DRIFT * times[chosen]
+    if chosen > 1 and 1 in times:
+        limit = min(limit, times[1])
+    return limit
 
 
 @contextlib.contextmanager

@@ -279,6 +279,53 @@ def test_auto_keeps_the_faster_count_and_notices_a_busy_machine():
     assert sum(tuner.info["steps"].values()) == tuner.steps
 
 
+def test_two_threads_slower_than_one_thread_was_is_drift_too():
+    """The probe caught a quiet moment (two threads 0.9 ms, one 1.1 ms); then two threads
+    take 1.2 ms a step, within DRIFT of their own probe time but slower than one thread's:
+    after DRIFT_STEPS such steps a probe runs. A single step CUT times too slow (a thread
+    descheduled for a while) starts one at once."""
+    for cost, steps in ((1.2e-3, threads.DRIFT_STEPS), (50e-3, 1)):
+        assert 1.2e-3 < threads.DRIFT * 0.9e-3  # not slow by the own-probe rule alone
+        machine = _Machine({1: 1.1e-3, 2: 0.9e-3})
+        tuner = threads.Tuner("auto", machine.set_threads, (1, 2))
+        for _ in range(1 + 2 * threads.PROBE_ROUNDS):
+            machine.step(tuner)
+        assert tuner.current == 2
+        machine.cost = {1: 1.1e-3, 2: cost}
+        for _ in range(steps - 1):
+            machine.step(tuner)
+        assert tuner.current == 2  # not yet
+        machine.step(tuner)
+        assert tuner.current == 1  # probing: one thread first
+        for _ in range(2 * threads.PROBE_ROUNDS):
+            machine.step(tuner)
+        assert tuner.info["probes"][-1]["reason"] == "drift"
+        assert tuner.current == 1
+
+
+def test_a_busy_machine_with_fast_moments_settles_on_one_thread():
+    """Two threads on a busy machine: three steps in five run while both threads have a
+    core (0.4 ms), two wait for one (3 ms), 1.44 ms on average; one thread takes 1 ms.
+    A probe can land on the fast moments; the drift probe counts the slow steps that
+    started it, so the tuner settles on one thread instead of probing again and again."""
+
+    class Busy(_Machine):
+        def step(self, tuner):
+            if tuner.current == 2:
+                self.cost[2] = [0.4e-3, 0.4e-3, 0.4e-3, 3e-3, 3e-3][self.k % 5]
+                self.k += 1
+            super().step(tuner)
+
+    machine = Busy({1: 1e-3, 2: 0.4e-3})
+    machine.k = 0
+    tuner = threads.Tuner("auto", machine.set_threads, (1, 2))
+    for _ in range(300):
+        machine.step(tuner)
+    assert tuner.current == 1
+    assert len(tuner.info["probes"]) <= 3
+    assert machine.now < 1.05 * 300 * 1e-3  # within 5 % of one thread all along
+
+
 def test_auto_probes_again_periodically_and_returns_to_two_threads():
     """On one thread (two were slower), the machine becomes idle: the next periodic
     probe, PERIOD_S of the fake clock later, switches to two threads."""
