@@ -14,6 +14,13 @@ For each case (layout, batch) and optimizer (SGD, Adam), float32, one process:
   over the parameters into preallocated arrays (SGD: lr g, w -= it; Adam: the three
   lines of its rule, m, v and w, in twelve passes), on one BLAS thread and on one per
   core; the floor of a round is the faster of the two ("best floor");
+- ``loop_1``, ``loop_n``: refnet's own step without ``fit`` around it, on one thread and
+  on one per core (the faster of the two: "step loop"): each batch gathered with
+  ``take`` into a reused array, ``Network.backprop_into`` and ``update_all``, nothing
+  checked. step loop / best floor is the elementwise work NumPy adds to the products
+  (bias adds, activations and their derivatives, the loss, db, the gather); fit / step
+  loop is what ``fit`` adds around it (its checks, thread probes, per-epoch snapshot and
+  accuracy);
 - ``keras``: the same network (``crosscheck.to_keras``) compiled with the same optimizer
   and loss, ``model.fit(X, y, batch_size=b, epochs=1, shuffle=True, verbose=0)``.
 
@@ -112,6 +119,7 @@ class Runner:
     name: str
     run: callable  # one epoch
     steps: int  # batches per epoch
+    net: object = None  # the network it trains (the step loop's, for its test)
 
 
 def legacy_threads(sizes: list[int], batch: int) -> int:
@@ -202,6 +210,38 @@ def floor_runner(case: FitCase, opt_name: str, X, y, threads: int = 1) -> Runner
                 update()
 
     return Runner("floor_1" if threads == 1 else "floor_n", run, steps)
+
+
+def loop_runner(case: FitCase, opt_name: str, X, y, threads: int = 1) -> Runner:
+    """refnet's step in a bare loop: gather, backprop_into, update_all; nothing else."""
+    net = refnet.Network.build(case.sizes, seed=0, dtype=DTYPE)
+    opt = refnet_optimizer(opt_name)
+    loss = refnet.losses.get(bc.LOSS)
+    X, _, y_all = net.check_data(X, y, loss, prepared=True)
+    b = case.batch
+    res, work = net.result_buffers(b), net.work_buffers(b)
+    xb, yb = X[:b].copy(), y_all[:b].copy()
+    weights = net.weight_arrays()
+    opt.bind(net)
+    opt.build(weights)
+    # as many batches as the floor's, each of b rows (digits' short last batch filled
+    # from the start of the order)
+    steps = -(-X.shape[0] // b)
+    order = np.random.default_rng(0).permutation(X.shape[0])
+    order = np.concatenate([order, order[: steps * b - X.shape[0]]])
+    starts = range(0, steps * b, b)
+
+    def run():
+        with blas_limit(threads):
+            for start in starts:
+                rows = order[start : start + b]
+                X.take(rows, axis=0, out=xb, mode="clip")
+                y_all.take(rows, axis=0, out=yb, mode="clip")
+                opt.update_all(
+                    weights, net.backprop_into(xb, yb, loss, res, work).grads()
+                )
+
+    return Runner("loop_1" if threads == 1 else "loop_n", run, steps, net)
 
 
 def keras_runner(case: FitCase, opt_name: str, X, y) -> Runner:
@@ -328,9 +368,13 @@ def evaluate(
         return statistics.median(x / y for x, y in zip(samples[a], samples[b]))
 
     samples = dict(samples)
-    floors = [samples[f] for f in ("floor_1", "floor_n") if f in samples]
-    if floors:  # the best floor of each round
-        samples["floor"] = [min(f) for f in zip(*floors)]
+    for best, pair in (
+        ("floor", ("floor_1", "floor_n")),
+        ("loop", ("loop_1", "loop_n")),
+    ):
+        runs = [samples[f] for f in pair if f in samples]
+        if runs:  # the faster thread count of each round
+            samples[best] = [min(f) for f in zip(*runs)]
     epoch = {name: statistics.median(s) for name, s in samples.items()}
     row = {
         "layout": case.layout,
@@ -351,6 +395,9 @@ def evaluate(
     if "floor" in samples:
         r["fit/floor"] = ratio("refnet", "floor")
         t["floor"] = _target(r["fit/floor"], FLOOR_TARGET[case.layout])
+    if "loop" in samples and "floor" in samples:  # the split of fit/floor (no targets)
+        r["loop/floor"] = ratio("loop", "floor")
+        r["fit/loop"] = ratio("refnet", "loop")
     if "keras" in samples:
         r["fit/keras"] = ratio("refnet", "keras")
         t["keras"] = _target(r["fit/keras"], KERAS_TARGET[case.layout])
@@ -388,6 +435,8 @@ def run_all(layouts, rounds: int, with_keras: bool, busy: bool, log=print) -> di
                     "refnet": refnet_runner(case, opt_name, X, y),
                     "floor_n": floor_runner(case, opt_name, X, y, cores()),
                     "refnet_old": refnet_runner(case, opt_name, X, y, "old"),
+                    "loop_1": loop_runner(case, opt_name, X, y, 1),
+                    "loop_n": loop_runner(case, opt_name, X, y, cores()),
                 }
                 if with_keras:
                     try:
@@ -421,6 +470,8 @@ def table(fit: dict) -> str:
         "floor all cores",
         "GFLOP/s",
         "fit/best floor",
+        "step loop/best floor",
+        "fit/step loop",
         "fit/Keras",
         "fit/old policy",
     ]
@@ -440,6 +491,8 @@ def table(fit: dict) -> str:
             bc.fmt_time(row["step_s"].get("floor_n")),
             f"{row['gflops']:.1f}",
             _fmt_target(row, "fit/floor", "floor"),
+            _fmt_ratio(row, "loop/floor"),
+            _fmt_ratio(row, "fit/loop"),
             _fmt_target(row, "fit/keras", "keras"),
             _fmt_target(row, "fit/old", "old"),
         ]
@@ -448,6 +501,11 @@ def table(fit: dict) -> str:
             cells.append(_fmt_target(row, "busy fit/old", "old_busy"))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def _fmt_ratio(row: dict, key: str) -> str:
+    r = row["ratios"].get(key)
+    return "-" if r is None else f"{r:.2f}"
 
 
 def _fmt_target(row: dict, key: str, target: str) -> str:

@@ -17,8 +17,10 @@ import functools
 import os
 import time
 
+import numpy as np
 import pytest
 
+import refnet
 from bench import cases as bc
 from bench.__main__ import SWITCH_PAUSE_S
 
@@ -145,11 +147,45 @@ def test_fit_floor_is_the_faster_of_one_thread_and_all_cores_per_round():
         "floor_1": [1.0, 2.0, 1.0],
         "floor_n": [2.0, 1.0, 0.5],
         "refnet_old": [1.0, 1.2, 1.5],
+        "loop_1": [1.1, 1.5, 1.1],
+        "loop_n": [1.5, 1.1, 0.55],
     }
     row = bench_fit.evaluate(case, "sgd", samples, n_rows=10, steps=1)
     assert row["ratios"]["fit/floor"] == pytest.approx(1.2)  # 1.2/1, 1.2/1, 1.2/0.5
     assert row["ratios"]["fit/old"] == pytest.approx(1.0)  # 1.2, 1.0, 0.8
     assert row["targets"]["old"]["pass"]
+    # the step loop, also the faster count per round: 1.1, 1.1, 0.55 (1.1 x the floor)
+    assert row["ratios"]["loop/floor"] == pytest.approx(1.1)
+    assert row["ratios"]["fit/loop"] == pytest.approx(
+        1.2 / 1.1
+    )  # 1.2/1.1, 1.2/1.1, 1.2/0.55
+
+
+def test_step_loop_trains_as_fit_does():
+    """The step loop's batches, backprop and update are fit's: one epoch of each from
+    the same net, over the same rows in the same order, ends at the same weights."""
+    from bench import fit as bench_fit
+
+    case = bench_fit.FitCase("8-6-3", 4, "random")
+    rng = np.random.default_rng(1)
+    X, y = rng.random((12, 8), dtype=np.float32), rng.integers(0, 3, 12)
+    loop = bench_fit.loop_runner(case, "adam", X, y)
+    loop.run()
+    net = refnet.Network.build(case.sizes, seed=0, dtype=bench_fit.DTYPE)
+    order = np.random.default_rng(0).permutation(12)
+    net.fit(
+        X[order],
+        y[order],
+        "softmax_cross_entropy",
+        bench_fit.refnet_optimizer("adam"),
+        batch_size=4,
+        shuffle=False,
+        progress=False,
+        threads=1,
+    )
+    got = loop.net.get_weights()
+    for w, expected in zip(got, net.get_weights()):
+        np.testing.assert_array_equal(w, expected)
 
 
 def test_map_section_writes_only_what_is_asked_and_replays(
