@@ -261,16 +261,41 @@ MARKERS = {
 }
 
 
-def markdown_blocks(data: dict) -> dict[str, str]:
-    """{"step": table + notes, "fit": table + GEMM peak} of a run's JSON, as Markdown."""
+# The Chinese page's words for the blocks' sentences and the map's column heads (its
+# step and fit tables keep the English heads, as the bench prints them).
+ZH = {
+    "Each backend's step read as g x floor + c x N:": "把每个后端的一步解读为 g x 下限 + c x N：",
+    "width": "宽度",
+    "batch": "批量",
+    "GEMM floor": "GEMM 下限",
+    "fastest framework": "最快的框架",
+    "refnet/fastest": "refnet/最快",
+    "backend": "后端",
+    "per-call cost c": "每次调用的开销 c",
+    "effective calls per step N": "每步的等效调用次数 N",
+    "GEMM time / NumPy floor g": "GEMM 时间 / NumPy 下限 g",
+}
+
+
+def _zh_head(table_md: str) -> str:
+    """A table's head row in the Chinese page's words (cells without one unchanged)."""
+    head, rest = table_md.split("\n", 1)
+    cells = [c.strip() for c in head.strip("|").split("|")]
+    return "| " + " | ".join(ZH.get(c, c) for c in cells) + " |\n" + rest
+
+
+def markdown_blocks(data: dict, lang: str = "en") -> dict[str, str]:
+    """{"step": table + notes, "fit": table + GEMM peak, "map": tables} of a run's
+    JSON, as Markdown; ``lang="zh"`` for the Chinese page (docs/09-speed.zh.md)."""
+    zh = lang == "zh"
     blocks = {}
     if data.get("map"):
         m = data["map"]
-        blocks["map"] = (
-            bench_map.table(m)
-            + "\n\nEach backend's step read as g x floor + c x N:\n\n"
-            + bench_map.model_table(m)
-        )
+        tables = [bench_map.table(m), bench_map.model_table(m)]
+        intro = "Each backend's step read as g x floor + c x N:"
+        if zh:
+            tables, intro = [_zh_head(t) for t in tables], ZH[intro]
+        blocks["map"] = tables[0] + f"\n\n{intro}\n\n" + tables[1]
     if data.get("rows"):
         notes = step_notes(data["rows"], data.get("memory", []))
         blocks["step"] = table(data["rows"]) + (
@@ -279,12 +304,21 @@ def markdown_blocks(data: dict) -> dict[str, str]:
     if data.get("fit"):
         fit = data["fit"]
         p = fit["gemm_peak"]
-        blocks["fit"] = (
-            bench_fit.table(fit)
-            + f"\n\nGEMM peak (float32 1024^3 product): {p['gflops']:.1f} GFLOP/s with "
-            f"BLAS' default {p['threads']} threads, {p['gflops_1_thread']:.1f} GFLOP/s "
-            "with 1. GFLOP/s: the step's matrix products over the whole fit step's time."
-        )
+        if zh:
+            peak = (
+                f"GEMM 峰值（float32 的 1024^3 矩阵乘积）：使用 BLAS 默认的 "
+                f"{p['threads']} 个线程时为 {p['gflops']:.1f} GFLOP/s，使用 1 个线程时为 "
+                f"{p['gflops_1_thread']:.1f} GFLOP/s。GFLOP/s：一步中矩阵乘积的运算量除以"
+                "整个 fit 步的时间。"
+            )
+        else:
+            peak = (
+                f"GEMM peak (float32 1024^3 product): {p['gflops']:.1f} GFLOP/s with "
+                f"BLAS' default {p['threads']} threads, {p['gflops_1_thread']:.1f} "
+                "GFLOP/s with 1. GFLOP/s: the step's matrix products over the whole fit "
+                "step's time."
+            )
+        blocks["fit"] = bench_fit.table(fit) + "\n\n" + peak
     return blocks
 
 
@@ -699,9 +733,10 @@ def replay(
         if plot_path and data["rows"]:
             plot(data["rows"], Path(plot_path))
             print(f"wrote {plot_path}")
-    blocks = markdown_blocks(data)
     for path in write:
-        done = write_tables(Path(path), blocks)
+        # the Chinese page (NAME.zh.md) gets its own words around the same numbers
+        zh = Path(path).name.endswith(".zh.md")
+        done = write_tables(Path(path), markdown_blocks(data, "zh" if zh else "en"))
         print(f"wrote the {' and '.join(done) or 'no'} table(s) into {path}")
     return 0
 

@@ -220,6 +220,23 @@ def test_write_tables_replaces_only_the_marked_blocks(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md", "other.md"]
 
 
+@pytest.mark.parametrize("page", ["09-speed.md", "09-speed.zh.md"])
+def test_the_chapter_tables_are_the_saved_runs_in_the_pages_own_words(tmp_path, page):
+    """Rewriting chapter 9's blocks (English and Chinese page) from the tracked runs
+    (bench/results.json, bench/map.json) changes nothing: the pages show those runs, and
+    the Chinese page keeps its own words (the map's column heads, the sentences around
+    the tables), which the translators wrote by hand."""
+    root = Path(__file__).resolve().parents[1]
+    original = (root / "docs" / page).read_text()
+    copy = tmp_path / page
+    copy.write_text(original)
+    lang = "zh" if page.endswith(".zh.md") else "en"
+    for run in ("results.json", "map.json"):
+        data = json.loads((root / "bench" / run).read_text())
+        bench_main.write_tables(copy, bench_main.markdown_blocks(data, lang))
+    assert copy.read_text() == original
+
+
 def test_an_existing_json_is_not_replaced_without_force(tmp_path, capsys):
     path = tmp_path / "r.json"
     path.write_text("an earlier run")
