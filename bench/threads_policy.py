@@ -5,7 +5,9 @@ Times one epoch of ``net.fit`` (Adam, float32) per batch, with the BLAS thread c
 before it ("old": ``bench.fit.legacy_threads``), on a quiet machine and with
 one competing ``while True: pass`` process (stopped with SIGSTOP in quiet rounds), all
 interleaved in one run. Prints ms per step and each option's busy / quiet ratio, and
-each option against the best quiet time. Writes nothing.
+each option against the best quiet time. Each condition is timed in its steady state:
+at each switch the tuner's kept answer is dropped and two untimed "auto" epochs probe the
+new condition. Writes nothing.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import time
 import numpy as np
 
 import refnet
+from refnet.threads import forget
 
 from . import cases as bc
 from .fit import _time, busy_process, legacy_threads
@@ -70,6 +73,12 @@ def main(argv=None) -> int:
                     if busy:
                         start()
                         time.sleep(0.05)
+                    # each condition in its steady state (as bench.fit.measure): the
+                    # tuner's kept answer dropped, untimed "auto" epochs probe anew (two:
+                    # the probe takes 7 steps, an epoch of 1024-1024-1024-10 is 4)
+                    forget()
+                    epoch("auto")
+                    epoch("auto")
                     for o in OPTIONS if r % 2 == 0 else reversed(OPTIONS):
                         samples[o, busy].append(_time(lambda: epoch(o)))
                     if busy:
