@@ -186,6 +186,10 @@ def test_step_loop_trains_as_fit_does():
     got = loop.net.get_weights()
     for w, expected in zip(got, net.get_weights()):
         np.testing.assert_array_equal(w, expected)
+    # a short last batch (10 rows, batches of 4): as many full batches as the floor's
+    short = bench_fit.loop_runner(case, "sgd", X[:10], y[:10])
+    assert short.steps == 3 == bench_fit.floor_runner(case, "sgd", X[:10], y[:10]).steps
+    short.run()  # the third batch is rows 8, 9 and the first two of the order again
 
 
 def test_map_section_writes_only_what_is_asked_and_replays(

@@ -14,10 +14,11 @@ cases apart in time, so the policy measures:
             BLAS' own setting), ``PROBE_ROUNDS`` steps each, one thread first, and
             keeps the faster median. It probes again when ``DRIFT_STEPS`` steps in a
             row on more than one thread are slow: slower than ``DRIFT`` times the chosen
-            count's probe time, or than one thread's probe time (the machine became
-            busy; a step ``CUT`` times slower than that counts as ``DRIFT_STEPS`` slow
-            steps at once; on one thread a slower step says the same, and more threads
-            would only be slower), and every
+            count's probe time, or than one thread's probe time if that is less (but
+            not under ``NOISE`` times the chosen count's); the machine became busy (on
+            one thread a slower step says the same, and more threads would only be
+            slower); that probe times the other counts and judges the drifted one by
+            the mean of its last ``WINDOW`` steps. And every
             ``PERIOD_S`` seconds (it became idle), the period
             doubling, up to ``MAX_PERIOD_S``, while the probes keep the same answer. A
             count whose probe step is ``CUT`` times slower than the other's best is
@@ -37,6 +38,7 @@ count it first ran with).
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import numbers
 import os
@@ -50,6 +52,8 @@ ENV_VAR = "REFNET_BLAS_THREADS"
 PROBE_ROUNDS = 3  # timed steps per candidate in one probe (the median is kept)
 DRIFT = 1.5  # a step this much slower than the chosen count's probe time is "slow"
 DRIFT_STEPS = 2  # this many slow steps in a row: probe again
+NOISE = 1.2  # a step within this much of its count's probe time is never slow
+WINDOW = 10  # a drift probe judges the drifted count by its last this many steps
 PERIOD_S = 5.0  # probe again after this long anyway ...
 MAX_PERIOD_S = 80.0  # ... doubling while the answer stays the same, up to this
 
@@ -138,6 +142,18 @@ class Tuner:
         self._previous = None  # the last probe's answer
         self._skip = 1  # fit's first step allocates its buffers: not timed
         self._key = key
+        pending = _PENDING.pop(key, None) if key is not None else None
+        if pending is not None and clock() < pending["until"]:
+            # the last fit of this problem ended mid-probe (a fit of a few steps, or
+            # a drift probe: newer than the answer kept below): this one goes on with it
+            self._schedule = pending["schedule"]
+            self._samples = pending["samples"]
+            self._reason = pending["reason"]
+            self._judged = pending["judged"]
+            if self._judged is not None:  # a drift probe: the drifted count's record
+                self._own, self._recent = pending["own"], pending["recent"]
+            self.apply(self._schedule[0])
+            return
         last = _LAST.get(key) if key is not None else None
         if last is not None and clock() < last["deadline"]:
             # a fit of the same problem probed a moment ago (fit called epoch by epoch):
@@ -147,20 +163,11 @@ class Tuner:
             self._schedule = []
             self._period = last["period"]
             self._deadline = last["deadline"]
-            self._limit = _slow_limit(
-                last["probe"]["seconds_per_step"], last["threads"]
-            )
-            self._slow = []
+            self._own = last["own"]
+            self._limit = last["limit"]
+            self._slow = 0
+            self._recent = collections.deque([self._own], WINDOW)
             self.apply(last["threads"])
-            return
-        pending = _PENDING.pop(key, None) if key is not None else None
-        if pending is not None and clock() < pending["until"]:
-            # the last fit of this problem ended mid-probe (a fit of a few steps):
-            # this one goes on with it
-            self._schedule = pending["schedule"]
-            self._samples = pending["samples"]
-            self._reason = pending["reason"]
-            self.apply(self._schedule[0])
             return
         self._probe("start")
 
@@ -172,6 +179,9 @@ class Tuner:
                 "schedule": self._schedule,
                 "samples": self._samples,
                 "reason": self._reason,
+                "judged": self._judged,
+                "own": getattr(self, "_own", None),
+                "recent": getattr(self, "_recent", None),
                 "until": clock() + PERIOD_S,
             }
 
@@ -181,19 +191,23 @@ class Tuner:
             self._set(n)
             self.current = n
 
-    def _probe(self, reason: str, slow: list | None = None) -> None:
+    def _probe(self, reason: str) -> None:
         # each count's steps in a row, one thread first: just after steps on more,
         # OpenBLAS' idle threads still spin for a while and would slow a one-thread step
-        # down on a loaded machine. A drift probe counts the slow steps that started it
-        # among the current count's samples: on a busy machine a few steps on two
-        # threads in a row can all fall in a moment when both run (the scheduler
-        # shares the cores in slices of milliseconds), and a median of those alone
-        # would choose two threads again and again
+        # down on a loaded machine
         order = list(self.candidates)
-        self._schedule = [c for c in order for _ in range(PROBE_ROUNDS)]
         self._samples = {c: [] for c in order}
-        if slow:
-            self._samples[self.current] = list(slow)
+        self._judged = None  # the count judged by its recent steps, not probed
+        if reason == "drift":
+            self._judged = self.current
+            # the count that drifted is not probed again but judged by the mean of its
+            # last WINDOW steps, the slow ones and those before: on a busy machine a
+            # few steps on two threads in a row can all fall in a moment when both
+            # run (the scheduler shares the cores in slices of milliseconds), and a
+            # fresh median of those would choose two threads again and again
+            self._samples[self.current] = [statistics.fmean(self._recent)]
+            order.remove(self.current)
+        self._schedule = [c for c in order for _ in range(PROBE_ROUNDS)]
         self._reason = reason
         self.apply(self._schedule[0])
 
@@ -223,14 +237,13 @@ class Tuner:
             return
         # slow steps on one thread: the machine is busier, and more threads would only
         # wait for each other more; the periodic probe looks again
+        self._recent.append(dt)
         if dt > self._limit and self.current > 1:
-            # a step CUT times too slow (a thread descheduled for a while) counts as
-            # DRIFT_STEPS slow steps: the probe starts at once
-            self._slow += [dt] * (DRIFT_STEPS if dt > CUT * self._limit else 1)
-            if len(self._slow) >= DRIFT_STEPS:
-                self._probe("drift", self._slow)
+            self._slow += 1
+            if self._slow >= DRIFT_STEPS:
+                self._probe("drift")
         else:
-            self._slow = []
+            self._slow = 0
         if t1 > self._deadline and not self._schedule:
             self._probe("periodic")
 
@@ -251,13 +264,20 @@ class Tuner:
             }
         )
         self.apply(best)
-        self._limit = _slow_limit(times, best)
-        self._slow = []  # the slow steps in a row since
+        if best != self._judged:  # a count just probed: its steps start a new record
+            self._own = times[best]  # its probe time, the yardstick of "slow"
+            self._recent = collections.deque(self._samples[best], WINDOW)
+        # (the drifted count kept: its probe time and its recent steps stand, so that
+        # the next slow steps weigh in with these)
+        self._limit = _slow_limit({**times, best: self._own}, best)
+        self._slow = 0  # slow steps in a row
         self._deadline = now + self._period
         if self._key is not None:
             _LAST[self._key] = {
                 "probe": self.info["probes"][-1],
                 "threads": best,
+                "own": self._own,
+                "limit": self._limit,
                 "period": self._period,
                 "deadline": self._deadline,
             }
@@ -266,11 +286,13 @@ class Tuner:
 def _slow_limit(times: dict, chosen: int) -> float:
     """Seconds beyond which a step on ``chosen`` threads is slow: DRIFT times its own
     probe time, or one thread's probe time if less (two threads that a busy machine
-    made slower than one would have been; the probe may have caught a quiet moment)."""
-    limit = DRIFT * times[chosen]
+    made slower than one would have been; the probe may have caught a quiet moment),
+    but never under NOISE times its own (where the two counts are close, step-to-step
+    noise alone would cross one thread's time)."""
+    own = times[chosen]
     if chosen > 1 and 1 in times:
-        limit = min(limit, times[1])
-    return limit
+        return min(DRIFT * own, max(times[1], NOISE * own))
+    return DRIFT * own
 
 
 @contextlib.contextmanager
