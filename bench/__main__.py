@@ -261,8 +261,8 @@ MARKERS = {
 }
 
 
-# The Chinese page's words for the blocks' sentences and the map's column heads (its
-# step and fit tables keep the English heads, as the bench prints them).
+# The Chinese page's words for the blocks' sentences and the column heads of the map
+# and fit tables (the step table keeps the English heads, as the bench prints them).
 ZH = {
     "Each backend's step read as g x floor + c x N:": "把每个后端的一步解读为 g x 下限 + c x N：",
     "width": "宽度",
@@ -274,6 +274,19 @@ ZH = {
     "per-call cost c": "每次调用的开销 c",
     "effective calls per step N": "每步的等效调用次数 N",
     "GEMM time / NumPy floor g": "GEMM 时间 / NumPy 下限 g",
+    "layout": "网络结构",
+    "optimizer": "优化器",
+    "refnet samples/s": "refnet 样本/秒",
+    "Keras samples/s": "Keras 样本/秒",
+    "fit step": "fit 步",
+    "floor 1 thread": "下限（1 个线程）",
+    "floor all cores": "下限（所有核）",
+    "fit/best floor": "fit/最佳下限",
+    "step loop/best floor": "步循环/最佳下限",
+    "fit/step loop": "fit/步循环",
+    "fit/old policy": "fit/旧策略",
+    "busy/quiet": "繁忙/空闲",
+    "busy fit/old policy": "繁忙 fit/旧策略",
 }
 
 
@@ -318,7 +331,8 @@ def markdown_blocks(data: dict, lang: str = "en") -> dict[str, str]:
                 "GFLOP/s with 1. GFLOP/s: the step's matrix products over the whole fit "
                 "step's time."
             )
-        blocks["fit"] = bench_fit.table(fit) + "\n\n" + peak
+        fit_table = bench_fit.table(fit)
+        blocks["fit"] = (_zh_head(fit_table) if zh else fit_table) + "\n\n" + peak
     return blocks
 
 

@@ -12,19 +12,19 @@ cases apart in time, so the policy measures:
     "auto" (the default): fit times its first steps at each candidate count (1 and the
             most threads BLAS may use here: the cores this process may run on, capped by
             BLAS' own setting), ``PROBE_ROUNDS`` steps each, one thread first, and
-            keeps the faster median. It probes again when ``DRIFT_STEPS`` steps in a
-            row on more than one thread are slow: slower than ``DRIFT`` times the chosen
-            count's probe time, or than one thread's probe time if that is less (but
-            not under ``NOISE`` times the chosen count's); the machine became busy (on
-            one thread a slower step says the same, and more threads would only be
-            slower); that probe times the other counts and judges the drifted one by
-            the mean of its last ``WINDOW`` steps. And every
-            ``PERIOD_S`` seconds (it became idle), the period
-            doubling, up to ``MAX_PERIOD_S``, while the probes keep the same answer. A
-            count whose probe step is ``CUT`` times slower than the other's best is
-            probed no further, and a fit of the same layout, dtype and batch size
-            started within the period (fit called once per epoch) keeps the last answer,
-            or finishes the probe the last one left unfinished;
+            keeps the faster median (a count whose probe step is ``CUT`` times slower
+            than the other's best time is probed no further). It probes again when
+            ``DRIFT_STEPS`` steps in a row on more than one thread are slow: slower than
+            ``DRIFT`` times the count's time, or than ``NOISE`` times one thread's probe
+            time if that is less; the machine became busy (on one thread a slower step
+            says the same, and more threads would only be slower). That drift probe times the other counts and judges the
+            drifted one by the mean of its last ``WINDOW`` steps; kept, its time is that
+            mean from then on. And every ``PERIOD_S`` seconds (it became idle), the
+            period doubling, up to ``MAX_PERIOD_S``, while the probes keep the same
+            answer. A fit of the same layout, dtype and batch size goes on with the
+            probe the last one left unfinished (within ``PERIOD_S`` of its end), or else,
+            started within the period (fit called once per epoch), keeps the last
+            answer;
     an int n: n threads;
     "all": leave BLAS as it is (its own default, usually one thread per core).
 
@@ -52,7 +52,7 @@ ENV_VAR = "REFNET_BLAS_THREADS"
 PROBE_ROUNDS = 3  # timed steps per candidate in one probe (the median is kept)
 DRIFT = 1.5  # a step this much slower than the chosen count's probe time is "slow"
 DRIFT_STEPS = 2  # this many slow steps in a row: probe again
-NOISE = 1.2  # a step within this much of its count's probe time is never slow
+NOISE = 1.1  # on more threads, a step this much slower than one thread's time is slow
 WINDOW = 10  # a drift probe judges the drifted count by its last this many steps
 PERIOD_S = 5.0  # probe again after this long anyway ...
 MAX_PERIOD_S = 80.0  # ... doubling while the answer stays the same, up to this
@@ -111,7 +111,9 @@ class Tuner:
     :meth:`record` after every step with the clock's readings around it; the tuner then
     sets the count for the next step itself. ``info`` is what ``history.threads`` shows:
     the policy, the candidates, every probe (the step it ended at, why it ran, the median
-    seconds per step of each candidate, the count kept) and the steps run at each count.
+    seconds per step of each candidate probed, or for the count a drift probe judged
+    (``"judged"``) the mean of its last steps, the count kept) and the steps run at each
+    count.
     """
 
     def __init__(
@@ -146,27 +148,24 @@ class Tuner:
         if pending is not None and clock() < pending["until"]:
             # the last fit of this problem ended mid-probe (a fit of a few steps, or
             # a drift probe: newer than the answer kept below): this one goes on with it
-            self._schedule = pending["schedule"]
-            self._samples = pending["samples"]
+            self._schedule = list(pending["schedule"])
+            self._samples = {c: list(v) for c, v in pending["samples"].items()}
             self._reason = pending["reason"]
             self._judged = pending["judged"]
-            if self._judged is not None:  # a drift probe: the drifted count's record
-                self._own, self._recent = pending["own"], pending["recent"]
             self.apply(self._schedule[0])
             return
         last = _LAST.get(key) if key is not None else None
         if last is not None and clock() < last["deadline"]:
             # a fit of the same problem probed a moment ago (fit called epoch by epoch):
             # its answer stands until its next periodic probe
-            self.info["resumed"] = last["probe"]
+            self.info["resumed"] = dict(last["probe"])
             self._previous = last["threads"]
             self._schedule = []
             self._period = last["period"]
             self._deadline = last["deadline"]
-            self._own = last["own"]
             self._limit = last["limit"]
             self._slow = 0
-            self._recent = collections.deque([self._own], WINDOW)
+            self._recent = collections.deque(last["recent"], WINDOW)
             self.apply(last["threads"])
             return
         self._probe("start")
@@ -176,12 +175,10 @@ class Tuner:
         same problem (within PERIOD_S) to finish."""
         if self.measuring and self._schedule and self._key is not None:
             _PENDING[self._key] = {
-                "schedule": self._schedule,
-                "samples": self._samples,
+                "schedule": list(self._schedule),
+                "samples": {c: list(v) for c, v in self._samples.items()},
                 "reason": self._reason,
                 "judged": self._judged,
-                "own": getattr(self, "_own", None),
-                "recent": getattr(self, "_recent", None),
                 "until": clock() + PERIOD_S,
             }
 
@@ -255,44 +252,43 @@ class Tuner:
             min(2 * self._period, MAX_PERIOD_S) if best == self._previous else PERIOD_S
         )
         self._previous = best
-        self.info["probes"].append(
-            {
-                "step": self.steps,
-                "reason": self._reason,
-                "seconds_per_step": times,
-                "threads": best,
-            }
-        )
+        probe = {
+            "step": self.steps,
+            "reason": self._reason,
+            "seconds_per_step": times,
+            "threads": best,
+        }
+        if self._judged is not None:
+            probe["judged"] = self._judged
+        self.info["probes"].append(probe)
         self.apply(best)
-        if best != self._judged:  # a count just probed: its steps start a new record
-            self._own = times[best]  # its probe time, the yardstick of "slow"
-            self._recent = collections.deque(self._samples[best], WINDOW)
-        # (the drifted count kept: its probe time and its recent steps stand, so that
-        # the next slow steps weigh in with these)
-        self._limit = _slow_limit({**times, best: self._own}, best)
+        # the count's time, the yardstick of "slow": its probe median, or, for the
+        # drifted count kept, the mean of its last steps (it did get slower, though not
+        # as slow as the others); its record of recent steps starts from it
+        self._recent = collections.deque(self._samples[best], WINDOW)
+        self._limit = _slow_limit(times, best)
         self._slow = 0  # slow steps in a row
         self._deadline = now + self._period
         if self._key is not None:
             _LAST[self._key] = {
                 "probe": self.info["probes"][-1],
                 "threads": best,
-                "own": self._own,
                 "limit": self._limit,
+                "recent": list(self._recent),
                 "period": self._period,
                 "deadline": self._deadline,
             }
 
 
 def _slow_limit(times: dict, chosen: int) -> float:
-    """Seconds beyond which a step on ``chosen`` threads is slow: DRIFT times its own
-    probe time, or one thread's probe time if less (two threads that a busy machine
-    made slower than one would have been; the probe may have caught a quiet moment),
-    but never under NOISE times its own (where the two counts are close, step-to-step
-    noise alone would cross one thread's time)."""
-    own = times[chosen]
+    """Seconds beyond which a step on ``chosen`` threads is slow: DRIFT times the
+    count's time, or NOISE times one thread's probe time if less (two threads that a
+    busy machine made slower than one would have been, the margin for step-to-step
+    noise where the two counts are close)."""
+    limit = DRIFT * times[chosen]
     if chosen > 1 and 1 in times:
-        return min(DRIFT * own, max(times[1], NOISE * own))
-    return DRIFT * own
+        limit = min(limit, NOISE * times[1])
+    return limit
 
 
 @contextlib.contextmanager

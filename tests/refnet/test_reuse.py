@@ -292,31 +292,45 @@ def _probed(costs: dict, cost_after: dict) -> tuple:
 
 
 def test_two_threads_slower_than_one_thread_was_is_drift_too():
-    """The probe caught a quiet moment (two threads 0.9 ms, one 1.1 ms); then two threads
-    take 1.2 ms a step, within DRIFT of their own probe time but slower than one thread's:
-    after DRIFT_STEPS such steps a probe times one thread again, and soon keeps it."""
-    assert 1.2e-3 < threads.DRIFT * 0.9e-3  # not slow by the own-probe rule alone
-    machine, tuner = _probed({1: 1.1e-3, 2: 0.9e-3}, {1: 1.1e-3, 2: 1.2e-3})
+    """The probe caught a quiet moment (two threads 0.8 ms, one 1 ms); then two threads
+    take 1.15 ms a step, within DRIFT of their own probe time but slower than one
+    thread's: after DRIFT_STEPS such steps a probe times one thread again, and as the
+    slow steps fill two threads' record, one thread is kept."""
+    assert 1.15e-3 < threads.DRIFT * 0.8e-3  # not slow by the own-probe rule alone
+    assert 1.15e-3 > threads.NOISE * 1e-3  # but beyond noise against one thread
+    machine, tuner = _probed({1: 1e-3, 2: 0.8e-3}, {1: 1e-3, 2: 1.15e-3})
     assert tuner.current == 2
     for _ in range(threads.DRIFT_STEPS - 1):
         machine.step(tuner)
     assert tuner.current == 2  # not yet
     machine.step(tuner)
     assert tuner.current == 1  # probing one thread
-    # two threads are judged by the mean of their last steps, the fast probe steps
-    # among them: within a few drift probes that mean passes one thread's time
-    for _ in range(20):
+    for _ in range(30):
         machine.step(tuner)
     assert tuner.info["probes"][-1]["reason"] == "drift"
+    assert tuner.info["probes"][-1]["judged"] == 2
     assert tuner.current == 1 and tuner.info["probes"][-1]["threads"] == 1
+
+
+def test_two_threads_steadily_slower_but_still_faster_are_kept_without_probing():
+    """Two threads go from 0.5 to 0.9 ms a step and stay there, one thread takes 2 ms:
+    one drift probe keeps two threads, whose time is then their recent mean, so the
+    steady 0.9 ms steps are not slow and no probe follows (before: one every few
+    steps)."""
+    machine, tuner = _probed({1: 2e-3, 2: 0.5e-3}, {1: 2e-3, 2: 0.9e-3})
+    for _ in range(3000):
+        machine.step(tuner)
+    assert tuner.current == 2
+    assert len(tuner.info["probes"]) <= 3
+    assert tuner.info["steps"][1] <= 2 * threads.PROBE_ROUNDS + 1
 
 
 def test_noise_between_two_close_counts_is_not_drift():
     """Two threads barely faster (0.95 ms against 1 ms): steps 8 % slower than their
     probe, so slower than one thread's probe time, are noise, not a busy machine
-    (within NOISE of their own probe time)."""
+    (within NOISE of one thread's probe time)."""
     machine, tuner = _probed({1: 1e-3, 2: 0.95e-3}, {1: 1e-3, 2: 1.08 * 0.95e-3})
-    assert tuner.current == 2 and 1e-3 < 1.08 * 0.95e-3 < threads.NOISE * 0.95e-3
+    assert tuner.current == 2 and 1e-3 < 1.08 * 0.95e-3 < threads.NOISE * 1e-3
     for _ in range(200):
         machine.step(tuner)
     assert len(tuner.info["probes"]) == 1 and tuner.current == 2
