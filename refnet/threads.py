@@ -17,14 +17,14 @@ cases apart in time, so the policy measures:
             ``DRIFT_STEPS`` steps in a row on more than one thread are slow: slower than
             ``DRIFT`` times the count's time, or than ``NOISE`` times one thread's probe
             time if that is less; the machine became busy (on one thread a slower step
-            says the same, and more threads would only be slower). That drift probe times the other counts and judges the
-            drifted one by the mean of its last ``WINDOW`` steps; kept, its time is that
-            mean from then on. And every ``PERIOD_S`` seconds (it became idle), the
-            period doubling, up to ``MAX_PERIOD_S``, while the probes keep the same
-            answer. A fit of the same layout, dtype and batch size goes on with the
-            probe the last one left unfinished (within ``PERIOD_S`` of its end), or else,
-            started within the period (fit called once per epoch), keeps the last
-            answer;
+            says the same, and more threads would only be slower). That drift probe
+            times the other counts and judges the drifted one by the mean of its last
+            ``WINDOW`` steps; kept, its time is that mean from then on. And every
+            ``PERIOD_S`` seconds (it became idle), the period doubling, up to
+            ``MAX_PERIOD_S``, while the probes keep the same answer. A fit of the same
+            layout, dtype and batch size goes on with the probe the last one left
+            unfinished (within ``PERIOD_S`` of its end), or else, started within the
+            period (fit called once per epoch), keeps the last answer;
     an int n: n threads;
     "all": leave BLAS as it is (its own default, usually one thread per core).
 
@@ -50,7 +50,7 @@ from collections.abc import Callable
 ENV_VAR = "REFNET_BLAS_THREADS"
 
 PROBE_ROUNDS = 3  # timed steps per candidate in one probe (the median is kept)
-DRIFT = 1.5  # a step this much slower than the chosen count's probe time is "slow"
+DRIFT = 1.5  # a step this much slower than the chosen count's time is "slow"
 DRIFT_STEPS = 2  # this many slow steps in a row: probe again
 NOISE = 1.1  # on more threads, a step this much slower than one thread's time is slow
 WINDOW = 10  # a drift probe judges the drifted count by its last this many steps
