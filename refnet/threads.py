@@ -163,7 +163,9 @@ class Tuner:
             self._schedule = []
             self._period = last["period"]
             self._deadline = last["deadline"]
-            self._limit = last["limit"]
+            self._limit = _slow_limit(
+                last["probe"]["seconds_per_step"], last["threads"]
+            )
             self._slow = 0
             self._recent = collections.deque(last["recent"], WINDOW)
             self.apply(last["threads"])
@@ -273,7 +275,6 @@ class Tuner:
             _LAST[self._key] = {
                 "probe": self.info["probes"][-1],
                 "threads": best,
-                "limit": self._limit,
                 "recent": list(self._recent),
                 "period": self._period,
                 "deadline": self._deadline,
