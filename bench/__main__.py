@@ -397,7 +397,8 @@ def main(argv=None) -> int:
         "--busy",
         action="store_true",
         help="fit section: also time fit with one competing busy process (interleaved "
-        f"with quiet rounds) against the target busy/quiet <= {bench_fit.BUSY_TARGET:g}",
+        "with quiet rounds) against the policy before the measured one, target "
+        f"busy fit/old policy <= {bench_fit.OLD_TARGET:g}",
     )
     p.add_argument(
         "--dtype",
@@ -562,9 +563,8 @@ def main(argv=None) -> int:
                 "best_tf": bc.TF_TARGET,
                 "small": bc.SMALL_TARGET,
                 "memory": bc.MEMORY_TARGET,
-                "fit_floor": bench_fit.FLOOR_TARGET,
+                "fit_loop": bench_fit.LOOP_TARGET,
                 "fit_keras": bench_fit.KERAS_TARGET,
-                "fit_busy": bench_fit.BUSY_TARGET,
                 "fit_old_policy": bench_fit.OLD_TARGET,
             },
         }

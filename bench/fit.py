@@ -86,10 +86,16 @@ FIT_CASES = [
 ]
 LAYOUTS = sorted({c.layout for c in FIT_CASES})
 
-# Targets (ratios in one run; docs/09-speed.md)
-FLOOR_TARGET = {"64-64-10": 2.0, "784-256-128-10": 1.15, "784-512-10": 1.15}
+# Targets (ratios in one run; docs/09-speed.md, "What the fit section's targets are").
+# fit / step loop: what fit adds around refnet's own step (its checks and buffers once
+# per call, 32 steps here; its thread probes against the loop's best count per round),
+# on the MNIST layouts. The digits row has none: there fit's fixed cost per call (~0.3
+# ms) is spread over an epoch of 43 steps of ~50 us.
+# fit / best floor, step loop / best floor and busy / quiet are reported, not targets
+# (the floor leaves out the elementwise passes every step makes on one core; on a busy
+# machine fit runs on one thread, the idle machine's best count is two).
+LOOP_TARGET = {"784-256-128-10": 1.15, "784-512-10": 1.15}
 KERAS_TARGET = {"64-64-10": 0.10, "784-256-128-10": 0.35, "784-512-10": 0.35}
-BUSY_TARGET = 1.5  # fit's time with one competing busy process / its quiet time
 OLD_TARGET = 1.05  # fit / fit under the policy before the measured one, quiet and busy
 
 
@@ -281,20 +287,29 @@ def busy_process():
 
 
 def measure(
-    runners: dict[str, Runner], rounds: int, busy=None, sample_s: float = 0.2
+    runners: dict[str, Runner],
+    rounds: int,
+    busy=None,
+    sample_s: float = 0.2,
+    busy_sample_s: float = 1.0,
 ) -> dict[str, list[float]]:
     """Seconds per epoch, one sample per round, rounds interleaved (alternating order).
 
-    A sample runs enough epochs back to back to last about ``sample_s``. With ``busy`` =
-    (start, stop) of a competing process, each round runs refnet (and refnet_old) once
-    more with the process spinning: sample keys ``refnet_busy`` (``refnet_old_busy``).
+    A sample runs enough epochs back to back to last about ``sample_s`` (quiet). With
+    ``busy`` = (start, stop) of a competing process, each round runs refnet (and
+    refnet_old) once more with the process spinning, for about ``busy_sample_s``: sample
+    keys ``refnet_busy`` (``refnet_old_busy``). Busy samples are longer: under load a
+    step now and then stalls for tens of milliseconds (a thread descheduled), and a
+    fifth of a second holds too few of those for a ratio within a few percent.
     """
     order = list(runners)
-    k = {}
+    k, k_busy = {}, {}
     # warm-up (Keras traces its step on the first epoch)
     for name, r in runners.items():
         r.run()
-        k[name] = max(1, math.ceil(sample_s / max(_time(r.run), 1e-6)))
+        epoch = max(_time(r.run), 1e-6)
+        k[name] = max(1, math.ceil(sample_s / epoch))
+        k_busy[name] = max(1, math.ceil(busy_sample_s / epoch))
     samples: dict[str, list[float]] = {name: [] for name in order}
     busy_names = [n for n in ("refnet", "refnet_old") if n in runners]
     if busy is not None:
@@ -319,7 +334,7 @@ def measure(
             time.sleep(0.05)
             _settle(runners)
             for name in busy_names if i % 2 == 0 else reversed(busy_names):
-                samples[name + "_busy"].append(_time(runners[name].run, k[name]))
+                samples[name + "_busy"].append(_time(runners[name].run, k_busy[name]))
             busy[1]()
             forget()
             _settle(runners)
@@ -394,16 +409,17 @@ def evaluate(
     r, t = row["ratios"], row["targets"]
     if "floor" in samples:
         r["fit/floor"] = ratio("refnet", "floor")
-        t["floor"] = _target(r["fit/floor"], FLOOR_TARGET[case.layout])
-    if "loop" in samples and "floor" in samples:  # the split of fit/floor (no targets)
-        r["loop/floor"] = ratio("loop", "floor")
+    if "loop" in samples:
         r["fit/loop"] = ratio("refnet", "loop")
+        if case.layout in LOOP_TARGET:
+            t["loop"] = _target(r["fit/loop"], LOOP_TARGET[case.layout])
+        if "floor" in samples:
+            r["loop/floor"] = ratio("loop", "floor")
     if "keras" in samples:
         r["fit/keras"] = ratio("refnet", "keras")
         t["keras"] = _target(r["fit/keras"], KERAS_TARGET[case.layout])
     if "refnet_busy" in samples:
         r["busy/quiet"] = ratio("refnet_busy", "refnet")
-        t["busy"] = _target(r["busy/quiet"], BUSY_TARGET)
     if "refnet_old" in samples:
         r["fit/old"] = ratio("refnet", "refnet_old")
         t["old"] = _target(r["fit/old"], OLD_TARGET)
@@ -490,14 +506,14 @@ def table(fit: dict) -> str:
             bc.fmt_time(row["step_s"].get("floor_1", row["step_s"].get("floor"))),
             bc.fmt_time(row["step_s"].get("floor_n")),
             f"{row['gflops']:.1f}",
-            _fmt_target(row, "fit/floor", "floor"),
+            _fmt_ratio(row, "fit/floor"),
             _fmt_ratio(row, "loop/floor"),
-            _fmt_ratio(row, "fit/loop"),
+            _fmt_target(row, "fit/loop", "loop"),
             _fmt_target(row, "fit/keras", "keras"),
             _fmt_target(row, "fit/old", "old"),
         ]
         if fit.get("busy"):
-            cells.append(_fmt_target(row, "busy/quiet", "busy"))
+            cells.append(_fmt_ratio(row, "busy/quiet"))
             cells.append(_fmt_target(row, "busy fit/old", "old_busy"))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -509,9 +525,10 @@ def _fmt_ratio(row: dict, key: str) -> str:
 
 
 def _fmt_target(row: dict, key: str, target: str) -> str:
+    """The ratio with its verdict, or the ratio alone where the row has no target."""
     r = row["ratios"].get(key)
-    if r is None:
-        return "-"
+    if r is None or target not in row["targets"]:
+        return _fmt_ratio(row, key)
     t = row["targets"][target]
     return f"{r:.2f} {'pass' if t['pass'] else 'FAIL'} (<= {t['limit']:g})"
 

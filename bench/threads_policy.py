@@ -7,12 +7,16 @@ one competing ``while True: pass`` process (stopped with SIGSTOP in quiet rounds
 interleaved in one run. Prints ms per step and each option's busy / quiet ratio, and
 each option against the best quiet time. Each condition is timed in its steady state:
 at each switch the tuner's kept answer is dropped and two untimed "auto" epochs probe the
-new condition. Writes nothing.
+new condition. A sample is as many epochs back to back as last about ``--sample-s``
+seconds (one thread, quiet): under load a step now and then stalls for tens of
+milliseconds, and the median of single short epochs would leave those out. Writes
+nothing.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import statistics
 import time
 
@@ -39,6 +43,7 @@ def main(argv=None) -> int:
     )
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--rows", type=int, default=2048)
+    p.add_argument("--sample-s", type=float, default=0.5)
     args = p.parse_args(argv)
     results = {}
     with busy_process() as (start, stop):
@@ -67,6 +72,7 @@ def main(argv=None) -> int:
 
             for o in OPTIONS:
                 epoch(o)  # warm-up
+            k = max(1, math.ceil(args.sample_s / _time(lambda: epoch(1))))
             samples = {(o, b): [] for o in OPTIONS for b in (False, True)}
             for r in range(args.rounds):
                 for busy in (False, True):
@@ -80,7 +86,7 @@ def main(argv=None) -> int:
                     epoch("auto")
                     epoch("auto")
                     for o in OPTIONS if r % 2 == 0 else reversed(OPTIONS):
-                        samples[o, busy].append(_time(lambda: epoch(o)))
+                        samples[o, busy].append(_time(lambda: epoch(o), k))
                     if busy:
                         stop()
             steps = -(-args.rows // batch)

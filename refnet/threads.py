@@ -13,13 +13,16 @@ cases apart in time, so the policy measures:
             most threads BLAS may use here: the cores this process may run on, capped by
             BLAS' own setting), ``PROBE_ROUNDS`` steps each, one thread first, and
             keeps the faster median (a count whose probe step is ``CUT`` times slower
-            than the other's best time is probed no further). It probes again when
-            ``DRIFT_STEPS`` steps in a row on more than one thread are slow: slower than
-            ``DRIFT`` times the count's time, or than ``NOISE`` times one thread's probe
-            time if that is less; the machine became busy (on one thread a slower step
-            says the same, and more threads would only be slower). That drift probe
-            times the other counts and judges the drifted one by the mean of its last
-            ``WINDOW`` steps; kept, its time is that mean from then on. And every
+            than the other's best time is probed no further). On more than one thread,
+            a step is slow beyond ``DRIFT`` times the count's time, or beyond ``NOISE``
+            times one thread's probe time if that is less; fit probes again when
+            ``DRIFT_STEPS`` steps in a row are slow, or when its last ``WINDOW`` steps
+            are slow on average (a busy machine stalls single steps for tens of
+            milliseconds: a few of them cost more than the fast steps between them
+            save); the machine became busy (on one thread a slower step says the same,
+            and more threads would only be slower). That drift probe times the other
+            counts and judges the drifted one by the mean of its last ``WINDOW``
+            steps; kept, its time is that mean from then on. And every
             ``PERIOD_S`` seconds (it became idle), the period doubling, up to
             ``MAX_PERIOD_S``, while the probes keep the same answer. A fit of the same
             layout, dtype and batch size goes on with the probe the last one left
@@ -53,7 +56,8 @@ PROBE_ROUNDS = 3  # timed steps per candidate in one probe (the median is kept)
 DRIFT = 1.5  # a step this much slower than the chosen count's time is "slow"
 DRIFT_STEPS = 2  # this many slow steps in a row: probe again
 NOISE = 1.1  # on more threads, a step this much slower than one thread's time is slow
-WINDOW = 10  # a drift probe judges the drifted count by its last this many steps
+WINDOW = 50  # drift also when the last this many steps are slow on average; a drift
+# probe judges the drifted count by the mean of its last (up to) this many steps
 PERIOD_S = 5.0  # probe again after this long anyway ...
 MAX_PERIOD_S = 80.0  # ... doubling while the answer stays the same, up to this
 
@@ -168,14 +172,22 @@ class Tuner:
             )
             self._slow = 0
             self._recent = collections.deque(last["recent"], WINDOW)
+            self._total = sum(self._recent)
             self.apply(last["threads"])
             return
         self._probe("start")
 
     def close(self) -> None:
         """fit is done: a probe it did not finish is left for the next fit of the
-        same problem (within PERIOD_S) to finish."""
-        if self.measuring and self._schedule and self._key is not None:
+        same problem (within PERIOD_S) to finish; else the next fit that resumes the
+        answer goes on with this one's record of recent steps."""
+        if not self.measuring or self._key is None:
+            return
+        if not self._schedule:
+            last = _LAST.get(self._key)
+            if last is not None:
+                last["recent"] = list(self._recent)
+        else:
             _PENDING[self._key] = {
                 "schedule": list(self._schedule),
                 "samples": {c: list(v) for c, v in self._samples.items()},
@@ -204,7 +216,7 @@ class Tuner:
             # few steps on two threads in a row can all fall in a moment when both
             # run (the scheduler shares the cores in slices of milliseconds), and a
             # fresh median of those would choose two threads again and again
-            self._samples[self.current] = [statistics.fmean(self._recent)]
+            self._samples[self.current] = [self._total / len(self._recent)]
             order.remove(self.current)
         self._schedule = [c for c in order for _ in range(PROBE_ROUNDS)]
         self._reason = reason
@@ -236,13 +248,17 @@ class Tuner:
             return
         # slow steps on one thread: the machine is busier, and more threads would only
         # wait for each other more; the periodic probe looks again
+        if len(self._recent) == WINDOW:
+            self._total -= self._recent[0]
         self._recent.append(dt)
-        if dt > self._limit and self.current > 1:
-            self._slow += 1
-            if self._slow >= DRIFT_STEPS:
+        self._total += dt
+        if self.current > 1:
+            self._slow = self._slow + 1 if dt > self._limit else 0
+            slow_on_average = (
+                len(self._recent) == WINDOW and self._total > WINDOW * self._limit
+            )
+            if self._slow >= DRIFT_STEPS or slow_on_average:
                 self._probe("drift")
-        else:
-            self._slow = 0
         if t1 > self._deadline and not self._schedule:
             self._probe("periodic")
 
@@ -268,6 +284,7 @@ class Tuner:
         # drifted count kept, the mean of its last steps (it did get slower, though not
         # as slow as the others); its record of recent steps starts from it
         self._recent = collections.deque(self._samples[best], WINDOW)
+        self._total = sum(self._recent)
         self._limit = _slow_limit(times, best)
         self._slow = 0  # slow steps in a row
         self._deadline = now + self._period

@@ -138,13 +138,17 @@ def test_write_tables_needs_from_json_and_an_existing_file(tmp_path, capsys):
     assert "--write-tables: no such file" in err
 
 
-def _fit_row(layout="784-512-10", floor_ratio=1.1, keras_ratio=0.3, busy_ratio=None):
-    """A fit row from synthetic samples with known per-round ratios."""
+def _fit_row(
+    layout="784-512-10", floor_ratio=1.1, keras_ratio=0.3, busy_ratio=None, loop=1.05
+):
+    """A fit row from synthetic samples with known per-round ratios (``loop``: fit over
+    the step loop)."""
     case = next(c for c in bench_fit.FIT_CASES if c.layout == layout)
     refnet = [0.10, 0.20, 0.40]
     samples = {
         "refnet": refnet,
         "floor": [r / floor_ratio for r in refnet],
+        "loop": [r / loop for r in refnet],
         "keras": [r / keras_ratio for r in refnet],
     }
     if busy_ratio is not None:
@@ -153,21 +157,20 @@ def _fit_row(layout="784-512-10", floor_ratio=1.1, keras_ratio=0.3, busy_ratio=N
 
 
 def test_fit_rows_ratios_targets_and_rates():
-    case, row = _fit_row(floor_ratio=1.1, keras_ratio=0.3, busy_ratio=2.0)
-    assert row["ratios"]["fit/floor"] == pytest.approx(1.1)
+    case, row = _fit_row(floor_ratio=1.3, keras_ratio=0.3, busy_ratio=2.0, loop=1.05)
+    assert row["ratios"]["fit/floor"] == pytest.approx(1.3)
+    assert row["ratios"]["fit/loop"] == pytest.approx(1.05)
+    assert row["ratios"]["loop/floor"] == pytest.approx(1.3 / 1.05)
     assert row["ratios"]["fit/keras"] == pytest.approx(0.3)
     assert row["ratios"]["busy/quiet"] == pytest.approx(2.0)
-    assert row["targets"]["floor"] == {
-        "ratio": pytest.approx(1.1),
+    # fit / step loop is the target; fit / floor and busy / quiet are reported only
+    assert row["targets"]["loop"] == {
+        "ratio": pytest.approx(1.05),
         "limit": 1.15,
         "pass": True,
     }
     assert row["targets"]["keras"]["pass"] is True
-    assert row["targets"]["busy"] == {
-        "ratio": pytest.approx(2.0),
-        "limit": 1.5,
-        "pass": False,
-    }
+    assert set(row["targets"]) == {"loop", "keras"}
     assert row["epoch_s"]["refnet"] == 0.20  # the median
     assert row["step_s"]["refnet"] == pytest.approx(0.20 / 128)
     assert row["samples_per_s"]["refnet"] == pytest.approx(4096 / 0.20)
@@ -178,11 +181,16 @@ def test_fit_rows_ratios_targets_and_rates():
 
 
 def test_fit_targets_fail_above_their_limits_and_digits_has_its_own():
-    _, row = _fit_row(floor_ratio=1.2, keras_ratio=0.36)
-    assert not row["targets"]["floor"]["pass"] and not row["targets"]["keras"]["pass"]
-    assert "busy" not in row["targets"]
-    _, row = _fit_row("64-64-10", floor_ratio=1.9, keras_ratio=0.11)
-    assert row["targets"]["floor"]["pass"] and not row["targets"]["keras"]["pass"]
+    _, row = _fit_row(loop=1.16, keras_ratio=0.36)
+    assert not row["targets"]["loop"]["pass"] and not row["targets"]["keras"]["pass"]
+    _, row = _fit_row("64-64-10", loop=1.3, keras_ratio=0.11)
+    assert "loop" not in row["targets"] and not row["targets"]["keras"]["pass"]
+    _, row = _fit_row("64-64-10", keras_ratio=0.09)
+    assert row["targets"]["keras"] == {
+        "ratio": pytest.approx(0.09),
+        "limit": 0.10,
+        "pass": True,
+    }
 
 
 def test_fit_ratio_is_the_median_of_per_round_ratios_not_of_medians():
@@ -212,7 +220,8 @@ def test_write_tables_replaces_only_the_marked_blocks(tmp_path):
     text = doc.read_text()
     assert text.startswith("# Title\n\nbefore\n" + start + "\n| layout |")
     assert "old table" not in text and text.endswith(end + "\nafter\n")
-    assert "| 784-512-10 | 32 | adam |" in text and "1.20 pass (<= 1.5)" in text
+    assert "| 784-512-10 | 32 | adam |" in text and "| 1.05 pass (<= 1.15) |" in text
+    assert "| 1.20 |" in text  # busy / quiet, no target
     plain = tmp_path / "other.md"
     plain.write_text("no markers\n")
     assert bench_main.write_tables(plain, blocks) == []
