@@ -21,13 +21,15 @@ cases apart in time, so the policy measures:
             milliseconds: a few of them cost more than the fast steps between them
             save); the machine became busy (on one thread a slower step says the same,
             and more threads would only be slower). That drift probe times the other
-            counts and judges the drifted one by the mean of its last ``WINDOW``
-            steps; kept, its time is that mean from then on. And every
+            counts and judges the drifted one by the mean of its steps since its probe
+            (at most ``WINDOW``, carried over from the last fit of the same problem);
+            kept, its time is that mean from then on. And every
             ``PERIOD_S`` seconds (it became idle), the period doubling, up to
             ``MAX_PERIOD_S``, while the probes keep the same answer. A fit of the same
             layout, dtype and batch size goes on with the probe the last one left
             unfinished (within ``PERIOD_S`` of its end), or else, started within the
-            period (fit called once per epoch), keeps the last answer;
+            period (fit called once per epoch), keeps the last answer and that fit's
+            record of recent steps;
     an int n: n threads;
     "all": leave BLAS as it is (its own default, usually one thread per core).
 
@@ -246,12 +248,12 @@ class Tuner:
             else:
                 self._decide(t1)
             return
-        # slow steps on one thread: the machine is busier, and more threads would only
-        # wait for each other more; the periodic probe looks again
         if len(self._recent) == WINDOW:
             self._total -= self._recent[0]
         self._recent.append(dt)
         self._total += dt
+        # slow steps on one thread: the machine is busier, and more threads would only
+        # wait for each other more; the periodic probe looks again
         if self.current > 1:
             self._slow = self._slow + 1 if dt > self._limit else 0
             slow_on_average = (

@@ -384,29 +384,33 @@ def test_isolated_stalls_on_two_threads_are_drift_by_their_cost():
     one step in 40 stalls for 80 ms (2.7 ms on average); one thread 1.2 ms, one step in
     8 taking 5 ms (1.7 ms on average). No two steps in a row are slow, and a probe of
     two threads mostly sees fast steps; the mean of the last WINDOW steps catches the
-    stalls, so over 20 s (four periodic probes that go back to two threads) fit stays
-    within 5 % of one thread's time."""
-    machine = _Stalling({1: 1.2e-3, 2: 0.7e-3}, {1: 8, 2: 40}, {1: 5e-3, 2: 80e-3})
+    stalls, so over 20 s (periodic probes that go back to two threads, drift probes that
+    leave them) fit stays within 5 % of one thread's time, whichever steps the stalls
+    fall on (without the average: 1.6 times)."""
     one_thread = (7 * 1.2e-3 + 5e-3) / 8
-    tuner = threads.Tuner("auto", machine.set_threads, (1, 2))
-    while machine.now < 20.0:
-        machine.step(tuner)
-    reasons = [p["reason"] for p in tuner.info["probes"]]
-    assert reasons.count("drift") >= 4 and reasons.count("periodic") >= 3
-    assert machine.now < 1.05 * tuner.steps * one_thread
+    for phase in range(0, 40, 3):
+        machine = _Stalling({1: 1.2e-3, 2: 0.7e-3}, {1: 8, 2: 40}, {1: 5e-3, 2: 80e-3})
+        machine.k[2] = phase
+        tuner = threads.Tuner("auto", machine.set_threads, (1, 2))
+        while machine.now < 20.0:
+            machine.step(tuner)
+        assert any(p["reason"] == "drift" for p in tuner.info["probes"])
+        assert machine.now < 1.05 * tuner.steps * one_thread, phase
 
 
 def test_rare_hiccups_on_an_idle_machine_are_not_drift():
     """An idle machine: two threads 0.5 ms, one 1 ms, and one step in 200 on two threads
     takes 5 ms (another process woke up). Those cost little (0.02 ms a step on
-    average): no drift probe, two threads all along but for the periodic probes."""
-    machine = _Stalling({1: 1e-3, 2: 0.5e-3}, {2: 200}, {2: 5e-3})
-    tuner = threads.Tuner("auto", machine.set_threads, (1, 2))
-    for _ in range(20_000):
-        machine.step(tuner)
-    reasons = {p["reason"] for p in tuner.info["probes"]}
-    assert reasons == {"start", "periodic"}
-    assert all(p["threads"] == 2 for p in tuner.info["probes"])
+    average): no drift probe, wherever the hiccups fall. (A hiccup on a probe step can
+    still make that probe choose one thread, until the next one.)"""
+    for phase in range(0, 200, 9):
+        machine = _Stalling({1: 1e-3, 2: 0.5e-3}, {2: 200}, {2: 5e-3})
+        machine.k[2] = phase
+        tuner = threads.Tuner("auto", machine.set_threads, (1, 2))
+        for _ in range(20_000):
+            machine.step(tuner)
+        reasons = {p["reason"] for p in tuner.info["probes"]}
+        assert reasons == {"start", "periodic"}, phase
 
 
 def test_the_next_fit_goes_on_with_the_last_ones_record_of_recent_steps(monkeypatch):
