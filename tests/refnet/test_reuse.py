@@ -413,17 +413,24 @@ def test_rare_hiccups_on_an_idle_machine_are_not_drift():
         assert reasons == {"start", "periodic"}, phase
 
 
-def test_the_next_fit_goes_on_with_the_last_ones_record_of_recent_steps(monkeypatch):
-    """fit called epoch by epoch: a 30 ms stall near the end of one fit still counts in
-    the next one's average of the last WINDOW steps (else each fit would start from the
-    probe's steps, and stalls spread over short fits would never add up)."""
+def _probed_with_key(monkeypatch) -> tuple:
+    """A tuner of problem "k" (no answers kept before it) probed on a fake clock: two
+    threads at 0.5 ms a step, one at 1 ms; two threads kept."""
     monkeypatch.setattr(threads, "_LAST", {})
     monkeypatch.setattr(threads, "_PENDING", {})
     machine = _Machine({1: 1e-3, 2: 0.5e-3})
     monkeypatch.setattr(threads, "clock", lambda: machine.now)
-    first = threads.Tuner("auto", machine.set_threads, (1, 2), key="k")
+    tuner = threads.Tuner("auto", machine.set_threads, (1, 2), key="k")
     for _ in range(1 + 2 * threads.PROBE_ROUNDS):
-        machine.step(first)
+        machine.step(tuner)
+    return machine, tuner
+
+
+def test_the_next_fit_goes_on_with_the_last_ones_record_of_recent_steps(monkeypatch):
+    """fit called epoch by epoch: a 30 ms stall near the end of one fit still counts in
+    the next one's average of the last WINDOW steps (else each fit would start from the
+    probe's steps, and stalls spread over short fits would never add up)."""
+    machine, first = _probed_with_key(monkeypatch)
     for k in range(39):  # 3 probe steps + 39: 42 recorded, fewer than WINDOW
         machine.cost[2] = 30e-3 if k == 30 else 0.5e-3
         machine.step(first)
@@ -442,13 +449,7 @@ def test_the_next_fit_goes_on_with_the_last_ones_record_of_recent_steps(monkeypa
 def test_a_drift_probe_left_unfinished_is_finished_by_the_next_fit(monkeypatch):
     """A fit ends in the middle of a drift probe: the next fit of the same problem goes
     on with that probe, not with the answer the probe is revising."""
-    monkeypatch.setattr(threads, "_LAST", {})
-    monkeypatch.setattr(threads, "_PENDING", {})
-    machine = _Machine({1: 1e-3, 2: 0.5e-3})
-    monkeypatch.setattr(threads, "clock", lambda: machine.now)
-    first = threads.Tuner("auto", machine.set_threads, (1, 2), key="k")
-    for _ in range(1 + 2 * threads.PROBE_ROUNDS):
-        machine.step(first)
+    machine, first = _probed_with_key(monkeypatch)
     assert first.current == 2
     machine.cost = {1: 1e-3, 2: 10e-3}  # busy
     for _ in range(threads.DRIFT_STEPS + 1):  # drift, then one probe step
