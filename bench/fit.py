@@ -86,7 +86,7 @@ FIT_CASES = [
 ]
 LAYOUTS = sorted({c.layout for c in FIT_CASES})
 
-# Targets (ratios in one run; docs/09-speed.md, "What the fit section's targets are").
+# Targets (ratios in one run; docs/09-speed.md, "The fit targets").
 # fit / step loop: what fit adds around refnet's own step (its checks and buffers once
 # per call, 32 steps here; its thread probes against the loop's best count per round),
 # on the MNIST layouts. The digits row has none: there fit's fixed cost per call (~0.3
