@@ -173,8 +173,7 @@ class Tuner:
                 last["probe"]["seconds_per_step"], last["threads"]
             )
             self._slow = 0
-            self._recent = collections.deque(last["recent"], WINDOW)
-            self._total = sum(self._recent)
+            self._start_record(last["recent"])
             self.apply(last["threads"])
             return
         self._probe("start")
@@ -203,6 +202,12 @@ class Tuner:
         if n != self.current:
             self._set(n)
             self.current = n
+
+    def _start_record(self, steps) -> None:
+        """The record of recent step times (the last WINDOW) starts from ``steps``;
+        ``_total`` is its sum, kept up step by step in :meth:`record`."""
+        self._recent = collections.deque(steps, WINDOW)
+        self._total = sum(self._recent)
 
     def _probe(self, reason: str) -> None:
         # each count's steps in a row, one thread first: just after steps on more,
@@ -285,8 +290,7 @@ class Tuner:
         # the count's time, the yardstick of "slow": its probe median, or, for the
         # drifted count kept, the mean of its last steps (it did get slower, though not
         # as slow as the others); its record of recent steps starts from it
-        self._recent = collections.deque(self._samples[best], WINDOW)
-        self._total = sum(self._recent)
+        self._start_record(self._samples[best])
         self._limit = _slow_limit(times, best)
         self._slow = 0  # slow steps in a row
         self._deadline = now + self._period
